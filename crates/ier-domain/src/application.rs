@@ -1,0 +1,332 @@
+//! An application to register: its kind, language, the applicant's details and
+//! where it stands in its life (events).
+//!
+//! [`ApplicantDetails`] is the personal data; storage encrypts it at rest.
+//! Everything else on [`Application`] is safe to index, count and log.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::dates::DateOfBirth;
+use crate::geography::{GssCode, Uprn};
+use crate::ids::{EroId, ReferenceNumber};
+use crate::name::PersonName;
+use crate::nationality::Nationality;
+use crate::nino::Nino;
+use crate::postcode::Postcode;
+
+/// The four journeys of the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ApplicationKind {
+    /// Living in England, Wales or Scotland.
+    Ordinary,
+    /// A British citizen living abroad.
+    Overseas,
+    /// A member of the armed forces, or their spouse or civil partner.
+    Forces,
+    /// A Crown servant or British Council employee, or their spouse or civil partner.
+    Crown,
+}
+
+impl ApplicationKind {
+    pub const ALL: [ApplicationKind; 4] =
+        [Self::Ordinary, Self::Overseas, Self::Forces, Self::Crown];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Ordinary => "ordinary",
+            Self::Overseas => "overseas",
+            Self::Forces => "forces",
+            Self::Crown => "crown",
+        }
+    }
+}
+
+impl FromStr for ApplicationKind {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or(UnknownValue("application kind"))
+    }
+}
+
+impl fmt::Display for ApplicationKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {0}")]
+pub struct UnknownValue(pub &'static str);
+
+/// The language the applicant used: recorded on the application so that the
+/// ERO writes back in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    En,
+    Cy,
+}
+
+impl Language {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::En => "en",
+            Self::Cy => "cy",
+        }
+    }
+}
+
+impl FromStr for Language {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "en" => Ok(Self::En),
+            "cy" => Ok(Self::Cy),
+            _ => Err(UnknownValue("language")),
+        }
+    }
+}
+
+/// A UK address. A gazetteer address carries its UPRN; a hand-entered one does not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Address {
+    pub uprn: Option<Uprn>,
+    /// Lines above the town: property and street, then locality.
+    pub lines: Vec<String>,
+    pub town: String,
+    pub postcode: Postcode,
+}
+
+impl Address {
+    /// One line, comma separated, for display.
+    pub fn one_line(&self) -> String {
+        let mut parts: Vec<&str> = self
+            .lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| !l.is_empty())
+            .collect();
+        parts.push(&self.town);
+        let pc = self.postcode.to_string();
+        let mut s = parts.join(", ");
+        s.push_str(", ");
+        s.push_str(&pc);
+        s
+    }
+}
+
+/// Either a value or the applicant's reason for not giving it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrReason<T> {
+    Given(T),
+    NotGiven { reason: String },
+}
+
+/// An age range given instead of a date of birth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AgeRange {
+    Under18,
+    From14To15,
+    From16To17,
+    From18To75,
+    Over18,
+    Over75,
+    DontKnow,
+}
+
+/// The date of birth, or why not and an age range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BirthDetails {
+    Date(DateOfBirth),
+    NotGiven { reason: String, range: AgeRange },
+}
+
+/// How the applicant may be contacted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub post: bool,
+}
+
+/// Everything personal the applicant told us. Encrypted at rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplicantDetails {
+    pub name: PersonName,
+    pub previous_name: Option<PersonName>,
+    pub birth: BirthDetails,
+    pub nationality: Nationality,
+    pub nino: OrReason<Nino>,
+    pub address: Address,
+    pub previous_address: Option<Address>,
+    pub open_register: bool,
+    pub postal_vote: bool,
+    pub contact: Contact,
+}
+
+/// An application as stored: safe metadata plus the applicant's details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Application {
+    pub reference: ReferenceNumber,
+    pub kind: ApplicationKind,
+    pub language: Language,
+    pub gss_code: GssCode,
+    pub ero_id: EroId,
+    pub submitted_at: DateTime<Utc>,
+    pub stage: Stage,
+    pub details: ApplicantDetails,
+}
+
+/// Where an application is in its life, derived from its latest event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Stored; identity verification requested.
+    Submitted,
+    /// Identity verification has a result.
+    Verified,
+    /// The ERO's EMS has confirmed it has the application.
+    WithEro,
+    /// The ERO has decided.
+    Determined,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [
+        Self::Submitted,
+        Self::Verified,
+        Self::WithEro,
+        Self::Determined,
+    ];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::Verified => "verified",
+            Self::WithEro => "with-ero",
+            Self::Determined => "determined",
+        }
+    }
+}
+
+impl FromStr for Stage {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or(UnknownValue("stage"))
+    }
+}
+
+/// Result of an identity check against DWP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerificationOutcome {
+    Match,
+    NoMatch,
+}
+
+/// The ERO's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Determination {
+    Approved,
+    Rejected,
+    EvidenceRequested,
+}
+
+/// Something that happened to an application. Holds no personal data: an
+/// event may be read by operators and kept for audit after the details go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum EventKind {
+    Submitted,
+    VerificationRequested,
+    Verified { outcome: VerificationOutcome },
+    FetchedByEms,
+    ConfirmedByEms { success: bool },
+    Determined { determination: Determination },
+}
+
+impl EventKind {
+    /// The stage an application reaches with this event, if it moves it on.
+    pub fn stage(&self) -> Option<Stage> {
+        match self {
+            Self::Submitted | Self::VerificationRequested => Some(Stage::Submitted),
+            Self::Verified { .. } => Some(Stage::Verified),
+            Self::ConfirmedByEms { success: true } => Some(Stage::WithEro),
+            Self::Determined { .. } => Some(Stage::Determined),
+            Self::FetchedByEms | Self::ConfirmedByEms { success: false } => None,
+        }
+    }
+
+    /// A short name for indexes and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Submitted => "submitted",
+            Self::VerificationRequested => "verification-requested",
+            Self::Verified { .. } => "verified",
+            Self::FetchedByEms => "fetched-by-ems",
+            Self::ConfirmedByEms { .. } => "confirmed-by-ems",
+            Self::Determined { .. } => "determined",
+        }
+    }
+}
+
+/// One recorded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub reference: ReferenceNumber,
+    pub at: DateTime<Utc>,
+    pub kind: EventKind,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stages_follow_events() {
+        assert_eq!(
+            EventKind::Verified {
+                outcome: VerificationOutcome::NoMatch
+            }
+            .stage(),
+            Some(Stage::Verified)
+        );
+        assert_eq!(
+            EventKind::FetchedByEms.stage(),
+            None,
+            "reading does not consume"
+        );
+        assert_eq!(EventKind::ConfirmedByEms { success: false }.stage(), None);
+        for s in Stage::ALL {
+            assert_eq!(s.as_str().parse::<Stage>().unwrap(), s);
+        }
+        for k in ApplicationKind::ALL {
+            assert_eq!(k.as_str().parse::<ApplicationKind>().unwrap(), k);
+        }
+    }
+
+    #[test]
+    fn event_json_has_no_room_for_personal_data() {
+        let json = serde_json::to_string(&EventKind::Determined {
+            determination: Determination::Approved,
+        })
+        .unwrap();
+        assert_eq!(json, r#"{"event":"determined","determination":"approved"}"#);
+    }
+}

@@ -1,0 +1,33 @@
+//! The domain of online electoral registration in Great Britain.
+//!
+//! Parse-don't-validate types (names, NINOs, postcodes, dates of birth,
+//! nationalities, GSS codes, UPRNs, ERO ids, reference numbers), the
+//! application model, and the franchise rules read from versioned data.
+//!
+//! This crate does no I/O: no files, no network, no clock. "Today" is always an
+//! argument; randomness is passed in. Data files are compiled in.
+
+pub mod application;
+pub mod council;
+pub mod dates;
+pub mod geography;
+pub mod ids;
+pub mod name;
+pub mod nationality;
+pub mod nino;
+pub mod postcode;
+pub mod rules;
+
+pub use application::{
+    Address, AgeRange, ApplicantDetails, Application, ApplicationKind, BirthDetails, Contact,
+    Determination, Event, EventKind, Language, OrReason, Stage, VerificationOutcome,
+};
+pub use council::{Council, Ero, EroContact};
+pub use dates::DateOfBirth;
+pub use geography::{GssCode, Jurisdiction, Nation, Uprn};
+pub use ids::{EroId, ReferenceNumber};
+pub use name::{GivenName, MiddleNames, PersonName, Surname};
+pub use nationality::{CountryCategory, CountryCode, Nationality};
+pub use nino::Nino;
+pub use postcode::{Postcode, PostcodeRegion};
+pub use rules::{Eligibility, Rules};

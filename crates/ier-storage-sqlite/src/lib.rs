@@ -1,0 +1,430 @@
+//! The SQLite backend of `ier-storage`: the embedded default.
+//!
+//! One file, WAL journal, `synchronous=FULL` (a commit is on disk before it
+//! returns, so an acknowledged application survives a power cut), foreign keys
+//! on, and a busy timeout so concurrent writers queue rather than fail.
+
+mod rows;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ier_domain::{Council, Ero, EroId, Event, EventKind, GssCode, ReferenceNumber, Stage};
+use ier_storage::{ApplicationRow, Backend, Counts, Result, StorageError};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqlitePool};
+
+use rows::*;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// A SQLite database.
+#[derive(Clone)]
+pub struct SqliteBackend {
+    pool: SqlitePool,
+}
+
+impl SqliteBackend {
+    /// Open (creating if needed) the database file and bring its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        Self::connect(options).await
+    }
+
+    /// Open from a `sqlite:` URL.
+    pub async fn open_url(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StorageError::Unavailable(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        Self::connect(options).await
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> Result<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StorageError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StorageError::Duplicate,
+        // SQL errors can quote values; keep only the kind of failure.
+        sqlx::Error::Database(db) => {
+            StorageError::Unavailable(format!("database error {}", db.code().unwrap_or_default()))
+        }
+        other => StorageError::Unavailable(other.to_string()),
+    }
+}
+
+#[async_trait]
+impl Backend for SqliteBackend {
+    async fn put_eros(&self, eros: &[Ero]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for e in eros {
+            sqlx::query(
+                "INSERT INTO eros (id, name, name_cy, email, phone, website, address) VALUES (?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_cy = excluded.name_cy, email = excluded.email,
+                 phone = excluded.phone, website = excluded.website, address = excluded.address",
+            )
+            .bind(e.id.as_str())
+            .bind(&e.name)
+            .bind(&e.name_cy)
+            .bind(&e.contact.email)
+            .bind(&e.contact.phone)
+            .bind(&e.contact.website)
+            .bind(&e.contact.address)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn put_councils(&self, councils: &[Council]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for c in councils {
+            sqlx::query(
+                "INSERT INTO councils (gss_code, name, name_cy, nation, ero_id) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (gss_code) DO UPDATE SET name = excluded.name, name_cy = excluded.name_cy,
+                 nation = excluded.nation, ero_id = excluded.ero_id",
+            )
+            .bind(c.gss_code.as_str())
+            .bind(&c.name)
+            .bind(&c.name_cy)
+            .bind(c.nation.as_str())
+            .bind(c.ero_id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn ero(&self, id: &EroId) -> Result<Option<Ero>> {
+        let row = sqlx::query(&format!("SELECT {ERO_COLUMNS} FROM eros WHERE id = ?"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.map(|r| ero_from(&r)).transpose()
+    }
+
+    async fn eros(&self) -> Result<Vec<Ero>> {
+        let rows = sqlx::query(&format!("SELECT {ERO_COLUMNS} FROM eros ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(ero_from).collect()
+    }
+
+    async fn council(&self, gss_code: &GssCode) -> Result<Option<Council>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COUNCIL_COLUMNS} FROM councils WHERE gss_code = ?"
+        ))
+        .bind(gss_code.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.map(|r| council_from(&r)).transpose()
+    }
+
+    async fn councils_of(&self, ero: &EroId) -> Result<Vec<Council>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COUNCIL_COLUMNS} FROM councils WHERE ero_id = ? ORDER BY gss_code"
+        ))
+        .bind(ero.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(council_from).collect()
+    }
+
+    async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId> {
+        // BEGIN IMMEDIATE: take the write lock up front, so the transaction
+        // never has to upgrade (and fail) under contention.
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        let result: Result<EroId> = async {
+            let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = ?")
+                .bind(row.gss_code.as_str())
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+            let ero = ero.ok_or(StorageError::UnknownCouncil(row.gss_code))?;
+            sqlx::query(
+                "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(row.reference.as_str())
+            .bind(&ero)
+            .bind(row.gss_code.as_str())
+            .bind(row.kind.as_str())
+            .bind(row.language.as_str())
+            .bind(row.stage.as_str())
+            .bind(row.submitted_at)
+            .bind(&row.details.key_id)
+            .bind(&row.details.blob)
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+            for kind in [EventKind::Submitted, EventKind::VerificationRequested] {
+                insert_event(&mut conn, &row.reference, &ero, row.submitted_at, &kind).await?;
+            }
+            sqlx::query("INSERT INTO verification_requests (reference, ero_id, requested_at) VALUES (?, ?, ?)")
+                .bind(row.reference.as_str())
+                .bind(&ero)
+                .bind(row.submitted_at)
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+            EroId::parse(&ero).map_err(|_| StorageError::Corrupt("council has a bad ERO id".into()))
+        }
+        .await;
+        match result {
+            Ok(ero) => {
+                sqlx::query("COMMIT")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(unavailable)?;
+                Ok(ero)
+            }
+            Err(e) => {
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn application(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Option<ApplicationRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = ? AND reference = ?"
+        ))
+        .bind(ero.as_str())
+        .bind(reference.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.map(|r| application_from(&r)).transpose()
+    }
+
+    async fn applications(
+        &self,
+        ero: &EroId,
+        after: Option<&ReferenceNumber>,
+        limit: u32,
+    ) -> Result<Vec<ApplicationRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = ?1
+             AND seq > COALESCE((SELECT seq FROM applications WHERE ero_id = ?1 AND reference = ?2), 0)
+             ORDER BY seq LIMIT ?3"
+        ))
+        .bind(ero.as_str())
+        .bind(after.map(|r| r.as_str().to_owned()))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(application_from).collect()
+    }
+
+    async fn append_event(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+        at: DateTime<Utc>,
+        kind: &EventKind,
+    ) -> Result<()> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        let result = async {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT seq FROM applications WHERE ero_id = ? AND reference = ?",
+            )
+            .bind(ero.as_str())
+            .bind(reference.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+            if found.is_none() {
+                return Err(StorageError::NotFound);
+            }
+            insert_event(&mut conn, reference, ero.as_str(), at, kind).await?;
+            if let Some(stage) = kind.stage() {
+                sqlx::query("UPDATE applications SET stage = ? WHERE ero_id = ? AND reference = ?")
+                    .bind(stage.as_str())
+                    .bind(ero.as_str())
+                    .bind(reference.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(&mut conn, result).await
+    }
+
+    async fn events(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<Event>> {
+        let rows = sqlx::query("SELECT reference, at, detail FROM application_events WHERE ero_id = ? AND reference = ? ORDER BY id")
+            .bind(ero.as_str())
+            .bind(reference.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(event_from).collect()
+    }
+
+    async fn pending_verifications(&self, limit: u32) -> Result<Vec<(ReferenceNumber, EroId)>> {
+        let rows = sqlx::query("SELECT reference, ero_id FROM verification_requests WHERE completed_at IS NULL ORDER BY seq LIMIT ?")
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    reference_from(r.get::<&str, _>(0))?,
+                    ero_id_from(r.get::<&str, _>(1))?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn complete_verification(
+        &self,
+        reference: &ReferenceNumber,
+        at: DateTime<Utc>,
+        kind: &EventKind,
+    ) -> Result<()> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        let result = async {
+            let ero: Option<String> = sqlx::query_scalar(
+                "UPDATE verification_requests SET completed_at = ? WHERE reference = ? AND completed_at IS NULL RETURNING ero_id",
+            )
+            .bind(at)
+            .bind(reference.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+            // Already completed (or never queued): nothing to do, harmlessly.
+            let Some(ero) = ero else { return Ok(()) };
+            insert_event(&mut conn, reference, &ero, at, kind).await?;
+            if let Some(stage) = kind.stage() {
+                sqlx::query("UPDATE applications SET stage = ? WHERE reference = ?")
+                    .bind(stage.as_str())
+                    .bind(reference.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            Ok(())
+        }
+        .await;
+        finish(&mut conn, result).await
+    }
+
+    async fn counts(&self) -> Result<Counts> {
+        let rows =
+            sqlx::query("SELECT stage, COUNT(*) FROM applications GROUP BY stage ORDER BY stage")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        let mut by_stage = Vec::new();
+        for r in rows {
+            let stage = Stage::from_str(r.get::<&str, _>(0))
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+            by_stage.push((stage, r.get::<i64, _>(1) as u64));
+        }
+        by_stage.sort_by_key(|(s, _)| Stage::ALL.iter().position(|x| x == s));
+        let pending: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(Counts {
+            by_stage,
+            pending_verifications: pending as u64,
+        })
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)
+            .map(|_| ())
+    }
+}
+
+async fn insert_event(
+    conn: &mut sqlx::SqliteConnection,
+    reference: &ReferenceNumber,
+    ero: &str,
+    at: DateTime<Utc>,
+    kind: &EventKind,
+) -> Result<()> {
+    sqlx::query("INSERT INTO application_events (reference, ero_id, at, kind, detail) VALUES (?, ?, ?, ?, ?)")
+        .bind(reference.as_str())
+        .bind(ero)
+        .bind(at)
+        .bind(kind.name())
+        .bind(event_json(kind))
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)
+        .map(|_| ())
+}
+
+async fn finish(conn: &mut sqlx::SqliteConnection, result: Result<()>) -> Result<()> {
+    match result {
+        Ok(()) => sqlx::query("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)
+            .map(|_| ()),
+        Err(e) => {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            Err(e)
+        }
+    }
+}

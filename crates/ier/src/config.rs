@@ -1,0 +1,115 @@
+//! `ier serve`: production start-up from the environment (12-factor).
+//!
+//! Required settings are checked together before anything starts, and a
+//! missing or malformed one stops start-up with a message naming the variable.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use ier_storage::DataKeys;
+use secrecy::SecretString;
+
+#[derive(Args)]
+#[command(
+    after_help = "Every option can be set by its environment variable. Required: IER_DATABASE_URL, IER_DATA_KEYS."
+)]
+pub struct ServeArgs {
+    /// Database: postgres://USER@HOST/DB in production (sqlite:PATH works too).
+    #[arg(long, env = "IER_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Data-encryption keys, "id:base64key[,id:base64key...]", current first (make one with `ier keygen`).
+    #[arg(long, env = "IER_DATA_KEYS", hide_env_values = true)]
+    data_keys: Option<SecretString>,
+    /// Address of the public web site.
+    #[arg(long, env = "IER_PUBLIC_ADDR", default_value = "0.0.0.0:8080")]
+    public_addr: String,
+    /// A postcode table made by `ier import onspd` (default: the one shipped).
+    #[arg(long, env = "IER_POSTCODE_TABLE")]
+    postcode_table: Option<PathBuf>,
+}
+
+/// Everything `serve` needs, checked.
+pub struct ServeConfig {
+    pub database_url: String,
+    pub data_keys: DataKeys,
+    pub public_addr: SocketAddr,
+}
+
+impl ServeArgs {
+    /// Check every setting, reporting all problems at once.
+    pub fn check(self) -> Result<(ServeConfig, Option<PathBuf>), String> {
+        let mut problems = Vec::new();
+        if self.database_url.as_deref().is_none_or(str::is_empty) {
+            problems.push("IER_DATABASE_URL is not set: set it to the Postgres URL, e.g. postgres://ier@db.internal/ier".to_owned());
+        }
+        let keys = match &self.data_keys {
+            None => {
+                problems.push("IER_DATA_KEYS is not set: set it to the data-encryption key(s); make one with `ier keygen`".to_owned());
+                None
+            }
+            Some(k) => DataKeys::parse(k)
+                .map_err(|e| problems.push(format!("IER_DATA_KEYS is not valid: {e}")))
+                .ok(),
+        };
+        let addr = self
+            .public_addr
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                problems.push(format!(
+                    "IER_PUBLIC_ADDR is not an address like 0.0.0.0:8080: {:?}",
+                    self.public_addr
+                ))
+            })
+            .ok();
+        match (problems.is_empty(), self.database_url, keys, addr) {
+            (true, Some(database_url), Some(data_keys), Some(public_addr)) => Ok((
+                ServeConfig {
+                    database_url,
+                    data_keys,
+                    public_addr,
+                },
+                self.postcode_table,
+            )),
+            _ => Err(format!(
+                "ier serve cannot start:\n  - {}",
+                problems.join("\n  - ")
+            )),
+        }
+    }
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let (config, table) = match args.check() {
+        Ok(c) => c,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(env_filter())
+        .init();
+    let locator = crate::open::locator(table.as_deref())?;
+    let store = crate::open::store(&config.database_url, config.data_keys).await?;
+    let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store));
+    let listener = tokio::net::TcpListener::bind(config.public_addr)
+        .await
+        .with_context(|| format!("binding {}", config.public_addr))?;
+    tracing::info!(addr = %config.public_addr, "public site listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+pub fn env_filter() -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_env("IER_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into())
+}
+
+pub async fn shutdown() {
+    let _ = tokio::signal::ctrl_c().await;
+}

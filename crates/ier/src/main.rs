@@ -1,0 +1,159 @@
+//! `ier`: the one binary of the national online electoral registration service.
+//!
+//! Subcommands run each part: `demo` (everything on the embedded default, with
+//! demo data), `serve` (production, configured from the environment),
+//! `import` (reference data), `lookup` (which council for a postcode) and
+//! `keygen` (a data-encryption key).
+
+mod config;
+mod demo;
+mod open;
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use ier_domain::Postcode;
+use ier_reference::{PostcodeDirectory, Route};
+use secrecy::ExposeSecret;
+
+#[derive(Parser)]
+#[command(
+    name = "ier",
+    version,
+    about = "Register to vote: the national online electoral registration service for Great Britain"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the whole service on this machine with the embedded database and demo data.
+    Demo(demo::DemoArgs),
+    /// Run the service in production, configured from the environment (see `ier serve --help`).
+    Serve(config::ServeArgs),
+    /// Import reference data.
+    #[command(subcommand)]
+    Import(Import),
+    /// Show which council and ERO register people at a postcode.
+    Lookup {
+        /// A UK postcode, e.g. "SW1A 1AA".
+        postcode: String,
+        /// A postcode table made by `ier import onspd` (default: the one shipped).
+        #[arg(long, env = "IER_POSTCODE_TABLE")]
+        postcode_table: Option<PathBuf>,
+    },
+    /// Print a new random data-encryption key, for IER_DATA_KEYS.
+    Keygen {
+        /// The key's id, stored with every row it seals (for rotation).
+        #[arg(long, default_value = "key1")]
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum Import {
+    /// Build the postcode table from the ONS Postcode Directory (ONSPD) or NSPL CSV.
+    Onspd {
+        /// The ONSPD/NSPL CSV file (the whole-UK file, e.g. ONSPD_NOV_2025_UK.csv).
+        #[arg(long)]
+        file: PathBuf,
+        /// Where to write the table; point IER_POSTCODE_TABLE at it.
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave out terminated postcodes (those with a `doterm`).
+        #[arg(long)]
+        live_only: bool,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo(args) => runtime()?.block_on(demo::run(args)),
+        Command::Serve(args) => runtime()?.block_on(config::serve(args)),
+        Command::Import(Import::Onspd {
+            file,
+            out,
+            live_only,
+        }) => import_onspd(&file, &out, live_only),
+        Command::Lookup {
+            postcode,
+            postcode_table,
+        } => lookup(&postcode, postcode_table.as_deref()),
+        Command::Keygen { id } => {
+            println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
+            Ok(())
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
+
+fn import_onspd(
+    file: &std::path::Path,
+    out: &std::path::Path,
+    live_only: bool,
+) -> anyhow::Result<()> {
+    let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let (dir, report) =
+        PostcodeDirectory::from_onspd_csv(std::io::BufReader::new(input), live_only)
+            .with_context(|| format!("reading {}", file.display()))?;
+    let tmp = out.with_extension("tmp");
+    dir.write(std::io::BufWriter::new(
+        std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
+    ))?;
+    std::fs::rename(&tmp, out)?;
+    let gb = dir
+        .districts()
+        .iter()
+        .filter(|c| c.nation().is_some())
+        .count();
+    println!(
+        "wrote {}: {} postcodes in {} districts ({} in GB); skipped {} malformed postcodes, {} without a district, {} terminated",
+        out.display(),
+        report.postcodes,
+        dir.districts().len(),
+        gb,
+        report.skipped_invalid_postcode,
+        report.skipped_no_district,
+        report.skipped_terminated
+    );
+    Ok(())
+}
+
+fn lookup(postcode: &str, table: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let postcode = Postcode::parse(postcode).map_err(|e| anyhow::anyhow!("the postcode {e}"))?;
+    let locator = open::locator(table)?;
+    match locator.route(&postcode) {
+        Route::Council { council, ero } => {
+            println!(
+                "{postcode}: {} ({}), {}",
+                council.name, council.gss_code, council.nation
+            );
+            if let Some(cy) = &council.name_cy {
+                println!("  Welsh name: {cy}");
+            }
+            println!(
+                "  Electoral Registration Officer: {} ({})",
+                ero.name, ero.id
+            );
+        }
+        Route::NorthernIreland => println!(
+            "{postcode}: Northern Ireland: out of scope, register with the Electoral Office for Northern Ireland (EONI)"
+        ),
+        Route::CrownDependency => println!(
+            "{postcode}: Channel Islands or Isle of Man: not part of UK electoral registration"
+        ),
+        Route::Forces => println!("{postcode}: a BFPO address: register at a UK address"),
+        Route::Unknown => anyhow::bail!("{postcode} is not in the postcode directory"),
+    }
+    Ok(())
+}

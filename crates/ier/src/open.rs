@@ -1,0 +1,60 @@
+//! Opening the parts the commands share: the store (SQLite or Postgres, by URL)
+//! and the postcode locator.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use ier_reference::{Locator, PostcodeDirectory, ReferenceData};
+use ier_storage::{Backend, DataKeys, Store};
+use ier_storage_postgres::PgBackend;
+use ier_storage_sqlite::SqliteBackend;
+
+/// Open the database named by `url` (`sqlite:PATH` or `postgres://...`), migrate it,
+/// and load the councils and EROs into it.
+pub async fn store(url: &str, keys: DataKeys) -> anyhow::Result<Store> {
+    let backend: Arc<dyn Backend> = if url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
+        Arc::new(
+            PgBackend::connect(url)
+                .await
+                .context("connecting to Postgres")?,
+        )
+    } else if url.starts_with("sqlite:") {
+        Arc::new(
+            SqliteBackend::open_url(url)
+                .await
+                .context("opening the SQLite database")?,
+        )
+    } else {
+        anyhow::bail!(
+            "IER_DATABASE_URL must start with postgres:// or sqlite: (got a URL of another kind)"
+        );
+    };
+    let reference = ReferenceData::embedded();
+    backend
+        .put_eros(&reference.eros().cloned().collect::<Vec<_>>())
+        .await
+        .context("loading EROs")?;
+    backend
+        .put_councils(&reference.councils().cloned().collect::<Vec<_>>())
+        .await
+        .context("loading councils")?;
+    Ok(Store::new(backend, keys))
+}
+
+/// The locator over the shipped postcode table, or one made by `ier import onspd`.
+pub fn locator(table: Option<&Path>) -> anyhow::Result<Locator> {
+    let directory: &'static PostcodeDirectory = match table {
+        None => PostcodeDirectory::embedded(),
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("opening postcode table {}", path.display()))?;
+            let dir = PostcodeDirectory::read(std::io::BufReader::new(file))
+                .with_context(|| format!("reading {}", path.display()))?;
+            Box::leak(Box::new(dir))
+        }
+    };
+    Ok(Locator::new(directory, ReferenceData::embedded()))
+}
