@@ -243,12 +243,11 @@ mod tests {
 
     #[test]
     fn uprns() {
-        assert_eq!(
+        assert!(
             Uprn::parse("000100023336956").is_err(),
-            true,
             "more than 12 digits"
         );
-        assert_eq!(Uprn::parse("00100023336956").is_err(), true);
+        assert!(Uprn::parse("00100023336956").is_err());
         assert_eq!(Uprn::parse("100023336956").unwrap().get(), 100023336956);
         assert_eq!(
             Uprn::parse("0001234").unwrap().get(),

@@ -185,7 +185,7 @@ impl SyntheticGazetteer {
             return None;
         }
         let council = self.reference.council(&gss_code);
-        let welsh = council.is_some_and(|c| c.nation == Nation::Wales) && seed % 3 == 0;
+        let welsh = council.is_some_and(|c| c.nation == Nation::Wales) && seed.is_multiple_of(3);
         let street = if welsh {
             STREETS_CY[(seed >> 8) as usize % STREETS_CY.len()].to_owned()
         } else {

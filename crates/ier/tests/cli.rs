@@ -1,0 +1,187 @@
+//! The `ier` binary through its command line, as an operator would use it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn ier() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ier"));
+    // A clean environment: nothing from the developer's shell leaks in.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("IER_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn output(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn help_is_available_everywhere() {
+    for args in [&["--help"][..], &["demo", "--help"], &["serve", "--help"], &["import", "--help"], &["import", "onspd", "--help"], &["lookup", "--help"], &["keygen", "--help"]] {
+        let (code, out, _) = output(ier().args(args));
+        assert_eq!(code, 0, "{args:?}");
+        assert!(out.contains("Usage:"), "{args:?}");
+    }
+}
+
+#[test]
+fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
+    let (code, _, err) = output(ier().arg("serve"));
+    assert_eq!(code, 2);
+    assert!(err.contains("IER_DATABASE_URL is not set"), "{err}");
+    assert!(err.contains("IER_DATA_KEYS is not set"), "{err}");
+    let (code, _, err) = output(ier().arg("serve").env("IER_DATABASE_URL", "postgres://x@localhost/ier").env("IER_DATA_KEYS", "k1:short"));
+    assert_eq!(code, 2);
+    assert!(err.contains("IER_DATA_KEYS is not valid"), "{err}");
+    assert!(!err.contains("IER_DATABASE_URL is not set"));
+    let (code, _, err) = output(ier().arg("serve").env("IER_PUBLIC_ADDR", "nonsense"));
+    assert_eq!(code, 2);
+    assert!(err.contains("IER_PUBLIC_ADDR is not an address"), "{err}");
+}
+
+#[test]
+fn lookup_routes_real_postcodes_and_recognises_northern_ireland() {
+    let (code, out, _) = output(ier().args(["lookup", "sw1a 1aa"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("SW1A 1AA: Westminster (E09000033), england"), "{out}");
+    let (_, out, _) = output(ier().args(["lookup", "LL55 4UR"]));
+    assert!(out.contains("Gwynedd") && out.contains("Welsh name: Gwynedd"), "{out}");
+    let (_, out, _) = output(ier().args(["lookup", "EH1 1YZ"]));
+    assert!(out.contains("City of Edinburgh") && out.contains("Lothian Valuation Joint Board"), "{out}");
+    let (code, out, _) = output(ier().args(["lookup", "BT1 1AA"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("Northern Ireland: out of scope"), "{out}");
+    let (code, _, err) = output(ier().args(["lookup", "not a postcode"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("the postcode is not a valid postcode"), "{err}");
+}
+
+#[test]
+fn keygen_makes_a_usable_key() {
+    let (code, out, _) = output(ier().args(["keygen", "--id", "2026-11"]));
+    assert_eq!(code, 0);
+    let key = out.trim();
+    assert!(key.starts_with("2026-11:"));
+    let parsed = ier_storage::DataKeys::parse(&secrecy::SecretString::from(key.to_owned())).unwrap();
+    assert_eq!(parsed.current_id(), "2026-11");
+}
+
+#[test]
+fn import_onspd_builds_a_table_that_lookup_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("onspd.csv");
+    std::fs::write(&csv, "pcd,pcds,doterm,laua\nSW1A1AA,SW1A 1AA,,W06000015\nXX,XX 1,,E09000033\n").unwrap();
+    let table = dir.path().join("table.ierpcd");
+    let (code, out, err) = output(ier().args(["import", "onspd", "--file"]).arg(&csv).arg("--out").arg(&table));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("1 postcodes in 1 districts") && out.contains("skipped 1 malformed"), "{out}");
+    // With the imported table, SW1A 1AA (deliberately remapped here) goes to Cardiff.
+    let (_, out, _) = output(ier().args(["lookup", "SW1A 1AA", "--postcode-table"]).arg(&table));
+    assert!(out.contains("Cardiff"), "{out}");
+    let (code, _, err) = output(ier().args(["import", "onspd", "--file"]).arg(dir.path().join("missing.csv")).arg("--out").arg(&table));
+    assert_ne!(code, 0);
+    assert!(err.contains("missing.csv"), "{err}");
+}
+
+/// A running `ier demo` with its base URL; killed on drop.
+struct Demo {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
+    let mut child = ier()
+        .args(["demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let started = Instant::now();
+    let mut base = None;
+    while started.elapsed() < Duration::from_secs(60) {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(url) = line.trim().strip_prefix("Public site:") {
+            base = Some(url.trim().trim_end_matches('/').to_owned());
+        }
+        let done = line.starts_with("Press Ctrl-C");
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    let base = base.unwrap_or_else(|| panic!("demo did not print its URL: {lines:?}"));
+    (Demo { child, base }, lines)
+}
+
+fn http_get(base: &str, path: &str) -> String {
+    let addr = base.strip_prefix("http://").unwrap();
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("ier-data");
+    let (demo, lines) = start_demo(&data);
+    let printed = lines.concat();
+    assert!(printed.contains("Demo identities"), "{printed}");
+    assert!(printed.contains("Amelia Clarke"), "{printed}");
+    let page = http_get(&demo.base, "/");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("Register to vote"));
+    let found = http_get(&demo.base, "/find-your-council?postcode=CF10+1EP");
+    assert!(found.contains("<strong>Cardiff</strong>"), "{found}");
+    assert!(http_get(&demo.base, "/health/ready").starts_with("HTTP/1.1 200"));
+    drop(demo);
+
+    assert!(data.join("ier.db").exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("data-key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the demo key is private");
+    }
+    // The demo applications were stored, encrypted, and routed to their EROs.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
+        use ier_storage::Backend;
+        let counts = backend.counts().await.unwrap();
+        assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Submitted, 4)]);
+        assert_eq!(counts.pending_verifications, 4);
+        assert_eq!(backend.councils_of(&ier_domain::EroId::parse("lothian-vjb").unwrap()).await.unwrap().len(), 4);
+    });
+
+    // A second start reuses the data (no second set of demo applications).
+    let (demo, _) = start_demo(&data);
+    assert!(http_get(&demo.base, "/health/ready").starts_with("HTTP/1.1 200"));
+    drop(demo);
+    rt.block_on(async {
+        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
+        use ier_storage::Backend;
+        assert_eq!(backend.counts().await.unwrap().pending_verifications, 4);
+    });
+}
