@@ -342,12 +342,13 @@ impl Rules {
     pub fn eligibility(&self, person: &Person<'_>, on: NaiveDate) -> Eligibility {
         if let (Some(dob), Some(rule)) =
             (person.date_of_birth, self.register_age(person.nation, on))
-            && dob.age_on(on) < rule.min_age {
-                return Eligibility::TooYoung {
-                    min_age: rule.min_age,
-                    rule: rule.id.clone(),
-                };
-            }
+            && dob.age_on(on) < rule.min_age
+        {
+            return Eligibility::TooYoung {
+                min_age: rule.min_age,
+                rule: rule.id.clone(),
+            };
+        }
         let classes = match person.nationality {
             // No nationality given: the ERO follows up; treat every class as possible.
             Nationality::NotProvided { .. } => [FranchiseClass::British]

@@ -94,9 +94,10 @@ impl PostcodeDirectory {
         let mut map: BTreeMap<String, BTreeMap<u16, GssCode>> = BTreeMap::new();
         for (pc, gss) in pairs {
             if let Postcode::Uk { outward, inward } = &pc
-                && let Some(i) = inward_index(inward) {
-                    map.entry(outward.clone()).or_default().insert(i, gss);
-                }
+                && let Some(i) = inward_index(inward)
+            {
+                map.entry(outward.clone()).or_default().insert(i, gss);
+            }
         }
         let mut codes: Vec<GssCode> = map.values().flat_map(|m| m.values().copied()).collect();
         codes.sort();

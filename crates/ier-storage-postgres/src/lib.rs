@@ -9,11 +9,8 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ier_domain::{
-    ApplicationKind, Council, Ero, EroContact, EroId, Event, EventKind, GssCode, Language, Nation,
-    ReferenceNumber, Stage,
-};
-use ier_storage::{ApplicationRow, Backend, Counts, Result, Sealed, StorageError};
+use ier_domain::{Council, Ero, EroContact, EroId, Event, EventKind, GssCode, ReferenceNumber};
+use ier_storage::{ApplicationRow, Backend, Counts, Result, Sealed, StorageError, decode};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
@@ -68,21 +65,9 @@ fn unavailable(e: sqlx::Error) -> StorageError {
     }
 }
 
-fn corrupt(what: &str) -> StorageError {
-    StorageError::Corrupt(format!("bad {what} in the database"))
-}
-
-fn ero_id_from(s: &str) -> Result<EroId> {
-    EroId::parse(s).map_err(|_| corrupt("ERO id"))
-}
-
-fn reference_from(s: &str) -> Result<ReferenceNumber> {
-    ReferenceNumber::parse(s).map_err(|_| corrupt("reference number"))
-}
-
 fn ero_from(r: &PgRow) -> Result<Ero> {
     Ok(Ero {
-        id: ero_id_from(r.get("id"))?,
+        id: decode::ero_id(r.get("id"))?,
         name: r.get("name"),
         name_cy: r.get("name_cy"),
         contact: EroContact {
@@ -96,23 +81,23 @@ fn ero_from(r: &PgRow) -> Result<Ero> {
 
 fn council_from(r: &PgRow) -> Result<Council> {
     Ok(Council {
-        gss_code: GssCode::parse(r.get("gss_code")).map_err(|_| corrupt("GSS code"))?,
+        gss_code: decode::gss_code(r.get("gss_code"))?,
         name: r.get("name"),
         name_cy: r.get("name_cy"),
-        nation: Nation::from_str(r.get("nation")).map_err(|_| corrupt("nation"))?,
-        ero_id: ero_id_from(r.get("ero_id"))?,
+        nation: decode::nation(r.get("nation"))?,
+        ero_id: decode::ero_id(r.get("ero_id"))?,
     })
 }
 
 fn application_from(r: &PgRow) -> Result<ApplicationRow> {
     Ok(ApplicationRow {
-        reference: reference_from(r.get("reference"))?,
-        kind: ApplicationKind::from_str(r.get("kind")).map_err(|_| corrupt("kind"))?,
-        language: Language::from_str(r.get("language")).map_err(|_| corrupt("language"))?,
-        gss_code: GssCode::parse(r.get("gss_code")).map_err(|_| corrupt("GSS code"))?,
-        ero_id: Some(ero_id_from(r.get("ero_id"))?),
+        reference: decode::reference(r.get("reference"))?,
+        kind: decode::kind(r.get("kind"))?,
+        language: decode::language(r.get("language"))?,
+        gss_code: decode::gss_code(r.get("gss_code"))?,
+        ero_id: Some(decode::ero_id(r.get("ero_id"))?),
         submitted_at: r.get("submitted_at"),
-        stage: Stage::from_str(r.get("stage")).map_err(|_| corrupt("stage"))?,
+        stage: decode::stage(r.get("stage"))?,
         details: Sealed {
             key_id: r.get("key_id"),
             blob: r.get("details"),
@@ -257,7 +242,7 @@ impl Backend for PgBackend {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-        let ero = ero_id_from(&ero)?;
+        let ero = decode::ero_id(&ero)?;
         tx.commit().await.map_err(unavailable)?;
         Ok(ero)
     }
@@ -341,9 +326,9 @@ impl Backend for PgBackend {
         rows.iter()
             .map(|r| {
                 let sqlx::types::Json(kind): sqlx::types::Json<EventKind> =
-                    r.try_get("detail").map_err(|_| corrupt("event"))?;
+                    r.try_get("detail").map_err(|_| decode::corrupt("event"))?;
                 Ok(Event {
-                    reference: reference_from(r.get("reference"))?,
+                    reference: decode::reference(r.get("reference"))?,
                     at: r.get("at"),
                     kind,
                 })
@@ -358,7 +343,7 @@ impl Backend for PgBackend {
             .await
             .map_err(unavailable)?;
         rows.iter()
-            .map(|r| Ok((reference_from(r.get(0))?, ero_id_from(r.get(1))?)))
+            .map(|r| Ok((decode::reference(r.get(0))?, decode::ero_id(r.get(1))?)))
             .collect()
     }
 
@@ -397,10 +382,12 @@ impl Backend for PgBackend {
             .map_err(unavailable)?;
         let mut by_stage = Vec::new();
         for r in rows {
-            let stage = Stage::from_str(r.get::<&str, _>(0)).map_err(|_| corrupt("stage"))?;
-            by_stage.push((stage, r.get::<i64, _>(1) as u64));
+            by_stage.push((
+                decode::stage(r.get::<&str, _>(0))?,
+                r.get::<i64, _>(1) as u64,
+            ));
         }
-        by_stage.sort_by_key(|(s, _)| Stage::ALL.iter().position(|x| x == s));
+        decode::sort_stages(&mut by_stage);
         let pending: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL",
         )

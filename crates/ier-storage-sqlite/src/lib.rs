@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ier_domain::{Council, Ero, EroId, Event, EventKind, GssCode, ReferenceNumber, Stage};
-use ier_storage::{ApplicationRow, Backend, Counts, Result, StorageError};
+use ier_domain::{Council, Ero, EroId, Event, EventKind, GssCode, ReferenceNumber};
+use ier_storage::{ApplicationRow, Backend, Counts, Result, StorageError, decode};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -318,8 +318,8 @@ impl Backend for SqliteBackend {
         rows.iter()
             .map(|r| {
                 Ok((
-                    reference_from(r.get::<&str, _>(0))?,
-                    ero_id_from(r.get::<&str, _>(1))?,
+                    decode::reference(r.get::<&str, _>(0))?,
+                    decode::ero_id(r.get::<&str, _>(1))?,
                 ))
             })
             .collect()
@@ -370,11 +370,12 @@ impl Backend for SqliteBackend {
                 .map_err(unavailable)?;
         let mut by_stage = Vec::new();
         for r in rows {
-            let stage = Stage::from_str(r.get::<&str, _>(0))
-                .map_err(|e| StorageError::Corrupt(e.to_string()))?;
-            by_stage.push((stage, r.get::<i64, _>(1) as u64));
+            by_stage.push((
+                decode::stage(r.get::<&str, _>(0))?,
+                r.get::<i64, _>(1) as u64,
+            ));
         }
-        by_stage.sort_by_key(|(s, _)| Stage::ALL.iter().position(|x| x == s));
+        decode::sort_stages(&mut by_stage);
         let pending: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL",
         )

@@ -1,13 +1,8 @@
 //! Mapping SQLite rows to domain values; a value that does not parse is
 //! reported as corrupt data, never passed on.
 
-use std::str::FromStr;
-
-use ier_domain::{
-    ApplicationKind, Council, Ero, EroContact, EroId, Event, EventKind, GssCode, Language, Nation,
-    ReferenceNumber, Stage,
-};
-use ier_storage::{ApplicationRow, Result, Sealed, StorageError};
+use ier_domain::{Council, Ero, EroContact, Event, EventKind};
+use ier_storage::{ApplicationRow, Result, Sealed, decode};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -16,21 +11,9 @@ pub const COUNCIL_COLUMNS: &str = "gss_code, name, name_cy, nation, ero_id";
 pub const APPLICATION_COLUMNS: &str =
     "reference, kind, language, gss_code, ero_id, submitted_at, stage, key_id, details";
 
-fn corrupt(what: &str) -> StorageError {
-    StorageError::Corrupt(format!("bad {what} in the database"))
-}
-
-pub fn ero_id_from(s: &str) -> Result<EroId> {
-    EroId::parse(s).map_err(|_| corrupt("ERO id"))
-}
-
-pub fn reference_from(s: &str) -> Result<ReferenceNumber> {
-    ReferenceNumber::parse(s).map_err(|_| corrupt("reference number"))
-}
-
 pub fn ero_from(r: &SqliteRow) -> Result<Ero> {
     Ok(Ero {
-        id: ero_id_from(r.get("id"))?,
+        id: decode::ero_id(r.get("id"))?,
         name: r.get("name"),
         name_cy: r.get("name_cy"),
         contact: EroContact {
@@ -44,23 +27,23 @@ pub fn ero_from(r: &SqliteRow) -> Result<Ero> {
 
 pub fn council_from(r: &SqliteRow) -> Result<Council> {
     Ok(Council {
-        gss_code: GssCode::parse(r.get("gss_code")).map_err(|_| corrupt("GSS code"))?,
+        gss_code: decode::gss_code(r.get("gss_code"))?,
         name: r.get("name"),
         name_cy: r.get("name_cy"),
-        nation: Nation::from_str(r.get("nation")).map_err(|_| corrupt("nation"))?,
-        ero_id: ero_id_from(r.get("ero_id"))?,
+        nation: decode::nation(r.get("nation"))?,
+        ero_id: decode::ero_id(r.get("ero_id"))?,
     })
 }
 
 pub fn application_from(r: &SqliteRow) -> Result<ApplicationRow> {
     Ok(ApplicationRow {
-        reference: reference_from(r.get("reference"))?,
-        kind: ApplicationKind::from_str(r.get("kind")).map_err(|_| corrupt("kind"))?,
-        language: Language::from_str(r.get("language")).map_err(|_| corrupt("language"))?,
-        gss_code: GssCode::parse(r.get("gss_code")).map_err(|_| corrupt("GSS code"))?,
-        ero_id: Some(ero_id_from(r.get("ero_id"))?),
+        reference: decode::reference(r.get("reference"))?,
+        kind: decode::kind(r.get("kind"))?,
+        language: decode::language(r.get("language"))?,
+        gss_code: decode::gss_code(r.get("gss_code"))?,
+        ero_id: Some(decode::ero_id(r.get("ero_id"))?),
         submitted_at: r.get("submitted_at"),
-        stage: Stage::from_str(r.get("stage")).map_err(|_| corrupt("stage"))?,
+        stage: decode::stage(r.get("stage"))?,
         details: Sealed {
             key_id: r.get("key_id"),
             blob: r.get("details"),
@@ -74,8 +57,8 @@ pub fn event_json(kind: &EventKind) -> String {
 
 pub fn event_from(r: &SqliteRow) -> Result<Event> {
     Ok(Event {
-        reference: reference_from(r.get("reference"))?,
+        reference: decode::reference(r.get("reference"))?,
         at: r.get("at"),
-        kind: serde_json::from_str(r.get("detail")).map_err(|_| corrupt("event"))?,
+        kind: decode::event(r.get("detail"))?,
     })
 }

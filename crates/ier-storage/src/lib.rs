@@ -12,6 +12,7 @@
 //!   by ERO in the backend's SQL, not filtered afterwards).
 
 pub mod crypto;
+pub mod decode;
 
 #[cfg(feature = "contract")]
 pub mod contract;

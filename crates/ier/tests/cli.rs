@@ -18,12 +18,24 @@ fn ier() -> Command {
 
 fn output(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[test]
 fn help_is_available_everywhere() {
-    for args in [&["--help"][..], &["demo", "--help"], &["serve", "--help"], &["import", "--help"], &["import", "onspd", "--help"], &["lookup", "--help"], &["keygen", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["demo", "--help"],
+        &["serve", "--help"],
+        &["import", "--help"],
+        &["import", "onspd", "--help"],
+        &["lookup", "--help"],
+        &["keygen", "--help"],
+    ] {
         let (code, out, _) = output(ier().args(args));
         assert_eq!(code, 0, "{args:?}");
         assert!(out.contains("Usage:"), "{args:?}");
@@ -36,7 +48,12 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     assert_eq!(code, 2);
     assert!(err.contains("IER_DATABASE_URL is not set"), "{err}");
     assert!(err.contains("IER_DATA_KEYS is not set"), "{err}");
-    let (code, _, err) = output(ier().arg("serve").env("IER_DATABASE_URL", "postgres://x@localhost/ier").env("IER_DATA_KEYS", "k1:short"));
+    let (code, _, err) = output(
+        ier()
+            .arg("serve")
+            .env("IER_DATABASE_URL", "postgres://x@localhost/ier")
+            .env("IER_DATA_KEYS", "k1:short"),
+    );
     assert_eq!(code, 2);
     assert!(err.contains("IER_DATA_KEYS is not valid"), "{err}");
     assert!(!err.contains("IER_DATABASE_URL is not set"));
@@ -49,17 +66,29 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
 fn lookup_routes_real_postcodes_and_recognises_northern_ireland() {
     let (code, out, _) = output(ier().args(["lookup", "sw1a 1aa"]));
     assert_eq!(code, 0);
-    assert!(out.contains("SW1A 1AA: Westminster (E09000033), england"), "{out}");
+    assert!(
+        out.contains("SW1A 1AA: Westminster (E09000033), england"),
+        "{out}"
+    );
     let (_, out, _) = output(ier().args(["lookup", "LL55 4UR"]));
-    assert!(out.contains("Gwynedd") && out.contains("Welsh name: Gwynedd"), "{out}");
+    assert!(
+        out.contains("Gwynedd") && out.contains("Welsh name: Gwynedd"),
+        "{out}"
+    );
     let (_, out, _) = output(ier().args(["lookup", "EH1 1YZ"]));
-    assert!(out.contains("City of Edinburgh") && out.contains("Lothian Valuation Joint Board"), "{out}");
+    assert!(
+        out.contains("City of Edinburgh") && out.contains("Lothian Valuation Joint Board"),
+        "{out}"
+    );
     let (code, out, _) = output(ier().args(["lookup", "BT1 1AA"]));
     assert_eq!(code, 0);
     assert!(out.contains("Northern Ireland: out of scope"), "{out}");
     let (code, _, err) = output(ier().args(["lookup", "not a postcode"]));
     assert_ne!(code, 0);
-    assert!(err.contains("the postcode is not a valid postcode"), "{err}");
+    assert!(
+        err.contains("the postcode is not a valid postcode"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -68,7 +97,8 @@ fn keygen_makes_a_usable_key() {
     assert_eq!(code, 0);
     let key = out.trim();
     assert!(key.starts_with("2026-11:"));
-    let parsed = ier_storage::DataKeys::parse(&secrecy::SecretString::from(key.to_owned())).unwrap();
+    let parsed =
+        ier_storage::DataKeys::parse(&secrecy::SecretString::from(key.to_owned())).unwrap();
     assert_eq!(parsed.current_id(), "2026-11");
 }
 
@@ -76,15 +106,38 @@ fn keygen_makes_a_usable_key() {
 fn import_onspd_builds_a_table_that_lookup_uses() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("onspd.csv");
-    std::fs::write(&csv, "pcd,pcds,doterm,laua\nSW1A1AA,SW1A 1AA,,W06000015\nXX,XX 1,,E09000033\n").unwrap();
+    std::fs::write(
+        &csv,
+        "pcd,pcds,doterm,laua\nSW1A1AA,SW1A 1AA,,W06000015\nXX,XX 1,,E09000033\n",
+    )
+    .unwrap();
     let table = dir.path().join("table.ierpcd");
-    let (code, out, err) = output(ier().args(["import", "onspd", "--file"]).arg(&csv).arg("--out").arg(&table));
+    let (code, out, err) = output(
+        ier()
+            .args(["import", "onspd", "--file"])
+            .arg(&csv)
+            .arg("--out")
+            .arg(&table),
+    );
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("1 postcodes in 1 districts") && out.contains("skipped 1 malformed"), "{out}");
+    assert!(
+        out.contains("1 postcodes in 1 districts") && out.contains("skipped 1 malformed"),
+        "{out}"
+    );
     // With the imported table, SW1A 1AA (deliberately remapped here) goes to Cardiff.
-    let (_, out, _) = output(ier().args(["lookup", "SW1A 1AA", "--postcode-table"]).arg(&table));
+    let (_, out, _) = output(
+        ier()
+            .args(["lookup", "SW1A 1AA", "--postcode-table"])
+            .arg(&table),
+    );
     assert!(out.contains("Cardiff"), "{out}");
-    let (code, _, err) = output(ier().args(["import", "onspd", "--file"]).arg(dir.path().join("missing.csv")).arg("--out").arg(&table));
+    let (code, _, err) = output(
+        ier()
+            .args(["import", "onspd", "--file"])
+            .arg(dir.path().join("missing.csv"))
+            .arg("--out")
+            .arg(&table),
+    );
     assert_ne!(code, 0);
     assert!(err.contains("missing.csv"), "{err}");
 }
@@ -135,7 +188,11 @@ fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
 fn http_get(base: &str, path: &str) -> String {
     let addr = base.strip_prefix("http://").unwrap();
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -161,18 +218,30 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join("data-key")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(data.join("data-key"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "the demo key is private");
     }
     // The demo applications were stored, encrypted, and routed to their EROs.
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
+        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db"))
+            .await
+            .unwrap();
         use ier_storage::Backend;
         let counts = backend.counts().await.unwrap();
         assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Submitted, 4)]);
         assert_eq!(counts.pending_verifications, 4);
-        assert_eq!(backend.councils_of(&ier_domain::EroId::parse("lothian-vjb").unwrap()).await.unwrap().len(), 4);
+        assert_eq!(
+            backend
+                .councils_of(&ier_domain::EroId::parse("lothian-vjb").unwrap())
+                .await
+                .unwrap()
+                .len(),
+            4
+        );
     });
 
     // A second start reuses the data (no second set of demo applications).
@@ -180,7 +249,9 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     assert!(http_get(&demo.base, "/health/ready").starts_with("HTTP/1.1 200"));
     drop(demo);
     rt.block_on(async {
-        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
+        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db"))
+            .await
+            .unwrap();
         use ier_storage::Backend;
         assert_eq!(backend.counts().await.unwrap().pending_verifications, 4);
     });
