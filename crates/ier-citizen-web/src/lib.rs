@@ -135,7 +135,13 @@ async fn find_your_council(
     let pc = escape(&postcode.to_string());
     let body = match state.locator.route(&postcode) {
         Route::Council { council, ero } => {
-            let welsh = council.name_cy.as_deref().map(|n| format!(" ({})", escape(n))).unwrap_or_default();
+            // The Welsh name too, where it differs ("Cardiff (Caerdydd)", but not "Gwynedd (Gwynedd)").
+            let welsh = council
+                .name_cy
+                .as_deref()
+                .filter(|cy| *cy != council.name)
+                .map(|n| format!(" ({})", escape(n)))
+                .unwrap_or_default();
             format!(
                 r##"<h1>Your council</h1>
 <p>People living at {pc} register with <strong>{council}</strong>{welsh}.</p>
