@@ -1,27 +1,33 @@
 //! The public, citizen-facing web service.
 //!
-//! Server-rendered pages that work without JavaScript. This tier can submit
-//! applications (through a [`CitizenStore`], which cannot read any back) and
-//! look up reference data; it never lists or reads anyone's application.
-//! Today it serves the service's start page and "find your council": the
-//! postcode → council → ERO routing that every application goes through.
+//! Server-rendered pages on the GOV.UK Design System (`govuk-frontend`,
+//! vendored in `assets/govuk`), in English and Welsh, that work without
+//! JavaScript. This tier can submit applications (through a [`CitizenStore`],
+//! which cannot read any back) and look up reference data; it never lists or
+//! reads anyone's application. Today it serves the service's start page and
+//! "find your council": the postcode → council → ERO routing that every
+//! application goes through.
 
-mod html;
+mod assets;
+pub mod i18n;
+pub mod render;
 
 use std::sync::Arc;
 
-use axum::extract::{Query, State};
+use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, extract::Request};
 use ier_domain::{Postcode, postcode::PostcodeError};
 use ier_reference::{Locator, Route};
 use ier_storage::{CitizenStore, Store};
+use minijinja::context;
 use serde::Deserialize;
 
-use html::{escape, page};
+use i18n::Lang;
+use render::{FieldError, Frame, page};
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -46,9 +52,11 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(start))
         .route("/find-your-council", get(find_your_council))
+        .route("/assets/{*path}", get(assets::serve))
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
         .fallback(not_found)
+        .layer(middleware::from_fn(remember_language))
         .layer(middleware::from_fn(security_headers))
         .with_state(Arc::new(state))
 }
@@ -59,7 +67,8 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
@@ -74,20 +83,28 @@ async fn security_headers(req: Request, next: Next) -> Response {
     res
 }
 
-async fn start() -> Html<String> {
+/// A language chosen with `?lang=` is remembered in a cookie for later pages.
+async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if lang.explicit {
+        let cookie = format!(
+            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+            lang.language.as_str()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+async fn start(lang: Lang, OriginalUri(uri): OriginalUri) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
     page(
-        "Register to vote",
-        r##"<h1>Register to vote</h1>
-<p>Register to vote in elections in England, Scotland and Wales. It usually takes about 5 minutes.</p>
-<p>You’ll be asked for your National Insurance number (but you can still register if you do not have one).</p>
-<h2>Find your council</h2>
-<p>Your application goes to the Electoral Registration Officer for the council where you live.</p>
-<form method="get" action="/find-your-council" novalidate>
-  <label for="postcode">Postcode</label>
-  <input id="postcode" name="postcode" type="text" autocomplete="postal-code" spellcheck="false">
-  <button type="submit">Find your council</button>
-</form>"##
-            .to_owned(),
+        StatusCode::OK,
+        "start.html",
+        &frame,
+        context! { postcode => "", postcode_error => "" },
     )
 }
 
@@ -99,76 +116,96 @@ struct PostcodeQuery {
 
 async fn find_your_council(
     State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
     Query(q): Query<PostcodeQuery>,
 ) -> Response {
-    let form = |value: &str, error: &str| {
-        format!(
-            r##"<div class="error-summary" role="alert"><h2>There is a problem</h2><p><a href="#postcode">{error}</a></p></div>
-<h1>Find your council</h1>
-<form method="get" action="/find-your-council" novalidate>
-  <label for="postcode">Postcode</label>
-  <p class="error-message" id="postcode-error">Error: {error}</p>
-  <input id="postcode" name="postcode" type="text" value="{value}" aria-describedby="postcode-error" autocomplete="postal-code" spellcheck="false">
-  <button type="submit">Find your council</button>
-</form>"##,
-            value = escape(value),
+    let mut frame = Frame::new(lang.language, uri.path());
+    let refuse = |mut frame: Frame, status, key: &str| {
+        let text = frame.t(key);
+        frame.errors.push(FieldError {
+            text: text.clone(),
+            href: "#postcode".into(),
+        });
+        page(
+            status,
+            "find_council.html",
+            &frame,
+            context! { postcode => q.postcode, postcode_error => text },
         )
     };
     let postcode = match Postcode::parse(&q.postcode) {
         Ok(p) => p,
         Err(PostcodeError::Empty) => {
-            return (
-                StatusCode::BAD_REQUEST,
-                page("Error: Find your council", form("", "Enter a postcode")),
-            )
-                .into_response();
+            return refuse(frame, StatusCode::BAD_REQUEST, "error-postcode-empty");
         }
         Err(PostcodeError::Format) => {
-            let body = form(&q.postcode, "Enter a real postcode, like SW1A 1AA");
-            return (
-                StatusCode::BAD_REQUEST,
-                page("Error: Find your council", body),
-            )
-                .into_response();
+            return refuse(frame, StatusCode::BAD_REQUEST, "error-postcode-format");
         }
     };
-    let pc = escape(&postcode.to_string());
-    let body = match state.locator.route(&postcode) {
+    let pc = postcode.to_string();
+    let message =
+        |frame: &Frame, heading: &str, paragraphs: Vec<String>, links: Vec<(String, String)>| {
+            let links: Vec<_> = links
+                .into_iter()
+                .map(|(href, text)| context! { href, text })
+                .collect();
+            page(
+                StatusCode::OK,
+                "message.html",
+                frame,
+                context! { heading => frame.t(heading), paragraphs, links },
+            )
+        };
+    match state.locator.route(&postcode) {
         Route::Council { council, ero } => {
-            // The Welsh name too, where it differs ("Cardiff (Caerdydd)", but not "Gwynedd (Gwynedd)").
-            let welsh = council
-                .name_cy
-                .as_deref()
-                .filter(|cy| *cy != council.name)
-                .map(|n| format!(" ({})", escape(n)))
-                .unwrap_or_default();
-            format!(
-                r##"<h1>Your council</h1>
-<p>People living at {pc} register with <strong>{council}</strong>{welsh}.</p>
-<p>Applications are sent to the Electoral Registration Officer at <strong>{ero}</strong>.</p>
-<p><a href="/">Back to the start</a></p>"##,
-                council = escape(&council.name),
-                ero = escape(&ero.name),
+            let welsh_first = frame.language() == ier_domain::Language::Cy;
+            // The name in the page's language, with the other where it differs:
+            // "Cardiff (Caerdydd)" / "Caerdydd (Cardiff)", never "Gwynedd (Gwynedd)".
+            let (first, second) = match (&council.name_cy, welsh_first) {
+                (Some(cy), true) => (cy.as_str(), Some(council.name.as_str())),
+                (Some(cy), false) => (council.name.as_str(), Some(cy.as_str())),
+                (None, _) => (council.name.as_str(), None),
+            };
+            let name = match second.filter(|s| *s != first) {
+                Some(other) => format!("{first} ({other})"),
+                None => first.to_owned(),
+            };
+            let ero_name = match (&ero.name_cy, welsh_first) {
+                (Some(cy), true) => cy.as_str(),
+                _ => ero.name.as_str(),
+            };
+            let paragraphs = vec![
+                frame.t_args(
+                    "council-registers",
+                    &[("postcode", &pc), ("council", &name)],
+                ),
+                frame.t_args("council-ero", &[("ero", ero_name)]),
+            ];
+            let back = (format!("/?lang={}", frame.lang), frame.t("back-to-start"));
+            message(&frame, "council-title", paragraphs, vec![back])
+        }
+        Route::NorthernIreland => {
+            let p = vec![frame.t_args("ni-body", &[("postcode", &pc)])];
+            message(
+                &frame,
+                "ni-title",
+                p,
+                vec![("https://www.eoni.org.uk/".into(), frame.t("ni-link"))],
             )
         }
-        Route::NorthernIreland => format!(
-            r##"<h1>Register in Northern Ireland</h1>
-<p>{pc} is in Northern Ireland. Registration there is run by the Electoral Office for Northern Ireland (EONI), not this service.</p>
-<p><a href="https://www.eoni.org.uk/">Register with the Electoral Office for Northern Ireland</a></p>"##
+        Route::CrownDependency => message(
+            &frame,
+            "crown-title",
+            vec![frame.t_args("crown-body", &[("postcode", &pc)])],
+            vec![],
         ),
-        Route::CrownDependency => format!(
-            r##"<h1>You cannot register here with this address</h1>
-<p>{pc} is in the Channel Islands or the Isle of Man, which have their own electoral registers.</p>"##
-        ),
-        Route::Forces => r##"<h1>BFPO addresses</h1>
-<p>A BFPO number is a forces postal address. To register, use the address in the UK where you live or last lived.</p>"##
-            .to_owned(),
+        Route::Forces => message(&frame, "bfpo-title", vec![frame.t("bfpo-body")], vec![]),
         Route::Unknown => {
-            let body = form(&q.postcode, "We could not find that postcode. Check it, or enter your address by hand when you apply");
-            return (StatusCode::NOT_FOUND, page("Error: Find your council", body)).into_response();
+            frame.errors.clear();
+            refuse(frame, StatusCode::NOT_FOUND, "error-postcode-unknown")
         }
-    };
-    page("Find your council", body).into_response()
+    }
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
@@ -181,14 +218,14 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn not_found() -> Response {
-    (
+async fn not_found(lang: Lang, OriginalUri(uri): OriginalUri) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let heading = frame.t("not-found-title");
+    let paragraphs = vec![frame.t("not-found-body")];
+    page(
         StatusCode::NOT_FOUND,
-        page(
-            "Page not found",
-            "<h1>Page not found</h1><p>If you typed the web address, check it is correct.</p>"
-                .into(),
-        ),
+        "message.html",
+        &frame,
+        context! { heading, paragraphs, links => Vec::<String>::new() },
     )
-        .into_response()
 }

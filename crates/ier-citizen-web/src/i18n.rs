@@ -1,0 +1,183 @@
+//! English and Welsh: Fluent translations, chosen per request.
+//!
+//! The language is a property of each request (query `?lang=cy`, then the
+//! `lang` cookie, then `Accept-Language`), never global state. Messages live in
+//! `locales/en.ftl` and `locales/cy.ftl`; Fluent applies each language's plural
+//! rules (Welsh has six forms: zero, one, two, few, many, other).
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
+use ier_domain::Language;
+use unic_langid::LanguageIdentifier;
+
+struct Bundles {
+    en: FluentBundle<FluentResource>,
+    cy: FluentBundle<FluentResource>,
+}
+
+fn bundle(lang: &str, source: &'static str) -> FluentBundle<FluentResource> {
+    let id: LanguageIdentifier = lang.parse().expect("valid language id");
+    let mut b = FluentBundle::new_concurrent(vec![id]);
+    // No Unicode isolation marks around arguments: our pages are left-to-right.
+    b.set_use_isolating(false);
+    let resource = FluentResource::try_new(source.to_owned())
+        .unwrap_or_else(|(_, e)| panic!("{lang}.ftl: {e:?}"));
+    b.add_resource(resource)
+        .unwrap_or_else(|e| panic!("{lang}.ftl: {e:?}"));
+    b
+}
+
+static BUNDLES: LazyLock<Bundles> = LazyLock::new(|| Bundles {
+    en: bundle("en", include_str!("../locales/en.ftl")),
+    cy: bundle("cy", include_str!("../locales/cy.ftl")),
+});
+
+/// Translate `key` into `lang` with arguments. A missing message is a bug:
+/// the tests check every key exists in both languages.
+pub fn translate(lang: Language, key: &str, args: &HashMap<String, String>) -> String {
+    let b = match lang {
+        Language::En => &BUNDLES.en,
+        Language::Cy => &BUNDLES.cy,
+    };
+    let Some(pattern) = b.get_message(key).and_then(|m| m.value()) else {
+        return key.to_owned();
+    };
+    let mut fargs = FluentArgs::new();
+    for (k, v) in args {
+        // Numbers stay numbers, so plural rules apply.
+        match v.parse::<f64>() {
+            Ok(n) => fargs.set(k.as_str(), FluentValue::from(n)),
+            Err(_) => fargs.set(k.as_str(), FluentValue::from(v.as_str())),
+        }
+    }
+    let mut errors = Vec::new();
+    b.format_pattern(pattern, Some(&fargs), &mut errors)
+        .into_owned()
+}
+
+/// Message ids defined in a language's file.
+pub fn keys(lang: Language) -> Vec<String> {
+    let source = match lang {
+        Language::En => include_str!("../locales/en.ftl"),
+        Language::Cy => include_str!("../locales/cy.ftl"),
+    };
+    source
+        .lines()
+        .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim()))
+        .filter(|k| {
+            !k.is_empty() && !k.starts_with('#') && !k.starts_with(' ') && !k.starts_with('.')
+        })
+        .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The request's language, and whether it was asked for explicitly (`?lang=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lang {
+    pub language: Language,
+    pub explicit: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        if let Some(language) = query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("lang="))
+            .and_then(|l| l.parse().ok())
+        {
+            return Ok(Lang {
+                language,
+                explicit: true,
+            });
+        }
+        let cookie = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .find_map(|c| c.trim().strip_prefix("lang=").and_then(|l| l.parse().ok()));
+        if let Some(language) = cookie {
+            return Ok(Lang {
+                language,
+                explicit: false,
+            });
+        }
+        let accept = parts
+            .headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let first = accept
+            .split(',')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        let language = if first.starts_with("cy") {
+            Language::Cy
+        } else {
+            Language::En
+        };
+        Ok(Lang {
+            language,
+            explicit: false,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_exists_in_both_languages() {
+        let en = keys(Language::En);
+        let cy = keys(Language::Cy);
+        assert!(en.len() > 10);
+        for k in &en {
+            assert!(cy.contains(k), "{k} missing from cy.ftl");
+        }
+        for k in &cy {
+            assert!(en.contains(k), "{k} missing from en.ftl");
+        }
+    }
+
+    #[test]
+    fn welsh_plurals_use_all_six_forms() {
+        let args = |n: u32| HashMap::from([("count".to_string(), n.to_string())]);
+        let forms: Vec<String> = [0, 1, 2, 3, 6, 7]
+            .iter()
+            .map(|n| translate(Language::Cy, "addresses-found", &args(*n)))
+            .collect();
+        assert_eq!(
+            forms,
+            vec![
+                "Dim cyfeiriadau wedi’u canfod",
+                "1 cyfeiriad wedi’i ganfod",
+                "2 gyfeiriad wedi’u canfod",
+                "3 chyfeiriad wedi’u canfod",
+                "6 chyfeiriad wedi’u canfod",
+                "7 cyfeiriad wedi’u canfod",
+            ]
+        );
+        assert_eq!(
+            translate(Language::En, "addresses-found", &args(1)),
+            "1 address found"
+        );
+        assert_eq!(
+            translate(Language::En, "addresses-found", &args(3)),
+            "3 addresses found"
+        );
+    }
+}

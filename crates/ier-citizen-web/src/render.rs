@@ -1,0 +1,121 @@
+//! Rendering pages: minijinja templates (`templates/`), compiled in, with a
+//! `t(key, ...)` function that translates into the page's language.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use ier_domain::Language;
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State, Value};
+use serde::Serialize;
+
+use crate::i18n::translate;
+
+macro_rules! templates {
+    ($env:ident, $($name:literal),*) => {
+        $( $env.add_template($name, include_str!(concat!("../templates/", $name))).expect($name); )*
+    };
+}
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    templates!(
+        env,
+        "components.html",
+        "layout.html",
+        "start.html",
+        "postcode_form.html",
+        "find_council.html",
+        "message.html"
+    );
+    env.add_function("t", t);
+    env
+});
+
+/// The template environment (shared with the component parity tests).
+pub fn environment() -> &'static Environment<'static> {
+    &ENV
+}
+
+/// `t("key", name=value, ...)`: the message in the page's language (`lang` in the context).
+fn t(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
+    let lang = match state
+        .lookup("lang")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .as_deref()
+    {
+        Some("cy") => Language::Cy,
+        _ => Language::En,
+    };
+    let mut args = HashMap::new();
+    for name in kwargs.args() {
+        let v: Value = kwargs.get(name)?;
+        args.insert(name.to_owned(), v.to_string());
+    }
+    Ok(translate(lang, key, &args))
+}
+
+/// One error for the error summary: its message and the field it links to.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldError {
+    pub text: String,
+    pub href: String,
+}
+
+/// What every page needs: its language, its path (for the language switcher)
+/// and its errors (for the error summary and the "Error:" title prefix).
+#[derive(Debug, Clone, Serialize)]
+pub struct Frame {
+    pub lang: &'static str,
+    pub path: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl Frame {
+    pub fn new(lang: Language, path: &str) -> Self {
+        Self {
+            lang: lang.as_str(),
+            path: path.to_owned(),
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn language(&self) -> Language {
+        if self.lang == "cy" {
+            Language::Cy
+        } else {
+            Language::En
+        }
+    }
+
+    /// Translate outside a template.
+    pub fn t(&self, key: &str) -> String {
+        translate(self.language(), key, &HashMap::new())
+    }
+
+    pub fn t_args(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let args = args
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        translate(self.language(), key, &args)
+    }
+}
+
+/// Render `template` with the frame and the page's own values.
+pub fn page(status: StatusCode, template: &str, frame: &Frame, values: Value) -> Response {
+    let ctx = minijinja::context! { ..Value::from_serialize(frame), ..values };
+    match ENV.get_template(template).and_then(|t| t.render(ctx)) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(template, error = %e, "template failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service.",
+            )
+                .into_response()
+        }
+    }
+}
