@@ -11,6 +11,7 @@
 mod assets;
 pub mod i18n;
 pub mod render;
+pub mod session;
 
 use std::sync::Arc;
 
