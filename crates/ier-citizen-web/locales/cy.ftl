@@ -45,3 +45,67 @@ addresses-found = { $count ->
     [many] { $count } chyfeiriad wedi’u canfod
    *[other] { $count } cyfeiriad wedi’u canfod
 }
+
+# Y daith arferol.
+continue = Parhau
+back = Yn ôl
+csrf-title = Mae’n ddrwg gennym, mae problem wedi codi
+csrf-body = Nid oedd modd cadw eich ateb oherwydd bod y ffurflen wedi dyddio. Ewch yn ôl a rhoi cynnig arall arni: nid oes dim a roesoch o’r blaen wedi’i golli.
+timeout-title = Mae eich cais wedi dod i ben
+timeout-body = Rydym wedi dileu eich atebion oherwydd na wnaethoch unrhyw beth am 20 munud. Rydym yn gwneud hyn i gadw eich gwybodaeth yn ddiogel.
+timeout-restart = Dechrau eto
+
+country-title = Ble rydych chi’n byw?
+country-england = Lloegr
+country-scotland = Yr Alban
+country-wales = Cymru
+country-northern-ireland = Gogledd Iwerddon
+country-abroad = Rwy’n byw dramor
+error-country = Dewiswch ble rydych chi’n byw
+
+exit-ni-title = Mae angen i chi gofrestru gyda Swyddfa Etholiadol Gogledd Iwerddon
+exit-ni-body = Os ydych yn byw yng Ngogledd Iwerddon, rydych yn cofrestru i bleidleisio gyda Swyddfa Etholiadol Gogledd Iwerddon (EONI).
+exit-abroad-title = Cofrestru i bleidleisio fel pleidleisiwr tramor
+exit-abroad-body = Os ydych yn ddinesydd Prydeinig sy’n byw dramor, gallwch gofrestru fel pleidleisiwr tramor. Nid yw cofrestru o dramor yn rhan o’r gwasanaeth hwn eto: cysylltwch â’r Swyddog Cofrestru Etholiadol ar gyfer y cyngor lle cawsoch eich cofrestru ddiwethaf yn y DU.
+
+nationality-title = Beth yw eich cenedligrwydd?
+nationality-hint = Dewiswch bob un sy’n berthnasol
+nationality-british = Prydeinig
+nationality-irish = Gwyddelig
+nationality-other = Dinesydd gwlad wahanol
+nationality-other-label = Gwlad
+nationality-other-hint = Gallwch ychwanegu hyd at 3 gwlad
+nationality-none-label = Os na allwch roi eich cenedligrwydd, dywedwch wrthym pam
+error-nationality-nothing = Dewiswch eich cenedligrwydd neu genedligrwyddau, neu esboniwch pam na allwch ei roi
+error-nationality-too-many = Gallwch ychwanegu hyd at 3 gwlad arall
+error-nationality-british-or-irish = Dewiswch Prydeinig neu Wyddelig yn lle rhoi’r Deyrnas Unedig neu Iwerddon
+error-nationality-duplicate = Rydych wedi rhoi’r un wlad ddwywaith
+error-nationality-unknown-country = Rhowch wlad o’r rhestr, fel Ffrainc
+error-nationality-reason-too-long = Rhaid i’ch esboniad fod yn 500 nod neu lai
+
+exit-no-franchise-title = Ni allwch gofrestru i bleidleisio gyda’r cenedligrwydd hwn
+exit-no-franchise-body = Yn seiliedig ar eich cenedligrwydd, nid ydych yn gymwys i gofrestru i bleidleisio lle rydych yn byw.
+
+dob-title = Beth yw eich dyddiad geni?
+dob-hint = Er enghraifft, 27 3 2007
+dob-day = Diwrnod
+dob-month = Mis
+dob-year = Blwyddyn
+error-dob-missing = Rhowch eich dyddiad geni, gan gynnwys diwrnod, mis a blwyddyn
+error-dob-not-a-number = Rhaid i’r dyddiad geni fod yn ddyddiad go iawn, gyda’r diwrnod, y mis a’r flwyddyn fel rhifau
+error-dob-not-a-real-date = Rhaid i’r dyddiad geni fod yn ddyddiad go iawn
+error-dob-in-the-future = Rhaid i’r dyddiad geni fod yn y gorffennol
+error-dob-too-long-ago = Rhaid i’r dyddiad geni fod ar ôl { $year }
+
+exit-too-young-title = Rydych yn rhy ifanc i gofrestru i bleidleisio
+exit-too-young-body = Gallwch gofrestru i bleidleisio o { $age } oed lle rydych yn byw. Gallwch gofrestru ar { $date } neu ar ôl hynny.
+
+name-title = Beth yw eich enw?
+name-given = Enw cyntaf
+name-middle = Enwau canol (dewisol)
+name-surname = Cyfenw
+error-name-given-empty = Rhowch eich enw cyntaf
+error-name-surname-empty = Rhowch eich cyfenw
+error-name-too-long = Rhaid i’r { $field } fod yn { $max } nod neu lai
+error-name-invalid = Dim ond llythrennau, bylchau, cysylltnodau, collnodau ac atalnodau llawn y gall y { $field } eu cynnwys
+error-name-must-start-with-letter = Rhaid i’r { $field } ddechrau gyda llythyren

@@ -41,3 +41,67 @@ addresses-found = { $count ->
     [one] 1 address found
    *[other] { $count } addresses found
 }
+
+# The ordinary journey.
+continue = Continue
+back = Back
+csrf-title = Sorry, there is a problem
+csrf-body = Your answer could not be saved because the form was out of date. Go back and try again: nothing you entered before has been lost.
+timeout-title = Your application has timed out
+timeout-body = We have deleted your answers because you did not do anything for 20 minutes. We do this to keep your information secure.
+timeout-restart = Start again
+
+country-title = Where do you live?
+country-england = England
+country-scotland = Scotland
+country-wales = Wales
+country-northern-ireland = Northern Ireland
+country-abroad = I live abroad
+error-country = Select where you live
+
+exit-ni-title = You need to register with the Electoral Office for Northern Ireland
+exit-ni-body = If you live in Northern Ireland, you register to vote with the Electoral Office for Northern Ireland (EONI).
+exit-abroad-title = Register to vote as an overseas voter
+exit-abroad-body = If you are a British citizen living abroad, you can register as an overseas voter. Registration from abroad is not part of this service yet: contact the Electoral Registration Officer for the council where you were last registered in the UK.
+
+nationality-title = What is your nationality?
+nationality-hint = Select all that apply
+nationality-british = British
+nationality-irish = Irish
+nationality-other = Citizen of a different country
+nationality-other-label = Country
+nationality-other-hint = You can add up to 3 countries
+nationality-none-label = If you cannot provide your nationality, tell us why
+error-nationality-nothing = Select your nationality or nationalities, or explain why you cannot provide it
+error-nationality-too-many = You can add up to 3 other countries
+error-nationality-british-or-irish = Select British or Irish instead of entering the United Kingdom or Ireland
+error-nationality-duplicate = You have entered the same country twice
+error-nationality-unknown-country = Enter a country from the list, like France
+error-nationality-reason-too-long = Your explanation must be 500 characters or fewer
+
+exit-no-franchise-title = You cannot register to vote with this nationality
+exit-no-franchise-body = Based on your nationality, you are not eligible to register to vote where you live.
+
+dob-title = What is your date of birth?
+dob-hint = For example, 27 3 2007
+dob-day = Day
+dob-month = Month
+dob-year = Year
+error-dob-missing = Enter your date of birth, including a day, month and year
+error-dob-not-a-number = Date of birth must be a real date, with the day, month and year as numbers
+error-dob-not-a-real-date = Date of birth must be a real date
+error-dob-in-the-future = Date of birth must be in the past
+error-dob-too-long-ago = Date of birth must be after { $year }
+
+exit-too-young-title = You are too young to register to vote
+exit-too-young-body = You can register to vote from the age of { $age } where you live. You can register on or after { $date }.
+
+name-title = What is your name?
+name-given = First name
+name-middle = Middle names (optional)
+name-surname = Last name
+error-name-given-empty = Enter your first name
+error-name-surname-empty = Enter your last name
+error-name-too-long = { $field } must be { $max } characters or fewer
+error-name-invalid = { $field } can only include letters, spaces, hyphens, apostrophes and full stops
+error-name-must-start-with-letter = { $field } must start with a letter

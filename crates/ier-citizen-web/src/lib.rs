@@ -10,6 +10,7 @@
 
 mod assets;
 pub mod i18n;
+pub mod journey;
 pub mod render;
 pub mod session;
 
@@ -35,14 +36,16 @@ use render::{FieldError, Frame, page};
 pub struct AppState {
     pub locator: Locator,
     pub citizen: CitizenStore,
+    pub sessions: Arc<session::SessionCodec>,
     store: Store,
 }
 
 impl AppState {
-    pub fn new(locator: Locator, store: Store) -> Self {
+    pub fn new(locator: Locator, store: Store, sessions: session::SessionCodec) -> Self {
         Self {
             locator,
             citizen: store.citizen(),
+            sessions: Arc::new(sessions),
             store,
         }
     }
@@ -53,6 +56,23 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(start))
         .route("/find-your-council", get(find_your_council))
+        .route("/register-to-vote/start", get(journey::start))
+        .route(
+            "/register-to-vote/country-of-residence",
+            get(journey::country_get).post(journey::country_post),
+        )
+        .route(
+            "/register-to-vote/nationality",
+            get(journey::nationality_get).post(journey::nationality_post),
+        )
+        .route(
+            "/register-to-vote/date-of-birth",
+            get(journey::dob_get).post(journey::dob_post),
+        )
+        .route(
+            "/register-to-vote/name",
+            get(journey::name_get).post(journey::name_post),
+        )
         .route("/assets/{*path}", get(assets::serve))
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))

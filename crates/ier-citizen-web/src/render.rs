@@ -28,7 +28,11 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "start.html",
         "postcode_form.html",
         "find_council.html",
-        "message.html"
+        "message.html",
+        "step_country.html",
+        "step_nationality.html",
+        "step_dob.html",
+        "step_name.html"
     );
     env.add_function("t", t);
     env
@@ -116,6 +120,21 @@ pub fn page(status: StatusCode, template: &str, frame: &Frame, values: Value) ->
                 "Sorry, there is a problem with the service.",
             )
                 .into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_file_is_registered() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            assert!(
+                super::environment().get_template(&name).is_ok(),
+                "templates/{name} is not registered in render.rs"
+            );
         }
     }
 }

@@ -1,44 +1,20 @@
 //! The public pages, driven through the router in-process with a fresh SQLite store.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use ier_citizen_web::{AppState, router};
-use ier_reference::Locator;
-use ier_storage::{DataKeys, Store};
-use ier_storage_sqlite::SqliteBackend;
-use std::sync::Arc;
-use tower::ServiceExt;
+mod support;
+
+use axum::http::StatusCode;
 
 async fn get(path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
     get_with(path, &[]).await
 }
 
+/// One request from a fresh browser against a fresh app.
 async fn get_with(
     path: &str,
     headers: &[(&str, &str)],
 ) -> (StatusCode, axum::http::HeaderMap, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let backend = SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
-    let store = Store::new(
-        Arc::new(backend),
-        DataKeys::parse(&DataKeys::generate("k")).unwrap(),
-    );
-    let app = router(AppState::new(Locator::embedded(), store));
-    let mut req = Request::get(path);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        headers,
-        String::from_utf8_lossy(&bytes).into_owned(),
-    )
+    let page = support::Client::new().await.get_with(path, headers).await;
+    (page.status, page.headers, page.body)
 }
 
 #[tokio::test]

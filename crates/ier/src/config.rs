@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Data-encryption keys, "id:base64key[,id:base64key...]", current first (make one with `ier keygen`).
     #[arg(long, env = "IER_DATA_KEYS", hide_env_values = true)]
     data_keys: Option<SecretString>,
+    /// Keys sealing the applicants' journey cookies, "id:base64key[,...]", current first (`ier keygen`).
+    #[arg(long, env = "IER_SESSION_KEYS", hide_env_values = true)]
+    session_keys: Option<SecretString>,
     /// Address of the public web site.
     #[arg(long, env = "IER_PUBLIC_ADDR", default_value = "0.0.0.0:8080")]
     public_addr: String,
@@ -34,6 +37,7 @@ pub struct ServeArgs {
 pub struct ServeConfig {
     pub database_url: String,
     pub data_keys: DataKeys,
+    pub session_keys: DataKeys,
     pub public_addr: SocketAddr,
 }
 
@@ -53,6 +57,15 @@ impl ServeArgs {
                 .map_err(|e| problems.push(format!("IER_DATA_KEYS is not valid: {e}")))
                 .ok(),
         };
+        let sessions = match &self.session_keys {
+            None => {
+                problems.push("IER_SESSION_KEYS is not set: set it to the journey-cookie key(s); make one with `ier keygen`".to_owned());
+                None
+            }
+            Some(k) => DataKeys::parse(k)
+                .map_err(|e| problems.push(format!("IER_SESSION_KEYS is not valid: {e}")))
+                .ok(),
+        };
         let addr = self
             .public_addr
             .parse::<SocketAddr>()
@@ -63,15 +76,18 @@ impl ServeArgs {
                 ))
             })
             .ok();
-        match (problems.is_empty(), self.database_url, keys, addr) {
-            (true, Some(database_url), Some(data_keys), Some(public_addr)) => Ok((
-                ServeConfig {
-                    database_url,
-                    data_keys,
-                    public_addr,
-                },
-                self.postcode_table,
-            )),
+        match (problems.is_empty(), self.database_url, keys, sessions, addr) {
+            (true, Some(database_url), Some(data_keys), Some(session_keys), Some(public_addr)) => {
+                Ok((
+                    ServeConfig {
+                        database_url,
+                        data_keys,
+                        session_keys,
+                        public_addr,
+                    },
+                    self.postcode_table,
+                ))
+            }
             _ => Err(format!(
                 "ier serve cannot start:\n  - {}",
                 problems.join("\n  - ")
@@ -94,7 +110,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .init();
     let locator = crate::open::locator(table.as_deref())?;
     let store = crate::open::store(&config.database_url, config.data_keys).await?;
-    let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store));
+    // Production is served over HTTPS (TLS at the load balancer): cookies are Secure.
+    let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);
+    let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store, sessions));
     let listener = tokio::net::TcpListener::bind(config.public_addr)
         .await
         .with_context(|| format!("binding {}", config.public_addr))?;

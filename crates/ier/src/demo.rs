@@ -77,7 +77,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .init();
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating {}", args.data_dir.display()))?;
-    let keys = demo_key(&args.data_dir)?;
+    let keys = demo_key(&args.data_dir, "data-key", "demo1")?;
+    // The demo runs over plain HTTP on localhost, so its cookies are not `Secure`.
+    let sessions = ier_citizen_web::session::SessionCodec::new(
+        demo_key(&args.data_dir, "session-key", "demo-session1")?,
+        false,
+    );
     let db = args.data_dir.join("ier.db");
     let fresh = !db.exists();
     let url = format!("sqlite:{}", db.display());
@@ -102,16 +107,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     println!("Press Ctrl-C to stop.");
-    let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store));
+    let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store, sessions));
     axum::serve(listener, app)
         .with_graceful_shutdown(crate::config::shutdown())
         .await?;
     Ok(())
 }
 
-/// The demo's data key: generated once, kept in the data directory (0600).
-fn demo_key(dir: &Path) -> anyhow::Result<DataKeys> {
-    let path = dir.join("data-key");
+/// A demo key: generated once, kept in the data directory (0600).
+fn demo_key(dir: &Path, file: &str, id: &str) -> anyhow::Result<DataKeys> {
+    let path = dir.join(file);
     let secret = if path.exists() {
         SecretString::from(
             std::fs::read_to_string(&path)
@@ -120,7 +125,7 @@ fn demo_key(dir: &Path) -> anyhow::Result<DataKeys> {
                 .to_owned(),
         )
     } else {
-        let key = DataKeys::generate("demo1");
+        let key = DataKeys::generate(id);
         write_private(&path, key.expose_secret())?;
         key
     };

@@ -48,6 +48,7 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     assert_eq!(code, 2);
     assert!(err.contains("IER_DATABASE_URL is not set"), "{err}");
     assert!(err.contains("IER_DATA_KEYS is not set"), "{err}");
+    assert!(err.contains("IER_SESSION_KEYS is not set"), "{err}");
     let (code, _, err) = output(
         ier()
             .arg("serve")

@@ -1,0 +1,802 @@
+//! The ordinary journey: register to vote as a resident of England, Scotland
+//! or Wales, one question a page.
+//!
+//! State is the sealed session cookie ([`crate::session`]): each GET shows the
+//! step with the answers so far, each POST checks the CSRF token, parses the
+//! form into domain types and either re-shows the page with every error and
+//! every value kept, or saves the answer and moves on. Exits (Northern
+//! Ireland, abroad, too young, no franchise) come from the answers and the
+//! franchise rules data, never from `if`s about ages or countries here.
+//!
+//! Steps built so far: country of residence, nationality, date of birth, name.
+//! The journey is not linked from the start page until it can submit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{OriginalUri, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{NaiveDate, Utc};
+use ier_domain::dates::DateOfBirthError;
+use ier_domain::name::{NameError, NamePart};
+use ier_domain::nationality::NationalityError;
+use ier_domain::rules::{Eligibility, Person};
+use ier_domain::{CountryCode, DateOfBirth, Language, Nation, Nationality, PersonName, Rules};
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::i18n::Lang;
+use crate::render::{FieldError, Frame, page};
+use crate::session::{Opened, Session, csrf_ok};
+
+pub const PREFIX: &str = "/register-to-vote";
+
+/// Where the applicant lives, as they first say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Residence {
+    England,
+    Scotland,
+    Wales,
+}
+
+impl Residence {
+    fn nation(self) -> Nation {
+        match self {
+            Self::England => Nation::England,
+            Self::Scotland => Nation::Scotland,
+            Self::Wales => Nation::Wales,
+        }
+    }
+}
+
+/// Everything answered so far. Short field names keep the cookie small.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Answers {
+    #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
+    pub residence: Option<Residence>,
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+    pub nationality: Option<Nationality>,
+    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
+    pub date_of_birth: Option<DateOfBirth>,
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<PersonName>,
+}
+
+/// The steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Country,
+    Nationality,
+    DateOfBirth,
+    Name,
+}
+
+impl Step {
+    pub const ALL: [Step; 4] = [
+        Step::Country,
+        Step::Nationality,
+        Step::DateOfBirth,
+        Step::Name,
+    ];
+
+    pub fn path(self) -> String {
+        let slug = match self {
+            Step::Country => "country-of-residence",
+            Step::Nationality => "nationality",
+            Step::DateOfBirth => "date-of-birth",
+            Step::Name => "name",
+        };
+        format!("{PREFIX}/{slug}")
+    }
+
+    fn answered(self, a: &Answers) -> bool {
+        match self {
+            Step::Country => a.residence.is_some(),
+            Step::Nationality => a.nationality.is_some(),
+            Step::DateOfBirth => a.date_of_birth.is_some(),
+            Step::Name => a.name.is_some(),
+        }
+    }
+}
+
+/// The first step not yet answered (None when all built steps are answered).
+pub fn next_step(a: &Answers) -> Option<Step> {
+    Step::ALL.into_iter().find(|s| !s.answered(a))
+}
+
+fn now() -> i64 {
+    Utc::now().timestamp()
+}
+
+fn today() -> NaiveDate {
+    // Dates of birth and ages are judged on the UK calendar date.
+    Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive()
+}
+
+/// A response that also re-seals the session (refreshing its idle timer).
+fn with_session(
+    state: &AppState,
+    mut session: Session<Answers>,
+    res: impl IntoResponse,
+) -> Response {
+    session.seen = now();
+    let mut res = res.into_response();
+    match state.sessions.seal(&session) {
+        Ok(value) => {
+            if let Ok(v) = HeaderValue::from_str(&state.sessions.set_cookie(&value)) {
+                res.headers_mut().append(header::SET_COOKIE, v);
+            }
+            res
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "session too large");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Sorry, there is a problem with the service.",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn cleared(state: &AppState, res: impl IntoResponse) -> Response {
+    let mut res = res.into_response();
+    if let Ok(v) = HeaderValue::from_str(&state.sessions.clear_cookie()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The session on this request, or the response to give instead.
+#[allow(clippy::result_large_err, reason = "the error is the response itself, returned once per request")]
+fn session(
+    state: &AppState,
+    headers: &HeaderMap,
+    frame: &Frame,
+) -> Result<Session<Answers>, Response> {
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| state.sessions.from_cookie_header(h));
+    match cookie.map(|c| state.sessions.open::<Answers>(c, now())) {
+        Some(Opened::Active(s)) => Ok(s),
+        Some(Opened::Expired) => Err(cleared(
+            state,
+            message(
+                frame,
+                StatusCode::OK,
+                "timeout-title",
+                vec![frame.t("timeout-body")],
+                vec![(format!("{PREFIX}/start"), frame.t("timeout-restart"))],
+            ),
+        )),
+        Some(Opened::None) | None => Err(Redirect::to(&format!("{PREFIX}/start")).into_response()),
+    }
+}
+
+fn message(
+    frame: &Frame,
+    status: StatusCode,
+    heading: &str,
+    paragraphs: Vec<String>,
+    links: Vec<(String, String)>,
+) -> Response {
+    let links: Vec<_> = links
+        .into_iter()
+        .map(|(href, text)| context! { href, text })
+        .collect();
+    page(
+        status,
+        "message.html",
+        frame,
+        context! { heading => frame.t(heading), paragraphs, links },
+    )
+}
+
+/// `GET /register-to-vote/start`: a fresh journey.
+pub async fn start(State(state): State<Arc<AppState>>) -> Response {
+    let session = state.sessions.start(Answers::default(), now());
+    with_session(&state, session, Redirect::to(&Step::Country.path()))
+}
+
+/// Where to go after answering: the next unanswered step.
+fn onward(a: &Answers) -> Redirect {
+    Redirect::to(&next_step(a).unwrap_or(Step::Name).path())
+}
+
+type FormPairs = Form<Vec<(String, String)>>;
+
+fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("")
+}
+
+/// Checks the CSRF token; a mismatch keeps the session and says what to do.
+#[allow(clippy::result_large_err, reason = "the error is the response itself, returned once per request")]
+fn check_csrf(
+    state: &AppState,
+    session: &Session<Answers>,
+    form: &[(String, String)],
+    frame: &Frame,
+) -> Result<(), Response> {
+    if csrf_ok(session, field(form, "csrf_token")) {
+        Ok(())
+    } else {
+        tracing::warn!(path = %frame.path, "POST without a valid CSRF token");
+        let back = (frame.path.clone(), frame.t("back"));
+        Err(with_session(
+            state,
+            session.clone(),
+            message(
+                frame,
+                StatusCode::FORBIDDEN,
+                "csrf-title",
+                vec![frame.t("csrf-body")],
+                vec![back],
+            ),
+        ))
+    }
+}
+
+fn step_page(
+    frame: &Frame,
+    status: StatusCode,
+    template: &str,
+    session: &Session<Answers>,
+    values: Value,
+) -> Response {
+    let ctx =
+        context! { csrf_token => session.csrf.clone(), action => frame.path.clone(), ..values };
+    page(status, template, frame, ctx)
+}
+
+fn error(frame: &mut Frame, key: &str, args: &[(&str, &str)], href: &str) -> String {
+    let text = frame.t_args(key, args);
+    frame.errors.push(FieldError {
+        text: text.clone(),
+        href: href.to_owned(),
+    });
+    text
+}
+
+// --- Country of residence -------------------------------------------------------
+
+pub async fn country_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let value = session.data.residence.map(|r| serde_plain(&r));
+    let page = step_page(
+        &frame,
+        StatusCode::OK,
+        "step_country.html",
+        &session,
+        context! { value, error => "" },
+    );
+    with_session(&state, session, page)
+}
+
+fn serde_plain<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+pub async fn country_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let chosen = field(&form, "country");
+    let residence = match chosen {
+        "england" => Residence::England,
+        "scotland" => Residence::Scotland,
+        "wales" => Residence::Wales,
+        "northern-ireland" => {
+            let links = vec![("https://www.eoni.org.uk/".to_owned(), frame.t("ni-link"))];
+            return cleared(
+                &state,
+                message(
+                    &frame,
+                    StatusCode::OK,
+                    "exit-ni-title",
+                    vec![frame.t("exit-ni-body")],
+                    links,
+                ),
+            );
+        }
+        "abroad" => {
+            return cleared(
+                &state,
+                message(
+                    &frame,
+                    StatusCode::OK,
+                    "exit-abroad-title",
+                    vec![frame.t("exit-abroad-body")],
+                    vec![],
+                ),
+            );
+        }
+        _ => {
+            let text = error(&mut frame, "error-country", &[], "#country");
+            let page = step_page(
+                &frame,
+                StatusCode::BAD_REQUEST,
+                "step_country.html",
+                &session,
+                context! { value => "", error => text },
+            );
+            return with_session(&state, session, page);
+        }
+    };
+    session.data.residence = Some(residence);
+    // A change of nation can change the age rules: check again at date of birth.
+    let next = onward(&session.data);
+    with_session(&state, session, next)
+}
+
+// --- Nationality ----------------------------------------------------------------
+
+fn country_items(language: Language) -> Vec<Value> {
+    let mut countries: Vec<_> = ier_domain::nationality::register()
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.category,
+                ier_domain::CountryCategory::British | ier_domain::CountryCategory::Irish
+            )
+        })
+        .map(|c| {
+            (
+                if language == Language::Cy {
+                    c.name_cy.clone()
+                } else {
+                    c.name.clone()
+                },
+                c.code.as_str().to_owned(),
+            )
+        })
+        .collect();
+    countries.sort();
+    countries
+        .into_iter()
+        .map(|(text, value)| context! { text, value })
+        .collect()
+}
+
+pub async fn nationality_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let mut values = NationalityForm::default();
+    if let Some(n) = &session.data.nationality {
+        values = NationalityForm::from(n);
+    }
+    let page = step_page(
+        &frame,
+        StatusCode::OK,
+        "step_nationality.html",
+        &session,
+        nationality_context(&frame, &values, ""),
+    );
+    with_session(&state, session, page)
+}
+
+#[derive(Debug, Default, Serialize)]
+struct NationalityForm {
+    british: bool,
+    irish: bool,
+    other: bool,
+    others: [String; 3],
+    reason: String,
+}
+
+impl From<&Nationality> for NationalityForm {
+    fn from(n: &Nationality) -> Self {
+        match n {
+            Nationality::Stated {
+                british,
+                irish,
+                others,
+            } => {
+                let mut f = NationalityForm {
+                    british: *british,
+                    irish: *irish,
+                    other: !others.is_empty(),
+                    ..Default::default()
+                };
+                for (slot, c) in f.others.iter_mut().zip(others) {
+                    *slot = c.as_str().to_owned();
+                }
+                f
+            }
+            Nationality::NotProvided { reason } => NationalityForm {
+                reason: reason.clone(),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+fn nationality_context(frame: &Frame, f: &NationalityForm, error: &str) -> Value {
+    let mut values = Vec::new();
+    if f.british {
+        values.push("british");
+    }
+    if f.irish {
+        values.push("irish");
+    }
+    if f.other {
+        values.push("other");
+    }
+    context! { form => Value::from_serialize(f), values, error, countries => country_items(frame.language()) }
+}
+
+pub async fn nationality_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let chosen: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "nationality")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let f = NationalityForm {
+        british: chosen.contains(&"british"),
+        irish: chosen.contains(&"irish"),
+        other: chosen.contains(&"other"),
+        others: [
+            field(&form, "other-1"),
+            field(&form, "other-2"),
+            field(&form, "other-3"),
+        ]
+        .map(|s| s.trim().to_owned()),
+        reason: field(&form, "reason").trim().to_owned(),
+    };
+    let parsed = parse_nationality(&f);
+    match parsed {
+        Ok(n) => {
+            session.data.nationality = Some(n);
+            if let Some(exit) = eligibility_exit(&state, &session.data, &frame) {
+                return cleared(&state, exit);
+            }
+            let next = onward(&session.data);
+            with_session(&state, session, next)
+        }
+        Err(key) => {
+            let text = error(&mut frame, key, &[], "#nationality");
+            let page = step_page(
+                &frame,
+                StatusCode::BAD_REQUEST,
+                "step_nationality.html",
+                &session,
+                nationality_context(&frame, &f, &text),
+            );
+            with_session(&state, session, page)
+        }
+    }
+}
+
+fn parse_nationality(f: &NationalityForm) -> Result<Nationality, &'static str> {
+    let others: Vec<&str> = if f.other {
+        f.others
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
+            .collect()
+    } else {
+        vec![]
+    };
+    if !f.british && !f.irish && others.is_empty() && !f.reason.is_empty() {
+        return Nationality::not_provided(&f.reason).map_err(nationality_error_key);
+    }
+    let mut codes = Vec::new();
+    for o in others {
+        codes.push(CountryCode::parse(o).map_err(|_| "error-nationality-unknown-country")?);
+    }
+    Nationality::stated(f.british, f.irish, codes).map_err(nationality_error_key)
+}
+
+fn nationality_error_key(e: NationalityError) -> &'static str {
+    match e {
+        NationalityError::Nothing => "error-nationality-nothing",
+        NationalityError::TooManyCountries => "error-nationality-too-many",
+        NationalityError::BritishOrIrishAsOther => "error-nationality-british-or-irish",
+        NationalityError::Duplicate => "error-nationality-duplicate",
+        NationalityError::ReasonTooLong => "error-nationality-reason-too-long",
+    }
+}
+
+/// An exit page if the rules say this person cannot register (yet).
+fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Response> {
+    let (Some(residence), Some(nationality)) = (a.residence, &a.nationality) else {
+        return None;
+    };
+    let person = Person {
+        nationality,
+        date_of_birth: a.date_of_birth,
+        nation: residence.nation(),
+        eu_retained_rights: None,
+        leave_to_remain: None,
+    };
+    match Rules::current().eligibility(&person, today()) {
+        Eligibility::Eligible { .. } => None,
+        Eligibility::NoFranchise => Some(message(
+            frame,
+            StatusCode::OK,
+            "exit-no-franchise-title",
+            vec![frame.t("exit-no-franchise-body")],
+            vec![],
+        )),
+        Eligibility::TooYoung { min_age, .. } => {
+            let dob = a.date_of_birth?;
+            let date = dob.birthday(min_age).format("%-d/%-m/%Y").to_string();
+            let body = frame.t_args(
+                "exit-too-young-body",
+                &[("age", &min_age.to_string()), ("date", &date)],
+            );
+            Some(message(
+                frame,
+                StatusCode::OK,
+                "exit-too-young-title",
+                vec![body],
+                vec![],
+            ))
+        }
+    }
+}
+
+// --- Date of birth ----------------------------------------------------------------
+
+pub async fn dob_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (d, m, y) = session
+        .data
+        .date_of_birth
+        .map(|dob| {
+            let date = dob.date();
+            (
+                chrono::Datelike::day(&date).to_string(),
+                chrono::Datelike::month(&date).to_string(),
+                chrono::Datelike::year(&date).to_string(),
+            )
+        })
+        .unwrap_or_default();
+    let page = step_page(
+        &frame,
+        StatusCode::OK,
+        "step_dob.html",
+        &session,
+        context! { day => d, month => m, year => y, error => "" },
+    );
+    with_session(&state, session, page)
+}
+
+pub async fn dob_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let (d, m, y) = (
+        field(&form, "dob-day"),
+        field(&form, "dob-month"),
+        field(&form, "dob-year"),
+    );
+    match DateOfBirth::parse(d, m, y, today()) {
+        Ok(dob) => {
+            session.data.date_of_birth = Some(dob);
+            if let Some(exit) = eligibility_exit(&state, &session.data, &frame) {
+                return cleared(&state, exit);
+            }
+            let next = onward(&session.data);
+            with_session(&state, session, next)
+        }
+        Err(e) => {
+            let year = match &e {
+                DateOfBirthError::TooLongAgo(y) => y.to_string(),
+                _ => String::new(),
+            };
+            let key = match e {
+                DateOfBirthError::Missing => "error-dob-missing",
+                DateOfBirthError::NotANumber => "error-dob-not-a-number",
+                DateOfBirthError::NotARealDate => "error-dob-not-a-real-date",
+                DateOfBirthError::InTheFuture => "error-dob-in-the-future",
+                DateOfBirthError::TooLongAgo(_) => "error-dob-too-long-ago",
+            };
+            let text = error(&mut frame, key, &[("year", &year)], "#dob-day");
+            let page = step_page(
+                &frame,
+                StatusCode::BAD_REQUEST,
+                "step_dob.html",
+                &session,
+                context! { day => d, month => m, year => y, error => text },
+            );
+            with_session(&state, session, page)
+        }
+    }
+}
+
+// --- Name ---------------------------------------------------------------------------
+
+pub async fn name_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (g, m, s) = session
+        .data
+        .name
+        .as_ref()
+        .map(|n| {
+            (
+                n.given.to_string(),
+                n.middle.as_ref().map(|m| m.to_string()).unwrap_or_default(),
+                n.surname.to_string(),
+            )
+        })
+        .unwrap_or_default();
+    let page = step_page(
+        &frame,
+        StatusCode::OK,
+        "step_name.html",
+        &session,
+        context! { given => g, middle => m, surname => s, errors_by_field => HashMap::<String, String>::new() },
+    );
+    with_session(&state, session, page)
+}
+
+pub async fn name_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let (g, m, s) = (
+        field(&form, "given-name"),
+        field(&form, "middle-names"),
+        field(&form, "surname"),
+    );
+    match PersonName::parse(g, m, s) {
+        Ok(name) => {
+            session.data.name = Some(name);
+            let next = onward(&session.data);
+            with_session(&state, session, next)
+        }
+        Err(errors) => {
+            let mut by_field = HashMap::new();
+            for (part, e) in errors {
+                let (id, label_key) = match part {
+                    NamePart::Given => ("given-name", "name-given"),
+                    NamePart::Middle => ("middle-names", "name-middle"),
+                    NamePart::Surname => ("surname", "name-surname"),
+                };
+                let label = frame.t(label_key);
+                let label = label
+                    .trim_end_matches(" (optional)")
+                    .trim_end_matches(" (dewisol)");
+                let field_name = if frame.language() == Language::Cy {
+                    label.to_lowercase()
+                } else {
+                    label.to_owned()
+                };
+                let text = match (part, e) {
+                    (NamePart::Given, NameError::Empty) => {
+                        error(&mut frame, "error-name-given-empty", &[], &format!("#{id}"))
+                    }
+                    (NamePart::Surname, NameError::Empty) => error(
+                        &mut frame,
+                        "error-name-surname-empty",
+                        &[],
+                        &format!("#{id}"),
+                    ),
+                    (_, NameError::TooLong { max }) => error(
+                        &mut frame,
+                        "error-name-too-long",
+                        &[("field", &field_name), ("max", &max.to_string())],
+                        &format!("#{id}"),
+                    ),
+                    (_, NameError::MustStartWithLetter) => error(
+                        &mut frame,
+                        "error-name-must-start-with-letter",
+                        &[("field", &field_name)],
+                        &format!("#{id}"),
+                    ),
+                    (_, _) => error(
+                        &mut frame,
+                        "error-name-invalid",
+                        &[("field", &field_name)],
+                        &format!("#{id}"),
+                    ),
+                };
+                by_field.insert(id.to_owned(), text);
+            }
+            let page = step_page(
+                &frame,
+                StatusCode::BAD_REQUEST,
+                "step_name.html",
+                &session,
+                context! { given => g, middle => m, surname => s, errors_by_field => by_field },
+            );
+            with_session(&state, session, page)
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! The ordinary journey through the public router, as a browser walks it:
+//! cookies carried, CSRF tokens posted back, errors shown with values kept.
+
+mod support;
+
+use axum::http::StatusCode;
+use support::Client;
+
+/// Start a journey and return the first step's CSRF token.
+async fn begin(c: &mut Client) -> String {
+    let start = c.get("/register-to-vote/start").await;
+    assert_eq!(start.status, StatusCode::SEE_OTHER);
+    assert_eq!(start.location(), "/register-to-vote/country-of-residence");
+    let page = c.get("/register-to-vote/country-of-residence").await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.csrf()
+}
+
+#[tokio::test]
+async fn a_journey_walks_country_nationality_dob_and_name_keeping_answers() {
+    let mut c = Client::new().await;
+    let csrf = begin(&mut c).await;
+    let r = c
+        .post(
+            "/register-to-vote/country-of-residence",
+            &[("csrf_token", &csrf), ("country", "wales")],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/register-to-vote/nationality")
+    );
+    let r = c
+        .post(
+            "/register-to-vote/nationality",
+            &[
+                ("csrf_token", &csrf),
+                ("nationality", "british"),
+                ("nationality", "other"),
+                ("other-1", "PL"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/date-of-birth");
+    let r = c
+        .post(
+            "/register-to-vote/date-of-birth",
+            &[
+                ("csrf_token", &csrf),
+                ("dob-day", "02"),
+                ("dob-month", "9"),
+                ("dob-year", "1990"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/name");
+    let r = c
+        .post(
+            "/register-to-vote/name",
+            &[
+                ("csrf_token", &csrf),
+                ("given-name", " Siân "),
+                ("middle-names", ""),
+                ("surname", "O’Brien-Llewellyn"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // Going back shows every answer.
+    assert!(
+        c.get("/register-to-vote/country-of-residence")
+            .await
+            .body
+            .contains(r#"value="wales" checked"#)
+    );
+    let nat = c.get("/register-to-vote/nationality").await.body;
+    assert!(
+        nat.contains(r#"value="british" checked"#) && nat.contains(r#"value="other" checked"#),
+        "{nat}"
+    );
+    assert!(nat.contains(r#"<option value="PL" selected>"#), "{nat}");
+    let dob = c.get("/register-to-vote/date-of-birth").await.body;
+    assert!(
+        dob.contains(r#"value="2""#)
+            && dob.contains(r#"value="9""#)
+            && dob.contains(r#"value="1990""#)
+    );
+    let name = c.get("/register-to-vote/name").await.body;
+    assert!(
+        name.contains(r#"value="Siân""#) && name.contains("value=\"O&#x27;Brien-Llewellyn\""),
+        "{name}"
+    );
+    // Nothing personal is in the cookie in the clear.
+    let cookie = c.cookies.get("ier-session").unwrap();
+    assert!(!cookie.contains("Llewellyn") && !cookie.contains("1990"));
+}
+
+#[tokio::test]
+async fn a_post_without_the_csrf_token_is_refused_and_nothing_is_lost() {
+    let mut c = Client::new().await;
+    let csrf = begin(&mut c).await;
+    c.post(
+        "/register-to-vote/country-of-residence",
+        &[("csrf_token", &csrf), ("country", "scotland")],
+    )
+    .await;
+    let r = c
+        .post(
+            "/register-to-vote/country-of-residence",
+            &[("country", "england")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("Your answer could not be saved"));
+    let r = c
+        .post(
+            "/register-to-vote/country-of-residence",
+            &[("csrf_token", "forged"), ("country", "england")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        c.get("/register-to-vote/country-of-residence")
+            .await
+            .body
+            .contains(r#"value="scotland" checked"#),
+        "earlier answer kept"
+    );
+}
+
+#[tokio::test]
+async fn without_a_session_steps_start_a_new_journey() {
+    let mut c = Client::new().await;
+    let r = c.get("/register-to-vote/name").await;
+    assert_eq!(
+        (r.status, r.location()),
+        (StatusCode::SEE_OTHER, "/register-to-vote/start")
+    );
+    let r = c
+        .post("/register-to-vote/name", &[("given-name", "A")])
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/start");
+    // A forged cookie is no session at all.
+    c.cookies.insert("ier-session".into(), "s.AAAA".into());
+    assert_eq!(
+        c.get("/register-to-vote/name").await.location(),
+        "/register-to-vote/start"
+    );
+}
+
+#[tokio::test]
+async fn every_step_shows_specific_errors_and_keeps_what_was_typed() {
+    let mut c = Client::new().await;
+    let csrf = begin(&mut c).await;
+    let r = c
+        .post(
+            "/register-to-vote/country-of-residence",
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body
+            .contains(r##"<a href="#country">Select where you live</a>"##),
+        "{}",
+        r.body
+    );
+    c.post(
+        "/register-to-vote/country-of-residence",
+        &[("csrf_token", &csrf), ("country", "england")],
+    )
+    .await;
+
+    let r = c
+        .post("/register-to-vote/nationality", &[("csrf_token", &csrf)])
+        .await;
+    assert!(r.body.contains(
+        "Select your nationality or nationalities, or explain why you cannot provide it"
+    ));
+    let r = c
+        .post(
+            "/register-to-vote/nationality",
+            &[
+                ("csrf_token", &csrf),
+                ("nationality", "other"),
+                ("other-1", "XX"),
+            ],
+        )
+        .await;
+    assert!(
+        r.body.contains("Enter a country from the list"),
+        "{}",
+        r.body
+    );
+    let r = c
+        .post(
+            "/register-to-vote/nationality",
+            &[
+                ("csrf_token", &csrf),
+                ("nationality", "other"),
+                ("other-1", "FR"),
+                ("other-2", "FR"),
+            ],
+        )
+        .await;
+    assert!(r.body.contains("You have entered the same country twice"));
+    assert!(r.body.contains(r#"<option value="FR" selected>"#), "kept");
+    c.post(
+        "/register-to-vote/nationality",
+        &[("csrf_token", &csrf), ("nationality", "irish")],
+    )
+    .await;
+
+    for ((d, m, y), msg) in [
+        (
+            ("", "", ""),
+            "Enter your date of birth, including a day, month and year",
+        ),
+        (
+            ("aa", "1", "1990"),
+            "Date of birth must be a real date, with the day, month and year as numbers",
+        ),
+        (("31", "2", "1990"), "Date of birth must be a real date"),
+        (("1", "1", "2999"), "Date of birth must be in the past"),
+        (("1", "1", "1850"), "Date of birth must be after"),
+    ] {
+        let r = c
+            .post(
+                "/register-to-vote/date-of-birth",
+                &[
+                    ("csrf_token", &csrf),
+                    ("dob-day", d),
+                    ("dob-month", m),
+                    ("dob-year", y),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(r.body.contains(msg), "{msg}: {}", r.body);
+        assert!(
+            r.body
+                .contains(&format!(r#"name="dob-year" type="text" value="{y}""#))
+                || y.is_empty(),
+            "year kept"
+        );
+    }
+    c.post(
+        "/register-to-vote/date-of-birth",
+        &[
+            ("csrf_token", &csrf),
+            ("dob-day", "1"),
+            ("dob-month", "1"),
+            ("dob-year", "1980"),
+        ],
+    )
+    .await;
+
+    let long = "a".repeat(36);
+    let r = c
+        .post(
+            "/register-to-vote/name",
+            &[
+                ("csrf_token", &csrf),
+                ("given-name", ""),
+                ("middle-names", "<script>"),
+                ("surname", &long),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Enter your first name"));
+    assert!(
+        r.body.contains("Middle names must start with a letter"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Last name must be 35 characters or fewer"));
+    assert!(
+        r.body.contains(r#"value="&lt;script&gt;""#)
+            && r.body.contains(&format!(r#"value="{long}""#)),
+        "everything kept, escaped"
+    );
+    assert!(r.body.contains("<title>Error: What is your name?"));
+}
+
+#[tokio::test]
+async fn northern_ireland_and_abroad_leave_the_journey() {
+    let mut c = Client::new().await;
+    let csrf = begin(&mut c).await;
+    let r = c
+        .post(
+            "/register-to-vote/country-of-residence",
+            &[("csrf_token", &csrf), ("country", "northern-ireland")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Electoral Office for Northern Ireland"));
+    assert!(
+        !c.cookies.contains_key("ier-session"),
+        "an exit ends the journey"
+    );
+    let mut c = Client::new().await;
+    let csrf = begin(&mut c).await;
+    let r = c
+        .post(
+            "/register-to-vote/country-of-residence",
+            &[("csrf_token", &csrf), ("country", "abroad")],
+        )
+        .await;
+    assert!(r.body.contains("Register to vote as an overseas voter"));
+}
+
+/// Rule register-age-scotland-14 and register-age-england-16: the too-young
+/// exit comes from the rules data, by nation.
+#[tokio::test]
+async fn too_young_depends_on_the_nation() {
+    let today = chrono::Utc::now().date_naive();
+    let fifteen = today - chrono::Duration::days(15 * 366);
+    let (d, m, y) = (
+        fifteen.format("%d").to_string(),
+        fifteen.format("%m").to_string(),
+        fifteen.format("%Y").to_string(),
+    );
+    for (country, allowed) in [("scotland", true), ("wales", true), ("england", false)] {
+        let mut c = Client::new().await;
+        let csrf = begin(&mut c).await;
+        c.post(
+            "/register-to-vote/country-of-residence",
+            &[("csrf_token", &csrf), ("country", country)],
+        )
+        .await;
+        c.post(
+            "/register-to-vote/nationality",
+            &[("csrf_token", &csrf), ("nationality", "british")],
+        )
+        .await;
+        let r = c
+            .post(
+                "/register-to-vote/date-of-birth",
+                &[
+                    ("csrf_token", &csrf),
+                    ("dob-day", &d),
+                    ("dob-month", &m),
+                    ("dob-year", &y),
+                ],
+            )
+            .await;
+        if allowed {
+            assert_eq!(r.location(), "/register-to-vote/name", "{country}");
+        } else {
+            assert!(
+                r.body.contains("You are too young to register to vote"),
+                "{country}"
+            );
+            assert!(r.body.contains("from the age of 16"), "{country}");
+        }
+    }
+}
+
+/// Rule nationality-local-england-2024 (and UK Parliament): a US citizen in
+/// England has no franchise; in Scotland they may (subject to leave to remain).
+#[tokio::test]
+async fn no_franchise_exit_depends_on_nationality_and_nation() {
+    for (country, exits) in [("england", true), ("scotland", false)] {
+        let mut c = Client::new().await;
+        let csrf = begin(&mut c).await;
+        c.post(
+            "/register-to-vote/country-of-residence",
+            &[("csrf_token", &csrf), ("country", country)],
+        )
+        .await;
+        let r = c
+            .post(
+                "/register-to-vote/nationality",
+                &[
+                    ("csrf_token", &csrf),
+                    ("nationality", "other"),
+                    ("other-1", "US"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.body
+                .contains("You cannot register to vote with this nationality"),
+            exits,
+            "{country}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_journey_in_welsh() {
+    let mut c = Client::new().await;
+    c.get("/?lang=cy").await;
+    let csrf = begin(&mut c).await;
+    let page = c.get("/register-to-vote/country-of-residence").await.body;
+    assert!(
+        page.contains("Ble rydych chi’n byw?") && page.contains("Yr Alban"),
+        "{page}"
+    );
+    let r = c
+        .post(
+            "/register-to-vote/country-of-residence",
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert!(r.body.contains("Dewiswch ble rydych chi’n byw"));
+    c.post(
+        "/register-to-vote/country-of-residence",
+        &[("csrf_token", &csrf), ("country", "wales")],
+    )
+    .await;
+    let nat = c.get("/register-to-vote/nationality").await.body;
+    assert!(nat.contains("Gwlad Pwyl"), "Welsh country names");
+    let r = c
+        .post(
+            "/register-to-vote/name",
+            &[("csrf_token", &csrf), ("given-name", ""), ("surname", "x1")],
+        )
+        .await;
+    assert!(
+        r.body.contains("Rhowch eich enw cyntaf") && r.body.contains("Dim ond llythrennau"),
+        "{}",
+        r.body
+    );
+}
