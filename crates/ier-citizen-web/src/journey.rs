@@ -154,7 +154,10 @@ fn cleared(state: &AppState, res: impl IntoResponse) -> Response {
 }
 
 /// The session on this request, or the response to give instead.
-#[allow(clippy::result_large_err, reason = "the error is the response itself, returned once per request")]
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the response itself, returned once per request"
+)]
 fn session(
     state: &AppState,
     headers: &HeaderMap,
@@ -221,7 +224,10 @@ fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
 }
 
 /// Checks the CSRF token; a mismatch keeps the session and says what to do.
-#[allow(clippy::result_large_err, reason = "the error is the response itself, returned once per request")]
+#[allow(
+    clippy::result_large_err,
+    reason = "the error is the response itself, returned once per request"
+)]
 fn check_csrf(
     state: &AppState,
     session: &Session<Answers>,

@@ -424,3 +424,31 @@ async fn the_journey_in_welsh() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn an_idle_journey_times_out_after_20_minutes() {
+    use ier_citizen_web::journey::Answers;
+    use ier_citizen_web::session::{IDLE_TIMEOUT_SECS, SessionCodec};
+    let mut c = Client::new().await;
+    let codec = SessionCodec::new(ier_storage::DataKeys::parse(&c.session_key).unwrap(), false);
+    let then = chrono::Utc::now().timestamp() - IDLE_TIMEOUT_SECS - 5;
+    let old = codec.seal(&codec.start(Answers::default(), then)).unwrap();
+    c.cookies.insert("ier-session".into(), old);
+    let r = c.get("/register-to-vote/nationality").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("Your application has timed out"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains(r#"register-to-vote&#x2f;start">Start again</a>"#),
+        "offers a fresh start: {}",
+        r.body
+    );
+    assert!(
+        !c.cookies.contains_key("ier-session"),
+        "the stale state is deleted"
+    );
+}

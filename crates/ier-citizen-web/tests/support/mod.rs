@@ -18,6 +18,8 @@ use tower::ServiceExt;
 
 pub struct Client {
     app: Router,
+    /// The session key, so tests can make cookies the app accepts (expired ones, say).
+    pub session_key: secrecy::SecretString,
     pub cookies: BTreeMap<String, String>,
     _dir: tempfile::TempDir,
 }
@@ -52,9 +54,11 @@ impl Client {
             Arc::new(backend),
             DataKeys::parse(&DataKeys::generate("k")).unwrap(),
         );
-        let sessions = SessionCodec::new(DataKeys::parse(&DataKeys::generate("s")).unwrap(), false);
+        let session_key = DataKeys::generate("s");
+        let sessions = SessionCodec::new(DataKeys::parse(&session_key).unwrap(), false);
         Self {
             app: router(AppState::new(Locator::embedded(), store, sessions)),
+            session_key,
             cookies: BTreeMap::new(),
             _dir: dir,
         }
