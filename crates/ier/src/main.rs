@@ -2,12 +2,14 @@
 //!
 //! Subcommands run each part: `demo` (everything on the embedded default, with
 //! demo data), `serve` (production, configured from the environment),
-//! `import` (reference data), `lookup` (which council for a postcode) and
-//! `keygen` (a data-encryption key).
+//! `import` (reference data), `lookup` (which council for a postcode),
+//! `keygen` (a data-encryption key) and `synth` (synthetic populations with
+//! ground truth, for identity-matching tests and benchmarks).
 
 mod config;
 mod demo;
 mod open;
+mod synth;
 
 use std::path::PathBuf;
 
@@ -45,6 +47,9 @@ enum Command {
         #[arg(long, env = "IER_POSTCODE_TABLE")]
         postcode_table: Option<PathBuf>,
     },
+    /// Generate a synthetic population: a DWP reference extract, or noisy records with ground truth.
+    #[command(subcommand)]
+    Synth(synth::Synth),
     /// Print a new random data-encryption key, for IER_DATA_KEYS.
     Keygen {
         /// The key's id, stored with every row it seals (for rotation).
@@ -83,6 +88,7 @@ fn main() -> anyhow::Result<()> {
             postcode,
             postcode_table,
         } => lookup(&postcode, postcode_table.as_deref()),
+        Command::Synth(cmd) => synth::run(cmd),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
             Ok(())

@@ -35,6 +35,8 @@ fn help_is_available_everywhere() {
         &["import", "onspd", "--help"],
         &["lookup", "--help"],
         &["keygen", "--help"],
+        &["synth", "--help"],
+        &["synth", "records", "--help"],
     ] {
         let (code, out, _) = output(ier().args(args));
         assert_eq!(code, 0, "{args:?}");
@@ -259,4 +261,70 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
         use ier_storage::Backend;
         assert_eq!(backend.counts().await.unwrap().pending_verifications, 4);
     });
+}
+
+#[test]
+fn synth_writes_a_reference_and_noisy_records_with_ground_truth_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let (code, _, err) = output(
+        ier()
+            .args([
+                "synth",
+                "reference",
+                "--seed",
+                "7",
+                "--size",
+                "500",
+                "--out",
+            ])
+            .arg(p("ref.csv")),
+    );
+    assert_eq!(code, 0, "{err}");
+    let reference = std::fs::read_to_string(p("ref.csv")).unwrap();
+    assert_eq!(reference.lines().count(), 501);
+    assert!(reference.starts_with("person_id,given_name,middle_names,surname,date_of_birth,nino,"));
+    for (name, noise) in [
+        ("a", "realistic"),
+        ("b", "realistic"),
+        ("c", "confirmation"),
+    ] {
+        let (code, _, err) = output(
+            ier()
+                .args([
+                    "synth", "records", "--seed", "7", "--size", "500", "--noise", noise, "--out",
+                ])
+                .arg(p(&format!("{name}.csv")))
+                .arg("--truth")
+                .arg(p(&format!("{name}-truth.csv"))),
+        );
+        assert_eq!(code, 0, "{err}");
+    }
+    let a = std::fs::read(p("a.csv")).unwrap();
+    assert_eq!(
+        a,
+        std::fs::read(p("b.csv")).unwrap(),
+        "same seed, same bytes"
+    );
+    let a = String::from_utf8(a).unwrap();
+    assert!(a.starts_with("id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode\n"));
+    let truth = std::fs::read_to_string(p("a-truth.csv")).unwrap();
+    assert!(truth.starts_with("record_id,person_id\n"));
+    assert_eq!(truth.lines().count(), a.lines().count());
+    // A confirmation-style register has no date of birth or NINO.
+    let c = std::fs::read_to_string(p("c.csv")).unwrap();
+    for row in c.lines().skip(1) {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(row.as_bytes());
+        let rec = r.records().next().unwrap().unwrap();
+        assert!(rec[4].is_empty() && rec[5].is_empty(), "{row}");
+    }
+    let (code, _, err) = output(
+        ier()
+            .args(["synth", "reference", "--size", "1000000000000", "--out"])
+            .arg(p("x.csv")),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("too large"), "{err}");
 }
