@@ -8,7 +8,9 @@
 //! Ireland, abroad, too young, no franchise) come from the answers and the
 //! franchise rules data, never from `if`s about ages or countries here.
 //!
-//! Steps built so far: country of residence, nationality, date of birth, name.
+//! Steps built so far: country of residence, nationality, date of birth, name,
+//! National Insurance number, and address (postcode → pick from the gazetteer,
+//! or enter by hand; the address's council decides the nation for the rules).
 //! The journey is not linked from the start page until it can submit.
 
 use std::collections::HashMap;
@@ -22,8 +24,13 @@ use chrono::{NaiveDate, Utc};
 use ier_domain::dates::DateOfBirthError;
 use ier_domain::name::{NameError, NamePart};
 use ier_domain::nationality::NationalityError;
+use ier_domain::nino::NinoError;
 use ier_domain::rules::{Eligibility, Person};
-use ier_domain::{CountryCode, DateOfBirth, Language, Nation, Nationality, PersonName, Rules};
+use ier_domain::{
+    Address, CountryCode, DateOfBirth, GssCode, Language, Nation, Nationality, Nino, OrReason,
+    PersonName, Postcode, Rules, Uprn,
+};
+use ier_reference::Route;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +71,25 @@ pub struct Answers {
     pub date_of_birth: Option<DateOfBirth>,
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<PersonName>,
+    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
+    pub nino: Option<OrReason<Nino>>,
+    /// The postcode being looked up on the address pages.
+    #[serde(rename = "p", default, skip_serializing_if = "Option::is_none")]
+    pub lookup_postcode: Option<Postcode>,
+    #[serde(rename = "a", default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<Address>,
+    /// The council of the address: where the application goes.
+    #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
+    pub gss_code: Option<GssCode>,
+}
+
+impl Answers {
+    /// The nation whose rules apply: the address's, once known; before that, what they said.
+    fn nation(&self) -> Option<Nation> {
+        self.gss_code
+            .and_then(|g| g.nation())
+            .or(self.residence.map(Residence::nation))
+    }
 }
 
 /// The steps, in order.
@@ -73,14 +99,18 @@ pub enum Step {
     Nationality,
     DateOfBirth,
     Name,
+    Nino,
+    Address,
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [
+    pub const ALL: [Step; 6] = [
         Step::Country,
         Step::Nationality,
         Step::DateOfBirth,
         Step::Name,
+        Step::Nino,
+        Step::Address,
     ];
 
     pub fn path(self) -> String {
@@ -89,6 +119,8 @@ impl Step {
             Step::Nationality => "nationality",
             Step::DateOfBirth => "date-of-birth",
             Step::Name => "name",
+            Step::Nino => "nino",
+            Step::Address => "address",
         };
         format!("{PREFIX}/{slug}")
     }
@@ -99,6 +131,8 @@ impl Step {
             Step::Nationality => a.nationality.is_some(),
             Step::DateOfBirth => a.date_of_birth.is_some(),
             Step::Name => a.name.is_some(),
+            Step::Nino => a.nino.is_some(),
+            Step::Address => a.address.is_some(),
         }
     }
 }
@@ -211,7 +245,7 @@ pub async fn start(State(state): State<Arc<AppState>>) -> Response {
 
 /// Where to go after answering: the next unanswered step.
 fn onward(a: &Answers) -> Redirect {
-    Redirect::to(&next_step(a).unwrap_or(Step::Name).path())
+    Redirect::to(&next_step(a).unwrap_or(Step::Address).path())
 }
 
 type FormPairs = Form<Vec<(String, String)>>;
@@ -560,13 +594,13 @@ fn nationality_error_key(e: NationalityError) -> &'static str {
 
 /// An exit page if the rules say this person cannot register (yet).
 fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Response> {
-    let (Some(residence), Some(nationality)) = (a.residence, &a.nationality) else {
+    let (Some(nation), Some(nationality)) = (a.nation(), &a.nationality) else {
         return None;
     };
     let person = Person {
         nationality,
         date_of_birth: a.date_of_birth,
-        nation: residence.nation(),
+        nation,
         eu_retained_rights: None,
         leave_to_remain: None,
     };
@@ -801,6 +835,409 @@ pub async fn name_post(
                 "step_name.html",
                 &session,
                 context! { given => g, middle => m, surname => s, errors_by_field => by_field },
+            );
+            with_session(&state, session, page)
+        }
+    }
+}
+
+// --- National Insurance number ----------------------------------------------------------
+
+pub async fn nino_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (nino, reason) = match &session.data.nino {
+        Some(OrReason::Given(n)) => (n.to_string(), String::new()),
+        Some(OrReason::NotGiven { reason }) => (String::new(), reason.clone()),
+        None => Default::default(),
+    };
+    let page = step_page(
+        &frame,
+        StatusCode::OK,
+        "step_nino.html",
+        &session,
+        context! { nino, reason, error => "" },
+    );
+    with_session(&state, session, page)
+}
+
+pub async fn nino_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let (typed, reason) = (field(&form, "nino"), field(&form, "nino-reason").trim());
+    let parsed = if typed.trim().is_empty() && !reason.is_empty() {
+        if reason.chars().count() > 500 {
+            Err("error-nino-reason-too-long")
+        } else {
+            Ok(OrReason::NotGiven {
+                reason: reason.to_owned(),
+            })
+        }
+    } else {
+        Nino::parse(typed)
+            .map(OrReason::Given)
+            .map_err(|e| match e {
+                NinoError::Empty => "error-nino-missing",
+                NinoError::Format => "error-nino-format",
+                NinoError::Prefix => "error-nino-prefix",
+                NinoError::Suffix => "error-nino-suffix",
+            })
+    };
+    match parsed {
+        Ok(n) => {
+            session.data.nino = Some(n);
+            let next = onward(&session.data);
+            with_session(&state, session, next)
+        }
+        Err(key) => {
+            let text = error(&mut frame, key, &[], "#nino");
+            let page = step_page(
+                &frame,
+                StatusCode::BAD_REQUEST,
+                "step_nino.html",
+                &session,
+                context! { nino => typed, reason, error => text },
+            );
+            with_session(&state, session, page)
+        }
+    }
+}
+
+// --- Address -------------------------------------------------------------------------------
+
+fn address_paths() -> (String, String, String) {
+    let base = Step::Address.path();
+    (
+        base.clone(),
+        format!("{base}/select"),
+        format!("{base}/manual"),
+    )
+}
+
+pub async fn address_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let postcode = session
+        .data
+        .lookup_postcode
+        .as_ref()
+        .map(|p| p.to_string())
+        .unwrap_or_default();
+    let page = step_page(
+        &frame,
+        StatusCode::OK,
+        "step_address.html",
+        &session,
+        context! { postcode, error => "", manual_href => address_paths().2 },
+    );
+    with_session(&state, session, page)
+}
+
+/// Where a postcode's applications go, or the error key for why not.
+fn route_postcode(state: &AppState, postcode: &Postcode) -> Result<GssCode, &'static str> {
+    match state.locator.route(postcode) {
+        Route::Council { council, .. } => Ok(council.gss_code),
+        Route::NorthernIreland => Err("error-address-northern-ireland"),
+        Route::CrownDependency | Route::Forces => Err("error-address-not-gb"),
+        Route::Unknown => Err("error-address-postcode-unknown"),
+    }
+}
+
+pub async fn address_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let typed = field(&form, "postcode");
+    let key = match Postcode::parse(typed) {
+        Err(ier_domain::postcode::PostcodeError::Empty) => "error-postcode-empty",
+        Err(_) => "error-postcode-format",
+        Ok(p) => match route_postcode(&state, &p) {
+            Ok(_) => {
+                session.data.lookup_postcode = Some(p);
+                return with_session(&state, session, Redirect::to(&address_paths().1));
+            }
+            // An unknown postcode may still be real (too new): the applicant can enter the address by hand.
+            Err(key) => key,
+        },
+    };
+    let text = error(&mut frame, key, &[], "#postcode");
+    let page = step_page(
+        &frame,
+        StatusCode::BAD_REQUEST,
+        "step_address.html",
+        &session,
+        context! { postcode => typed, error => text, manual_href => address_paths().2 },
+    );
+    with_session(&state, session, page)
+}
+
+fn select_page(
+    state: &AppState,
+    frame: &Frame,
+    session: &Session<Answers>,
+    status: StatusCode,
+    error: &str,
+) -> Response {
+    let Some(postcode) = session.data.lookup_postcode.clone() else {
+        return Redirect::to(&address_paths().0).into_response();
+    };
+    let addresses: Vec<Value> = state
+        .gazetteer
+        .addresses(&postcode)
+        .into_iter()
+        .map(|a| context! { value => a.uprn.to_string(), text => a.one_line() })
+        .collect();
+    let value = session
+        .data
+        .address
+        .as_ref()
+        .and_then(|a| a.uprn)
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let (base, _, manual) = address_paths();
+    step_page(
+        frame,
+        status,
+        "step_address_select.html",
+        session,
+        context! { postcode => postcode.to_string(), addresses, value, error, manual_href => manual, change_href => base },
+    )
+}
+
+pub async fn address_select_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let page = select_page(&state, &frame, &session, StatusCode::OK, "");
+    with_session(&state, session, page)
+}
+
+pub async fn address_select_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    // Only an address at the postcode being looked up may be chosen.
+    let chosen = Uprn::parse(field(&form, "uprn"))
+        .ok()
+        .and_then(|u| state.gazetteer.by_uprn(u))
+        .filter(|a| Some(&a.postcode) == session.data.lookup_postcode.as_ref());
+    match chosen {
+        Some(a) => {
+            let address = Address {
+                uprn: Some(a.uprn),
+                lines: vec![format!("{} {}", a.property, a.street)],
+                town: a.town.clone(),
+                postcode: a.postcode.clone(),
+            };
+            save_address(&state, session, address, a.gss_code, &frame)
+        }
+        None => {
+            let text = error(&mut frame, "error-address-select", &[], "#uprn");
+            let page = select_page(&state, &frame, &session, StatusCode::BAD_REQUEST, &text);
+            with_session(&state, session, page)
+        }
+    }
+}
+
+/// Keep the address and its council, then re-check eligibility under the address's nation.
+fn save_address(
+    state: &AppState,
+    mut session: Session<Answers>,
+    address: Address,
+    gss: GssCode,
+    frame: &Frame,
+) -> Response {
+    session.data.address = Some(address);
+    session.data.gss_code = Some(gss);
+    if let Some(exit) = eligibility_exit(state, &session.data, frame) {
+        return cleared(state, exit);
+    }
+    let next = onward(&session.data);
+    with_session(state, session, next)
+}
+
+pub async fn address_manual_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let a = session.data.address.as_ref().filter(|a| a.uprn.is_none());
+    let line = |i: usize| a.and_then(|a| a.lines.get(i).cloned()).unwrap_or_default();
+    let postcode = a
+        .map(|a| a.postcode.to_string())
+        .or(session.data.lookup_postcode.as_ref().map(|p| p.to_string()))
+        .unwrap_or_default();
+    let town = a.map(|a| a.town.clone()).unwrap_or_default();
+    let values = context! { line1 => line(0), line2 => line(1), town, postcode, errors_by_field => HashMap::<String, String>::new() };
+    let page = step_page(
+        &frame,
+        StatusCode::OK,
+        "step_address_manual.html",
+        &session,
+        values,
+    );
+    with_session(&state, session, page)
+}
+
+pub async fn address_manual_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let clean = |name: &str| {
+        field(&form, name)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (line1, line2, town, postcode) = (
+        clean("address-line-1"),
+        clean("address-line-2"),
+        clean("address-town"),
+        field(&form, "postcode").to_owned(),
+    );
+    let mut by_field: HashMap<String, String> = HashMap::new();
+    let mut fail = |frame: &mut Frame, id: &str, key: &str, args: &[(&str, &str)]| {
+        let text = error(frame, key, args, &format!("#{id}"));
+        by_field.insert(id.to_owned(), text);
+    };
+    if line1.is_empty() {
+        fail(&mut frame, "address-line-1", "error-address-line-1", &[]);
+    }
+    for (id, label, v) in [
+        ("address-line-1", "address-line-1", &line1),
+        ("address-line-2", "address-line-2", &line2),
+        ("address-town", "address-town", &town),
+    ] {
+        if v.chars().count() > 100 {
+            let name = frame.t(label);
+            fail(
+                &mut frame,
+                id,
+                "error-address-too-long",
+                &[(
+                    "field",
+                    name.trim_end_matches(" (optional)")
+                        .trim_end_matches(" (dewisol)"),
+                )],
+            );
+        }
+    }
+    if town.is_empty() {
+        fail(&mut frame, "address-town", "error-address-town", &[]);
+    }
+    let routed = match Postcode::parse(&postcode) {
+        Err(ier_domain::postcode::PostcodeError::Empty) => Err("error-postcode-empty"),
+        Err(_) => Err("error-postcode-format"),
+        Ok(p) => route_postcode(&state, &p).map(|g| (p, g)),
+    };
+    let routed = match routed {
+        Ok(r) => Some(r),
+        Err(key) => {
+            fail(&mut frame, "postcode", key, &[]);
+            None
+        }
+    };
+    match routed {
+        Some((p, gss)) if by_field.is_empty() => {
+            let lines = [line1, line2]
+                .into_iter()
+                .filter(|l| !l.is_empty())
+                .collect();
+            save_address(
+                &state,
+                session,
+                Address {
+                    uprn: None,
+                    lines,
+                    town,
+                    postcode: p,
+                },
+                gss,
+                &frame,
+            )
+        }
+        _ => {
+            let values = context! { line1, line2, town, postcode, errors_by_field => by_field };
+            let page = step_page(
+                &frame,
+                StatusCode::BAD_REQUEST,
+                "step_address_manual.html",
+                &session,
+                values,
             );
             with_session(&state, session, page)
         }

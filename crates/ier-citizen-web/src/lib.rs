@@ -37,15 +37,22 @@ pub struct AppState {
     pub locator: Locator,
     pub citizen: CitizenStore,
     pub sessions: Arc<session::SessionCodec>,
+    /// Addresses by postcode: the synthetic gazetteer over the locator's tables by default.
+    pub gazetteer: Arc<dyn ier_reference::Gazetteer>,
     store: Store,
 }
 
 impl AppState {
     pub fn new(locator: Locator, store: Store, sessions: session::SessionCodec) -> Self {
+        let gazetteer = Arc::new(ier_reference::SyntheticGazetteer::new(
+            locator.directory(),
+            locator.reference(),
+        ));
         Self {
             locator,
             citizen: store.citizen(),
             sessions: Arc::new(sessions),
+            gazetteer,
             store,
         }
     }
@@ -72,6 +79,22 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/register-to-vote/name",
             get(journey::name_get).post(journey::name_post),
+        )
+        .route(
+            "/register-to-vote/nino",
+            get(journey::nino_get).post(journey::nino_post),
+        )
+        .route(
+            "/register-to-vote/address",
+            get(journey::address_get).post(journey::address_post),
+        )
+        .route(
+            "/register-to-vote/address/select",
+            get(journey::address_select_get).post(journey::address_select_post),
+        )
+        .route(
+            "/register-to-vote/address/manual",
+            get(journey::address_manual_get).post(journey::address_manual_post),
         )
         .route("/assets/{*path}", get(assets::serve))
         .route("/health/live", get(|| async { "ok" }))

@@ -32,7 +32,11 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "step_country.html",
         "step_nationality.html",
         "step_dob.html",
-        "step_name.html"
+        "step_name.html",
+        "step_nino.html",
+        "step_address.html",
+        "step_address_select.html",
+        "step_address_manual.html"
     );
     env.add_function("t", t);
     env

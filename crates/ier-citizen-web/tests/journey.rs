@@ -452,3 +452,274 @@ async fn an_idle_journey_times_out_after_20_minutes() {
         "the stale state is deleted"
     );
 }
+
+/// Walk the first steps with valid answers, as someone living in `country`.
+async fn up_to_nino(c: &mut Client, country: &str, dob: (&str, &str, &str)) -> String {
+    let csrf = begin(c).await;
+    c.post(
+        "/register-to-vote/country-of-residence",
+        &[("csrf_token", &csrf), ("country", country)],
+    )
+    .await;
+    c.post(
+        "/register-to-vote/nationality",
+        &[("csrf_token", &csrf), ("nationality", "british")],
+    )
+    .await;
+    let r = c
+        .post(
+            "/register-to-vote/date-of-birth",
+            &[
+                ("csrf_token", &csrf),
+                ("dob-day", dob.0),
+                ("dob-month", dob.1),
+                ("dob-year", dob.2),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/name");
+    c.post(
+        "/register-to-vote/name",
+        &[
+            ("csrf_token", &csrf),
+            ("given-name", "Amelia"),
+            ("surname", "Clarke"),
+        ],
+    )
+    .await;
+    csrf
+}
+
+#[tokio::test]
+async fn nino_is_checked_or_a_reason_given() {
+    let mut c = Client::new().await;
+    let csrf = up_to_nino(&mut c, "england", ("14", "3", "1988")).await;
+    for (typed, msg) in [
+        (
+            "",
+            "Enter your National Insurance number, or tell us why you cannot",
+        ),
+        ("QQ123456C", "starts with 2 valid letters"),
+        ("AB12345", "in the correct format"),
+        ("AB123456E", "must be A, B, C or D"),
+    ] {
+        let r = c
+            .post(
+                "/register-to-vote/nino",
+                &[("csrf_token", &csrf), ("nino", typed), ("nino-reason", "")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{typed}");
+        assert!(r.body.contains(msg), "{typed}: {msg}");
+        assert!(
+            r.body.contains(&format!(
+                r#"name="nino" type="text" spellcheck="false" value="{typed}""#
+            )),
+            "kept: {typed}"
+        );
+    }
+    let r = c
+        .post(
+            "/register-to-vote/nino",
+            &[
+                ("csrf_token", &csrf),
+                ("nino", "jg 10 37 59 a"),
+                ("nino-reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/address");
+    assert!(
+        c.get("/register-to-vote/nino")
+            .await
+            .body
+            .contains(r#"value="JG 10 37 59 A""#),
+        "normalised"
+    );
+    // No NINO: a reason instead.
+    let r = c
+        .post(
+            "/register-to-vote/nino",
+            &[
+                ("csrf_token", &csrf),
+                ("nino", ""),
+                ("nino-reason", "I have never worked in the UK"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/address");
+}
+
+#[tokio::test]
+async fn address_by_postcode_then_pick_from_the_gazetteer() {
+    let mut c = Client::new().await;
+    let csrf = up_to_nino(&mut c, "wales", ("14", "3", "1988")).await;
+    c.post(
+        "/register-to-vote/nino",
+        &[("csrf_token", &csrf), ("nino", "JG103759A")],
+    )
+    .await;
+    for (typed, msg) in [
+        ("", "Enter a postcode"),
+        ("not a postcode", "Enter a real postcode"),
+        ("BT1 1AA", "Northern Ireland postcode"),
+        ("GY1 1AA", "Enter a postcode in England, Scotland or Wales"),
+        (
+            "YY9 9YY",
+            "We could not find which council covers this postcode",
+        ),
+    ] {
+        let r = c
+            .post(
+                "/register-to-vote/address",
+                &[("csrf_token", &csrf), ("postcode", typed)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{typed}");
+        assert!(r.body.contains(msg), "{typed}: {}", r.body);
+        assert!(r.body.contains("Enter your address manually"));
+    }
+    let r = c
+        .post(
+            "/register-to-vote/address",
+            &[("csrf_token", &csrf), ("postcode", "cf10 1ep")],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/address/select");
+    let page = c.get("/register-to-vote/address/select").await.body;
+    assert!(page.contains("Addresses at CF10 1EP"), "{page}");
+    let first_uprn = page
+        .split(r#"name="uprn" type="radio" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Nothing chosen, or an address from another postcode: refused.
+    let r = c
+        .post("/register-to-vote/address/select", &[("csrf_token", &csrf)])
+        .await;
+    assert!(r.body.contains("Select your address"));
+    let r = c
+        .post(
+            "/register-to-vote/address/select",
+            &[("csrf_token", &csrf), ("uprn", "900000000001")],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::BAD_REQUEST,
+        "a UPRN at another postcode is not accepted"
+    );
+    let r = c
+        .post(
+            "/register-to-vote/address/select",
+            &[("csrf_token", &csrf), ("uprn", &first_uprn)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = c.get("/register-to-vote/address/select").await.body;
+    assert!(
+        page.contains(&format!(r#"value="{first_uprn}" checked"#)),
+        "the choice is kept"
+    );
+}
+
+#[tokio::test]
+async fn address_by_hand_with_errors_kept() {
+    let mut c = Client::new().await;
+    let csrf = up_to_nino(&mut c, "scotland", ("14", "3", "1988")).await;
+    c.post(
+        "/register-to-vote/nino",
+        &[("csrf_token", &csrf), ("nino", "JG103759A")],
+    )
+    .await;
+    let long = "x".repeat(101);
+    let r = c
+        .post(
+            "/register-to-vote/address/manual",
+            &[
+                ("csrf_token", &csrf),
+                ("address-line-1", ""),
+                ("address-line-2", &long),
+                ("address-town", ""),
+                ("postcode", "EH1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    for msg in [
+        "Enter address line 1",
+        "Address line 2 must be 100 characters or fewer",
+        "Enter town or city",
+        "Enter a real postcode",
+    ] {
+        assert!(r.body.contains(msg), "{msg}: {}", r.body);
+    }
+    assert!(r.body.contains(&format!(r#"value="{long}""#)), "kept");
+    let r = c
+        .post(
+            "/register-to-vote/address/manual",
+            &[
+                ("csrf_token", &csrf),
+                ("address-line-1", "  12   Royal Mile "),
+                ("address-line-2", ""),
+                ("address-town", "Edinburgh"),
+                ("postcode", "eh1 1yz"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = c.get("/register-to-vote/address/manual").await.body;
+    assert!(
+        page.contains(r#"value="12 Royal Mile""#) && page.contains(r#"value="EH1 1YZ""#),
+        "{page}"
+    );
+}
+
+/// Rule register-age-england-16 applies by the address's nation: someone of 15
+/// who said Scotland but whose address is in England is too young.
+#[tokio::test]
+async fn the_address_decides_the_nation_for_the_age_rules() {
+    let today = chrono::Utc::now().date_naive();
+    let fifteen = today - chrono::Duration::days(15 * 366);
+    let dob = (
+        fifteen.format("%d").to_string(),
+        fifteen.format("%m").to_string(),
+        fifteen.format("%Y").to_string(),
+    );
+    let mut c = Client::new().await;
+    let csrf = up_to_nino(&mut c, "scotland", (&dob.0, &dob.1, &dob.2)).await;
+    c.post(
+        "/register-to-vote/nino",
+        &[("csrf_token", &csrf), ("nino", "JG103759A")],
+    )
+    .await;
+    c.post(
+        "/register-to-vote/address",
+        &[("csrf_token", &csrf), ("postcode", "SW1A 2AA")],
+    )
+    .await;
+    let page = c.get("/register-to-vote/address/select").await.body;
+    let uprn = page
+        .split(r#"name="uprn" type="radio" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post(
+            "/register-to-vote/address/select",
+            &[("csrf_token", &csrf), ("uprn", &uprn)],
+        )
+        .await;
+    assert!(
+        r.body.contains("You are too young to register to vote"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("from the age of 16"));
+}
