@@ -8,10 +8,14 @@
 //! Ireland, abroad, too young, no franchise) come from the answers and the
 //! franchise rules data, never from `if`s about ages or countries here.
 //!
-//! Steps built so far: country of residence, nationality, date of birth, name,
-//! National Insurance number, and address (postcode → pick from the gazetteer,
-//! or enter by hand; the address's council decides the nation for the rules).
-//! The journey is not linked from the start page until it can submit.
+//! Steps: country of residence, nationality, date of birth, name, National
+//! Insurance number, address (postcode → pick from the gazetteer, or enter by
+//! hand; the address's council decides the nation for the rules), open
+//! register, postal vote, contact, check your answers (a Change link on every
+//! answer returns to the summary), declaration, submission (stored durably
+//! and routed before the reference is shown) and the complete page.
+//! Not built yet (DOMAIN.md §4): previous name, other address, and moved in the
+//! last 12 months with a previous address; the summary and submission work without them.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +33,9 @@ use ier_domain::rules::{Eligibility, Person};
 use ier_domain::{
     Address, CountryCode, DateOfBirth, GssCode, Language, Nation, Nationality, Nino, OrReason,
     PersonName, Postcode, Rules, Uprn,
+};
+use ier_domain::{
+    ApplicantDetails, ApplicationKind, BirthDetails, Contact, EroId, ReferenceNumber,
 };
 use ier_reference::Route;
 use minijinja::{Value, context};
@@ -81,6 +88,15 @@ pub struct Answers {
     /// The council of the address: where the application goes.
     #[serde(rename = "g", default, skip_serializing_if = "Option::is_none")]
     pub gss_code: Option<GssCode>,
+    #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
+    pub open_register: Option<bool>,
+    #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
+    pub postal_vote: Option<bool>,
+    #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+    /// After submission: the receipt, shown once on the complete page.
+    #[serde(rename = "z", default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<(ReferenceNumber, EroId)>,
 }
 
 impl Answers {
@@ -101,16 +117,22 @@ pub enum Step {
     Name,
     Nino,
     Address,
+    OpenRegister,
+    PostalVote,
+    Contact,
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [
+    pub const ALL: [Step; 9] = [
         Step::Country,
         Step::Nationality,
         Step::DateOfBirth,
         Step::Name,
         Step::Nino,
         Step::Address,
+        Step::OpenRegister,
+        Step::PostalVote,
+        Step::Contact,
     ];
 
     pub fn path(self) -> String {
@@ -121,6 +143,9 @@ impl Step {
             Step::Name => "name",
             Step::Nino => "nino",
             Step::Address => "address",
+            Step::OpenRegister => "open-register",
+            Step::PostalVote => "postal-vote",
+            Step::Contact => "contact",
         };
         format!("{PREFIX}/{slug}")
     }
@@ -133,6 +158,9 @@ impl Step {
             Step::Name => a.name.is_some(),
             Step::Nino => a.nino.is_some(),
             Step::Address => a.address.is_some(),
+            Step::OpenRegister => a.open_register.is_some(),
+            Step::PostalVote => a.postal_vote.is_some(),
+            Step::Contact => a.contact.is_some(),
         }
     }
 }
@@ -243,9 +271,13 @@ pub async fn start(State(state): State<Arc<AppState>>) -> Response {
     with_session(&state, session, Redirect::to(&Step::Country.path()))
 }
 
-/// Where to go after answering: the next unanswered step.
+/// Where to go after answering: the next unanswered step, or the summary.
 fn onward(a: &Answers) -> Redirect {
-    Redirect::to(&next_step(a).unwrap_or(Step::Address).path())
+    // Every answer given (including after a "Change"): back to the summary.
+    match next_step(a) {
+        Some(step) => Redirect::to(&step.path()),
+        None => Redirect::to(&format!("{PREFIX}/check-answers")),
+    }
 }
 
 type FormPairs = Form<Vec<(String, String)>>;
@@ -615,7 +647,7 @@ fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Res
         )),
         Eligibility::TooYoung { min_age, .. } => {
             let dob = a.date_of_birth?;
-            let date = dob.birthday(min_age).format("%-d/%-m/%Y").to_string();
+            let date = crate::render::long_date(dob.birthday(min_age), frame.language());
             let body = frame.t_args(
                 "exit-too-young-body",
                 &[("age", &min_age.to_string()), ("date", &date)],
@@ -1242,4 +1274,509 @@ pub async fn address_manual_post(
             with_session(&state, session, page)
         }
     }
+}
+
+// --- Open register and postal vote: yes/no questions --------------------------------------
+
+/// The two yes/no steps share one page and one handler.
+#[derive(Clone, Copy)]
+pub enum YesNo {
+    OpenRegister,
+    PostalVote,
+}
+
+impl YesNo {
+    fn keys(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            YesNo::OpenRegister => (
+                "open-register-title",
+                "open-register-hint",
+                "error-open-register",
+            ),
+            YesNo::PostalVote => ("postal-vote-title", "postal-vote-hint", "error-postal-vote"),
+        }
+    }
+
+    fn get(self, a: &Answers) -> Option<bool> {
+        match self {
+            YesNo::OpenRegister => a.open_register,
+            YesNo::PostalVote => a.postal_vote,
+        }
+    }
+
+    fn set(self, a: &mut Answers, v: bool) {
+        match self {
+            YesNo::OpenRegister => a.open_register = Some(v),
+            YesNo::PostalVote => a.postal_vote = Some(v),
+        }
+    }
+}
+
+fn yes_no_page(
+    frame: &Frame,
+    status: StatusCode,
+    session: &Session<Answers>,
+    q: YesNo,
+    value: &str,
+    error: &str,
+) -> Response {
+    let (title_key, hint_key, _) = q.keys();
+    step_page(
+        frame,
+        status,
+        "step_yes_no.html",
+        session,
+        context! { title_key, hint_key, value, error },
+    )
+}
+
+pub async fn yes_no_get(
+    q: YesNo,
+    state: Arc<AppState>,
+    lang: Lang,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let value = match q.get(&session.data) {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "",
+    };
+    let page = yes_no_page(&frame, StatusCode::OK, &session, q, value, "");
+    with_session(&state, session, page)
+}
+
+pub async fn yes_no_post(
+    q: YesNo,
+    state: Arc<AppState>,
+    lang: Lang,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    form: Vec<(String, String)>,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    match field(&form, "answer") {
+        v @ ("yes" | "no") => {
+            q.set(&mut session.data, v == "yes");
+            let next = onward(&session.data);
+            with_session(&state, session, next)
+        }
+        _ => {
+            let text = error(&mut frame, q.keys().2, &[], "#answer");
+            let page = yes_no_page(&frame, StatusCode::BAD_REQUEST, &session, q, "", &text);
+            with_session(&state, session, page)
+        }
+    }
+}
+
+// --- Contact -----------------------------------------------------------------------------------
+
+fn contact_page(
+    frame: &Frame,
+    status: StatusCode,
+    session: &Session<Answers>,
+    values: Vec<&str>,
+    email: &str,
+    phone: &str,
+    errors: HashMap<String, String>,
+) -> Response {
+    step_page(
+        frame,
+        status,
+        "step_contact.html",
+        session,
+        context! { values, email, phone, errors_by_field => errors },
+    )
+}
+
+pub async fn contact_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let c = session.data.contact.clone().unwrap_or_default();
+    let mut values = Vec::new();
+    if c.email.is_some() {
+        values.push("email");
+    }
+    if c.phone.is_some() {
+        values.push("phone");
+    }
+    if c.post {
+        values.push("post");
+    }
+    let page = contact_page(
+        &frame,
+        StatusCode::OK,
+        &session,
+        values,
+        c.email.as_deref().unwrap_or(""),
+        c.phone.as_deref().unwrap_or(""),
+        HashMap::new(),
+    );
+    with_session(&state, session, page)
+}
+
+/// An email address as the real service checked it: a local part, an `@`, and a domain with a dot.
+fn valid_email(e: &str) -> bool {
+    match e.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !e.contains(char::is_whitespace)
+                && e.len() <= 254
+        }
+        None => false,
+    }
+}
+
+/// 5 to 30 digits once spaces, brackets, dashes and a leading + are taken out.
+fn valid_phone(p: &str) -> bool {
+    let digits: String = p
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '(' | ')' | '-' | '+'))
+        .collect();
+    (5..=30).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
+}
+
+pub async fn contact_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let chosen: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "contact")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let (email, phone) = (field(&form, "email").trim(), field(&form, "phone").trim());
+    let mut errors = HashMap::new();
+    if chosen.is_empty() {
+        errors.insert(
+            "contact".to_owned(),
+            error(&mut frame, "error-contact-none", &[], "#contact"),
+        );
+    }
+    if chosen.contains(&"email") && !valid_email(email) {
+        errors.insert(
+            "email".to_owned(),
+            error(&mut frame, "error-contact-email", &[], "#email"),
+        );
+    }
+    if chosen.contains(&"phone") && !valid_phone(phone) {
+        errors.insert(
+            "phone".to_owned(),
+            error(&mut frame, "error-contact-phone", &[], "#phone"),
+        );
+    }
+    if errors.is_empty() {
+        session.data.contact = Some(Contact {
+            email: chosen.contains(&"email").then(|| email.to_owned()),
+            phone: chosen.contains(&"phone").then(|| phone.to_owned()),
+            post: chosen.contains(&"post"),
+        });
+        let next = onward(&session.data);
+        return with_session(&state, session, next);
+    }
+    let page = contact_page(
+        &frame,
+        StatusCode::BAD_REQUEST,
+        &session,
+        chosen,
+        email,
+        phone,
+        errors,
+    );
+    with_session(&state, session, page)
+}
+
+// --- Check answers, declaration and submission ---------------------------------------------
+
+/// The application, if every step has been answered.
+fn details(a: &Answers) -> Option<(ApplicantDetails, GssCode)> {
+    Some((
+        ApplicantDetails {
+            name: a.name.clone()?,
+            previous_name: None,
+            birth: BirthDetails::Date(a.date_of_birth?),
+            nationality: a.nationality.clone()?,
+            nino: a.nino.clone()?,
+            address: a.address.clone()?,
+            previous_address: None,
+            open_register: a.open_register?,
+            postal_vote: a.postal_vote?,
+            contact: a.contact.clone()?,
+        },
+        a.gss_code?,
+    ))
+}
+
+fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
+    let yes_no = |b: Option<bool>| frame.t(if b == Some(true) { "yes" } else { "no" });
+    let nationality = match &a.nationality {
+        Some(Nationality::Stated {
+            british,
+            irish,
+            others,
+        }) => {
+            let mut parts = Vec::new();
+            if *british {
+                parts.push(frame.t("nationality-british"));
+            }
+            if *irish {
+                parts.push(frame.t("nationality-irish"));
+            }
+            for c in others {
+                let country = c.country();
+                parts.push(if frame.language() == Language::Cy {
+                    country.name_cy.clone()
+                } else {
+                    country.name.clone()
+                });
+            }
+            parts.join(", ")
+        }
+        Some(Nationality::NotProvided { reason }) => {
+            frame.t_args("check-nationality-none", &[("reason", reason)])
+        }
+        None => String::new(),
+    };
+    let name = a.name.as_ref().map(|n| {
+        [
+            Some(n.given.to_string()),
+            n.middle.as_ref().map(|m| m.to_string()),
+            Some(n.surname.to_string()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
+    });
+    let nino = match &a.nino {
+        Some(OrReason::Given(n)) => n.to_string(),
+        Some(OrReason::NotGiven { reason }) => {
+            frame.t_args("check-nino-none", &[("reason", reason)])
+        }
+        None => String::new(),
+    };
+    let contact = a
+        .contact
+        .as_ref()
+        .map(|c| {
+            let mut parts: Vec<String> = Vec::new();
+            if let Some(e) = &c.email {
+                parts.push(e.clone());
+            }
+            if let Some(p) = &c.phone {
+                parts.push(p.clone());
+            }
+            if c.post {
+                parts.push(frame.t("contact-post"));
+            }
+            parts.join(", ")
+        })
+        .unwrap_or_default();
+    let residence = a
+        .residence
+        .map(|r| frame.t(&format!("country-{}", serde_plain(&r))))
+        .unwrap_or_default();
+    let rows: Vec<(&str, String, Step)> = vec![
+        ("check-where", residence, Step::Country),
+        ("check-nationality", nationality, Step::Nationality),
+        (
+            "check-dob",
+            a.date_of_birth
+                .map(|d| crate::render::long_date(d.date(), frame.language()))
+                .unwrap_or_default(),
+            Step::DateOfBirth,
+        ),
+        ("check-name", name.unwrap_or_default(), Step::Name),
+        ("check-nino", nino, Step::Nino),
+        (
+            "check-address",
+            a.address
+                .as_ref()
+                .map(Address::one_line)
+                .unwrap_or_default(),
+            Step::Address,
+        ),
+        (
+            "check-open-register",
+            yes_no(a.open_register),
+            Step::OpenRegister,
+        ),
+        ("check-postal-vote", yes_no(a.postal_vote), Step::PostalVote),
+        ("check-contact", contact, Step::Contact),
+    ];
+    rows.into_iter()
+        .map(|(key, value, step)| {
+            let label = frame.t(key);
+            context! {
+                key => context! { text => label.clone() },
+                value => context! { text => value },
+                actions => context! { items => vec![context! { href => step.path(), text => frame.t("check-change"), visuallyHiddenText => label.to_lowercase() }] },
+            }
+        })
+        .collect()
+}
+
+pub async fn check_get(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Some(step) = next_step(&session.data) {
+        return with_session(&state, session, Redirect::to(&step.path()));
+    }
+    let page = step_page(
+        &frame,
+        StatusCode::OK,
+        "check_answers.html",
+        &session,
+        context! { rows => summary_rows(&frame, &session.data), error => "" },
+    );
+    with_session(&state, session, page)
+}
+
+pub async fn check_post(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    Form(form): FormPairs,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    let Some((details, gss_code)) = details(&session.data) else {
+        let next = onward(&session.data);
+        return with_session(&state, session, next);
+    };
+    if field(&form, "declaration") != "agreed" {
+        let text = error(&mut frame, "error-declaration", &[], "#declaration");
+        let page = step_page(
+            &frame,
+            StatusCode::BAD_REQUEST,
+            "check_answers.html",
+            &session,
+            context! { rows => summary_rows(&frame, &session.data), error => text },
+        );
+        return with_session(&state, session, page);
+    }
+    let new = ier_storage::NewApplication {
+        kind: ApplicationKind::Ordinary,
+        language: frame.language(),
+        gss_code,
+        details,
+    };
+    // The reference is shown only once the application is durably stored.
+    match state.citizen.submit(new, Utc::now()).await {
+        Ok(receipt) => {
+            tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, "application submitted");
+            let mut done = state.sessions.start(Answers::default(), now());
+            done.data.receipt = Some((receipt.reference, receipt.ero_id));
+            with_session(&state, done, Redirect::to(&format!("{PREFIX}/complete")))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "submission failed");
+            let text = error(&mut frame, "error-submit-unavailable", &[], "#declaration");
+            let page = step_page(
+                &frame,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "check_answers.html",
+                &session,
+                context! { rows => summary_rows(&frame, &session.data), error => text },
+            );
+            with_session(&state, session, page)
+        }
+    }
+}
+
+pub async fn complete(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some((reference, ero_id)) = session.data.receipt.clone() else {
+        return with_session(&state, session, Redirect::to(&Step::Country.path()));
+    };
+    let ero = state.citizen.ero(&ero_id).await.ok().flatten();
+    let ero_name = ero
+        .as_ref()
+        .map(|e| {
+            if frame.language() == Language::Cy {
+                e.name_cy.clone().unwrap_or_else(|| e.name.clone())
+            } else {
+                e.name.clone()
+            }
+        })
+        .unwrap_or_else(|| ero_id.to_string());
+    let contact: Vec<String> = ero
+        .map(|e| {
+            [
+                e.contact.address,
+                e.contact.phone,
+                e.contact.email,
+                e.contact.website,
+            ]
+            .into_iter()
+            .flatten()
+            .collect()
+        })
+        .unwrap_or_default();
+    let page = page(
+        StatusCode::OK,
+        "complete.html",
+        &frame,
+        context! { reference => reference.grouped(), ero_name, contact },
+    );
+    // The receipt is shown once; the journey's state goes with it.
+    cleared(&state, page)
 }

@@ -16,6 +16,7 @@ pub mod session;
 
 use std::sync::Arc;
 
+use axum::Form;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -84,6 +85,33 @@ pub fn router(state: AppState) -> Router {
             "/register-to-vote/nino",
             get(journey::nino_get).post(journey::nino_post),
         )
+        .route(
+            "/register-to-vote/open-register",
+            get(|State(s), l, OriginalUri(u), h| {
+                journey::yes_no_get(journey::YesNo::OpenRegister, s, l, u, h)
+            })
+            .post(|State(s), l, OriginalUri(u), h, Form(f)| {
+                journey::yes_no_post(journey::YesNo::OpenRegister, s, l, u, h, f)
+            }),
+        )
+        .route(
+            "/register-to-vote/postal-vote",
+            get(|State(s), l, OriginalUri(u), h| {
+                journey::yes_no_get(journey::YesNo::PostalVote, s, l, u, h)
+            })
+            .post(|State(s), l, OriginalUri(u), h, Form(f)| {
+                journey::yes_no_post(journey::YesNo::PostalVote, s, l, u, h, f)
+            }),
+        )
+        .route(
+            "/register-to-vote/contact",
+            get(journey::contact_get).post(journey::contact_post),
+        )
+        .route(
+            "/register-to-vote/check-answers",
+            get(journey::check_get).post(journey::check_post),
+        )
+        .route("/register-to-vote/complete", get(journey::complete))
         .route(
             "/register-to-vote/address",
             get(journey::address_get).post(journey::address_post),

@@ -36,7 +36,11 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "step_nino.html",
         "step_address.html",
         "step_address_select.html",
-        "step_address_manual.html"
+        "step_address_manual.html",
+        "step_yes_no.html",
+        "step_contact.html",
+        "check_answers.html",
+        "complete.html"
     );
     env.add_function("t", t);
     env
@@ -110,6 +114,51 @@ impl Frame {
             .collect();
         translate(self.language(), key, &args)
     }
+}
+
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_CY: [&str; 12] = [
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+];
+
+/// A date as GOV.UK writes it: "2 September 1990" / "2 Medi 1990".
+pub fn long_date(date: chrono::NaiveDate, language: Language) -> String {
+    use chrono::Datelike;
+    let months = if language == Language::Cy {
+        MONTHS_CY
+    } else {
+        MONTHS_EN
+    };
+    format!(
+        "{} {} {}",
+        date.day(),
+        months[date.month0() as usize],
+        date.year()
+    )
 }
 
 /// Render `template` with the frame and the page's own values.

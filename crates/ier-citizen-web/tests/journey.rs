@@ -723,3 +723,275 @@ async fn the_address_decides_the_nation_for_the_age_rules() {
     );
     assert!(r.body.contains("from the age of 16"));
 }
+
+#[tokio::test]
+async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_from_the_summary() {
+    let mut c = Client::new().await;
+    let csrf = up_to_nino(&mut c, "wales", ("2", "9", "1990")).await;
+    c.post(
+        "/register-to-vote/nino",
+        &[("csrf_token", &csrf), ("nino", "SN425918B")],
+    )
+    .await;
+    c.post(
+        "/register-to-vote/address",
+        &[("csrf_token", &csrf), ("postcode", "CF10 1EP")],
+    )
+    .await;
+    let page = c.get("/register-to-vote/address/select").await.body;
+    let uprn = page
+        .split(r#"name="uprn" type="radio" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = c
+        .post(
+            "/register-to-vote/address/select",
+            &[("csrf_token", &csrf), ("uprn", &uprn)],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/open-register");
+    let r = c
+        .post("/register-to-vote/open-register", &[("csrf_token", &csrf)])
+        .await;
+    assert!(
+        r.body
+            .contains("Select yes if you want to be in the open register")
+    );
+    let r = c
+        .post(
+            "/register-to-vote/open-register",
+            &[("csrf_token", &csrf), ("answer", "no")],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/postal-vote");
+    let r = c
+        .post(
+            "/register-to-vote/postal-vote",
+            &[("csrf_token", &csrf), ("answer", "yes")],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/contact");
+    let r = c
+        .post(
+            "/register-to-vote/contact",
+            &[
+                ("csrf_token", &csrf),
+                ("contact", "email"),
+                ("email", "not-an-email"),
+            ],
+        )
+        .await;
+    assert!(
+        r.body
+            .contains("Enter an email address in the correct format")
+    );
+    assert!(r.body.contains(r#"value="not-an-email""#), "kept");
+    let r = c
+        .post("/register-to-vote/contact", &[("csrf_token", &csrf)])
+        .await;
+    assert!(r.body.contains("Select how we can contact you"));
+    let r = c
+        .post(
+            "/register-to-vote/contact",
+            &[
+                ("csrf_token", &csrf),
+                ("contact", "email"),
+                ("email", "amelia@example.com"),
+                ("contact", "post"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/check-answers");
+
+    // Check your answers: every answer, each with a Change link.
+    let check = c.get("/register-to-vote/check-answers").await.body;
+    for text in [
+        "Amelia Clarke",
+        "2 September 1990",
+        "SN 42 59 18 B",
+        "CF10 1EP",
+        "amelia@example.com, Post",
+        "Wales",
+        "British",
+    ] {
+        assert!(check.contains(text), "{text}: {check}");
+    }
+    assert_eq!(
+        check.matches(">Change<").count(),
+        9,
+        "a Change link on every answer"
+    );
+    // Change the name: back to the summary, not through every step again.
+    let r = c
+        .post(
+            "/register-to-vote/name",
+            &[
+                ("csrf_token", &csrf),
+                ("given-name", "Amelia"),
+                ("middle-names", "Rose"),
+                ("surname", "Clarke"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/check-answers");
+    assert!(
+        c.get("/register-to-vote/check-answers")
+            .await
+            .body
+            .contains("Amelia Rose Clarke")
+    );
+
+    // The declaration is required.
+    let r = c
+        .post("/register-to-vote/check-answers", &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body
+            .contains("Confirm the declaration to send your application")
+    );
+    let r = c
+        .post(
+            "/register-to-vote/check-answers",
+            &[("csrf_token", "stale"), ("declaration", "agreed")],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "no submission without the CSRF token"
+    );
+    let r = c
+        .post(
+            "/register-to-vote/check-answers",
+            &[("csrf_token", &csrf), ("declaration", "agreed")],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/complete");
+
+    let done = c.get("/register-to-vote/complete").await;
+    assert!(done.body.contains("Application complete"));
+    assert!(
+        done.body
+            .contains("Electoral Registration Officer at Cardiff Council"),
+        "{}",
+        done.body
+    );
+    let grouped = done
+        .body
+        .split("<strong>")
+        .nth(1)
+        .unwrap()
+        .split("</strong>")
+        .next()
+        .unwrap()
+        .to_owned();
+    let reference =
+        ier_domain::ReferenceNumber::parse(&grouped).expect("a reference number is shown");
+    assert!(
+        !c.cookies.contains_key("ier-session"),
+        "the journey's state is gone"
+    );
+
+    // The application is in the store, routed to Cardiff's ERO, with its verification requested.
+    let cardiff = c
+        .store
+        .for_ero(ier_domain::EroId::parse("cardiff").unwrap());
+    let app = cardiff
+        .application(&reference)
+        .await
+        .unwrap()
+        .expect("stored before the reference was shown");
+    assert_eq!(app.gss_code.as_str(), "W06000015");
+    assert_eq!(app.details.name.to_owned().middle.unwrap().as_str(), "Rose");
+    assert!(app.details.postal_vote && !app.details.open_register);
+    assert_eq!(app.details.address.uprn.unwrap().to_string(), uprn);
+    let events = cardiff.events(&reference).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(),
+        vec!["submitted", "verification-requested"]
+    );
+    // Going back after submitting starts again; nothing is submitted twice.
+    let again = c
+        .post(
+            "/register-to-vote/check-answers",
+            &[("csrf_token", &csrf), ("declaration", "agreed")],
+        )
+        .await;
+    assert_eq!(again.location(), "/register-to-vote/start");
+    assert_eq!(c.store.counts().await.unwrap().pending_verifications, 1);
+}
+
+#[tokio::test]
+async fn the_application_records_welsh_when_made_in_welsh() {
+    let mut c = Client::new().await;
+    c.get("/?lang=cy").await;
+    let csrf = up_to_nino(&mut c, "wales", ("2", "9", "1990")).await;
+    c.post(
+        "/register-to-vote/nino",
+        &[("csrf_token", &csrf), ("nino", "SN425918B")],
+    )
+    .await;
+    c.post(
+        "/register-to-vote/address/manual",
+        &[
+            ("csrf_token", &csrf),
+            ("address-line-1", "1 Heol y Bont"),
+            ("address-town", "Caerdydd"),
+            ("postcode", "CF10 1EP"),
+        ],
+    )
+    .await;
+    c.post(
+        "/register-to-vote/open-register",
+        &[("csrf_token", &csrf), ("answer", "yes")],
+    )
+    .await;
+    c.post(
+        "/register-to-vote/postal-vote",
+        &[("csrf_token", &csrf), ("answer", "no")],
+    )
+    .await;
+    c.post(
+        "/register-to-vote/contact",
+        &[("csrf_token", &csrf), ("contact", "post")],
+    )
+    .await;
+    let check = c.get("/register-to-vote/check-answers").await.body;
+    assert!(
+        check.contains("Gwiriwch eich atebion") && check.contains("Newid"),
+        "{check}"
+    );
+    c.post(
+        "/register-to-vote/check-answers",
+        &[("csrf_token", &csrf), ("declaration", "agreed")],
+    )
+    .await;
+    let done = c.get("/register-to-vote/complete").await.body;
+    assert!(
+        done.contains("Cais wedi’i gwblhau") && done.contains("Cyngor Caerdydd"),
+        "{done}"
+    );
+    let grouped = done
+        .split("<strong>")
+        .nth(1)
+        .unwrap()
+        .split("</strong>")
+        .next()
+        .unwrap()
+        .to_owned();
+    let reference = ier_domain::ReferenceNumber::parse(&grouped).unwrap();
+    let app = c
+        .store
+        .for_ero(ier_domain::EroId::parse("cardiff").unwrap())
+        .application(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(app.language, ier_domain::Language::Cy);
+    assert_eq!(app.details.address.uprn, None, "entered by hand");
+}

@@ -25,6 +25,11 @@ async fn start_page_has_the_postcode_form_and_security_headers() {
     assert!(body.contains(r#"<html lang="en" class="govuk-template govuk-template--rebranded">"#));
     assert!(body.contains(r#"<link rel="stylesheet" href="/assets/govuk-frontend.min.css">"#));
     assert!(body.contains(r#"hreflang="cy""#), "language switcher");
+    assert!(
+        body.contains(r#"<a href="&#x2f;register-to-vote&#x2f;start" role="button""#)
+            || body.contains(r#"<a href="/register-to-vote/start" role="button""#),
+        "start button"
+    );
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(
         headers["content-security-policy"]

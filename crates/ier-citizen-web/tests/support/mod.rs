@@ -18,6 +18,8 @@ use tower::ServiceExt;
 
 pub struct Client {
     app: Router,
+    /// The store behind the app, so tests can check what was saved (as an ERO would read it).
+    pub store: Store,
     /// The session key, so tests can make cookies the app accepts (expired ones, say).
     pub session_key: secrecy::SecretString,
     pub cookies: BTreeMap<String, String>,
@@ -54,10 +56,23 @@ impl Client {
             Arc::new(backend),
             DataKeys::parse(&DataKeys::generate("k")).unwrap(),
         );
+        // Councils and EROs, as `ier demo` and `ier serve` load them.
+        let reference = ier_reference::ReferenceData::embedded();
+        store
+            .backend()
+            .put_eros(&reference.eros().cloned().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        store
+            .backend()
+            .put_councils(&reference.councils().cloned().collect::<Vec<_>>())
+            .await
+            .unwrap();
         let session_key = DataKeys::generate("s");
         let sessions = SessionCodec::new(DataKeys::parse(&session_key).unwrap(), false);
         Self {
-            app: router(AppState::new(Locator::embedded(), store, sessions)),
+            app: router(AppState::new(Locator::embedded(), store.clone(), sessions)),
+            store,
             session_key,
             cookies: BTreeMap::new(),
             _dir: dir,
