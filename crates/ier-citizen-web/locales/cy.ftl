@@ -187,3 +187,6 @@ complete-sent = Rydym wedi anfon eich cais at y Swyddog Cofrestru Etholiadol yn 
 complete-next-title = Beth sy’n digwydd nesaf
 complete-next-body = Byddwn yn gwirio pwy ydych chi. Bydd y Swyddog Cofrestru Etholiadol yn cysylltu â chi os oes angen mwy o wybodaeth arno, a bydd yn rhoi gwybod i chi pan fyddwch wedi cael eich ychwanegu at y gofrestr etholiadol.
 complete-contact = Cysylltwch â’ch Swyddog Cofrestru Etholiadol:
+
+too-many-title = Mae’n ddrwg gennym, rydych wedi gwneud gormod o geisiadau
+too-many-body = I ddiogelu’r gwasanaeth rydym yn cyfyngu ar ba mor aml y gall pob cysylltiad wneud hyn. Arhoswch { $seconds } eiliad a rhowch gynnig arall arni: nid oes dim a roesoch wedi’i golli.

@@ -183,3 +183,6 @@ complete-sent = We have sent your application to the Electoral Registration Offi
 complete-next-title = What happens next
 complete-next-body = We will check your identity. The Electoral Registration Officer will contact you if they need more information, and will tell you when you have been added to the electoral register.
 complete-contact = Contact your Electoral Registration Officer:
+
+too-many-title = Sorry, you have made too many requests
+too-many-body = To protect the service we limit how often each connection can do this. Wait { $seconds } seconds and try again: nothing you entered has been lost.

@@ -43,6 +43,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::AppState;
 use crate::i18n::Lang;
+use crate::limits::{Action, Client};
 use crate::render::{FieldError, Frame, page};
 use crate::session::{Opened, Session, csrf_ok};
 
@@ -269,6 +270,22 @@ fn message(
 pub async fn start(State(state): State<Arc<AppState>>) -> Response {
     let session = state.sessions.start(Answers::default(), now());
     with_session(&state, session, Redirect::to(&Step::Country.path()))
+}
+
+/// 429 with `Retry-After` and a page that says how long to wait.
+pub fn too_many(frame: &Frame, wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs().to_string();
+    let mut res = message(
+        frame,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-title",
+        vec![frame.t_args("too-many-body", &[("seconds", &seconds)])],
+        vec![],
+    );
+    if let Ok(v) = HeaderValue::from_str(&seconds) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 /// Where to go after answering: the next unanswered step, or the summary.
@@ -1005,6 +1022,7 @@ fn route_postcode(state: &AppState, postcode: &Postcode) -> Result<GssCode, &'st
 
 pub async fn address_post(
     State(state): State<Arc<AppState>>,
+    client: Client,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -1017,6 +1035,13 @@ pub async fn address_post(
     };
     if let Err(r) = check_csrf(&state, &session, &form, &frame) {
         return r;
+    }
+    if let Err(wait) =
+        state
+            .limiter
+            .check(Action::PostcodeLookup, client.0, std::time::Instant::now())
+    {
+        return with_session(&state, session, too_many(&frame, wait));
     }
     let typed = field(&form, "postcode");
     let key = match Postcode::parse(typed) {
@@ -1676,6 +1701,7 @@ pub async fn check_get(
 
 pub async fn check_post(
     State(state): State<Arc<AppState>>,
+    client: Client,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -1703,6 +1729,12 @@ pub async fn check_post(
             context! { rows => summary_rows(&frame, &session.data), error => text },
         );
         return with_session(&state, session, page);
+    }
+    if let Err(wait) = state
+        .limiter
+        .check(Action::Submission, client.0, std::time::Instant::now())
+    {
+        return with_session(&state, session, too_many(&frame, wait));
     }
     let new = ier_storage::NewApplication {
         kind: ApplicationKind::Ordinary,

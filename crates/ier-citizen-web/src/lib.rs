@@ -11,6 +11,7 @@
 mod assets;
 pub mod i18n;
 pub mod journey;
+pub mod limits;
 pub mod render;
 pub mod session;
 
@@ -38,6 +39,9 @@ pub struct AppState {
     pub locator: Locator,
     pub citizen: CitizenStore,
     pub sessions: Arc<session::SessionCodec>,
+    pub limiter: Arc<limits::Limiter>,
+    /// Production over HTTPS: send HSTS.
+    pub https: bool,
     /// Addresses by postcode: the synthetic gazetteer over the locator's tables by default.
     pub gazetteer: Arc<dyn ier_reference::Gazetteer>,
     store: Store,
@@ -49,10 +53,14 @@ impl AppState {
             locator.directory(),
             locator.reference(),
         ));
+        let https = sessions.is_secure();
+        let limiter = Arc::new(limits::Limiter::new(https));
         Self {
             locator,
             citizen: store.citizen(),
             sessions: Arc::new(sessions),
+            limiter,
+            https,
             gazetteer,
             store,
         }
@@ -61,6 +69,7 @@ impl AppState {
 
 /// The public router.
 pub fn router(state: AppState) -> Router {
+    let state = Arc::new(state);
     Router::new()
         .route("/", get(start))
         .route("/find-your-council", get(find_your_council))
@@ -129,13 +138,26 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(ready))
         .fallback(not_found)
         .layer(middleware::from_fn(remember_language))
-        .layer(middleware::from_fn(security_headers))
-        .with_state(Arc::new(state))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
+        .with_state(state)
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
+async fn security_headers(
+    State(state): State<Arc<AppState>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if state.https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -188,11 +210,21 @@ struct PostcodeQuery {
 
 async fn find_your_council(
     State(state): State<Arc<AppState>>,
+    client: limits::Client,
     lang: Lang,
     OriginalUri(uri): OriginalUri,
     Query(q): Query<PostcodeQuery>,
 ) -> Response {
     let mut frame = Frame::new(lang.language, uri.path());
+    if !q.postcode.trim().is_empty() {
+        if let Err(wait) = state.limiter.check(
+            limits::Action::PostcodeLookup,
+            client.0,
+            std::time::Instant::now(),
+        ) {
+            return journey::too_many(&frame, wait);
+        }
+    }
     let refuse = |mut frame: Frame, status, key: &str| {
         let text = frame.t(key);
         frame.errors.push(FieldError {

@@ -84,6 +84,11 @@ impl SessionCodec {
         Self { keys, secure }
     }
 
+    /// Production over HTTPS (cookies `Secure`).
+    pub fn is_secure(&self) -> bool {
+        self.secure
+    }
+
     pub fn cookie_name(&self) -> &'static str {
         if self.secure {
             "__Host-ier-session"

@@ -168,3 +168,53 @@ async fn govuk_frontend_assets_are_served() {
     }
     assert_eq!(get("/assets/../Cargo.toml").await.0, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn postcode_lookups_are_rate_limited_with_a_clear_429() {
+    let mut c = support::Client::new().await;
+    let mut limited = None;
+    for i in 0..200 {
+        let page = c.get("/find-your-council?postcode=SW1A+1AA").await;
+        if page.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some((i, page));
+            break;
+        }
+    }
+    let (i, page) = limited.expect("a flood is limited");
+    assert_eq!(i, 120, "the first 120 look-ups are allowed");
+    assert!(
+        page.headers["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    assert!(page.body.contains("Sorry, you have made too many requests"));
+    // Pages that are not look-ups are unaffected.
+    assert_eq!(c.get("/").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn hsts_and_secure_cookies_only_over_https() {
+    let mut plain = support::Client::new().await;
+    assert!(
+        plain
+            .get("/")
+            .await
+            .headers
+            .get("strict-transport-security")
+            .is_none()
+    );
+    let mut https = support::Client::https().await;
+    let page = https.get("/register-to-vote/start").await;
+    assert_eq!(
+        page.headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let cookie = page.headers["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.starts_with("__Host-ier-session=") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+}

@@ -108,9 +108,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!("Press Ctrl-C to stop.");
     let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store, sessions));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(crate::config::shutdown())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(crate::config::shutdown())
+    .await?;
     Ok(())
 }
 

@@ -50,6 +50,15 @@ impl Page {
 
 impl Client {
     pub async fn new() -> Self {
+        Self::build(false).await
+    }
+
+    /// As served in production over HTTPS (Secure cookies, HSTS).
+    pub async fn https() -> Self {
+        Self::build(true).await
+    }
+
+    async fn build(https: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let backend = SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
         let store = Store::new(
@@ -69,7 +78,7 @@ impl Client {
             .await
             .unwrap();
         let session_key = DataKeys::generate("s");
-        let sessions = SessionCodec::new(DataKeys::parse(&session_key).unwrap(), false);
+        let sessions = SessionCodec::new(DataKeys::parse(&session_key).unwrap(), https);
         Self {
             app: router(AppState::new(Locator::embedded(), store.clone(), sessions)),
             store,

@@ -1,0 +1,182 @@
+//! Per-client rate limits on the expensive or abusable actions: postcode
+//! look-ups and submissions. Over the limit, the client gets 429 with a
+//! `Retry-After` and a page that says what to do; nothing they entered is lost.
+//!
+//! Token buckets per client address, in memory. With several web instances
+//! behind a load balancer each enforces its own share, which is enough to
+//! stop a flood from one source; the limits are generous because many
+//! applicants can share one address (a university or office NAT on deadline
+//! day). The client address is the TCP peer, or, when the service runs
+//! behind a load balancer that sets it, the last `X-Forwarded-For` entry.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+/// What is being limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    PostcodeLookup,
+    Submission,
+}
+
+/// A bucket's size and refill rate.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub burst: f64,
+    pub per_second: f64,
+}
+
+impl Action {
+    fn default_limit(self) -> Limit {
+        match self {
+            // 120 look-ups at once, then one a second.
+            Action::PostcodeLookup => Limit {
+                burst: 120.0,
+                per_second: 1.0,
+            },
+            // 60 submissions at once, then one every 10 seconds.
+            Action::Submission => Limit {
+                burst: 60.0,
+                per_second: 0.1,
+            },
+        }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    updated: Instant,
+}
+
+/// The limiter shared by the handlers.
+pub struct Limiter {
+    limits: HashMap<Action, Limit>,
+    buckets: Mutex<HashMap<(Action, IpAddr), Bucket>>,
+    trust_forwarded_for: bool,
+}
+
+impl Limiter {
+    /// `trust_forwarded_for`: the service runs behind a load balancer that sets `X-Forwarded-For`.
+    pub fn new(trust_forwarded_for: bool) -> Self {
+        let limits = [Action::PostcodeLookup, Action::Submission]
+            .into_iter()
+            .map(|a| (a, a.default_limit()))
+            .collect();
+        Self {
+            limits,
+            buckets: Mutex::new(HashMap::new()),
+            trust_forwarded_for,
+        }
+    }
+
+    /// Override one limit (tests, or operators tuning for an event).
+    pub fn with_limit(mut self, action: Action, limit: Limit) -> Self {
+        self.limits.insert(action, limit);
+        self
+    }
+
+    /// Take one token; `Err(wait)` says how long until the next is free.
+    pub fn check(&self, action: Action, client: IpAddr, now: Instant) -> Result<(), Duration> {
+        let limit = self.limits[&action];
+        let mut buckets = self.buckets.lock().expect("limiter lock");
+        // Keep the table bounded: forget full buckets now and then.
+        if buckets.len() > 100_000 {
+            buckets.retain(|(a, _), b| {
+                let l = self.limits[a];
+                b.tokens + now.duration_since(b.updated).as_secs_f64() * l.per_second < l.burst
+            });
+        }
+        let bucket = buckets.entry((action, client)).or_insert(Bucket {
+            tokens: limit.burst,
+            updated: now,
+        });
+        bucket.tokens = (bucket.tokens
+            + now.duration_since(bucket.updated).as_secs_f64() * limit.per_second)
+            .min(limit.burst);
+        bucket.updated = now;
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                ((1.0 - bucket.tokens) / limit.per_second).ceil().max(1.0),
+            ))
+        }
+    }
+
+    fn client(&self, parts: &Parts) -> IpAddr {
+        if self.trust_forwarded_for {
+            let forwarded = parts
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok());
+            if let Some(ip) = forwarded
+                .and_then(|v| v.rsplit(',').next())
+                .and_then(|s| s.trim().parse().ok())
+            {
+                return ip;
+            }
+        }
+        parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+    }
+}
+
+/// The client's address, as the limiter sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Client(pub IpAddr);
+
+impl FromRequestParts<std::sync::Arc<crate::AppState>> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &std::sync::Arc<crate::AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Client(state.limiter.client(parts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_empty_and_refill() {
+        let l = Limiter::new(false).with_limit(
+            Action::Submission,
+            Limit {
+                burst: 3.0,
+                per_second: 0.5,
+            },
+        );
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let other: IpAddr = "192.0.2.2".parse().unwrap();
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            assert!(l.check(Action::Submission, ip, t0).is_ok());
+        }
+        assert_eq!(
+            l.check(Action::Submission, ip, t0),
+            Err(Duration::from_secs(2))
+        );
+        assert!(l.check(Action::Submission, other, t0).is_ok(), "per client");
+        assert!(
+            l.check(Action::PostcodeLookup, ip, t0).is_ok(),
+            "per action"
+        );
+        assert!(
+            l.check(Action::Submission, ip, t0 + Duration::from_secs(2))
+                .is_ok(),
+            "refilled"
+        );
+    }
+}
