@@ -26,10 +26,8 @@ fn bundle(lang: &str, source: &'static str) -> FluentBundle<FluentResource> {
     let mut b = FluentBundle::new_concurrent(vec![id]);
     // No Unicode isolation marks around arguments: our pages are left-to-right.
     b.set_use_isolating(false);
-    let resource = FluentResource::try_new(source.to_owned())
-        .unwrap_or_else(|(_, e)| panic!("{lang}.ftl: {e:?}"));
-    b.add_resource(resource)
-        .unwrap_or_else(|e| panic!("{lang}.ftl: {e:?}"));
+    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(_, e)| panic!("{lang}.ftl: {e:?}"));
+    b.add_resource(resource).unwrap_or_else(|e| panic!("{lang}.ftl: {e:?}"));
     b
 }
 
@@ -57,8 +55,7 @@ pub fn translate(lang: Language, key: &str, args: &HashMap<String, String>) -> S
         }
     }
     let mut errors = Vec::new();
-    b.format_pattern(pattern, Some(&fargs), &mut errors)
-        .into_owned()
+    b.format_pattern(pattern, Some(&fargs), &mut errors).into_owned()
 }
 
 /// Message ids defined in a language's file.
@@ -70,9 +67,7 @@ pub fn keys(lang: Language) -> Vec<String> {
     source
         .lines()
         .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim()))
-        .filter(|k| {
-            !k.is_empty() && !k.starts_with('#') && !k.starts_with(' ') && !k.starts_with('.')
-        })
+        .filter(|k| !k.is_empty() && !k.starts_with('#') && !k.starts_with(' ') && !k.starts_with('.'))
         .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         .map(str::to_owned)
         .collect()
@@ -90,15 +85,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        if let Some(language) = query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("lang="))
-            .and_then(|l| l.parse().ok())
-        {
-            return Ok(Lang {
-                language,
-                explicit: true,
-            });
+        if let Some(language) = query.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(|l| l.parse().ok()) {
+            return Ok(Lang { language, explicit: true });
         }
         let cookie = parts
             .headers
@@ -108,31 +96,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
             .flat_map(|v| v.split(';'))
             .find_map(|c| c.trim().strip_prefix("lang=").and_then(|l| l.parse().ok()));
         if let Some(language) = cookie {
-            return Ok(Lang {
-                language,
-                explicit: false,
-            });
+            return Ok(Lang { language, explicit: false });
         }
-        let accept = parts
-            .headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let first = accept
-            .split(',')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        let language = if first.starts_with("cy") {
-            Language::Cy
-        } else {
-            Language::En
-        };
-        Ok(Lang {
-            language,
-            explicit: false,
-        })
+        let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let first = accept.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+        let language = if first.starts_with("cy") { Language::Cy } else { Language::En };
+        Ok(Lang { language, explicit: false })
     }
 }
 
@@ -156,10 +125,8 @@ mod tests {
     #[test]
     fn welsh_plurals_use_all_six_forms() {
         let args = |n: u32| HashMap::from([("count".to_string(), n.to_string())]);
-        let forms: Vec<String> = [0, 1, 2, 3, 6, 7]
-            .iter()
-            .map(|n| translate(Language::Cy, "addresses-found", &args(*n)))
-            .collect();
+        let forms: Vec<String> =
+            [0, 1, 2, 3, 6, 7].iter().map(|n| translate(Language::Cy, "addresses-found", &args(*n))).collect();
         assert_eq!(
             forms,
             vec![
@@ -171,13 +138,7 @@ mod tests {
                 "7 cyfeiriad wedi’u canfod",
             ]
         );
-        assert_eq!(
-            translate(Language::En, "addresses-found", &args(1)),
-            "1 address found"
-        );
-        assert_eq!(
-            translate(Language::En, "addresses-found", &args(3)),
-            "3 addresses found"
-        );
+        assert_eq!(translate(Language::En, "addresses-found", &args(1)), "1 address found");
+        assert_eq!(translate(Language::En, "addresses-found", &args(3)), "3 addresses found");
     }
 }

@@ -31,12 +31,10 @@ use ier_domain::nationality::NationalityError;
 use ier_domain::nino::NinoError;
 use ier_domain::rules::{Eligibility, Person};
 use ier_domain::{
-    Address, CountryCode, DateOfBirth, GssCode, Language, Nation, Nationality, Nino, OrReason,
-    PersonName, Postcode, Rules, Uprn,
+    Address, CountryCode, DateOfBirth, GssCode, Language, Nation, Nationality, Nino, OrReason, PersonName, Postcode,
+    Rules, Uprn,
 };
-use ier_domain::{
-    ApplicantDetails, ApplicationKind, BirthDetails, Contact, EroId, ReferenceNumber,
-};
+use ier_domain::{ApplicantDetails, ApplicationKind, BirthDetails, Contact, EroId, ReferenceNumber};
 use ier_reference::Route;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -103,9 +101,7 @@ pub struct Answers {
 impl Answers {
     /// The nation whose rules apply: the address's, once known; before that, what they said.
     fn nation(&self) -> Option<Nation> {
-        self.gss_code
-            .and_then(|g| g.nation())
-            .or(self.residence.map(Residence::nation))
+        self.gss_code.and_then(|g| g.nation()).or(self.residence.map(Residence::nation))
     }
 }
 
@@ -177,17 +173,11 @@ fn now() -> i64 {
 
 fn today() -> NaiveDate {
     // Dates of birth and ages are judged on the UK calendar date.
-    Utc::now()
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive()
+    Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive()
 }
 
 /// A response that also re-seals the session (refreshing its idle timer).
-fn with_session(
-    state: &AppState,
-    mut session: Session<Answers>,
-    res: impl IntoResponse,
-) -> Response {
+fn with_session(state: &AppState, mut session: Session<Answers>, res: impl IntoResponse) -> Response {
     session.seen = now();
     let mut res = res.into_response();
     match state.sessions.seal(&session) {
@@ -199,11 +189,7 @@ fn with_session(
         }
         Err(e) => {
             tracing::error!(error = %e, "session too large");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, there is a problem with the service.",
-            )
-                .into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service.").into_response()
         }
     }
 }
@@ -217,15 +203,8 @@ fn cleared(state: &AppState, res: impl IntoResponse) -> Response {
 }
 
 /// The session on this request, or the response to give instead.
-#[allow(
-    clippy::result_large_err,
-    reason = "the error is the response itself, returned once per request"
-)]
-fn session(
-    state: &AppState,
-    headers: &HeaderMap,
-    frame: &Frame,
-) -> Result<Session<Answers>, Response> {
+#[allow(clippy::result_large_err, reason = "the error is the response itself, returned once per request")]
+fn session(state: &AppState, headers: &HeaderMap, frame: &Frame) -> Result<Session<Answers>, Response> {
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
@@ -254,16 +233,8 @@ fn message(
     paragraphs: Vec<String>,
     links: Vec<(String, String)>,
 ) -> Response {
-    let links: Vec<_> = links
-        .into_iter()
-        .map(|(href, text)| context! { href, text })
-        .collect();
-    page(
-        status,
-        "message.html",
-        frame,
-        context! { heading => frame.t(heading), paragraphs, links },
-    )
+    let links: Vec<_> = links.into_iter().map(|(href, text)| context! { href, text }).collect();
+    page(status, "message.html", frame, context! { heading => frame.t(heading), paragraphs, links })
 }
 
 /// `GET /register-to-vote/start`: a fresh journey.
@@ -300,17 +271,11 @@ fn onward(a: &Answers) -> Redirect {
 type FormPairs = Form<Vec<(String, String)>>;
 
 fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
 
 /// Checks the CSRF token; a mismatch keeps the session and says what to do.
-#[allow(
-    clippy::result_large_err,
-    reason = "the error is the response itself, returned once per request"
-)]
+#[allow(clippy::result_large_err, reason = "the error is the response itself, returned once per request")]
 fn check_csrf(
     state: &AppState,
     session: &Session<Answers>,
@@ -325,35 +290,19 @@ fn check_csrf(
         Err(with_session(
             state,
             session.clone(),
-            message(
-                frame,
-                StatusCode::FORBIDDEN,
-                "csrf-title",
-                vec![frame.t("csrf-body")],
-                vec![back],
-            ),
+            message(frame, StatusCode::FORBIDDEN, "csrf-title", vec![frame.t("csrf-body")], vec![back]),
         ))
     }
 }
 
-fn step_page(
-    frame: &Frame,
-    status: StatusCode,
-    template: &str,
-    session: &Session<Answers>,
-    values: Value,
-) -> Response {
-    let ctx =
-        context! { csrf_token => session.csrf.clone(), action => frame.path.clone(), ..values };
+fn step_page(frame: &Frame, status: StatusCode, template: &str, session: &Session<Answers>, values: Value) -> Response {
+    let ctx = context! { csrf_token => session.csrf.clone(), action => frame.path.clone(), ..values };
     page(status, template, frame, ctx)
 }
 
 fn error(frame: &mut Frame, key: &str, args: &[(&str, &str)], href: &str) -> String {
     let text = frame.t_args(key, args);
-    frame.errors.push(FieldError {
-        text: text.clone(),
-        href: href.to_owned(),
-    });
+    frame.errors.push(FieldError { text: text.clone(), href: href.to_owned() });
     text
 }
 
@@ -371,21 +320,12 @@ pub async fn country_get(
         Err(r) => return r,
     };
     let value = session.data.residence.map(|r| serde_plain(&r));
-    let page = step_page(
-        &frame,
-        StatusCode::OK,
-        "step_country.html",
-        &session,
-        context! { value, error => "" },
-    );
+    let page = step_page(&frame, StatusCode::OK, "step_country.html", &session, context! { value, error => "" });
     with_session(&state, session, page)
 }
 
 fn serde_plain<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 pub async fn country_post(
@@ -412,25 +352,13 @@ pub async fn country_post(
             let links = vec![("https://www.eoni.org.uk/".to_owned(), frame.t("ni-link"))];
             return cleared(
                 &state,
-                message(
-                    &frame,
-                    StatusCode::OK,
-                    "exit-ni-title",
-                    vec![frame.t("exit-ni-body")],
-                    links,
-                ),
+                message(&frame, StatusCode::OK, "exit-ni-title", vec![frame.t("exit-ni-body")], links),
             );
         }
         "abroad" => {
             return cleared(
                 &state,
-                message(
-                    &frame,
-                    StatusCode::OK,
-                    "exit-abroad-title",
-                    vec![frame.t("exit-abroad-body")],
-                    vec![],
-                ),
+                message(&frame, StatusCode::OK, "exit-abroad-title", vec![frame.t("exit-abroad-body")], vec![]),
             );
         }
         _ => {
@@ -456,28 +384,13 @@ pub async fn country_post(
 fn country_items(language: Language) -> Vec<Value> {
     let mut countries: Vec<_> = ier_domain::nationality::register()
         .iter()
-        .filter(|c| {
-            !matches!(
-                c.category,
-                ier_domain::CountryCategory::British | ier_domain::CountryCategory::Irish
-            )
-        })
+        .filter(|c| !matches!(c.category, ier_domain::CountryCategory::British | ier_domain::CountryCategory::Irish))
         .map(|c| {
-            (
-                if language == Language::Cy {
-                    c.name_cy.clone()
-                } else {
-                    c.name.clone()
-                },
-                c.code.as_str().to_owned(),
-            )
+            (if language == Language::Cy { c.name_cy.clone() } else { c.name.clone() }, c.code.as_str().to_owned())
         })
         .collect();
     countries.sort();
-    countries
-        .into_iter()
-        .map(|(text, value)| context! { text, value })
-        .collect()
+    countries.into_iter().map(|(text, value)| context! { text, value }).collect()
 }
 
 pub async fn nationality_get(
@@ -495,13 +408,8 @@ pub async fn nationality_get(
     if let Some(n) = &session.data.nationality {
         values = NationalityForm::from(n);
     }
-    let page = step_page(
-        &frame,
-        StatusCode::OK,
-        "step_nationality.html",
-        &session,
-        nationality_context(&frame, &values, ""),
-    );
+    let page =
+        step_page(&frame, StatusCode::OK, "step_nationality.html", &session, nationality_context(&frame, &values, ""));
     with_session(&state, session, page)
 }
 
@@ -517,11 +425,7 @@ struct NationalityForm {
 impl From<&Nationality> for NationalityForm {
     fn from(n: &Nationality) -> Self {
         match n {
-            Nationality::Stated {
-                british,
-                irish,
-                others,
-            } => {
+            Nationality::Stated { british, irish, others } => {
                 let mut f = NationalityForm {
                     british: *british,
                     irish: *irish,
@@ -533,10 +437,7 @@ impl From<&Nationality> for NationalityForm {
                 }
                 f
             }
-            Nationality::NotProvided { reason } => NationalityForm {
-                reason: reason.clone(),
-                ..Default::default()
-            },
+            Nationality::NotProvided { reason } => NationalityForm { reason: reason.clone(), ..Default::default() },
         }
     }
 }
@@ -570,21 +471,13 @@ pub async fn nationality_post(
     if let Err(r) = check_csrf(&state, &session, &form, &frame) {
         return r;
     }
-    let chosen: Vec<&str> = form
-        .iter()
-        .filter(|(k, _)| k == "nationality")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let chosen: Vec<&str> = form.iter().filter(|(k, _)| k == "nationality").map(|(_, v)| v.as_str()).collect();
     let f = NationalityForm {
         british: chosen.contains(&"british"),
         irish: chosen.contains(&"irish"),
         other: chosen.contains(&"other"),
-        others: [
-            field(&form, "other-1"),
-            field(&form, "other-2"),
-            field(&form, "other-3"),
-        ]
-        .map(|s| s.trim().to_owned()),
+        others: [field(&form, "other-1"), field(&form, "other-2"), field(&form, "other-3")]
+            .map(|s| s.trim().to_owned()),
         reason: field(&form, "reason").trim().to_owned(),
     };
     let parsed = parse_nationality(&f);
@@ -612,15 +505,8 @@ pub async fn nationality_post(
 }
 
 fn parse_nationality(f: &NationalityForm) -> Result<Nationality, &'static str> {
-    let others: Vec<&str> = if f.other {
-        f.others
-            .iter()
-            .map(String::as_str)
-            .filter(|s| !s.is_empty())
-            .collect()
-    } else {
-        vec![]
-    };
+    let others: Vec<&str> =
+        if f.other { f.others.iter().map(String::as_str).filter(|s| !s.is_empty()).collect() } else { vec![] };
     if !f.british && !f.irish && others.is_empty() && !f.reason.is_empty() {
         return Nationality::not_provided(&f.reason).map_err(nationality_error_key);
     }
@@ -646,13 +532,8 @@ fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Res
     let (Some(nation), Some(nationality)) = (a.nation(), &a.nationality) else {
         return None;
     };
-    let person = Person {
-        nationality,
-        date_of_birth: a.date_of_birth,
-        nation,
-        eu_retained_rights: None,
-        leave_to_remain: None,
-    };
+    let person =
+        Person { nationality, date_of_birth: a.date_of_birth, nation, eu_retained_rights: None, leave_to_remain: None };
     match Rules::current().eligibility(&person, today()) {
         Eligibility::Eligible { .. } => None,
         Eligibility::NoFranchise => Some(message(
@@ -665,17 +546,8 @@ fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Res
         Eligibility::TooYoung { min_age, .. } => {
             let dob = a.date_of_birth?;
             let date = crate::render::long_date(dob.birthday(min_age), frame.language());
-            let body = frame.t_args(
-                "exit-too-young-body",
-                &[("age", &min_age.to_string()), ("date", &date)],
-            );
-            Some(message(
-                frame,
-                StatusCode::OK,
-                "exit-too-young-title",
-                vec![body],
-                vec![],
-            ))
+            let body = frame.t_args("exit-too-young-body", &[("age", &min_age.to_string()), ("date", &date)]);
+            Some(message(frame, StatusCode::OK, "exit-too-young-title", vec![body], vec![]))
         }
     }
 }
@@ -730,11 +602,7 @@ pub async fn dob_post(
     if let Err(r) = check_csrf(&state, &session, &form, &frame) {
         return r;
     }
-    let (d, m, y) = (
-        field(&form, "dob-day"),
-        field(&form, "dob-month"),
-        field(&form, "dob-year"),
-    );
+    let (d, m, y) = (field(&form, "dob-day"), field(&form, "dob-month"), field(&form, "dob-year"));
     match DateOfBirth::parse(d, m, y, today()) {
         Ok(dob) => {
             session.data.date_of_birth = Some(dob);
@@ -787,11 +655,7 @@ pub async fn name_get(
         .name
         .as_ref()
         .map(|n| {
-            (
-                n.given.to_string(),
-                n.middle.as_ref().map(|m| m.to_string()).unwrap_or_default(),
-                n.surname.to_string(),
-            )
+            (n.given.to_string(), n.middle.as_ref().map(|m| m.to_string()).unwrap_or_default(), n.surname.to_string())
         })
         .unwrap_or_default();
     let page = step_page(
@@ -819,11 +683,7 @@ pub async fn name_post(
     if let Err(r) = check_csrf(&state, &session, &form, &frame) {
         return r;
     }
-    let (g, m, s) = (
-        field(&form, "given-name"),
-        field(&form, "middle-names"),
-        field(&form, "surname"),
-    );
+    let (g, m, s) = (field(&form, "given-name"), field(&form, "middle-names"), field(&form, "surname"));
     match PersonName::parse(g, m, s) {
         Ok(name) => {
             session.data.name = Some(name);
@@ -839,24 +699,15 @@ pub async fn name_post(
                     NamePart::Surname => ("surname", "name-surname"),
                 };
                 let label = frame.t(label_key);
-                let label = label
-                    .trim_end_matches(" (optional)")
-                    .trim_end_matches(" (dewisol)");
-                let field_name = if frame.language() == Language::Cy {
-                    label.to_lowercase()
-                } else {
-                    label.to_owned()
-                };
+                let label = label.trim_end_matches(" (optional)").trim_end_matches(" (dewisol)");
+                let field_name = if frame.language() == Language::Cy { label.to_lowercase() } else { label.to_owned() };
                 let text = match (part, e) {
                     (NamePart::Given, NameError::Empty) => {
                         error(&mut frame, "error-name-given-empty", &[], &format!("#{id}"))
                     }
-                    (NamePart::Surname, NameError::Empty) => error(
-                        &mut frame,
-                        "error-name-surname-empty",
-                        &[],
-                        &format!("#{id}"),
-                    ),
+                    (NamePart::Surname, NameError::Empty) => {
+                        error(&mut frame, "error-name-surname-empty", &[], &format!("#{id}"))
+                    }
                     (_, NameError::TooLong { max }) => error(
                         &mut frame,
                         "error-name-too-long",
@@ -869,12 +720,7 @@ pub async fn name_post(
                         &[("field", &field_name)],
                         &format!("#{id}"),
                     ),
-                    (_, _) => error(
-                        &mut frame,
-                        "error-name-invalid",
-                        &[("field", &field_name)],
-                        &format!("#{id}"),
-                    ),
+                    (_, _) => error(&mut frame, "error-name-invalid", &[("field", &field_name)], &format!("#{id}")),
                 };
                 by_field.insert(id.to_owned(), text);
             }
@@ -908,13 +754,7 @@ pub async fn nino_get(
         Some(OrReason::NotGiven { reason }) => (String::new(), reason.clone()),
         None => Default::default(),
     };
-    let page = step_page(
-        &frame,
-        StatusCode::OK,
-        "step_nino.html",
-        &session,
-        context! { nino, reason, error => "" },
-    );
+    let page = step_page(&frame, StatusCode::OK, "step_nino.html", &session, context! { nino, reason, error => "" });
     with_session(&state, session, page)
 }
 
@@ -938,19 +778,15 @@ pub async fn nino_post(
         if reason.chars().count() > 500 {
             Err("error-nino-reason-too-long")
         } else {
-            Ok(OrReason::NotGiven {
-                reason: reason.to_owned(),
-            })
+            Ok(OrReason::NotGiven { reason: reason.to_owned() })
         }
     } else {
-        Nino::parse(typed)
-            .map(OrReason::Given)
-            .map_err(|e| match e {
-                NinoError::Empty => "error-nino-missing",
-                NinoError::Format => "error-nino-format",
-                NinoError::Prefix => "error-nino-prefix",
-                NinoError::Suffix => "error-nino-suffix",
-            })
+        Nino::parse(typed).map(OrReason::Given).map_err(|e| match e {
+            NinoError::Empty => "error-nino-missing",
+            NinoError::Format => "error-nino-format",
+            NinoError::Prefix => "error-nino-prefix",
+            NinoError::Suffix => "error-nino-suffix",
+        })
     };
     match parsed {
         Ok(n) => {
@@ -976,11 +812,7 @@ pub async fn nino_post(
 
 fn address_paths() -> (String, String, String) {
     let base = Step::Address.path();
-    (
-        base.clone(),
-        format!("{base}/select"),
-        format!("{base}/manual"),
-    )
+    (base.clone(), format!("{base}/select"), format!("{base}/manual"))
 }
 
 pub async fn address_get(
@@ -994,12 +826,7 @@ pub async fn address_get(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let postcode = session
-        .data
-        .lookup_postcode
-        .as_ref()
-        .map(|p| p.to_string())
-        .unwrap_or_default();
+    let postcode = session.data.lookup_postcode.as_ref().map(|p| p.to_string()).unwrap_or_default();
     let page = step_page(
         &frame,
         StatusCode::OK,
@@ -1036,11 +863,7 @@ pub async fn address_post(
     if let Err(r) = check_csrf(&state, &session, &form, &frame) {
         return r;
     }
-    if let Err(wait) =
-        state
-            .limiter
-            .check(Action::PostcodeLookup, client.0, std::time::Instant::now())
-    {
+    if let Err(wait) = state.limiter.check(Action::PostcodeLookup, client.0, std::time::Instant::now()) {
         return with_session(&state, session, too_many(&frame, wait));
     }
     let typed = field(&form, "postcode");
@@ -1083,13 +906,7 @@ fn select_page(
         .into_iter()
         .map(|a| context! { value => a.uprn.to_string(), text => a.one_line() })
         .collect();
-    let value = session
-        .data
-        .address
-        .as_ref()
-        .and_then(|a| a.uprn)
-        .map(|u| u.to_string())
-        .unwrap_or_default();
+    let value = session.data.address.as_ref().and_then(|a| a.uprn).map(|u| u.to_string()).unwrap_or_default();
     let (base, _, manual) = address_paths();
     step_page(
         frame,
@@ -1189,13 +1006,7 @@ pub async fn address_manual_get(
         .unwrap_or_default();
     let town = a.map(|a| a.town.clone()).unwrap_or_default();
     let values = context! { line1 => line(0), line2 => line(1), town, postcode, errors_by_field => HashMap::<String, String>::new() };
-    let page = step_page(
-        &frame,
-        StatusCode::OK,
-        "step_address_manual.html",
-        &session,
-        values,
-    );
+    let page = step_page(&frame, StatusCode::OK, "step_address_manual.html", &session, values);
     with_session(&state, session, page)
 }
 
@@ -1214,18 +1025,9 @@ pub async fn address_manual_post(
     if let Err(r) = check_csrf(&state, &session, &form, &frame) {
         return r;
     }
-    let clean = |name: &str| {
-        field(&form, name)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let (line1, line2, town, postcode) = (
-        clean("address-line-1"),
-        clean("address-line-2"),
-        clean("address-town"),
-        field(&form, "postcode").to_owned(),
-    );
+    let clean = |name: &str| field(&form, name).split_whitespace().collect::<Vec<_>>().join(" ");
+    let (line1, line2, town, postcode) =
+        (clean("address-line-1"), clean("address-line-2"), clean("address-town"), field(&form, "postcode").to_owned());
     let mut by_field: HashMap<String, String> = HashMap::new();
     let mut fail = |frame: &mut Frame, id: &str, key: &str, args: &[(&str, &str)]| {
         let text = error(frame, key, args, &format!("#{id}"));
@@ -1245,11 +1047,7 @@ pub async fn address_manual_post(
                 &mut frame,
                 id,
                 "error-address-too-long",
-                &[(
-                    "field",
-                    name.trim_end_matches(" (optional)")
-                        .trim_end_matches(" (dewisol)"),
-                )],
+                &[("field", name.trim_end_matches(" (optional)").trim_end_matches(" (dewisol)"))],
             );
         }
     }
@@ -1270,32 +1068,12 @@ pub async fn address_manual_post(
     };
     match routed {
         Some((p, gss)) if by_field.is_empty() => {
-            let lines = [line1, line2]
-                .into_iter()
-                .filter(|l| !l.is_empty())
-                .collect();
-            save_address(
-                &state,
-                session,
-                Address {
-                    uprn: None,
-                    lines,
-                    town,
-                    postcode: p,
-                },
-                gss,
-                &frame,
-            )
+            let lines = [line1, line2].into_iter().filter(|l| !l.is_empty()).collect();
+            save_address(&state, session, Address { uprn: None, lines, town, postcode: p }, gss, &frame)
         }
         _ => {
             let values = context! { line1, line2, town, postcode, errors_by_field => by_field };
-            let page = step_page(
-                &frame,
-                StatusCode::BAD_REQUEST,
-                "step_address_manual.html",
-                &session,
-                values,
-            );
+            let page = step_page(&frame, StatusCode::BAD_REQUEST, "step_address_manual.html", &session, values);
             with_session(&state, session, page)
         }
     }
@@ -1313,11 +1091,7 @@ pub enum YesNo {
 impl YesNo {
     fn keys(self) -> (&'static str, &'static str, &'static str) {
         match self {
-            YesNo::OpenRegister => (
-                "open-register-title",
-                "open-register-hint",
-                "error-open-register",
-            ),
+            YesNo::OpenRegister => ("open-register-title", "open-register-hint", "error-open-register"),
             YesNo::PostalVote => ("postal-vote-title", "postal-vote-hint", "error-postal-vote"),
         }
     }
@@ -1346,13 +1120,7 @@ fn yes_no_page(
     error: &str,
 ) -> Response {
     let (title_key, hint_key, _) = q.keys();
-    step_page(
-        frame,
-        status,
-        "step_yes_no.html",
-        session,
-        context! { title_key, hint_key, value, error },
-    )
+    step_page(frame, status, "step_yes_no.html", session, context! { title_key, hint_key, value, error })
 }
 
 pub async fn yes_no_get(
@@ -1417,13 +1185,7 @@ fn contact_page(
     phone: &str,
     errors: HashMap<String, String>,
 ) -> Response {
-    step_page(
-        frame,
-        status,
-        "step_contact.html",
-        session,
-        context! { values, email, phone, errors_by_field => errors },
-    )
+    step_page(frame, status, "step_contact.html", session, context! { values, email, phone, errors_by_field => errors })
 }
 
 pub async fn contact_get(
@@ -1477,10 +1239,7 @@ fn valid_email(e: &str) -> bool {
 
 /// 5 to 30 digits once spaces, brackets, dashes and a leading + are taken out.
 fn valid_phone(p: &str) -> bool {
-    let digits: String = p
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '(' | ')' | '-' | '+'))
-        .collect();
+    let digits: String = p.chars().filter(|c| !matches!(c, ' ' | '(' | ')' | '-' | '+')).collect();
     (5..=30).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
 }
 
@@ -1499,30 +1258,17 @@ pub async fn contact_post(
     if let Err(r) = check_csrf(&state, &session, &form, &frame) {
         return r;
     }
-    let chosen: Vec<&str> = form
-        .iter()
-        .filter(|(k, _)| k == "contact")
-        .map(|(_, v)| v.as_str())
-        .collect();
+    let chosen: Vec<&str> = form.iter().filter(|(k, _)| k == "contact").map(|(_, v)| v.as_str()).collect();
     let (email, phone) = (field(&form, "email").trim(), field(&form, "phone").trim());
     let mut errors = HashMap::new();
     if chosen.is_empty() {
-        errors.insert(
-            "contact".to_owned(),
-            error(&mut frame, "error-contact-none", &[], "#contact"),
-        );
+        errors.insert("contact".to_owned(), error(&mut frame, "error-contact-none", &[], "#contact"));
     }
     if chosen.contains(&"email") && !valid_email(email) {
-        errors.insert(
-            "email".to_owned(),
-            error(&mut frame, "error-contact-email", &[], "#email"),
-        );
+        errors.insert("email".to_owned(), error(&mut frame, "error-contact-email", &[], "#email"));
     }
     if chosen.contains(&"phone") && !valid_phone(phone) {
-        errors.insert(
-            "phone".to_owned(),
-            error(&mut frame, "error-contact-phone", &[], "#phone"),
-        );
+        errors.insert("phone".to_owned(), error(&mut frame, "error-contact-phone", &[], "#phone"));
     }
     if errors.is_empty() {
         session.data.contact = Some(Contact {
@@ -1533,15 +1279,7 @@ pub async fn contact_post(
         let next = onward(&session.data);
         return with_session(&state, session, next);
     }
-    let page = contact_page(
-        &frame,
-        StatusCode::BAD_REQUEST,
-        &session,
-        chosen,
-        email,
-        phone,
-        errors,
-    );
+    let page = contact_page(&frame, StatusCode::BAD_REQUEST, &session, chosen, email, phone, errors);
     with_session(&state, session, page)
 }
 
@@ -1569,11 +1307,7 @@ fn details(a: &Answers) -> Option<(ApplicantDetails, GssCode)> {
 fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
     let yes_no = |b: Option<bool>| frame.t(if b == Some(true) { "yes" } else { "no" });
     let nationality = match &a.nationality {
-        Some(Nationality::Stated {
-            british,
-            irish,
-            others,
-        }) => {
+        Some(Nationality::Stated { british, irish, others }) => {
             let mut parts = Vec::new();
             if *british {
                 parts.push(frame.t("nationality-british"));
@@ -1591,27 +1325,19 @@ fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
             }
             parts.join(", ")
         }
-        Some(Nationality::NotProvided { reason }) => {
-            frame.t_args("check-nationality-none", &[("reason", reason)])
-        }
+        Some(Nationality::NotProvided { reason }) => frame.t_args("check-nationality-none", &[("reason", reason)]),
         None => String::new(),
     };
     let name = a.name.as_ref().map(|n| {
-        [
-            Some(n.given.to_string()),
-            n.middle.as_ref().map(|m| m.to_string()),
-            Some(n.surname.to_string()),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ")
+        [Some(n.given.to_string()), n.middle.as_ref().map(|m| m.to_string()), Some(n.surname.to_string())]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
     });
     let nino = match &a.nino {
         Some(OrReason::Given(n)) => n.to_string(),
-        Some(OrReason::NotGiven { reason }) => {
-            frame.t_args("check-nino-none", &[("reason", reason)])
-        }
+        Some(OrReason::NotGiven { reason }) => frame.t_args("check-nino-none", &[("reason", reason)]),
         None => String::new(),
     };
     let contact = a
@@ -1631,35 +1357,19 @@ fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
             parts.join(", ")
         })
         .unwrap_or_default();
-    let residence = a
-        .residence
-        .map(|r| frame.t(&format!("country-{}", serde_plain(&r))))
-        .unwrap_or_default();
+    let residence = a.residence.map(|r| frame.t(&format!("country-{}", serde_plain(&r)))).unwrap_or_default();
     let rows: Vec<(&str, String, Step)> = vec![
         ("check-where", residence, Step::Country),
         ("check-nationality", nationality, Step::Nationality),
         (
             "check-dob",
-            a.date_of_birth
-                .map(|d| crate::render::long_date(d.date(), frame.language()))
-                .unwrap_or_default(),
+            a.date_of_birth.map(|d| crate::render::long_date(d.date(), frame.language())).unwrap_or_default(),
             Step::DateOfBirth,
         ),
         ("check-name", name.unwrap_or_default(), Step::Name),
         ("check-nino", nino, Step::Nino),
-        (
-            "check-address",
-            a.address
-                .as_ref()
-                .map(Address::one_line)
-                .unwrap_or_default(),
-            Step::Address,
-        ),
-        (
-            "check-open-register",
-            yes_no(a.open_register),
-            Step::OpenRegister,
-        ),
+        ("check-address", a.address.as_ref().map(Address::one_line).unwrap_or_default(), Step::Address),
+        ("check-open-register", yes_no(a.open_register), Step::OpenRegister),
         ("check-postal-vote", yes_no(a.postal_vote), Step::PostalVote),
         ("check-contact", contact, Step::Contact),
     ];
@@ -1730,18 +1440,11 @@ pub async fn check_post(
         );
         return with_session(&state, session, page);
     }
-    if let Err(wait) = state
-        .limiter
-        .check(Action::Submission, client.0, std::time::Instant::now())
-    {
+    if let Err(wait) = state.limiter.check(Action::Submission, client.0, std::time::Instant::now()) {
         return with_session(&state, session, too_many(&frame, wait));
     }
-    let new = ier_storage::NewApplication {
-        kind: ApplicationKind::Ordinary,
-        language: frame.language(),
-        gss_code,
-        details,
-    };
+    let new =
+        ier_storage::NewApplication { kind: ApplicationKind::Ordinary, language: frame.language(), gss_code, details };
     // The reference is shown only once the application is durably stored.
     match state.citizen.submit(new, Utc::now()).await {
         Ok(receipt) => {
@@ -1792,23 +1495,11 @@ pub async fn complete(
         .unwrap_or_else(|| ero_id.to_string());
     let contact: Vec<String> = ero
         .map(|e| {
-            [
-                e.contact.address,
-                e.contact.phone,
-                e.contact.email,
-                e.contact.website,
-            ]
-            .into_iter()
-            .flatten()
-            .collect()
+            [e.contact.address, e.contact.phone, e.contact.email, e.contact.website].into_iter().flatten().collect()
         })
         .unwrap_or_default();
-    let page = page(
-        StatusCode::OK,
-        "complete.html",
-        &frame,
-        context! { reference => reference.grouped(), ero_name, contact },
-    );
+    let page =
+        page(StatusCode::OK, "complete.html", &frame, context! { reference => reference.grouped(), ero_name, contact });
     // The receipt is shown once; the journey's state goes with it.
     cleared(&state, page)
 }

@@ -49,21 +49,10 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(locator: Locator, store: Store, sessions: session::SessionCodec) -> Self {
-        let gazetteer = Arc::new(ier_reference::SyntheticGazetteer::new(
-            locator.directory(),
-            locator.reference(),
-        ));
+        let gazetteer = Arc::new(ier_reference::SyntheticGazetteer::new(locator.directory(), locator.reference()));
         let https = sessions.is_secure();
         let limiter = Arc::new(limits::Limiter::new(https));
-        Self {
-            locator,
-            citizen: store.citizen(),
-            sessions: Arc::new(sessions),
-            limiter,
-            https,
-            gazetteer,
-            store,
-        }
+        Self { locator, citizen: store.citizen(), sessions: Arc::new(sessions), limiter, https, gazetteer, store }
     }
 }
 
@@ -74,89 +63,47 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(start))
         .route("/find-your-council", get(find_your_council))
         .route("/register-to-vote/start", get(journey::start))
-        .route(
-            "/register-to-vote/country-of-residence",
-            get(journey::country_get).post(journey::country_post),
-        )
-        .route(
-            "/register-to-vote/nationality",
-            get(journey::nationality_get).post(journey::nationality_post),
-        )
-        .route(
-            "/register-to-vote/date-of-birth",
-            get(journey::dob_get).post(journey::dob_post),
-        )
-        .route(
-            "/register-to-vote/name",
-            get(journey::name_get).post(journey::name_post),
-        )
-        .route(
-            "/register-to-vote/nino",
-            get(journey::nino_get).post(journey::nino_post),
-        )
+        .route("/register-to-vote/country-of-residence", get(journey::country_get).post(journey::country_post))
+        .route("/register-to-vote/nationality", get(journey::nationality_get).post(journey::nationality_post))
+        .route("/register-to-vote/date-of-birth", get(journey::dob_get).post(journey::dob_post))
+        .route("/register-to-vote/name", get(journey::name_get).post(journey::name_post))
+        .route("/register-to-vote/nino", get(journey::nino_get).post(journey::nino_post))
         .route(
             "/register-to-vote/open-register",
-            get(|State(s), l, OriginalUri(u), h| {
-                journey::yes_no_get(journey::YesNo::OpenRegister, s, l, u, h)
-            })
-            .post(|State(s), l, OriginalUri(u), h, Form(f)| {
-                journey::yes_no_post(journey::YesNo::OpenRegister, s, l, u, h, f)
-            }),
+            get(|State(s), l, OriginalUri(u), h| journey::yes_no_get(journey::YesNo::OpenRegister, s, l, u, h)).post(
+                |State(s), l, OriginalUri(u), h, Form(f)| {
+                    journey::yes_no_post(journey::YesNo::OpenRegister, s, l, u, h, f)
+                },
+            ),
         )
         .route(
             "/register-to-vote/postal-vote",
-            get(|State(s), l, OriginalUri(u), h| {
-                journey::yes_no_get(journey::YesNo::PostalVote, s, l, u, h)
-            })
-            .post(|State(s), l, OriginalUri(u), h, Form(f)| {
-                journey::yes_no_post(journey::YesNo::PostalVote, s, l, u, h, f)
-            }),
+            get(|State(s), l, OriginalUri(u), h| journey::yes_no_get(journey::YesNo::PostalVote, s, l, u, h)).post(
+                |State(s), l, OriginalUri(u), h, Form(f)| {
+                    journey::yes_no_post(journey::YesNo::PostalVote, s, l, u, h, f)
+                },
+            ),
         )
-        .route(
-            "/register-to-vote/contact",
-            get(journey::contact_get).post(journey::contact_post),
-        )
-        .route(
-            "/register-to-vote/check-answers",
-            get(journey::check_get).post(journey::check_post),
-        )
+        .route("/register-to-vote/contact", get(journey::contact_get).post(journey::contact_post))
+        .route("/register-to-vote/check-answers", get(journey::check_get).post(journey::check_post))
         .route("/register-to-vote/complete", get(journey::complete))
-        .route(
-            "/register-to-vote/address",
-            get(journey::address_get).post(journey::address_post),
-        )
-        .route(
-            "/register-to-vote/address/select",
-            get(journey::address_select_get).post(journey::address_select_post),
-        )
-        .route(
-            "/register-to-vote/address/manual",
-            get(journey::address_manual_get).post(journey::address_manual_post),
-        )
+        .route("/register-to-vote/address", get(journey::address_get).post(journey::address_post))
+        .route("/register-to-vote/address/select", get(journey::address_select_get).post(journey::address_select_post))
+        .route("/register-to-vote/address/manual", get(journey::address_manual_get).post(journey::address_manual_post))
         .route("/assets/{*path}", get(assets::serve))
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
         .fallback(not_found)
         .layer(middleware::from_fn(remember_language))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security_headers,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .with_state(state)
 }
 
-async fn security_headers(
-    State(state): State<Arc<AppState>>,
-    req: Request,
-    next: Next,
-) -> Response {
+async fn security_headers(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     if state.https {
-        h.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -166,14 +113,8 @@ async fn security_headers(
         ),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     res
 }
 
@@ -181,10 +122,7 @@ async fn security_headers(
 async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     if lang.explicit {
-        let cookie = format!(
-            "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
-            lang.language.as_str()
-        );
+        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.language.as_str());
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
@@ -194,12 +132,7 @@ async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
 
 async fn start(lang: Lang, OriginalUri(uri): OriginalUri) -> Response {
     let frame = Frame::new(lang.language, uri.path());
-    page(
-        StatusCode::OK,
-        "start.html",
-        &frame,
-        context! { postcode => "", postcode_error => "" },
-    )
+    page(StatusCode::OK, "start.html", &frame, context! { postcode => "", postcode_error => "" })
 }
 
 #[derive(Deserialize)]
@@ -216,27 +149,15 @@ async fn find_your_council(
     Query(q): Query<PostcodeQuery>,
 ) -> Response {
     let mut frame = Frame::new(lang.language, uri.path());
-    if !q.postcode.trim().is_empty() {
-        if let Err(wait) = state.limiter.check(
-            limits::Action::PostcodeLookup,
-            client.0,
-            std::time::Instant::now(),
-        ) {
-            return journey::too_many(&frame, wait);
-        }
+    if !q.postcode.trim().is_empty()
+        && let Err(wait) = state.limiter.check(limits::Action::PostcodeLookup, client.0, std::time::Instant::now())
+    {
+        return journey::too_many(&frame, wait);
     }
     let refuse = |mut frame: Frame, status, key: &str| {
         let text = frame.t(key);
-        frame.errors.push(FieldError {
-            text: text.clone(),
-            href: "#postcode".into(),
-        });
-        page(
-            status,
-            "find_council.html",
-            &frame,
-            context! { postcode => q.postcode, postcode_error => text },
-        )
+        frame.errors.push(FieldError { text: text.clone(), href: "#postcode".into() });
+        page(status, "find_council.html", &frame, context! { postcode => q.postcode, postcode_error => text })
     };
     let postcode = match Postcode::parse(&q.postcode) {
         Ok(p) => p,
@@ -248,19 +169,10 @@ async fn find_your_council(
         }
     };
     let pc = postcode.to_string();
-    let message =
-        |frame: &Frame, heading: &str, paragraphs: Vec<String>, links: Vec<(String, String)>| {
-            let links: Vec<_> = links
-                .into_iter()
-                .map(|(href, text)| context! { href, text })
-                .collect();
-            page(
-                StatusCode::OK,
-                "message.html",
-                frame,
-                context! { heading => frame.t(heading), paragraphs, links },
-            )
-        };
+    let message = |frame: &Frame, heading: &str, paragraphs: Vec<String>, links: Vec<(String, String)>| {
+        let links: Vec<_> = links.into_iter().map(|(href, text)| context! { href, text }).collect();
+        page(StatusCode::OK, "message.html", frame, context! { heading => frame.t(heading), paragraphs, links })
+    };
     match state.locator.route(&postcode) {
         Route::Council { council, ero } => {
             let welsh_first = frame.language() == ier_domain::Language::Cy;
@@ -280,10 +192,7 @@ async fn find_your_council(
                 _ => ero.name.as_str(),
             };
             let paragraphs = vec![
-                frame.t_args(
-                    "council-registers",
-                    &[("postcode", &pc), ("council", &name)],
-                ),
+                frame.t_args("council-registers", &[("postcode", &pc), ("council", &name)]),
                 frame.t_args("council-ero", &[("ero", ero_name)]),
             ];
             let back = (format!("/?lang={}", frame.lang), frame.t("back-to-start"));
@@ -291,19 +200,11 @@ async fn find_your_council(
         }
         Route::NorthernIreland => {
             let p = vec![frame.t_args("ni-body", &[("postcode", &pc)])];
-            message(
-                &frame,
-                "ni-title",
-                p,
-                vec![("https://www.eoni.org.uk/".into(), frame.t("ni-link"))],
-            )
+            message(&frame, "ni-title", p, vec![("https://www.eoni.org.uk/".into(), frame.t("ni-link"))])
         }
-        Route::CrownDependency => message(
-            &frame,
-            "crown-title",
-            vec![frame.t_args("crown-body", &[("postcode", &pc)])],
-            vec![],
-        ),
+        Route::CrownDependency => {
+            message(&frame, "crown-title", vec![frame.t_args("crown-body", &[("postcode", &pc)])], vec![])
+        }
         Route::Forces => message(&frame, "bfpo-title", vec![frame.t("bfpo-body")], vec![]),
         Route::Unknown => {
             frame.errors.clear();
@@ -326,10 +227,5 @@ async fn not_found(lang: Lang, OriginalUri(uri): OriginalUri) -> Response {
     let frame = Frame::new(lang.language, uri.path());
     let heading = frame.t("not-found-title");
     let paragraphs = vec![frame.t("not-found-body")];
-    page(
-        StatusCode::NOT_FOUND,
-        "message.html",
-        &frame,
-        context! { heading, paragraphs, links => Vec::<String>::new() },
-    )
+    page(StatusCode::NOT_FOUND, "message.html", &frame, context! { heading, paragraphs, links => Vec::<String>::new() })
 }

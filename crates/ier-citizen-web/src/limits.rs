@@ -35,15 +35,9 @@ impl Action {
     fn default_limit(self) -> Limit {
         match self {
             // 120 look-ups at once, then one a second.
-            Action::PostcodeLookup => Limit {
-                burst: 120.0,
-                per_second: 1.0,
-            },
+            Action::PostcodeLookup => Limit { burst: 120.0, per_second: 1.0 },
             // 60 submissions at once, then one every 10 seconds.
-            Action::Submission => Limit {
-                burst: 60.0,
-                per_second: 0.1,
-            },
+            Action::Submission => Limit { burst: 60.0, per_second: 0.1 },
         }
     }
 }
@@ -63,15 +57,8 @@ pub struct Limiter {
 impl Limiter {
     /// `trust_forwarded_for`: the service runs behind a load balancer that sets `X-Forwarded-For`.
     pub fn new(trust_forwarded_for: bool) -> Self {
-        let limits = [Action::PostcodeLookup, Action::Submission]
-            .into_iter()
-            .map(|a| (a, a.default_limit()))
-            .collect();
-        Self {
-            limits,
-            buckets: Mutex::new(HashMap::new()),
-            trust_forwarded_for,
-        }
+        let limits = [Action::PostcodeLookup, Action::Submission].into_iter().map(|a| (a, a.default_limit())).collect();
+        Self { limits, buckets: Mutex::new(HashMap::new()), trust_forwarded_for }
     }
 
     /// Override one limit (tests, or operators tuning for an event).
@@ -91,42 +78,26 @@ impl Limiter {
                 b.tokens + now.duration_since(b.updated).as_secs_f64() * l.per_second < l.burst
             });
         }
-        let bucket = buckets.entry((action, client)).or_insert(Bucket {
-            tokens: limit.burst,
-            updated: now,
-        });
-        bucket.tokens = (bucket.tokens
-            + now.duration_since(bucket.updated).as_secs_f64() * limit.per_second)
-            .min(limit.burst);
+        let bucket = buckets.entry((action, client)).or_insert(Bucket { tokens: limit.burst, updated: now });
+        bucket.tokens =
+            (bucket.tokens + now.duration_since(bucket.updated).as_secs_f64() * limit.per_second).min(limit.burst);
         bucket.updated = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            Err(Duration::from_secs_f64(
-                ((1.0 - bucket.tokens) / limit.per_second).ceil().max(1.0),
-            ))
+            Err(Duration::from_secs_f64(((1.0 - bucket.tokens) / limit.per_second).ceil().max(1.0)))
         }
     }
 
     fn client(&self, parts: &Parts) -> IpAddr {
         if self.trust_forwarded_for {
-            let forwarded = parts
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok());
-            if let Some(ip) = forwarded
-                .and_then(|v| v.rsplit(',').next())
-                .and_then(|s| s.trim().parse().ok())
-            {
+            let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            if let Some(ip) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|s| s.trim().parse().ok()) {
                 return ip;
             }
         }
-        parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]))
     }
 }
 
@@ -151,32 +122,16 @@ mod tests {
 
     #[test]
     fn buckets_empty_and_refill() {
-        let l = Limiter::new(false).with_limit(
-            Action::Submission,
-            Limit {
-                burst: 3.0,
-                per_second: 0.5,
-            },
-        );
+        let l = Limiter::new(false).with_limit(Action::Submission, Limit { burst: 3.0, per_second: 0.5 });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let other: IpAddr = "192.0.2.2".parse().unwrap();
         let t0 = Instant::now();
         for _ in 0..3 {
             assert!(l.check(Action::Submission, ip, t0).is_ok());
         }
-        assert_eq!(
-            l.check(Action::Submission, ip, t0),
-            Err(Duration::from_secs(2))
-        );
+        assert_eq!(l.check(Action::Submission, ip, t0), Err(Duration::from_secs(2)));
         assert!(l.check(Action::Submission, other, t0).is_ok(), "per client");
-        assert!(
-            l.check(Action::PostcodeLookup, ip, t0).is_ok(),
-            "per action"
-        );
-        assert!(
-            l.check(Action::Submission, ip, t0 + Duration::from_secs(2))
-                .is_ok(),
-            "refilled"
-        );
+        assert!(l.check(Action::PostcodeLookup, ip, t0).is_ok(), "per action");
+        assert!(l.check(Action::Submission, ip, t0 + Duration::from_secs(2)).is_ok(), "refilled");
     }
 }

@@ -54,11 +54,7 @@ pub fn environment() -> &'static Environment<'static> {
 
 /// `t("key", name=value, ...)`: the message in the page's language (`lang` in the context).
 fn t(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
-    let lang = match state
-        .lookup("lang")
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .as_deref()
-    {
+    let lang = match state.lookup("lang").and_then(|v| v.as_str().map(str::to_owned)).as_deref() {
         Some("cy") => Language::Cy,
         _ => Language::En,
     };
@@ -88,19 +84,11 @@ pub struct Frame {
 
 impl Frame {
     pub fn new(lang: Language, path: &str) -> Self {
-        Self {
-            lang: lang.as_str(),
-            path: path.to_owned(),
-            errors: Vec::new(),
-        }
+        Self { lang: lang.as_str(), path: path.to_owned(), errors: Vec::new() }
     }
 
     pub fn language(&self) -> Language {
-        if self.lang == "cy" {
-            Language::Cy
-        } else {
-            Language::En
-        }
+        if self.lang == "cy" { Language::Cy } else { Language::En }
     }
 
     /// Translate outside a template.
@@ -109,10 +97,7 @@ impl Frame {
     }
 
     pub fn t_args(&self, key: &str, args: &[(&str, &str)]) -> String {
-        let args = args
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let args = args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         translate(self.language(), key, &args)
     }
 }
@@ -149,17 +134,8 @@ const MONTHS_CY: [&str; 12] = [
 /// A date as GOV.UK writes it: "2 September 1990" / "2 Medi 1990".
 pub fn long_date(date: chrono::NaiveDate, language: Language) -> String {
     use chrono::Datelike;
-    let months = if language == Language::Cy {
-        MONTHS_CY
-    } else {
-        MONTHS_EN
-    };
-    format!(
-        "{} {} {}",
-        date.day(),
-        months[date.month0() as usize],
-        date.year()
-    )
+    let months = if language == Language::Cy { MONTHS_CY } else { MONTHS_EN };
+    format!("{} {} {}", date.day(), months[date.month0() as usize], date.year())
 }
 
 /// Render `template` with the frame and the page's own values.
@@ -169,11 +145,7 @@ pub fn page(status: StatusCode, template: &str, frame: &Frame, values: Value) ->
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(template, error = %e, "template failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Sorry, there is a problem with the service.",
-            )
-                .into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service.").into_response()
         }
     }
 }

@@ -48,11 +48,7 @@ pub struct Session<T> {
 /// Personal data inside: never printed.
 impl<T> fmt::Debug for Session<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Session {{ created: {}, seen: {}, .. }}",
-            self.created, self.seen
-        )
+        write!(f, "Session {{ created: {}, seen: {}, .. }}", self.created, self.seen)
     }
 }
 
@@ -90,23 +86,14 @@ impl SessionCodec {
     }
 
     pub fn cookie_name(&self) -> &'static str {
-        if self.secure {
-            "__Host-ier-session"
-        } else {
-            "ier-session"
-        }
+        if self.secure { "__Host-ier-session" } else { "ier-session" }
     }
 
     /// A new session with a fresh CSRF token.
     pub fn start<T>(&self, data: T, now: i64) -> Session<T> {
         let mut token = [0u8; 16];
         aes_gcm::aead::OsRng.fill_bytes(&mut token);
-        Session {
-            csrf: URL_SAFE_NO_PAD.encode(token),
-            created: now,
-            seen: now,
-            data,
-        }
+        Session { csrf: URL_SAFE_NO_PAD.encode(token), created: now, seen: now, data }
     }
 
     /// The cookie value for a session.
@@ -128,22 +115,13 @@ impl SessionCodec {
         let Ok(blob) = URL_SAFE_NO_PAD.decode(b64) else {
             return Opened::None;
         };
-        let Ok(plain) = self.keys.open(
-            &Sealed {
-                key_id: key_id.to_owned(),
-                blob,
-            },
-            PURPOSE,
-        ) else {
+        let Ok(plain) = self.keys.open(&Sealed { key_id: key_id.to_owned(), blob }, PURPOSE) else {
             return Opened::None;
         };
         let Ok(session) = serde_json::from_slice::<Session<T>>(&plain) else {
             return Opened::None;
         };
-        if now - session.seen > IDLE_TIMEOUT_SECS
-            || now - session.created > MAX_AGE_SECS
-            || session.seen > now + 60
-        {
+        if now - session.seen > IDLE_TIMEOUT_SECS || now - session.created > MAX_AGE_SECS || session.seen > now + 60 {
             return Opened::Expired;
         }
         Opened::Active(session)
@@ -152,29 +130,19 @@ impl SessionCodec {
     /// The `Set-Cookie` header value carrying `value`.
     pub fn set_cookie(&self, value: &str) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
-        format!(
-            "{}={value}; Path=/; HttpOnly; SameSite=Lax{secure}",
-            self.cookie_name()
-        )
+        format!("{}={value}; Path=/; HttpOnly; SameSite=Lax{secure}", self.cookie_name())
     }
 
     /// The `Set-Cookie` header value that removes the session (exits, submission).
     pub fn clear_cookie(&self) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
-        format!(
-            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-            self.cookie_name()
-        )
+        format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}", self.cookie_name())
     }
 
     /// Find this codec's cookie in a `Cookie` request header.
     pub fn from_cookie_header<'a>(&self, header: &'a str) -> Option<&'a str> {
         let name = self.cookie_name();
-        header.split(';').find_map(|c| {
-            c.trim()
-                .strip_prefix(name)
-                .and_then(|rest| rest.strip_prefix('='))
-        })
+        header.split(';').find_map(|c| c.trim().strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
     }
 }
 
@@ -196,17 +164,11 @@ mod tests {
     }
 
     fn codec(keys: &str) -> SessionCodec {
-        SessionCodec::new(
-            DataKeys::parse(&secrecy::SecretString::from(keys.to_owned())).unwrap(),
-            true,
-        )
+        SessionCodec::new(DataKeys::parse(&secrecy::SecretString::from(keys.to_owned())).unwrap(), true)
     }
 
     fn journey() -> Journey {
-        Journey {
-            surname: "Llewellyn".into(),
-            steps: vec!["country".into(), "nationality".into()],
-        }
+        Journey { surname: "Llewellyn".into(), steps: vec!["country".into(), "nationality".into()] }
     }
 
     #[test]
@@ -228,10 +190,7 @@ mod tests {
         let mut bytes = value.clone().into_bytes();
         let last = bytes.len() - 2;
         bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
-        assert_eq!(
-            c.open::<Journey>(&String::from_utf8(bytes).unwrap(), 1_000),
-            Opened::None
-        );
+        assert_eq!(c.open::<Journey>(&String::from_utf8(bytes).unwrap(), 1_000), Opened::None);
         assert_eq!(c.open::<Journey>("s1.not-base64!!", 1_000), Opened::None);
         assert_eq!(c.open::<Journey>("", 1_000), Opened::None);
         // Sealed with another key: not ours.
@@ -244,20 +203,11 @@ mod tests {
         let c = codec(DataKeys::generate("s1").expose_secret());
         let mut s = c.start(journey(), 0);
         let v = c.seal(&s).unwrap();
-        assert!(matches!(
-            c.open::<Journey>(&v, IDLE_TIMEOUT_SECS),
-            Opened::Active(_)
-        ));
-        assert_eq!(
-            c.open::<Journey>(&v, IDLE_TIMEOUT_SECS + 1),
-            Opened::Expired
-        );
+        assert!(matches!(c.open::<Journey>(&v, IDLE_TIMEOUT_SECS), Opened::Active(_)));
+        assert_eq!(c.open::<Journey>(&v, IDLE_TIMEOUT_SECS + 1), Opened::Expired);
         // Active all along, but too long in all.
         s.seen = MAX_AGE_SECS + 1;
-        assert_eq!(
-            c.open::<Journey>(&c.seal(&s).unwrap(), MAX_AGE_SECS + 2),
-            Opened::Expired
-        );
+        assert_eq!(c.open::<Journey>(&c.seal(&s).unwrap(), MAX_AGE_SECS + 2), Opened::Expired);
     }
 
     #[test]
@@ -267,13 +217,8 @@ mod tests {
         let before = codec(old.expose_secret());
         let value = before.seal(&before.start(journey(), 10)).unwrap();
         let after = codec(&format!("{},{}", new.expose_secret(), old.expose_secret()));
-        let Opened::Active(s) = after.open::<Journey>(&value, 20) else {
-            panic!("old cookie still opens")
-        };
-        assert!(
-            after.seal(&s).unwrap().starts_with("s2."),
-            "re-sealed with the new key"
-        );
+        let Opened::Active(s) = after.open::<Journey>(&value, 20) else { panic!("old cookie still opens") };
+        assert!(after.seal(&s).unwrap().starts_with("s2."), "re-sealed with the new key");
     }
 
     #[test]
@@ -292,20 +237,11 @@ mod tests {
     fn cookie_attributes() {
         let c = codec(DataKeys::generate("s1").expose_secret());
         let set = c.set_cookie("v");
-        assert_eq!(
-            set,
-            "__Host-ier-session=v; Path=/; HttpOnly; SameSite=Lax; Secure"
-        );
+        assert_eq!(set, "__Host-ier-session=v; Path=/; HttpOnly; SameSite=Lax; Secure");
         assert!(c.clear_cookie().contains("Max-Age=0"));
-        assert_eq!(
-            c.from_cookie_header("lang=cy; __Host-ier-session=abc.def"),
-            Some("abc.def")
-        );
+        assert_eq!(c.from_cookie_header("lang=cy; __Host-ier-session=abc.def"), Some("abc.def"));
         let demo = SessionCodec::new(DataKeys::parse(&DataKeys::generate("d")).unwrap(), false);
-        assert_eq!(
-            demo.set_cookie("v"),
-            "ier-session=v; Path=/; HttpOnly; SameSite=Lax"
-        );
+        assert_eq!(demo.set_cookie("v"), "ier-session=v; Path=/; HttpOnly; SameSite=Lax");
     }
 
     #[test]
@@ -314,17 +250,14 @@ mod tests {
         let c = codec(DataKeys::generate("s1").expose_secret());
         let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
         // Every field of an ordinary application at its longest (in Welsh letters: 2 bytes each).
-        let name =
-            || PersonName::parse(&"ŵ".repeat(35), &"ŷ".repeat(100), &"ŵ".repeat(35)).unwrap();
+        let name = || PersonName::parse(&"ŵ".repeat(35), &"ŷ".repeat(100), &"ŵ".repeat(35)).unwrap();
         let address = || Address {
             uprn: Some(Uprn::new(999_999_999_999).unwrap()),
             lines: vec!["ŵ".repeat(60), "ŵ".repeat(60), "ŵ".repeat(60)],
             town: "ŵ".repeat(40),
             postcode: Postcode::parse("SW1A 1AA").unwrap(),
         };
-        let three = ["PL", "FR", "DE"]
-            .map(|x| CountryCode::parse(x).unwrap())
-            .to_vec();
+        let three = ["PL", "FR", "DE"].map(|x| CountryCode::parse(x).unwrap()).to_vec();
         let full = ApplicantDetails {
             name: name(),
             previous_name: Some(name()),
@@ -344,13 +277,7 @@ mod tests {
         let v = c.seal(&c.start(full, 0)).unwrap();
         eprintln!("longest ordinary application: {} byte cookie", v.len());
         assert!(v.len() < MAX_COOKIE_VALUE, "{}", v.len());
-        let huge = Journey {
-            surname: "a".repeat(5000),
-            steps: vec![],
-        };
-        assert!(matches!(
-            c.seal(&c.start(huge, 0)),
-            Err(SessionError::TooLarge(_))
-        ));
+        let huge = Journey { surname: "a".repeat(5000), steps: vec![] };
+        assert!(matches!(c.seal(&c.start(huge, 0)), Err(SessionError::TooLarge(_))));
     }
 }

@@ -27,71 +27,22 @@ const COMPONENTS: &[(&str, &str, &[&str])] = &[
             "describedBy",
         ],
     ),
-    (
-        "error-message",
-        "govukErrorMessage",
-        &["text", "html", "id", "classes", "visuallyHiddenText"],
-    ),
+    ("error-message", "govukErrorMessage", &["text", "html", "id", "classes", "visuallyHiddenText"]),
     (
         "error-summary",
         "govukErrorSummary",
-        &[
-            "titleText",
-            "titleHtml",
-            "descriptionText",
-            "descriptionHtml",
-            "errorList",
-        ],
+        &["titleText", "titleHtml", "descriptionText", "descriptionHtml", "errorList"],
     ),
-    (
-        "button",
-        "govukButton",
-        &[
-            "text",
-            "html",
-            "name",
-            "type",
-            "value",
-            "classes",
-            "preventDoubleClick",
-            "id",
-        ],
-    ),
+    ("button", "govukButton", &["text", "html", "name", "type", "value", "classes", "preventDoubleClick", "id"]),
     ("hint", "govukHint", &["text", "html", "id", "classes"]),
-    (
-        "label",
-        "govukLabel",
-        &["text", "html", "for", "classes", "isPageHeading"],
-    ),
-    (
-        "skip-link",
-        "govukSkipLink",
-        &["text", "html", "href", "classes"],
-    ),
-    (
-        "language-navigation",
-        "govukLanguageNavigation",
-        &["items", "label", "classes"],
-    ),
-    (
-        "fieldset",
-        "govukFieldset",
-        &["legend", "classes", "role", "describedBy", "html"],
-    ),
+    ("label", "govukLabel", &["text", "html", "for", "classes", "isPageHeading"]),
+    ("skip-link", "govukSkipLink", &["text", "html", "href", "classes"]),
+    ("language-navigation", "govukLanguageNavigation", &["items", "label", "classes"]),
+    ("fieldset", "govukFieldset", &["legend", "classes", "role", "describedBy", "html"]),
     (
         "radios",
         "govukRadios",
-        &[
-            "items",
-            "name",
-            "idPrefix",
-            "value",
-            "classes",
-            "fieldset",
-            "hint",
-            "errorMessage",
-            "formGroup",
-        ],
+        &["items", "name", "idPrefix", "value", "classes", "fieldset", "hint", "errorMessage", "formGroup"],
     ),
     (
         "checkboxes",
@@ -127,38 +78,11 @@ const COMPONENTS: &[(&str, &str, &[&str])] = &[
             "formGroup",
         ],
     ),
-    (
-        "summary-list",
-        "govukSummaryList",
-        &["rows", "classes", "card"],
-    ),
-    (
-        "back-link",
-        "govukBackLink",
-        &["href", "text", "html", "classes"],
-    ),
-    (
-        "panel",
-        "govukPanel",
-        &[
-            "titleText",
-            "titleHtml",
-            "headingLevel",
-            "text",
-            "html",
-            "classes",
-        ],
-    ),
-    (
-        "inset-text",
-        "govukInsetText",
-        &["text", "html", "id", "classes"],
-    ),
-    (
-        "warning-text",
-        "govukWarningText",
-        &["text", "html", "iconFallbackText", "classes"],
-    ),
+    ("summary-list", "govukSummaryList", &["rows", "classes", "card"]),
+    ("back-link", "govukBackLink", &["href", "text", "html", "classes"]),
+    ("panel", "govukPanel", &["titleText", "titleHtml", "headingLevel", "text", "html", "classes"]),
+    ("inset-text", "govukInsetText", &["text", "html", "id", "classes"]),
+    ("warning-text", "govukWarningText", &["text", "html", "iconFallbackText", "classes"]),
     (
         "textarea",
         "govukTextarea",
@@ -180,18 +104,7 @@ const COMPONENTS: &[(&str, &str, &[&str])] = &[
     (
         "select",
         "govukSelect",
-        &[
-            "id",
-            "name",
-            "items",
-            "value",
-            "label",
-            "hint",
-            "errorMessage",
-            "describedBy",
-            "classes",
-            "formGroup",
-        ],
+        &["id", "name", "items", "value", "label", "hint", "errorMessage", "describedBy", "classes", "formGroup"],
     ),
 ];
 
@@ -229,16 +142,9 @@ fn nested_allowed(file: &str, path: &str) -> &'static [&'static str] {
         ("radios" | "checkboxes", "items[].hint") => HINT,
         ("radios" | "checkboxes", "items[].label") => &["classes"],
         ("radios" | "checkboxes", "items[].conditional") => &["html"],
-        ("date-input", "items[]" | "day" | "month" | "year") => &[
-            "name",
-            "id",
-            "label",
-            "value",
-            "classes",
-            "error",
-            "autocomplete",
-            "inputmode",
-        ],
+        ("date-input", "items[]" | "day" | "month" | "year") => {
+            &["name", "id", "label", "value", "classes", "error", "autocomplete", "inputmode"]
+        }
         ("date-input", "values") => &["*"],
         ("summary-list", "rows[]") => &["key", "value", "actions", "classes"],
         ("summary-list", "rows[].key" | "rows[].value") => &["text", "html", "classes"],
@@ -264,8 +170,7 @@ fn nested_supported(file: &str, path: &str, value: &Value) -> bool {
             let allowed = nested_allowed(file, path);
             o.iter().all(|(k, v)| {
                 allowed.contains(&"*")
-                    || (allowed.contains(&k.as_str())
-                        && nested_supported(file, &format!("{path}.{k}"), v))
+                    || (allowed.contains(&k.as_str()) && nested_supported(file, &format!("{path}.{k}"), v))
             })
         }
         _ => true,
@@ -274,16 +179,9 @@ fn nested_supported(file: &str, path: &str, value: &Value) -> bool {
 
 fn normalise(html: &str) -> String {
     // Equivalent spellings of the same character reference are the same HTML.
-    let html = html
-        .replace("&#x27;", "&#39;")
-        .replace("&#x2f;", "/")
-        .replace("&#47;", "/")
-        .replace("&#34;", "&quot;");
+    let html = html.replace("&#x27;", "&#39;").replace("&#x2f;", "/").replace("&#47;", "/").replace("&#34;", "&quot;");
     let collapsed = html.split_whitespace().collect::<Vec<_>>().join(" ");
-    collapsed
-        .replace("> <", "><")
-        .replace("> ", ">")
-        .replace(" <", "<")
+    collapsed.replace("> <", "><").replace("> ", ">").replace(" <", "<")
 }
 
 #[test]
@@ -291,29 +189,23 @@ fn components_match_the_design_system_fixtures() {
     let env = ier_citizen_web::render::environment();
     let mut report = Vec::new();
     for (file, macro_name, supported) in COMPONENTS {
-        let path = format!(
-            "{}/tests/govuk-fixtures/{file}.json",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let fixtures: Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let path = format!("{}/tests/govuk-fixtures/{file}.json", env!("CARGO_MANIFEST_DIR"));
+        let fixtures: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let supported: BTreeSet<&str> = supported.iter().copied().collect();
         let mut checked = 0;
         for fixture in fixtures["fixtures"].as_array().unwrap() {
             let options = fixture["options"].as_object().unwrap();
-            let in_scope = options
-                .iter()
-                .all(|(k, v)| supported.contains(k.as_str()) && nested_supported(file, k, v));
+            let in_scope = options.iter().all(|(k, v)| supported.contains(k.as_str()) && nested_supported(file, k, v));
             if !in_scope {
                 continue;
             }
-            let source = format!(
-                "{{% from \"components.html\" import {macro_name} %}}{{{{ {macro_name}(options) }}}}"
-            );
+            let source = format!("{{% from \"components.html\" import {macro_name} %}}{{{{ {macro_name}(options) }}}}");
             // Named *.html, so auto-escaping is on, as for the service's own templates.
             let rendered = env
                 .template_from_named_str("parity.html", &source)
-                .and_then(|t| t.render(minijinja::context! { options => minijinja::Value::from_serialize(&fixture["options"]) }))
+                .and_then(|t| {
+                    t.render(minijinja::context! { options => minijinja::Value::from_serialize(&fixture["options"]) })
+                })
                 .unwrap();
             let expected = fixture["html"].as_str().unwrap();
             assert_eq!(
@@ -337,13 +229,10 @@ fn components_match_the_design_system_fixtures() {
 fn call_blocks_give_the_same_content_as_html() {
     let env = ier_citizen_web::render::environment();
     let render = |source: &str| {
-        let source = format!(
-            "{{% from \"components.html\" import govukFieldset, govukInsetText, govukPanel %}}{source}"
-        );
-        let html = env
-            .template_from_named_str("call.html", &source)
-            .and_then(|t| t.render(minijinja::context! {}))
-            .unwrap();
+        let source =
+            format!("{{% from \"components.html\" import govukFieldset, govukInsetText, govukPanel %}}{source}");
+        let html =
+            env.template_from_named_str("call.html", &source).and_then(|t| t.render(minijinja::context! {})).unwrap();
         normalise(&html)
     };
     for (macro_call, options) in [
@@ -351,16 +240,11 @@ fn call_blocks_give_the_same_content_as_html() {
         ("govukInsetText", "{}"),
         ("govukPanel", r#"{"titleText": "Registered"}"#),
     ] {
-        let with_html = render(&format!(
-            "{{{{ {macro_call}(dict({options}, html=\"<p>Inside &amp; <b>safe</b></p>\")) }}}}"
-        ));
-        let with_call = render(&format!(
-            "{{% call {macro_call}({options}) %}}<p>Inside &amp; <b>safe</b></p>{{% endcall %}}"
-        ));
+        let with_html =
+            render(&format!("{{{{ {macro_call}(dict({options}, html=\"<p>Inside &amp; <b>safe</b></p>\")) }}}}"));
+        let with_call =
+            render(&format!("{{% call {macro_call}({options}) %}}<p>Inside &amp; <b>safe</b></p>{{% endcall %}}"));
         assert_eq!(with_call, with_html, "{macro_call}");
-        assert!(
-            with_call.contains("<p>Inside &amp;<b>safe</b></p>"),
-            "{with_call}"
-        );
+        assert!(with_call.contains("<p>Inside &amp;<b>safe</b></p>"), "{with_call}");
     }
 }

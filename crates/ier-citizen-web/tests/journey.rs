@@ -20,76 +20,38 @@ async fn begin(c: &mut Client) -> String {
 async fn a_journey_walks_country_nationality_dob_and_name_keeping_answers() {
     let mut c = Client::new().await;
     let csrf = begin(&mut c).await;
-    let r = c
-        .post(
-            "/register-to-vote/country-of-residence",
-            &[("csrf_token", &csrf), ("country", "wales")],
-        )
-        .await;
-    assert_eq!(
-        (r.status, r.location()),
-        (StatusCode::SEE_OTHER, "/register-to-vote/nationality")
-    );
+    let r = c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "wales")]).await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/register-to-vote/nationality"));
     let r = c
         .post(
             "/register-to-vote/nationality",
-            &[
-                ("csrf_token", &csrf),
-                ("nationality", "british"),
-                ("nationality", "other"),
-                ("other-1", "PL"),
-            ],
+            &[("csrf_token", &csrf), ("nationality", "british"), ("nationality", "other"), ("other-1", "PL")],
         )
         .await;
     assert_eq!(r.location(), "/register-to-vote/date-of-birth");
     let r = c
         .post(
             "/register-to-vote/date-of-birth",
-            &[
-                ("csrf_token", &csrf),
-                ("dob-day", "02"),
-                ("dob-month", "9"),
-                ("dob-year", "1990"),
-            ],
+            &[("csrf_token", &csrf), ("dob-day", "02"), ("dob-month", "9"), ("dob-year", "1990")],
         )
         .await;
     assert_eq!(r.location(), "/register-to-vote/name");
     let r = c
         .post(
             "/register-to-vote/name",
-            &[
-                ("csrf_token", &csrf),
-                ("given-name", " Siân "),
-                ("middle-names", ""),
-                ("surname", "O’Brien-Llewellyn"),
-            ],
+            &[("csrf_token", &csrf), ("given-name", " Siân "), ("middle-names", ""), ("surname", "O’Brien-Llewellyn")],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     // Going back shows every answer.
-    assert!(
-        c.get("/register-to-vote/country-of-residence")
-            .await
-            .body
-            .contains(r#"value="wales" checked"#)
-    );
+    assert!(c.get("/register-to-vote/country-of-residence").await.body.contains(r#"value="wales" checked"#));
     let nat = c.get("/register-to-vote/nationality").await.body;
-    assert!(
-        nat.contains(r#"value="british" checked"#) && nat.contains(r#"value="other" checked"#),
-        "{nat}"
-    );
+    assert!(nat.contains(r#"value="british" checked"#) && nat.contains(r#"value="other" checked"#), "{nat}");
     assert!(nat.contains(r#"<option value="PL" selected>"#), "{nat}");
     let dob = c.get("/register-to-vote/date-of-birth").await.body;
-    assert!(
-        dob.contains(r#"value="2""#)
-            && dob.contains(r#"value="9""#)
-            && dob.contains(r#"value="1990""#)
-    );
+    assert!(dob.contains(r#"value="2""#) && dob.contains(r#"value="9""#) && dob.contains(r#"value="1990""#));
     let name = c.get("/register-to-vote/name").await.body;
-    assert!(
-        name.contains(r#"value="Siân""#) && name.contains("value=\"O&#x27;Brien-Llewellyn\""),
-        "{name}"
-    );
+    assert!(name.contains(r#"value="Siân""#) && name.contains("value=\"O&#x27;Brien-Llewellyn\""), "{name}");
     // Nothing personal is in the cookie in the clear.
     let cookie = c.cookies.get("ier-session").unwrap();
     assert!(!cookie.contains("Llewellyn") && !cookie.contains("1990"));
@@ -99,31 +61,14 @@ async fn a_journey_walks_country_nationality_dob_and_name_keeping_answers() {
 async fn a_post_without_the_csrf_token_is_refused_and_nothing_is_lost() {
     let mut c = Client::new().await;
     let csrf = begin(&mut c).await;
-    c.post(
-        "/register-to-vote/country-of-residence",
-        &[("csrf_token", &csrf), ("country", "scotland")],
-    )
-    .await;
-    let r = c
-        .post(
-            "/register-to-vote/country-of-residence",
-            &[("country", "england")],
-        )
-        .await;
+    c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "scotland")]).await;
+    let r = c.post("/register-to-vote/country-of-residence", &[("country", "england")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("Your answer could not be saved"));
-    let r = c
-        .post(
-            "/register-to-vote/country-of-residence",
-            &[("csrf_token", "forged"), ("country", "england")],
-        )
-        .await;
+    let r = c.post("/register-to-vote/country-of-residence", &[("csrf_token", "forged"), ("country", "england")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(
-        c.get("/register-to-vote/country-of-residence")
-            .await
-            .body
-            .contains(r#"value="scotland" checked"#),
+        c.get("/register-to-vote/country-of-residence").await.body.contains(r#"value="scotland" checked"#),
         "earlier answer kept"
     );
 }
@@ -132,94 +77,42 @@ async fn a_post_without_the_csrf_token_is_refused_and_nothing_is_lost() {
 async fn without_a_session_steps_start_a_new_journey() {
     let mut c = Client::new().await;
     let r = c.get("/register-to-vote/name").await;
-    assert_eq!(
-        (r.status, r.location()),
-        (StatusCode::SEE_OTHER, "/register-to-vote/start")
-    );
-    let r = c
-        .post("/register-to-vote/name", &[("given-name", "A")])
-        .await;
+    assert_eq!((r.status, r.location()), (StatusCode::SEE_OTHER, "/register-to-vote/start"));
+    let r = c.post("/register-to-vote/name", &[("given-name", "A")]).await;
     assert_eq!(r.location(), "/register-to-vote/start");
     // A forged cookie is no session at all.
     c.cookies.insert("ier-session".into(), "s.AAAA".into());
-    assert_eq!(
-        c.get("/register-to-vote/name").await.location(),
-        "/register-to-vote/start"
-    );
+    assert_eq!(c.get("/register-to-vote/name").await.location(), "/register-to-vote/start");
 }
 
 #[tokio::test]
 async fn every_step_shows_specific_errors_and_keeps_what_was_typed() {
     let mut c = Client::new().await;
     let csrf = begin(&mut c).await;
-    let r = c
-        .post(
-            "/register-to-vote/country-of-residence",
-            &[("csrf_token", &csrf)],
-        )
-        .await;
+    let r = c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(
-        r.body
-            .contains(r##"<a href="#country">Select where you live</a>"##),
-        "{}",
-        r.body
-    );
-    c.post(
-        "/register-to-vote/country-of-residence",
-        &[("csrf_token", &csrf), ("country", "england")],
-    )
-    .await;
+    assert!(r.body.contains(r##"<a href="#country">Select where you live</a>"##), "{}", r.body);
+    c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "england")]).await;
 
+    let r = c.post("/register-to-vote/nationality", &[("csrf_token", &csrf)]).await;
+    assert!(r.body.contains("Select your nationality or nationalities, or explain why you cannot provide it"));
     let r = c
-        .post("/register-to-vote/nationality", &[("csrf_token", &csrf)])
+        .post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "other"), ("other-1", "XX")])
         .await;
-    assert!(r.body.contains(
-        "Select your nationality or nationalities, or explain why you cannot provide it"
-    ));
+    assert!(r.body.contains("Enter a country from the list"), "{}", r.body);
     let r = c
         .post(
             "/register-to-vote/nationality",
-            &[
-                ("csrf_token", &csrf),
-                ("nationality", "other"),
-                ("other-1", "XX"),
-            ],
-        )
-        .await;
-    assert!(
-        r.body.contains("Enter a country from the list"),
-        "{}",
-        r.body
-    );
-    let r = c
-        .post(
-            "/register-to-vote/nationality",
-            &[
-                ("csrf_token", &csrf),
-                ("nationality", "other"),
-                ("other-1", "FR"),
-                ("other-2", "FR"),
-            ],
+            &[("csrf_token", &csrf), ("nationality", "other"), ("other-1", "FR"), ("other-2", "FR")],
         )
         .await;
     assert!(r.body.contains("You have entered the same country twice"));
     assert!(r.body.contains(r#"<option value="FR" selected>"#), "kept");
-    c.post(
-        "/register-to-vote/nationality",
-        &[("csrf_token", &csrf), ("nationality", "irish")],
-    )
-    .await;
+    c.post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "irish")]).await;
 
     for ((d, m, y), msg) in [
-        (
-            ("", "", ""),
-            "Enter your date of birth, including a day, month and year",
-        ),
-        (
-            ("aa", "1", "1990"),
-            "Date of birth must be a real date, with the day, month and year as numbers",
-        ),
+        (("", "", ""), "Enter your date of birth, including a day, month and year"),
+        (("aa", "1", "1990"), "Date of birth must be a real date, with the day, month and year as numbers"),
         (("31", "2", "1990"), "Date of birth must be a real date"),
         (("1", "1", "2999"), "Date of birth must be in the past"),
         (("1", "1", "1850"), "Date of birth must be after"),
@@ -227,31 +120,16 @@ async fn every_step_shows_specific_errors_and_keeps_what_was_typed() {
         let r = c
             .post(
                 "/register-to-vote/date-of-birth",
-                &[
-                    ("csrf_token", &csrf),
-                    ("dob-day", d),
-                    ("dob-month", m),
-                    ("dob-year", y),
-                ],
+                &[("csrf_token", &csrf), ("dob-day", d), ("dob-month", m), ("dob-year", y)],
             )
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST);
         assert!(r.body.contains(msg), "{msg}: {}", r.body);
-        assert!(
-            r.body
-                .contains(&format!(r#"name="dob-year" type="text" value="{y}""#))
-                || y.is_empty(),
-            "year kept"
-        );
+        assert!(r.body.contains(&format!(r#"name="dob-year" type="text" value="{y}""#)) || y.is_empty(), "year kept");
     }
     c.post(
         "/register-to-vote/date-of-birth",
-        &[
-            ("csrf_token", &csrf),
-            ("dob-day", "1"),
-            ("dob-month", "1"),
-            ("dob-year", "1980"),
-        ],
+        &[("csrf_token", &csrf), ("dob-day", "1"), ("dob-month", "1"), ("dob-year", "1980")],
     )
     .await;
 
@@ -259,25 +137,15 @@ async fn every_step_shows_specific_errors_and_keeps_what_was_typed() {
     let r = c
         .post(
             "/register-to-vote/name",
-            &[
-                ("csrf_token", &csrf),
-                ("given-name", ""),
-                ("middle-names", "<script>"),
-                ("surname", &long),
-            ],
+            &[("csrf_token", &csrf), ("given-name", ""), ("middle-names", "<script>"), ("surname", &long)],
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("Enter your first name"));
-    assert!(
-        r.body.contains("Middle names must start with a letter"),
-        "{}",
-        r.body
-    );
+    assert!(r.body.contains("Middle names must start with a letter"), "{}", r.body);
     assert!(r.body.contains("Last name must be 35 characters or fewer"));
     assert!(
-        r.body.contains(r#"value="&lt;script&gt;""#)
-            && r.body.contains(&format!(r#"value="{long}""#)),
+        r.body.contains(r#"value="&lt;script&gt;""#) && r.body.contains(&format!(r#"value="{long}""#)),
         "everything kept, escaped"
     );
     assert!(r.body.contains("<title>Error: What is your name?"));
@@ -288,25 +156,14 @@ async fn northern_ireland_and_abroad_leave_the_journey() {
     let mut c = Client::new().await;
     let csrf = begin(&mut c).await;
     let r = c
-        .post(
-            "/register-to-vote/country-of-residence",
-            &[("csrf_token", &csrf), ("country", "northern-ireland")],
-        )
+        .post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "northern-ireland")])
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Electoral Office for Northern Ireland"));
-    assert!(
-        !c.cookies.contains_key("ier-session"),
-        "an exit ends the journey"
-    );
+    assert!(!c.cookies.contains_key("ier-session"), "an exit ends the journey");
     let mut c = Client::new().await;
     let csrf = begin(&mut c).await;
-    let r = c
-        .post(
-            "/register-to-vote/country-of-residence",
-            &[("csrf_token", &csrf), ("country", "abroad")],
-        )
-        .await;
+    let r = c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "abroad")]).await;
     assert!(r.body.contains("Register to vote as an overseas voter"));
 }
 
@@ -316,42 +173,23 @@ async fn northern_ireland_and_abroad_leave_the_journey() {
 async fn too_young_depends_on_the_nation() {
     let today = chrono::Utc::now().date_naive();
     let fifteen = today - chrono::Duration::days(15 * 366);
-    let (d, m, y) = (
-        fifteen.format("%d").to_string(),
-        fifteen.format("%m").to_string(),
-        fifteen.format("%Y").to_string(),
-    );
+    let (d, m, y) =
+        (fifteen.format("%d").to_string(), fifteen.format("%m").to_string(), fifteen.format("%Y").to_string());
     for (country, allowed) in [("scotland", true), ("wales", true), ("england", false)] {
         let mut c = Client::new().await;
         let csrf = begin(&mut c).await;
-        c.post(
-            "/register-to-vote/country-of-residence",
-            &[("csrf_token", &csrf), ("country", country)],
-        )
-        .await;
-        c.post(
-            "/register-to-vote/nationality",
-            &[("csrf_token", &csrf), ("nationality", "british")],
-        )
-        .await;
+        c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", country)]).await;
+        c.post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "british")]).await;
         let r = c
             .post(
                 "/register-to-vote/date-of-birth",
-                &[
-                    ("csrf_token", &csrf),
-                    ("dob-day", &d),
-                    ("dob-month", &m),
-                    ("dob-year", &y),
-                ],
+                &[("csrf_token", &csrf), ("dob-day", &d), ("dob-month", &m), ("dob-year", &y)],
             )
             .await;
         if allowed {
             assert_eq!(r.location(), "/register-to-vote/name", "{country}");
         } else {
-            assert!(
-                r.body.contains("You are too young to register to vote"),
-                "{country}"
-            );
+            assert!(r.body.contains("You are too young to register to vote"), "{country}");
             assert!(r.body.contains("from the age of 16"), "{country}");
         }
     }
@@ -364,27 +202,14 @@ async fn no_franchise_exit_depends_on_nationality_and_nation() {
     for (country, exits) in [("england", true), ("scotland", false)] {
         let mut c = Client::new().await;
         let csrf = begin(&mut c).await;
-        c.post(
-            "/register-to-vote/country-of-residence",
-            &[("csrf_token", &csrf), ("country", country)],
-        )
-        .await;
+        c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", country)]).await;
         let r = c
             .post(
                 "/register-to-vote/nationality",
-                &[
-                    ("csrf_token", &csrf),
-                    ("nationality", "other"),
-                    ("other-1", "US"),
-                ],
+                &[("csrf_token", &csrf), ("nationality", "other"), ("other-1", "US")],
             )
             .await;
-        assert_eq!(
-            r.body
-                .contains("You cannot register to vote with this nationality"),
-            exits,
-            "{country}"
-        );
+        assert_eq!(r.body.contains("You cannot register to vote with this nationality"), exits, "{country}");
     }
 }
 
@@ -394,35 +219,14 @@ async fn the_journey_in_welsh() {
     c.get("/?lang=cy").await;
     let csrf = begin(&mut c).await;
     let page = c.get("/register-to-vote/country-of-residence").await.body;
-    assert!(
-        page.contains("Ble rydych chi’n byw?") && page.contains("Yr Alban"),
-        "{page}"
-    );
-    let r = c
-        .post(
-            "/register-to-vote/country-of-residence",
-            &[("csrf_token", &csrf)],
-        )
-        .await;
+    assert!(page.contains("Ble rydych chi’n byw?") && page.contains("Yr Alban"), "{page}");
+    let r = c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf)]).await;
     assert!(r.body.contains("Dewiswch ble rydych chi’n byw"));
-    c.post(
-        "/register-to-vote/country-of-residence",
-        &[("csrf_token", &csrf), ("country", "wales")],
-    )
-    .await;
+    c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "wales")]).await;
     let nat = c.get("/register-to-vote/nationality").await.body;
     assert!(nat.contains("Gwlad Pwyl"), "Welsh country names");
-    let r = c
-        .post(
-            "/register-to-vote/name",
-            &[("csrf_token", &csrf), ("given-name", ""), ("surname", "x1")],
-        )
-        .await;
-    assert!(
-        r.body.contains("Rhowch eich enw cyntaf") && r.body.contains("Dim ond llythrennau"),
-        "{}",
-        r.body
-    );
+    let r = c.post("/register-to-vote/name", &[("csrf_token", &csrf), ("given-name", ""), ("surname", "x1")]).await;
+    assert!(r.body.contains("Rhowch eich enw cyntaf") && r.body.contains("Dim ond llythrennau"), "{}", r.body);
 }
 
 #[tokio::test]
@@ -436,57 +240,24 @@ async fn an_idle_journey_times_out_after_20_minutes() {
     c.cookies.insert("ier-session".into(), old);
     let r = c.get("/register-to-vote/nationality").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(
-        r.body.contains("Your application has timed out"),
-        "{}",
-        r.body
-    );
-    assert!(
-        r.body
-            .contains(r#"register-to-vote&#x2f;start">Start again</a>"#),
-        "offers a fresh start: {}",
-        r.body
-    );
-    assert!(
-        !c.cookies.contains_key("ier-session"),
-        "the stale state is deleted"
-    );
+    assert!(r.body.contains("Your application has timed out"), "{}", r.body);
+    assert!(r.body.contains(r#"register-to-vote&#x2f;start">Start again</a>"#), "offers a fresh start: {}", r.body);
+    assert!(!c.cookies.contains_key("ier-session"), "the stale state is deleted");
 }
 
 /// Walk the first steps with valid answers, as someone living in `country`.
 async fn up_to_nino(c: &mut Client, country: &str, dob: (&str, &str, &str)) -> String {
     let csrf = begin(c).await;
-    c.post(
-        "/register-to-vote/country-of-residence",
-        &[("csrf_token", &csrf), ("country", country)],
-    )
-    .await;
-    c.post(
-        "/register-to-vote/nationality",
-        &[("csrf_token", &csrf), ("nationality", "british")],
-    )
-    .await;
+    c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", country)]).await;
+    c.post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "british")]).await;
     let r = c
         .post(
             "/register-to-vote/date-of-birth",
-            &[
-                ("csrf_token", &csrf),
-                ("dob-day", dob.0),
-                ("dob-month", dob.1),
-                ("dob-year", dob.2),
-            ],
+            &[("csrf_token", &csrf), ("dob-day", dob.0), ("dob-month", dob.1), ("dob-year", dob.2)],
         )
         .await;
     assert_eq!(r.location(), "/register-to-vote/name");
-    c.post(
-        "/register-to-vote/name",
-        &[
-            ("csrf_token", &csrf),
-            ("given-name", "Amelia"),
-            ("surname", "Clarke"),
-        ],
-    )
-    .await;
+    c.post("/register-to-vote/name", &[("csrf_token", &csrf), ("given-name", "Amelia"), ("surname", "Clarke")]).await;
     csrf
 }
 
@@ -495,56 +266,29 @@ async fn nino_is_checked_or_a_reason_given() {
     let mut c = Client::new().await;
     let csrf = up_to_nino(&mut c, "england", ("14", "3", "1988")).await;
     for (typed, msg) in [
-        (
-            "",
-            "Enter your National Insurance number, or tell us why you cannot",
-        ),
+        ("", "Enter your National Insurance number, or tell us why you cannot"),
         ("QQ123456C", "starts with 2 valid letters"),
         ("AB12345", "in the correct format"),
         ("AB123456E", "must be A, B, C or D"),
     ] {
-        let r = c
-            .post(
-                "/register-to-vote/nino",
-                &[("csrf_token", &csrf), ("nino", typed), ("nino-reason", "")],
-            )
-            .await;
+        let r = c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", typed), ("nino-reason", "")]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{typed}");
         assert!(r.body.contains(msg), "{typed}: {msg}");
         assert!(
-            r.body.contains(&format!(
-                r#"name="nino" type="text" spellcheck="false" value="{typed}""#
-            )),
+            r.body.contains(&format!(r#"name="nino" type="text" spellcheck="false" value="{typed}""#)),
             "kept: {typed}"
         );
     }
     let r = c
-        .post(
-            "/register-to-vote/nino",
-            &[
-                ("csrf_token", &csrf),
-                ("nino", "jg 10 37 59 a"),
-                ("nino-reason", ""),
-            ],
-        )
+        .post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "jg 10 37 59 a"), ("nino-reason", "")])
         .await;
     assert_eq!(r.location(), "/register-to-vote/address");
-    assert!(
-        c.get("/register-to-vote/nino")
-            .await
-            .body
-            .contains(r#"value="JG 10 37 59 A""#),
-        "normalised"
-    );
+    assert!(c.get("/register-to-vote/nino").await.body.contains(r#"value="JG 10 37 59 A""#), "normalised");
     // No NINO: a reason instead.
     let r = c
         .post(
             "/register-to-vote/nino",
-            &[
-                ("csrf_token", &csrf),
-                ("nino", ""),
-                ("nino-reason", "I have never worked in the UK"),
-            ],
+            &[("csrf_token", &csrf), ("nino", ""), ("nino-reason", "I have never worked in the UK")],
         )
         .await;
     assert_eq!(r.location(), "/register-to-vote/address");
@@ -554,87 +298,41 @@ async fn nino_is_checked_or_a_reason_given() {
 async fn address_by_postcode_then_pick_from_the_gazetteer() {
     let mut c = Client::new().await;
     let csrf = up_to_nino(&mut c, "wales", ("14", "3", "1988")).await;
-    c.post(
-        "/register-to-vote/nino",
-        &[("csrf_token", &csrf), ("nino", "JG103759A")],
-    )
-    .await;
+    c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "JG103759A")]).await;
     for (typed, msg) in [
         ("", "Enter a postcode"),
         ("not a postcode", "Enter a real postcode"),
         ("BT1 1AA", "Northern Ireland postcode"),
         ("GY1 1AA", "Enter a postcode in England, Scotland or Wales"),
-        (
-            "YY9 9YY",
-            "We could not find which council covers this postcode",
-        ),
+        ("YY9 9YY", "We could not find which council covers this postcode"),
     ] {
-        let r = c
-            .post(
-                "/register-to-vote/address",
-                &[("csrf_token", &csrf), ("postcode", typed)],
-            )
-            .await;
+        let r = c.post("/register-to-vote/address", &[("csrf_token", &csrf), ("postcode", typed)]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{typed}");
         assert!(r.body.contains(msg), "{typed}: {}", r.body);
         assert!(r.body.contains("Enter your address manually"));
     }
-    let r = c
-        .post(
-            "/register-to-vote/address",
-            &[("csrf_token", &csrf), ("postcode", "cf10 1ep")],
-        )
-        .await;
+    let r = c.post("/register-to-vote/address", &[("csrf_token", &csrf), ("postcode", "cf10 1ep")]).await;
     assert_eq!(r.location(), "/register-to-vote/address/select");
     let page = c.get("/register-to-vote/address/select").await.body;
     assert!(page.contains("Addresses at CF10 1EP"), "{page}");
-    let first_uprn = page
-        .split(r#"name="uprn" type="radio" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let first_uprn =
+        page.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
     // Nothing chosen, or an address from another postcode: refused.
-    let r = c
-        .post("/register-to-vote/address/select", &[("csrf_token", &csrf)])
-        .await;
+    let r = c.post("/register-to-vote/address/select", &[("csrf_token", &csrf)]).await;
     assert!(r.body.contains("Select your address"));
-    let r = c
-        .post(
-            "/register-to-vote/address/select",
-            &[("csrf_token", &csrf), ("uprn", "900000000001")],
-        )
-        .await;
-    assert_eq!(
-        r.status,
-        StatusCode::BAD_REQUEST,
-        "a UPRN at another postcode is not accepted"
-    );
-    let r = c
-        .post(
-            "/register-to-vote/address/select",
-            &[("csrf_token", &csrf), ("uprn", &first_uprn)],
-        )
-        .await;
+    let r = c.post("/register-to-vote/address/select", &[("csrf_token", &csrf), ("uprn", "900000000001")]).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "a UPRN at another postcode is not accepted");
+    let r = c.post("/register-to-vote/address/select", &[("csrf_token", &csrf), ("uprn", &first_uprn)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get("/register-to-vote/address/select").await.body;
-    assert!(
-        page.contains(&format!(r#"value="{first_uprn}" checked"#)),
-        "the choice is kept"
-    );
+    assert!(page.contains(&format!(r#"value="{first_uprn}" checked"#)), "the choice is kept");
 }
 
 #[tokio::test]
 async fn address_by_hand_with_errors_kept() {
     let mut c = Client::new().await;
     let csrf = up_to_nino(&mut c, "scotland", ("14", "3", "1988")).await;
-    c.post(
-        "/register-to-vote/nino",
-        &[("csrf_token", &csrf), ("nino", "JG103759A")],
-    )
-    .await;
+    c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "JG103759A")]).await;
     let long = "x".repeat(101);
     let r = c
         .post(
@@ -672,10 +370,7 @@ async fn address_by_hand_with_errors_kept() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = c.get("/register-to-vote/address/manual").await.body;
-    assert!(
-        page.contains(r#"value="12 Royal Mile""#) && page.contains(r#"value="EH1 1YZ""#),
-        "{page}"
-    );
+    assert!(page.contains(r#"value="12 Royal Mile""#) && page.contains(r#"value="EH1 1YZ""#), "{page}");
 }
 
 /// Rule register-age-england-16 applies by the address's nation: someone of 15
@@ -684,43 +379,15 @@ async fn address_by_hand_with_errors_kept() {
 async fn the_address_decides_the_nation_for_the_age_rules() {
     let today = chrono::Utc::now().date_naive();
     let fifteen = today - chrono::Duration::days(15 * 366);
-    let dob = (
-        fifteen.format("%d").to_string(),
-        fifteen.format("%m").to_string(),
-        fifteen.format("%Y").to_string(),
-    );
+    let dob = (fifteen.format("%d").to_string(), fifteen.format("%m").to_string(), fifteen.format("%Y").to_string());
     let mut c = Client::new().await;
     let csrf = up_to_nino(&mut c, "scotland", (&dob.0, &dob.1, &dob.2)).await;
-    c.post(
-        "/register-to-vote/nino",
-        &[("csrf_token", &csrf), ("nino", "JG103759A")],
-    )
-    .await;
-    c.post(
-        "/register-to-vote/address",
-        &[("csrf_token", &csrf), ("postcode", "SW1A 2AA")],
-    )
-    .await;
+    c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "JG103759A")]).await;
+    c.post("/register-to-vote/address", &[("csrf_token", &csrf), ("postcode", "SW1A 2AA")]).await;
     let page = c.get("/register-to-vote/address/select").await.body;
-    let uprn = page
-        .split(r#"name="uprn" type="radio" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let r = c
-        .post(
-            "/register-to-vote/address/select",
-            &[("csrf_token", &csrf), ("uprn", &uprn)],
-        )
-        .await;
-    assert!(
-        r.body.contains("You are too young to register to vote"),
-        "{}",
-        r.body
-    );
+    let uprn = page.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = c.post("/register-to-vote/address/select", &[("csrf_token", &csrf), ("uprn", &uprn)]).await;
+    assert!(r.body.contains("You are too young to register to vote"), "{}", r.body);
     assert!(r.body.contains("from the age of 16"));
 }
 
@@ -728,81 +395,29 @@ async fn the_address_decides_the_nation_for_the_age_rules() {
 async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_from_the_summary() {
     let mut c = Client::new().await;
     let csrf = up_to_nino(&mut c, "wales", ("2", "9", "1990")).await;
-    c.post(
-        "/register-to-vote/nino",
-        &[("csrf_token", &csrf), ("nino", "SN425918B")],
-    )
-    .await;
-    c.post(
-        "/register-to-vote/address",
-        &[("csrf_token", &csrf), ("postcode", "CF10 1EP")],
-    )
-    .await;
+    c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "SN425918B")]).await;
+    c.post("/register-to-vote/address", &[("csrf_token", &csrf), ("postcode", "CF10 1EP")]).await;
     let page = c.get("/register-to-vote/address/select").await.body;
-    let uprn = page
-        .split(r#"name="uprn" type="radio" value=""#)
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let r = c
-        .post(
-            "/register-to-vote/address/select",
-            &[("csrf_token", &csrf), ("uprn", &uprn)],
-        )
-        .await;
+    let uprn = page.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = c.post("/register-to-vote/address/select", &[("csrf_token", &csrf), ("uprn", &uprn)]).await;
     assert_eq!(r.location(), "/register-to-vote/open-register");
-    let r = c
-        .post("/register-to-vote/open-register", &[("csrf_token", &csrf)])
-        .await;
-    assert!(
-        r.body
-            .contains("Select yes if you want to be in the open register")
-    );
-    let r = c
-        .post(
-            "/register-to-vote/open-register",
-            &[("csrf_token", &csrf), ("answer", "no")],
-        )
-        .await;
+    let r = c.post("/register-to-vote/open-register", &[("csrf_token", &csrf)]).await;
+    assert!(r.body.contains("Select yes if you want to be in the open register"));
+    let r = c.post("/register-to-vote/open-register", &[("csrf_token", &csrf), ("answer", "no")]).await;
     assert_eq!(r.location(), "/register-to-vote/postal-vote");
-    let r = c
-        .post(
-            "/register-to-vote/postal-vote",
-            &[("csrf_token", &csrf), ("answer", "yes")],
-        )
-        .await;
+    let r = c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "yes")]).await;
     assert_eq!(r.location(), "/register-to-vote/contact");
     let r = c
-        .post(
-            "/register-to-vote/contact",
-            &[
-                ("csrf_token", &csrf),
-                ("contact", "email"),
-                ("email", "not-an-email"),
-            ],
-        )
+        .post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "email"), ("email", "not-an-email")])
         .await;
-    assert!(
-        r.body
-            .contains("Enter an email address in the correct format")
-    );
+    assert!(r.body.contains("Enter an email address in the correct format"));
     assert!(r.body.contains(r#"value="not-an-email""#), "kept");
-    let r = c
-        .post("/register-to-vote/contact", &[("csrf_token", &csrf)])
-        .await;
+    let r = c.post("/register-to-vote/contact", &[("csrf_token", &csrf)]).await;
     assert!(r.body.contains("Select how we can contact you"));
     let r = c
         .post(
             "/register-to-vote/contact",
-            &[
-                ("csrf_token", &csrf),
-                ("contact", "email"),
-                ("email", "amelia@example.com"),
-                ("contact", "post"),
-            ],
+            &[("csrf_token", &csrf), ("contact", "email"), ("email", "amelia@example.com"), ("contact", "post")],
         )
         .await;
     assert_eq!(r.location(), "/register-to-vote/check-answers");
@@ -820,108 +435,44 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     ] {
         assert!(check.contains(text), "{text}: {check}");
     }
-    assert_eq!(
-        check.matches(">Change<").count(),
-        9,
-        "a Change link on every answer"
-    );
+    assert_eq!(check.matches(">Change<").count(), 9, "a Change link on every answer");
     // Change the name: back to the summary, not through every step again.
     let r = c
         .post(
             "/register-to-vote/name",
-            &[
-                ("csrf_token", &csrf),
-                ("given-name", "Amelia"),
-                ("middle-names", "Rose"),
-                ("surname", "Clarke"),
-            ],
+            &[("csrf_token", &csrf), ("given-name", "Amelia"), ("middle-names", "Rose"), ("surname", "Clarke")],
         )
         .await;
     assert_eq!(r.location(), "/register-to-vote/check-answers");
-    assert!(
-        c.get("/register-to-vote/check-answers")
-            .await
-            .body
-            .contains("Amelia Rose Clarke")
-    );
+    assert!(c.get("/register-to-vote/check-answers").await.body.contains("Amelia Rose Clarke"));
 
     // The declaration is required.
-    let r = c
-        .post("/register-to-vote/check-answers", &[("csrf_token", &csrf)])
-        .await;
+    let r = c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(
-        r.body
-            .contains("Confirm the declaration to send your application")
-    );
-    let r = c
-        .post(
-            "/register-to-vote/check-answers",
-            &[("csrf_token", "stale"), ("declaration", "agreed")],
-        )
-        .await;
-    assert_eq!(
-        r.status,
-        StatusCode::FORBIDDEN,
-        "no submission without the CSRF token"
-    );
-    let r = c
-        .post(
-            "/register-to-vote/check-answers",
-            &[("csrf_token", &csrf), ("declaration", "agreed")],
-        )
-        .await;
+    assert!(r.body.contains("Confirm the declaration to send your application"));
+    let r = c.post("/register-to-vote/check-answers", &[("csrf_token", "stale"), ("declaration", "agreed")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "no submission without the CSRF token");
+    let r = c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
     assert_eq!(r.location(), "/register-to-vote/complete");
 
     let done = c.get("/register-to-vote/complete").await;
     assert!(done.body.contains("Application complete"));
-    assert!(
-        done.body
-            .contains("Electoral Registration Officer at Cardiff Council"),
-        "{}",
-        done.body
-    );
-    let grouped = done
-        .body
-        .split("<strong>")
-        .nth(1)
-        .unwrap()
-        .split("</strong>")
-        .next()
-        .unwrap()
-        .to_owned();
-    let reference =
-        ier_domain::ReferenceNumber::parse(&grouped).expect("a reference number is shown");
-    assert!(
-        !c.cookies.contains_key("ier-session"),
-        "the journey's state is gone"
-    );
+    assert!(done.body.contains("Electoral Registration Officer at Cardiff Council"), "{}", done.body);
+    let grouped = done.body.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
+    let reference = ier_domain::ReferenceNumber::parse(&grouped).expect("a reference number is shown");
+    assert!(!c.cookies.contains_key("ier-session"), "the journey's state is gone");
 
     // The application is in the store, routed to Cardiff's ERO, with its verification requested.
-    let cardiff = c
-        .store
-        .for_ero(ier_domain::EroId::parse("cardiff").unwrap());
-    let app = cardiff
-        .application(&reference)
-        .await
-        .unwrap()
-        .expect("stored before the reference was shown");
+    let cardiff = c.store.for_ero(ier_domain::EroId::parse("cardiff").unwrap());
+    let app = cardiff.application(&reference).await.unwrap().expect("stored before the reference was shown");
     assert_eq!(app.gss_code.as_str(), "W06000015");
     assert_eq!(app.details.name.to_owned().middle.unwrap().as_str(), "Rose");
     assert!(app.details.postal_vote && !app.details.open_register);
     assert_eq!(app.details.address.uprn.unwrap().to_string(), uprn);
     let events = cardiff.events(&reference).await.unwrap();
-    assert_eq!(
-        events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(),
-        vec!["submitted", "verification-requested"]
-    );
+    assert_eq!(events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(), vec!["submitted", "verification-requested"]);
     // Going back after submitting starts again; nothing is submitted twice.
-    let again = c
-        .post(
-            "/register-to-vote/check-answers",
-            &[("csrf_token", &csrf), ("declaration", "agreed")],
-        )
-        .await;
+    let again = c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
     assert_eq!(again.location(), "/register-to-vote/start");
     assert_eq!(c.store.counts().await.unwrap().pending_verifications, 1);
 }
@@ -931,11 +482,7 @@ async fn the_application_records_welsh_when_made_in_welsh() {
     let mut c = Client::new().await;
     c.get("/?lang=cy").await;
     let csrf = up_to_nino(&mut c, "wales", ("2", "9", "1990")).await;
-    c.post(
-        "/register-to-vote/nino",
-        &[("csrf_token", &csrf), ("nino", "SN425918B")],
-    )
-    .await;
+    c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "SN425918B")]).await;
     c.post(
         "/register-to-vote/address/manual",
         &[
@@ -946,52 +493,18 @@ async fn the_application_records_welsh_when_made_in_welsh() {
         ],
     )
     .await;
-    c.post(
-        "/register-to-vote/open-register",
-        &[("csrf_token", &csrf), ("answer", "yes")],
-    )
-    .await;
-    c.post(
-        "/register-to-vote/postal-vote",
-        &[("csrf_token", &csrf), ("answer", "no")],
-    )
-    .await;
-    c.post(
-        "/register-to-vote/contact",
-        &[("csrf_token", &csrf), ("contact", "post")],
-    )
-    .await;
+    c.post("/register-to-vote/open-register", &[("csrf_token", &csrf), ("answer", "yes")]).await;
+    c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "no")]).await;
+    c.post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "post")]).await;
     let check = c.get("/register-to-vote/check-answers").await.body;
-    assert!(
-        check.contains("Gwiriwch eich atebion") && check.contains("Newid"),
-        "{check}"
-    );
-    c.post(
-        "/register-to-vote/check-answers",
-        &[("csrf_token", &csrf), ("declaration", "agreed")],
-    )
-    .await;
+    assert!(check.contains("Gwiriwch eich atebion") && check.contains("Newid"), "{check}");
+    c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
     let done = c.get("/register-to-vote/complete").await.body;
-    assert!(
-        done.contains("Cais wedi’i gwblhau") && done.contains("Cyngor Caerdydd"),
-        "{done}"
-    );
-    let grouped = done
-        .split("<strong>")
-        .nth(1)
-        .unwrap()
-        .split("</strong>")
-        .next()
-        .unwrap()
-        .to_owned();
+    assert!(done.contains("Cais wedi’i gwblhau") && done.contains("Cyngor Caerdydd"), "{done}");
+    let grouped = done.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
     let reference = ier_domain::ReferenceNumber::parse(&grouped).unwrap();
-    let app = c
-        .store
-        .for_ero(ier_domain::EroId::parse("cardiff").unwrap())
-        .application(&reference)
-        .await
-        .unwrap()
-        .unwrap();
+    let app =
+        c.store.for_ero(ier_domain::EroId::parse("cardiff").unwrap()).application(&reference).await.unwrap().unwrap();
     assert_eq!(app.language, ier_domain::Language::Cy);
     assert_eq!(app.details.address.uprn, None, "entered by hand");
 }

@@ -9,10 +9,7 @@ async fn get(path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
 }
 
 /// One request from a fresh browser against a fresh app.
-async fn get_with(
-    path: &str,
-    headers: &[(&str, &str)],
-) -> (StatusCode, axum::http::HeaderMap, String) {
+async fn get_with(path: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, String) {
     let page = support::Client::new().await.get_with(path, headers).await;
     (page.status, page.headers, page.body)
 }
@@ -31,12 +28,7 @@ async fn start_page_has_the_postcode_form_and_security_headers() {
         "start button"
     );
     assert_eq!(headers["x-frame-options"], "DENY");
-    assert!(
-        headers["content-security-policy"]
-            .to_str()
-            .unwrap()
-            .contains("default-src 'self'")
-    );
+    assert!(headers["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
 }
 
 #[tokio::test]
@@ -44,23 +36,13 @@ async fn real_postcodes_find_their_council_and_ero() {
     for (pc, council, ero) in [
         ("SW1A+1AA", "Westminster", "Westminster City Council"),
         ("cf101ep", "Cardiff (Caerdydd)", "Cardiff Council"),
-        (
-            "EH1+1YZ",
-            "City of Edinburgh",
-            "Lothian Valuation Joint Board",
-        ),
+        ("EH1+1YZ", "City of Edinburgh", "Lothian Valuation Joint Board"),
         ("LL55+4UR", "Gwynedd", "Gwynedd Council"),
     ] {
         let (status, _, body) = get(&format!("/find-your-council?postcode={pc}")).await;
         assert_eq!(status, StatusCode::OK, "{pc}");
-        assert!(
-            body.contains(&format!("register with {council}.")),
-            "{pc}: {body}"
-        );
-        assert!(
-            body.contains(&format!("Registration Officer at {ero}.")),
-            "{pc}: {body}"
-        );
+        assert!(body.contains(&format!("register with {council}.")), "{pc}: {body}");
+        assert!(body.contains(&format!("Registration Officer at {ero}.")), "{pc}: {body}");
     }
 }
 
@@ -70,10 +52,7 @@ async fn northern_ireland_goes_to_eoni() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("Electoral Office for Northern Ireland"));
     // minijinja escapes "/" in attributes; browsers read it back as "/".
-    assert!(
-        body.contains(r#"href="https:&#x2f;&#x2f;www.eoni.org.uk&#x2f;""#),
-        "{body}"
-    );
+    assert!(body.contains(r#"href="https:&#x2f;&#x2f;www.eoni.org.uk&#x2f;""#), "{body}");
 }
 
 #[tokio::test]
@@ -81,10 +60,7 @@ async fn bad_postcodes_get_a_specific_error_and_keep_what_was_typed() {
     let (status, _, body) = get("/find-your-council?postcode=%3Cscript%3Ealert(1)").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("Enter a real postcode, like SW1A 1AA"));
-    assert!(
-        body.contains(r#"value="&lt;script&gt;alert(1)""#),
-        "kept and escaped"
-    );
+    assert!(body.contains(r#"value="&lt;script&gt;alert(1)""#), "kept and escaped");
     assert!(!body.contains("<script>"));
     let (status, _, body) = get("/find-your-council?postcode=").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -108,36 +84,18 @@ async fn welsh_pages_are_chosen_per_request_and_remembered() {
     assert!(body.contains(r#"<html lang="cy""#));
     assert!(body.contains("Cofrestru i bleidleisio"));
     assert!(body.contains("Neidio i’r prif gynnwys"));
-    assert!(
-        headers["set-cookie"]
-            .to_str()
-            .unwrap()
-            .starts_with("lang=cy;")
-    );
+    assert!(headers["set-cookie"].to_str().unwrap().starts_with("lang=cy;"));
     // The cookie carries the choice to the next page...
-    let (_, _, body) = get_with(
-        "/find-your-council?postcode=CF10+1EP",
-        &[("cookie", "lang=cy")],
-    )
-    .await;
-    assert!(
-        body.contains("yn cofrestru gyda Caerdydd (Cardiff)."),
-        "{body}"
-    );
-    assert!(
-        body.contains("Cyngor Caerdydd"),
-        "the ERO's Welsh name: {body}"
-    );
+    let (_, _, body) = get_with("/find-your-council?postcode=CF10+1EP", &[("cookie", "lang=cy")]).await;
+    assert!(body.contains("yn cofrestru gyda Caerdydd (Cardiff)."), "{body}");
+    assert!(body.contains("Cyngor Caerdydd"), "the ERO's Welsh name: {body}");
     // ...and Accept-Language is honoured, but a request's own choice is never shared with another.
     let (_, _, body) = get_with("/", &[("accept-language", "cy-GB,cy;q=0.9,en;q=0.5")]).await;
     assert!(body.contains(r#"<html lang="cy""#));
     let (_, _, body) = get("/").await;
     assert!(body.contains(r#"<html lang="en""#));
     let (_, _, body) = get("/find-your-council?postcode=&lang=cy").await;
-    assert!(
-        body.contains("Mae problem wedi codi") && body.contains("Rhowch god post"),
-        "{body}"
-    );
+    assert!(body.contains("Mae problem wedi codi") && body.contains("Rhowch god post"), "{body}");
     assert!(body.contains(r#"<span class="govuk-visually-hidden">Gwall:</span>"#));
 }
 
@@ -152,18 +110,11 @@ async fn govuk_frontend_assets_are_served() {
     ] {
         let (status, headers, _) = get(path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
-        assert!(
-            headers["content-type"].to_str().unwrap().starts_with(kind),
-            "{path}"
-        );
+        assert!(headers["content-type"].to_str().unwrap().starts_with(kind), "{path}");
     }
     let (_, _, css) = get("/assets/govuk-frontend.min.css").await;
     // Every asset the stylesheet refers to is served.
-    for url in css
-        .split("url(")
-        .skip(1)
-        .map(|s| s.split(')').next().unwrap())
-    {
+    for url in css.split("url(").skip(1).map(|s| s.split(')').next().unwrap()) {
         assert_eq!(get(url).await.0, StatusCode::OK, "{url}");
     }
     assert_eq!(get("/assets/../Cargo.toml").await.0, StatusCode::NOT_FOUND);
@@ -182,14 +133,7 @@ async fn postcode_lookups_are_rate_limited_with_a_clear_429() {
     }
     let (i, page) = limited.expect("a flood is limited");
     assert_eq!(i, 120, "the first 120 look-ups are allowed");
-    assert!(
-        page.headers["retry-after"]
-            .to_str()
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            >= 1
-    );
+    assert!(page.headers["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     assert!(page.body.contains("Sorry, you have made too many requests"));
     // Pages that are not look-ups are unaffected.
     assert_eq!(c.get("/").await.status, StatusCode::OK);
@@ -198,23 +142,10 @@ async fn postcode_lookups_are_rate_limited_with_a_clear_429() {
 #[tokio::test]
 async fn hsts_and_secure_cookies_only_over_https() {
     let mut plain = support::Client::new().await;
-    assert!(
-        plain
-            .get("/")
-            .await
-            .headers
-            .get("strict-transport-security")
-            .is_none()
-    );
+    assert!(plain.get("/").await.headers.get("strict-transport-security").is_none());
     let mut https = support::Client::https().await;
     let page = https.get("/register-to-vote/start").await;
-    assert_eq!(
-        page.headers["strict-transport-security"],
-        "max-age=31536000; includeSubDomains"
-    );
+    assert_eq!(page.headers["strict-transport-security"], "max-age=31536000; includeSubDomains");
     let cookie = page.headers["set-cookie"].to_str().unwrap();
-    assert!(
-        cookie.starts_with("__Host-ier-session=") && cookie.contains("; Secure"),
-        "{cookie}"
-    );
+    assert!(cookie.starts_with("__Host-ier-session=") && cookie.contains("; Secure"), "{cookie}");
 }

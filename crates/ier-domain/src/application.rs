@@ -33,8 +33,7 @@ pub enum ApplicationKind {
 }
 
 impl ApplicationKind {
-    pub const ALL: [ApplicationKind; 4] =
-        [Self::Ordinary, Self::Overseas, Self::Forces, Self::Crown];
+    pub const ALL: [ApplicationKind; 4] = [Self::Ordinary, Self::Overseas, Self::Forces, Self::Crown];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -49,10 +48,7 @@ impl ApplicationKind {
 impl FromStr for ApplicationKind {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or(UnknownValue("application kind"))
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(UnknownValue("application kind"))
     }
 }
 
@@ -109,12 +105,7 @@ pub struct Address {
 impl Address {
     /// One line, comma separated, for display.
     pub fn one_line(&self) -> String {
-        let mut parts: Vec<&str> = self
-            .lines
-            .iter()
-            .map(String::as_str)
-            .filter(|l| !l.is_empty())
-            .collect();
+        let mut parts: Vec<&str> = self.lines.iter().map(String::as_str).filter(|l| !l.is_empty()).collect();
         parts.push(&self.town);
         let pc = self.postcode.to_string();
         let mut s = parts.join(", ");
@@ -204,12 +195,7 @@ pub enum Stage {
 }
 
 impl Stage {
-    pub const ALL: [Stage; 4] = [
-        Self::Submitted,
-        Self::Verified,
-        Self::WithEro,
-        Self::Determined,
-    ];
+    pub const ALL: [Stage; 4] = [Self::Submitted, Self::Verified, Self::WithEro, Self::Determined];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -224,10 +210,7 @@ impl Stage {
 impl FromStr for Stage {
     type Err = UnknownValue;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or(UnknownValue("stage"))
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(UnknownValue("stage"))
     }
 }
 
@@ -255,10 +238,19 @@ pub enum Determination {
 pub enum EventKind {
     Submitted,
     VerificationRequested,
-    Verified { outcome: VerificationOutcome },
+    Verified {
+        outcome: VerificationOutcome,
+        /// The evidence for the ERO in plain words, one line a field: never personal data.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        explanation: Vec<String>,
+    },
     FetchedByEms,
-    ConfirmedByEms { success: bool },
-    Determined { determination: Determination },
+    ConfirmedByEms {
+        success: bool,
+    },
+    Determined {
+        determination: Determination,
+    },
 }
 
 impl EventKind {
@@ -301,17 +293,10 @@ mod tests {
     #[test]
     fn stages_follow_events() {
         assert_eq!(
-            EventKind::Verified {
-                outcome: VerificationOutcome::NoMatch
-            }
-            .stage(),
+            EventKind::Verified { outcome: VerificationOutcome::NoMatch, explanation: vec![] }.stage(),
             Some(Stage::Verified)
         );
-        assert_eq!(
-            EventKind::FetchedByEms.stage(),
-            None,
-            "reading does not consume"
-        );
+        assert_eq!(EventKind::FetchedByEms.stage(), None, "reading does not consume");
         assert_eq!(EventKind::ConfirmedByEms { success: false }.stage(), None);
         for s in Stage::ALL {
             assert_eq!(s.as_str().parse::<Stage>().unwrap(), s);
@@ -323,10 +308,7 @@ mod tests {
 
     #[test]
     fn event_json_has_no_room_for_personal_data() {
-        let json = serde_json::to_string(&EventKind::Determined {
-            determination: Determination::Approved,
-        })
-        .unwrap();
+        let json = serde_json::to_string(&EventKind::Determined { determination: Determination::Approved }).unwrap();
         assert_eq!(json, r#"{"event":"determined","determination":"approved"}"#);
     }
 }

@@ -32,12 +32,7 @@ pub struct DateOfBirth(NaiveDate);
 
 impl DateOfBirth {
     /// Parse day, month and year fields as typed (leading zeros and spaces allowed).
-    pub fn parse(
-        day: &str,
-        month: &str,
-        year: &str,
-        today: NaiveDate,
-    ) -> Result<Self, DateOfBirthError> {
+    pub fn parse(day: &str, month: &str, year: &str, today: NaiveDate) -> Result<Self, DateOfBirthError> {
         let (d, m, y) = (day.trim(), month.trim(), year.trim());
         if d.is_empty() || m.is_empty() || y.is_empty() {
             return Err(DateOfBirthError::Missing);
@@ -61,9 +56,7 @@ impl DateOfBirth {
             return Err(DateOfBirthError::InTheFuture);
         }
         if age_on(date, today) > MAX_AGE_YEARS {
-            return Err(DateOfBirthError::TooLongAgo(
-                today.year() - MAX_AGE_YEARS as i32 - 1,
-            ));
+            return Err(DateOfBirthError::TooLongAgo(today.year() - MAX_AGE_YEARS as i32 - 1));
         }
         Ok(Self(date))
     }
@@ -124,36 +117,13 @@ mod tests {
     #[test]
     fn parses_typed_fields() {
         let today = d(2026, 11, 22);
-        assert_eq!(
-            DateOfBirth::parse("01", " 2", "1990", today)
-                .unwrap()
-                .date(),
-            d(1990, 2, 1)
-        );
-        assert_eq!(
-            DateOfBirth::parse("", "2", "1990", today),
-            Err(DateOfBirthError::Missing)
-        );
-        assert_eq!(
-            DateOfBirth::parse("a", "2", "1990", today),
-            Err(DateOfBirthError::NotANumber)
-        );
-        assert_eq!(
-            DateOfBirth::parse("31", "2", "1990", today),
-            Err(DateOfBirthError::NotARealDate)
-        );
-        assert_eq!(
-            DateOfBirth::parse("1", "1", "90", today),
-            Err(DateOfBirthError::NotARealDate)
-        );
-        assert_eq!(
-            DateOfBirth::parse("23", "11", "2026", today),
-            Err(DateOfBirthError::InTheFuture)
-        );
-        assert_eq!(
-            DateOfBirth::parse("1", "1", "1900", today),
-            Err(DateOfBirthError::TooLongAgo(1910))
-        );
+        assert_eq!(DateOfBirth::parse("01", " 2", "1990", today).unwrap().date(), d(1990, 2, 1));
+        assert_eq!(DateOfBirth::parse("", "2", "1990", today), Err(DateOfBirthError::Missing));
+        assert_eq!(DateOfBirth::parse("a", "2", "1990", today), Err(DateOfBirthError::NotANumber));
+        assert_eq!(DateOfBirth::parse("31", "2", "1990", today), Err(DateOfBirthError::NotARealDate));
+        assert_eq!(DateOfBirth::parse("1", "1", "90", today), Err(DateOfBirthError::NotARealDate));
+        assert_eq!(DateOfBirth::parse("23", "11", "2026", today), Err(DateOfBirthError::InTheFuture));
+        assert_eq!(DateOfBirth::parse("1", "1", "1900", today), Err(DateOfBirthError::TooLongAgo(1910)));
         assert!(DateOfBirth::parse("29", "2", "2008", today).is_ok());
     }
 

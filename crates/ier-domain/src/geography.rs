@@ -162,11 +162,7 @@ impl Uprn {
     pub const MAX: u64 = 999_999_999_999;
 
     pub fn new(n: u64) -> Result<Self, UprnError> {
-        if n == 0 || n > Self::MAX {
-            Err(UprnError)
-        } else {
-            Ok(Self(n))
-        }
+        if n == 0 || n > Self::MAX { Err(UprnError) } else { Ok(Self(n)) }
     }
 
     pub fn parse(input: &str) -> Result<Self, UprnError> {
@@ -214,28 +210,12 @@ mod tests {
 
     #[test]
     fn gss_codes_know_their_nation() {
-        assert_eq!(
-            GssCode::parse("E09000033").unwrap().nation(),
-            Some(Nation::England)
-        );
-        assert_eq!(
-            GssCode::parse("w06000015").unwrap().nation(),
-            Some(Nation::Wales)
-        );
-        assert_eq!(
-            GssCode::parse("S12000036").unwrap().nation(),
-            Some(Nation::Scotland)
-        );
-        assert_eq!(
-            GssCode::parse("N09000003").unwrap().jurisdiction(),
-            Some(Jurisdiction::NorthernIreland)
-        );
+        assert_eq!(GssCode::parse("E09000033").unwrap().nation(), Some(Nation::England));
+        assert_eq!(GssCode::parse("w06000015").unwrap().nation(), Some(Nation::Wales));
+        assert_eq!(GssCode::parse("S12000036").unwrap().nation(), Some(Nation::Scotland));
+        assert_eq!(GssCode::parse("N09000003").unwrap().jurisdiction(), Some(Jurisdiction::NorthernIreland));
         assert_eq!(GssCode::parse("N09000003").unwrap().nation(), None);
-        assert_eq!(
-            GssCode::parse("E12000007").unwrap().jurisdiction(),
-            None,
-            "a region is not a council"
-        );
+        assert_eq!(GssCode::parse("E12000007").unwrap().jurisdiction(), None, "a region is not a council");
         for bad in ["", "E0900003", "X09000033", "E0900003A", "E090000333"] {
             assert!(GssCode::parse(bad).is_err(), "{bad}");
         }
@@ -243,17 +223,10 @@ mod tests {
 
     #[test]
     fn uprns() {
-        assert!(
-            Uprn::parse("000100023336956").is_err(),
-            "more than 12 digits"
-        );
+        assert!(Uprn::parse("000100023336956").is_err(), "more than 12 digits");
         assert!(Uprn::parse("00100023336956").is_err());
         assert_eq!(Uprn::parse("100023336956").unwrap().get(), 100023336956);
-        assert_eq!(
-            Uprn::parse("0001234").unwrap().get(),
-            1234,
-            "leading zeros are not significant"
-        );
+        assert_eq!(Uprn::parse("0001234").unwrap().get(), 1234, "leading zeros are not significant");
         assert!(Uprn::parse("0").is_err());
         assert!(Uprn::parse("12a").is_err());
     }

@@ -109,17 +109,11 @@ impl EroId {
     pub fn parse(input: &str) -> Result<Self, EroIdError> {
         let ok = !input.is_empty()
             && input.len() <= 64
-            && input
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && input.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !input.starts_with('-')
             && !input.ends_with('-')
             && !input.contains("--");
-        if ok {
-            Ok(Self(input.to_owned()))
-        } else {
-            Err(EroIdError)
-        }
+        if ok { Ok(Self(input.to_owned())) } else { Err(EroIdError) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -168,9 +162,7 @@ mod tests {
     #[test]
     fn generated_references_are_well_formed_and_distinct() {
         let mut rng = rand::rng();
-        let refs: HashSet<_> = (0..10_000)
-            .map(|_| ReferenceNumber::generate(&mut rng))
-            .collect();
+        let refs: HashSet<_> = (0..10_000).map(|_| ReferenceNumber::generate(&mut rng)).collect();
         assert_eq!(refs.len(), 10_000);
         for r in &refs {
             assert_eq!(ReferenceNumber::parse(r.as_str()).unwrap(), *r);
@@ -198,18 +190,9 @@ mod tests {
 
     #[test]
     fn parse_is_forgiving_of_case_and_spacing() {
-        assert_eq!(
-            ReferenceNumber::parse("bcd23 fgh45").unwrap().as_str(),
-            "BCD23FGH45"
-        );
-        assert_eq!(
-            ReferenceNumber::parse("BCD23FGH45").unwrap().grouped(),
-            "BCD23 FGH45"
-        );
-        assert!(
-            ReferenceNumber::parse("BCD23FGH4O").is_err(),
-            "O is not in the alphabet"
-        );
+        assert_eq!(ReferenceNumber::parse("bcd23 fgh45").unwrap().as_str(), "BCD23FGH45");
+        assert_eq!(ReferenceNumber::parse("BCD23FGH45").unwrap().grouped(), "BCD23 FGH45");
+        assert!(ReferenceNumber::parse("BCD23FGH4O").is_err(), "O is not in the alphabet");
         assert!(ReferenceNumber::parse("BCD23FGH4").is_err());
     }
 

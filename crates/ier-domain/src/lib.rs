@@ -19,8 +19,8 @@ pub mod postcode;
 pub mod rules;
 
 pub use application::{
-    Address, AgeRange, ApplicantDetails, Application, ApplicationKind, BirthDetails, Contact,
-    Determination, Event, EventKind, Language, OrReason, Stage, VerificationOutcome,
+    Address, AgeRange, ApplicantDetails, Application, ApplicationKind, BirthDetails, Contact, Determination, Event,
+    EventKind, Language, OrReason, Stage, VerificationOutcome,
 };
 pub use council::{Council, Ero, EroContact};
 pub use dates::DateOfBirth;

@@ -48,8 +48,7 @@ fn parse_part(input: &str, max: usize) -> Result<String, NameError> {
         return Err(NameError::MustStartWithLetter);
     }
     for c in normalised.chars() {
-        let allowed =
-            c.is_alphabetic() || is_combining_mark(c) || matches!(c, ' ' | '-' | '\'' | '.');
+        let allowed = c.is_alphabetic() || is_combining_mark(c) || matches!(c, ' ' | '-' | '\'' | '.');
         if !allowed {
             return Err(NameError::InvalidCharacter);
         }
@@ -150,32 +149,17 @@ pub enum NamePart {
 
 impl PersonName {
     /// Parse the three fields at once; every failing part is reported.
-    pub fn parse(
-        given: &str,
-        middle: &str,
-        surname: &str,
-    ) -> Result<Self, Vec<(NamePart, NameError)>> {
+    pub fn parse(given: &str, middle: &str, surname: &str) -> Result<Self, Vec<(NamePart, NameError)>> {
         let mut errors = Vec::new();
-        let g = GivenName::parse(given)
-            .map_err(|e| errors.push((NamePart::Given, e)))
-            .ok();
+        let g = GivenName::parse(given).map_err(|e| errors.push((NamePart::Given, e))).ok();
         let m = if middle.trim().is_empty() {
             Some(None)
         } else {
-            MiddleNames::parse(middle)
-                .map(Some)
-                .map_err(|e| errors.push((NamePart::Middle, e)))
-                .ok()
+            MiddleNames::parse(middle).map(Some).map_err(|e| errors.push((NamePart::Middle, e))).ok()
         };
-        let s = Surname::parse(surname)
-            .map_err(|e| errors.push((NamePart::Surname, e)))
-            .ok();
+        let s = Surname::parse(surname).map_err(|e| errors.push((NamePart::Surname, e))).ok();
         match (g, m, s) {
-            (Some(given), Some(middle), Some(surname)) => Ok(Self {
-                given,
-                middle,
-                surname,
-            }),
+            (Some(given), Some(middle), Some(surname)) => Ok(Self { given, middle, surname }),
             _ => Err(errors),
         }
     }
@@ -214,24 +198,15 @@ mod tests {
             "प्रिया",
             "김",
         ] {
-            assert!(
-                GivenName::parse(n).is_ok() || Surname::parse(n).is_ok(),
-                "{n} refused"
-            );
+            assert!(GivenName::parse(n).is_ok() || Surname::parse(n).is_ok(), "{n} refused");
             assert_eq!(Surname::parse(n).unwrap().as_str(), n);
         }
     }
 
     #[test]
     fn trims_collapses_and_normalises() {
-        assert_eq!(
-            Surname::parse("  Smith   Jones ").unwrap().as_str(),
-            "Smith Jones"
-        );
-        assert_eq!(
-            Surname::parse("O\u{2019}Brien").unwrap().as_str(),
-            "O'Brien"
-        );
+        assert_eq!(Surname::parse("  Smith   Jones ").unwrap().as_str(), "Smith Jones");
+        assert_eq!(Surname::parse("O\u{2019}Brien").unwrap().as_str(), "O'Brien");
         // "a" + combining circumflex becomes precomposed â
         assert_eq!(GivenName::parse("Sia\u{0302}n").unwrap().as_str(), "Siân");
     }
@@ -239,41 +214,21 @@ mod tests {
     #[test]
     fn limits_are_35_100_35() {
         assert!(GivenName::parse(&"a".repeat(35)).is_ok());
-        assert_eq!(
-            GivenName::parse(&"a".repeat(36)),
-            Err(NameError::TooLong { max: 35 })
-        );
+        assert_eq!(GivenName::parse(&"a".repeat(36)), Err(NameError::TooLong { max: 35 }));
         assert!(MiddleNames::parse(&"a".repeat(100)).is_ok());
-        assert_eq!(
-            MiddleNames::parse(&"a".repeat(101)),
-            Err(NameError::TooLong { max: 100 })
-        );
-        assert_eq!(
-            Surname::parse(&"ŵ".repeat(36)),
-            Err(NameError::TooLong { max: 35 })
-        );
+        assert_eq!(MiddleNames::parse(&"a".repeat(101)), Err(NameError::TooLong { max: 100 }));
+        assert_eq!(Surname::parse(&"ŵ".repeat(36)), Err(NameError::TooLong { max: 35 }));
         // limits count characters, not bytes
         assert!(Surname::parse(&"ŵ".repeat(35)).is_ok());
     }
 
     #[test]
     fn hostile_input_is_refused() {
-        for bad in [
-            "<script>",
-            "Robert'); DROP TABLE",
-            "x\u{0000}y",
-            "123",
-            "a1",
-            "Bob\u{202E}",
-            "😀",
-        ] {
+        for bad in ["<script>", "Robert'); DROP TABLE", "x\u{0000}y", "123", "a1", "Bob\u{202E}", "😀"] {
             assert!(GivenName::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert_eq!(GivenName::parse("   "), Err(NameError::Empty));
-        assert_eq!(
-            GivenName::parse("-Ann"),
-            Err(NameError::MustStartWithLetter)
-        );
+        assert_eq!(GivenName::parse("-Ann"), Err(NameError::MustStartWithLetter));
     }
 
     #[test]
@@ -285,10 +240,7 @@ mod tests {
     #[test]
     fn whole_name_reports_every_bad_part() {
         let errs = PersonName::parse("", "", "1").unwrap_err();
-        assert_eq!(
-            errs.iter().map(|e| e.0).collect::<Vec<_>>(),
-            vec![NamePart::Given, NamePart::Surname]
-        );
+        assert_eq!(errs.iter().map(|e| e.0).collect::<Vec<_>>(), vec![NamePart::Given, NamePart::Surname]);
     }
 
     proptest! {

@@ -50,11 +50,7 @@ impl CountryCode {
     pub fn parse(input: &str) -> Result<Self, UnknownCountry> {
         let b = input.trim().to_ascii_uppercase();
         let code = raw_code(&b).ok_or(UnknownCountry)?;
-        if register().by_code.contains_key(&code) {
-            Ok(code)
-        } else {
-            Err(UnknownCountry)
-        }
+        if register().by_code.contains_key(&code) { Ok(code) } else { Err(UnknownCountry) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -101,10 +97,8 @@ pub struct CountryRegister {
     by_code: BTreeMap<CountryCode, Country>,
 }
 
-static REGISTER: LazyLock<CountryRegister> = LazyLock::new(|| {
-    CountryRegister::from_csv(include_str!("../data/countries.csv"))
-        .expect("countries.csv is valid")
-});
+static REGISTER: LazyLock<CountryRegister> =
+    LazyLock::new(|| CountryRegister::from_csv(include_str!("../data/countries.csv")).expect("countries.csv is valid"));
 
 /// The register shipped with the service.
 pub fn register() -> &'static CountryRegister {
@@ -122,18 +116,11 @@ impl CountryRegister {
             reciprocal_eu: bool,
         }
         let mut by_code = BTreeMap::new();
-        for (i, row) in csv::Reader::from_reader(text.as_bytes())
-            .deserialize::<Row>()
-            .enumerate()
-        {
+        for (i, row) in csv::Reader::from_reader(text.as_bytes()).deserialize::<Row>().enumerate() {
             let row = row.map_err(|e| format!("countries.csv row {}: {e}", i + 2))?;
-            let code = raw_code(&row.code)
-                .ok_or_else(|| format!("countries.csv row {}: bad code", i + 2))?;
+            let code = raw_code(&row.code).ok_or_else(|| format!("countries.csv row {}: bad code", i + 2))?;
             if row.reciprocal_eu && row.category != CountryCategory::Eu {
-                return Err(format!(
-                    "countries.csv row {}: reciprocal_eu on a non-EU country",
-                    i + 2
-                ));
+                return Err(format!("countries.csv row {}: reciprocal_eu on a non-EU country", i + 2));
             }
             let country = Country {
                 code,
@@ -193,27 +180,20 @@ pub enum Nationality {
         others: Vec<CountryCode>,
     },
     /// Cannot say; the ERO follows up.
-    NotProvided { reason: String },
+    NotProvided {
+        reason: String,
+    },
 }
 
 impl Nationality {
-    pub fn stated(
-        british: bool,
-        irish: bool,
-        others: Vec<CountryCode>,
-    ) -> Result<Self, NationalityError> {
+    pub fn stated(british: bool, irish: bool, others: Vec<CountryCode>) -> Result<Self, NationalityError> {
         if !british && !irish && others.is_empty() {
             return Err(NationalityError::Nothing);
         }
         if others.len() > MAX_OTHER_COUNTRIES {
             return Err(NationalityError::TooManyCountries);
         }
-        if others.iter().any(|c| {
-            matches!(
-                c.country().category,
-                CountryCategory::British | CountryCategory::Irish
-            )
-        }) {
+        if others.iter().any(|c| matches!(c.country().category, CountryCategory::British | CountryCategory::Irish)) {
             return Err(NationalityError::BritishOrIrishAsOther);
         }
         let mut seen = others.clone();
@@ -222,11 +202,7 @@ impl Nationality {
         if seen.len() != others.len() {
             return Err(NationalityError::Duplicate);
         }
-        Ok(Self::Stated {
-            british,
-            irish,
-            others,
-        })
+        Ok(Self::Stated { british, irish, others })
     }
 
     pub fn not_provided(reason: &str) -> Result<Self, NationalityError> {
@@ -237,20 +213,14 @@ impl Nationality {
         if reason.chars().count() > 500 {
             return Err(NationalityError::ReasonTooLong);
         }
-        Ok(Self::NotProvided {
-            reason: reason.to_owned(),
-        })
+        Ok(Self::NotProvided { reason: reason.to_owned() })
     }
 
     /// The categories of every nationality held; empty when not provided.
     pub fn categories(&self) -> Vec<(CountryCategory, bool)> {
         match self {
             Self::NotProvided { .. } => Vec::new(),
-            Self::Stated {
-                british,
-                irish,
-                others,
-            } => {
+            Self::Stated { british, irish, others } => {
                 let mut v = Vec::new();
                 if *british {
                     v.push((CountryCategory::British, false));
@@ -258,11 +228,7 @@ impl Nationality {
                 if *irish {
                     v.push((CountryCategory::Irish, false));
                 }
-                v.extend(
-                    others
-                        .iter()
-                        .map(|c| (c.country().category, c.country().reciprocal_eu)),
-                );
+                v.extend(others.iter().map(|c| (c.country().category, c.country().reciprocal_eu)));
                 v
             }
         }
@@ -280,24 +246,14 @@ mod tests {
         assert_eq!(r.get("GB").unwrap().category, CountryCategory::British);
         assert_eq!(r.get("ie").unwrap().category, CountryCategory::Irish);
         assert_eq!(r.get("IN").unwrap().category, CountryCategory::Commonwealth);
-        assert_eq!(
-            r.get("CY").unwrap().category,
-            CountryCategory::Commonwealth,
-            "Cyprus: Commonwealth and EU"
-        );
+        assert_eq!(r.get("CY").unwrap().category, CountryCategory::Commonwealth, "Cyprus: Commonwealth and EU");
         assert_eq!(r.get("FR").unwrap().category, CountryCategory::Eu);
         assert!(r.get("PL").unwrap().reciprocal_eu);
         assert!(r.get("ES").unwrap().reciprocal_eu);
         assert!(!r.get("FR").unwrap().reciprocal_eu);
         assert_eq!(r.get("US").unwrap().category, CountryCategory::Other);
-        assert_eq!(
-            r.get("JE").unwrap().category,
-            CountryCategory::CrownDependency
-        );
-        assert!(
-            r.iter()
-                .all(|c| !c.name.is_empty() && !c.name_cy.is_empty())
-        );
+        assert_eq!(r.get("JE").unwrap().category, CountryCategory::CrownDependency);
+        assert!(r.iter().all(|c| !c.name.is_empty() && !c.name_cy.is_empty()));
     }
 
     #[test]
@@ -305,21 +261,10 @@ mod tests {
         let pl = CountryCode::parse("pl").unwrap();
         let fr = CountryCode::parse("FR").unwrap();
         assert!(Nationality::stated(true, false, vec![]).is_ok());
-        assert_eq!(
-            Nationality::stated(false, false, vec![]),
-            Err(NationalityError::Nothing)
-        );
-        let four = ["PL", "FR", "DE", "ES"]
-            .map(|c| CountryCode::parse(c).unwrap())
-            .to_vec();
-        assert_eq!(
-            Nationality::stated(false, false, four),
-            Err(NationalityError::TooManyCountries)
-        );
-        assert_eq!(
-            Nationality::stated(false, false, vec![pl, pl]),
-            Err(NationalityError::Duplicate)
-        );
+        assert_eq!(Nationality::stated(false, false, vec![]), Err(NationalityError::Nothing));
+        let four = ["PL", "FR", "DE", "ES"].map(|c| CountryCode::parse(c).unwrap()).to_vec();
+        assert_eq!(Nationality::stated(false, false, four), Err(NationalityError::TooManyCountries));
+        assert_eq!(Nationality::stated(false, false, vec![pl, pl]), Err(NationalityError::Duplicate));
         assert_eq!(
             Nationality::stated(false, false, vec![CountryCode::parse("GB").unwrap()]),
             Err(NationalityError::BritishOrIrishAsOther)
@@ -327,16 +272,9 @@ mod tests {
         let n = Nationality::stated(false, true, vec![pl, fr]).unwrap();
         assert_eq!(
             n.categories(),
-            vec![
-                (CountryCategory::Irish, false),
-                (CountryCategory::Eu, true),
-                (CountryCategory::Eu, false)
-            ]
+            vec![(CountryCategory::Irish, false), (CountryCategory::Eu, true), (CountryCategory::Eu, false)]
         );
         assert!(CountryCode::parse("QQ").is_err());
-        assert_eq!(
-            Nationality::not_provided(" "),
-            Err(NationalityError::Nothing)
-        );
+        assert_eq!(Nationality::not_provided(" "), Err(NationalityError::Nothing));
     }
 }

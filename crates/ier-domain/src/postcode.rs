@@ -45,19 +45,13 @@ const INWARD_LETTERS: &[u8] = b"ABDEFGHJLNPQRSTUWXYZ";
 
 impl Postcode {
     pub fn parse(input: &str) -> Result<Self, PostcodeError> {
-        let cleaned: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_uppercase();
+        let cleaned: String = input.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_uppercase();
         if cleaned.is_empty() {
             return Err(PostcodeError::Empty);
         }
         if let Some(digits) = cleaned.strip_prefix("BFPO") {
             if (1..=4).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-                return Ok(Self::Bfpo(
-                    digits.parse().map_err(|_| PostcodeError::Format)?,
-                ));
+                return Ok(Self::Bfpo(digits.parse().map_err(|_| PostcodeError::Format)?));
             }
             return Err(PostcodeError::Format);
         }
@@ -66,18 +60,12 @@ impl Postcode {
         }
         let (outward, inward) = cleaned.split_at(cleaned.len() - 3);
         if outward == "GIR" && inward == "0AA" {
-            return Ok(Self::Uk {
-                outward: outward.into(),
-                inward: inward.into(),
-            });
+            return Ok(Self::Uk { outward: outward.into(), inward: inward.into() });
         }
         if !valid_inward(inward.as_bytes()) || !valid_outward(outward.as_bytes()) {
             return Err(PostcodeError::Format);
         }
-        Ok(Self::Uk {
-            outward: outward.into(),
-            inward: inward.into(),
-        })
+        Ok(Self::Uk { outward: outward.into(), inward: inward.into() })
     }
 
     /// The outward code (`SW1A`), or `BFPO`.
@@ -117,10 +105,7 @@ impl Postcode {
 }
 
 fn valid_inward(b: &[u8]) -> bool {
-    b.len() == 3
-        && b[0].is_ascii_digit()
-        && INWARD_LETTERS.contains(&b[1])
-        && INWARD_LETTERS.contains(&b[2])
+    b.len() == 3 && b[0].is_ascii_digit() && INWARD_LETTERS.contains(&b[1]) && INWARD_LETTERS.contains(&b[2])
 }
 
 fn valid_outward(b: &[u8]) -> bool {
@@ -235,30 +220,12 @@ mod tests {
 
     #[test]
     fn regions() {
-        assert_eq!(
-            Postcode::parse("BT1 1AA").unwrap().region(),
-            PostcodeRegion::NorthernIreland
-        );
-        assert_eq!(
-            Postcode::parse("GY1 1AA").unwrap().region(),
-            PostcodeRegion::ChannelIslands
-        );
-        assert_eq!(
-            Postcode::parse("JE2 3AB").unwrap().region(),
-            PostcodeRegion::ChannelIslands
-        );
-        assert_eq!(
-            Postcode::parse("IM1 1AA").unwrap().region(),
-            PostcodeRegion::IsleOfMan
-        );
-        assert_eq!(
-            Postcode::parse("BFPO 57").unwrap().region(),
-            PostcodeRegion::Forces
-        );
-        assert_eq!(
-            Postcode::parse("LL55 4UR").unwrap().region(),
-            PostcodeRegion::GreatBritain
-        );
+        assert_eq!(Postcode::parse("BT1 1AA").unwrap().region(), PostcodeRegion::NorthernIreland);
+        assert_eq!(Postcode::parse("GY1 1AA").unwrap().region(), PostcodeRegion::ChannelIslands);
+        assert_eq!(Postcode::parse("JE2 3AB").unwrap().region(), PostcodeRegion::ChannelIslands);
+        assert_eq!(Postcode::parse("IM1 1AA").unwrap().region(), PostcodeRegion::IsleOfMan);
+        assert_eq!(Postcode::parse("BFPO 57").unwrap().region(), PostcodeRegion::Forces);
+        assert_eq!(Postcode::parse("LL55 4UR").unwrap().region(), PostcodeRegion::GreatBritain);
         assert_eq!(Postcode::parse("LL55 4UR").unwrap().area(), "LL");
     }
 
@@ -274,9 +241,7 @@ mod tests {
             format!("{a}[0-9][A-HJKPSTUW] {inward}"),
             format!("{a}{l}[0-9][ABEHMNPRVWXY] {inward}"),
         ];
-        proptest::strategy::Union::new(
-            patterns.map(|re| proptest::string::string_regex(&re).unwrap()),
-        )
+        proptest::strategy::Union::new(patterns.map(|re| proptest::string::string_regex(&re).unwrap()))
     }
 
     proptest! {

@@ -131,9 +131,8 @@ pub struct Rules {
     overseas: Vec<OverseasRule>,
 }
 
-static CURRENT: LazyLock<Rules> = LazyLock::new(|| {
-    Rules::from_toml(include_str!("../data/franchise.toml")).expect("data/franchise.toml is valid")
-});
+static CURRENT: LazyLock<Rules> =
+    LazyLock::new(|| Rules::from_toml(include_str!("../data/franchise.toml")).expect("data/franchise.toml is valid"));
 
 /// What a person is, as far as the franchise goes. Status facts the applicant is
 /// not asked online are `None`: the ERO establishes them.
@@ -183,11 +182,7 @@ impl Rules {
         let elections: BTreeMap<_, _> = f.election.into_iter().map(|e| (e.id.clone(), e)).collect();
         let mut ids = BTreeSet::new();
         let mut check_id = |id: &str| {
-            if ids.insert(id.to_owned()) {
-                Ok(())
-            } else {
-                Err(RulesError::DuplicateId(id.into()))
-            }
+            if ids.insert(id.to_owned()) { Ok(()) } else { Err(RulesError::DuplicateId(id.into())) }
         };
         for r in f.register_age.iter().chain(&f.publication_age) {
             check_id(&r.id)?;
@@ -222,26 +217,10 @@ impl Rules {
             .register_age
             .iter()
             .map(|r| (format!("register:{:?}", r.nation), &r.id, &r.span))
-            .chain(
-                f.voting_age
-                    .iter()
-                    .map(|r| (format!("vote:{:?}", r.election), &r.id, &r.span)),
-            )
-            .chain(
-                f.publication_age
-                    .iter()
-                    .map(|r| (format!("publish:{:?}", r.nation), &r.id, &r.span)),
-            )
-            .chain(
-                f.nationality_franchise
-                    .iter()
-                    .map(|r| (format!("nat:{}", r.election), &r.id, &r.span)),
-            )
-            .chain(
-                f.overseas
-                    .iter()
-                    .map(|r| ("overseas".to_string(), &r.id, &r.span)),
-            )
+            .chain(f.voting_age.iter().map(|r| (format!("vote:{:?}", r.election), &r.id, &r.span)))
+            .chain(f.publication_age.iter().map(|r| (format!("publish:{:?}", r.nation), &r.id, &r.span)))
+            .chain(f.nationality_franchise.iter().map(|r| (format!("nat:{}", r.election), &r.id, &r.span)))
+            .chain(f.overseas.iter().map(|r| ("overseas".to_string(), &r.id, &r.span)))
             .collect::<Vec<_>>();
         for (i, (key, id, span)) in spans.iter().enumerate() {
             if span.to.is_some_and(|t| t < span.from) {
@@ -273,23 +252,17 @@ impl Rules {
 
     /// The rule giving the minimum age to register in `nation` on `on`.
     pub fn register_age(&self, nation: Nation, on: NaiveDate) -> Option<&AgeRule> {
-        self.register_age
-            .iter()
-            .find(|r| r.nation == Some(nation) && r.span.contains(on))
+        self.register_age.iter().find(|r| r.nation == Some(nation) && r.span.contains(on))
     }
 
     /// The rule giving the voting age for `election` on `on`.
     pub fn voting_age(&self, election: &str, on: NaiveDate) -> Option<&AgeRule> {
-        self.voting_age
-            .iter()
-            .find(|r| r.election.as_deref() == Some(election) && r.span.contains(on))
+        self.voting_age.iter().find(|r| r.election.as_deref() == Some(election) && r.span.contains(on))
     }
 
     /// The rule saying who may vote in `election` on `on`, by nationality.
     pub fn nationality_rule(&self, election: &str, on: NaiveDate) -> Option<&NationalityRule> {
-        self.nationality
-            .iter()
-            .find(|r| r.election == election && r.span.contains(on))
+        self.nationality.iter().find(|r| r.election == election && r.span.contains(on))
     }
 
     /// The overseas-elector rule in force on `on`.
@@ -300,11 +273,7 @@ impl Rules {
     /// May this person's details be published on a register (full or open) on `on`?
     /// Under-16s in Scotland and Wales are never published.
     pub fn may_publish(&self, nation: Nation, dob: DateOfBirth, on: NaiveDate) -> bool {
-        match self
-            .publication_age
-            .iter()
-            .find(|r| r.nation == Some(nation) && r.span.contains(on))
-        {
+        match self.publication_age.iter().find(|r| r.nation == Some(nation) && r.span.contains(on)) {
             Some(rule) => dob.age_on(on) >= rule.min_age,
             None => true,
         }
@@ -324,37 +293,23 @@ impl Rules {
             .filter_map(|e| {
                 let rule = self.nationality_rule(&e.id, on)?;
                 // the best (definite, if any) class that the rule accepts
-                let hits: Vec<bool> = classes
-                    .iter()
-                    .filter(|(c, _)| rule.classes.contains(c))
-                    .map(|(_, s)| *s)
-                    .collect();
-                if hits.is_empty() {
-                    None
-                } else {
-                    Some((e.id.clone(), hits.iter().all(|s| *s)))
-                }
+                let hits: Vec<bool> =
+                    classes.iter().filter(|(c, _)| rule.classes.contains(c)).map(|(_, s)| *s).collect();
+                if hits.is_empty() { None } else { Some((e.id.clone(), hits.iter().all(|s| *s))) }
             })
             .collect()
     }
 
     /// May this person register in their nation on `on`, and what may they vote in?
     pub fn eligibility(&self, person: &Person<'_>, on: NaiveDate) -> Eligibility {
-        if let (Some(dob), Some(rule)) =
-            (person.date_of_birth, self.register_age(person.nation, on))
+        if let (Some(dob), Some(rule)) = (person.date_of_birth, self.register_age(person.nation, on))
             && dob.age_on(on) < rule.min_age
         {
-            return Eligibility::TooYoung {
-                min_age: rule.min_age,
-                rule: rule.id.clone(),
-            };
+            return Eligibility::TooYoung { min_age: rule.min_age, rule: rule.id.clone() };
         }
         let classes = match person.nationality {
             // No nationality given: the ERO follows up; treat every class as possible.
-            Nationality::NotProvided { .. } => [FranchiseClass::British]
-                .into_iter()
-                .map(|c| (c, true))
-                .collect(),
+            Nationality::NotProvided { .. } => [FranchiseClass::British].into_iter().map(|c| (c, true)).collect(),
             _ => classes_of(person),
         };
         let open = self.open_elections(&classes, person.nation, on);
@@ -365,16 +320,10 @@ impl Rules {
             .into_iter()
             .map(|(election, subject)| {
                 let from = match (person.date_of_birth, self.voting_age(&election, on)) {
-                    (Some(dob), Some(rule)) if dob.age_on(on) < rule.min_age => {
-                        dob.birthday(rule.min_age)
-                    }
+                    (Some(dob), Some(rule)) if dob.age_on(on) < rule.min_age => dob.birthday(rule.min_age),
                     _ => on,
                 };
-                VotingRight {
-                    election,
-                    from,
-                    subject_to_status_check: subject,
-                }
+                VotingRight { election, from, subject_to_status_check: subject }
             })
             .collect();
         Eligibility::Eligible { rights }
@@ -382,14 +331,8 @@ impl Rules {
 
     /// May a British citizen who left the UK on `left_uk` register as an overseas
     /// elector on `on`? `Err` carries the id of the rule that refuses.
-    pub fn overseas_eligible(
-        &self,
-        left_uk: NaiveDate,
-        on: NaiveDate,
-    ) -> Result<&OverseasRule, String> {
-        let rule = self
-            .overseas(on)
-            .ok_or_else(|| "no overseas rule in force".to_string())?;
+    pub fn overseas_eligible(&self, left_uk: NaiveDate, on: NaiveDate) -> Result<&OverseasRule, String> {
+        let rule = self.overseas(on).ok_or_else(|| "no overseas rule in force".to_string())?;
         match rule.max_years_abroad {
             Some(max) if age_on(left_uk, on) >= max => Err(rule.id.clone()),
             _ => Ok(rule),
@@ -413,14 +356,9 @@ fn classes_of(person: &Person<'_>) -> BTreeMap<FranchiseClass, bool> {
     };
     for (category, reciprocal) in person.nationality.categories() {
         match category {
-            CountryCategory::British | CountryCategory::CrownDependency => {
-                add(FranchiseClass::British, false)
-            }
+            CountryCategory::British | CountryCategory::CrownDependency => add(FranchiseClass::British, false),
             CountryCategory::Irish => add(FranchiseClass::Irish, false),
-            CountryCategory::Commonwealth => add(
-                FranchiseClass::Commonwealth,
-                person.leave_to_remain.is_none(),
-            ),
+            CountryCategory::Commonwealth => add(FranchiseClass::Commonwealth, person.leave_to_remain.is_none()),
             CountryCategory::Eu => {
                 add(FranchiseClass::Eu, false);
                 if reciprocal {
@@ -468,19 +406,11 @@ mod tests {
         Nationality::stated(false, false, vec![CountryCode::parse(code).unwrap()]).unwrap()
     }
     fn person(n: &Nationality, nation: Nation, dob: DateOfBirth) -> Person<'_> {
-        Person {
-            nationality: n,
-            date_of_birth: Some(dob),
-            nation,
-            eu_retained_rights: None,
-            leave_to_remain: None,
-        }
+        Person { nationality: n, date_of_birth: Some(dob), nation, eu_retained_rights: None, leave_to_remain: None }
     }
     fn elections(e: &Eligibility) -> Vec<&str> {
         match e {
-            Eligibility::Eligible { rights } => {
-                rights.iter().map(|r| r.election.as_str()).collect()
-            }
+            Eligibility::Eligible { rights } => rights.iter().map(|r| r.election.as_str()).collect(),
             _ => vec![],
         }
     }
@@ -494,14 +424,9 @@ mod tests {
     fn rule_register_age_england_16() {
         let r = Rules::current();
         let b = british();
-        assert!(
-            matches!(r.eligibility(&person(&b, Nation::England, aged(15)), today()),
-            Eligibility::TooYoung { min_age: 16, ref rule } if rule == "register-age-england-16")
-        );
-        assert!(matches!(
-            r.eligibility(&person(&b, Nation::England, aged(16)), today()),
-            Eligibility::Eligible { .. }
-        ));
+        assert!(matches!(r.eligibility(&person(&b, Nation::England, aged(15)), today()),
+            Eligibility::TooYoung { min_age: 16, ref rule } if rule == "register-age-england-16"));
+        assert!(matches!(r.eligibility(&person(&b, Nation::England, aged(16)), today()), Eligibility::Eligible { .. }));
     }
 
     #[test]
@@ -509,23 +434,14 @@ mod tests {
         let r = Rules::current();
         let b = british();
         for nation in [Nation::Scotland, Nation::Wales] {
-            assert!(matches!(
-                r.eligibility(&person(&b, nation, aged(14)), today()),
-                Eligibility::Eligible { .. }
-            ));
+            assert!(matches!(r.eligibility(&person(&b, nation, aged(14)), today()), Eligibility::Eligible { .. }));
             assert!(matches!(
                 r.eligibility(&person(&b, nation, aged(13)), today()),
                 Eligibility::TooYoung { min_age: 14, .. }
             ));
         }
-        assert_eq!(
-            r.register_age(Nation::Wales, d(2020, 5, 31)).unwrap().id,
-            "register-age-wales-16"
-        );
-        assert_eq!(
-            r.register_age(Nation::Wales, d(2020, 6, 1)).unwrap().id,
-            "register-age-wales-14"
-        );
+        assert_eq!(r.register_age(Nation::Wales, d(2020, 5, 31)).unwrap().id, "register-age-wales-16");
+        assert_eq!(r.register_age(Nation::Wales, d(2020, 6, 1)).unwrap().id, "register-age-wales-14");
     }
 
     #[test]
@@ -533,15 +449,10 @@ mod tests {
         let r = Rules::current();
         let b = british();
         let dob = aged(16);
-        let Eligibility::Eligible { rights } =
-            r.eligibility(&person(&b, Nation::England, dob), today())
-        else {
+        let Eligibility::Eligible { rights } = r.eligibility(&person(&b, Nation::England, dob), today()) else {
             panic!()
         };
-        let uk = rights
-            .iter()
-            .find(|x| x.election == "uk-parliament")
-            .unwrap();
+        let uk = rights.iter().find(|x| x.election == "uk-parliament").unwrap();
         assert_eq!(uk.from, dob.birthday(18), "votes from their 18th birthday");
     }
 
@@ -550,29 +461,14 @@ mod tests {
         let r = Rules::current();
         let b = british();
         let dob = aged(16);
-        for (nation, devolved, local) in [
-            (Nation::Wales, "senedd", "local-wales"),
-            (Nation::Scotland, "scottish-parliament", "local-scotland"),
-        ] {
-            let Eligibility::Eligible { rights } = r.eligibility(&person(&b, nation, dob), today())
-            else {
-                panic!()
-            };
+        for (nation, devolved, local) in
+            [(Nation::Wales, "senedd", "local-wales"), (Nation::Scotland, "scottish-parliament", "local-scotland")]
+        {
+            let Eligibility::Eligible { rights } = r.eligibility(&person(&b, nation, dob), today()) else { panic!() };
             for e in [devolved, local] {
-                assert_eq!(
-                    rights.iter().find(|x| x.election == e).unwrap().from,
-                    today(),
-                    "{e}: votes at 16"
-                );
+                assert_eq!(rights.iter().find(|x| x.election == e).unwrap().from, today(), "{e}: votes at 16");
             }
-            assert_eq!(
-                rights
-                    .iter()
-                    .find(|x| x.election == "uk-parliament")
-                    .unwrap()
-                    .from,
-                dob.birthday(18)
-            );
+            assert_eq!(rights.iter().find(|x| x.election == "uk-parliament").unwrap().from, dob.birthday(18));
         }
     }
 
@@ -590,18 +486,12 @@ mod tests {
             "rule nationality-local-england-eu still applied on 6 May 2024"
         );
         p.eu_retained_rights = Some(true);
-        assert_eq!(
-            elections(&r.eligibility(&p, today())),
-            vec!["local-england", "police-and-crime-commissioner"]
-        );
+        assert_eq!(elections(&r.eligibility(&p, today())), vec!["local-england", "police-and-crime-commissioner"]);
         // Poland has a treaty.
         let pl = of("PL");
         let mut p = person(&pl, Nation::England, aged(30));
         p.eu_retained_rights = Some(false);
-        assert_eq!(
-            elections(&r.eligibility(&p, today())),
-            vec!["local-england", "police-and-crime-commissioner"]
-        );
+        assert_eq!(elections(&r.eligibility(&p, today())), vec!["local-england", "police-and-crime-commissioner"]);
     }
 
     #[test]
@@ -609,10 +499,7 @@ mod tests {
         let r = Rules::current();
         let us = of("US");
         for (nation, want) in [
-            (
-                Nation::Scotland,
-                vec!["local-scotland", "scottish-parliament"],
-            ),
+            (Nation::Scotland, vec!["local-scotland", "scottish-parliament"]),
             (Nation::Wales, vec!["local-wales", "senedd"]),
         ] {
             let mut p = person(&us, nation, aged(30));
@@ -622,29 +509,20 @@ mod tests {
             assert_eq!(r.eligibility(&p, today()), Eligibility::NoFranchise);
         }
         let p = person(&us, Nation::England, aged(30));
-        assert_eq!(
-            r.eligibility(&p, today()),
-            Eligibility::NoFranchise,
-            "no foreign-national franchise in England"
-        );
+        assert_eq!(r.eligibility(&p, today()), Eligibility::NoFranchise, "no foreign-national franchise in England");
     }
 
     #[test]
     fn rule_nationality_uk_parliament_commonwealth_and_irish() {
         let r = Rules::current();
         for code in ["IN", "IE", "CY"] {
-            let n = if code == "IE" {
-                Nationality::stated(false, true, vec![]).unwrap()
-            } else {
-                of(code)
-            };
+            let n = if code == "IE" { Nationality::stated(false, true, vec![]).unwrap() } else { of(code) };
             let e = r.eligibility(&person(&n, Nation::England, aged(40)), today());
             assert!(elections(&e).contains(&"uk-parliament"), "{code}");
         }
         let fr = of("FR");
         assert!(
-            !elections(&r.eligibility(&person(&fr, Nation::England, aged(40)), today()))
-                .contains(&"uk-parliament")
+            !elections(&r.eligibility(&person(&fr, Nation::England, aged(40)), today())).contains(&"uk-parliament")
         );
     }
 
@@ -652,16 +530,12 @@ mod tests {
     fn unknown_status_is_marked_for_ero_check() {
         let r = Rules::current();
         let us = of("US");
-        let Eligibility::Eligible { rights } =
-            r.eligibility(&person(&us, Nation::Scotland, aged(30)), today())
-        else {
+        let Eligibility::Eligible { rights } = r.eligibility(&person(&us, Nation::Scotland, aged(30)), today()) else {
             panic!()
         };
         assert!(rights.iter().all(|x| x.subject_to_status_check));
         let b = british();
-        let Eligibility::Eligible { rights } =
-            r.eligibility(&person(&b, Nation::Scotland, aged(30)), today())
-        else {
+        let Eligibility::Eligible { rights } = r.eligibility(&person(&b, Nation::Scotland, aged(30)), today()) else {
             panic!()
         };
         assert!(rights.iter().all(|x| !x.subject_to_status_check));
@@ -680,24 +554,10 @@ mod tests {
     fn rule_overseas_votes_for_life_and_the_old_15_year_limit() {
         let r = Rules::current();
         let left = d(1990, 1, 1);
-        assert_eq!(
-            r.overseas_eligible(left, today()).unwrap().id,
-            "overseas-votes-for-life"
-        );
-        assert_eq!(
-            r.overseas_eligible(left, d(2023, 12, 31)).unwrap_err(),
-            "overseas-15-year-limit"
-        );
-        assert_eq!(
-            r.overseas_registration_expires(d(2026, 11, 22)),
-            Some(d(2029, 11, 22)),
-            "three years"
-        );
-        assert_eq!(
-            r.overseas_registration_expires(d(2023, 11, 22)),
-            Some(d(2024, 11, 22)),
-            "one year before 2024"
-        );
+        assert_eq!(r.overseas_eligible(left, today()).unwrap().id, "overseas-votes-for-life");
+        assert_eq!(r.overseas_eligible(left, d(2023, 12, 31)).unwrap_err(), "overseas-15-year-limit");
+        assert_eq!(r.overseas_registration_expires(d(2026, 11, 22)), Some(d(2029, 11, 22)), "three years");
+        assert_eq!(r.overseas_registration_expires(d(2023, 11, 22)), Some(d(2024, 11, 22)), "one year before 2024");
     }
 
     #[test]
@@ -708,16 +568,8 @@ mod tests {
             "min_age = 18\nfrom = \"1970-01-01\"\nto = \"2028-12-31\"\nsource = \"Representation of the People Act 1969 (a lower",
         ) + "\n[[voting_age]]\nid = \"voting-age-uk-parliament-16\"\nelection = \"uk-parliament\"\nmin_age = 16\nfrom = \"2029-01-01\"\nsource = \"hypothetical\"\n";
         let r = Rules::from_toml(&text).unwrap();
-        assert_eq!(
-            r.voting_age("uk-parliament", d(2028, 12, 31))
-                .unwrap()
-                .min_age,
-            18
-        );
-        assert_eq!(
-            r.voting_age("uk-parliament", d(2029, 1, 1)).unwrap().id,
-            "voting-age-uk-parliament-16"
-        );
+        assert_eq!(r.voting_age("uk-parliament", d(2028, 12, 31)).unwrap().min_age, 18);
+        assert_eq!(r.voting_age("uk-parliament", d(2029, 1, 1)).unwrap().id, "voting-age-uk-parliament-16");
     }
 
     #[test]

@@ -19,13 +19,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 5] = [
-        Self::Nino,
-        Self::Surname,
-        Self::GivenName,
-        Self::DateOfBirth,
-        Self::Address,
-    ];
+    pub const ALL: [Field; 5] = [Self::Nino, Self::Surname, Self::GivenName, Self::DateOfBirth, Self::Address];
 
     /// The field's name in plain English.
     pub fn label(&self) -> &'static str {
@@ -151,10 +145,7 @@ pub struct Verification {
 impl Verification {
     /// The result for `field`, if it was compared.
     pub fn field(&self, field: Field) -> Option<FieldResult> {
-        self.fields
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.result)
+        self.fields.iter().find(|e| e.field == field).map(|e| e.result)
     }
 
     /// The reasons of every close field, in field order.
@@ -188,39 +179,22 @@ mod tests {
     use std::collections::HashSet;
 
     fn every_result() -> Vec<FieldResult> {
-        let mut all = vec![
-            FieldResult::Exact,
-            FieldResult::Different,
-            FieldResult::NotHeld,
-        ];
+        let mut all = vec![FieldResult::Exact, FieldResult::Different, FieldResult::NotHeld];
         all.extend(CloseReason::ALL.map(|reason| FieldResult::Close { reason }));
         all
     }
 
     #[test]
     fn descriptions_read_as_plain_english() {
-        let e = FieldEvidence::new(
-            Field::Surname,
-            FieldResult::Close {
-                reason: CloseReason::PreviousSurname,
-            },
-        );
+        let e = FieldEvidence::new(Field::Surname, FieldResult::Close { reason: CloseReason::PreviousSurname });
         assert_eq!(e.describe(), "Surname: matches the previous surname held");
-        let e = FieldEvidence::new(
-            Field::DateOfBirth,
-            FieldResult::Close {
-                reason: CloseReason::DayMonthSwapped,
-            },
-        );
+        let e = FieldEvidence::new(Field::DateOfBirth, FieldResult::Close { reason: CloseReason::DayMonthSwapped });
         assert_eq!(e.describe(), "Date of birth: day and month transposed");
         let v = Verification {
             outcome: VerificationOutcome::NoMatch,
             fields: vec![FieldEvidence::new(Field::Nino, FieldResult::NotHeld)],
         };
-        assert_eq!(
-            v.describe(),
-            "Result: no match\nNational Insurance number: not held by DWP"
-        );
+        assert_eq!(v.describe(), "Result: no match\nNational Insurance number: not held by DWP");
     }
 
     #[test]
@@ -238,12 +212,7 @@ mod tests {
 
     #[test]
     fn debug_shows_enum_names_only() {
-        let e = FieldEvidence::new(
-            Field::GivenName,
-            FieldResult::Close {
-                reason: CloseReason::Nickname,
-            },
-        );
+        let e = FieldEvidence::new(Field::GivenName, FieldResult::Close { reason: CloseReason::Nickname });
         assert_eq!(debug_words(&e), "GivenName Close Nickname");
     }
 

@@ -32,6 +32,7 @@
 pub mod evidence;
 pub mod nicknames;
 pub mod normalise;
+pub mod queue;
 pub mod request;
 pub mod rules;
 pub mod simulator;

@@ -14,11 +14,8 @@ use crate::normalise::compact;
 pub const NICKNAMES_CSV: &str = include_str!("../data/nicknames.csv");
 
 /// Normalised (formal, nickname) pairs.
-static PAIRS: LazyLock<HashSet<(String, String)>> = LazyLock::new(|| {
-    rows()
-        .map(|(formal, nick)| (compact(formal), compact(nick)))
-        .collect()
-});
+static PAIRS: LazyLock<HashSet<(String, String)>> =
+    LazyLock::new(|| rows().map(|(formal, nick)| (compact(formal), compact(nick))).collect());
 
 /// The table's rows (header skipped, blank lines ignored), as written.
 pub fn rows() -> impl Iterator<Item = (&'static str, &'static str)> {
@@ -43,15 +40,8 @@ mod tests {
 
     #[test]
     fn table_is_well_formed() {
-        let lines = NICKNAMES_CSV
-            .lines()
-            .skip(1)
-            .filter(|l| !l.trim().is_empty());
-        assert_eq!(
-            lines.clone().count(),
-            rows().count(),
-            "every row has a comma"
-        );
+        let lines = NICKNAMES_CSV.lines().skip(1).filter(|l| !l.trim().is_empty());
+        assert_eq!(lines.clone().count(), rows().count(), "every row has a comma");
         assert!(rows().count() >= 80);
         let mut seen = HashSet::new();
         for (formal, nick) in rows() {

@@ -34,9 +34,7 @@ pub const FOLDS: &[(char, &str)] = &[
 ];
 
 /// Characters that separate words inside a name part.
-const SEPARATORS: &[char] = &[
-    '-', '\'', '.', '\u{2019}', '\u{2018}', '\u{2010}', '\u{2011}',
-];
+const SEPARATORS: &[char] = &['-', '\'', '.', '\u{2019}', '\u{2018}', '\u{2010}', '\u{2011}'];
 
 /// The comparable form of a name: words of folded lower-case letters, one space apart.
 pub fn normalise(input: &str) -> String {
@@ -69,11 +67,7 @@ pub fn compact(input: &str) -> String {
 
 /// The words of a normalised name.
 pub fn words(input: &str) -> Vec<String> {
-    normalise(input)
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(str::to_owned)
-        .collect()
+    normalise(input).split(' ').filter(|w| !w.is_empty()).map(str::to_owned).collect()
 }
 
 /// Jaro similarity in 0..=1 (1 = identical; two empty strings are identical).
@@ -105,16 +99,8 @@ pub fn jaro(a: &str, b: &str) -> f64 {
     if matches == 0 {
         return 0.0;
     }
-    let a_seq = a
-        .iter()
-        .zip(&a_matched)
-        .filter(|(_, m)| **m)
-        .map(|(c, _)| c);
-    let b_seq = b
-        .iter()
-        .zip(&b_matched)
-        .filter(|(_, m)| **m)
-        .map(|(c, _)| c);
+    let a_seq = a.iter().zip(&a_matched).filter(|(_, m)| **m).map(|(c, _)| c);
+    let b_seq = b.iter().zip(&b_matched).filter(|(_, m)| **m).map(|(c, _)| c);
     let half_transpositions = a_seq.zip(b_seq).filter(|(x, y)| x != y).count();
     let m = matches as f64;
     let t = (half_transpositions / 2) as f64;
@@ -124,12 +110,7 @@ pub fn jaro(a: &str, b: &str) -> f64 {
 /// Jaro-Winkler similarity in 0..=1: Jaro boosted by a common prefix (up to 4, scale 0.1).
 pub fn jaro_winkler(a: &str, b: &str) -> f64 {
     let j = jaro(a, b);
-    let prefix = a
-        .chars()
-        .zip(b.chars())
-        .take(4)
-        .take_while(|(x, y)| x == y)
-        .count();
+    let prefix = a.chars().zip(b.chars()).take(4).take_while(|(x, y)| x == y).count();
     j + prefix as f64 * 0.1 * (1.0 - j)
 }
 
@@ -141,11 +122,7 @@ pub fn one_edit_apart(a: &str, b: &str) -> bool {
     if a == b {
         return false;
     }
-    let (short, long) = if a.len() <= b.len() {
-        (&a, &b)
-    } else {
-        (&b, &a)
-    };
+    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
     match long.len() - short.len() {
         0 => {
             let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
@@ -156,9 +133,7 @@ pub fn one_edit_apart(a: &str, b: &str) -> bool {
             }
         }
         1 => {
-            let first_diff = (0..short.len())
-                .find(|&i| short[i] != long[i])
-                .unwrap_or(short.len());
+            let first_diff = (0..short.len()).find(|&i| short[i] != long[i]).unwrap_or(short.len());
             short[first_diff..] == long[first_diff + 1..]
         }
         _ => false,
@@ -177,11 +152,7 @@ mod tests {
     #[test]
     fn jaro_winkler_known_values() {
         // The textbook examples (Winkler 1990; Wikipedia).
-        assert!(
-            close(jaro("martha", "marhta"), 0.944),
-            "{}",
-            jaro("martha", "marhta")
-        );
+        assert!(close(jaro("martha", "marhta"), 0.944), "{}", jaro("martha", "marhta"));
         assert!(close(jaro_winkler("martha", "marhta"), 0.961));
         assert!(close(jaro("dwayne", "duane"), 0.822));
         assert!(close(jaro_winkler("dwayne", "duane"), 0.840));

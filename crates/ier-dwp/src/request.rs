@@ -3,8 +3,7 @@
 use std::fmt;
 
 use ier_domain::{
-    Address, ApplicantDetails, BirthDetails, DateOfBirth, GivenName, MiddleNames, Nino, OrReason,
-    Surname,
+    Address, ApplicantDetails, BirthDetails, DateOfBirth, GivenName, MiddleNames, Nino, OrReason, Surname,
 };
 
 /// One identity-verification request: the applicant's NINO, names, date of birth and address.
@@ -35,11 +34,8 @@ impl VerificationRequest {
         let BirthDetails::Date(date_of_birth) = &details.birth else {
             return None;
         };
-        let previous_surname = details
-            .previous_name
-            .as_ref()
-            .map(|p| p.surname.clone())
-            .filter(|s| *s != details.name.surname);
+        let previous_surname =
+            details.previous_name.as_ref().map(|p| p.surname.clone()).filter(|s| *s != details.name.surname);
         Some(Self {
             nino: nino.clone(),
             given: details.name.given.clone(),
@@ -59,10 +55,7 @@ impl fmt::Debug for VerificationRequest {
             .field("given", &self.given)
             .field("middle", &self.middle.as_ref().map(|_| "<redacted>"))
             .field("surname", &self.surname)
-            .field(
-                "previous_surname",
-                &self.previous_surname.as_ref().map(|_| "<redacted>"),
-            )
+            .field("previous_surname", &self.previous_surname.as_ref().map(|_| "<redacted>"))
             .field("date_of_birth", &self.date_of_birth)
             .field("address", &"<redacted>")
             .finish()
@@ -116,15 +109,10 @@ mod tests {
     #[test]
     fn no_nino_or_no_date_of_birth_means_no_request() {
         let mut d = details();
-        d.nino = OrReason::NotGiven {
-            reason: "never had one".into(),
-        };
+        d.nino = OrReason::NotGiven { reason: "never had one".into() };
         assert!(VerificationRequest::from_details(&d).is_none());
         let mut d = details();
-        d.birth = BirthDetails::NotGiven {
-            reason: "unknown".into(),
-            range: AgeRange::Over18,
-        };
+        d.birth = BirthDetails::NotGiven { reason: "unknown".into(), range: AgeRange::Over18 };
         assert!(VerificationRequest::from_details(&d).is_none());
     }
 
@@ -132,9 +120,7 @@ mod tests {
     fn debug_shows_no_personal_data() {
         let r = VerificationRequest::from_details(&details()).unwrap();
         let text = format!("{r:?}");
-        for secret in [
-            "Siân", "Mair", "Evans", "Jenkins", "AB", "123456", "1984", "Heol", "Caerdydd", "1EP",
-        ] {
+        for secret in ["Siân", "Mair", "Evans", "Jenkins", "AB", "123456", "1984", "Heol", "Caerdydd", "1EP"] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
     }

@@ -71,28 +71,16 @@ impl std::fmt::Debug for HeldAddress {
 pub fn verify_against(request: &VerificationRequest, held: Option<&HeldIdentity>) -> Verification {
     let Some(held) = held.filter(|h| h.nino.same_person(&request.nino)) else {
         let fields = vec![FieldEvidence::new(Field::Nino, FieldResult::NotHeld)];
-        return Verification {
-            outcome: decide(&fields),
-            fields,
-        };
+        return Verification { outcome: decide(&fields), fields };
     };
     let fields = vec![
         FieldEvidence::new(Field::Nino, FieldResult::Exact),
         FieldEvidence::new(Field::Surname, compare_surname(request, held)),
-        FieldEvidence::new(
-            Field::GivenName,
-            compare_given(request.given.as_str(), held),
-        ),
-        FieldEvidence::new(
-            Field::DateOfBirth,
-            compare_date_of_birth(request.date_of_birth.date(), held.date_of_birth),
-        ),
+        FieldEvidence::new(Field::GivenName, compare_given(request.given.as_str(), held)),
+        FieldEvidence::new(Field::DateOfBirth, compare_date_of_birth(request.date_of_birth.date(), held.date_of_birth)),
         FieldEvidence::new(Field::Address, compare_address(&request.address, held)),
     ];
-    Verification {
-        outcome: decide(&fields),
-        fields,
-    }
+    Verification { outcome: decide(&fields), fields }
 }
 
 /// The decision, from the field evidence. **Match** only when every rule holds:
@@ -109,12 +97,7 @@ pub fn decide(fields: &[FieldEvidence]) -> VerificationOutcome {
     let r1_nino_held = result(Field::Nino) == Some(FieldResult::Exact);
     let r2_date_of_birth = matches!(
         result(Field::DateOfBirth),
-        Some(
-            FieldResult::Exact
-                | FieldResult::Close {
-                    reason: CloseReason::DayMonthSwapped
-                }
-        )
+        Some(FieldResult::Exact | FieldResult::Close { reason: CloseReason::DayMonthSwapped })
     );
     let r3_surname = result(Field::Surname).is_some_and(|r| r.agrees());
     let r4_given_name = result(Field::GivenName).is_some_and(|r| r.agrees());
@@ -136,8 +119,7 @@ pub fn is_typo(a: &str, b: &str) -> bool {
         return false;
     }
     jaro_winkler(&a, &b) >= TYPO_JARO_WINKLER
-        || (a.chars().count().min(b.chars().count()) >= TYPO_ONE_EDIT_MIN_LEN
-            && one_edit_apart(&a, &b))
+        || (a.chars().count().min(b.chars().count()) >= TYPO_ONE_EDIT_MIN_LEN && one_edit_apart(&a, &b))
 }
 
 fn same_normalised(a: &str, b: &str) -> bool {
@@ -153,11 +135,7 @@ pub fn compare_given(given: &str, held: &HeldIdentity) -> FieldResult {
         close(CloseReason::AccentsOrCase)
     } else if is_nickname_pair(given, &held.given) {
         close(CloseReason::Nickname)
-    } else if held
-        .middle
-        .as_deref()
-        .is_some_and(|m| m.split(' ').any(|part| same_normalised(given, part)))
-    {
+    } else if held.middle.as_deref().is_some_and(|m| m.split(' ').any(|part| same_normalised(given, part))) {
         close(CloseReason::KnownByMiddleName)
     } else if is_typo(given, &held.given) {
         close(CloseReason::Typo)
@@ -169,11 +147,7 @@ pub fn compare_given(given: &str, held: &HeldIdentity) -> FieldResult {
 /// All the words of the shorter name are words of the longer, which has more.
 fn one_part_of(a: &str, b: &str) -> bool {
     let (wa, wb) = (words(a), words(b));
-    let (short, long) = if wa.len() <= wb.len() {
-        (wa, wb)
-    } else {
-        (wb, wa)
-    };
+    let (short, long) = if wa.len() <= wb.len() { (wa, wb) } else { (wb, wa) };
     !short.is_empty() && long.len() > short.len() && short.iter().all(|w| long.contains(w))
 }
 
@@ -187,14 +161,9 @@ pub fn compare_surname(request: &VerificationRequest, held: &HeldIdentity) -> Fi
         close(CloseReason::AccentsOrCase)
     } else if other.is_some_and(|o| same_normalised(surname, o)) {
         close(CloseReason::PreviousSurname)
-    } else if request
-        .previous_surname
-        .as_ref()
-        .is_some_and(|p| same_normalised(p.as_str(), &held.surname))
-    {
+    } else if request.previous_surname.as_ref().is_some_and(|p| same_normalised(p.as_str(), &held.surname)) {
         close(CloseReason::PreviousSurnameGiven)
-    } else if one_part_of(surname, &held.surname) || other.is_some_and(|o| one_part_of(surname, o))
-    {
+    } else if one_part_of(surname, &held.surname) || other.is_some_and(|o| one_part_of(surname, o)) {
         close(CloseReason::DoubleBarrelled)
     } else if is_typo(surname, &held.surname) {
         close(CloseReason::Typo)
@@ -211,11 +180,7 @@ pub fn compare_date_of_birth(given: NaiveDate, held: NaiveDate) -> FieldResult {
     let swapped = (given.day() != given.month())
         .then(|| NaiveDate::from_ymd_opt(given.year(), given.day(), given.month()))
         .flatten();
-    if swapped == Some(held) {
-        close(CloseReason::DayMonthSwapped)
-    } else {
-        FieldResult::Different
-    }
+    if swapped == Some(held) { close(CloseReason::DayMonthSwapped) } else { FieldResult::Different }
 }
 
 /// The applicant's address lines in comparable form.
@@ -234,22 +199,14 @@ fn same_address(address: &Address, held: &HeldAddress) -> bool {
     }
     let text = address_text(&address.lines);
     let first = normalise(&held.first_line);
-    text == first
-        || held
-            .locality
-            .as_deref()
-            .is_some_and(|l| text == normalise(&format!("{} {l}", held.first_line)))
+    text == first || held.locality.as_deref().is_some_and(|l| text == normalise(&format!("{} {l}", held.first_line)))
 }
 
 /// The address row of the rules table.
 pub fn compare_address(address: &Address, held: &HeldIdentity) -> FieldResult {
     if same_address(address, &held.address) {
         FieldResult::Exact
-    } else if held
-        .previous_address
-        .as_ref()
-        .is_some_and(|p| same_address(address, p))
-    {
+    } else if held.previous_address.as_ref().is_some_and(|p| same_address(address, p)) {
         close(CloseReason::PreviousAddress)
     } else if address.postcode == held.address.postcode {
         close(CloseReason::SamePostcode)
@@ -326,11 +283,7 @@ mod tests {
         assert_eq!(given("Wiliam"), close(CloseReason::Typo));
         assert_eq!(given("Willaim"), close(CloseReason::Typo));
         assert_eq!(given("Robert"), FieldResult::Different);
-        assert_eq!(
-            given("Dafydd Rhys"),
-            FieldResult::Different,
-            "not one middle name"
-        );
+        assert_eq!(given("Dafydd Rhys"), FieldResult::Different, "not one middle name");
     }
 
     #[test]
@@ -345,10 +298,7 @@ mod tests {
         assert_eq!(surname("Smith"), FieldResult::Different);
         let mut r = request("William", "Morgan", d(1980, 3, 7));
         r.previous_surname = Some(Surname::parse("Pryce-Jones").unwrap());
-        assert_eq!(
-            compare_surname(&r, &held()),
-            close(CloseReason::PreviousSurnameGiven)
-        );
+        assert_eq!(compare_surname(&r, &held()), close(CloseReason::PreviousSurnameGiven));
     }
 
     #[test]
@@ -365,22 +315,10 @@ mod tests {
     fn date_of_birth_swaps_only_when_day_and_month_differ() {
         let held = d(1980, 3, 7);
         assert_eq!(compare_date_of_birth(held, held), FieldResult::Exact);
-        assert_eq!(
-            compare_date_of_birth(d(1980, 7, 3), held),
-            close(CloseReason::DayMonthSwapped)
-        );
-        assert_eq!(
-            compare_date_of_birth(d(1981, 7, 3), held),
-            FieldResult::Different
-        );
-        assert_eq!(
-            compare_date_of_birth(d(1980, 3, 8), held),
-            FieldResult::Different
-        );
-        assert_eq!(
-            compare_date_of_birth(d(1980, 3, 3), d(1980, 3, 3)),
-            FieldResult::Exact
-        );
+        assert_eq!(compare_date_of_birth(d(1980, 7, 3), held), close(CloseReason::DayMonthSwapped));
+        assert_eq!(compare_date_of_birth(d(1981, 7, 3), held), FieldResult::Different);
+        assert_eq!(compare_date_of_birth(d(1980, 3, 8), held), FieldResult::Different);
+        assert_eq!(compare_date_of_birth(d(1980, 3, 3), d(1980, 3, 3)), FieldResult::Exact);
     }
 
     #[test]
@@ -411,11 +349,7 @@ mod tests {
         assert_eq!(v.outcome, VerificationOutcome::Match, "{}", v.describe());
         assert_eq!(
             v.close_reasons(),
-            vec![
-                CloseReason::PreviousSurname,
-                CloseReason::Nickname,
-                CloseReason::DayMonthSwapped
-            ]
+            vec![CloseReason::PreviousSurname, CloseReason::Nickname, CloseReason::DayMonthSwapped]
         );
         // R2: a different date of birth blocks.
         let v = verify(&request("William", "Pryce-Jones", d(1980, 3, 8)));
@@ -434,10 +368,7 @@ mod tests {
         // R1: no record, or a record for another NINO.
         let v = verify_against(&r, None);
         assert_eq!(v.outcome, VerificationOutcome::NoMatch);
-        assert_eq!(
-            v.fields,
-            vec![FieldEvidence::new(Field::Nino, FieldResult::NotHeld)]
-        );
+        assert_eq!(v.fields, vec![FieldEvidence::new(Field::Nino, FieldResult::NotHeld)]);
         r.nino = Nino::parse("AB654321C").unwrap();
         assert_eq!(verify(&r).field(Field::Nino), Some(FieldResult::NotHeld));
     }

@@ -42,10 +42,7 @@ pub struct DwpSimulator {
 
 impl std::fmt::Debug for DwpSimulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DwpSimulator")
-            .field("population", &self.population)
-            .field("people", &self.index.len())
-            .finish()
+        f.debug_struct("DwpSimulator").field("population", &self.population).field("people", &self.index.len()).finish()
     }
 }
 
@@ -53,9 +50,7 @@ impl std::fmt::Debug for DwpSimulator {
 fn stem_code(nino: &Nino) -> u32 {
     let b = nino.stem().as_bytes();
     let prefix = u32::from(b[0] - b'A') * 26 + u32::from(b[1] - b'A');
-    let digits = b[2..8]
-        .iter()
-        .fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+    let digits = b[2..8].iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
     prefix * 1_000_000 + digits
 }
 
@@ -97,16 +92,12 @@ impl DwpSimulator {
     pub fn lookup(&self, nino: &Nino) -> Option<u64> {
         let code = u64::from(stem_code(nino));
         let at = self.index.partition_point(|k| k >> 32 < code);
-        self.index
-            .get(at)
-            .filter(|k| *k >> 32 == code)
-            .map(|k| k & 0xFFFF_FFFF)
+        self.index.get(at).filter(|k| *k >> 32 == code).map(|k| k & 0xFFFF_FFFF)
     }
 
     /// The record held for this NINO, if any.
     pub fn held(&self, nino: &Nino) -> Option<HeldIdentity> {
-        self.lookup(nino)
-            .map(|i| held_identity(&self.population.person(i)))
+        self.lookup(nino).map(|i| held_identity(&self.population.person(i)))
     }
 
     /// Verify synchronously (the simulator never fails).
@@ -128,11 +119,7 @@ impl DwpSimulator {
             },
             surname: Surname::parse(&person.surname).ok()?,
             previous_surname: None,
-            date_of_birth: DateOfBirth::from_date(
-                person.date_of_birth,
-                self.population.reference_date(),
-            )
-            .ok()?,
+            date_of_birth: DateOfBirth::from_date(person.date_of_birth, self.population.reference_date()).ok()?,
             address: Address {
                 uprn: Some(a.uprn),
                 lines: vec![format!("{} {}", a.property, a.street)],
@@ -170,24 +157,10 @@ pub fn held_identity(person: &Person) -> HeldIdentity {
         surname: person.surname.clone(),
         other_surname: person.alt_surname.clone(),
         date_of_birth: person.date_of_birth,
-        address: held_address(
-            a.uprn,
-            &a.property,
-            &a.street,
-            a.locality.as_ref(),
-            &a.town,
-            &a.postcode,
-        ),
+        address: held_address(a.uprn, &a.property, &a.street, a.locality.as_ref(), &a.town, &a.postcode),
         previous_address: person.previous.as_ref().map(|p| {
             let a = &p.address;
-            held_address(
-                a.uprn,
-                &a.property,
-                &a.street,
-                a.locality.as_ref(),
-                &a.town,
-                &a.postcode,
-            )
+            held_address(a.uprn, &a.property, &a.street, a.locality.as_ref(), &a.town, &a.postcode)
         }),
     }
 }

@@ -67,11 +67,7 @@ fn a_million_people() {
         let t = Instant::now();
         let v = sim.verify_now(r);
         times.push(t.elapsed());
-        let want = if k % 10 == 9 {
-            VerificationOutcome::NoMatch
-        } else {
-            VerificationOutcome::Match
-        };
+        let want = if k % 10 == 9 { VerificationOutcome::NoMatch } else { VerificationOutcome::Match };
         assert_eq!(v.outcome, want);
     }
     let total = started.elapsed();

@@ -8,10 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use common::{PEOPLE, simulator};
 use ier_domain::{Address, DateOfBirth, GivenName, Nino, Surname, VerificationOutcome};
 use ier_dwp::nicknames;
-use ier_dwp::{
-    CloseReason, Field, FieldEvidence, FieldResult, IdentityVerifier, Verification,
-    VerificationRequest,
-};
+use ier_dwp::{CloseReason, Field, FieldEvidence, FieldResult, IdentityVerifier, Verification, VerificationRequest};
 use ier_synth::Person;
 
 fn people() -> impl Iterator<Item = Person> {
@@ -32,11 +29,7 @@ fn assert_close_match(r: &VerificationRequest, field: Field, reason: CloseReason
     let v = verify(r);
     assert_eq!(v.outcome, VerificationOutcome::Match, "{}", v.describe());
     for e in &v.fields {
-        let want = if e.field == field {
-            FieldResult::Close { reason }
-        } else {
-            FieldResult::Exact
-        };
+        let want = if e.field == field { FieldResult::Close { reason } } else { FieldResult::Exact };
         assert_eq!(e.result, want, "{}", v.describe());
     }
 }
@@ -48,10 +41,8 @@ async fn everyone_matches_with_their_own_exact_details() {
     for p in people() {
         let v = verifier.verify(&exact(&p)).await.unwrap();
         assert_eq!(v.outcome, VerificationOutcome::Match, "person {}", p.id);
-        let want: Vec<FieldEvidence> = Field::ALL
-            .into_iter()
-            .map(|f| FieldEvidence::new(f, FieldResult::Exact))
-            .collect();
+        let want: Vec<FieldEvidence> =
+            Field::ALL.into_iter().map(|f| FieldEvidence::new(f, FieldResult::Exact)).collect();
         assert_eq!(v.fields, want, "person {}", p.id);
         n += 1;
     }
@@ -194,10 +185,7 @@ fn a_nino_not_held_is_no_match() {
         assert!(sim.lookup(&r.nino).is_none());
         let v = verify(&r);
         assert_eq!(v.outcome, VerificationOutcome::NoMatch);
-        assert_eq!(
-            v.fields,
-            vec![FieldEvidence::new(Field::Nino, FieldResult::NotHeld)]
-        );
+        assert_eq!(v.fields, vec![FieldEvidence::new(Field::Nino, FieldResult::NotHeld)]);
     }
 }
 
@@ -225,10 +213,7 @@ fn the_nino_suffix_is_ignored() {
     for p in people().take(2_000) {
         let stem = p.nino.stem().to_owned();
         let current = p.nino.suffix();
-        let other = ['A', 'B', 'C', 'D']
-            .into_iter()
-            .find(|s| Some(*s) != current)
-            .unwrap();
+        let other = ['A', 'B', 'C', 'D'].into_iter().find(|s| Some(*s) != current).unwrap();
         for nino in [stem.clone(), format!("{stem}{other}")] {
             let mut r = exact(&p);
             r.nino = Nino::parse(&nino).unwrap();
@@ -243,9 +228,7 @@ fn the_nino_suffix_is_ignored() {
 fn verification_is_deterministic() {
     let p = simulator().population().person(12_345);
     let r = exact(&p);
-    let again = ier_dwp::DwpSimulator::new(
-        ier_synth::Population::new(2014, PEOPLE, common::reference_date()).unwrap(),
-    );
+    let again = ier_dwp::DwpSimulator::new(ier_synth::Population::new(2014, PEOPLE, common::reference_date()).unwrap());
     assert_eq!(again.verify_now(&r), verify(&r));
     assert_eq!(again.lookup(&p.nino), Some(12_345));
 }

@@ -108,10 +108,8 @@ const STREETS_EN: &[&str] = &[
     "Stanley",
     "Russell",
 ];
-const SUFFIXES_EN: &[&str] = &[
-    "Street", "Road", "Lane", "Avenue", "Close", "Drive", "Way", "Gardens", "Crescent", "Terrace",
-    "Place", "Grove",
-];
+const SUFFIXES_EN: &[&str] =
+    &["Street", "Road", "Lane", "Avenue", "Close", "Drive", "Way", "Gardens", "Crescent", "Terrace", "Place", "Grove"];
 const STREETS_CY: &[&str] = &[
     "Heol y Bont",
     "Heol yr Eglwys",
@@ -134,16 +132,8 @@ const STREETS_CY: &[&str] = &[
     "Heol Llanfair",
     "Lôn y Wern",
 ];
-const HOUSE_NAMES: &[&str] = &[
-    "Rose Cottage",
-    "The Old Rectory",
-    "Ty Gwyn",
-    "Hillcrest",
-    "The Laurels",
-    "Fernbank",
-    "Brynteg",
-    "Lochview",
-];
+const HOUSE_NAMES: &[&str] =
+    &["Rose Cottage", "The Old Rectory", "Ty Gwyn", "Hillcrest", "The Laurels", "Fernbank", "Brynteg", "Lochview"];
 
 /// SplitMix64: a fixed, fast mixer, so the same postcode always gives the same addresses.
 fn mix(mut x: u64) -> u64 {
@@ -155,30 +145,16 @@ fn mix(mut x: u64) -> u64 {
 
 fn town_of(council: &Council) -> String {
     // "Kingston upon Hull, City of" → "Kingston upon Hull"; "City of Edinburgh" → "Edinburgh".
-    let name = council
-        .name
-        .split(',')
-        .next()
-        .unwrap_or(&council.name)
-        .trim();
+    let name = council.name.split(',').next().unwrap_or(&council.name).trim();
     name.strip_prefix("City of ").unwrap_or(name).to_owned()
 }
 
 impl SyntheticGazetteer {
     pub fn new(directory: &'static PostcodeDirectory, reference: &'static ReferenceData) -> Self {
-        Self {
-            directory,
-            reference,
-        }
+        Self { directory, reference }
     }
 
-    fn make(
-        &self,
-        ordinal: u32,
-        postcode: &Postcode,
-        gss_code: GssCode,
-        house: u64,
-    ) -> Option<GazetteerAddress> {
+    fn make(&self, ordinal: u32, postcode: &Postcode, gss_code: GssCode, house: u64) -> Option<GazetteerAddress> {
         let seed = mix(ordinal as u64);
         let count = 3 + seed % 40;
         if house >= count {
@@ -199,14 +175,10 @@ impl SyntheticGazetteer {
         // A third of postcodes are blocks of flats; some have named houses.
         let property = match (seed >> 32) % 6 {
             0 | 1 => format!("Flat {}, {}", house + 1, first_number),
-            2 if house % 5 == 4 => {
-                HOUSE_NAMES[(mix(seed + house) % HOUSE_NAMES.len() as u64) as usize].to_owned()
-            }
+            2 if house % 5 == 4 => HOUSE_NAMES[(mix(seed + house) % HOUSE_NAMES.len() as u64) as usize].to_owned(),
             _ => (first_number + 2 * house).to_string(),
         };
-        let town = council
-            .map(town_of)
-            .unwrap_or_else(|| postcode.area().to_owned());
+        let town = council.map(town_of).unwrap_or_else(|| postcode.area().to_owned());
         Some(GazetteerAddress {
             uprn: Uprn::new(UPRN_BASE + ordinal as u64 * MAX_PER_POSTCODE + house).ok()?,
             property,
@@ -231,17 +203,12 @@ impl Gazetteer for SyntheticGazetteer {
         if gss.nation().is_none() {
             return Vec::new();
         }
-        (0..MAX_PER_POSTCODE)
-            .map_while(|h| self.make(ordinal, postcode, gss, h))
-            .collect()
+        (0..MAX_PER_POSTCODE).map_while(|h| self.make(ordinal, postcode, gss, h)).collect()
     }
 
     fn by_uprn(&self, uprn: Uprn) -> Option<GazetteerAddress> {
         let n = uprn.get().checked_sub(UPRN_BASE)?;
-        let (ordinal, house) = (
-            u32::try_from(n / MAX_PER_POSTCODE).ok()?,
-            n % MAX_PER_POSTCODE,
-        );
+        let (ordinal, house) = (u32::try_from(n / MAX_PER_POSTCODE).ok()?, n % MAX_PER_POSTCODE);
         let (postcode, gss) = self.directory.at(ordinal)?;
         gss.nation()?;
         self.make(ordinal, &postcode, gss, house)

@@ -29,10 +29,7 @@ pub struct Locator {
 
 impl Locator {
     pub fn new(directory: &'static PostcodeDirectory, reference: &'static ReferenceData) -> Self {
-        Self {
-            directory,
-            reference,
-        }
+        Self { directory, reference }
     }
 
     /// The shipped postcode table and councils.
@@ -62,13 +59,9 @@ impl Locator {
         };
         match gss.jurisdiction() {
             Some(Jurisdiction::GreatBritain(_)) => match self.reference.council(&gss) {
-                Some(council) => Route::Council {
-                    council,
-                    ero: self
-                        .reference
-                        .ero(&council.ero_id)
-                        .expect("checked at load"),
-                },
+                Some(council) => {
+                    Route::Council { council, ero: self.reference.ero(&council.ero_id).expect("checked at load") }
+                }
                 None => Route::Unknown,
             },
             Some(Jurisdiction::NorthernIreland) => Route::NorthernIreland,

@@ -110,39 +110,20 @@ impl PostcodeDirectory {
                 units.push((i, codes.binary_search(&gss).expect("code collected") as u16));
             }
         }
-        Self {
-            codes,
-            outwards,
-            units,
-        }
+        Self { codes, outwards, units }
     }
 
     /// Parse an official ONSPD or NSPL CSV (any release): the postcode from
     /// `pcds` (or `pcd`/`pcd7`/`pcd8`), the district from `laua` (or `lad25cd`,
     /// `lad24cd`, `lad23cd`, `oslaua`); with `live_only`, rows with a
     /// termination date (`doterm`) are left out.
-    pub fn from_onspd_csv(
-        reader: impl Read,
-        live_only: bool,
-    ) -> Result<(Self, ImportReport), DirectoryError> {
+    pub fn from_onspd_csv(reader: impl Read, live_only: bool) -> Result<(Self, ImportReport), DirectoryError> {
         let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
-        let headers = csv
-            .headers()
-            .map_err(|e| DirectoryError::Csv {
-                line: 1,
-                problem: e.to_string(),
-            })?
-            .clone();
+        let headers = csv.headers().map_err(|e| DirectoryError::Csv { line: 1, problem: e.to_string() })?.clone();
         // Prefer the names in the order given (pcds, the canonical form, over pcd).
-        let find = |names: &[&str]| {
-            names.iter().find_map(|n| {
-                headers
-                    .iter()
-                    .position(|h| h.trim().eq_ignore_ascii_case(n))
-            })
-        };
-        let pc_col = find(&["pcds", "pcd", "pcd7", "pcd8"])
-            .ok_or(DirectoryError::MissingColumn("postcode (pcds)"))?;
+        let find =
+            |names: &[&str]| names.iter().find_map(|n| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(n)));
+        let pc_col = find(&["pcds", "pcd", "pcd7", "pcd8"]).ok_or(DirectoryError::MissingColumn("postcode (pcds)"))?;
         let la_col = find(&["laua", "lad25cd", "lad24cd", "lad23cd", "oslaua"])
             .ok_or(DirectoryError::MissingColumn("district (laua)"))?;
         let term_col = find(&["doterm"]);
@@ -153,11 +134,7 @@ impl PostcodeDirectory {
                 line: e.position().map(|p| p.line()).unwrap_or(0),
                 problem: e.to_string(),
             })?;
-            if live_only
-                && term_col
-                    .and_then(|c| record.get(c))
-                    .is_some_and(|t| !t.trim().is_empty())
-            {
+            if live_only && term_col.and_then(|c| record.get(c)).is_some_and(|t| !t.trim().is_empty()) {
                 report.skipped_terminated += 1;
                 continue;
             }
@@ -178,8 +155,7 @@ impl PostcodeDirectory {
 
     /// The district of a postcode, if the directory has it.
     pub fn district(&self, postcode: &Postcode) -> Option<GssCode> {
-        self.ordinal(postcode)
-            .map(|o| self.codes[self.units[o as usize].1 as usize])
+        self.ordinal(postcode).map(|o| self.codes[self.units[o as usize].1 as usize])
     }
 
     /// A postcode's position in the directory (stable for a given table).
@@ -188,35 +164,23 @@ impl PostcodeDirectory {
             return None;
         };
         let i = inward_index(inward)?;
-        let o = self
-            .outwards
-            .binary_search_by(|(k, _)| k.as_ref().cmp(outward.as_str()))
-            .ok()?;
+        let o = self.outwards.binary_search_by(|(k, _)| k.as_ref().cmp(outward.as_str())).ok()?;
         let (start, end) = self.outward_range(o);
-        let pos = self.units[start..end]
-            .binary_search_by_key(&i, |u| u.0)
-            .ok()?;
+        let pos = self.units[start..end].binary_search_by_key(&i, |u| u.0).ok()?;
         Some((start + pos) as u32)
     }
 
     /// The postcode at an ordinal.
     pub fn at(&self, ordinal: u32) -> Option<(Postcode, GssCode)> {
         let (inward, code) = *self.units.get(ordinal as usize)?;
-        let o = self
-            .outwards
-            .partition_point(|(_, start)| *start <= ordinal)
-            - 1;
-        let pc =
-            Postcode::parse(&format!("{}{}", self.outwards[o].0, inward_string(inward))).ok()?;
+        let o = self.outwards.partition_point(|(_, start)| *start <= ordinal) - 1;
+        let pc = Postcode::parse(&format!("{}{}", self.outwards[o].0, inward_string(inward))).ok()?;
         Some((pc, self.codes[code as usize]))
     }
 
     fn outward_range(&self, o: usize) -> (usize, usize) {
         let start = self.outwards[o].1 as usize;
-        let end = self
-            .outwards
-            .get(o + 1)
-            .map_or(self.units.len(), |x| x.1 as usize);
+        let end = self.outwards.get(o + 1).map_or(self.units.len(), |x| x.1 as usize);
         (start, end)
     }
 
@@ -254,14 +218,7 @@ impl PostcodeDirectory {
             varint(&mut buf, (end - start) as u64);
             let mut prev = 0u16;
             for (k, (i, code)) in self.units[start..end].iter().enumerate() {
-                varint(
-                    &mut buf,
-                    if k == 0 {
-                        *i as u64
-                    } else {
-                        (*i - prev) as u64
-                    },
-                );
+                varint(&mut buf, if k == 0 { *i as u64 } else { (*i - prev) as u64 });
                 varint(&mut buf, *code as u64);
                 prev = *i;
             }
@@ -273,9 +230,7 @@ impl PostcodeDirectory {
 
     pub fn read(input: impl Read) -> Result<Self, DirectoryError> {
         let mut raw = Vec::new();
-        ZlibDecoder::new(input)
-            .read_to_end(&mut raw)
-            .map_err(|_| DirectoryError::BadMagic)?;
+        ZlibDecoder::new(input).read_to_end(&mut raw).map_err(|_| DirectoryError::BadMagic)?;
         let mut r = raw.strip_prefix(MAGIC).ok_or(DirectoryError::BadMagic)?;
         let n_codes = read_varint(&mut r)? as usize;
         let mut codes = Vec::with_capacity(n_codes);
@@ -292,9 +247,7 @@ impl PostcodeDirectory {
         let mut units = Vec::new();
         for _ in 0..n_out {
             let (&len, rest) = r.split_first().ok_or(DirectoryError::Corrupt)?;
-            let (name, rest) = rest
-                .split_at_checked(len as usize)
-                .ok_or(DirectoryError::Corrupt)?;
+            let (name, rest) = rest.split_at_checked(len as usize).ok_or(DirectoryError::Corrupt)?;
             r = rest;
             let name = std::str::from_utf8(name).map_err(|_| DirectoryError::Corrupt)?;
             outwards.push((name.into(), units.len() as u32));
@@ -314,11 +267,7 @@ impl PostcodeDirectory {
         if !r.is_empty() {
             return Err(DirectoryError::Corrupt);
         }
-        Ok(Self {
-            codes,
-            outwards,
-            units,
-        })
+        Ok(Self { codes, outwards, units })
     }
 }
 
@@ -378,12 +327,7 @@ mod tests {
         let (dir, report) = PostcodeDirectory::from_onspd_csv(csv.as_bytes(), true).unwrap();
         assert_eq!(
             report,
-            ImportReport {
-                postcodes: 3,
-                skipped_invalid_postcode: 1,
-                skipped_no_district: 1,
-                skipped_terminated: 1
-            }
+            ImportReport { postcodes: 3, skipped_invalid_postcode: 1, skipped_no_district: 1, skipped_terminated: 1 }
         );
         assert_eq!(dir.district(&pc("sw1a1aa")), Some(gss("E09000033")));
         assert_eq!(dir.district(&pc("BT1 1AA")), Some(gss("N09000003")));
@@ -391,18 +335,12 @@ mod tests {
         let (all, _) = PostcodeDirectory::from_onspd_csv(csv.as_bytes(), false).unwrap();
         assert_eq!(all.district(&pc("EH1 1YZ")), Some(gss("S12000036")));
         let err = PostcodeDirectory::from_onspd_csv("a,b\n1,2\n".as_bytes(), false).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "the CSV has no postcode (pcds) column (expected an ONSPD or NSPL file)"
-        );
+        assert_eq!(err.to_string(), "the CSV has no postcode (pcds) column (expected an ONSPD or NSPL file)");
     }
 
     #[test]
     fn corrupt_files_are_refused() {
-        assert!(matches!(
-            PostcodeDirectory::read(&b"nonsense"[..]),
-            Err(DirectoryError::BadMagic)
-        ));
+        assert!(matches!(PostcodeDirectory::read(&b"nonsense"[..]), Err(DirectoryError::BadMagic)));
         let dir = PostcodeDirectory::from_pairs([(pc("SW1A 1AA"), gss("E09000033"))]);
         let mut out = Vec::new();
         dir.write(&mut out).unwrap();
@@ -411,10 +349,7 @@ mod tests {
         raw.truncate(raw.len() - 1);
         let mut z = ZlibEncoder::new(Vec::new(), Compression::fast());
         z.write_all(&raw).unwrap();
-        assert!(matches!(
-            PostcodeDirectory::read(&z.finish().unwrap()[..]),
-            Err(DirectoryError::Corrupt)
-        ));
+        assert!(matches!(PostcodeDirectory::read(&z.finish().unwrap()[..]), Err(DirectoryError::Corrupt)));
     }
 
     proptest! {

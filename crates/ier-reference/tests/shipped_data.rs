@@ -5,9 +5,7 @@
 use std::collections::BTreeSet;
 
 use ier_domain::{GssCode, Nation, Postcode};
-use ier_reference::{
-    Gazetteer, Locator, PostcodeDirectory, ReferenceData, Route, SyntheticGazetteer,
-};
+use ier_reference::{Gazetteer, Locator, PostcodeDirectory, ReferenceData, Route, SyntheticGazetteer};
 
 fn pc(s: &str) -> Postcode {
     Postcode::parse(s).unwrap()
@@ -17,23 +15,14 @@ fn pc(s: &str) -> Postcode {
 fn every_district_in_the_postcode_table_has_a_council() {
     let dir = PostcodeDirectory::embedded();
     let reference = ReferenceData::embedded();
-    let gb: BTreeSet<GssCode> = dir
-        .districts()
-        .iter()
-        .copied()
-        .filter(|c| c.nation().is_some())
-        .collect();
+    let gb: BTreeSet<GssCode> = dir.districts().iter().copied().filter(|c| c.nation().is_some()).collect();
     assert_eq!(gb.len(), 350);
     for code in &gb {
         assert!(reference.council(code).is_some(), "no council for {code}");
     }
     // ...and every council has postcodes.
     for council in reference.councils() {
-        assert!(
-            gb.contains(&council.gss_code),
-            "{} has no postcodes",
-            council.name
-        );
+        assert!(gb.contains(&council.gss_code), "{} has no postcodes", council.name);
     }
     assert!(dir.len() > 2_600_000, "{}", dir.len());
 }
@@ -49,27 +38,13 @@ fn real_postcodes_route_to_their_real_council() {
         ("M1 1AE", "E08000003", "Manchester", "manchester"),
         ("IP12 1RT", "E07000244", "East Suffolk", "east-suffolk"),
         ("G2 1DU", "S12000049", "Glasgow City", "glasgow-assessor"),
-        (
-            "HS1 2BW",
-            "S12000013",
-            "Na h-Eileanan Siar",
-            "highland-western-isles-vjb",
-        ),
-        (
-            "TR21 0LW",
-            "E06000053",
-            "Isles of Scilly",
-            "isles-of-scilly",
-        ),
+        ("HS1 2BW", "S12000013", "Na h-Eileanan Siar", "highland-western-isles-vjb"),
+        ("TR21 0LW", "E06000053", "Isles of Scilly", "isles-of-scilly"),
         ("CA1 1RD", "E06000063", "Cumberland", "cumberland"),
     ] {
         match locator.route(&pc(postcode)) {
             Route::Council { council: c, ero: e } => {
-                assert_eq!(
-                    (c.gss_code.as_str(), c.name.as_str(), e.id.as_str()),
-                    (gss, council, ero),
-                    "{postcode}"
-                );
+                assert_eq!((c.gss_code.as_str(), c.name.as_str(), e.id.as_str()), (gss, council, ero), "{postcode}");
             }
             other => panic!("{postcode}: {other:?}"),
         }
@@ -78,18 +53,11 @@ fn real_postcodes_route_to_their_real_council() {
 
 #[test]
 fn welsh_councils_carry_welsh_names() {
-    let Route::Council { council, .. } = Locator::embedded().route(&pc("LL55 4UR")) else {
-        panic!()
-    };
+    let Route::Council { council, .. } = Locator::embedded().route(&pc("LL55 4UR")) else { panic!() };
     assert_eq!(council.nation, Nation::Wales);
     assert_eq!(council.name_cy.as_deref(), Some("Gwynedd"));
-    let Route::Council { council, .. } = Locator::embedded().route(&pc("SA1 1DP")) else {
-        panic!()
-    };
-    assert_eq!(
-        (council.name.as_str(), council.name_cy.as_deref()),
-        ("Swansea", Some("Abertawe"))
-    );
+    let Route::Council { council, .. } = Locator::embedded().route(&pc("SA1 1DP")) else { panic!() };
+    assert_eq!((council.name.as_str(), council.name_cy.as_deref()), ("Swansea", Some("Abertawe")));
 }
 
 #[test]
@@ -101,13 +69,8 @@ fn out_of_scope_places_are_recognised() {
     assert_eq!(locator.route(&pc("IM1 1AA")), Route::CrownDependency);
     assert_eq!(locator.route(&pc("BFPO 801")), Route::Forces);
     assert_eq!(locator.route(&pc("YY9 9YY")), Route::Unknown);
-    let ni = PostcodeDirectory::embedded()
-        .district(&pc("BT1 1AA"))
-        .unwrap();
-    assert_eq!(
-        ni.jurisdiction(),
-        Some(ier_domain::Jurisdiction::NorthernIreland)
-    );
+    let ni = PostcodeDirectory::embedded().district(&pc("BT1 1AA")).unwrap();
+    assert_eq!(ni.jurisdiction(), Some(ier_domain::Jurisdiction::NorthernIreland));
 }
 
 #[test]
@@ -138,10 +101,7 @@ fn gazetteer_is_deterministic_and_finds_addresses_by_uprn() {
         for addr in &a {
             assert_eq!(addr.postcode, pc(postcode));
             assert_eq!(g.by_uprn(addr.uprn).as_ref(), Some(addr));
-            assert_eq!(
-                Some(addr.gss_code),
-                PostcodeDirectory::embedded().district(&pc(postcode))
-            );
+            assert_eq!(Some(addr.gss_code), PostcodeDirectory::embedded().district(&pc(postcode)));
         }
     }
 }
@@ -164,11 +124,7 @@ fn welsh_postcodes_have_some_welsh_street_names() {
         .take(300)
         .flat_map(|(p, _)| g.addresses(&p))
         .filter(|a| {
-            [
-                "Heol", "Ffordd", "Stryd", "Lôn", "Maes", "Bryn", "Cae", "Rhodfa",
-            ]
-            .iter()
-            .any(|w| a.street.starts_with(w))
+            ["Heol", "Ffordd", "Stryd", "Lôn", "Maes", "Bryn", "Cae", "Rhodfa"].iter().any(|w| a.street.starts_with(w))
         })
         .count();
     assert!(welsh > 0);

@@ -18,8 +18,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 const ERO_COLUMNS: &str = "id, name, name_cy, email, phone, website, address";
 const COUNCIL_COLUMNS: &str = "gss_code, name, name_cy, nation, ero_id";
-const APPLICATION_COLUMNS: &str =
-    "reference, kind, language, gss_code, ero_id, submitted_at, stage, key_id, details";
+const APPLICATION_COLUMNS: &str = "reference, kind, language, gss_code, ero_id, submitted_at, stage, key_id, details";
 
 /// A PostgreSQL database.
 #[derive(Clone)]
@@ -30,22 +29,16 @@ pub struct PgBackend {
 impl PgBackend {
     /// Connect with a `postgres://` URL and bring the schema up to date.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StorageError::Unavailable(format!("bad Postgres URL: {e}")))?;
+        let options =
+            PgConnectOptions::from_str(url).map_err(|e| StorageError::Unavailable(format!("bad Postgres URL: {e}")))?;
         Self::connect_with(options, 16).await
     }
 
     /// Connect with options (for example a `search_path`) and a pool size.
     pub async fn connect_with(options: PgConnectOptions, max_connections: u32) -> Result<Self> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
+        let pool =
+            PgPoolOptions::new().max_connections(max_connections).connect_with(options).await.map_err(unavailable)?;
+        MIGRATOR.run(&pool).await.map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
         Ok(Self { pool })
     }
 
@@ -98,10 +91,7 @@ fn application_from(r: &PgRow) -> Result<ApplicationRow> {
         ero_id: Some(decode::ero_id(r.get("ero_id"))?),
         submitted_at: r.get("submitted_at"),
         stage: decode::stage(r.get("stage"))?,
-        details: Sealed {
-            key_id: r.get("key_id"),
-            blob: r.get("details"),
-        },
+        details: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
     })
 }
 
@@ -186,35 +176,30 @@ impl Backend for PgBackend {
     }
 
     async fn council(&self, gss_code: &GssCode) -> Result<Option<Council>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COUNCIL_COLUMNS} FROM councils WHERE gss_code = $1"
-        ))
-        .bind(gss_code.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let row = sqlx::query(&format!("SELECT {COUNCIL_COLUMNS} FROM councils WHERE gss_code = $1"))
+            .bind(gss_code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
         row.map(|r| council_from(&r)).transpose()
     }
 
     async fn councils_of(&self, ero: &EroId) -> Result<Vec<Council>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COUNCIL_COLUMNS} FROM councils WHERE ero_id = $1 ORDER BY gss_code"
-        ))
-        .bind(ero.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let rows = sqlx::query(&format!("SELECT {COUNCIL_COLUMNS} FROM councils WHERE ero_id = $1 ORDER BY gss_code"))
+            .bind(ero.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
         rows.iter().map(council_from).collect()
     }
 
     async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let ero: Option<String> =
-            sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = $1")
-                .bind(row.gss_code.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(unavailable)?;
+        let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = $1")
+            .bind(row.gss_code.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
         let ero = ero.ok_or(StorageError::UnknownCouncil(row.gss_code))?;
         sqlx::query(
             "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details)
@@ -247,11 +232,7 @@ impl Backend for PgBackend {
         Ok(ero)
     }
 
-    async fn application(
-        &self,
-        ero: &EroId,
-        reference: &ReferenceNumber,
-    ) -> Result<Option<ApplicationRow>> {
+    async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
         let row = sqlx::query(&format!(
             "SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = $1 AND reference = $2"
         ))
@@ -292,14 +273,13 @@ impl Backend for PgBackend {
     ) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         // Lock the row: events and stage change together.
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT seq FROM applications WHERE ero_id = $1 AND reference = $2 FOR UPDATE",
-        )
-        .bind(ero.as_str())
-        .bind(reference.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(unavailable)?;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM applications WHERE ero_id = $1 AND reference = $2 FOR UPDATE")
+                .bind(ero.as_str())
+                .bind(reference.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(unavailable)?;
         if found.is_none() {
             return Err(StorageError::NotFound);
         }
@@ -317,34 +297,32 @@ impl Backend for PgBackend {
     }
 
     async fn events(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<Event>> {
-        let rows = sqlx::query("SELECT reference, at, detail FROM application_events WHERE ero_id = $1 AND reference = $2 ORDER BY id")
-            .bind(ero.as_str())
-            .bind(reference.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let rows = sqlx::query(
+            "SELECT reference, at, detail FROM application_events WHERE ero_id = $1 AND reference = $2 ORDER BY id",
+        )
+        .bind(ero.as_str())
+        .bind(reference.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
         rows.iter()
             .map(|r| {
                 let sqlx::types::Json(kind): sqlx::types::Json<EventKind> =
                     r.try_get("detail").map_err(|_| decode::corrupt("event"))?;
-                Ok(Event {
-                    reference: decode::reference(r.get("reference"))?,
-                    at: r.get("at"),
-                    kind,
-                })
+                Ok(Event { reference: decode::reference(r.get("reference"))?, at: r.get("at"), kind })
             })
             .collect()
     }
 
     async fn pending_verifications(&self, limit: u32) -> Result<Vec<(ReferenceNumber, EroId)>> {
-        let rows = sqlx::query("SELECT reference, ero_id FROM verification_requests WHERE completed_at IS NULL ORDER BY seq LIMIT $1")
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| Ok((decode::reference(r.get(0))?, decode::ero_id(r.get(1))?)))
-            .collect()
+        let rows = sqlx::query(
+            "SELECT reference, ero_id FROM verification_requests WHERE completed_at IS NULL ORDER BY seq LIMIT $1",
+        )
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(|r| Ok((decode::reference(r.get(0))?, decode::ero_id(r.get(1))?))).collect()
     }
 
     async fn complete_verification(
@@ -382,29 +360,17 @@ impl Backend for PgBackend {
             .map_err(unavailable)?;
         let mut by_stage = Vec::new();
         for r in rows {
-            by_stage.push((
-                decode::stage(r.get::<&str, _>(0))?,
-                r.get::<i64, _>(1) as u64,
-            ));
+            by_stage.push((decode::stage(r.get::<&str, _>(0))?, r.get::<i64, _>(1) as u64));
         }
         decode::sort_stages(&mut by_stage);
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(Counts {
-            by_stage,
-            pending_verifications: pending as u64,
-        })
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(Counts { by_stage, pending_verifications: pending as u64 })
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)
-            .map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(unavailable).map(|_| ())
     }
 }

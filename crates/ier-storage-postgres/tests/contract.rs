@@ -22,17 +22,11 @@ impl Drop for Schema {
         let (url, name) = (self.url.clone(), self.name.clone());
         // A blocking drop on a fresh thread: the test's runtime is shutting down.
         let _ = std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap()
-                .block_on(async {
-                    if let Ok(pool) = sqlx::PgPool::connect(&url).await {
-                        let _ = sqlx::query(&format!("DROP SCHEMA {name} CASCADE"))
-                            .execute(&pool)
-                            .await;
-                    }
-                })
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA {name} CASCADE")).execute(&pool).await;
+                }
+            })
         })
         .join();
     }
@@ -41,17 +35,10 @@ impl Drop for Schema {
 async fn fresh() -> Option<(Arc<dyn Backend>, Guard)> {
     let url = std::env::var("IER_TEST_POSTGRES_URL").ok()?;
     let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
-    let admin = sqlx::PgPool::connect(&url)
-        .await
-        .expect("IER_TEST_POSTGRES_URL is reachable");
-    sqlx::query(&format!("CREATE SCHEMA {name}"))
-        .execute(&admin)
-        .await
-        .unwrap();
+    let admin = sqlx::PgPool::connect(&url).await.expect("IER_TEST_POSTGRES_URL is reachable");
+    sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
     admin.close().await;
-    let options = PgConnectOptions::from_str(&url)
-        .unwrap()
-        .options([("search_path", name.as_str())]);
+    let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
     let backend = PgBackend::connect_with(options, 8).await.unwrap();
     Some((Arc::new(backend), Box::new(Schema { url, name })))
 }

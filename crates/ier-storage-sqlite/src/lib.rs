@@ -53,15 +53,8 @@ impl SqliteBackend {
     }
 
     async fn connect(options: SqliteConnectOptions) -> Result<Self> {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(unavailable)?;
+        MIGRATOR.run(&pool).await.map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
         Ok(Self { pool })
     }
 
@@ -143,24 +136,20 @@ impl Backend for SqliteBackend {
     }
 
     async fn council(&self, gss_code: &GssCode) -> Result<Option<Council>> {
-        let row = sqlx::query(&format!(
-            "SELECT {COUNCIL_COLUMNS} FROM councils WHERE gss_code = ?"
-        ))
-        .bind(gss_code.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let row = sqlx::query(&format!("SELECT {COUNCIL_COLUMNS} FROM councils WHERE gss_code = ?"))
+            .bind(gss_code.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
         row.map(|r| council_from(&r)).transpose()
     }
 
     async fn councils_of(&self, ero: &EroId) -> Result<Vec<Council>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COUNCIL_COLUMNS} FROM councils WHERE ero_id = ? ORDER BY gss_code"
-        ))
-        .bind(ero.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let rows = sqlx::query(&format!("SELECT {COUNCIL_COLUMNS} FROM councils WHERE ero_id = ? ORDER BY gss_code"))
+            .bind(ero.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
         rows.iter().map(council_from).collect()
     }
 
@@ -168,10 +157,7 @@ impl Backend for SqliteBackend {
         // BEGIN IMMEDIATE: take the write lock up front, so the transaction
         // never has to upgrade (and fail) under contention.
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
         let result: Result<EroId> = async {
             let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = ?")
                 .bind(row.gss_code.as_str())
@@ -210,10 +196,7 @@ impl Backend for SqliteBackend {
         .await;
         match result {
             Ok(ero) => {
-                sqlx::query("COMMIT")
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(unavailable)?;
+                sqlx::query("COMMIT").execute(&mut *conn).await.map_err(unavailable)?;
                 Ok(ero)
             }
             Err(e) => {
@@ -223,19 +206,14 @@ impl Backend for SqliteBackend {
         }
     }
 
-    async fn application(
-        &self,
-        ero: &EroId,
-        reference: &ReferenceNumber,
-    ) -> Result<Option<ApplicationRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = ? AND reference = ?"
-        ))
-        .bind(ero.as_str())
-        .bind(reference.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
+    async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
+        let row =
+            sqlx::query(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = ? AND reference = ?"))
+                .bind(ero.as_str())
+                .bind(reference.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
         row.map(|r| application_from(&r)).transpose()
     }
 
@@ -267,19 +245,15 @@ impl Backend for SqliteBackend {
         kind: &EventKind,
     ) -> Result<()> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
         let result = async {
-            let found: Option<i64> = sqlx::query_scalar(
-                "SELECT seq FROM applications WHERE ero_id = ? AND reference = ?",
-            )
-            .bind(ero.as_str())
-            .bind(reference.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(unavailable)?;
+            let found: Option<i64> =
+                sqlx::query_scalar("SELECT seq FROM applications WHERE ero_id = ? AND reference = ?")
+                    .bind(ero.as_str())
+                    .bind(reference.as_str())
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(unavailable)?;
             if found.is_none() {
                 return Err(StorageError::NotFound);
             }
@@ -300,28 +274,27 @@ impl Backend for SqliteBackend {
     }
 
     async fn events(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<Event>> {
-        let rows = sqlx::query("SELECT reference, at, detail FROM application_events WHERE ero_id = ? AND reference = ? ORDER BY id")
-            .bind(ero.as_str())
-            .bind(reference.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let rows = sqlx::query(
+            "SELECT reference, at, detail FROM application_events WHERE ero_id = ? AND reference = ? ORDER BY id",
+        )
+        .bind(ero.as_str())
+        .bind(reference.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
         rows.iter().map(event_from).collect()
     }
 
     async fn pending_verifications(&self, limit: u32) -> Result<Vec<(ReferenceNumber, EroId)>> {
-        let rows = sqlx::query("SELECT reference, ero_id FROM verification_requests WHERE completed_at IS NULL ORDER BY seq LIMIT ?")
-            .bind(limit as i64)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let rows = sqlx::query(
+            "SELECT reference, ero_id FROM verification_requests WHERE completed_at IS NULL ORDER BY seq LIMIT ?",
+        )
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
         rows.iter()
-            .map(|r| {
-                Ok((
-                    decode::reference(r.get::<&str, _>(0))?,
-                    decode::ero_id(r.get::<&str, _>(1))?,
-                ))
-            })
+            .map(|r| Ok((decode::reference(r.get::<&str, _>(0))?, decode::ero_id(r.get::<&str, _>(1))?)))
             .collect()
     }
 
@@ -332,10 +305,7 @@ impl Backend for SqliteBackend {
         kind: &EventKind,
     ) -> Result<()> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
         let result = async {
             let ero: Option<String> = sqlx::query_scalar(
                 "UPDATE verification_requests SET completed_at = ? WHERE reference = ? AND completed_at IS NULL RETURNING ero_id",
@@ -363,37 +333,24 @@ impl Backend for SqliteBackend {
     }
 
     async fn counts(&self) -> Result<Counts> {
-        let rows =
-            sqlx::query("SELECT stage, COUNT(*) FROM applications GROUP BY stage ORDER BY stage")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(unavailable)?;
+        let rows = sqlx::query("SELECT stage, COUNT(*) FROM applications GROUP BY stage ORDER BY stage")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
         let mut by_stage = Vec::new();
         for r in rows {
-            by_stage.push((
-                decode::stage(r.get::<&str, _>(0))?,
-                r.get::<i64, _>(1) as u64,
-            ));
+            by_stage.push((decode::stage(r.get::<&str, _>(0))?, r.get::<i64, _>(1) as u64));
         }
         decode::sort_stages(&mut by_stage);
-        let pending: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL",
-        )
-        .fetch_one(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        Ok(Counts {
-            by_stage,
-            pending_verifications: pending as u64,
-        })
+        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(Counts { by_stage, pending_verifications: pending as u64 })
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(unavailable)
-            .map(|_| ())
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(unavailable).map(|_| ())
     }
 }
 
@@ -418,11 +375,7 @@ async fn insert_event(
 
 async fn finish(conn: &mut sqlx::SqliteConnection, result: Result<()>) -> Result<()> {
     match result {
-        Ok(()) => sqlx::query("COMMIT")
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)
-            .map(|_| ()),
+        Ok(()) => sqlx::query("COMMIT").execute(&mut *conn).await.map_err(unavailable).map(|_| ()),
         Err(e) => {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             Err(e)

@@ -44,10 +44,7 @@ pub fn application_from(r: &SqliteRow) -> Result<ApplicationRow> {
         ero_id: Some(decode::ero_id(r.get("ero_id"))?),
         submitted_at: r.get("submitted_at"),
         stage: decode::stage(r.get("stage"))?,
-        details: Sealed {
-            key_id: r.get("key_id"),
-            blob: r.get("details"),
-        },
+        details: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
     })
 }
 

@@ -8,9 +8,7 @@ use ier_storage_sqlite::SqliteBackend;
 
 async fn fresh() -> Option<(Arc<dyn Backend>, Guard)> {
     let dir = tempfile::tempdir().unwrap();
-    let backend = SqliteBackend::open(&dir.path().join("test.db"))
-        .await
-        .unwrap();
+    let backend = SqliteBackend::open(&dir.path().join("test.db")).await.unwrap();
     Some((Arc::new(backend), Box::new(dir)))
 }
 

@@ -61,10 +61,7 @@ fn ero(id: &str) -> Ero {
         id: EroId::parse(id).unwrap(),
         name: format!("{id} ERO"),
         name_cy: None,
-        contact: EroContact {
-            email: Some(format!("elections@{id}.example")),
-            ..Default::default()
-        },
+        contact: EroContact { email: Some(format!("elections@{id}.example")), ..Default::default() },
     }
 }
 
@@ -80,10 +77,7 @@ fn council(gss: &str, ero: &str, nation: Nation) -> Council {
 
 /// Three EROs: Westminster (one council), Cardiff (one), Lothian VJB (four).
 async fn seeded(backend: Arc<dyn Backend>) -> Store {
-    backend
-        .put_eros(&[ero("westminster"), ero("cardiff"), ero("lothian-vjb")])
-        .await
-        .unwrap();
+    backend.put_eros(&[ero("westminster"), ero("cardiff"), ero("lothian-vjb")]).await.unwrap();
     backend
         .put_councils(&[
             council("E09000033", "westminster", Nation::England),
@@ -104,9 +98,7 @@ pub fn applicant(surname: &str, postcode: &str) -> ApplicantDetails {
     ApplicantDetails {
         name: PersonName::parse("Siân", "Angharad", surname).unwrap(),
         previous_name: None,
-        birth: BirthDetails::Date(
-            DateOfBirth::parse("14", "3", "1990", t(0).date_naive()).unwrap(),
-        ),
+        birth: BirthDetails::Date(DateOfBirth::parse("14", "3", "1990", t(0).date_naive()).unwrap()),
         nationality: Nationality::stated(true, false, vec![]).unwrap(),
         nino: OrReason::Given(Nino::parse("AB123456C").unwrap()),
         address: Address {
@@ -118,11 +110,7 @@ pub fn applicant(surname: &str, postcode: &str) -> ApplicantDetails {
         previous_address: None,
         open_register: false,
         postal_vote: false,
-        contact: Contact {
-            email: Some("sian@example.com".into()),
-            phone: None,
-            post: false,
-        },
+        contact: Contact { email: Some("sian@example.com".into()), phone: None, post: false },
     }
 }
 
@@ -141,27 +129,14 @@ fn id(s: &str) -> EroId {
 
 pub async fn submitted_application_is_stored_routed_and_queued(backend: Arc<dyn Backend>) {
     let store = seeded(backend).await;
-    let receipt = store
-        .citizen()
-        .submit(new_app("W06000015", "Evans"), t(0))
-        .await
-        .unwrap();
+    let receipt = store.citizen().submit(new_app("W06000015", "Evans"), t(0)).await.unwrap();
     assert_eq!(receipt.ero_id, id("cardiff"), "routed by the council's ERO");
-    let app = store
-        .for_ero(id("cardiff"))
-        .application(&receipt.reference)
-        .await
-        .unwrap()
-        .expect("stored");
+    let app = store.for_ero(id("cardiff")).application(&receipt.reference).await.unwrap().expect("stored");
     assert_eq!(app.details, applicant("Evans", "CF10 1EP"));
     assert_eq!(app.language, Language::Cy);
     assert_eq!(app.stage, Stage::Submitted);
     assert_eq!(app.submitted_at, t(0));
-    let events = store
-        .for_ero(id("cardiff"))
-        .events(&receipt.reference)
-        .await
-        .unwrap();
+    let events = store.for_ero(id("cardiff")).events(&receipt.reference).await.unwrap();
     assert_eq!(
         events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
         vec![EventKind::Submitted, EventKind::VerificationRequested]
@@ -172,74 +147,32 @@ pub async fn submitted_application_is_stored_routed_and_queued(backend: Arc<dyn 
 
 pub async fn personal_data_is_encrypted_at_rest(backend: Arc<dyn Backend>) {
     let store = seeded(backend.clone()).await;
-    let receipt = store
-        .citizen()
-        .submit(new_app("W06000015", "Zzyzxwvut"), t(0))
-        .await
-        .unwrap();
-    let row = backend
-        .application(&id("cardiff"), &receipt.reference)
-        .await
-        .unwrap()
-        .unwrap();
+    let receipt = store.citizen().submit(new_app("W06000015", "Zzyzxwvut"), t(0)).await.unwrap();
+    let row = backend.application(&id("cardiff"), &receipt.reference).await.unwrap().unwrap();
     assert_eq!(row.details.key_id, "test-key");
     let raw = &row.details.blob;
     for needle in [&b"Zzyzxwvut"[..], b"AB123456", b"sian@example.com", b"1990"] {
-        assert!(
-            !raw.windows(needle.len()).any(|w| w == needle),
-            "plaintext in the stored blob"
-        );
+        assert!(!raw.windows(needle.len()).any(|w| w == needle), "plaintext in the stored blob");
     }
     // Another key ring cannot open it, and says so without leaking anything.
-    let other = Store::new(
-        backend,
-        DataKeys::parse(&DataKeys::generate("test-key")).unwrap(),
-    );
-    let err = other
-        .for_ero(id("cardiff"))
-        .application(&receipt.reference)
-        .await
-        .unwrap_err();
+    let other = Store::new(backend, DataKeys::parse(&DataKeys::generate("test-key")).unwrap());
+    let err = other.for_ero(id("cardiff")).application(&receipt.reference).await.unwrap_err();
     assert!(matches!(err, StorageError::Corrupt(_)), "{err}");
     assert!(!err.to_string().contains("Zzyzxwvut"));
 }
 
 pub async fn eros_see_only_their_own_applications(backend: Arc<dyn Backend>) {
     let store = seeded(backend).await;
-    let w = store
-        .citizen()
-        .submit(new_app("E09000033", "Westminsterperson"), t(0))
-        .await
-        .unwrap();
-    let c = store
-        .citizen()
-        .submit(new_app("W06000015", "Cardiffperson"), t(1))
-        .await
-        .unwrap();
+    let w = store.citizen().submit(new_app("E09000033", "Westminsterperson"), t(0)).await.unwrap();
+    let c = store.citizen().submit(new_app("W06000015", "Cardiffperson"), t(1)).await.unwrap();
     let westminster = store.for_ero(id("westminster"));
-    assert!(
-        westminster
-            .application(&c.reference)
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(westminster.application(&c.reference).await.unwrap().is_none());
     assert!(westminster.events(&c.reference).await.unwrap().is_empty());
     let listed = westminster.applications(None, 100).await.unwrap();
-    assert_eq!(
-        listed.iter().map(|a| a.reference).collect::<Vec<_>>(),
-        vec![w.reference]
-    );
+    assert_eq!(listed.iter().map(|a| a.reference).collect::<Vec<_>>(), vec![w.reference]);
     let cardiff = store.for_ero(id("cardiff"));
     assert_eq!(cardiff.applications(None, 100).await.unwrap().len(), 1);
-    assert!(
-        store
-            .for_ero(id("lothian-vjb"))
-            .applications(None, 100)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.for_ero(id("lothian-vjb")).applications(None, 100).await.unwrap().is_empty());
 }
 
 pub async fn one_ero_serves_several_councils(backend: Arc<dyn Backend>) {
@@ -247,263 +180,112 @@ pub async fn one_ero_serves_several_councils(backend: Arc<dyn Backend>) {
     let lothian = store.for_ero(id("lothian-vjb"));
     let councils = lothian.councils().await.unwrap();
     assert_eq!(councils.len(), 4);
-    let a = store
-        .citizen()
-        .submit(new_app("S12000036", "Edinburgh"), t(0))
-        .await
-        .unwrap();
-    let b = store
-        .citizen()
-        .submit(new_app("S12000019", "Midlothian"), t(1))
-        .await
-        .unwrap();
+    let a = store.citizen().submit(new_app("S12000036", "Edinburgh"), t(0)).await.unwrap();
+    let b = store.citizen().submit(new_app("S12000019", "Midlothian"), t(1)).await.unwrap();
     assert_eq!(a.ero_id, id("lothian-vjb"));
     assert_eq!(b.ero_id, id("lothian-vjb"));
     let listed = lothian.applications(None, 10).await.unwrap();
-    assert_eq!(
-        listed
-            .iter()
-            .map(|a| a.gss_code.as_str())
-            .collect::<Vec<_>>(),
-        vec!["S12000036", "S12000019"]
-    );
+    assert_eq!(listed.iter().map(|a| a.gss_code.as_str()).collect::<Vec<_>>(), vec!["S12000036", "S12000019"]);
 }
 
 pub async fn events_move_the_stage_on(backend: Arc<dyn Backend>) {
     let store = seeded(backend).await;
-    let r = store
-        .citizen()
-        .submit(new_app("E09000033", "Stage"), t(0))
-        .await
-        .unwrap();
+    let r = store.citizen().submit(new_app("E09000033", "Stage"), t(0)).await.unwrap();
     let w = store.for_ero(id("westminster"));
-    w.record(&r.reference, t(5), &EventKind::FetchedByEms)
-        .await
-        .unwrap();
-    assert_eq!(
-        w.application(&r.reference).await.unwrap().unwrap().stage,
-        Stage::Submitted,
-        "reading does not consume"
-    );
-    w.record(
-        &r.reference,
-        t(6),
-        &EventKind::ConfirmedByEms { success: true },
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        w.application(&r.reference).await.unwrap().unwrap().stage,
-        Stage::WithEro
-    );
-    w.record(
-        &r.reference,
-        t(7),
-        &EventKind::Determined {
-            determination: Determination::Approved,
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        w.application(&r.reference).await.unwrap().unwrap().stage,
-        Stage::Determined
-    );
+    w.record(&r.reference, t(5), &EventKind::FetchedByEms).await.unwrap();
+    assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::Submitted, "reading does not consume");
+    w.record(&r.reference, t(6), &EventKind::ConfirmedByEms { success: true }).await.unwrap();
+    assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::WithEro);
+    w.record(&r.reference, t(7), &EventKind::Determined { determination: Determination::Approved }).await.unwrap();
+    assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::Determined);
     let events = w.events(&r.reference).await.unwrap();
     assert_eq!(events.len(), 5);
     assert!(events.windows(2).all(|p| p[0].at <= p[1].at));
-    assert_eq!(
-        events.last().unwrap().kind,
-        EventKind::Determined {
-            determination: Determination::Approved
-        }
-    );
+    assert_eq!(events.last().unwrap().kind, EventKind::Determined { determination: Determination::Approved });
 }
 
 pub async fn events_of_another_ero_are_refused(backend: Arc<dyn Backend>) {
     let store = seeded(backend).await;
-    let r = store
-        .citizen()
-        .submit(new_app("E09000033", "Theirs"), t(0))
-        .await
-        .unwrap();
+    let r = store.citizen().submit(new_app("E09000033", "Theirs"), t(0)).await.unwrap();
     let err = store
         .for_ero(id("cardiff"))
-        .record(
-            &r.reference,
-            t(1),
-            &EventKind::Determined {
-                determination: Determination::Rejected,
-            },
-        )
+        .record(&r.reference, t(1), &EventKind::Determined { determination: Determination::Rejected })
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::NotFound), "{err}");
-    let app = store
-        .for_ero(id("westminster"))
-        .application(&r.reference)
-        .await
-        .unwrap()
-        .unwrap();
+    let app = store.for_ero(id("westminster")).application(&r.reference).await.unwrap().unwrap();
     assert_eq!(app.stage, Stage::Submitted, "unchanged");
 }
 
 pub async fn unknown_council_is_refused(backend: Arc<dyn Backend>) {
     let store = seeded(backend).await;
-    let err = store
-        .citizen()
-        .submit(new_app("E06000001", "Nowhere"), t(0))
-        .await
-        .unwrap_err();
+    let err = store.citizen().submit(new_app("E06000001", "Nowhere"), t(0)).await.unwrap_err();
     assert!(matches!(err, StorageError::UnknownCouncil(g) if g.as_str() == "E06000001"));
-    assert_eq!(
-        store.counts().await.unwrap().pending_verifications,
-        0,
-        "nothing half-written"
-    );
+    assert_eq!(store.counts().await.unwrap().pending_verifications, 0, "nothing half-written");
 }
 
 pub async fn duplicate_reference_is_refused(backend: Arc<dyn Backend>) {
     let store = seeded(backend.clone()).await;
-    let r = store
-        .citizen()
-        .submit(new_app("E09000033", "First"), t(0))
-        .await
-        .unwrap();
-    let row = backend
-        .application(&id("westminster"), &r.reference)
-        .await
-        .unwrap()
-        .unwrap();
-    let again = crate::ApplicationRow {
-        ero_id: None,
-        ..row
-    };
-    assert!(matches!(
-        backend.insert_application(&again).await,
-        Err(StorageError::Duplicate)
-    ));
-    assert_eq!(
-        backend
-            .events(&id("westminster"), &r.reference)
-            .await
-            .unwrap()
-            .len(),
-        2,
-        "no extra events"
-    );
+    let r = store.citizen().submit(new_app("E09000033", "First"), t(0)).await.unwrap();
+    let row = backend.application(&id("westminster"), &r.reference).await.unwrap().unwrap();
+    let again = crate::ApplicationRow { ero_id: None, ..row };
+    assert!(matches!(backend.insert_application(&again).await, Err(StorageError::Duplicate)));
+    assert_eq!(backend.events(&id("westminster"), &r.reference).await.unwrap().len(), 2, "no extra events");
 }
 
 pub async fn applications_list_oldest_first_in_pages(backend: Arc<dyn Backend>) {
     let store = seeded(backend).await;
     let mut refs = Vec::new();
     for i in 0..7 {
-        refs.push(
-            store
-                .citizen()
-                .submit(new_app("E09000033", "Pager"), t(i))
-                .await
-                .unwrap()
-                .reference,
-        );
+        refs.push(store.citizen().submit(new_app("E09000033", "Pager"), t(i)).await.unwrap().reference);
     }
     let w = store.for_ero(id("westminster"));
     let first = w.applications(None, 3).await.unwrap();
-    assert_eq!(
-        first.iter().map(|a| a.reference).collect::<Vec<_>>(),
-        refs[..3]
-    );
+    assert_eq!(first.iter().map(|a| a.reference).collect::<Vec<_>>(), refs[..3]);
     let second = w.applications(Some(&refs[2]), 3).await.unwrap();
-    assert_eq!(
-        second.iter().map(|a| a.reference).collect::<Vec<_>>(),
-        refs[3..6]
-    );
+    assert_eq!(second.iter().map(|a| a.reference).collect::<Vec<_>>(), refs[3..6]);
     let last = w.applications(Some(&refs[5]), 3).await.unwrap();
-    assert_eq!(
-        last.iter().map(|a| a.reference).collect::<Vec<_>>(),
-        refs[6..]
-    );
+    assert_eq!(last.iter().map(|a| a.reference).collect::<Vec<_>>(), refs[6..]);
 }
 
 pub async fn verification_queue_is_drained_in_order(backend: Arc<dyn Backend>) {
     let store = seeded(backend.clone()).await;
-    let a = store
-        .citizen()
-        .submit(new_app("E09000033", "A"), t(0))
-        .await
-        .unwrap();
-    let b = store
-        .citizen()
-        .submit(new_app("W06000015", "B"), t(1))
-        .await
-        .unwrap();
+    let a = store.citizen().submit(new_app("E09000033", "A"), t(0)).await.unwrap();
+    let b = store.citizen().submit(new_app("W06000015", "B"), t(1)).await.unwrap();
     let pending = backend.pending_verifications(10).await.unwrap();
-    assert_eq!(
-        pending.iter().map(|p| p.0).collect::<Vec<_>>(),
-        vec![a.reference, b.reference]
-    );
+    assert_eq!(pending.iter().map(|p| p.0).collect::<Vec<_>>(), vec![a.reference, b.reference]);
     backend
         .complete_verification(
             &a.reference,
             t(2),
-            &EventKind::Verified {
-                outcome: VerificationOutcome::Match,
-            },
+            &EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] },
         )
         .await
         .unwrap();
     assert_eq!(
-        backend
-            .pending_verifications(10)
-            .await
-            .unwrap()
-            .iter()
-            .map(|p| p.0)
-            .collect::<Vec<_>>(),
+        backend.pending_verifications(10).await.unwrap().iter().map(|p| p.0).collect::<Vec<_>>(),
         vec![b.reference]
     );
-    let app = store
-        .for_ero(id("westminster"))
-        .application(&a.reference)
-        .await
-        .unwrap()
-        .unwrap();
+    let app = store.for_ero(id("westminster")).application(&a.reference).await.unwrap().unwrap();
     assert_eq!(app.stage, Stage::Verified);
     // completing twice is harmless and adds no second event
     backend
         .complete_verification(
             &a.reference,
             t(3),
-            &EventKind::Verified {
-                outcome: VerificationOutcome::Match,
-            },
+            &EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] },
         )
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .for_ero(id("westminster"))
-            .events(&a.reference)
-            .await
-            .unwrap()
-            .len(),
-        3
-    );
+    assert_eq!(store.for_ero(id("westminster")).events(&a.reference).await.unwrap().len(), 3);
 }
 
 pub async fn reference_data_round_trips(backend: Arc<dyn Backend>) {
     let store = seeded(backend.clone()).await;
     let _ = store;
-    let c = backend
-        .council(&GssCode::parse("W06000015").unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let c = backend.council(&GssCode::parse("W06000015").unwrap()).await.unwrap().unwrap();
     assert_eq!(c, council("W06000015", "cardiff", Nation::Wales));
-    assert_eq!(
-        backend.ero(&id("cardiff")).await.unwrap().unwrap(),
-        ero("cardiff")
-    );
+    assert_eq!(backend.ero(&id("cardiff")).await.unwrap().unwrap(), ero("cardiff"));
     assert_eq!(backend.eros().await.unwrap().len(), 3);
     // upsert: renaming is an update, not a second row
     let mut renamed = ero("cardiff");
@@ -511,24 +293,14 @@ pub async fn reference_data_round_trips(backend: Arc<dyn Backend>) {
     backend.put_eros(&[renamed.clone()]).await.unwrap();
     assert_eq!(backend.ero(&id("cardiff")).await.unwrap().unwrap(), renamed);
     assert_eq!(backend.eros().await.unwrap().len(), 3);
-    assert!(
-        backend
-            .council(&GssCode::parse("E06000001").unwrap())
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(backend.council(&GssCode::parse("E06000001").unwrap()).await.unwrap().is_none());
     backend.ping().await.unwrap();
 }
 
 pub async fn counts_carry_no_personal_data(backend: Arc<dyn Backend>) {
     let store = seeded(backend).await;
     for i in 0..3 {
-        store
-            .citizen()
-            .submit(new_app("E09000033", "Count"), t(i))
-            .await
-            .unwrap();
+        store.citizen().submit(new_app("E09000033", "Count"), t(i)).await.unwrap();
     }
     let counts = store.counts().await.unwrap();
     assert_eq!(counts.pending_verifications, 3);
@@ -541,20 +313,14 @@ pub async fn concurrent_submissions_are_all_stored(backend: Arc<dyn Backend>) {
     for i in 0..64 {
         let s = store.clone();
         let gss = ["E09000033", "W06000015", "S12000036"][i % 3];
-        tasks.push(tokio::spawn(async move {
-            s.citizen().submit(new_app(gss, "Many"), t(i as i64)).await
-        }));
+        tasks.push(tokio::spawn(async move { s.citizen().submit(new_app(gss, "Many"), t(i as i64)).await }));
     }
     let mut receipts = Vec::new();
     for task in tasks {
         receipts.push(task.await.unwrap().expect("every submission is stored"));
     }
     for r in &receipts {
-        let app = store
-            .for_ero(r.ero_id.clone())
-            .application(&r.reference)
-            .await
-            .unwrap();
+        let app = store.for_ero(r.ero_id.clone()).application(&r.reference).await.unwrap();
         assert!(app.is_some(), "receipt without a stored application");
     }
     assert_eq!(store.counts().await.unwrap().pending_verifications, 64);

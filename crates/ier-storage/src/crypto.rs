@@ -54,12 +54,7 @@ pub struct DataKeys {
 
 impl fmt::Debug for DataKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "DataKeys {{ current: {:?}, keys: {} }}",
-            self.current,
-            self.keys.len()
-        )
+        write!(f, "DataKeys {{ current: {:?}, keys: {} }}", self.current, self.keys.len())
     }
 }
 
@@ -68,35 +63,19 @@ impl DataKeys {
     pub fn parse(config: &SecretString) -> Result<Self, KeyError> {
         let mut keys = HashMap::new();
         let mut current = None;
-        for (i, item) in config
-            .expose_secret()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .enumerate()
-        {
+        for (i, item) in config.expose_secret().split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
             let (id, b64) = item.split_once(':').ok_or(KeyError::Malformed(i + 1))?;
-            if id.is_empty()
-                || !id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                 return Err(KeyError::Malformed(i + 1));
             }
-            let bytes = STANDARD
-                .decode(b64.trim())
-                .map_err(|_| KeyError::Malformed(i + 1))?;
-            let cipher = Aes256Gcm::new_from_slice(&bytes)
-                .map_err(|_| KeyError::WrongLength(id.to_owned()))?;
+            let bytes = STANDARD.decode(b64.trim()).map_err(|_| KeyError::Malformed(i + 1))?;
+            let cipher = Aes256Gcm::new_from_slice(&bytes).map_err(|_| KeyError::WrongLength(id.to_owned()))?;
             if keys.insert(id.to_owned(), cipher).is_some() {
                 return Err(KeyError::Duplicate(id.to_owned()));
             }
             current.get_or_insert_with(|| id.to_owned());
         }
-        Ok(Self {
-            current: current.ok_or(KeyError::Empty)?,
-            keys,
-        })
+        Ok(Self { current: current.ok_or(KeyError::Empty)?, keys })
     }
 
     /// A fresh random key in configuration form, `id:base64`.
@@ -115,34 +94,20 @@ impl DataKeys {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let ct = cipher
-            .encrypt(
-                Nonce::from_slice(&nonce),
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
+            .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad })
             .expect("AES-GCM encryption does not fail for in-memory buffers");
         let mut blob = nonce.to_vec();
         blob.extend_from_slice(&ct);
-        Sealed {
-            key_id: self.current.clone(),
-            blob,
-        }
+        Sealed { key_id: self.current.clone(), blob }
     }
 
     pub fn open(&self, sealed: &Sealed, aad: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        let cipher = self
-            .keys
-            .get(&sealed.key_id)
-            .ok_or_else(|| CryptoError::UnknownKey(sealed.key_id.clone()))?;
+        let cipher = self.keys.get(&sealed.key_id).ok_or_else(|| CryptoError::UnknownKey(sealed.key_id.clone()))?;
         if sealed.blob.len() < NONCE_LEN {
             return Err(CryptoError::Tampered);
         }
         let (nonce, ct) = sealed.blob.split_at(NONCE_LEN);
-        cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
-            .map_err(|_| CryptoError::Tampered)
+        cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad }).map_err(|_| CryptoError::Tampered)
     }
 }
 
@@ -169,10 +134,7 @@ mod tests {
         assert_eq!(ring2.seal(b"x", b"R").key_id, "k2");
         // without k1 the row cannot be read, and says why
         let ring3 = DataKeys::parse(&new).unwrap();
-        assert_eq!(
-            ring3.open(&sealed, b"REF1"),
-            Err(CryptoError::UnknownKey("k1".into()))
-        );
+        assert_eq!(ring3.open(&sealed, b"REF1"), Err(CryptoError::UnknownKey("k1".into())));
     }
 
     #[test]
@@ -189,18 +151,11 @@ mod tests {
     fn bad_configuration_says_what_is_wrong() {
         assert_eq!(keys("").unwrap_err(), KeyError::Empty);
         assert_eq!(keys("nocolon").unwrap_err(), KeyError::Malformed(1));
-        assert_eq!(
-            keys("k:c2hvcnQ=").unwrap_err(),
-            KeyError::WrongLength("k".into())
-        );
+        assert_eq!(keys("k:c2hvcnQ=").unwrap_err(), KeyError::WrongLength("k".into()));
         let k = DataKeys::generate("a");
-        assert_eq!(
-            keys(&format!("{0},{0}", k.expose_secret())).unwrap_err(),
-            KeyError::Duplicate("a".into())
-        );
+        assert_eq!(keys(&format!("{0},{0}", k.expose_secret())).unwrap_err(), KeyError::Duplicate("a".into()));
         assert!(
-            !format!("{:?}", keys(k.expose_secret()).unwrap())
-                .contains(k.expose_secret().split(':').nth(1).unwrap())
+            !format!("{:?}", keys(k.expose_secret()).unwrap()).contains(k.expose_secret().split(':').nth(1).unwrap())
         );
     }
 }

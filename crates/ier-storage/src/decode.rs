@@ -4,9 +4,7 @@
 
 use std::str::FromStr;
 
-use ier_domain::{
-    ApplicationKind, EroId, EventKind, GssCode, Language, Nation, ReferenceNumber, Stage,
-};
+use ier_domain::{ApplicationKind, EroId, EventKind, GssCode, Language, Nation, ReferenceNumber, Stage};
 
 use crate::{Result, StorageError};
 

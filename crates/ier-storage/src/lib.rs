@@ -22,8 +22,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ier_domain::{
-    ApplicantDetails, Application, ApplicationKind, Council, Ero, EroId, Event, EventKind, GssCode,
-    Language, ReferenceNumber, Stage,
+    ApplicantDetails, Application, ApplicationKind, Council, Ero, EroId, Event, EventKind, GssCode, Language,
+    ReferenceNumber, Stage,
 };
 
 pub use crypto::{CryptoError, DataKeys, KeyError, Sealed};
@@ -85,11 +85,7 @@ pub trait Backend: Send + Sync + 'static {
     /// verification request. The ERO comes from the council. Returns the ERO.
     /// `Duplicate` if the reference is taken; `UnknownCouncil` if the GSS code is not a council.
     async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId>;
-    async fn application(
-        &self,
-        ero: &EroId,
-        reference: &ReferenceNumber,
-    ) -> Result<Option<ApplicationRow>>;
+    async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>>;
     /// The ERO's applications in submission order, oldest first.
     async fn applications(
         &self,
@@ -148,10 +144,7 @@ pub struct Receipt {
 
 impl Store {
     pub fn new(backend: Arc<dyn Backend>, keys: DataKeys) -> Self {
-        Self {
-            backend,
-            keys: Arc::new(keys),
-        }
+        Self { backend, keys: Arc::new(keys) }
     }
 
     pub fn backend(&self) -> &dyn Backend {
@@ -160,17 +153,12 @@ impl Store {
 
     /// The public tier's capability: submit, and read reference data.
     pub fn citizen(&self) -> CitizenStore {
-        CitizenStore {
-            store: self.clone(),
-        }
+        CitizenStore { store: self.clone() }
     }
 
     /// One ERO's capability: its own applications only.
     pub fn for_ero(&self, ero: EroId) -> EroStore {
-        EroStore {
-            store: self.clone(),
-            ero,
-        }
+        EroStore { store: self.clone(), ero }
     }
 
     fn seal(&self, reference: &ReferenceNumber, details: &ApplicantDetails) -> Sealed {
@@ -183,20 +171,14 @@ impl Store {
             .keys
             .open(&row.details, row.reference.as_str().as_bytes())
             .map_err(|e| StorageError::Corrupt(format!("application {}: {e}", row.reference)))?;
-        let details = serde_json::from_slice(&plain).map_err(|_| {
-            StorageError::Corrupt(format!(
-                "application {}: details do not parse",
-                row.reference
-            ))
-        })?;
+        let details = serde_json::from_slice(&plain)
+            .map_err(|_| StorageError::Corrupt(format!("application {}: details do not parse", row.reference)))?;
         Ok(Application {
             reference: row.reference,
             kind: row.kind,
             language: row.language,
             gss_code: row.gss_code,
-            ero_id: row
-                .ero_id
-                .ok_or_else(|| StorageError::Corrupt("row without ERO".into()))?,
+            ero_id: row.ero_id.ok_or_else(|| StorageError::Corrupt("row without ERO".into()))?,
             submitted_at: row.submitted_at,
             stage: row.stage,
             details,
@@ -221,19 +203,13 @@ impl Store {
             };
             match self.backend.insert_application(&row).await {
                 Ok(ero_id) => {
-                    return Ok(Receipt {
-                        reference,
-                        ero_id,
-                        submitted_at: now,
-                    });
+                    return Ok(Receipt { reference, ero_id, submitted_at: now });
                 }
                 Err(StorageError::Duplicate) => continue,
                 Err(e) => return Err(e),
             }
         }
-        Err(StorageError::Unavailable(
-            "could not allocate a unique reference number".into(),
-        ))
+        Err(StorageError::Unavailable("could not allocate a unique reference number".into()))
     }
 
     pub async fn counts(&self) -> Result<Counts> {
@@ -282,29 +258,13 @@ impl EroStore {
         }
     }
 
-    pub async fn applications(
-        &self,
-        after: Option<&ReferenceNumber>,
-        limit: u32,
-    ) -> Result<Vec<Application>> {
-        let rows = self
-            .store
-            .backend
-            .applications(&self.ero, after, limit)
-            .await?;
+    pub async fn applications(&self, after: Option<&ReferenceNumber>, limit: u32) -> Result<Vec<Application>> {
+        let rows = self.store.backend.applications(&self.ero, after, limit).await?;
         rows.into_iter().map(|r| self.store.open(r)).collect()
     }
 
-    pub async fn record(
-        &self,
-        reference: &ReferenceNumber,
-        at: DateTime<Utc>,
-        kind: &EventKind,
-    ) -> Result<()> {
-        self.store
-            .backend
-            .append_event(&self.ero, reference, at, kind)
-            .await
+    pub async fn record(&self, reference: &ReferenceNumber, at: DateTime<Utc>, kind: &EventKind) -> Result<()> {
+        self.store.backend.append_event(&self.ero, reference, at, kind).await
     }
 
     pub async fn events(&self, reference: &ReferenceNumber) -> Result<Vec<Event>> {

@@ -58,8 +58,8 @@ pub use names::{Origin, Sex};
 pub use noise::{AppliedNoise, NoiseModel};
 pub use population::{People, Person, Population, PreviousAddress, Role};
 pub use records::{
-    MatchRecord, NoisyRecord, RECORD_HEADER, REFERENCE_HEADER, Records, ReferenceExtract,
-    ReferenceRecord, write_records_csv, write_reference_csv,
+    MatchRecord, NoisyRecord, RECORD_HEADER, REFERENCE_HEADER, Records, ReferenceExtract, ReferenceRecord,
+    write_records_csv, write_reference_csv,
 };
 
 /// Why generation or writing failed.

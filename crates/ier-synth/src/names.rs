@@ -104,18 +104,13 @@ impl NameTable {
             all: Cumulative::default(),
             by_origin: Origin::ALL.iter().map(|_| Cumulative::default()).collect(),
         };
-        for (line, row) in csv::Reader::from_reader(text.as_bytes())
-            .deserialize::<Row>()
-            .enumerate()
-        {
+        for (line, row) in csv::Reader::from_reader(text.as_bytes()).deserialize::<Row>().enumerate() {
             let row = row.unwrap_or_else(|e| panic!("shipped {file} line {}: {e}", line + 2));
             assert!(row.weight > 0, "shipped {file}: zero weight");
             let i = table.names.len() as u32;
             table.all.push(i, row.weight);
             table.by_origin[row.origin.index()].push(i, row.weight);
-            table
-                .names
-                .push((row.name.into_boxed_str(), row.origin, row.weight));
+            table.names.push((row.name.into_boxed_str(), row.origin, row.weight));
         }
         table
     }
@@ -154,9 +149,8 @@ impl NameTable {
 
 pub static SURNAMES: LazyLock<NameTable> =
     LazyLock::new(|| NameTable::from_csv("surnames.csv", include_str!("../data/surnames.csv")));
-pub static GIVEN_FEMALE: LazyLock<NameTable> = LazyLock::new(|| {
-    NameTable::from_csv("given_female.csv", include_str!("../data/given_female.csv"))
-});
+pub static GIVEN_FEMALE: LazyLock<NameTable> =
+    LazyLock::new(|| NameTable::from_csv("given_female.csv", include_str!("../data/given_female.csv")));
 pub static GIVEN_MALE: LazyLock<NameTable> =
     LazyLock::new(|| NameTable::from_csv("given_male.csv", include_str!("../data/given_male.csv")));
 
@@ -226,11 +220,7 @@ fn fold_char(c: char) -> char {
     let lower = c.to_lowercase().next().unwrap_or(c);
     for (from, to) in FOLDS {
         if from.contains(lower) {
-            return if c.is_uppercase() {
-                to.to_ascii_uppercase()
-            } else {
-                *to
-            };
+            return if c.is_uppercase() { to.to_ascii_uppercase() } else { *to };
         }
     }
     c
@@ -255,10 +245,7 @@ mod tests {
         assert!(GIVEN_FEMALE.len() >= 150 && GIVEN_MALE.len() >= 150);
         for o in Origin::ALL {
             assert!(SURNAMES.rows().any(|r| r.1 == o), "no surname of {o:?}");
-            assert!(
-                GIVEN_FEMALE.rows().any(|r| r.1 == o),
-                "no female name of {o:?}"
-            );
+            assert!(GIVEN_FEMALE.rows().any(|r| r.1 == o), "no female name of {o:?}");
             assert!(GIVEN_MALE.rows().any(|r| r.1 == o), "no male name of {o:?}");
         }
     }
@@ -267,31 +254,15 @@ mod tests {
     fn every_shipped_name_parses_and_accents_and_particles_are_present() {
         for table in [&*SURNAMES, &*GIVEN_FEMALE, &*GIVEN_MALE] {
             for (n, _, _) in table.rows() {
-                assert!(
-                    GivenName::parse(n).is_ok() && Surname::parse(n).is_ok(),
-                    "{n}"
-                );
+                assert!(GivenName::parse(n).is_ok() && Surname::parse(n).is_ok(), "{n}");
                 assert_eq!(Surname::parse(n).unwrap().as_str(), n, "{n} not in NFC");
             }
         }
-        for n in [
-            "O'Brien",
-            "ap Rhys",
-            "Mac an t-Saoir",
-            "Wójcik",
-            "Macdonald",
-            "Khan",
-        ] {
+        for n in ["O'Brien", "ap Rhys", "Mac an t-Saoir", "Wójcik", "Macdonald", "Khan"] {
             assert!(SURNAMES.rows().any(|r| r.0 == n), "{n}");
         }
         for n in ["Siân", "Seán", "Zoë", "Łukasz", "Llŷr"] {
-            assert!(
-                GIVEN_FEMALE
-                    .rows()
-                    .chain(GIVEN_MALE.rows())
-                    .any(|r| r.0 == n),
-                "{n}"
-            );
+            assert!(GIVEN_FEMALE.rows().chain(GIVEN_MALE.rows()).any(|r| r.0 == n), "{n}");
         }
         for nicks in NICKNAMES.values() {
             for n in nicks {
@@ -305,12 +276,8 @@ mod tests {
     fn weights_are_skewed() {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let n = 20_000;
-        let smiths = (0..n)
-            .filter(|_| SURNAMES.sample(&mut rng).0 == "Smith")
-            .count();
-        let nowaks = (0..n)
-            .filter(|_| SURNAMES.sample(&mut rng).0 == "Nowak")
-            .count();
+        let smiths = (0..n).filter(|_| SURNAMES.sample(&mut rng).0 == "Smith").count();
+        let nowaks = (0..n).filter(|_| SURNAMES.sample(&mut rng).0 == "Nowak").count();
         // Smith is rank 1 of ~400 Zipf weights (exponent 0.6): about 3.6% of draws.
         assert!((500..1_000).contains(&smiths), "{smiths}");
         assert!(nowaks < smiths / 10, "{nowaks}");

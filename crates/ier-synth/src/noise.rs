@@ -108,11 +108,7 @@ impl NoiseModel {
     /// An electoral register for bulk confirmation: realistic noise, no DOB or NINO,
     /// and 8% of rows for people DWP does not know.
     pub fn confirmation() -> Self {
-        Self {
-            non_match: 0.08,
-            confirmation_style: true,
-            ..Self::realistic()
-        }
+        Self { non_match: 0.08, confirmation_style: true, ..Self::realistic() }
     }
 
     /// Every rate must be a probability; `non_match` below 0.5.
@@ -169,10 +165,7 @@ fn hit(rng: &mut ChaCha8Rng, p: f64) -> bool {
 
 /// "Flat 2, 14 High Street" and friends: line 1 and line 2 of an address.
 pub fn address_lines(a: &GazetteerAddress) -> (String, String) {
-    (
-        format!("{} {}", a.property, a.street),
-        a.locality.clone().unwrap_or_default(),
-    )
+    (format!("{} {}", a.property, a.street), a.locality.clone().unwrap_or_default())
 }
 
 const STREET_ABBREVIATIONS: &[(&str, &str)] = &[
@@ -192,11 +185,7 @@ const STREET_ABBREVIATIONS: &[(&str, &str)] = &[
 /// Another way of writing the same address's first two lines (always different).
 fn reformat_address(rng: &mut ChaCha8Rng, a: &GazetteerAddress) -> (String, String) {
     let (_, line2) = address_lines(a);
-    if let Some((flat, number)) = a
-        .property
-        .strip_prefix("Flat ")
-        .and_then(|p| p.split_once(", "))
-    {
+    if let Some((flat, number)) = a.property.strip_prefix("Flat ").and_then(|p| p.split_once(", ")) {
         return match rng.random_range(0..3) {
             0 => (format!("{flat}/{number} {}", a.street), line2),
             1 => (format!("{number} {} Flat {flat}", a.street), line2),
@@ -205,9 +194,7 @@ fn reformat_address(rng: &mut ChaCha8Rng, a: &GazetteerAddress) -> (String, Stri
         };
     }
     if rng.random::<bool>()
-        && let Some((long, short)) = STREET_ABBREVIATIONS
-            .iter()
-            .find(|(long, _)| a.street.ends_with(long))
+        && let Some((long, short)) = STREET_ABBREVIATIONS.iter().find(|(long, _)| a.street.ends_with(long))
     {
         let street = format!("{}{short}", &a.street[..a.street.len() - long.len()]);
         return (format!("{} {street}", a.property), line2);
@@ -256,11 +243,7 @@ pub fn typo(rng: &mut ChaCha8Rng, name: &str) -> String {
 
 /// Apply the noise model to a person's reference fields, giving the record's
 /// fields (without an id) and what was done.
-pub(crate) fn noisy_fields(
-    rng: &mut ChaCha8Rng,
-    noise: &NoiseModel,
-    person: &Person,
-) -> (MatchRecord, AppliedNoise) {
+pub(crate) fn noisy_fields(rng: &mut ChaCha8Rng, noise: &NoiseModel, person: &Person) -> (MatchRecord, AppliedNoise) {
     let mut applied = AppliedNoise::default();
 
     // Address.
@@ -280,11 +263,7 @@ pub(crate) fn noisy_fields(
     let mut postcode = address.postcode.to_string();
     if hit(rng, noise.postcode_format) {
         applied.postcode_format = true;
-        postcode = if rng.random::<bool>() {
-            postcode.replace(' ', "")
-        } else {
-            postcode.to_lowercase()
-        };
+        postcode = if rng.random::<bool>() { postcode.replace(' ', "") } else { postcode.to_lowercase() };
     }
 
     // Given name.
@@ -400,18 +379,9 @@ mod tests {
         NoiseModel::realistic().validate().unwrap();
         NoiseModel::none().validate().unwrap();
         NoiseModel::confirmation().validate().unwrap();
-        let bad = NoiseModel {
-            name_typo: 1.5,
-            ..NoiseModel::none()
-        };
-        assert!(matches!(
-            bad.validate(),
-            Err(SynthError::BadRate("name_typo"))
-        ));
-        let bad = NoiseModel {
-            non_match: 0.5,
-            ..NoiseModel::none()
-        };
+        let bad = NoiseModel { name_typo: 1.5, ..NoiseModel::none() };
+        assert!(matches!(bad.validate(), Err(SynthError::BadRate("name_typo"))));
+        let bad = NoiseModel { non_match: 0.5, ..NoiseModel::none() };
         assert!(bad.validate().is_err());
     }
 
@@ -426,15 +396,7 @@ mod tests {
     #[test]
     fn typos_change_exactly_one_edit_and_keep_the_first_letter() {
         let mut rng = ChaCha8Rng::seed_from_u64(3);
-        for name in [
-            "Bo",
-            "Li",
-            "Smith",
-            "O'Brien",
-            "Siân",
-            "Mac an t-Saoir",
-            "Aaron",
-        ] {
+        for name in ["Bo", "Li", "Smith", "O'Brien", "Siân", "Mac an t-Saoir", "Aaron"] {
             for _ in 0..200 {
                 let t = typo(&mut rng, name);
                 assert_ne!(t, name);

@@ -31,11 +31,7 @@ impl Permutation {
         for (r, k) in keys.iter_mut().enumerate() {
             *k = mix(key ^ mix(r as u64 + 1));
         }
-        Self {
-            domain,
-            half_bits: bits.div_ceil(2),
-            keys,
-        }
+        Self { domain, half_bits: bits.div_ceil(2), keys }
     }
 
     fn feistel(&self, x: u64) -> u64 {

@@ -12,9 +12,7 @@ use std::sync::LazyLock;
 
 use chrono::{Days, Months, NaiveDate};
 use ier_domain::Nino;
-use ier_reference::{
-    Gazetteer, GazetteerAddress, PostcodeDirectory, ReferenceData, SyntheticGazetteer,
-};
+use ier_reference::{Gazetteer, GazetteerAddress, PostcodeDirectory, ReferenceData, SyntheticGazetteer};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -31,25 +29,11 @@ const NINO_SECOND: &[u8] = b"ABCEGHJKLMNPRSTWXYZ";
 const NEVER_ISSUED: &[&[u8; 2]] = &[b"BG", b"GB", b"KN", b"NK", b"NT", b"TN", b"ZZ"];
 
 /// Household size weights (people per household, GB census-like: 30% alone, 34% couples or pairs).
-const HOUSEHOLD_SIZES: [(u8, f64); 6] = [
-    (1, 0.30),
-    (2, 0.34),
-    (3, 0.15),
-    (4, 0.13),
-    (5, 0.05),
-    (6, 0.03),
-];
+const HOUSEHOLD_SIZES: [(u8, f64); 6] = [(1, 0.30), (2, 0.34), (3, 0.15), (4, 0.13), (5, 0.05), (6, 0.03)];
 
 /// Relative share of the adult population by age band (per year of age), UK-like.
-const ADULT_AGE_BANDS: [(u32, u32, f64); 7] = [
-    (18, 29, 1.25),
-    (30, 44, 1.30),
-    (45, 59, 1.35),
-    (60, 69, 1.15),
-    (70, 79, 0.95),
-    (80, 89, 0.45),
-    (90, 99, 0.08),
-];
+const ADULT_AGE_BANDS: [(u32, u32, f64); 7] =
+    [(18, 29, 1.25), (30, 44, 1.30), (45, 59, 1.35), (60, 69, 1.15), (70, 79, 0.95), (80, 89, 0.45), (90, 99, 0.08)];
 
 /// Share of households with at least two children that include a pair of twins.
 pub const TWIN_HOUSEHOLD_RATE: f64 = 0.06;
@@ -98,6 +82,36 @@ pub struct Person {
     pub twin_of: Option<u64>,
 }
 
+impl Person {
+    /// The application this person would make online, typing their details
+    /// exactly as held (British, their current address, contact by post).
+    pub fn as_applicant(&self) -> ier_domain::ApplicantDetails {
+        use ier_domain::*;
+        let name = PersonName::parse(&self.given, self.middle.as_deref().unwrap_or(""), &self.surname)
+            .expect("synthetic names parse");
+        let a = &self.address;
+        ApplicantDetails {
+            name,
+            previous_name: None,
+            birth: BirthDetails::Date(
+                DateOfBirth::from_date(self.date_of_birth, self.date_of_birth).expect("a date of birth"),
+            ),
+            nationality: Nationality::stated(true, false, vec![]).expect("British"),
+            nino: OrReason::Given(self.nino.clone()),
+            address: Address {
+                uprn: Some(a.uprn),
+                lines: vec![format!("{} {}", a.property, a.street)],
+                town: a.town.clone(),
+                postcode: a.postcode.clone(),
+            },
+            previous_address: None,
+            open_register: false,
+            postal_vote: false,
+            contact: Contact { email: None, phone: None, post: true },
+        }
+    }
+}
+
 /// A deterministic synthetic population of `size` people.
 pub struct Population {
     seed: u64,
@@ -111,11 +125,7 @@ pub struct Population {
 
 impl std::fmt::Debug for Population {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Population")
-            .field("seed", &self.seed)
-            .field("size", &self.size)
-            .field("on", &self.on)
-            .finish()
+        f.debug_struct("Population").field("seed", &self.seed).field("size", &self.size).field("on", &self.on).finish()
     }
 }
 
@@ -146,10 +156,7 @@ impl Population {
     /// A population of `size` people, with ages as on `on` (the reference date).
     pub fn new(seed: u64, size: u64, on: NaiveDate) -> Result<Self, SynthError> {
         if size > max_size() {
-            return Err(SynthError::TooLarge {
-                size,
-                max: max_size(),
-            });
+            return Err(SynthError::TooLarge { size, max: max_size() });
         }
         let mut key = [0u8; 32];
         for (i, part) in key.chunks_mut(8).enumerate() {
@@ -209,12 +216,7 @@ impl Population {
 
     /// People `from..to` in order (households cut by the range lose members outside it).
     pub fn people_range(&self, from: u64, to: u64) -> People<'_> {
-        People {
-            population: self,
-            next: from,
-            end: to,
-            buffer: Vec::with_capacity(6),
-        }
+        People { population: self, next: from, end: to, buffer: Vec::with_capacity(6) }
     }
 
     /// (offset within the chunk, size) of each household in a chunk.
@@ -248,13 +250,7 @@ impl Population {
         let n = self.nino_perm.apply(index);
         let prefix = NINO_PREFIXES[(n / 1_000_000) as usize];
         let suffix = b"ABCD"[(mix(self.seed ^ mix(index)) % 4) as usize] as char;
-        let text = format!(
-            "{}{}{:06}{}",
-            prefix[0] as char,
-            prefix[1] as char,
-            n % 1_000_000,
-            suffix
-        );
+        let text = format!("{}{}{:06}{}", prefix[0] as char, prefix[1] as char, n % 1_000_000, suffix);
         Nino::parse(&text).expect("generated NINOs are valid")
     }
 
@@ -267,11 +263,7 @@ impl Population {
             let ordinal = match near {
                 Some(o) if tries < 20 => {
                     let step = rng.random_range(1..3000u32);
-                    if rng.random::<bool>() {
-                        o.saturating_add(step).min(len - 1)
-                    } else {
-                        o.saturating_sub(step)
-                    }
+                    if rng.random::<bool>() { o.saturating_add(step).min(len - 1) } else { o.saturating_sub(step) }
                 }
                 _ => rng.random_range(0..len),
             };
@@ -295,10 +287,7 @@ impl Population {
 
     fn adult_age(&self, rng: &mut ChaCha8Rng, min: u32, max: u32) -> u32 {
         loop {
-            let total: f64 = ADULT_AGE_BANDS
-                .iter()
-                .map(|(a, b, w)| (b - a + 1) as f64 * w)
-                .sum();
+            let total: f64 = ADULT_AGE_BANDS.iter().map(|(a, b, w)| (b - a + 1) as f64 * w).sum();
             let mut r = rng.random::<f64>() * total;
             for (a, b, w) in ADULT_AGE_BANDS {
                 let band = (b - a + 1) as f64 * w;
@@ -315,10 +304,7 @@ impl Population {
     }
 
     fn date_of_birth(&self, rng: &mut ChaCha8Rng, age: u32) -> NaiveDate {
-        let latest = self
-            .on
-            .checked_sub_months(Months::new(12 * age))
-            .expect("dates in range");
+        let latest = self.on.checked_sub_months(Months::new(12 * age)).expect("dates in range");
         latest - Days::new(rng.random_range(0..365))
     }
 
@@ -350,11 +336,7 @@ impl Population {
         let sharers = adults == 2 && !couple;
         let children = size - adults;
         let head_sex = if children > 0 && adults == 1 {
-            if rng.random::<f64>() < 0.85 {
-                Sex::Female
-            } else {
-                Sex::Male
-            }
+            if rng.random::<f64>() < 0.85 { Sex::Female } else { Sex::Male }
         } else if rng.random::<bool>() {
             Sex::Female
         } else {
@@ -394,10 +376,7 @@ impl Population {
                 previous: previous_home
                     .as_ref()
                     .filter(|(_, moved_on)| dob < *moved_on)
-                    .map(|(a, moved_on)| PreviousAddress {
-                        address: a.clone(),
-                        moved_on: *moved_on,
-                    }),
+                    .map(|(a, moved_on)| PreviousAddress { address: a.clone(), moved_on: *moved_on }),
                 twin_of: None,
             }
         };
@@ -415,11 +394,7 @@ impl Population {
             };
             let partner_birth = partner_birth.to_owned();
             let partner_sex = if sharers || rng.random::<f64>() < 0.05 {
-                if rng.random::<bool>() {
-                    Sex::Female
-                } else {
-                    Sex::Male
-                }
+                if rng.random::<bool>() { Sex::Female } else { Sex::Male }
             } else if head_sex == Sex::Female {
                 Sex::Male
             } else {
@@ -460,16 +435,7 @@ impl Population {
         }
 
         let head_dob = self.date_of_birth(&mut rng, head_age);
-        out.push(person(
-            &mut rng,
-            0,
-            Role::Adult,
-            head_sex,
-            origin,
-            head_name,
-            head_alt,
-            head_dob,
-        ));
+        out.push(person(&mut rng, 0, Role::Adult, head_sex, origin, head_name, head_alt, head_dob));
         let mut youngest_adult = head_age;
         if let Some((sex, age, o, name, alt)) = second {
             let dob = self.date_of_birth(&mut rng, age);
@@ -481,11 +447,7 @@ impl Population {
         let twins = children >= 2 && rng.random::<f64>() < TWIN_HOUSEHOLD_RATE;
         let mut twin_dob = None;
         for c in 0..children {
-            let sex = if rng.random::<bool>() {
-                Sex::Female
-            } else {
-                Sex::Male
-            };
+            let sex = if rng.random::<bool>() { Sex::Female } else { Sex::Male };
             let dob = match (twins, c, twin_dob) {
                 (true, 1, Some(d)) => d,
                 _ => {
@@ -494,16 +456,7 @@ impl Population {
                 }
             };
             let offset = adults as u64 + c as u64;
-            let mut child = person(
-                &mut rng,
-                offset,
-                Role::Child,
-                sex,
-                origin,
-                child_surname.clone(),
-                None,
-                dob,
-            );
+            let mut child = person(&mut rng, offset, Role::Child, sex, origin, child_surname.clone(), None, dob);
             if twins && c == 1 {
                 let twin = out.last_mut().expect("first twin made");
                 while child.given == twin.given {
@@ -544,8 +497,7 @@ fn middle_names(rng: &mut ChaCha8Rng, sex: Sex, origin: Origin, given: &str) -> 
 /// "Smith-Jones", if both parts are single words and the result fits 35 characters.
 fn double_barrelled(a: &str, b: &str) -> Option<String> {
     let ok = |s: &str| !s.contains(' ') && !s.contains('-');
-    (ok(a) && ok(b) && a != b && a.chars().count() + b.chars().count() < 35)
-        .then(|| format!("{a}-{b}"))
+    (ok(a) && ok(b) && a != b && a.chars().count() + b.chars().count() < 35).then(|| format!("{a}-{b}"))
 }
 
 /// Iterator over people in index order. Holds one household at a time (at most
@@ -589,8 +541,7 @@ impl Iterator for People<'_> {
                 .chunk_households(chunk)
                 .find(|(s, n)| (*s..s + *n as u64).contains(&offset))
                 .expect("households cover the chunk");
-            self.population
-                .household_into(chunk * CHUNK + start, size, &mut self.buffer);
+            self.population.household_into(chunk * CHUNK + start, size, &mut self.buffer);
             self.buffer.reverse();
         }
     }

@@ -145,24 +145,14 @@ impl Records<'_> {
         let (person, stream) = if phantom {
             // People past the end of the population: real-looking, with NINOs no
             // reference person has, but not in the extract.
-            (
-                self.population.person(self.population.size() + slot),
-                STREAM_NOISE | PHANTOM | slot,
-            )
+            (self.population.person(self.population.size() + slot), STREAM_NOISE | PHANTOM | slot)
         } else {
-            (
-                self.population.person(self.order.apply(slot)),
-                STREAM_NOISE | slot,
-            )
+            (self.population.person(self.order.apply(slot)), STREAM_NOISE | slot)
         };
         let mut rng = self.population.rng(stream);
         let (mut record, applied) = noisy_fields(&mut rng, &self.noise, &person);
         record.id = format!("{:010X}", self.ids.apply(2 * slot + phantom as u64));
-        NoisyRecord {
-            record,
-            person_id: (!phantom).then_some(person.id),
-            applied,
-        }
+        NoisyRecord { record, person_id: (!phantom).then_some(person.id), applied }
     }
 }
 
@@ -195,9 +185,7 @@ impl Iterator for Records<'_> {
 impl Population {
     /// The DWP reference extract: one record per person, in person order.
     pub fn reference_extract(&self) -> ReferenceExtract<'_> {
-        ReferenceExtract {
-            people: self.people(),
-        }
+        ReferenceExtract { people: self.people() }
     }
 
     /// An applicant stream: noisy records under `noise`, with ground truth.
@@ -219,21 +207,13 @@ impl Population {
     /// An electoral register: like [`Population::applicants`] but always in
     /// confirmation style (no date of birth, no NINO).
     pub fn register(&self, noise: &NoiseModel) -> Result<Records<'_>, SynthError> {
-        self.applicants(&NoiseModel {
-            confirmation_style: true,
-            ..noise.clone()
-        })
+        self.applicants(&NoiseModel { confirmation_style: true, ..noise.clone() })
     }
 }
 
 /// Write the reference extract as CSV (header [`REFERENCE_HEADER`]); returns rows written.
-pub fn write_reference_csv(
-    records: impl Iterator<Item = ReferenceRecord>,
-    out: impl Write,
-) -> Result<u64, SynthError> {
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(out);
+pub fn write_reference_csv(records: impl Iterator<Item = ReferenceRecord>, out: impl Write) -> Result<u64, SynthError> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(out);
     w.write_record(REFERENCE_HEADER)?;
     let mut n = 0;
     for r in records {

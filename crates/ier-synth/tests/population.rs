@@ -7,8 +7,8 @@ use chrono::NaiveDate;
 use ier_domain::{DateOfBirth, GivenName, MiddleNames, Nino, Postcode, Surname};
 use ier_synth::noise::swap_day_month;
 use ier_synth::{
-    NoiseModel, Population, RECORD_HEADER, REFERENCE_HEADER, ReferenceRecord, Role,
-    write_records_csv, write_reference_csv,
+    NoiseModel, Population, RECORD_HEADER, REFERENCE_HEADER, ReferenceRecord, Role, write_records_csv,
+    write_reference_csv,
 };
 
 fn on() -> NaiveDate {
@@ -26,12 +26,7 @@ fn same_seed_same_output_and_different_seed_different() {
         let mut reference = Vec::new();
         write_reference_csv(p.reference_extract(), &mut reference).unwrap();
         let (mut records, mut truth) = (Vec::new(), Vec::new());
-        write_records_csv(
-            p.applicants(&NoiseModel::realistic()).unwrap(),
-            &mut records,
-            &mut truth,
-        )
-        .unwrap();
+        write_records_csv(p.applicants(&NoiseModel::realistic()).unwrap(), &mut records, &mut truth).unwrap();
         (reference, records, truth)
     };
     let a = write(7);
@@ -83,14 +78,8 @@ fn people_are_valid_identity_data() {
     let mut ages = [0u32; 10];
     let people: Vec<_> = p.people().collect();
     for person in &people {
-        assert_eq!(
-            GivenName::parse(&person.given).unwrap().as_str(),
-            person.given
-        );
-        assert_eq!(
-            Surname::parse(&person.surname).unwrap().as_str(),
-            person.surname
-        );
+        assert_eq!(GivenName::parse(&person.given).unwrap().as_str(), person.given);
+        assert_eq!(Surname::parse(&person.surname).unwrap().as_str(), person.surname);
         if let Some(m) = &person.middle {
             assert_eq!(MiddleNames::parse(m).unwrap().as_str(), m);
             with_middle += 1;
@@ -118,10 +107,7 @@ fn people_are_valid_identity_data() {
         }
         origins.insert(person.origin);
         if person.role == Role::Adult {
-            adults_by_household
-                .entry(person.household)
-                .or_default()
-                .push(person.date_of_birth);
+            adults_by_household.entry(person.household).or_default().push(person.date_of_birth);
         }
         let age = ier_domain::dates::age_on(person.date_of_birth, on());
         ages[(age / 10).min(9) as usize] += 1;
@@ -129,10 +115,7 @@ fn people_are_valid_identity_data() {
     let n = people.len() as f64;
     assert!(with_middle as f64 / n > 0.6, "middle names {with_middle}");
     assert!(accented > 300, "accented {accented}");
-    assert!(
-        double_barrelled > 100,
-        "double-barrelled {double_barrelled}"
-    );
+    assert!(double_barrelled > 100, "double-barrelled {double_barrelled}");
     assert!(particles > 100, "particles {particles}");
     assert_eq!(origins.len(), ier_synth::Origin::ALL.len());
     // Children are younger than every adult of their household.
@@ -316,32 +299,19 @@ fn noise_rates_are_as_configured() {
         assert_eq!(got.date_of_birth.is_empty(), a.dob_missing);
         let swap = swap_day_month(person.date_of_birth);
         if !got.date_of_birth.is_empty() {
-            let swapped =
-                swap.is_some_and(|s| s.format("%Y-%m-%d").to_string() == got.date_of_birth);
+            let swapped = swap.is_some_and(|s| s.format("%Y-%m-%d").to_string() == got.date_of_birth);
             rate("dob_day_month_swap", swap.is_some(), swapped);
             assert!(swapped || got.date_of_birth == want.date_of_birth);
         }
         rate("nino_missing", true, got.nino.is_empty());
         if !got.nino.is_empty() {
-            let diffs = got
-                .nino
-                .bytes()
-                .zip(want.nino.bytes())
-                .filter(|(x, y)| x != y)
-                .count();
+            let diffs = got.nino.bytes().zip(want.nino.bytes()).filter(|(x, y)| x != y).count();
             assert!(diffs <= 1);
             assert_eq!(diffs == 1, a.nino_digit_wrong);
             rate("nino_digit_wrong", true, diffs == 1);
         }
-        rate(
-            "middle_names_missing",
-            !want.middle_names.is_empty(),
-            got.middle_names.is_empty(),
-        );
-        let prev = person
-            .previous
-            .as_ref()
-            .map(|pa| pa.address.postcode.compact());
+        rate("middle_names_missing", !want.middle_names.is_empty(), got.middle_names.is_empty());
+        let prev = person.previous.as_ref().map(|pa| pa.address.postcode.compact());
         let shown = Postcode::parse(&got.postcode).unwrap().compact();
         rate(
             "moved_address",
@@ -349,13 +319,7 @@ fn noise_rates_are_as_configured() {
             prev.as_ref() == Some(&shown) && shown != person.address.postcode.compact(),
         );
         let shown_postcode = if a.moved_address {
-            person
-                .previous
-                .as_ref()
-                .unwrap()
-                .address
-                .postcode
-                .to_string()
+            person.previous.as_ref().unwrap().address.postcode.to_string()
         } else {
             want.postcode.clone()
         };
@@ -365,22 +329,13 @@ fn noise_rates_are_as_configured() {
         // Name noise: flags, each checked against the fields.
         let has_nick = ier_synth::names::NICKNAMES.contains_key(&person.given);
         rate("nickname", has_nick, a.nickname);
-        let given_before_typo_accented =
-            !ier_synth::names::drop_accents(&person.given).eq(&person.given);
+        let given_before_typo_accented = !ier_synth::names::drop_accents(&person.given).eq(&person.given);
         if !a.nickname {
-            rate(
-                "given_accents_dropped",
-                given_before_typo_accented,
-                a.given_accents_dropped,
-            );
+            rate("given_accents_dropped", given_before_typo_accented, a.given_accents_dropped);
         }
         rate("given_typo", true, a.given_typo);
         rate("surname_typo", true, a.surname_typo);
-        rate(
-            "surname_change",
-            person.alt_surname.is_some(),
-            a.surname_change,
-        );
+        rate("surname_change", person.alt_surname.is_some(), a.surname_change);
         if !(a.nickname || a.given_accents_dropped || a.given_typo) {
             assert_eq!(got.given_name, want.given_name);
         }
@@ -395,10 +350,7 @@ fn noise_rates_are_as_configured() {
         }
         rate("address_format", true, a.address_format);
         if !a.address_format && !a.moved_address {
-            assert_eq!(
-                (&got.address_line_1, &got.address_line_2),
-                (&want.address_line_1, &want.address_line_2)
-            );
+            assert_eq!((&got.address_line_1, &got.address_line_2), (&want.address_line_1, &want.address_line_2));
         }
         if a.address_format {
             assert_ne!(got.address_line_1, want.address_line_1);
@@ -422,65 +374,37 @@ fn noise_rates_are_as_configured() {
         rates[name].check(name, want);
     }
     let coverage = people.len() as f64 / size as f64;
-    assert!(
-        (coverage - noise.coverage).abs() < 0.015,
-        "coverage {coverage}"
-    );
+    assert!((coverage - noise.coverage).abs() < 0.015, "coverage {coverage}");
     let non_match = phantoms as f64 / total as f64;
-    assert!(
-        (non_match - noise.non_match).abs() < 0.015,
-        "non-match {non_match}"
-    );
+    assert!((non_match - noise.non_match).abs() < 0.015, "non-match {non_match}");
 }
 
 #[test]
 fn non_matches_are_people_not_in_the_reference() {
     let p = pop(2, 4_000);
-    let noise = NoiseModel {
-        non_match: 0.2,
-        ..NoiseModel::none()
-    };
+    let noise = NoiseModel { non_match: 0.2, ..NoiseModel::none() };
     let ninos: HashSet<String> = p.reference_extract().map(|r| r.nino).collect();
     let (mut truth, mut records) = (Vec::new(), Vec::new());
     let all: Vec<_> = p.applicants(&noise).unwrap().collect();
-    let phantoms: Vec<_> = all
-        .iter()
-        .filter(|r| r.person_id.is_none())
-        .cloned()
-        .collect();
+    let phantoms: Vec<_> = all.iter().filter(|r| r.person_id.is_none()).cloned().collect();
     assert!(phantoms.len() > 700, "{}", phantoms.len());
     for r in &phantoms {
         Nino::parse(&r.record.nino).unwrap();
-        assert!(
-            !ninos.contains(&r.record.nino),
-            "a non-match has a reference NINO"
-        );
+        assert!(!ninos.contains(&r.record.nino), "a non-match has a reference NINO");
     }
     write_records_csv(all.into_iter(), &mut records, &mut truth).unwrap();
     let truth = String::from_utf8(truth).unwrap();
     let empty = truth.lines().skip(1).filter(|l| l.ends_with(',')).count();
-    assert_eq!(
-        empty,
-        phantoms.len(),
-        "ground truth marks non-matches with no person"
-    );
+    assert_eq!(empty, phantoms.len(), "ground truth marks non-matches with no person");
 }
 
 #[test]
 fn csv_contract_is_exact() {
     let p = pop(6, 500);
     let (mut records, mut truth) = (Vec::new(), Vec::new());
-    let n = write_records_csv(
-        p.register(&NoiseModel::realistic()).unwrap(),
-        &mut records,
-        &mut truth,
-    )
-    .unwrap();
+    let n = write_records_csv(p.register(&NoiseModel::realistic()).unwrap(), &mut records, &mut truth).unwrap();
     let mut reader = csv::Reader::from_reader(records.as_slice());
-    assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        RECORD_HEADER.to_vec()
-    );
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), RECORD_HEADER.to_vec());
     assert_eq!(
         RECORD_HEADER.join(","),
         "id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode"
@@ -494,10 +418,7 @@ fn csv_contract_is_exact() {
         assert_eq!((&row[4], &row[5]), ("", ""));
     }
     let mut t = csv::Reader::from_reader(truth.as_slice());
-    assert_eq!(
-        t.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["record_id", "person_id"]
-    );
+    assert_eq!(t.headers().unwrap().iter().collect::<Vec<_>>(), ["record_id", "person_id"]);
     let truth_rows: Vec<_> = t.records().map(Result::unwrap).collect();
     assert_eq!(truth_rows.len(), rows.len());
     for (r, tr) in rows.iter().zip(&truth_rows) {
@@ -509,24 +430,15 @@ fn csv_contract_is_exact() {
     assert!(NaiveDate::parse_from_str(&a.record.date_of_birth, "%Y-%m-%d").is_ok());
 
     let mut reference = Vec::new();
-    assert_eq!(
-        write_reference_csv(p.reference_extract(), &mut reference).unwrap(),
-        500
-    );
+    assert_eq!(write_reference_csv(p.reference_extract(), &mut reference).unwrap(), 500);
     let mut reader = csv::Reader::from_reader(reference.as_slice());
-    assert_eq!(
-        reader.headers().unwrap().iter().collect::<Vec<_>>(),
-        REFERENCE_HEADER.to_vec()
-    );
+    assert_eq!(reader.headers().unwrap().iter().collect::<Vec<_>>(), REFERENCE_HEADER.to_vec());
     let first = reader.records().next().unwrap().unwrap();
     assert_eq!(&first[0], "0");
     assert_eq!(first.len(), 11);
     let mut empty = Vec::new();
     write_reference_csv(std::iter::empty(), &mut empty).unwrap();
-    assert_eq!(
-        String::from_utf8(empty).unwrap().trim(),
-        REFERENCE_HEADER.join(",")
-    );
+    assert_eq!(String::from_utf8(empty).unwrap().trim(), REFERENCE_HEADER.join(","));
 }
 
 #[test]
@@ -537,11 +449,7 @@ fn streaming_holds_one_household_at_a_time() {
     let mut people = p.people_range(59_900_000, 59_950_000);
     let mut count = 0;
     while let Some(person) = people.next() {
-        assert!(
-            people.buffered() < 6,
-            "buffer grew to {}",
-            people.buffered()
-        );
+        assert!(people.buffered() < 6, "buffer grew to {}", people.buffered());
         assert_eq!(person.id, 59_900_000 + count);
         count += 1;
     }
@@ -553,10 +461,7 @@ fn streaming_holds_one_household_at_a_time() {
 fn too_large_populations_and_bad_noise_are_refused() {
     assert!(Population::new(1, ier_synth::population::max_size() + 1, on()).is_err());
     let p = pop(1, 10);
-    let bad = NoiseModel {
-        coverage: -0.1,
-        ..NoiseModel::none()
-    };
+    let bad = NoiseModel { coverage: -0.1, ..NoiseModel::none() };
     assert!(p.applicants(&bad).is_err());
 }
 
@@ -567,27 +472,14 @@ fn generation_speed() {
     let start = std::time::Instant::now();
     let n = p.people().count();
     let secs = start.elapsed().as_secs_f64();
-    println!(
-        "people: {n} in {secs:.2}s = {:.0} people/s",
-        n as f64 / secs
-    );
+    println!("people: {n} in {secs:.2}s = {:.0} people/s", n as f64 / secs);
     let start = std::time::Instant::now();
     let n = write_reference_csv(p.reference_extract(), std::io::sink()).unwrap();
     let secs = start.elapsed().as_secs_f64();
-    println!(
-        "reference CSV: {n} rows in {secs:.2}s = {:.0} rows/s",
-        n as f64 / secs
-    );
+    println!("reference CSV: {n} rows in {secs:.2}s = {:.0} rows/s", n as f64 / secs);
     let start = std::time::Instant::now();
-    let n = write_records_csv(
-        p.applicants(&NoiseModel::realistic()).unwrap(),
-        std::io::sink(),
-        std::io::sink(),
-    )
-    .unwrap();
+    let n =
+        write_records_csv(p.applicants(&NoiseModel::realistic()).unwrap(), std::io::sink(), std::io::sink()).unwrap();
     let secs = start.elapsed().as_secs_f64();
-    println!(
-        "applicants CSV: {n} rows in {secs:.2}s = {:.0} rows/s",
-        n as f64 / secs
-    );
+    println!("applicants CSV: {n} rows in {secs:.2}s = {:.0} rows/s", n as f64 / secs);
 }

@@ -46,52 +46,45 @@ impl ServeArgs {
     pub fn check(self) -> Result<(ServeConfig, Option<PathBuf>), String> {
         let mut problems = Vec::new();
         if self.database_url.as_deref().is_none_or(str::is_empty) {
-            problems.push("IER_DATABASE_URL is not set: set it to the Postgres URL, e.g. postgres://ier@db.internal/ier".to_owned());
+            problems.push(
+                "IER_DATABASE_URL is not set: set it to the Postgres URL, e.g. postgres://ier@db.internal/ier"
+                    .to_owned(),
+            );
         }
         let keys = match &self.data_keys {
             None => {
-                problems.push("IER_DATA_KEYS is not set: set it to the data-encryption key(s); make one with `ier keygen`".to_owned());
+                problems.push(
+                    "IER_DATA_KEYS is not set: set it to the data-encryption key(s); make one with `ier keygen`"
+                        .to_owned(),
+                );
                 None
             }
-            Some(k) => DataKeys::parse(k)
-                .map_err(|e| problems.push(format!("IER_DATA_KEYS is not valid: {e}")))
-                .ok(),
+            Some(k) => DataKeys::parse(k).map_err(|e| problems.push(format!("IER_DATA_KEYS is not valid: {e}"))).ok(),
         };
         let sessions = match &self.session_keys {
             None => {
-                problems.push("IER_SESSION_KEYS is not set: set it to the journey-cookie key(s); make one with `ier keygen`".to_owned());
+                problems.push(
+                    "IER_SESSION_KEYS is not set: set it to the journey-cookie key(s); make one with `ier keygen`"
+                        .to_owned(),
+                );
                 None
             }
-            Some(k) => DataKeys::parse(k)
-                .map_err(|e| problems.push(format!("IER_SESSION_KEYS is not valid: {e}")))
-                .ok(),
+            Some(k) => {
+                DataKeys::parse(k).map_err(|e| problems.push(format!("IER_SESSION_KEYS is not valid: {e}"))).ok()
+            }
         };
         let addr = self
             .public_addr
             .parse::<SocketAddr>()
             .map_err(|_| {
-                problems.push(format!(
-                    "IER_PUBLIC_ADDR is not an address like 0.0.0.0:8080: {:?}",
-                    self.public_addr
-                ))
+                problems.push(format!("IER_PUBLIC_ADDR is not an address like 0.0.0.0:8080: {:?}", self.public_addr))
             })
             .ok();
         match (problems.is_empty(), self.database_url, keys, sessions, addr) {
             (true, Some(database_url), Some(data_keys), Some(session_keys), Some(public_addr)) => {
-                Ok((
-                    ServeConfig {
-                        database_url,
-                        data_keys,
-                        session_keys,
-                        public_addr,
-                    },
-                    self.postcode_table,
-                ))
+                Ok((ServeConfig { database_url, data_keys, session_keys, public_addr }, self.postcode_table))
             }
-            _ => Err(format!(
-                "ier serve cannot start:\n  - {}",
-                problems.join("\n  - ")
-            )),
+            _ => Err(format!("ier serve cannot start:\n  - {}", problems.join("\n  - "))),
         }
     }
 }
@@ -104,12 +97,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(env_filter())
-        .init();
+    tracing_subscriber::fmt().json().with_env_filter(env_filter()).init();
     let locator = crate::open::locator(table.as_deref())?;
     let store = crate::open::store(&config.database_url, config.data_keys).await?;
+    // Identity checks drain the verification queue. No connection to DWP's
+    // Customer Information System exists here: the simulator stands in, over
+    // the same reference population as the demo.
+    let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
+        std::sync::Arc::new(ier_dwp::DwpSimulator::new(crate::demo::reference_population()?));
+    tokio::spawn(ier_dwp::queue::run(store.clone(), simulator));
     // Production is served over HTTPS (TLS at the load balancer): cookies are Secure.
     let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);
     let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store, sessions));
@@ -117,18 +113,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.public_addr))?;
     tracing::info!(addr = %config.public_addr, "public site listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     Ok(())
 }
 
 pub fn env_filter() -> tracing_subscriber::EnvFilter {
-    tracing_subscriber::EnvFilter::try_from_env("IER_LOG")
-        .unwrap_or_else(|_| "info,sqlx=warn".into())
+    tracing_subscriber::EnvFilter::try_from_env("IER_LOG").unwrap_or_else(|_| "info,sqlx=warn".into())
 }
 
 pub async fn shutdown() {

@@ -25,72 +25,53 @@ pub struct DemoArgs {
     addr: SocketAddr,
 }
 
-/// Demo people: real postcodes in each nation, valid NINOs. The same
-/// identities are used by later parts of the service (DWP simulator).
-pub struct DemoPerson {
-    pub given: &'static str,
-    pub surname: &'static str,
-    pub dob: (&'static str, &'static str, &'static str),
-    pub nino: &'static str,
-    pub postcode: &'static str,
-    pub language: Language,
+/// The DWP simulator's reference population: fixed, so the demo identities
+/// are the same on every machine.
+pub fn reference_population() -> anyhow::Result<ier_synth::Population> {
+    Ok(ier_synth::Population::new(2026, DEMO_POPULATION, chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("date"))?)
 }
 
-pub const DEMO_PEOPLE: &[DemoPerson] = &[
-    DemoPerson {
-        given: "Amelia",
-        surname: "Clarke",
-        dob: ("14", "3", "1988"),
-        nino: "JG103759A",
-        postcode: "SW1A 2AA",
-        language: Language::En,
-    },
-    DemoPerson {
-        given: "Siân",
-        surname: "Llewellyn",
-        dob: ("2", "9", "2010"),
-        nino: "SN425918B",
-        postcode: "CF10 1EP",
-        language: Language::Cy,
-    },
-    DemoPerson {
-        given: "Callum",
-        surname: "MacLeod",
-        dob: ("30", "11", "1972"),
-        nino: "PR640211C",
-        postcode: "EH1 1YZ",
-        language: Language::En,
-    },
-    DemoPerson {
-        given: "Gwilym",
-        surname: "ap Rhys",
-        dob: ("7", "7", "1954"),
-        nino: "WK781104D",
-        postcode: "LL55 4UR",
-        language: Language::Cy,
-    },
-];
+const DEMO_POPULATION: u64 = 200_000;
+
+/// Adults from the reference population, one in each nation and a second in
+/// England: people the DWP simulator knows, to register as.
+pub fn demo_people(population: &ier_synth::Population, today: chrono::NaiveDate) -> Vec<ier_synth::Person> {
+    let wanted = [Nation::England, Nation::Wales, Nation::Scotland, Nation::England];
+    let mut found: Vec<ier_synth::Person> = Vec::new();
+    for i in 0..population.size() {
+        if found.len() == wanted.len() {
+            break;
+        }
+        let p = population.person(i);
+        let adult = ier_domain::dates::age_on(p.date_of_birth, today) >= 18;
+        if adult && p.address.gss_code.nation() == Some(wanted[found.len()]) {
+            found.push(p);
+        }
+    }
+    found
+}
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(crate::config::env_filter())
-        .init();
-    std::fs::create_dir_all(&args.data_dir)
-        .with_context(|| format!("creating {}", args.data_dir.display()))?;
+    tracing_subscriber::fmt().with_env_filter(crate::config::env_filter()).init();
+    std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating {}", args.data_dir.display()))?;
     let keys = demo_key(&args.data_dir, "data-key", "demo1")?;
     // The demo runs over plain HTTP on localhost, so its cookies are not `Secure`.
-    let sessions = ier_citizen_web::session::SessionCodec::new(
-        demo_key(&args.data_dir, "session-key", "demo-session1")?,
-        false,
-    );
+    let sessions =
+        ier_citizen_web::session::SessionCodec::new(demo_key(&args.data_dir, "session-key", "demo-session1")?, false);
     let db = args.data_dir.join("ier.db");
     let fresh = !db.exists();
     let url = format!("sqlite:{}", db.display());
     let store = crate::open::store(&url, keys).await?;
     let locator = crate::open::locator(None)?;
+    let population = reference_population()?;
+    let people = demo_people(&population, Utc::now().date_naive());
     if fresh {
-        seed(&store, &locator).await?;
+        seed(&store, &people).await?;
     }
+    // Identity checks: the DWP simulator over the same population, draining the queue.
+    let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
+        std::sync::Arc::new(ier_dwp::DwpSimulator::new(population));
+    tokio::spawn(ier_dwp::queue::run(store.clone(), simulator));
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {} (is another demo running?)", args.addr))?;
@@ -99,21 +80,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  Public site:       {base}/");
     println!("  Find your council: {base}/find-your-council?postcode=SW1A+1AA");
     println!("  Health:            {base}/health/ready");
-    println!("Demo identities (name, date of birth, NINO, postcode):");
-    for p in DEMO_PEOPLE {
+    println!("Demo identities the DWP simulator knows (name, date of birth, NINO, address):");
+    for p in &people {
         println!(
-            "  {} {}, {}/{}/{}, {}, {}",
-            p.given, p.surname, p.dob.0, p.dob.1, p.dob.2, p.nino, p.postcode
+            "  {} {}, {}, {}, {}",
+            p.given,
+            p.surname,
+            p.date_of_birth.format("%-d/%-m/%Y"),
+            p.nino,
+            p.address.one_line()
         );
     }
     println!("Press Ctrl-C to stop.");
     let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store, sessions));
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(crate::config::shutdown())
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(crate::config::shutdown())
+        .await?;
     Ok(())
 }
 
@@ -122,10 +104,7 @@ fn demo_key(dir: &Path, file: &str, id: &str) -> anyhow::Result<DataKeys> {
     let path = dir.join(file);
     let secret = if path.exists() {
         SecretString::from(
-            std::fs::read_to_string(&path)
-                .with_context(|| format!("reading {}", path.display()))?
-                .trim()
-                .to_owned(),
+            std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?.trim().to_owned(),
         )
     } else {
         let key = DataKeys::generate(id);
@@ -141,48 +120,20 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut f = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+    let mut f = options.open(path).with_context(|| format!("creating {}", path.display()))?;
     f.write_all(contents.as_bytes())?;
     Ok(())
 }
 
 /// Submit one application for each demo person, as the journey would.
-async fn seed(store: &Store, locator: &ier_reference::Locator) -> anyhow::Result<()> {
-    use ier_reference::{Gazetteer, SyntheticGazetteer};
-    let gazetteer = SyntheticGazetteer::new(locator.directory(), locator.reference());
-    let today = Utc::now().date_naive();
-    for p in DEMO_PEOPLE {
-        let postcode = Postcode::parse(p.postcode)?;
-        let address = gazetteer
-            .addresses(&postcode)
-            .into_iter()
-            .next()
-            .context("demo postcode has addresses")?;
-        let details = ApplicantDetails {
-            name: PersonName::parse(p.given, "", p.surname)
-                .map_err(|e| anyhow::anyhow!("demo name: {e:?}"))?,
-            previous_name: None,
-            birth: BirthDetails::Date(DateOfBirth::parse(p.dob.0, p.dob.1, p.dob.2, today)?),
-            nationality: Nationality::stated(true, false, vec![])?,
-            nino: OrReason::Given(Nino::parse(p.nino)?),
-            address: Address {
-                uprn: Some(address.uprn),
-                lines: vec![format!("{} {}", address.property, address.street)],
-                town: address.town.clone(),
-                postcode: postcode.clone(),
-            },
-            previous_address: None,
-            open_register: false,
-            postal_vote: false,
-            contact: Contact::default(),
-        };
+async fn seed(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()> {
+    for (i, p) in people.iter().enumerate() {
+        let language = if i == 1 { Language::Cy } else { Language::En };
         let new = NewApplication {
             kind: ApplicationKind::Ordinary,
-            language: p.language,
-            gss_code: address.gss_code,
-            details,
+            language,
+            gss_code: p.address.gss_code,
+            details: p.as_applicant(),
         };
         let receipt = store.submit(new, Utc::now()).await?;
         tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, "demo application submitted");

@@ -79,15 +79,8 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => runtime()?.block_on(demo::run(args)),
         Command::Serve(args) => runtime()?.block_on(config::serve(args)),
-        Command::Import(Import::Onspd {
-            file,
-            out,
-            live_only,
-        }) => import_onspd(&file, &out, live_only),
-        Command::Lookup {
-            postcode,
-            postcode_table,
-        } => lookup(&postcode, postcode_table.as_deref()),
+        Command::Import(Import::Onspd { file, out, live_only }) => import_onspd(&file, &out, live_only),
+        Command::Lookup { postcode, postcode_table } => lookup(&postcode, postcode_table.as_deref()),
         Command::Synth(cmd) => synth::run(cmd),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
@@ -97,31 +90,19 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
 }
 
-fn import_onspd(
-    file: &std::path::Path,
-    out: &std::path::Path,
-    live_only: bool,
-) -> anyhow::Result<()> {
+fn import_onspd(file: &std::path::Path, out: &std::path::Path, live_only: bool) -> anyhow::Result<()> {
     let input = std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let (dir, report) =
-        PostcodeDirectory::from_onspd_csv(std::io::BufReader::new(input), live_only)
-            .with_context(|| format!("reading {}", file.display()))?;
+    let (dir, report) = PostcodeDirectory::from_onspd_csv(std::io::BufReader::new(input), live_only)
+        .with_context(|| format!("reading {}", file.display()))?;
     let tmp = out.with_extension("tmp");
     dir.write(std::io::BufWriter::new(
         std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?,
     ))?;
     std::fs::rename(&tmp, out)?;
-    let gb = dir
-        .districts()
-        .iter()
-        .filter(|c| c.nation().is_some())
-        .count();
+    let gb = dir.districts().iter().filter(|c| c.nation().is_some()).count();
     println!(
         "wrote {}: {} postcodes in {} districts ({} in GB); skipped {} malformed postcodes, {} without a district, {} terminated",
         out.display(),
@@ -140,24 +121,18 @@ fn lookup(postcode: &str, table: Option<&std::path::Path>) -> anyhow::Result<()>
     let locator = open::locator(table)?;
     match locator.route(&postcode) {
         Route::Council { council, ero } => {
-            println!(
-                "{postcode}: {} ({}), {}",
-                council.name, council.gss_code, council.nation
-            );
+            println!("{postcode}: {} ({}), {}", council.name, council.gss_code, council.nation);
             if let Some(cy) = &council.name_cy {
                 println!("  Welsh name: {cy}");
             }
-            println!(
-                "  Electoral Registration Officer: {} ({})",
-                ero.name, ero.id
-            );
+            println!("  Electoral Registration Officer: {} ({})", ero.name, ero.id);
         }
         Route::NorthernIreland => println!(
             "{postcode}: Northern Ireland: out of scope, register with the Electoral Office for Northern Ireland (EONI)"
         ),
-        Route::CrownDependency => println!(
-            "{postcode}: Channel Islands or Isle of Man: not part of UK electoral registration"
-        ),
+        Route::CrownDependency => {
+            println!("{postcode}: Channel Islands or Isle of Man: not part of UK electoral registration")
+        }
         Route::Forces => println!("{postcode}: a BFPO address: register at a UK address"),
         Route::Unknown => anyhow::bail!("{postcode} is not in the postcode directory"),
     }

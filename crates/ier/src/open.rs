@@ -13,34 +13,16 @@ use ier_storage_sqlite::SqliteBackend;
 /// Open the database named by `url` (`sqlite:PATH` or `postgres://...`), migrate it,
 /// and load the councils and EROs into it.
 pub async fn store(url: &str, keys: DataKeys) -> anyhow::Result<Store> {
-    let backend: Arc<dyn Backend> = if url.starts_with("postgres://")
-        || url.starts_with("postgresql://")
-    {
-        Arc::new(
-            PgBackend::connect(url)
-                .await
-                .context("connecting to Postgres")?,
-        )
+    let backend: Arc<dyn Backend> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(PgBackend::connect(url).await.context("connecting to Postgres")?)
     } else if url.starts_with("sqlite:") {
-        Arc::new(
-            SqliteBackend::open_url(url)
-                .await
-                .context("opening the SQLite database")?,
-        )
+        Arc::new(SqliteBackend::open_url(url).await.context("opening the SQLite database")?)
     } else {
-        anyhow::bail!(
-            "IER_DATABASE_URL must start with postgres:// or sqlite: (got a URL of another kind)"
-        );
+        anyhow::bail!("IER_DATABASE_URL must start with postgres:// or sqlite: (got a URL of another kind)");
     };
     let reference = ReferenceData::embedded();
-    backend
-        .put_eros(&reference.eros().cloned().collect::<Vec<_>>())
-        .await
-        .context("loading EROs")?;
-    backend
-        .put_councils(&reference.councils().cloned().collect::<Vec<_>>())
-        .await
-        .context("loading councils")?;
+    backend.put_eros(&reference.eros().cloned().collect::<Vec<_>>()).await.context("loading EROs")?;
+    backend.put_councils(&reference.councils().cloned().collect::<Vec<_>>()).await.context("loading councils")?;
     Ok(Store::new(backend, keys))
 }
 
@@ -49,8 +31,8 @@ pub fn locator(table: Option<&Path>) -> anyhow::Result<Locator> {
     let directory: &'static PostcodeDirectory = match table {
         None => PostcodeDirectory::embedded(),
         Some(path) => {
-            let file = std::fs::File::open(path)
-                .with_context(|| format!("opening postcode table {}", path.display()))?;
+            let file =
+                std::fs::File::open(path).with_context(|| format!("opening postcode table {}", path.display()))?;
             let dir = PostcodeDirectory::read(std::io::BufReader::new(file))
                 .with_context(|| format!("reading {}", path.display()))?;
             Box::leak(Box::new(dir))

@@ -71,19 +71,9 @@ pub fn run(cmd: Synth) -> anyhow::Result<()> {
             let mut w = file(&out)?;
             write_reference_csv(population.reference_extract(), &mut w)?;
             w.flush()?;
-            eprintln!(
-                "wrote {} people to {} in {:.1?}",
-                p.size,
-                out.display(),
-                started.elapsed()
-            );
+            eprintln!("wrote {} people to {} in {:.1?}", p.size, out.display(), started.elapsed());
         }
-        Synth::Records {
-            population: p,
-            noise,
-            out,
-            truth,
-        } => {
+        Synth::Records { population: p, noise, out, truth } => {
             let population = Population::new(p.seed, p.size, p.on)?;
             let model = match noise {
                 Noise::Realistic => NoiseModel::realistic(),

@@ -52,10 +52,7 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     assert!(err.contains("IER_DATA_KEYS is not set"), "{err}");
     assert!(err.contains("IER_SESSION_KEYS is not set"), "{err}");
     let (code, _, err) = output(
-        ier()
-            .arg("serve")
-            .env("IER_DATABASE_URL", "postgres://x@localhost/ier")
-            .env("IER_DATA_KEYS", "k1:short"),
+        ier().arg("serve").env("IER_DATABASE_URL", "postgres://x@localhost/ier").env("IER_DATA_KEYS", "k1:short"),
     );
     assert_eq!(code, 2);
     assert!(err.contains("IER_DATA_KEYS is not valid"), "{err}");
@@ -69,29 +66,17 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
 fn lookup_routes_real_postcodes_and_recognises_northern_ireland() {
     let (code, out, _) = output(ier().args(["lookup", "sw1a 1aa"]));
     assert_eq!(code, 0);
-    assert!(
-        out.contains("SW1A 1AA: Westminster (E09000033), england"),
-        "{out}"
-    );
+    assert!(out.contains("SW1A 1AA: Westminster (E09000033), england"), "{out}");
     let (_, out, _) = output(ier().args(["lookup", "LL55 4UR"]));
-    assert!(
-        out.contains("Gwynedd") && out.contains("Welsh name: Gwynedd"),
-        "{out}"
-    );
+    assert!(out.contains("Gwynedd") && out.contains("Welsh name: Gwynedd"), "{out}");
     let (_, out, _) = output(ier().args(["lookup", "EH1 1YZ"]));
-    assert!(
-        out.contains("City of Edinburgh") && out.contains("Lothian Valuation Joint Board"),
-        "{out}"
-    );
+    assert!(out.contains("City of Edinburgh") && out.contains("Lothian Valuation Joint Board"), "{out}");
     let (code, out, _) = output(ier().args(["lookup", "BT1 1AA"]));
     assert_eq!(code, 0);
     assert!(out.contains("Northern Ireland: out of scope"), "{out}");
     let (code, _, err) = output(ier().args(["lookup", "not a postcode"]));
     assert_ne!(code, 0);
-    assert!(
-        err.contains("the postcode is not a valid postcode"),
-        "{err}"
-    );
+    assert!(err.contains("the postcode is not a valid postcode"), "{err}");
 }
 
 #[test]
@@ -100,8 +85,7 @@ fn keygen_makes_a_usable_key() {
     assert_eq!(code, 0);
     let key = out.trim();
     assert!(key.starts_with("2026-11:"));
-    let parsed =
-        ier_storage::DataKeys::parse(&secrecy::SecretString::from(key.to_owned())).unwrap();
+    let parsed = ier_storage::DataKeys::parse(&secrecy::SecretString::from(key.to_owned())).unwrap();
     assert_eq!(parsed.current_id(), "2026-11");
 }
 
@@ -109,38 +93,16 @@ fn keygen_makes_a_usable_key() {
 fn import_onspd_builds_a_table_that_lookup_uses() {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("onspd.csv");
-    std::fs::write(
-        &csv,
-        "pcd,pcds,doterm,laua\nSW1A1AA,SW1A 1AA,,W06000015\nXX,XX 1,,E09000033\n",
-    )
-    .unwrap();
+    std::fs::write(&csv, "pcd,pcds,doterm,laua\nSW1A1AA,SW1A 1AA,,W06000015\nXX,XX 1,,E09000033\n").unwrap();
     let table = dir.path().join("table.ierpcd");
-    let (code, out, err) = output(
-        ier()
-            .args(["import", "onspd", "--file"])
-            .arg(&csv)
-            .arg("--out")
-            .arg(&table),
-    );
+    let (code, out, err) = output(ier().args(["import", "onspd", "--file"]).arg(&csv).arg("--out").arg(&table));
     assert_eq!(code, 0, "{err}");
-    assert!(
-        out.contains("1 postcodes in 1 districts") && out.contains("skipped 1 malformed"),
-        "{out}"
-    );
+    assert!(out.contains("1 postcodes in 1 districts") && out.contains("skipped 1 malformed"), "{out}");
     // With the imported table, SW1A 1AA (deliberately remapped here) goes to Cardiff.
-    let (_, out, _) = output(
-        ier()
-            .args(["lookup", "SW1A 1AA", "--postcode-table"])
-            .arg(&table),
-    );
+    let (_, out, _) = output(ier().args(["lookup", "SW1A 1AA", "--postcode-table"]).arg(&table));
     assert!(out.contains("Cardiff"), "{out}");
-    let (code, _, err) = output(
-        ier()
-            .args(["import", "onspd", "--file"])
-            .arg(dir.path().join("missing.csv"))
-            .arg("--out")
-            .arg(&table),
-    );
+    let (code, _, err) =
+        output(ier().args(["import", "onspd", "--file"]).arg(dir.path().join("missing.csv")).arg("--out").arg(&table));
     assert_ne!(code, 0);
     assert!(err.contains("missing.csv"), "{err}");
 }
@@ -191,11 +153,7 @@ fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
 fn http_get(base: &str, path: &str) -> String {
     let addr = base.strip_prefix("http://").unwrap();
     let mut s = TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
@@ -208,46 +166,56 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     let (demo, lines) = start_demo(&data);
     let printed = lines.concat();
     assert!(printed.contains("Demo identities"), "{printed}");
-    assert!(printed.contains("Amelia Clarke"), "{printed}");
+    assert!(printed.contains("the DWP simulator knows"), "{printed}");
+    assert_eq!(
+        printed.lines().filter(|l| l.starts_with("  ") && l.matches(", ").count() >= 3 && !l.contains("http")).count(),
+        4,
+        "{printed}"
+    );
     let page = http_get(&demo.base, "/");
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     assert!(page.contains("Register to vote"));
     let found = http_get(&demo.base, "/find-your-council?postcode=CF10+1EP");
-    assert!(
-        found.contains("register with Cardiff (Caerdydd)."),
-        "{found}"
-    );
+    assert!(found.contains("register with Cardiff (Caerdydd)."), "{found}");
     assert!(http_get(&demo.base, "/health/ready").starts_with("HTTP/1.1 200"));
+    // The demo's own applications are verified against the DWP simulator while it runs
+    // (the demo identities are people the simulator knows, so they match).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let counts = rt.block_on(async {
+        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
+        use ier_storage::Backend;
+        for _ in 0..100 {
+            let counts = backend.counts().await.unwrap();
+            if counts.pending_verifications == 0 {
+                return counts;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        panic!("the demo applications were never verified");
+    });
+    assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 4)]);
     drop(demo);
 
     assert!(data.join("ier.db").exists());
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(data.join("data-key"))
-            .unwrap()
-            .permissions()
-            .mode();
+        let mode = std::fs::metadata(data.join("data-key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "the demo key is private");
     }
     // The demo applications were stored, encrypted, and routed to their EROs.
-    let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db"))
+        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
+        use ier_storage::Backend;
+        let verified = backend
+            .application(
+                &ier_domain::EroId::parse("lothian-vjb").unwrap(),
+                &ier_domain::ReferenceNumber::parse("2222222222").unwrap(),
+            )
             .await
             .unwrap();
-        use ier_storage::Backend;
-        let counts = backend.counts().await.unwrap();
-        assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Submitted, 4)]);
-        assert_eq!(counts.pending_verifications, 4);
-        assert_eq!(
-            backend
-                .councils_of(&ier_domain::EroId::parse("lothian-vjb").unwrap())
-                .await
-                .unwrap()
-                .len(),
-            4
-        );
+        assert!(verified.is_none(), "ERO-scoped reads of unknown references find nothing");
+        assert_eq!(backend.councils_of(&ier_domain::EroId::parse("lothian-vjb").unwrap()).await.unwrap().len(), 4);
     });
 
     // A second start reuses the data (no second set of demo applications).
@@ -255,11 +223,10 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     assert!(http_get(&demo.base, "/health/ready").starts_with("HTTP/1.1 200"));
     drop(demo);
     rt.block_on(async {
-        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db"))
-            .await
-            .unwrap();
+        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
         use ier_storage::Backend;
-        assert_eq!(backend.counts().await.unwrap().pending_verifications, 4);
+        let counts = backend.counts().await.unwrap();
+        assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 4)], "still the same 4 applications");
     });
 }
 
@@ -267,33 +234,16 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
 fn synth_writes_a_reference_and_noisy_records_with_ground_truth_deterministically() {
     let dir = tempfile::tempdir().unwrap();
     let p = |n: &str| dir.path().join(n);
-    let (code, _, err) = output(
-        ier()
-            .args([
-                "synth",
-                "reference",
-                "--seed",
-                "7",
-                "--size",
-                "500",
-                "--out",
-            ])
-            .arg(p("ref.csv")),
-    );
+    let (code, _, err) =
+        output(ier().args(["synth", "reference", "--seed", "7", "--size", "500", "--out"]).arg(p("ref.csv")));
     assert_eq!(code, 0, "{err}");
     let reference = std::fs::read_to_string(p("ref.csv")).unwrap();
     assert_eq!(reference.lines().count(), 501);
     assert!(reference.starts_with("person_id,given_name,middle_names,surname,date_of_birth,nino,"));
-    for (name, noise) in [
-        ("a", "realistic"),
-        ("b", "realistic"),
-        ("c", "confirmation"),
-    ] {
+    for (name, noise) in [("a", "realistic"), ("b", "realistic"), ("c", "confirmation")] {
         let (code, _, err) = output(
             ier()
-                .args([
-                    "synth", "records", "--seed", "7", "--size", "500", "--noise", noise, "--out",
-                ])
+                .args(["synth", "records", "--seed", "7", "--size", "500", "--noise", noise, "--out"])
                 .arg(p(&format!("{name}.csv")))
                 .arg("--truth")
                 .arg(p(&format!("{name}-truth.csv"))),
@@ -301,30 +251,22 @@ fn synth_writes_a_reference_and_noisy_records_with_ground_truth_deterministicall
         assert_eq!(code, 0, "{err}");
     }
     let a = std::fs::read(p("a.csv")).unwrap();
-    assert_eq!(
-        a,
-        std::fs::read(p("b.csv")).unwrap(),
-        "same seed, same bytes"
-    );
+    assert_eq!(a, std::fs::read(p("b.csv")).unwrap(), "same seed, same bytes");
     let a = String::from_utf8(a).unwrap();
-    assert!(a.starts_with("id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode\n"));
+    assert!(a.starts_with(
+        "id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode\n"
+    ));
     let truth = std::fs::read_to_string(p("a-truth.csv")).unwrap();
     assert!(truth.starts_with("record_id,person_id\n"));
     assert_eq!(truth.lines().count(), a.lines().count());
     // A confirmation-style register has no date of birth or NINO.
     let c = std::fs::read_to_string(p("c.csv")).unwrap();
     for row in c.lines().skip(1) {
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(row.as_bytes());
+        let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(row.as_bytes());
         let rec = r.records().next().unwrap().unwrap();
         assert!(rec[4].is_empty() && rec[5].is_empty(), "{row}");
     }
-    let (code, _, err) = output(
-        ier()
-            .args(["synth", "reference", "--size", "1000000000000", "--out"])
-            .arg(p("x.csv")),
-    );
+    let (code, _, err) = output(ier().args(["synth", "reference", "--size", "1000000000000", "--out"]).arg(p("x.csv")));
     assert_ne!(code, 0);
     assert!(err.contains("too large"), "{err}");
 }

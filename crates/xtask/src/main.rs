@@ -30,11 +30,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .expect("workspace root")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).expect("workspace root").to_path_buf()
 }
 
 fn run(cmd: &mut Command) -> anyhow::Result<()> {
@@ -54,9 +50,7 @@ fn cargo() -> Command {
 
 fn test() -> anyhow::Result<()> {
     if std::env::var_os("IER_TEST_POSTGRES_URL").is_none() {
-        eprintln!(
-            "note: IER_TEST_POSTGRES_URL is not set, so the Postgres contract tests are skipped"
-        );
+        eprintln!("note: IER_TEST_POSTGRES_URL is not set, so the Postgres contract tests are skipped");
     }
     run(cargo().args(["test", "--workspace", "--locked"]))?;
     browser_tests()
@@ -103,22 +97,10 @@ fn postcodes() -> anyhow::Result<()> {
         "msgpack",
     ]))?;
     let csv = root.join("target/onspd-qlacref.csv");
-    run(Command::new(&python)
-        .arg(root.join("crates/xtask/scripts/qlacref_to_onspd_csv.py"))
-        .arg(&csv))?;
+    run(Command::new(&python).arg(root.join("crates/xtask/scripts/qlacref_to_onspd_csv.py")).arg(&csv))?;
     let out = root.join("crates/ier-reference/data/postcodes.ierpcd");
     run(cargo()
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "ier",
-            "--",
-            "import",
-            "onspd",
-            "--file",
-        ])
+        .args(["run", "--release", "--quiet", "-p", "ier", "--", "import", "onspd", "--file"])
         .arg(&csv)
         .arg("--out")
         .arg(&out))
@@ -156,15 +138,9 @@ fn assets() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
     run(Command::new("npm")
-        .args([
-            "pack",
-            "--silent",
-            &format!("govuk-frontend@{GOVUK_FRONTEND}"),
-        ])
+        .args(["pack", "--silent", &format!("govuk-frontend@{GOVUK_FRONTEND}")])
         .current_dir(&work))?;
-    run(Command::new("tar")
-        .args(["xzf", &format!("govuk-frontend-{GOVUK_FRONTEND}.tgz")])
-        .current_dir(&work))?;
+    run(Command::new("tar").args(["xzf", &format!("govuk-frontend-{GOVUK_FRONTEND}.tgz")]).current_dir(&work))?;
     let dist = work.join("package/dist/govuk");
     let out = root.join("crates/ier-citizen-web/assets/govuk");
     let _ = std::fs::remove_dir_all(&out);
@@ -185,15 +161,9 @@ fn assets() -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&fixtures);
     std::fs::create_dir_all(&fixtures)?;
     for c in FIXTURE_COMPONENTS {
-        std::fs::copy(
-            dist.join("components").join(c).join("fixtures.json"),
-            fixtures.join(format!("{c}.json")),
-        )
-        .with_context(|| format!("fixtures of {c}"))?;
+        std::fs::copy(dist.join("components").join(c).join("fixtures.json"), fixtures.join(format!("{c}.json")))
+            .with_context(|| format!("fixtures of {c}"))?;
     }
-    eprintln!(
-        "govuk-frontend {GOVUK_FRONTEND} vendored into {}",
-        out.display()
-    );
+    eprintln!("govuk-frontend {GOVUK_FRONTEND} vendored into {}", out.display());
     Ok(())
 }

@@ -7,11 +7,7 @@
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .nth(2)
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).ancestors().nth(2).unwrap().to_path_buf()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -31,18 +27,9 @@ fn every_rust_file_starts_with_a_module_doc() {
     rust_files(&root().join("crates"), &mut files);
     let missing: Vec<_> = files
         .iter()
-        .filter(|f| {
-            !std::fs::read_to_string(f)
-                .unwrap()
-                .lines()
-                .take(3)
-                .any(|l| l.starts_with("//!"))
-        })
+        .filter(|f| !std::fs::read_to_string(f).unwrap().lines().take(3).any(|l| l.starts_with("//!")))
         .collect();
-    assert!(
-        missing.is_empty(),
-        "files without a //! doc at the top: {missing:?}"
-    );
+    assert!(missing.is_empty(), "files without a //! doc at the top: {missing:?}");
 }
 
 #[test]
@@ -50,10 +37,7 @@ fn every_crate_is_in_the_architecture_code_map() {
     let arch = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
     for entry in std::fs::read_dir(root().join("crates")).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
-        assert!(
-            arch.contains(&format!("`{name}`")),
-            "crate {name} is not in ARCHITECTURE.md"
-        );
+        assert!(arch.contains(&format!("`{name}`")), "crate {name} is not in ARCHITECTURE.md");
     }
 }
 
@@ -74,11 +58,7 @@ fn the_domain_crate_does_no_io() {
             "tokio",
             "include_str!(\"/",
         ] {
-            assert!(
-                !text.contains(banned),
-                "{} uses {banned}: the domain crate does no I/O",
-                f.display()
-            );
+            assert!(!text.contains(banned), "{} uses {banned}: the domain crate does no I/O", f.display());
         }
     }
     let manifest = std::fs::read_to_string(root().join("crates/ier-domain/Cargo.toml")).unwrap();

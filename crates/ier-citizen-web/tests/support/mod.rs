@@ -34,10 +34,7 @@ pub struct Page {
 
 impl Page {
     pub fn location(&self) -> &str {
-        self.headers
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap())
-            .unwrap_or("")
+        self.headers.get(header::LOCATION).map(|v| v.to_str().unwrap()).unwrap_or("")
     }
 
     /// The value of the hidden CSRF field on this page.
@@ -61,22 +58,11 @@ impl Client {
     async fn build(https: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let backend = SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
-        let store = Store::new(
-            Arc::new(backend),
-            DataKeys::parse(&DataKeys::generate("k")).unwrap(),
-        );
+        let store = Store::new(Arc::new(backend), DataKeys::parse(&DataKeys::generate("k")).unwrap());
         // Councils and EROs, as `ier demo` and `ier serve` load them.
         let reference = ier_reference::ReferenceData::embedded();
-        store
-            .backend()
-            .put_eros(&reference.eros().cloned().collect::<Vec<_>>())
-            .await
-            .unwrap();
-        store
-            .backend()
-            .put_councils(&reference.councils().cloned().collect::<Vec<_>>())
-            .await
-            .unwrap();
+        store.backend().put_eros(&reference.eros().cloned().collect::<Vec<_>>()).await.unwrap();
+        store.backend().put_councils(&reference.councils().cloned().collect::<Vec<_>>()).await.unwrap();
         let session_key = DataKeys::generate("s");
         let sessions = SessionCodec::new(DataKeys::parse(&session_key).unwrap(), https);
         Self {
@@ -88,31 +74,16 @@ impl Client {
         }
     }
 
-    async fn send(
-        &mut self,
-        req: axum::http::request::Builder,
-        body: Body,
-        headers: &[(&str, &str)],
-    ) -> Page {
+    async fn send(&mut self, req: axum::http::request::Builder, body: Body, headers: &[(&str, &str)]) -> Page {
         let mut req = req;
         if !self.cookies.is_empty() {
-            let cookie = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
+            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
             req = req.header(header::COOKIE, cookie);
         }
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(body).unwrap())
-            .await
-            .unwrap();
+        let res = self.app.clone().oneshot(req.body(body).unwrap()).await.unwrap();
         for set in res.headers().get_all(header::SET_COOKIE) {
             let set = set.to_str().unwrap();
             let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
@@ -125,14 +96,8 @@ impl Client {
         }
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = axum::body::to_bytes(res.into_body(), 4 << 20)
-            .await
-            .unwrap();
-        Page {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        let bytes = axum::body::to_bytes(res.into_body(), 4 << 20).await.unwrap();
+        Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
@@ -145,13 +110,8 @@ impl Client {
 
     /// POST a form as a browser would (urlencoded, in order).
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = fields
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect::<Vec<_>>()
-            .join("&");
-        let req =
-            Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        let body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         self.send(req, Body::from(body), &[]).await
     }
 }
@@ -159,9 +119,7 @@ impl Client {
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             b' ' => "+".into(),
             _ => format!("%{b:02X}"),
         })
