@@ -8,14 +8,14 @@
 //! Ireland, abroad, too young, no franchise) come from the answers and the
 //! franchise rules data, never from `if`s about ages or countries here.
 //!
-//! Steps: country of residence, nationality, date of birth, name, National
-//! Insurance number, address (postcode → pick from the gazetteer, or enter by
-//! hand; the address's council decides the nation for the rules), open
-//! register, postal vote, contact, check your answers (a Change link on every
-//! answer returns to the summary), declaration, submission (stored durably
-//! and routed before the reference is shown) and the complete page.
-//! Not built yet (DOMAIN.md §4): previous name, other address, and moved in the
-//! last 12 months with a previous address; the summary and submission work without them.
+//! Steps (DOMAIN.md §4): country of residence, nationality, date of birth,
+//! name, previous name, National Insurance number, address (postcode → pick
+//! from the gazetteer, or enter by hand; the address's council decides the
+//! nation for the rules), other address, moved in the last 12 months (with a
+//! previous UK address), open register, postal vote, contact, check your
+//! answers (a Change link on every answer returns to the summary),
+//! declaration, submission (stored durably and routed before the reference is
+//! shown) and the complete page.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -93,6 +93,12 @@ pub struct Answers {
     pub postal_vote: Option<bool>,
     #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
+    #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
+    pub previous_name: Option<PreviousName>,
+    #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
+    pub other_address: Option<ier_domain::OtherAddress>,
+    #[serde(rename = "y", default, skip_serializing_if = "Option::is_none")]
+    pub moved: Option<ier_domain::Moved>,
     /// After submission: the receipt, shown once on the complete page.
     #[serde(rename = "z", default, skip_serializing_if = "Option::is_none")]
     pub receipt: Option<(ReferenceNumber, EroId)>,
@@ -105,6 +111,15 @@ impl Answers {
     }
 }
 
+/// The answer to "have you changed your name?" (an enum, not `Option<Option<_>>`,
+/// which serde would read back as unanswered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PreviousName {
+    Unchanged,
+    Changed(PersonName),
+}
+
 /// The steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -112,21 +127,27 @@ pub enum Step {
     Nationality,
     DateOfBirth,
     Name,
+    PreviousName,
     Nino,
     Address,
+    OtherAddress,
+    Moved,
     OpenRegister,
     PostalVote,
     Contact,
 }
 
 impl Step {
-    pub const ALL: [Step; 9] = [
+    pub const ALL: [Step; 12] = [
         Step::Country,
         Step::Nationality,
         Step::DateOfBirth,
         Step::Name,
+        Step::PreviousName,
         Step::Nino,
         Step::Address,
+        Step::OtherAddress,
+        Step::Moved,
         Step::OpenRegister,
         Step::PostalVote,
         Step::Contact,
@@ -138,6 +159,9 @@ impl Step {
             Step::Nationality => "nationality",
             Step::DateOfBirth => "date-of-birth",
             Step::Name => "name",
+            Step::PreviousName => "previous-name",
+            Step::OtherAddress => "other-address",
+            Step::Moved => "moved",
             Step::Nino => "nino",
             Step::Address => "address",
             Step::OpenRegister => "open-register",
@@ -153,6 +177,9 @@ impl Step {
             Step::Nationality => a.nationality.is_some(),
             Step::DateOfBirth => a.date_of_birth.is_some(),
             Step::Name => a.name.is_some(),
+            Step::PreviousName => a.previous_name.is_some(),
+            Step::OtherAddress => a.other_address.is_some(),
+            Step::Moved => a.moved.is_some(),
             Step::Nino => a.nino.is_some(),
             Step::Address => a.address.is_some(),
             Step::OpenRegister => a.open_register.is_some(),
@@ -1290,12 +1317,19 @@ fn details(a: &Answers) -> Option<(ApplicantDetails, GssCode)> {
     Some((
         ApplicantDetails {
             name: a.name.clone()?,
-            previous_name: None,
+            previous_name: match a.previous_name.clone()? {
+                PreviousName::Changed(n) => Some(n),
+                PreviousName::Unchanged => None,
+            },
             birth: BirthDetails::Date(a.date_of_birth?),
             nationality: a.nationality.clone()?,
             nino: a.nino.clone()?,
             address: a.address.clone()?,
-            previous_address: None,
+            previous_address: match a.moved.clone()? {
+                ier_domain::Moved::FromUk(address) => Some(address),
+                _ => None,
+            },
+            other_address: a.other_address?,
             open_register: a.open_register?,
             postal_vote: a.postal_vote?,
             contact: a.contact.clone()?,
@@ -1357,6 +1391,24 @@ fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
             parts.join(", ")
         })
         .unwrap_or_default();
+    let full_name = |n: &PersonName| {
+        [Some(n.given.to_string()), n.middle.as_ref().map(|m| m.to_string()), Some(n.surname.to_string())]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let previous_name = match &a.previous_name {
+        Some(PreviousName::Changed(n)) => full_name(n),
+        _ => frame.t("no"),
+    };
+    let other_address =
+        a.other_address.map(|o| frame.t(&format!("other-address-{}", serde_plain(&o)))).unwrap_or_default();
+    let moved = match &a.moved {
+        Some(ier_domain::Moved::FromUk(addr)) => format!("{}: {}", frame.t("moved-from-uk"), addr.one_line()),
+        Some(ier_domain::Moved::FromAbroad) => frame.t("moved-from-abroad"),
+        _ => frame.t("moved-no"),
+    };
     let residence = a.residence.map(|r| frame.t(&format!("country-{}", serde_plain(&r)))).unwrap_or_default();
     let rows: Vec<(&str, String, Step)> = vec![
         ("check-where", residence, Step::Country),
@@ -1367,8 +1419,11 @@ fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
             Step::DateOfBirth,
         ),
         ("check-name", name.unwrap_or_default(), Step::Name),
+        ("check-previous-name", previous_name, Step::PreviousName),
         ("check-nino", nino, Step::Nino),
         ("check-address", a.address.as_ref().map(Address::one_line).unwrap_or_default(), Step::Address),
+        ("check-other-address", other_address, Step::OtherAddress),
+        ("check-moved", moved, Step::Moved),
         ("check-open-register", yes_no(a.open_register), Step::OpenRegister),
         ("check-postal-vote", yes_no(a.postal_vote), Step::PostalVote),
         ("check-contact", contact, Step::Contact),
@@ -1502,4 +1557,252 @@ pub async fn complete(
         page(StatusCode::OK, "complete.html", &frame, context! { reference => reference.grouped(), ero_name, contact });
     // The receipt is shown once; the journey's state goes with it.
     cleared(&state, page)
+}
+
+// --- Questions with revealed fields: previous name, other address, moved --------------------
+
+/// The three steps that are one choice, some answers revealing more fields.
+#[derive(Clone, Copy)]
+pub enum ChoiceStep {
+    PreviousName,
+    OtherAddress,
+    Moved,
+}
+
+struct Option_ {
+    value: &'static str,
+    label: &'static str,
+    fields: &'static [(&'static str, &'static str)],
+}
+
+impl ChoiceStep {
+    fn title(self) -> &'static str {
+        match self {
+            ChoiceStep::PreviousName => "previous-name-title",
+            ChoiceStep::OtherAddress => "other-address-title",
+            ChoiceStep::Moved => "moved-title",
+        }
+    }
+
+    fn options(self) -> Vec<Option_> {
+        match self {
+            ChoiceStep::PreviousName => vec![
+                Option_ { value: "no", label: "no", fields: &[] },
+                Option_ {
+                    value: "yes",
+                    label: "yes",
+                    fields: &[
+                        ("previous-given", "previous-name-given"),
+                        ("previous-middle", "previous-name-middle"),
+                        ("previous-surname", "previous-name-surname"),
+                    ],
+                },
+            ],
+            ChoiceStep::OtherAddress => vec![
+                Option_ { value: "none", label: "other-address-none", fields: &[] },
+                Option_ { value: "second-home", label: "other-address-second-home", fields: &[] },
+                Option_ { value: "student", label: "other-address-student", fields: &[] },
+            ],
+            ChoiceStep::Moved => vec![
+                Option_ { value: "no", label: "moved-no", fields: &[] },
+                Option_ {
+                    value: "from-uk",
+                    label: "moved-from-uk",
+                    fields: &[
+                        ("moved-line-1", "moved-line-1"),
+                        ("moved-town", "moved-town"),
+                        ("moved-postcode", "moved-postcode"),
+                    ],
+                },
+                Option_ { value: "from-abroad", label: "moved-from-abroad", fields: &[] },
+            ],
+        }
+    }
+
+    /// The current answer as form values.
+    fn current(self, a: &Answers) -> (String, HashMap<String, String>) {
+        let mut values = HashMap::new();
+        let chosen = match self {
+            ChoiceStep::PreviousName => match &a.previous_name {
+                Some(PreviousName::Changed(n)) => {
+                    values.insert("previous-given".into(), n.given.to_string());
+                    values
+                        .insert("previous-middle".into(), n.middle.as_ref().map(|m| m.to_string()).unwrap_or_default());
+                    values.insert("previous-surname".into(), n.surname.to_string());
+                    "yes".into()
+                }
+                Some(PreviousName::Unchanged) => "no".into(),
+                None => String::new(),
+            },
+            ChoiceStep::OtherAddress => a.other_address.map(|o| serde_plain(&o)).unwrap_or_default(),
+            ChoiceStep::Moved => match &a.moved {
+                Some(ier_domain::Moved::FromUk(addr)) => {
+                    values.insert("moved-line-1".into(), addr.lines.first().cloned().unwrap_or_default());
+                    values.insert("moved-town".into(), addr.town.clone());
+                    values.insert("moved-postcode".into(), addr.postcode.to_string());
+                    "from-uk".into()
+                }
+                Some(ier_domain::Moved::FromAbroad) => "from-abroad".into(),
+                Some(ier_domain::Moved::No) => "no".into(),
+                None => String::new(),
+            },
+        };
+        (chosen, values)
+    }
+
+    /// Parse the posted answer into `a`, or say what is wrong, field by field.
+    fn accept(
+        self,
+        a: &mut Answers,
+        form: &[(String, String)],
+        frame: &mut Frame,
+    ) -> Result<(), HashMap<String, String>> {
+        let chosen = field(form, "answer");
+        let mut errors = HashMap::new();
+        let mut fail = |frame: &mut Frame, id: &str, key: &str| {
+            errors.insert(id.to_owned(), error(frame, key, &[], &format!("#{id}")));
+        };
+        match (self, chosen) {
+            (ChoiceStep::PreviousName, "no") => a.previous_name = Some(PreviousName::Unchanged),
+            (ChoiceStep::PreviousName, "yes") => {
+                let (g, m, s) =
+                    (field(form, "previous-given"), field(form, "previous-middle"), field(form, "previous-surname"));
+                match PersonName::parse(g, m, s) {
+                    Ok(n) => a.previous_name = Some(PreviousName::Changed(n)),
+                    Err(problems) => {
+                        for (part, e) in problems {
+                            let (id, key) = match (part, e) {
+                                (NamePart::Given, NameError::Empty) => ("previous-given", "error-previous-name-given"),
+                                (NamePart::Surname, NameError::Empty) => {
+                                    ("previous-surname", "error-previous-name-surname")
+                                }
+                                (NamePart::Given, _) => ("previous-given", "error-previous-name-invalid"),
+                                (NamePart::Middle, _) => ("previous-middle", "error-previous-name-invalid"),
+                                (NamePart::Surname, _) => ("previous-surname", "error-previous-name-invalid"),
+                            };
+                            fail(frame, id, key);
+                        }
+                    }
+                }
+            }
+            (ChoiceStep::OtherAddress, v @ ("none" | "second-home" | "student")) => {
+                a.other_address = Some(match v {
+                    "second-home" => ier_domain::OtherAddress::SecondHome,
+                    "student" => ier_domain::OtherAddress::Student,
+                    _ => ier_domain::OtherAddress::None,
+                });
+            }
+            (ChoiceStep::Moved, "no") => a.moved = Some(ier_domain::Moved::No),
+            (ChoiceStep::Moved, "from-abroad") => a.moved = Some(ier_domain::Moved::FromAbroad),
+            (ChoiceStep::Moved, "from-uk") => {
+                let clean = |n: &str| field(form, n).split_whitespace().collect::<Vec<_>>().join(" ");
+                let (line, town) = (clean("moved-line-1"), clean("moved-town"));
+                if line.is_empty() || line.chars().count() > 100 {
+                    fail(frame, "moved-line-1", "error-moved-line-1");
+                }
+                if town.is_empty() || town.chars().count() > 100 {
+                    fail(frame, "moved-town", "error-moved-town");
+                }
+                // A previous address may be anywhere in the UK, Northern Ireland included.
+                let postcode = match Postcode::parse(field(form, "moved-postcode")) {
+                    Ok(p) => Some(p),
+                    Err(ier_domain::postcode::PostcodeError::Empty) => {
+                        fail(frame, "moved-postcode", "error-postcode-empty");
+                        None
+                    }
+                    Err(_) => {
+                        fail(frame, "moved-postcode", "error-postcode-format");
+                        None
+                    }
+                };
+                if let (Some(postcode), true) = (postcode, errors.is_empty()) {
+                    a.moved =
+                        Some(ier_domain::Moved::FromUk(Address { uprn: None, lines: vec![line], town, postcode }));
+                }
+            }
+            _ => {
+                let key = match self {
+                    ChoiceStep::PreviousName => "error-previous-name",
+                    ChoiceStep::OtherAddress => "error-other-address",
+                    ChoiceStep::Moved => "error-moved",
+                };
+                fail(frame, "answer", key);
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
+    }
+
+    fn page(
+        self,
+        frame: &Frame,
+        status: StatusCode,
+        session: &Session<Answers>,
+        chosen: &str,
+        values: &HashMap<String, String>,
+        errors: &HashMap<String, String>,
+    ) -> Response {
+        let options: Vec<Value> = self
+            .options()
+            .into_iter()
+            .map(|o| {
+                let fields: Vec<Value> =
+                    o.fields.iter().map(|(name, label)| context! { name => *name, label => *label }).collect();
+                context! { value => o.value, label => o.label, fields }
+            })
+            .collect();
+        step_page(
+            frame,
+            status,
+            "step_choice.html",
+            session,
+            context! { title_key => self.title(), options, chosen, values, errors_by_field => errors },
+        )
+    }
+}
+
+pub async fn choice_get(
+    q: ChoiceStep,
+    state: Arc<AppState>,
+    lang: Lang,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    let session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (chosen, values) = q.current(&session.data);
+    let page = q.page(&frame, StatusCode::OK, &session, &chosen, &values, &HashMap::new());
+    with_session(&state, session, page)
+}
+
+pub async fn choice_post(
+    q: ChoiceStep,
+    state: Arc<AppState>,
+    lang: Lang,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    form: Vec<(String, String)>,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    let mut session = match session(&state, &headers, &frame) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
+        return r;
+    }
+    match q.accept(&mut session.data, &form, &mut frame) {
+        Ok(()) => {
+            let next = onward(&session.data);
+            with_session(&state, session, next)
+        }
+        Err(errors) => {
+            let values: HashMap<String, String> = form.iter().filter(|(k, _)| k != "csrf_token").cloned().collect();
+            let chosen = field(&form, "answer").to_owned();
+            let page = q.page(&frame, StatusCode::BAD_REQUEST, &session, &chosen, &values, &errors);
+            with_session(&state, session, page)
+        }
+    }
 }

@@ -84,6 +84,28 @@ pub fn router(state: AppState) -> Router {
                 },
             ),
         )
+        .route(
+            "/register-to-vote/previous-name",
+            get(|State(s), l, OriginalUri(u), h| journey::choice_get(journey::ChoiceStep::PreviousName, s, l, u, h))
+                .post(|State(s), l, OriginalUri(u), h, Form(f)| {
+                    journey::choice_post(journey::ChoiceStep::PreviousName, s, l, u, h, f)
+                }),
+        )
+        .route(
+            "/register-to-vote/other-address",
+            get(|State(s), l, OriginalUri(u), h| journey::choice_get(journey::ChoiceStep::OtherAddress, s, l, u, h))
+                .post(|State(s), l, OriginalUri(u), h, Form(f)| {
+                    journey::choice_post(journey::ChoiceStep::OtherAddress, s, l, u, h, f)
+                }),
+        )
+        .route(
+            "/register-to-vote/moved",
+            get(|State(s), l, OriginalUri(u), h| journey::choice_get(journey::ChoiceStep::Moved, s, l, u, h)).post(
+                |State(s), l, OriginalUri(u), h, Form(f)| {
+                    journey::choice_post(journey::ChoiceStep::Moved, s, l, u, h, f)
+                },
+            ),
+        )
         .route("/register-to-vote/contact", get(journey::contact_get).post(journey::contact_post))
         .route("/register-to-vote/check-answers", get(journey::check_get).post(journey::check_post))
         .route("/register-to-vote/complete", get(journey::complete))

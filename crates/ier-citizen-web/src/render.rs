@@ -39,6 +39,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "step_address_select.html",
         "step_address_manual.html",
         "step_yes_no.html",
+        "step_choice.html",
         "step_contact.html",
         "check_answers.html",
         "complete.html"

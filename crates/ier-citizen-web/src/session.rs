@@ -266,6 +266,7 @@ mod tests {
             nino: OrReason::Given(Nino::parse("AB123456C").unwrap()),
             address: address(),
             previous_address: Some(address()),
+            other_address: OtherAddress::Student,
             open_register: true,
             postal_vote: true,
             contact: Contact {

@@ -257,7 +257,12 @@ async fn up_to_nino(c: &mut Client, country: &str, dob: (&str, &str, &str)) -> S
         )
         .await;
     assert_eq!(r.location(), "/register-to-vote/name");
-    c.post("/register-to-vote/name", &[("csrf_token", &csrf), ("given-name", "Amelia"), ("surname", "Clarke")]).await;
+    let r = c
+        .post("/register-to-vote/name", &[("csrf_token", &csrf), ("given-name", "Amelia"), ("surname", "Clarke")])
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/previous-name");
+    let r = c.post("/register-to-vote/previous-name", &[("csrf_token", &csrf), ("answer", "no")]).await;
+    assert_eq!(r.location(), "/register-to-vote/nino");
     csrf
 }
 
@@ -400,6 +405,42 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     let page = c.get("/register-to-vote/address/select").await.body;
     let uprn = page.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
     let r = c.post("/register-to-vote/address/select", &[("csrf_token", &csrf), ("uprn", &uprn)]).await;
+    assert_eq!(r.location(), "/register-to-vote/other-address");
+    let r = c.post("/register-to-vote/other-address", &[("csrf_token", &csrf)]).await;
+    assert!(r.body.contains("Select whether you also live at another address"));
+    let r = c.post("/register-to-vote/other-address", &[("csrf_token", &csrf), ("answer", "student")]).await;
+    assert_eq!(r.location(), "/register-to-vote/moved");
+    let r = c
+        .post(
+            "/register-to-vote/moved",
+            &[
+                ("csrf_token", &csrf),
+                ("answer", "from-uk"),
+                ("moved-line-1", ""),
+                ("moved-town", "Leeds"),
+                ("moved-postcode", "LS1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.body.contains("Enter the first line of your previous address") && r.body.contains("Enter a real postcode"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(r#"value="Leeds""#), "kept");
+    let r = c
+        .post(
+            "/register-to-vote/moved",
+            &[
+                ("csrf_token", &csrf),
+                ("answer", "from-uk"),
+                ("moved-line-1", "4 Park Row"),
+                ("moved-town", "Leeds"),
+                ("moved-postcode", "LS1 5HD"),
+            ],
+        )
+        .await;
     assert_eq!(r.location(), "/register-to-vote/open-register");
     let r = c.post("/register-to-vote/open-register", &[("csrf_token", &csrf)]).await;
     assert!(r.body.contains("Select yes if you want to be in the open register"));
@@ -435,7 +476,7 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     ] {
         assert!(check.contains(text), "{text}: {check}");
     }
-    assert_eq!(check.matches(">Change<").count(), 9, "a Change link on every answer");
+    assert_eq!(check.matches(">Change<").count(), 12, "a Change link on every answer");
     // Change the name: back to the summary, not through every step again.
     let r = c
         .post(
@@ -446,6 +487,20 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     assert_eq!(r.location(), "/register-to-vote/check-answers");
     assert!(c.get("/register-to-vote/check-answers").await.body.contains("Amelia Rose Clarke"));
 
+    let r = c
+        .post(
+            "/register-to-vote/previous-name",
+            &[("csrf_token", &csrf), ("answer", "yes"), ("previous-given", "Amelia"), ("previous-surname", "")],
+        )
+        .await;
+    assert!(r.body.contains("Enter your previous last name"));
+    let r = c
+        .post(
+            "/register-to-vote/previous-name",
+            &[("csrf_token", &csrf), ("answer", "yes"), ("previous-given", "Amelia"), ("previous-surname", "Smith")],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/check-answers");
     // The declaration is required.
     let r = c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -468,7 +523,10 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     assert_eq!(app.gss_code.as_str(), "W06000015");
     assert_eq!(app.details.name.to_owned().middle.unwrap().as_str(), "Rose");
     assert!(app.details.postal_vote && !app.details.open_register);
+    assert_eq!(app.details.previous_name.as_ref().unwrap().surname.as_str(), "Smith");
     assert_eq!(app.details.address.uprn.unwrap().to_string(), uprn);
+    assert_eq!(app.details.other_address, ier_domain::OtherAddress::Student);
+    assert_eq!(app.details.previous_address.as_ref().unwrap().postcode.to_string(), "LS1 5HD");
     let events = cardiff.events(&reference).await.unwrap();
     assert_eq!(events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(), vec!["submitted", "verification-requested"]);
     // Going back after submitting starts again; nothing is submitted twice.
@@ -493,6 +551,10 @@ async fn the_application_records_welsh_when_made_in_welsh() {
         ],
     )
     .await;
+    c.post("/register-to-vote/other-address", &[("csrf_token", &csrf), ("answer", "none")]).await;
+    let moved = c.get("/register-to-vote/moved").await.body;
+    assert!(moved.contains("Ydych chi wedi symud i’r cyfeiriad hwn"), "{moved}");
+    c.post("/register-to-vote/moved", &[("csrf_token", &csrf), ("answer", "from-abroad")]).await;
     c.post("/register-to-vote/open-register", &[("csrf_token", &csrf), ("answer", "yes")]).await;
     c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "no")]).await;
     c.post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "post")]).await;

@@ -144,6 +144,25 @@ pub enum BirthDetails {
     NotGiven { reason: String, range: AgeRange },
 }
 
+/// Another address where the applicant lives, if any (they may register at both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OtherAddress {
+    #[default]
+    None,
+    SecondHome,
+    Student,
+}
+
+/// Whether the applicant moved in the last 12 months, and from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Moved {
+    No,
+    FromUk(Address),
+    FromAbroad,
+}
+
 /// How the applicant may be contacted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
@@ -162,6 +181,8 @@ pub struct ApplicantDetails {
     pub nino: OrReason<Nino>,
     pub address: Address,
     pub previous_address: Option<Address>,
+    #[serde(default)]
+    pub other_address: OtherAddress,
     pub open_register: bool,
     pub postal_vote: bool,
     pub contact: Contact,

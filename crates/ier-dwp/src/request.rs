@@ -83,6 +83,7 @@ mod tests {
                 postcode: Postcode::parse("CF10 1EP").unwrap(),
             },
             previous_address: None,
+            other_address: ier_domain::OtherAddress::None,
             open_register: false,
             postal_vote: false,
             contact: Contact::default(),

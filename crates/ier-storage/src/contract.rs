@@ -108,6 +108,7 @@ pub fn applicant(surname: &str, postcode: &str) -> ApplicantDetails {
             postcode: Postcode::parse(postcode).unwrap(),
         },
         previous_address: None,
+        other_address: ier_domain::OtherAddress::None,
         open_register: false,
         postal_vote: false,
         contact: Contact { email: Some("sian@example.com".into()), phone: None, post: false },

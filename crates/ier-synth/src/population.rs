@@ -105,6 +105,7 @@ impl Person {
                 postcode: a.postcode.clone(),
             },
             previous_address: None,
+            other_address: ier_domain::OtherAddress::None,
             open_register: false,
             postal_vote: false,
             contact: Contact { email: None, phone: None, post: true },
