@@ -24,7 +24,7 @@ error-postcode-unknown = Ni allem ddod o hyd i’r cod post hwnnw. Gwiriwch ef, 
 
 council-title = Eich cyngor
 council-registers = Mae pobl sy’n byw yn { $postcode } yn cofrestru gyda { $council }.
-council-ero = Anfonir ceisiadau at y Swyddog Cofrestru Etholiadol yn { $ero }.
+council-ero = Anfonir ceisiadau at Swyddog Cofrestru Etholiadol { $ero }.
 back-to-start = Yn ôl i’r dechrau
 
 ni-title = Cofrestru yng Ngogledd Iwerddon
@@ -183,7 +183,7 @@ error-submit-unavailable = Mae’n ddrwg gennym, nid oedd modd anfon eich cais a
 
 complete-title = Cais wedi’i gwblhau
 complete-reference = Eich cyfeirnod
-complete-sent = Rydym wedi anfon eich cais at y Swyddog Cofrestru Etholiadol yn { $ero }.
+complete-sent = Rydym wedi anfon eich cais at Swyddog Cofrestru Etholiadol { $ero }.
 complete-next-title = Beth sy’n digwydd nesaf
 complete-next-body = Byddwn yn gwirio pwy ydych chi. Bydd y Swyddog Cofrestru Etholiadol yn cysylltu â chi os oes angen mwy o wybodaeth arno, a bydd yn rhoi gwybod i chi pan fyddwch wedi cael eich ychwanegu at y gofrestr etholiadol.
 complete-contact = Cysylltwch â’ch Swyddog Cofrestru Etholiadol:
