@@ -21,7 +21,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Form;
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::extract::{OriginalUri, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, Utc};
@@ -295,8 +297,6 @@ fn onward(a: &Answers) -> Redirect {
     }
 }
 
-type FormPairs = Form<Vec<(String, String)>>;
-
 fn field<'a>(form: &'a [(String, String)], name: &str) -> &'a str {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
 }
@@ -322,6 +322,52 @@ fn check_csrf(
     }
 }
 
+/// A journey page's request: the app, the page frame (language, path) and the
+/// open session. Without a session the extractor answers instead: a redirect
+/// to a fresh start, or the timeout page.
+pub struct Journey {
+    pub state: Arc<AppState>,
+    pub frame: Frame,
+    pub session: Session<Answers>,
+}
+
+impl FromRequestParts<Arc<AppState>> for Journey {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Response> {
+        let Ok(lang) = Lang::from_request_parts(parts, state).await;
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.path().to_owned())
+            .unwrap_or_else(|| parts.uri.path().to_owned());
+        let frame = Frame::new(lang.language, &path);
+        let session = session(state, &parts.headers, &frame)?;
+        Ok(Journey { state: state.clone(), frame, session })
+    }
+}
+
+/// A journey form post: the [`Journey`] and the posted fields, whose CSRF
+/// token has already been checked (a mismatch is answered with 403).
+pub struct Posted {
+    pub journey: Journey,
+    pub form: Vec<(String, String)>,
+}
+
+impl FromRequest<Arc<AppState>> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &Arc<AppState>) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let journey = Journey::from_request_parts(&mut parts, state).await?;
+        let req = axum::extract::Request::from_parts(parts, body);
+        let Form(form) =
+            Form::<Vec<(String, String)>>::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        check_csrf(&journey.state, &journey.session, &form, &journey.frame)?;
+        Ok(Posted { journey, form })
+    }
+}
+
 fn step_page(frame: &Frame, status: StatusCode, template: &str, session: &Session<Answers>, values: Value) -> Response {
     let ctx = context! { csrf_token => session.csrf.clone(), action => frame.path.clone(), ..values };
     page(status, template, frame, ctx)
@@ -335,17 +381,8 @@ fn error(frame: &mut Frame, key: &str, args: &[(&str, &str)], href: &str) -> Str
 
 // --- Country of residence -------------------------------------------------------
 
-pub async fn country_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn country_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let value = session.data.residence.map(|r| serde_plain(&r));
     let page = step_page(&frame, StatusCode::OK, "step_country.html", &session, context! { value, error => "" });
     with_session(&state, session, page)
@@ -355,21 +392,8 @@ fn serde_plain<T: Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-pub async fn country_post(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn country_post(posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     let chosen = field(&form, "country");
     let residence = match chosen {
         "england" => Residence::England,
@@ -420,17 +444,8 @@ fn country_items(language: Language) -> Vec<Value> {
     countries.into_iter().map(|(text, value)| context! { text, value }).collect()
 }
 
-pub async fn nationality_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn nationality_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let mut values = NationalityForm::default();
     if let Some(n) = &session.data.nationality {
         values = NationalityForm::from(n);
@@ -483,21 +498,8 @@ fn nationality_context(frame: &Frame, f: &NationalityForm, error: &str) -> Value
     context! { form => Value::from_serialize(f), values, error, countries => country_items(frame.language()) }
 }
 
-pub async fn nationality_post(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn nationality_post(posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     let chosen: Vec<&str> = form.iter().filter(|(k, _)| k == "nationality").map(|(_, v)| v.as_str()).collect();
     let f = NationalityForm {
         british: chosen.contains(&"british"),
@@ -581,17 +583,8 @@ fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Res
 
 // --- Date of birth ----------------------------------------------------------------
 
-pub async fn dob_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn dob_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let (d, m, y) = session
         .data
         .date_of_birth
@@ -614,21 +607,8 @@ pub async fn dob_get(
     with_session(&state, session, page)
 }
 
-pub async fn dob_post(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn dob_post(posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     let (d, m, y) = (field(&form, "dob-day"), field(&form, "dob-month"), field(&form, "dob-year"));
     match DateOfBirth::parse(d, m, y, today()) {
         Ok(dob) => {
@@ -666,17 +646,8 @@ pub async fn dob_post(
 
 // --- Name ---------------------------------------------------------------------------
 
-pub async fn name_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn name_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let (g, m, s) = session
         .data
         .name
@@ -695,21 +666,8 @@ pub async fn name_get(
     with_session(&state, session, page)
 }
 
-pub async fn name_post(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn name_post(posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     let (g, m, s) = (field(&form, "given-name"), field(&form, "middle-names"), field(&form, "surname"));
     match PersonName::parse(g, m, s) {
         Ok(name) => {
@@ -765,17 +723,8 @@ pub async fn name_post(
 
 // --- National Insurance number ----------------------------------------------------------
 
-pub async fn nino_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn nino_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let (nino, reason) = match &session.data.nino {
         Some(OrReason::Given(n)) => (n.to_string(), String::new()),
         Some(OrReason::NotGiven { reason }) => (String::new(), reason.clone()),
@@ -785,21 +734,8 @@ pub async fn nino_get(
     with_session(&state, session, page)
 }
 
-pub async fn nino_post(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn nino_post(posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     let (typed, reason) = (field(&form, "nino"), field(&form, "nino-reason").trim());
     let parsed = if typed.trim().is_empty() && !reason.is_empty() {
         if reason.chars().count() > 500 {
@@ -842,17 +778,8 @@ fn address_paths() -> (String, String, String) {
     (base.clone(), format!("{base}/select"), format!("{base}/manual"))
 }
 
-pub async fn address_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn address_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let postcode = session.data.lookup_postcode.as_ref().map(|p| p.to_string()).unwrap_or_default();
     let page = step_page(
         &frame,
@@ -874,22 +801,8 @@ fn route_postcode(state: &AppState, postcode: &Postcode) -> Result<GssCode, &'st
     }
 }
 
-pub async fn address_post(
-    State(state): State<Arc<AppState>>,
-    client: Client,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn address_post(client: Client, posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     if let Err(wait) = state.limiter.check(Action::PostcodeLookup, client.0, std::time::Instant::now()) {
         return with_session(&state, session, too_many(&frame, wait));
     }
@@ -944,36 +857,14 @@ fn select_page(
     )
 }
 
-pub async fn address_select_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn address_select_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let page = select_page(&state, &frame, &session, StatusCode::OK, "");
     with_session(&state, session, page)
 }
 
-pub async fn address_select_post(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn address_select_post(posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, session }, form } = posted;
     // Only an address at the postcode being looked up may be chosen.
     let chosen = Uprn::parse(field(&form, "uprn"))
         .ok()
@@ -1014,17 +905,8 @@ fn save_address(
     with_session(state, session, next)
 }
 
-pub async fn address_manual_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn address_manual_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let a = session.data.address.as_ref().filter(|a| a.uprn.is_none());
     let line = |i: usize| a.and_then(|a| a.lines.get(i).cloned()).unwrap_or_default();
     let postcode = a
@@ -1037,21 +919,8 @@ pub async fn address_manual_get(
     with_session(&state, session, page)
 }
 
-pub async fn address_manual_post(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn address_manual_post(posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, session }, form } = posted;
     let clean = |name: &str| field(&form, name).split_whitespace().collect::<Vec<_>>().join(" ");
     let (line1, line2, town, postcode) =
         (clean("address-line-1"), clean("address-line-2"), clean("address-town"), field(&form, "postcode").to_owned());
@@ -1150,18 +1019,8 @@ fn yes_no_page(
     step_page(frame, status, "step_yes_no.html", session, context! { title_key, hint_key, value, error })
 }
 
-pub async fn yes_no_get(
-    q: YesNo,
-    state: Arc<AppState>,
-    lang: Lang,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn yes_no_get(q: YesNo, journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let value = match q.get(&session.data) {
         Some(true) => "yes",
         Some(false) => "no",
@@ -1171,22 +1030,8 @@ pub async fn yes_no_get(
     with_session(&state, session, page)
 }
 
-pub async fn yes_no_post(
-    q: YesNo,
-    state: Arc<AppState>,
-    lang: Lang,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    form: Vec<(String, String)>,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn yes_no_post(q: YesNo, posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     match field(&form, "answer") {
         v @ ("yes" | "no") => {
             q.set(&mut session.data, v == "yes");
@@ -1215,17 +1060,8 @@ fn contact_page(
     step_page(frame, status, "step_contact.html", session, context! { values, email, phone, errors_by_field => errors })
 }
 
-pub async fn contact_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn contact_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let c = session.data.contact.clone().unwrap_or_default();
     let mut values = Vec::new();
     if c.email.is_some() {
@@ -1270,21 +1106,8 @@ fn valid_phone(p: &str) -> bool {
     (5..=30).contains(&digits.len()) && digits.chars().all(|c| c.is_ascii_digit())
 }
 
-pub async fn contact_post(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn contact_post(posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     let chosen: Vec<&str> = form.iter().filter(|(k, _)| k == "contact").map(|(_, v)| v.as_str()).collect();
     let (email, phone) = (field(&form, "email").trim(), field(&form, "phone").trim());
     let mut errors = HashMap::new();
@@ -1440,17 +1263,8 @@ fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
         .collect()
 }
 
-pub async fn check_get(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn check_get(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     if let Some(step) = next_step(&session.data) {
         return with_session(&state, session, Redirect::to(&step.path()));
     }
@@ -1464,22 +1278,8 @@ pub async fn check_get(
     with_session(&state, session, page)
 }
 
-pub async fn check_post(
-    State(state): State<Arc<AppState>>,
-    client: Client,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    Form(form): FormPairs,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn check_post(client: Client, posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, session }, form } = posted;
     let Some((details, gss_code)) = details(&session.data) else {
         let next = onward(&session.data);
         return with_session(&state, session, next);
@@ -1523,17 +1323,8 @@ pub async fn check_post(
     }
 }
 
-pub async fn complete(
-    State(state): State<Arc<AppState>>,
-    lang: Lang,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn complete(journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let Some((reference, ero_id)) = session.data.receipt.clone() else {
         return with_session(&state, session, Redirect::to(&Step::Country.path()));
     };
@@ -1760,39 +1551,15 @@ impl ChoiceStep {
     }
 }
 
-pub async fn choice_get(
-    q: ChoiceStep,
-    state: Arc<AppState>,
-    lang: Lang,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
-    let session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn choice_get(q: ChoiceStep, journey: Journey) -> Response {
+    let Journey { state, frame, session } = journey;
     let (chosen, values) = q.current(&session.data);
     let page = q.page(&frame, StatusCode::OK, &session, &chosen, &values, &HashMap::new());
     with_session(&state, session, page)
 }
 
-pub async fn choice_post(
-    q: ChoiceStep,
-    state: Arc<AppState>,
-    lang: Lang,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    form: Vec<(String, String)>,
-) -> Response {
-    let mut frame = Frame::new(lang.language, uri.path());
-    let mut session = match session(&state, &headers, &frame) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&state, &session, &form, &frame) {
-        return r;
-    }
+pub async fn choice_post(q: ChoiceStep, posted: Posted) -> Response {
+    let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     match q.accept(&mut session.data, &form, &mut frame) {
         Ok(()) => {
             let next = onward(&session.data);

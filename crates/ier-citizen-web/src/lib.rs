@@ -17,7 +17,6 @@ pub mod session;
 
 use std::sync::Arc;
 
-use axum::Form;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -70,41 +69,28 @@ pub fn router(state: AppState) -> Router {
         .route("/register-to-vote/nino", get(journey::nino_get).post(journey::nino_post))
         .route(
             "/register-to-vote/open-register",
-            get(|State(s), l, OriginalUri(u), h| journey::yes_no_get(journey::YesNo::OpenRegister, s, l, u, h)).post(
-                |State(s), l, OriginalUri(u), h, Form(f)| {
-                    journey::yes_no_post(journey::YesNo::OpenRegister, s, l, u, h, f)
-                },
-            ),
+            get(|j| journey::yes_no_get(journey::YesNo::OpenRegister, j))
+                .post(|p| journey::yes_no_post(journey::YesNo::OpenRegister, p)),
         )
         .route(
             "/register-to-vote/postal-vote",
-            get(|State(s), l, OriginalUri(u), h| journey::yes_no_get(journey::YesNo::PostalVote, s, l, u, h)).post(
-                |State(s), l, OriginalUri(u), h, Form(f)| {
-                    journey::yes_no_post(journey::YesNo::PostalVote, s, l, u, h, f)
-                },
-            ),
+            get(|j| journey::yes_no_get(journey::YesNo::PostalVote, j))
+                .post(|p| journey::yes_no_post(journey::YesNo::PostalVote, p)),
         )
         .route(
             "/register-to-vote/previous-name",
-            get(|State(s), l, OriginalUri(u), h| journey::choice_get(journey::ChoiceStep::PreviousName, s, l, u, h))
-                .post(|State(s), l, OriginalUri(u), h, Form(f)| {
-                    journey::choice_post(journey::ChoiceStep::PreviousName, s, l, u, h, f)
-                }),
+            get(|j| journey::choice_get(journey::ChoiceStep::PreviousName, j))
+                .post(|p| journey::choice_post(journey::ChoiceStep::PreviousName, p)),
         )
         .route(
             "/register-to-vote/other-address",
-            get(|State(s), l, OriginalUri(u), h| journey::choice_get(journey::ChoiceStep::OtherAddress, s, l, u, h))
-                .post(|State(s), l, OriginalUri(u), h, Form(f)| {
-                    journey::choice_post(journey::ChoiceStep::OtherAddress, s, l, u, h, f)
-                }),
+            get(|j| journey::choice_get(journey::ChoiceStep::OtherAddress, j))
+                .post(|p| journey::choice_post(journey::ChoiceStep::OtherAddress, p)),
         )
         .route(
             "/register-to-vote/moved",
-            get(|State(s), l, OriginalUri(u), h| journey::choice_get(journey::ChoiceStep::Moved, s, l, u, h)).post(
-                |State(s), l, OriginalUri(u), h, Form(f)| {
-                    journey::choice_post(journey::ChoiceStep::Moved, s, l, u, h, f)
-                },
-            ),
+            get(|j| journey::choice_get(journey::ChoiceStep::Moved, j))
+                .post(|p| journey::choice_post(journey::ChoiceStep::Moved, p)),
         )
         .route("/register-to-vote/contact", get(journey::contact_get).post(journey::contact_post))
         .route("/register-to-vote/check-answers", get(journey::check_get).post(journey::check_post))
