@@ -142,7 +142,10 @@ async function walk (page, { welsh, checkA11y, seen }) {
   await submit(page)
   await page.waitForURL(/postal-vote/)
   await a11y()
-  await page.getByLabel(t('No', 'Nac ydw'), { exact: true }).check()
+  // A postal vote with its form sent by email: another revealed field.
+  await page.getByLabel(t('Yes, email me an application form', 'Ydw, e-bostiwch ffurflen gais ataf')).check()
+  await page.getByLabel(t('Email address', 'Cyfeiriad e-bost'), { exact: true }).fill('sian@example.com')
+  await a11y()
   await submit(page)
   await page.waitForURL(/contact/)
   await a11y()
@@ -165,7 +168,9 @@ async function walk (page, { welsh, checkA11y, seen }) {
   assert.match(panel, t(/Application complete/, /Cais wedi’i gwblhau/))
   const reference = panel.match(/([2-9B-DF-HJ-NP-TV-Z]{5} [2-9B-DF-HJ-NP-TV-Z]{5})/)?.[1]
   assert.ok(reference, 'a reference number is shown: ' + panel)
-  assert.match(await page.locator('main').innerText(), t(/Cardiff Council/, /Cyngor Caerdydd/))
+  const main = await page.locator('main').innerText()
+  assert.match(main, t(/Cardiff Council/, /Cyngor Caerdydd/))
+  assert.match(main, /sian@example\.com/)
   return reference
 }
 

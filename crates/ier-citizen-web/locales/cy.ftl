@@ -148,8 +148,8 @@ open-register-title = Ydych chi eisiau bod ar y gofrestr agored?
 open-register-hint = Mae’r gofrestr agored yn ddetholiad o’r gofrestr etholiadol y gall unrhyw un ei phrynu. Nid yw eich dewis yn effeithio ar eich hawl i bleidleisio.
 error-open-register = Dewiswch ydw os ydych eisiau bod ar y gofrestr agored
 postal-vote-title = Ydych chi eisiau gwneud cais am bleidlais bost?
-postal-vote-hint = Os byddwch yn dweud ydw, byddwn yn gofyn i’ch Swyddog Cofrestru Etholiadol anfon ffurflen gais am bleidlais bost atoch.
-error-postal-vote = Dewiswch ydw os ydych eisiau gwneud cais am bleidlais bost
+postal-vote-hint = Os ydych eisiau un, bydd eich Swyddog Cofrestru Etholiadol yn anfon ffurflen gais am bleidlais bost atoch i’w llenwi a’i dychwelyd.
+error-postal-vote = Dewiswch a ydych eisiau gwneud cais am bleidlais bost
 contact-title = Sut dylem gysylltu â chi os oes gennym gwestiynau am eich cais?
 contact-hint = Dewiswch bob un sy’n berthnasol
 contact-email = E-bost
@@ -207,7 +207,7 @@ error-other-address = Dewiswch a ydych hefyd yn byw mewn cyfeiriad arall
 moved-title = Ydych chi wedi symud i’r cyfeiriad hwn yn ystod y 12 mis diwethaf?
 moved-no = Nac ydw
 moved-from-uk = Ydw, o gyfeiriad arall yn y DU
-moved-from-abroad = Ydw, o dramor
+moved-from-abroad = Ydw, o dramor, ac nid oeddwn wedi cofrestru fel pleidleisiwr tramor
 moved-line-1 = Llinell gyntaf y cyfeiriad blaenorol
 moved-town = Tref neu ddinas flaenorol
 moved-postcode = Cod post blaenorol
@@ -217,3 +217,40 @@ error-moved-town = Rhowch dref neu ddinas eich cyfeiriad blaenorol
 check-previous-name = Enw blaenorol
 check-other-address = Cyfeiriad arall
 check-moved = Wedi symud yn ystod y 12 mis diwethaf
+
+# Dyddiad geni heb ei roi
+dob-cannot = Ni allaf roi fy nyddiad geni
+dob-cannot-body = Efallai y bydd eich Swyddog Cofrestru Etholiadol yn gofyn i chi am dystiolaeth o’ch hunaniaeth a’ch oedran.
+dob-reason-label = Dywedwch wrthym pam na allwch roi eich dyddiad geni
+dob-range-legend = Faint yw eich oed?
+dob-range-14-to-15 = 14 neu 15
+dob-range-16-to-17 = 16 neu 17
+dob-range-18-to-75 = 18 i 75
+dob-range-over-75 = Dros 75
+dob-range-dont-know = Nid wyf yn gwybod
+error-dob-reason-missing = Rhowch y rheswm pam na allwch roi eich dyddiad geni, neu rhowch eich dyddiad geni
+error-dob-reason-too-long = Rhaid i’r rheswm fod yn { $max } nod neu lai
+error-dob-range = Dewiswch faint yw eich oed
+check-dob-none = Heb ei roi: { $reason } (oed: { $range })
+exit-too-young-range-body = Gallwch gofrestru i bleidleisio o { $age } oed lle rydych yn byw.
+
+# Symud o dramor, wedi cofrestru fel pleidleisiwr tramor
+moved-from-abroad-overseas-voter = Ydw, o dramor, ac roeddwn wedi cofrestru fel pleidleisiwr tramor
+overseas-line-1 = Llinell 1 y cyfeiriad yn y DU lle’r oeddech wedi cofrestru
+overseas-town = Tref neu ddinas y cyfeiriad hwnnw
+overseas-postcode = Cod post y cyfeiriad hwnnw
+error-overseas-line-1 = Rhowch linell gyntaf y cyfeiriad yn y DU lle’r oeddech wedi cofrestru fel pleidleisiwr tramor
+error-overseas-town = Rhowch dref neu ddinas y cyfeiriad yn y DU lle’r oeddech wedi cofrestru fel pleidleisiwr tramor
+
+# Pleidlais bost a ble i anfon y ffurflen
+postal-vote-form-by-post = Ydw, anfonwch ffurflen gais ataf drwy’r post
+postal-vote-form-by-email = Ydw, e-bostiwch ffurflen gais ataf
+postal-vote-email = Cyfeiriad e-bost
+postal-vote-in-person = Nac ydw, byddaf yn pleidleisio’n bersonol
+postal-vote-already-have = Nac ydw, mae gennyf bleidlais bost yn barod
+error-postal-vote-email = Rhowch gyfeiriad e-bost yn y fformat cywir, fel enw@enghraifft.com
+check-postal-vote-email = Ydw, ffurflen gais drwy e-bost i { $email }
+complete-postal-vote-post = Bydd eich Swyddog Cofrestru Etholiadol yn anfon ffurflen gais am bleidlais bost atoch drwy’r post.
+complete-postal-vote-email = Bydd eich Swyddog Cofrestru Etholiadol yn e-bostio ffurflen gais am bleidlais bost atoch yn { $email }.
+complete-contact-unknown = I gysylltu â’ch Swyddog Cofrestru Etholiadol, dewch o hyd i’w fanylion ar GOV.UK:
+complete-contact-link = Cysylltu â’ch Swyddfa Cofrestru Etholiadol

@@ -144,8 +144,8 @@ open-register-title = Do you want to be in the open register?
 open-register-hint = The open register is an extract of the electoral register that anyone can buy. Your choice does not affect your right to vote.
 error-open-register = Select yes if you want to be in the open register
 postal-vote-title = Do you want to apply for a postal vote?
-postal-vote-hint = If you say yes, we will ask your Electoral Registration Officer to send you a postal vote application.
-error-postal-vote = Select yes if you want to apply for a postal vote
+postal-vote-hint = If you want one, your Electoral Registration Officer will send you a postal vote application form to fill in and return.
+error-postal-vote = Select whether you want to apply for a postal vote
 contact-title = How should we contact you if we have questions about your application?
 contact-hint = Select all that apply
 contact-email = Email
@@ -203,7 +203,7 @@ error-other-address = Select whether you also live at another address
 moved-title = Have you moved to this address in the last 12 months?
 moved-no = No
 moved-from-uk = Yes, from another address in the UK
-moved-from-abroad = Yes, from abroad
+moved-from-abroad = Yes, from abroad, and I was not registered as an overseas voter
 moved-line-1 = Previous address line 1
 moved-town = Previous town or city
 moved-postcode = Previous postcode
@@ -213,3 +213,40 @@ error-moved-town = Enter the town or city of your previous address
 check-previous-name = Previous name
 check-other-address = Other address
 check-moved = Moved in the last 12 months
+
+# Date of birth not given
+dob-cannot = I cannot give my date of birth
+dob-cannot-body = Your Electoral Registration Officer may ask you for evidence of your identity and age.
+dob-reason-label = Tell us why you cannot give your date of birth
+dob-range-legend = How old are you?
+dob-range-14-to-15 = 14 or 15
+dob-range-16-to-17 = 16 or 17
+dob-range-18-to-75 = 18 to 75
+dob-range-over-75 = Over 75
+dob-range-dont-know = I do not know
+error-dob-reason-missing = Enter why you cannot give your date of birth, or enter your date of birth
+error-dob-reason-too-long = The reason must be { $max } characters or fewer
+error-dob-range = Select how old you are
+check-dob-none = Not given: { $reason } (age: { $range })
+exit-too-young-range-body = You can register to vote from the age of { $age } where you live.
+
+# Moved from abroad, registered as an overseas voter
+moved-from-abroad-overseas-voter = Yes, from abroad, and I was registered as an overseas voter
+overseas-line-1 = Line 1 of the UK address you were registered at
+overseas-town = Town or city of that address
+overseas-postcode = Postcode of that address
+error-overseas-line-1 = Enter the first line of the UK address you were registered at as an overseas voter
+error-overseas-town = Enter the town or city of the UK address you were registered at as an overseas voter
+
+# Postal vote and where to send the form
+postal-vote-form-by-post = Yes, send me an application form by post
+postal-vote-form-by-email = Yes, email me an application form
+postal-vote-email = Email address
+postal-vote-in-person = No, I will vote in person
+postal-vote-already-have = No, I already have a postal vote
+error-postal-vote-email = Enter an email address in the correct format, like name@example.com
+check-postal-vote-email = Yes, application form by email to { $email }
+complete-postal-vote-post = Your Electoral Registration Officer will post you a postal vote application form.
+complete-postal-vote-email = Your Electoral Registration Officer will email you a postal vote application form at { $email }.
+complete-contact-unknown = To contact your Electoral Registration Officer, find their details on GOV.UK:
+complete-contact-link = Contact your Electoral Registration Office

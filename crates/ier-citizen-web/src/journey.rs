@@ -36,7 +36,9 @@ use ier_domain::{
     Address, CountryCode, DateOfBirth, GssCode, Language, Nation, Nationality, Nino, OrReason, PersonName, Postcode,
     Rules, Uprn,
 };
-use ier_domain::{ApplicantDetails, ApplicationKind, BirthDetails, Contact, EroId, ReferenceNumber};
+use ier_domain::{
+    AgeRange, ApplicantDetails, ApplicationKind, BirthDetails, Contact, EroId, PostalVote, ReferenceNumber,
+};
 use ier_reference::Route;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -48,6 +50,10 @@ use crate::render::{FieldError, Frame, page};
 use crate::session::{Opened, Session, csrf_ok};
 
 pub const PREFIX: &str = "/register-to-vote";
+
+/// GOV.UK's own finder of an Electoral Registration Office's contact details,
+/// linked when the ERO has not yet given us theirs.
+pub const ERO_CONTACT_FINDER: &str = "https://www.gov.uk/contact-electoral-registration-office";
 
 /// Where the applicant lives, as they first say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,8 +81,9 @@ pub struct Answers {
     pub residence: Option<Residence>,
     #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
     pub nationality: Option<Nationality>,
-    #[serde(rename = "d", default, skip_serializing_if = "Option::is_none")]
-    pub date_of_birth: Option<DateOfBirth>,
+    /// The date of birth, or why not and an age range.
+    #[serde(rename = "b", default, skip_serializing_if = "Option::is_none")]
+    pub birth: Option<BirthDetails>,
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<PersonName>,
     #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
@@ -92,7 +99,7 @@ pub struct Answers {
     #[serde(rename = "o", default, skip_serializing_if = "Option::is_none")]
     pub open_register: Option<bool>,
     #[serde(rename = "v", default, skip_serializing_if = "Option::is_none")]
-    pub postal_vote: Option<bool>,
+    pub postal_vote: Option<PostalVote>,
     #[serde(rename = "c", default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
     #[serde(rename = "q", default, skip_serializing_if = "Option::is_none")]
@@ -103,14 +110,30 @@ pub struct Answers {
     pub moved: Option<ier_domain::Moved>,
     /// After submission: the receipt, shown once on the complete page.
     #[serde(rename = "z", default, skip_serializing_if = "Option::is_none")]
-    pub receipt: Option<(ReferenceNumber, EroId)>,
+    pub receipt: Option<Receipt>,
 }
 
 impl Answers {
+    /// The date of birth, when given.
+    fn date_of_birth(&self) -> Option<DateOfBirth> {
+        match &self.birth {
+            Some(BirthDetails::Date(d)) => Some(*d),
+            _ => None,
+        }
+    }
+
     /// The nation whose rules apply: the address's, once known; before that, what they said.
     fn nation(&self) -> Option<Nation> {
         self.gss_code.and_then(|g| g.nation()).or(self.residence.map(Residence::nation))
     }
+}
+
+/// What the complete page shows, once, after the application is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub reference: ReferenceNumber,
+    pub ero_id: EroId,
+    pub postal_vote: PostalVote,
 }
 
 /// The answer to "have you changed your name?" (an enum, not `Option<Option<_>>`,
@@ -177,7 +200,7 @@ impl Step {
         match self {
             Step::Country => a.residence.is_some(),
             Step::Nationality => a.nationality.is_some(),
-            Step::DateOfBirth => a.date_of_birth.is_some(),
+            Step::DateOfBirth => a.birth.is_some(),
             Step::Name => a.name.is_some(),
             Step::PreviousName => a.previous_name.is_some(),
             Step::OtherAddress => a.other_address.is_some(),
@@ -561,10 +584,22 @@ fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Res
     let (Some(nation), Some(nationality)) = (a.nation(), &a.nationality) else {
         return None;
     };
-    let person =
-        Person { nationality, date_of_birth: a.date_of_birth, nation, eu_retained_rights: None, leave_to_remain: None };
-    match Rules::current().eligibility(&person, today()) {
-        Eligibility::Eligible { .. } => None,
+    let date_of_birth = a.date_of_birth();
+    let person = Person { nationality, date_of_birth, nation, eu_retained_rights: None, leave_to_remain: None };
+    let rules = Rules::current();
+    match rules.eligibility(&person, today()) {
+        Eligibility::Eligible { .. } => {
+            // Without a date, an age range wholly below the register age is too young too.
+            let range = match &a.birth {
+                Some(BirthDetails::NotGiven { range, .. }) => range.oldest(),
+                _ => None,
+            };
+            let min_age = rules.register_age(nation, today())?.min_age;
+            let oldest = range.filter(|oldest| *oldest < min_age)?;
+            tracing::debug!(oldest, min_age, "age range below the register age");
+            let body = frame.t_args("exit-too-young-range-body", &[("age", &min_age.to_string())]);
+            Some(message(frame, StatusCode::OK, "exit-too-young-title", vec![body], vec![]))
+        }
         Eligibility::NoFranchise => Some(message(
             frame,
             StatusCode::OK,
@@ -573,7 +608,7 @@ fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Res
             vec![],
         )),
         Eligibility::TooYoung { min_age, .. } => {
-            let dob = a.date_of_birth?;
+            let dob = date_of_birth?;
             let date = crate::render::long_date(dob.birthday(min_age), frame.language());
             let body = frame.t_args("exit-too-young-body", &[("age", &min_age.to_string()), ("date", &date)]);
             Some(message(frame, StatusCode::OK, "exit-too-young-title", vec![body], vec![]))
@@ -583,62 +618,121 @@ fn eligibility_exit(_state: &AppState, a: &Answers, frame: &Frame) -> Option<Res
 
 // --- Date of birth ----------------------------------------------------------------
 
+/// The age ranges offered where the applicant says they live: 14 to 15 only
+/// where the rules let 14-year-olds register.
+fn age_ranges(a: &Answers) -> Vec<&'static str> {
+    let youngest = a.nation().and_then(|n| Rules::current().register_age(n, today())).map(|r| r.min_age);
+    AgeRange::ALL
+        .into_iter()
+        .filter(|r| match (r.oldest(), youngest) {
+            (Some(oldest), Some(youngest)) => oldest >= youngest,
+            _ => true,
+        })
+        .map(|r| r.as_str())
+        .collect()
+}
+
+/// The longest reason accepted for not giving a date of birth.
+const DOB_REASON_MAX: usize = 500;
+
+#[allow(clippy::too_many_arguments, reason = "one page's form values, each kept as entered")]
+fn dob_page(
+    frame: &Frame,
+    status: StatusCode,
+    session: &Session<Answers>,
+    (day, month, year): (&str, &str, &str),
+    reason: &str,
+    range: &str,
+    errors: &HashMap<String, String>,
+) -> Response {
+    let cannot_open = !reason.is_empty() || !range.is_empty();
+    step_page(
+        frame,
+        status,
+        "step_dob.html",
+        session,
+        context! {
+            day, month, year, reason, range, cannot_open,
+            age_ranges => age_ranges(&session.data), errors_by_field => errors,
+        },
+    )
+}
+
 pub async fn dob_get(journey: Journey) -> Response {
     let Journey { state, frame, session } = journey;
-    let (d, m, y) = session
-        .data
-        .date_of_birth
-        .map(|dob| {
+    let (mut d, mut m, mut y, mut reason, mut range) = Default::default();
+    match &session.data.birth {
+        Some(BirthDetails::Date(dob)) => {
             let date = dob.date();
-            (
-                chrono::Datelike::day(&date).to_string(),
-                chrono::Datelike::month(&date).to_string(),
-                chrono::Datelike::year(&date).to_string(),
-            )
-        })
-        .unwrap_or_default();
-    let page = step_page(
-        &frame,
-        StatusCode::OK,
-        "step_dob.html",
-        &session,
-        context! { day => d, month => m, year => y, error => "" },
-    );
+            d = chrono::Datelike::day(&date).to_string();
+            m = chrono::Datelike::month(&date).to_string();
+            y = chrono::Datelike::year(&date).to_string();
+        }
+        Some(BirthDetails::NotGiven { reason: r, range: g }) => {
+            reason = r.clone();
+            range = g.as_str().to_owned();
+        }
+        None => {}
+    }
+    let page = dob_page(&frame, StatusCode::OK, &session, (&d, &m, &y), &reason, &range, &HashMap::new());
     with_session(&state, session, page)
+}
+
+/// The date of birth, or (with no date typed) the reason and age range; else
+/// the errors by field.
+fn parse_birth(form: &[(String, String)], frame: &mut Frame) -> Result<BirthDetails, HashMap<String, String>> {
+    let (d, m, y) = (field(form, "dob-day"), field(form, "dob-month"), field(form, "dob-year"));
+    let (reason, range) = (field(form, "dob-reason").trim(), field(form, "dob-range"));
+    let mut errors = HashMap::new();
+    let no_date = [d, m, y].iter().all(|p| p.trim().is_empty());
+    if no_date && (!reason.is_empty() || !range.is_empty()) {
+        if reason.is_empty() {
+            errors.insert("dob-reason".into(), error(frame, "error-dob-reason-missing", &[], "#dob-reason"));
+        } else if reason.chars().count() > DOB_REASON_MAX {
+            let max = DOB_REASON_MAX.to_string();
+            errors.insert("dob-reason".into(), error(frame, "error-dob-reason-too-long", &[("max", &max)], "#dob-reason"));
+        }
+        // A range not offered here (14 to 15 in England) is judged by the rules, as a date would be.
+        let range = range.parse::<AgeRange>().ok();
+        if range.is_none() {
+            errors.insert("dob-range".into(), error(frame, "error-dob-range", &[], "#dob-range"));
+        }
+        return match (errors.is_empty(), range) {
+            (true, Some(range)) => Ok(BirthDetails::NotGiven { reason: reason.to_owned(), range }),
+            _ => Err(errors),
+        };
+    }
+    DateOfBirth::parse(d, m, y, today()).map(BirthDetails::Date).map_err(|e| {
+        let year = match &e {
+            DateOfBirthError::TooLongAgo(y) => y.to_string(),
+            _ => String::new(),
+        };
+        let key = match e {
+            DateOfBirthError::Missing => "error-dob-missing",
+            DateOfBirthError::NotANumber => "error-dob-not-a-number",
+            DateOfBirthError::NotARealDate => "error-dob-not-a-real-date",
+            DateOfBirthError::InTheFuture => "error-dob-in-the-future",
+            DateOfBirthError::TooLongAgo(_) => "error-dob-too-long-ago",
+        };
+        HashMap::from([("dob-day".to_owned(), error(frame, key, &[("year", &year)], "#dob-day"))])
+    })
 }
 
 pub async fn dob_post(posted: Posted) -> Response {
     let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
-    let (d, m, y) = (field(&form, "dob-day"), field(&form, "dob-month"), field(&form, "dob-year"));
-    match DateOfBirth::parse(d, m, y, today()) {
-        Ok(dob) => {
-            session.data.date_of_birth = Some(dob);
+    match parse_birth(&form, &mut frame) {
+        Ok(birth) => {
+            session.data.birth = Some(birth);
             if let Some(exit) = eligibility_exit(&state, &session.data, &frame) {
                 return cleared(&state, exit);
             }
             let next = onward(&session.data);
             with_session(&state, session, next)
         }
-        Err(e) => {
-            let year = match &e {
-                DateOfBirthError::TooLongAgo(y) => y.to_string(),
-                _ => String::new(),
-            };
-            let key = match e {
-                DateOfBirthError::Missing => "error-dob-missing",
-                DateOfBirthError::NotANumber => "error-dob-not-a-number",
-                DateOfBirthError::NotARealDate => "error-dob-not-a-real-date",
-                DateOfBirthError::InTheFuture => "error-dob-in-the-future",
-                DateOfBirthError::TooLongAgo(_) => "error-dob-too-long-ago",
-            };
-            let text = error(&mut frame, key, &[("year", &year)], "#dob-day");
-            let page = step_page(
-                &frame,
-                StatusCode::BAD_REQUEST,
-                "step_dob.html",
-                &session,
-                context! { day => d, month => m, year => y, error => text },
-            );
+        Err(errors) => {
+            let (d, m, y) = (field(&form, "dob-day"), field(&form, "dob-month"), field(&form, "dob-year"));
+            let (reason, range) = (field(&form, "dob-reason"), field(&form, "dob-range"));
+            let page = dob_page(&frame, StatusCode::BAD_REQUEST, &session, (d, m, y), reason, range, &errors);
             with_session(&state, session, page)
         }
     }
@@ -981,28 +1075,24 @@ pub async fn address_manual_post(posted: Posted) -> Response {
 #[derive(Clone, Copy)]
 pub enum YesNo {
     OpenRegister,
-    PostalVote,
 }
 
 impl YesNo {
     fn keys(self) -> (&'static str, &'static str, &'static str) {
         match self {
             YesNo::OpenRegister => ("open-register-title", "open-register-hint", "error-open-register"),
-            YesNo::PostalVote => ("postal-vote-title", "postal-vote-hint", "error-postal-vote"),
         }
     }
 
     fn get(self, a: &Answers) -> Option<bool> {
         match self {
             YesNo::OpenRegister => a.open_register,
-            YesNo::PostalVote => a.postal_vote,
         }
     }
 
     fn set(self, a: &mut Answers, v: bool) {
         match self {
             YesNo::OpenRegister => a.open_register = Some(v),
-            YesNo::PostalVote => a.postal_vote = Some(v),
         }
     }
 }
@@ -1144,17 +1234,15 @@ fn details(a: &Answers) -> Option<(ApplicantDetails, GssCode)> {
                 PreviousName::Changed(n) => Some(n),
                 PreviousName::Unchanged => None,
             },
-            birth: BirthDetails::Date(a.date_of_birth?),
+            birth: a.birth.clone()?,
             nationality: a.nationality.clone()?,
             nino: a.nino.clone()?,
             address: a.address.clone()?,
-            previous_address: match a.moved.clone()? {
-                ier_domain::Moved::FromUk(address) => Some(address),
-                _ => None,
-            },
+            previous_address: a.moved.as_ref()?.previous_address().cloned(),
+            was_overseas_voter: matches!(a.moved.as_ref()?, ier_domain::Moved::FromAbroadOverseasVoter(_)),
             other_address: a.other_address?,
             open_register: a.open_register?,
-            postal_vote: a.postal_vote?,
+            postal_vote: a.postal_vote.clone()?,
             contact: a.contact.clone()?,
         },
         a.gss_code?,
@@ -1229,8 +1317,16 @@ fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
         a.other_address.map(|o| frame.t(&format!("other-address-{}", serde_plain(&o)))).unwrap_or_default();
     let moved = match &a.moved {
         Some(ier_domain::Moved::FromUk(addr)) => format!("{}: {}", frame.t("moved-from-uk"), addr.one_line()),
+        Some(ier_domain::Moved::FromAbroadOverseasVoter(addr)) => {
+            format!("{}: {}", frame.t("moved-from-abroad-overseas-voter"), addr.one_line())
+        }
         Some(ier_domain::Moved::FromAbroad) => frame.t("moved-from-abroad"),
         _ => frame.t("moved-no"),
+    };
+    let postal_vote = match &a.postal_vote {
+        Some(PostalVote::FormByEmail(email)) => frame.t_args("check-postal-vote-email", &[("email", email)]),
+        Some(p) => frame.t(&format!("postal-vote-{}", serde_plain(p))),
+        None => String::new(),
     };
     let residence = a.residence.map(|r| frame.t(&format!("country-{}", serde_plain(&r)))).unwrap_or_default();
     let rows: Vec<(&str, String, Step)> = vec![
@@ -1238,7 +1334,14 @@ fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
         ("check-nationality", nationality, Step::Nationality),
         (
             "check-dob",
-            a.date_of_birth.map(|d| crate::render::long_date(d.date(), frame.language())).unwrap_or_default(),
+            match &a.birth {
+                Some(BirthDetails::Date(d)) => crate::render::long_date(d.date(), frame.language()),
+                Some(BirthDetails::NotGiven { reason, range }) => frame.t_args(
+                    "check-dob-none",
+                    &[("reason", reason), ("range", &frame.t(&format!("dob-range-{}", range.as_str())))],
+                ),
+                None => String::new(),
+            },
             Step::DateOfBirth,
         ),
         ("check-name", name.unwrap_or_default(), Step::Name),
@@ -1248,7 +1351,7 @@ fn summary_rows(frame: &Frame, a: &Answers) -> Vec<Value> {
         ("check-other-address", other_address, Step::OtherAddress),
         ("check-moved", moved, Step::Moved),
         ("check-open-register", yes_no(a.open_register), Step::OpenRegister),
-        ("check-postal-vote", yes_no(a.postal_vote), Step::PostalVote),
+        ("check-postal-vote", postal_vote, Step::PostalVote),
         ("check-contact", contact, Step::Contact),
     ];
     rows.into_iter()
@@ -1298,6 +1401,7 @@ pub async fn check_post(client: Client, posted: Posted) -> Response {
     if let Err(wait) = state.limiter.check(Action::Submission, client.0, std::time::Instant::now()) {
         return with_session(&state, session, too_many(&frame, wait));
     }
+    let postal_vote = details.postal_vote.clone();
     let new =
         ier_storage::NewApplication { kind: ApplicationKind::Ordinary, language: frame.language(), gss_code, details };
     // The reference is shown only once the application is durably stored.
@@ -1305,7 +1409,7 @@ pub async fn check_post(client: Client, posted: Posted) -> Response {
         Ok(receipt) => {
             tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, "application submitted");
             let mut done = state.sessions.start(Answers::default(), now());
-            done.data.receipt = Some((receipt.reference, receipt.ero_id));
+            done.data.receipt = Some(Receipt { reference: receipt.reference, ero_id: receipt.ero_id, postal_vote });
             with_session(&state, done, Redirect::to(&format!("{PREFIX}/complete")))
         }
         Err(e) => {
@@ -1325,7 +1429,7 @@ pub async fn check_post(client: Client, posted: Posted) -> Response {
 
 pub async fn complete(journey: Journey) -> Response {
     let Journey { state, frame, session } = journey;
-    let Some((reference, ero_id)) = session.data.receipt.clone() else {
+    let Some(Receipt { reference, ero_id, postal_vote }) = session.data.receipt.clone() else {
         return with_session(&state, session, Redirect::to(&Step::Country.path()));
     };
     let ero = state.citizen.ero(&ero_id).await.ok().flatten();
@@ -1344,8 +1448,17 @@ pub async fn complete(journey: Journey) -> Response {
             [e.contact.address, e.contact.phone, e.contact.email, e.contact.website].into_iter().flatten().collect()
         })
         .unwrap_or_default();
-    let page =
-        page(StatusCode::OK, "complete.html", &frame, context! { reference => reference.grouped(), ero_name, contact });
+    let postal_vote = match &postal_vote {
+        PostalVote::FormByPost => frame.t("complete-postal-vote-post"),
+        PostalVote::FormByEmail(email) => frame.t_args("complete-postal-vote-email", &[("email", email)]),
+        PostalVote::InPerson | PostalVote::AlreadyHave => String::new(),
+    };
+    let page = page(
+        StatusCode::OK,
+        "complete.html",
+        &frame,
+        context! { reference => reference.grouped(), ero_name, contact, postal_vote, contact_finder => ERO_CONTACT_FINDER },
+    );
     // The receipt is shown once; the journey's state goes with it.
     cleared(&state, page)
 }
@@ -1358,6 +1471,7 @@ pub enum ChoiceStep {
     PreviousName,
     OtherAddress,
     Moved,
+    PostalVote,
 }
 
 struct Option_ {
@@ -1366,12 +1480,57 @@ struct Option_ {
     fields: &'static [(&'static str, &'static str)],
 }
 
+/// A previous UK address typed on the "moved" page, its fields named
+/// `{prefix}-line-1`, `{prefix}-town` and `{prefix}-postcode`; errors are added
+/// by field. Any UK postcode, Northern Ireland's included.
+fn previous_address(
+    form: &[(String, String)],
+    prefix: &str,
+    frame: &mut Frame,
+    errors: &mut HashMap<String, String>,
+) -> Option<Address> {
+    let clean = |n: &str| field(form, n).split_whitespace().collect::<Vec<_>>().join(" ");
+    let (line_id, town_id, postcode_id) = (format!("{prefix}-line-1"), format!("{prefix}-town"), format!("{prefix}-postcode"));
+    let (line, town) = (clean(&line_id), clean(&town_id));
+    let before = errors.len();
+    let mut fail = |frame: &mut Frame, id: &str, key: &str| {
+        errors.insert(id.to_owned(), error(frame, key, &[], &format!("#{id}")));
+    };
+    if line.is_empty() || line.chars().count() > 100 {
+        fail(frame, &line_id, &format!("error-{prefix}-line-1"));
+    }
+    if town.is_empty() || town.chars().count() > 100 {
+        fail(frame, &town_id, &format!("error-{prefix}-town"));
+    }
+    let postcode = match Postcode::parse(field(form, &postcode_id)) {
+        Ok(p) => Some(p),
+        Err(ier_domain::postcode::PostcodeError::Empty) => {
+            fail(frame, &postcode_id, "error-postcode-empty");
+            None
+        }
+        Err(_) => {
+            fail(frame, &postcode_id, "error-postcode-format");
+            None
+        }
+    };
+    let postcode = postcode.filter(|_| errors.len() == before)?;
+    Some(Address { uprn: None, lines: vec![line], town, postcode })
+}
+
 impl ChoiceStep {
     fn title(self) -> &'static str {
         match self {
             ChoiceStep::PreviousName => "previous-name-title",
             ChoiceStep::OtherAddress => "other-address-title",
             ChoiceStep::Moved => "moved-title",
+            ChoiceStep::PostalVote => "postal-vote-title",
+        }
+    }
+
+    fn hint(self) -> Option<&'static str> {
+        match self {
+            ChoiceStep::PostalVote => Some("postal-vote-hint"),
+            ChoiceStep::PreviousName | ChoiceStep::OtherAddress | ChoiceStep::Moved => None,
         }
     }
 
@@ -1405,7 +1564,26 @@ impl ChoiceStep {
                         ("moved-postcode", "moved-postcode"),
                     ],
                 },
+                Option_ {
+                    value: "from-abroad-overseas-voter",
+                    label: "moved-from-abroad-overseas-voter",
+                    fields: &[
+                        ("overseas-line-1", "overseas-line-1"),
+                        ("overseas-town", "overseas-town"),
+                        ("overseas-postcode", "overseas-postcode"),
+                    ],
+                },
                 Option_ { value: "from-abroad", label: "moved-from-abroad", fields: &[] },
+            ],
+            ChoiceStep::PostalVote => vec![
+                Option_ { value: "form-by-post", label: "postal-vote-form-by-post", fields: &[] },
+                Option_ {
+                    value: "form-by-email",
+                    label: "postal-vote-form-by-email",
+                    fields: &[("postal-vote-email", "postal-vote-email")],
+                },
+                Option_ { value: "in-person", label: "postal-vote-in-person", fields: &[] },
+                Option_ { value: "already-have", label: "postal-vote-already-have", fields: &[] },
             ],
         }
     }
@@ -1433,8 +1611,22 @@ impl ChoiceStep {
                     values.insert("moved-postcode".into(), addr.postcode.to_string());
                     "from-uk".into()
                 }
+                Some(ier_domain::Moved::FromAbroadOverseasVoter(addr)) => {
+                    values.insert("overseas-line-1".into(), addr.lines.first().cloned().unwrap_or_default());
+                    values.insert("overseas-town".into(), addr.town.clone());
+                    values.insert("overseas-postcode".into(), addr.postcode.to_string());
+                    "from-abroad-overseas-voter".into()
+                }
                 Some(ier_domain::Moved::FromAbroad) => "from-abroad".into(),
                 Some(ier_domain::Moved::No) => "no".into(),
+                None => String::new(),
+            },
+            ChoiceStep::PostalVote => match &a.postal_vote {
+                Some(PostalVote::FormByEmail(email)) => {
+                    values.insert("postal-vote-email".into(), email.clone());
+                    "form-by-email".into()
+                }
+                Some(p) => serde_plain(p),
                 None => String::new(),
             },
         };
@@ -1486,29 +1678,24 @@ impl ChoiceStep {
             (ChoiceStep::Moved, "no") => a.moved = Some(ier_domain::Moved::No),
             (ChoiceStep::Moved, "from-abroad") => a.moved = Some(ier_domain::Moved::FromAbroad),
             (ChoiceStep::Moved, "from-uk") => {
-                let clean = |n: &str| field(form, n).split_whitespace().collect::<Vec<_>>().join(" ");
-                let (line, town) = (clean("moved-line-1"), clean("moved-town"));
-                if line.is_empty() || line.chars().count() > 100 {
-                    fail(frame, "moved-line-1", "error-moved-line-1");
+                if let Some(address) = previous_address(form, "moved", frame, &mut errors) {
+                    a.moved = Some(ier_domain::Moved::FromUk(address));
                 }
-                if town.is_empty() || town.chars().count() > 100 {
-                    fail(frame, "moved-town", "error-moved-town");
+            }
+            (ChoiceStep::Moved, "from-abroad-overseas-voter") => {
+                if let Some(address) = previous_address(form, "overseas", frame, &mut errors) {
+                    a.moved = Some(ier_domain::Moved::FromAbroadOverseasVoter(address));
                 }
-                // A previous address may be anywhere in the UK, Northern Ireland included.
-                let postcode = match Postcode::parse(field(form, "moved-postcode")) {
-                    Ok(p) => Some(p),
-                    Err(ier_domain::postcode::PostcodeError::Empty) => {
-                        fail(frame, "moved-postcode", "error-postcode-empty");
-                        None
-                    }
-                    Err(_) => {
-                        fail(frame, "moved-postcode", "error-postcode-format");
-                        None
-                    }
-                };
-                if let (Some(postcode), true) = (postcode, errors.is_empty()) {
-                    a.moved =
-                        Some(ier_domain::Moved::FromUk(Address { uprn: None, lines: vec![line], town, postcode }));
+            }
+            (ChoiceStep::PostalVote, "form-by-post") => a.postal_vote = Some(PostalVote::FormByPost),
+            (ChoiceStep::PostalVote, "in-person") => a.postal_vote = Some(PostalVote::InPerson),
+            (ChoiceStep::PostalVote, "already-have") => a.postal_vote = Some(PostalVote::AlreadyHave),
+            (ChoiceStep::PostalVote, "form-by-email") => {
+                let email = field(form, "postal-vote-email").trim();
+                if valid_email(email) {
+                    a.postal_vote = Some(PostalVote::FormByEmail(email.to_owned()));
+                } else {
+                    fail(frame, "postal-vote-email", "error-postal-vote-email");
                 }
             }
             _ => {
@@ -1516,6 +1703,7 @@ impl ChoiceStep {
                     ChoiceStep::PreviousName => "error-previous-name",
                     ChoiceStep::OtherAddress => "error-other-address",
                     ChoiceStep::Moved => "error-moved",
+                    ChoiceStep::PostalVote => "error-postal-vote",
                 };
                 fail(frame, "answer", key);
             }
@@ -1546,7 +1734,7 @@ impl ChoiceStep {
             status,
             "step_choice.html",
             session,
-            context! { title_key => self.title(), options, chosen, values, errors_by_field => errors },
+            context! { title_key => self.title(), hint_key => self.hint(), options, chosen, values, errors_by_field => errors },
         )
     }
 }

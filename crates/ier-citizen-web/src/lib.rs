@@ -74,8 +74,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/register-to-vote/postal-vote",
-            get(|j| journey::yes_no_get(journey::YesNo::PostalVote, j))
-                .post(|p| journey::yes_no_post(journey::YesNo::PostalVote, p)),
+            get(|j| journey::choice_get(journey::ChoiceStep::PostalVote, j))
+                .post(|p| journey::choice_post(journey::ChoiceStep::PostalVote, p)),
         )
         .route(
             "/register-to-vote/previous-name",

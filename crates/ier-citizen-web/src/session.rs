@@ -266,9 +266,10 @@ mod tests {
             nino: OrReason::Given(Nino::parse("AB123456C").unwrap()),
             address: address(),
             previous_address: Some(address()),
+            was_overseas_voter: false,
             other_address: OtherAddress::Student,
             open_register: true,
-            postal_vote: true,
+            postal_vote: ier_domain::PostalVote::FormByEmail("sian@example.com".into()),
             contact: Contact {
                 email: Some(format!("{}@example.com", "a".repeat(64))),
                 phone: Some("0".repeat(20)),

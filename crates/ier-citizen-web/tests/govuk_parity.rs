@@ -82,6 +82,7 @@ const COMPONENTS: &[(&str, &str, &[&str])] = &[
     ("back-link", "govukBackLink", &["href", "text", "html", "classes"]),
     ("panel", "govukPanel", &["titleText", "titleHtml", "headingLevel", "text", "html", "classes"]),
     ("inset-text", "govukInsetText", &["text", "html", "id", "classes"]),
+    ("details", "govukDetails", &["summaryText", "summaryHtml", "text", "html", "id", "classes", "open"]),
     ("warning-text", "govukWarningText", &["text", "html", "iconFallbackText", "classes"]),
     (
         "textarea",

@@ -446,7 +446,23 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     assert!(r.body.contains("Select yes if you want to be in the open register"));
     let r = c.post("/register-to-vote/open-register", &[("csrf_token", &csrf), ("answer", "no")]).await;
     assert_eq!(r.location(), "/register-to-vote/postal-vote");
-    let r = c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "yes")]).await;
+    let r = c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf)]).await;
+    assert!(r.body.contains("Select whether you want to apply for a postal vote"));
+    let r = c
+        .post(
+            "/register-to-vote/postal-vote",
+            &[("csrf_token", &csrf), ("answer", "form-by-email"), ("postal-vote-email", "amelia@")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Enter an email address in the correct format"));
+    assert!(r.body.contains(r#"value="amelia@""#) && r.body.contains(r#"value="form-by-email" checked"#), "kept");
+    let r = c
+        .post(
+            "/register-to-vote/postal-vote",
+            &[("csrf_token", &csrf), ("answer", "form-by-email"), ("postal-vote-email", "amelia@example.com")],
+        )
+        .await;
     assert_eq!(r.location(), "/register-to-vote/contact");
     let r = c
         .post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "email"), ("email", "not-an-email")])
@@ -471,6 +487,7 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
         "SN 42 59 18 B",
         "CF10 1EP",
         "amelia@example.com, Post",
+        "Yes, application form by email to amelia@example.com",
         "Wales",
         "British",
     ] {
@@ -513,6 +530,8 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     let done = c.get("/register-to-vote/complete").await;
     assert!(done.body.contains("Application complete"));
     assert!(done.body.contains("Electoral Registration Officer at Cardiff Council"), "{}", done.body);
+    assert!(done.body.contains("will email you a postal vote application form at amelia@example.com"));
+    assert!(done.body.contains("www.gov.uk&#x2f;contact-electoral-registration-office"), "no contact details yet: the GOV.UK finder");
     let grouped = done.body.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
     let reference = ier_domain::ReferenceNumber::parse(&grouped).expect("a reference number is shown");
     assert!(!c.cookies.contains_key("ier-session"), "the journey's state is gone");
@@ -522,7 +541,8 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     let app = cardiff.application(&reference).await.unwrap().expect("stored before the reference was shown");
     assert_eq!(app.gss_code.as_str(), "W06000015");
     assert_eq!(app.details.name.to_owned().middle.unwrap().as_str(), "Rose");
-    assert!(app.details.postal_vote && !app.details.open_register);
+    assert_eq!(app.details.postal_vote, ier_domain::PostalVote::FormByEmail("amelia@example.com".into()));
+    assert!(!app.details.open_register && !app.details.was_overseas_voter);
     assert_eq!(app.details.previous_name.as_ref().unwrap().surname.as_str(), "Smith");
     assert_eq!(app.details.address.uprn.unwrap().to_string(), uprn);
     assert_eq!(app.details.other_address, ier_domain::OtherAddress::Student);
@@ -556,7 +576,7 @@ async fn the_application_records_welsh_when_made_in_welsh() {
     assert!(moved.contains("Ydych chi wedi symud i’r cyfeiriad hwn"), "{moved}");
     c.post("/register-to-vote/moved", &[("csrf_token", &csrf), ("answer", "from-abroad")]).await;
     c.post("/register-to-vote/open-register", &[("csrf_token", &csrf), ("answer", "yes")]).await;
-    c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "no")]).await;
+    c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "in-person")]).await;
     c.post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "post")]).await;
     let check = c.get("/register-to-vote/check-answers").await.body;
     assert!(check.contains("Gwiriwch eich atebion") && check.contains("Newid"), "{check}");
@@ -569,4 +589,127 @@ async fn the_application_records_welsh_when_made_in_welsh() {
         c.store.for_ero(ier_domain::EroId::parse("cardiff").unwrap()).application(&reference).await.unwrap().unwrap();
     assert_eq!(app.language, ier_domain::Language::Cy);
     assert_eq!(app.details.address.uprn, None, "entered by hand");
+}
+
+#[tokio::test]
+async fn without_a_date_of_birth_a_reason_and_an_age_range_are_needed() {
+    let mut c = Client::new().await;
+    let csrf = begin(&mut c).await;
+    c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "england")]).await;
+    c.post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "british")]).await;
+    let page = c.get("/register-to-vote/date-of-birth").await.body;
+    assert!(page.contains("I cannot give my date of birth") && page.contains(r#"value="16-to-17""#));
+    assert!(!page.contains(r#"value="14-to-15""#), "14-year-olds cannot register in England");
+    // A reason without an age range, then an age range without a reason: each error named, values kept.
+    let r = c
+        .post("/register-to-vote/date-of-birth", &[("csrf_token", &csrf), ("dob-reason", "I was adopted <b>x</b>")])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Select how old you are") && r.body.contains("I was adopted &lt;b&gt;x&lt;&#x2f;b&gt;"));
+    assert!(r.body.contains("<details id=\"dob-cannot\" class=\"govuk-details\" open>"), "kept open");
+    let r = c.post("/register-to-vote/date-of-birth", &[("csrf_token", &csrf), ("dob-range", "over-75")]).await;
+    assert!(r.body.contains("Enter why you cannot give your date of birth"));
+    assert!(r.body.contains(r#"value="over-75" checked"#));
+    let long = "x".repeat(501);
+    let r = c
+        .post("/register-to-vote/date-of-birth", &[("csrf_token", &csrf), ("dob-reason", &long), ("dob-range", "18-to-75")])
+        .await;
+    assert!(r.body.contains("The reason must be 500 characters or fewer"));
+    // Nothing at all: the date is asked for.
+    let r = c.post("/register-to-vote/date-of-birth", &[("csrf_token", &csrf)]).await;
+    assert!(r.body.contains("Enter your date of birth, including a day, month and year"));
+    let r = c
+        .post(
+            "/register-to-vote/date-of-birth",
+            &[("csrf_token", &csrf), ("dob-reason", "No birth certificate"), ("dob-range", "18-to-75")],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/name");
+    let page = c.get("/register-to-vote/date-of-birth").await.body;
+    assert!(page.contains("No birth certificate") && page.contains(r#"value="18-to-75" checked"#));
+}
+
+#[tokio::test]
+async fn an_age_range_below_the_register_age_is_too_young() {
+    let mut c = Client::new().await;
+    let csrf = begin(&mut c).await;
+    c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "scotland")]).await;
+    c.post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "british")]).await;
+    assert!(c.get("/register-to-vote/date-of-birth").await.body.contains(r#"value="14-to-15""#), "offered in Scotland");
+    // Scotland lets 14-year-olds register...
+    let r = c
+        .post(
+            "/register-to-vote/date-of-birth",
+            &[("csrf_token", &csrf), ("dob-reason", "Lost papers"), ("dob-range", "14-to-15")],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/name");
+    // ... England does not: the same answer where the register age is 16 is an exit.
+    let mut c = Client::new().await;
+    let csrf = begin(&mut c).await;
+    c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "england")]).await;
+    c.post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "british")]).await;
+    let r = c
+        .post(
+            "/register-to-vote/date-of-birth",
+            &[("csrf_token", &csrf), ("dob-reason", "Lost papers"), ("dob-range", "14-to-15")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("You are too young to register to vote") && r.body.contains("from the age of 16"));
+}
+
+#[tokio::test]
+async fn moving_from_abroad_as_an_overseas_voter_asks_for_the_uk_address_registered_at() {
+    let mut c = Client::new().await;
+    let csrf = up_to_nino(&mut c, "england", ("2", "9", "1990")).await;
+    c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "SN425918B")]).await;
+    c.post(
+        "/register-to-vote/address/manual",
+        &[("csrf_token", &csrf), ("address-line-1", "1 High Street"), ("address-town", "London"), ("postcode", "SW1A 1AA")],
+    )
+    .await;
+    c.post("/register-to-vote/other-address", &[("csrf_token", &csrf), ("answer", "none")]).await;
+    let r = c
+        .post(
+            "/register-to-vote/moved",
+            &[("csrf_token", &csrf), ("answer", "from-abroad-overseas-voter"), ("overseas-town", "Leeds")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Enter the first line of the UK address you were registered at as an overseas voter"));
+    assert!(r.body.contains("Enter a postcode") && r.body.contains(r#"value="Leeds""#));
+    let r = c
+        .post(
+            "/register-to-vote/moved",
+            &[
+                ("csrf_token", &csrf),
+                ("answer", "from-abroad-overseas-voter"),
+                ("overseas-line-1", "4 Park Row"),
+                ("overseas-town", "Leeds"),
+                ("overseas-postcode", "ls15hd"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/register-to-vote/open-register");
+    c.post("/register-to-vote/open-register", &[("csrf_token", &csrf), ("answer", "no")]).await;
+    c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "form-by-post")]).await;
+    c.post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "post")]).await;
+    let check = c.get("/register-to-vote/check-answers").await.body;
+    assert!(check.contains("registered as an overseas voter: 4 Park Row, Leeds, LS1 5HD"), "{check}");
+    c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
+    let done = c.get("/register-to-vote/complete").await.body;
+    assert!(done.contains("will post you a postal vote application form"), "{done}");
+    let grouped = done.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
+    let reference = ier_domain::ReferenceNumber::parse(&grouped).unwrap();
+    let app = c
+        .store
+        .for_ero(ier_domain::EroId::parse("westminster").unwrap())
+        .application(&reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(app.details.was_overseas_voter);
+    assert_eq!(app.details.previous_address.unwrap().postcode.to_string(), "LS1 5HD");
+    assert_eq!(app.details.postal_vote, ier_domain::PostalVote::FormByPost);
 }

@@ -64,7 +64,7 @@ async fn pages_in_english_and_welsh() {
         c.post("/register-to-vote/other-address", &[("csrf_token", &csrf), ("answer", "none")]).await;
         c.post("/register-to-vote/moved", &[("csrf_token", &csrf), ("answer", "no")]).await;
         c.post("/register-to-vote/open-register", &[("csrf_token", &csrf), ("answer", "no")]).await;
-        c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "no")]).await;
+        c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "in-person")]).await;
         c.post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "post")]).await;
         let check = c.get("/register-to-vote/check-answers").await.body;
         c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;

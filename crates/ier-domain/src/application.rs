@@ -123,17 +123,59 @@ pub enum OrReason<T> {
     NotGiven { reason: String },
 }
 
-/// An age range given instead of a date of birth.
+/// An age range given instead of a date of birth. The ERO uses it to judge
+/// eligibility by age and, with 75, jury service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum AgeRange {
-    Under18,
     From14To15,
     From16To17,
     From18To75,
-    Over18,
     Over75,
     DontKnow,
+}
+
+impl AgeRange {
+    pub const ALL: [AgeRange; 5] = [Self::From14To15, Self::From16To17, Self::From18To75, Self::Over75, Self::DontKnow];
+
+    /// The form value and the stem of its message keys.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::From14To15 => "14-to-15",
+            Self::From16To17 => "16-to-17",
+            Self::From18To75 => "18-to-75",
+            Self::Over75 => "over-75",
+            Self::DontKnow => "dont-know",
+        }
+    }
+
+    /// The youngest age in the range, when the range says.
+    pub fn youngest(&self) -> Option<u32> {
+        match self {
+            Self::From14To15 => Some(14),
+            Self::From16To17 => Some(16),
+            Self::From18To75 => Some(18),
+            Self::Over75 => Some(76),
+            Self::DontKnow => None,
+        }
+    }
+
+    /// The oldest age in the range, when the range says.
+    pub fn oldest(&self) -> Option<u32> {
+        match self {
+            Self::From14To15 => Some(15),
+            Self::From16To17 => Some(17),
+            Self::From18To75 => Some(75),
+            Self::Over75 | Self::DontKnow => None,
+        }
+    }
+}
+
+impl FromStr for AgeRange {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(UnknownValue("age range"))
+    }
 }
 
 /// The date of birth, or why not and an age range.
@@ -160,7 +202,57 @@ pub enum OtherAddress {
 pub enum Moved {
     No,
     FromUk(Address),
+    /// From abroad, not registered as an overseas voter.
     FromAbroad,
+    /// From abroad, registered as an overseas voter at this UK address (the
+    /// ERO there removes the overseas entry: `lastcategory=overseas`).
+    FromAbroadOverseasVoter(Address),
+}
+
+impl Moved {
+    /// The address the applicant was last registered at or lived at in the UK, if any.
+    pub fn previous_address(&self) -> Option<&Address> {
+        match self {
+            Self::FromUk(a) | Self::FromAbroadOverseasVoter(a) => Some(a),
+            Self::No | Self::FromAbroad => None,
+        }
+    }
+}
+
+/// The postal vote: wanted (and where to send the application form), or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PostalVote {
+    /// No: they will vote in person.
+    InPerson,
+    /// No: they already have a postal vote.
+    AlreadyHave,
+    /// Yes: send the application form by post to their address.
+    FormByPost,
+    /// Yes: email the application form to this address.
+    FormByEmail(String),
+}
+
+impl PostalVote {
+    /// Whether the applicant asked for a postal vote application form.
+    pub fn wanted(&self) -> bool {
+        matches!(self, Self::FormByPost | Self::FormByEmail(_))
+    }
+}
+
+/// Applications stored before the delivery choice recorded a bare yes or no.
+fn postal_vote_or_legacy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PostalVote, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stored {
+        Legacy(bool),
+        Current(PostalVote),
+    }
+    Ok(match Stored::deserialize(d)? {
+        Stored::Legacy(true) => PostalVote::FormByPost,
+        Stored::Legacy(false) => PostalVote::InPerson,
+        Stored::Current(p) => p,
+    })
 }
 
 /// How the applicant may be contacted.
@@ -181,10 +273,15 @@ pub struct ApplicantDetails {
     pub nino: OrReason<Nino>,
     pub address: Address,
     pub previous_address: Option<Address>,
+    /// Moved from abroad where they were registered as an overseas voter (their
+    /// previous address is then the UK address of that registration).
+    #[serde(default)]
+    pub was_overseas_voter: bool,
     #[serde(default)]
     pub other_address: OtherAddress,
     pub open_register: bool,
-    pub postal_vote: bool,
+    #[serde(deserialize_with = "postal_vote_or_legacy")]
+    pub postal_vote: PostalVote,
     pub contact: Contact,
 }
 
@@ -324,6 +421,31 @@ mod tests {
         }
         for k in ApplicationKind::ALL {
             assert_eq!(k.as_str().parse::<ApplicationKind>().unwrap(), k);
+        }
+    }
+
+    #[test]
+    fn postal_vote_reads_applications_stored_as_a_bare_yes_or_no() {
+        #[derive(Deserialize)]
+        struct Row {
+            #[serde(deserialize_with = "postal_vote_or_legacy")]
+            v: PostalVote,
+        }
+        let read = |json: &str| serde_json::from_str::<Row>(json).unwrap().v;
+        assert_eq!(read(r#"{"v":true}"#), PostalVote::FormByPost);
+        assert_eq!(read(r#"{"v":false}"#), PostalVote::InPerson);
+        assert_eq!(read(r#"{"v":{"form-by-email":"a@b.cy"}}"#), PostalVote::FormByEmail("a@b.cy".into()));
+        assert_eq!(read(r#"{"v":"already-have"}"#), PostalVote::AlreadyHave);
+        assert!(PostalVote::FormByEmail("a@b.cy".into()).wanted() && !PostalVote::AlreadyHave.wanted());
+    }
+
+    #[test]
+    fn age_ranges_round_trip_and_are_ordered() {
+        for r in AgeRange::ALL {
+            assert_eq!(r.as_str().parse::<AgeRange>().unwrap(), r);
+            if let (Some(y), Some(o)) = (r.youngest(), r.oldest()) {
+                assert!(y <= o);
+            }
         }
     }
 

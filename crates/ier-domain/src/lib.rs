@@ -20,7 +20,7 @@ pub mod rules;
 
 pub use application::{
     Address, AgeRange, ApplicantDetails, Application, ApplicationKind, BirthDetails, Contact, Determination, Event,
-    EventKind, Language, Moved, OrReason, OtherAddress, Stage, VerificationOutcome,
+    EventKind, Language, Moved, OrReason, OtherAddress, PostalVote, Stage, VerificationOutcome,
 };
 pub use council::{Council, Ero, EroContact};
 pub use dates::DateOfBirth;

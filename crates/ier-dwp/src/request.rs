@@ -83,9 +83,10 @@ mod tests {
                 postcode: Postcode::parse("CF10 1EP").unwrap(),
             },
             previous_address: None,
+            was_overseas_voter: false,
             other_address: ier_domain::OtherAddress::None,
             open_register: false,
-            postal_vote: false,
+            postal_vote: ier_domain::PostalVote::InPerson,
             contact: Contact::default(),
         }
     }
@@ -113,7 +114,7 @@ mod tests {
         d.nino = OrReason::NotGiven { reason: "never had one".into() };
         assert!(VerificationRequest::from_details(&d).is_none());
         let mut d = details();
-        d.birth = BirthDetails::NotGiven { reason: "unknown".into(), range: AgeRange::Over18 };
+        d.birth = BirthDetails::NotGiven { reason: "unknown".into(), range: AgeRange::From18To75 };
         assert!(VerificationRequest::from_details(&d).is_none());
     }
 

@@ -108,9 +108,10 @@ pub fn applicant(surname: &str, postcode: &str) -> ApplicantDetails {
             postcode: Postcode::parse(postcode).unwrap(),
         },
         previous_address: None,
+        was_overseas_voter: false,
         other_address: ier_domain::OtherAddress::None,
         open_register: false,
-        postal_vote: false,
+        postal_vote: ier_domain::PostalVote::InPerson,
         contact: Contact { email: Some("sian@example.com".into()), phone: None, post: false },
     }
 }
