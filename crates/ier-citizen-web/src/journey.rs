@@ -690,7 +690,10 @@ fn parse_birth(form: &[(String, String)], frame: &mut Frame) -> Result<BirthDeta
             errors.insert("dob-reason".into(), error(frame, "error-dob-reason-missing", &[], "#dob-reason"));
         } else if reason.chars().count() > DOB_REASON_MAX {
             let max = DOB_REASON_MAX.to_string();
-            errors.insert("dob-reason".into(), error(frame, "error-dob-reason-too-long", &[("max", &max)], "#dob-reason"));
+            errors.insert(
+                "dob-reason".into(),
+                error(frame, "error-dob-reason-too-long", &[("max", &max)], "#dob-reason"),
+            );
         }
         // A range not offered here (14 to 15 in England) is judged by the rules, as a date would be.
         let range = range.parse::<AgeRange>().ok();
@@ -1490,7 +1493,8 @@ fn previous_address(
     errors: &mut HashMap<String, String>,
 ) -> Option<Address> {
     let clean = |n: &str| field(form, n).split_whitespace().collect::<Vec<_>>().join(" ");
-    let (line_id, town_id, postcode_id) = (format!("{prefix}-line-1"), format!("{prefix}-town"), format!("{prefix}-postcode"));
+    let (line_id, town_id, postcode_id) =
+        (format!("{prefix}-line-1"), format!("{prefix}-town"), format!("{prefix}-postcode"));
     let (line, town) = (clean(&line_id), clean(&town_id));
     let before = errors.len();
     let mut fail = |frame: &mut Frame, id: &str, key: &str| {

@@ -531,7 +531,10 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     assert!(done.body.contains("Application complete"));
     assert!(done.body.contains("Electoral Registration Officer at Cardiff Council"), "{}", done.body);
     assert!(done.body.contains("will email you a postal vote application form at amelia@example.com"));
-    assert!(done.body.contains("www.gov.uk&#x2f;contact-electoral-registration-office"), "no contact details yet: the GOV.UK finder");
+    assert!(
+        done.body.contains("www.gov.uk&#x2f;contact-electoral-registration-office"),
+        "no contact details yet: the GOV.UK finder"
+    );
     let grouped = done.body.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
     let reference = ier_domain::ReferenceNumber::parse(&grouped).expect("a reference number is shown");
     assert!(!c.cookies.contains_key("ier-session"), "the journey's state is gone");
@@ -612,7 +615,10 @@ async fn without_a_date_of_birth_a_reason_and_an_age_range_are_needed() {
     assert!(r.body.contains(r#"value="over-75" checked"#));
     let long = "x".repeat(501);
     let r = c
-        .post("/register-to-vote/date-of-birth", &[("csrf_token", &csrf), ("dob-reason", &long), ("dob-range", "18-to-75")])
+        .post(
+            "/register-to-vote/date-of-birth",
+            &[("csrf_token", &csrf), ("dob-reason", &long), ("dob-range", "18-to-75")],
+        )
         .await;
     assert!(r.body.contains("The reason must be 500 characters or fewer"));
     // Nothing at all: the date is asked for.
@@ -666,7 +672,12 @@ async fn moving_from_abroad_as_an_overseas_voter_asks_for_the_uk_address_registe
     c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "SN425918B")]).await;
     c.post(
         "/register-to-vote/address/manual",
-        &[("csrf_token", &csrf), ("address-line-1", "1 High Street"), ("address-town", "London"), ("postcode", "SW1A 1AA")],
+        &[
+            ("csrf_token", &csrf),
+            ("address-line-1", "1 High Street"),
+            ("address-town", "London"),
+            ("postcode", "SW1A 1AA"),
+        ],
     )
     .await;
     c.post("/register-to-vote/other-address", &[("csrf_token", &csrf), ("answer", "none")]).await;

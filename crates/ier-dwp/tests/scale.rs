@@ -1,6 +1,7 @@
 //! Scale: a simulator over 1,000,000 people. Ignored by default; run with
 //! `cargo test -p ier-dwp --release -- --ignored --nocapture`. It prints the
-//! numbers and asserts only correctness, never time.
+//! numbers and asserts only correctness, never time. `IER_DWP_SCALE_PEOPLE`
+//! sets another size (e.g. `10000000` for the 10M-person reference).
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,13 @@ use ier_domain::VerificationOutcome;
 use ier_dwp::DwpSimulator;
 use ier_synth::Population;
 
-const PEOPLE: u64 = 1_000_000;
+/// People in the simulator: `IER_DWP_SCALE_PEOPLE`, or a million.
+fn scale_people() -> u64 {
+    std::env::var("IER_DWP_SCALE_PEOPLE")
+        .ok()
+        .map(|v| v.replace('_', "").parse().expect("IER_DWP_SCALE_PEOPLE is a number of people"))
+        .unwrap_or(1_000_000)
+}
 const VERIFICATIONS: usize = 10_000;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -25,11 +32,12 @@ fn picks(n: usize, below: u64) -> impl Iterator<Item = u64> {
 #[ignore = "measures a million-person simulator; run in release with --nocapture"]
 fn a_million_people() {
     let on = NaiveDate::from_ymd_opt(2025, 6, 1).unwrap();
+    let people = scale_people();
 
     let started = Instant::now();
-    let sim = DwpSimulator::new(Population::new(46, PEOPLE, on).unwrap());
+    let sim = DwpSimulator::new(Population::new(46, people, on).unwrap());
     let build = started.elapsed();
-    assert_eq!(sim.len(), PEOPLE as usize);
+    assert_eq!(sim.len(), people as usize);
 
     // For comparison: generating every person (what indexing through people() costs).
     let sample = 50_000;
@@ -38,7 +46,7 @@ fn a_million_people() {
     let per_person = started.elapsed() / generated as u32;
 
     // person(i) alone, the cost of every hit.
-    let mut person_times: Vec<Duration> = picks(VERIFICATIONS, PEOPLE)
+    let mut person_times: Vec<Duration> = picks(VERIFICATIONS, people)
         .map(|i| {
             let t = Instant::now();
             let p = sim.population().person(i);
@@ -51,12 +59,12 @@ fn a_million_people() {
 
     // Verifications of people with their own details (the held path) and of
     // NINOs nobody holds (the miss path), through the rules.
-    let requests: Vec<_> = picks(VERIFICATIONS, PEOPLE)
+    let requests: Vec<_> = picks(VERIFICATIONS, people)
         .enumerate()
         .map(|(k, i)| {
             let mut r = sim.request_for(&sim.population().person(i)).unwrap();
             if k % 10 == 9 {
-                r.nino = sim.population().nino(PEOPLE + k as u64);
+                r.nino = sim.population().nino(people + k as u64);
             }
             r
         })
@@ -73,17 +81,17 @@ fn a_million_people() {
     let total = started.elapsed();
     times.sort_unstable();
 
-    println!("people:                      {PEOPLE}");
+    println!("people:                      {people}");
     println!("index build:                 {build:?}");
     println!(
         "index memory:                {} bytes ({} per person; 10M ≈ {} MB)",
         sim.index_bytes(),
-        sim.index_bytes() / PEOPLE as usize,
-        sim.index_bytes() * 10 / 1_000_000
+        sim.index_bytes() / people as usize,
+        sim.index_bytes() / people as usize * 10
     );
     println!(
         "generating a person (people()): {per_person:?} each, so indexing through people() would take ≈ {:?}",
-        per_person * PEOPLE as u32
+        per_person * people as u32
     );
     println!(
         "person(i):                   p50 {:?}, p99 {:?}",

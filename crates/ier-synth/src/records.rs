@@ -5,7 +5,9 @@
 //! `id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode`
 //! (dates `YYYY-MM-DD`; any field but `id` may be empty). The ground truth is a
 //! separate CSV `record_id,person_id`, with `person_id` empty for records of
-//! people who are not in the reference extract.
+//! people who are not in the reference extract. The reference extract follows
+//! the same contract (its `id` is the person id, which the truth's `person_id`
+//! names), with a trailing `uprn` column.
 //!
 //! Records come out in a keyed shuffled order (slot `j` holds person
 //! `perm(j)`), and record ids are a second keyed permutation, so neither the
@@ -34,9 +36,11 @@ pub const RECORD_HEADER: [&str; 10] = [
     "postcode",
 ];
 
-/// The reference extract's header, in order.
+/// The reference extract's header, in order: the matching CLI's record contract
+/// ([`RECORD_HEADER`]) plus the UPRN. Its `id` is the person id, so a ground
+/// truth's `person_id` joins to it.
 pub const REFERENCE_HEADER: [&str; 11] = [
-    "person_id",
+    "id",
     "given_name",
     "middle_names",
     "surname",

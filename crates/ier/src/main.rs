@@ -3,11 +3,13 @@
 //! Subcommands run each part: `demo` (everything on the embedded default, with
 //! demo data), `serve` (production, configured from the environment),
 //! `import` (reference data), `lookup` (which council for a postcode),
-//! `keygen` (a data-encryption key) and `synth` (synthetic populations with
-//! ground truth, for identity-matching tests and benchmarks).
+//! `keygen` (a data-encryption key), `synth` (synthetic populations with
+//! ground truth, for identity-matching tests and benchmarks) and `match`
+//! (bulk record linkage of two CSV files).
 
 mod config;
 mod demo;
+mod match_cmd;
 mod open;
 mod synth;
 
@@ -50,6 +52,9 @@ enum Command {
     /// Generate a synthetic population: a DWP reference extract, or noisy records with ground truth.
     #[command(subcommand)]
     Synth(synth::Synth),
+    /// Record linkage: match the records of one CSV file to another's (bulk verification, register confirmation).
+    #[command(subcommand)]
+    Match(match_cmd::Match),
     /// Print a new random data-encryption key, for IER_DATA_KEYS.
     Keygen {
         /// The key's id, stored with every row it seals (for rotation).
@@ -82,6 +87,7 @@ fn main() -> anyhow::Result<()> {
         Command::Import(Import::Onspd { file, out, live_only }) => import_onspd(&file, &out, live_only),
         Command::Lookup { postcode, postcode_table } => lookup(&postcode, postcode_table.as_deref()),
         Command::Synth(cmd) => synth::run(cmd),
+        Command::Match(cmd) => match_cmd::run(cmd),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
             Ok(())

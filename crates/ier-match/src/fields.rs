@@ -1,0 +1,320 @@
+//! Field normalisation for linkage: the comparable forms of names, dates of
+//! birth, identifiers (NINO or any other), postcodes and address lines.
+//!
+//! - **Names** ([`name_key`]): [`normalise`] (NFKD, accents, case, hyphens and
+//!   apostrophes as separators), then every character that is not a letter or
+//!   digit becomes a separator; words one space apart.
+//! - **Date of birth** ([`parse_dob`]): `YYYY-MM-DD`, packed as `yyyymmdd`. The
+//!   shape is checked (a malformed date is an input error); the calendar is not
+//!   (benchmarks hold impossible dates such as month 13, which still compare).
+//! - **Identifier** ([`id_key`]): upper case, letters and digits only; a valid UK
+//!   NINO loses its suffix letter (the suffix is optional and does not identify).
+//!   Anything else is kept as an opaque identifier (e.g. FEBRL's social security id).
+//!   Keys of up to 12 symbols are packed into a `u64` (base 37) and can be
+//!   unpacked for one-edit comparison; longer ones are hashed.
+//! - **Postcode** ([`postcode_key`]): upper case, letters and digits only. A UK
+//!   postcode also yields its outward code and sector ([`uk_parts`]); others
+//!   (e.g. 4-digit Australian) are compared whole.
+//! - **Address** ([`address_key`]): lines 1 and 2 as tokens; numbers (house, flat;
+//!   "2/14" is two) sorted, then the words with common street-type abbreviations
+//!   expanded and "flat"/"apartment"/"unit" dropped: `"2 14|high street"`. So
+//!   "Flat 2, 14 High Street", "2/14 High St" and "14 High Street Flat 2" agree.
+
+use crate::normalise::normalise;
+
+/// A packed date of birth: `yyyymmdd` (0 = missing).
+pub type Dob = u32;
+
+/// Why a field could not be read. Never carries the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FieldError {
+    #[error("date_of_birth must be a date in the form YYYY-MM-DD")]
+    BadDate,
+}
+
+/// The comparable form of a name: lower-case words of letters and digits, one space apart.
+pub fn name_key(input: &str) -> String {
+    let n = normalise(input);
+    if n.bytes().all(|b| b == b' ' || b.is_ascii_alphanumeric()) {
+        return n;
+    }
+    let mut out = String::with_capacity(n.len());
+    for word in n.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
+/// A `YYYY-MM-DD` date packed as `yyyymmdd`; empty → `Ok(0)`.
+pub fn parse_dob(input: &str) -> Result<Dob, FieldError> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Ok(0);
+    }
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(FieldError::BadDate);
+    }
+    let mut v = 0u32;
+    for (i, &c) in b.iter().enumerate() {
+        if i == 4 || i == 7 {
+            continue;
+        }
+        if !c.is_ascii_digit() {
+            return Err(FieldError::BadDate);
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    // A date whose day and month were typed the wrong way round (1980-13-05) is
+    // kept as written: the comparison recognises the swap. Anything else must be real.
+    let (y, m, d) = dob_parts(v);
+    if !real_date(y, m, d) && !real_date(y, d, m) {
+        return Err(FieldError::BadDate);
+    }
+    Ok(v)
+}
+
+fn real_date(year: u32, month: u32, day: u32) -> bool {
+    (1..=12).contains(&month) && day >= 1 && day <= days_in_month(year, month)
+}
+
+/// Days in a month of the Gregorian calendar.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Year, month and day of a packed date.
+pub fn dob_parts(d: Dob) -> (u32, u32, u32) {
+    (d / 10_000, d / 100 % 100, d % 100)
+}
+
+/// The date with day and month transposed (0 when the same or impossible as a month).
+pub fn dob_swapped(d: Dob) -> Dob {
+    let (y, m, day) = dob_parts(d);
+    if d == 0 || m == day || day > 12 || day == 0 {
+        return 0;
+    }
+    y * 10_000 + day * 100 + m
+}
+
+const HASHED: u64 = 1 << 63;
+
+fn sym(c: u8) -> u64 {
+    match c {
+        b'0'..=b'9' => u64::from(c - b'0') + 1,
+        _ => u64::from(c - b'A') + 11,
+    }
+}
+
+/// True for a UK NINO in compact upper-case form with or without its suffix.
+fn is_uk_nino(s: &[u8]) -> bool {
+    (s.len() == 8 || s.len() == 9 && matches!(s[8], b'A'..=b'D'))
+        && s[0].is_ascii_uppercase()
+        && s[1].is_ascii_uppercase()
+        && s[2..8].iter().all(u8::is_ascii_digit)
+}
+
+/// An identifier's key: 0 = missing. See the module docs.
+pub fn id_key(input: &str) -> u64 {
+    let mut s: Vec<u8> = input.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_uppercase()).collect();
+    if s.is_empty() {
+        return 0;
+    }
+    if is_uk_nino(&s) {
+        s.truncate(8);
+    }
+    if s.len() <= 12 {
+        s.iter().fold(0u64, |acc, &c| acc * 37 + sym(c))
+    } else {
+        HASHED | (crate::hash::hash_bytes(&s) >> 1)
+    }
+}
+
+/// The symbols of a packed identifier key (None for hashed keys).
+pub fn id_unpack(mut key: u64) -> Option<([u8; 12], usize)> {
+    if key & HASHED != 0 || key == 0 {
+        return None;
+    }
+    let mut out = [0u8; 12];
+    let mut n = 0;
+    while key > 0 {
+        out[n] = (key % 37) as u8;
+        key /= 37;
+        n += 1;
+    }
+    out[..n].reverse();
+    Some((out, n))
+}
+
+/// A postcode's comparable form: upper case letters and digits only.
+pub fn postcode_key(input: &str) -> String {
+    input.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_uppercase() as char).collect()
+}
+
+/// The outward code and sector (outward + inward digit) of a UK postcode key, if it parses as one.
+pub fn uk_parts(pc: &str) -> Option<(&str, &str)> {
+    let b = pc.as_bytes();
+    if !(5..=7).contains(&b.len()) {
+        return None;
+    }
+    let n = b.len();
+    let inward = &b[n - 3..];
+    if !(inward[0].is_ascii_digit() && inward[1].is_ascii_alphabetic() && inward[2].is_ascii_alphabetic()) {
+        return None;
+    }
+    let outward = &b[..n - 3];
+    if !outward[0].is_ascii_alphabetic() || !outward.iter().any(u8::is_ascii_digit) {
+        return None;
+    }
+    Some((&pc[..n - 3], &pc[..n - 2]))
+}
+
+const STREET_TYPES: &[(&str, &str)] = &[
+    ("st", "street"),
+    ("rd", "road"),
+    ("ave", "avenue"),
+    ("av", "avenue"),
+    ("ln", "lane"),
+    ("dr", "drive"),
+    ("cl", "close"),
+    ("cres", "crescent"),
+    ("gdns", "gardens"),
+    ("ter", "terrace"),
+    ("terr", "terrace"),
+    ("pl", "place"),
+    ("gr", "grove"),
+    ("gro", "grove"),
+    ("sq", "square"),
+    ("ct", "court"),
+    ("hse", "house"),
+    ("pde", "parade"),
+    ("blvd", "boulevard"),
+    ("hwy", "highway"),
+    ("mt", "mount"),
+    ("rdg", "ridge"),
+];
+
+const UNIT_WORDS: &[&str] = &["flat", "apartment", "apt", "unit", "no"];
+
+/// The comparable form of address lines 1 and 2: `"numbers|words"` ("" when both are empty).
+pub fn address_key(line1: &str, line2: &str) -> String {
+    let mut numbers: Vec<String> = Vec::new();
+    let mut words: Vec<&str> = Vec::new();
+    let (n1, n2) = (normalise(line1), normalise(line2));
+    for token in n1.split(|c: char| !c.is_alphanumeric()).chain(n2.split(|c: char| !c.is_alphanumeric())) {
+        if token.is_empty() {
+            continue;
+        }
+        if token.as_bytes()[0].is_ascii_digit() {
+            numbers.push(token.to_owned());
+        } else if UNIT_WORDS.contains(&token) {
+            continue;
+        } else {
+            words.push(STREET_TYPES.iter().find(|(short, _)| *short == token).map_or(token, |(_, long)| long));
+        }
+    }
+    if numbers.is_empty() && words.is_empty() {
+        return String::new();
+    }
+    numbers.sort_unstable();
+    let mut out = numbers.join(" ");
+    out.push('|');
+    out.push_str(&words.join(" "));
+    out
+}
+
+/// The numbers part of an [`address_key`].
+pub fn address_numbers(key: &str) -> &str {
+    key.split_once('|').map_or("", |(n, _)| n)
+}
+
+/// The words part of an [`address_key`].
+pub fn address_words(key: &str) -> &str {
+    key.split_once('|').map_or(key, |(_, w)| w)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(name_key("O'Brien-Smith"), "o brien smith");
+        assert_eq!(name_key("  ANNE,  marie "), "anne marie");
+        assert_eq!(name_key("Siân"), "sian");
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_dob("1980-03-07"), Ok(19800307));
+        assert_eq!(parse_dob(""), Ok(0));
+        assert_eq!(parse_dob("1980-13-05"), Ok(19801305), "day and month swapped: kept for the comparison");
+        assert_eq!(parse_dob("1980-13-40"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("07/03/1980"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("1980-3-7"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("1990-13-13"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("1990-02-30"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("1990-00-10"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("1900-02-29"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("2000-02-29"), Ok(20000229));
+        assert_eq!(parse_dob("0000-00-00"), Err(FieldError::BadDate));
+        assert_eq!(dob_swapped(19800307), 19800703);
+        assert_eq!(dob_swapped(19800313), 0);
+        assert_eq!(dob_swapped(19800303), 0);
+    }
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(id_key("ab 12 34 56 c"), id_key("AB123456"));
+        assert_eq!(id_key(""), 0);
+        assert_ne!(id_key("AB123456"), id_key("AB123457"));
+        assert_eq!(id_key("5796401"), id_key("579-6401"));
+        let (syms, n) = id_unpack(id_key("AB123456")).unwrap();
+        assert_eq!(n, 8);
+        assert_eq!(syms[0], sym(b'A') as u8);
+        assert!(id_unpack(id_key("ABCDEFGHIJKLMNOP")).is_none());
+    }
+
+    #[test]
+    fn postcodes() {
+        assert_eq!(postcode_key("sw1a 1aa"), "SW1A1AA");
+        assert_eq!(uk_parts("SW1A1AA"), Some(("SW1A", "SW1A1")));
+        assert_eq!(uk_parts("M11AE"), Some(("M1", "M11")));
+        assert_eq!(uk_parts("2600"), None);
+        assert_eq!(uk_parts("ABCDEF"), None);
+    }
+
+    #[test]
+    fn addresses_in_other_formats_agree() {
+        let k = address_key("Flat 2, 14 High Street", "");
+        assert_eq!(k, "14 2|high street");
+        assert_eq!(address_key("2/14 High St", ""), k);
+        assert_eq!(address_key("14 High Street Flat 2", ""), k);
+        assert_eq!(address_key("Flat 2", "14 High Street"), k);
+        assert_eq!(address_key("", ""), "");
+        assert_eq!(address_numbers(&k), "14 2");
+        assert_eq!(address_words(&k), "high street");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panic(s in "\\PC{0,30}") {
+            let _ = parse_dob(&s);
+            let k = id_key(&s);
+            if let Some((syms, n)) = id_unpack(k) { prop_assert!(n <= 12 && syms[..n].iter().all(|&c| c > 0)); }
+            let _ = uk_parts(&postcode_key(&s));
+            let _ = address_key(&s, &s);
+            let n = name_key(&s);
+            prop_assert_eq!(name_key(&n), n);
+        }
+    }
+}

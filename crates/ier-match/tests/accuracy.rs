@@ -1,0 +1,117 @@
+//! Accuracy of the whole engine through its library API ([`ier_match::link`]):
+//! synthetic populations from `ier-synth` with ground truth, under the
+//! realistic, heavy and confirmation noise models, with and without NINO.
+//! These assert correctness floors, never time (speed is `cargo xtask linkbench`).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use ier_match::{Decision, InputRecord, LinkConfig, Options, link};
+use ier_synth::{MatchRecord, NoiseModel, Population, ReferenceRecord};
+
+const PEOPLE: u64 = 6_000;
+
+struct Scores {
+    precision: f64,
+    recall: f64,
+    decisions: usize,
+}
+
+fn input(r: &MatchRecord) -> InputRecord<'_> {
+    InputRecord {
+        id: &r.id,
+        given_name: &r.given_name,
+        middle_names: &r.middle_names,
+        surname: &r.surname,
+        date_of_birth: &r.date_of_birth,
+        nino: &r.nino,
+        address_line_1: &r.address_line_1,
+        address_line_2: &r.address_line_2,
+        town: &r.town,
+        postcode: &r.postcode,
+    }
+}
+
+fn reference_of(r: &ReferenceRecord) -> MatchRecord {
+    MatchRecord {
+        id: r.person_id.to_string(),
+        given_name: r.given_name.clone(),
+        middle_names: r.middle_names.clone(),
+        surname: r.surname.clone(),
+        date_of_birth: r.date_of_birth.clone(),
+        nino: r.nino.clone(),
+        address_line_1: r.address_line_1.clone(),
+        address_line_2: r.address_line_2.clone(),
+        town: r.town.clone(),
+        postcode: r.postcode.clone(),
+    }
+}
+
+/// Link a noisy stream to its population's reference and score it per record.
+fn run(seed: u64, noise: NoiseModel, options: Options) -> (Scores, Vec<Decision>) {
+    let population = Population::new(seed, PEOPLE, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+    let right: Vec<MatchRecord> = population.reference_extract().map(|r| reference_of(&r)).collect();
+    let noisy: Vec<_> = population.applicants(&noise).unwrap().collect();
+    let truth: HashMap<&str, Option<String>> =
+        noisy.iter().map(|r| (r.record.id.as_str(), r.person_id.map(|p| p.to_string()))).collect();
+    let left: Vec<InputRecord<'_>> = noisy.iter().map(|r| input(&r.record)).collect();
+    let right_in: Vec<InputRecord<'_>> = right.iter().map(input).collect();
+    let config = LinkConfig { options, ..LinkConfig::default() };
+    let (decisions, _model, _report) = link(&left, &right_in, &config).unwrap();
+    let correct = decisions.iter().filter(|d| truth[d.left.as_str()].as_deref() == Some(d.right.as_str())).count();
+    let linkable = truth.values().filter(|p| p.is_some()).count();
+    let scores = Scores {
+        precision: correct as f64 / decisions.len().max(1) as f64,
+        recall: correct as f64 / linkable.max(1) as f64,
+        decisions: decisions.len(),
+    };
+    (scores, decisions)
+}
+
+#[test]
+fn realistic_applicants_with_nino_meet_the_targets() {
+    let (s, decisions) = run(11, NoiseModel::realistic(), Options::default());
+    assert!(s.decisions > 5_000);
+    assert!(s.precision >= 0.999, "precision {}", s.precision);
+    assert!(s.recall >= 0.995, "recall {}", s.recall);
+    // Every decision is explained: evidence for each field, and a probability at or above the threshold.
+    for d in &decisions {
+        assert!(d.probability >= ier_match::DEFAULT_THRESHOLD);
+        assert!(!d.evidence.is_empty());
+    }
+}
+
+#[test]
+fn realistic_applicants_without_nino_stay_precise() {
+    let (s, _) = run(12, NoiseModel::realistic(), Options { use_nino: false, ..Options::default() });
+    assert!(s.precision >= 0.995, "precision {}", s.precision);
+    assert!(s.recall >= 0.98, "recall {}", s.recall);
+}
+
+#[test]
+fn a_much_dirtier_noise_model_than_it_was_built_on() {
+    let (s, _) = run(13, NoiseModel::heavy(), Options::default());
+    assert!(s.precision >= 0.999, "precision {}", s.precision);
+    assert!(s.recall >= 0.98, "recall {}", s.recall);
+}
+
+#[test]
+fn confirmation_of_a_register_by_name_and_address_alone() {
+    let noise = NoiseModel { confirmation_style: true, ..NoiseModel::confirmation() };
+    let (s, _) = run(14, noise, Options::confirmation());
+    assert!(s.precision >= 0.995, "precision {}", s.precision);
+    assert!(s.recall >= 0.85, "recall {}", s.recall);
+}
+
+#[test]
+fn nobody_is_linked_when_the_reference_holds_no_one_of_the_stream() {
+    // Records of one population against another's reference: every decision would be wrong.
+    let a = Population::new(21, 2_000, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+    let b = Population::new(22, 2_000, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+    let right: Vec<MatchRecord> = b.reference_extract().map(|r| reference_of(&r)).collect();
+    let noisy: Vec<_> = a.applicants(&NoiseModel::realistic()).unwrap().collect();
+    let left: Vec<InputRecord<'_>> = noisy.iter().map(|r| input(&r.record)).collect();
+    let right_in: Vec<InputRecord<'_>> = right.iter().map(input).collect();
+    let (decisions, _, _) = link(&left, &right_in, &LinkConfig::default()).unwrap();
+    assert!(decisions.len() <= 2, "{} false matches among 2,000 strangers", decisions.len());
+}

@@ -1,0 +1,387 @@
+//! `ier match link`: bulk record linkage of two CSV files with `ier-match`.
+//!
+//! Reads the right (reference) file into a compact index, trains the model on
+//! the first `--train-sample` left records, then streams the left file in
+//! chunks scored on all cores, and writes one row per matched left record
+//! (`left_id,right_id,match_probability`) after the one-to-one assignment.
+//! Progress goes to stderr. Errors name the file, line and column, never a value.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use csv::ByteRecord;
+use ier_match::{
+    Assigner, Candidate, DEFAULT_THRESHOLD, InputRecord, LinkStats, Linker, Options, Prepared, ReferenceBuilder,
+    Scratch, TrainOptions, probability, train,
+};
+
+#[derive(Subcommand)]
+pub enum Match {
+    /// Link each record of --left to at most one record of --right (one-to-one), writing the matches.
+    Link(LinkArgs),
+}
+
+#[derive(Args)]
+pub struct LinkArgs {
+    /// Left CSV (e.g. applicants or a register), streamed.
+    #[arg(long)]
+    left: PathBuf,
+    /// Right CSV (e.g. the DWP reference extract), indexed in memory.
+    #[arg(long)]
+    right: PathBuf,
+    /// Output CSV: left_id,right_id,match_probability.
+    #[arg(long)]
+    out: PathBuf,
+    /// Decide a match at or above this probability.
+    #[arg(long, default_value_t = DEFAULT_THRESHOLD)]
+    threshold: f64,
+    /// Ignore the nino columns entirely.
+    #[arg(long)]
+    no_nino: bool,
+    /// full: use every column; confirmation: name and address only (registers); auto: full, where a
+    /// column that is empty throughout simply counts as missing.
+    #[arg(long, value_enum, default_value = "auto")]
+    mode: Mode,
+    /// Left records used to train the model (the first ones in the file).
+    #[arg(long, default_value_t = 200_000)]
+    train_sample: usize,
+    /// Print the trained model's parameters to stderr.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Mode {
+    Auto,
+    Full,
+    Confirmation,
+}
+
+const COLUMNS: [&str; 10] = [
+    "id",
+    "given_name",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "nino",
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+];
+
+/// Where each contract column is in one file.
+struct Layout {
+    file: String,
+    at: [Option<usize>; 10],
+}
+
+impl Layout {
+    fn read(file: &Path, headers: &ByteRecord, options: &Options) -> anyhow::Result<Self> {
+        let name = file.display().to_string();
+        let mut at = [None; 10];
+        for (i, h) in headers.iter().enumerate() {
+            let h = String::from_utf8_lossy(h);
+            let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            let h = if h == "person_id" || h == "record_id" { "id".to_string() } else { h };
+            if let Some(c) = COLUMNS.iter().position(|c| *c == h)
+                && at[c].is_none()
+            {
+                at[c] = Some(i);
+            }
+        }
+        for (c, col) in COLUMNS.iter().enumerate() {
+            let optional = (*col == "nino" && !options.use_nino) || (*col == "date_of_birth" && !options.use_dob);
+            if at[c].is_none() && !optional {
+                bail!("{name}: line 1: the header has no `{col}` column (needed: {})", COLUMNS.join(","));
+            }
+        }
+        Ok(Self { file: name, at })
+    }
+
+    fn record<'a>(&self, r: &'a ByteRecord) -> anyhow::Result<InputRecord<'a>> {
+        let line = r.position().map_or(0, |p| p.line());
+        let mut f = [""; 10];
+        for (c, at) in self.at.iter().enumerate() {
+            if let Some(i) = *at {
+                let bytes = r.get(i).unwrap_or(b"");
+                f[c] = std::str::from_utf8(bytes).map_err(|_| {
+                    anyhow::anyhow!("{}: line {line}, column {}: not valid UTF-8", self.file, COLUMNS[c])
+                })?;
+            }
+        }
+        if f[0].trim().is_empty() {
+            bail!("{}: line {line}, column id: the id is empty", self.file);
+        }
+        Ok(InputRecord {
+            id: f[0].trim(),
+            given_name: f[1],
+            middle_names: f[2],
+            surname: f[3],
+            date_of_birth: f[4],
+            nino: f[5],
+            address_line_1: f[6],
+            address_line_2: f[7],
+            town: f[8],
+            postcode: f[9],
+        })
+    }
+
+    fn prepare(&self, r: &ByteRecord, options: &Options) -> anyhow::Result<(String, Prepared)> {
+        let input = self.record(r)?;
+        let p = Prepared::new(&input, options).map_err(|e| {
+            let line = r.position().map_or(0, |p| p.line());
+            anyhow::anyhow!("{}: line {line}, column date_of_birth: {e}", self.file)
+        })?;
+        Ok((input.id.to_owned(), p))
+    }
+}
+
+fn open(path: &Path, options: &Options) -> anyhow::Result<(csv::Reader<std::fs::File>, Layout)> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new().buffer_capacity(1 << 20).from_reader(file);
+    let headers = reader.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let layout = Layout::read(path, &headers, options)?;
+    Ok((reader, layout))
+}
+
+/// A CSV error without the data: position and kind only.
+fn csv_error(path: &Path, e: csv::Error) -> anyhow::Error {
+    let line = e.position().map_or(0, |p| p.line());
+    let what = match e.kind() {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            format!("has {len} fields where the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
+        csv::ErrorKind::Io(err) => format!("could not be read ({})", err.kind()),
+        _ => "is not valid CSV".into(),
+    };
+    anyhow::anyhow!("{}: line {line}: the row {what}", path.display())
+}
+
+/// Read up to `n` records.
+fn read_chunk(reader: &mut csv::Reader<std::fs::File>, path: &Path, n: usize) -> anyhow::Result<Vec<ByteRecord>> {
+    let mut out = Vec::with_capacity(n);
+    loop {
+        if out.len() == n {
+            break;
+        }
+        let mut r = ByteRecord::new();
+        if !reader.read_byte_record(&mut r).map_err(|e| csv_error(path, e))? {
+            break;
+        }
+        out.push(r);
+    }
+    Ok(out)
+}
+
+fn prepare_chunk(rows: &[ByteRecord], layout: &Layout, options: &Options) -> anyhow::Result<Vec<(String, Prepared)>> {
+    ier_match::parallel::par_chunks(rows, 2048, |c| {
+        vec![c.iter().map(|r| layout.prepare(r, options)).collect::<Vec<_>>()]
+    })
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// A progress line on stderr: rewritten in place on a terminal, every few seconds otherwise.
+struct Progress {
+    tty: bool,
+    started: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new() -> Self {
+        let now = Instant::now();
+        Self { tty: std::io::stderr().is_terminal(), started: now, last: now }
+    }
+
+    fn tick(&mut self, msg: impl FnOnce() -> String) {
+        let every = if self.tty { Duration::from_millis(200) } else { Duration::from_secs(5) };
+        if self.last.elapsed() >= every {
+            self.last = Instant::now();
+            let line = msg();
+            if self.tty {
+                eprint!("\r\x1b[2K{line}");
+            } else {
+                eprintln!("{line}");
+            }
+        }
+    }
+
+    fn done(&mut self, line: String) {
+        if self.tty {
+            eprintln!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+        self.started = Instant::now();
+        self.last = self.started;
+    }
+}
+
+/// Scores of one chunk: per record, its id and candidates.
+fn score_chunk(linker: &Linker<'_>, records: &[(String, Prepared)]) -> (Vec<(String, Vec<Candidate>)>, LinkStats) {
+    let parts = ier_match::parallel::par_chunks(records, 1024, |chunk| {
+        let (mut scratch, mut stats, mut cands) = (Scratch::default(), LinkStats::default(), Vec::new());
+        let out: Vec<(String, Vec<Candidate>)> = chunk
+            .iter()
+            .map(|(id, p)| {
+                linker.candidates(p, &mut scratch, &mut stats, &mut cands);
+                (if cands.is_empty() { String::new() } else { id.clone() }, cands.clone())
+            })
+            .collect();
+        vec![(out, stats)]
+    });
+    let mut all = Vec::with_capacity(records.len());
+    let mut stats = LinkStats::default();
+    for (out, s) in parts {
+        all.extend(out);
+        stats.add(&s);
+    }
+    (all, stats)
+}
+
+pub fn run(cmd: Match) -> anyhow::Result<()> {
+    match cmd {
+        Match::Link(args) => link(args),
+    }
+}
+
+fn link(args: LinkArgs) -> anyhow::Result<()> {
+    if !(args.threshold > 0.0 && args.threshold < 1.0) {
+        bail!("--threshold must be a probability strictly between 0 and 1");
+    }
+    let started = Instant::now();
+    let mut options = if args.mode == Mode::Confirmation { Options::confirmation() } else { Options::default() };
+    if args.no_nino {
+        options.use_nino = false;
+    }
+    const CHUNK: usize = 1 << 15;
+    let mut progress = Progress::new();
+
+    // Right: index.
+    let (mut reader, layout) = open(&args.right, &options)?;
+    let mut builder = ReferenceBuilder::new();
+    loop {
+        let rows = read_chunk(&mut reader, &args.right, CHUNK)?;
+        if rows.is_empty() {
+            break;
+        }
+        for (id, p) in prepare_chunk(&rows, &layout, &options)? {
+            builder.push(&id, &p);
+        }
+        progress.tick(|| format!("reading right: {} records", builder.len()));
+    }
+    let read_right = started.elapsed();
+    let reference = builder.finish();
+    progress.done(format!(
+        "right: {} records indexed in {:.1?} ({} bytes a record)",
+        reference.len(),
+        started.elapsed(),
+        reference.heap_bytes() / reference.len().max(1)
+    ));
+    let _ = read_right;
+
+    // Left: training sample.
+    let t_train = Instant::now();
+    let (mut reader, layout) = open(&args.left, &options)?;
+    let sample_rows = read_chunk(&mut reader, &args.left, args.train_sample.max(1))?;
+    let sample = prepare_chunk(&sample_rows, &layout, &options)?;
+    drop(sample_rows);
+    let prepared: Vec<Prepared> = sample.iter().map(|(_, p)| p.clone()).collect();
+    let (model, report) = train(&reference, &prepared, &TrainOptions::default());
+    drop(prepared);
+    progress.done(format!("trained in {:.1?}: {report}", t_train.elapsed()));
+    if args.verbose {
+        eprint!("{}", model.describe());
+    }
+
+    // Left: link the sample, then stream the rest (a reader thread keeps one chunk ahead).
+    let t_link = Instant::now();
+    let linker = Linker::new(&reference, &model, args.threshold);
+    let mut assigner = Assigner::new();
+    let mut ids: Vec<u8> = Vec::new();
+    let mut id_ends: Vec<u64> = Vec::new();
+    let mut stats = LinkStats::default();
+    let mut absorb = |scored: Vec<(String, Vec<Candidate>)>, assigner: &mut Assigner| {
+        for (id, cands) in scored {
+            if !cands.is_empty() {
+                ids.extend_from_slice(id.as_bytes());
+                id_ends.push(ids.len() as u64);
+                assigner.push(id_ends.len() as u32 - 1, &cands);
+            }
+        }
+    };
+    let (scored, s) = score_chunk(&linker, &sample);
+    stats.add(&s);
+    absorb(scored, &mut assigner);
+    drop(sample);
+    let left_path = args.left.clone();
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<ByteRecord>>>(1);
+        scope.spawn(move || {
+            loop {
+                let chunk = read_chunk(&mut reader, &left_path, CHUNK);
+                let stop = !matches!(&chunk, Ok(c) if !c.is_empty());
+                if tx.send(chunk).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        for chunk in rx {
+            let rows = chunk?;
+            if rows.is_empty() {
+                break;
+            }
+            let records = prepare_chunk(&rows, &layout, &options)?;
+            drop(rows);
+            let (scored, s) = score_chunk(&linker, &records);
+            stats.add(&s);
+            absorb(scored, &mut assigner);
+            progress.tick(|| {
+                let secs = t_link.elapsed().as_secs_f64().max(1e-3);
+                format!(
+                    "linking: {} left records, {} pairs compared, {:.0} records/s",
+                    stats.left_records,
+                    stats.pairs_compared,
+                    stats.left_records as f64 / secs
+                )
+            });
+        }
+        Ok(())
+    })?;
+    let held = assigner.len();
+    let decisions = assigner.assign(reference.len());
+    let out = std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let mut w = BufWriter::with_capacity(1 << 20, out);
+    writeln!(w, "left_id,right_id,match_probability")?;
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    };
+    for &(l, r, weight) in &decisions {
+        let l = l as usize;
+        let start = if l == 0 { 0 } else { id_ends[l - 1] as usize };
+        let left_id = std::str::from_utf8(&ids[start..id_ends[l] as usize]).expect("ids are UTF-8");
+        writeln!(w, "{},{},{:.6}", quote(left_id), quote(reference.id(r)), probability(f64::from(weight)))?;
+    }
+    w.flush()?;
+    progress.done(format!(
+        "linked {} left records in {:.1?}: {} pairs compared ({:.1} a record), {} candidate pairs at or above {}, {} matches written to {} ({} oversized blocks skipped); total {:.1?}",
+        stats.left_records,
+        t_link.elapsed(),
+        stats.pairs_compared,
+        stats.pairs_compared as f64 / stats.left_records.max(1) as f64,
+        held,
+        args.threshold,
+        decisions.len(),
+        args.out.display(),
+        stats.blocks_skipped,
+        started.elapsed()
+    ));
+    Ok(())
+}
