@@ -78,7 +78,7 @@ async function submit (page) {
 }
 
 /** The whole ordinary journey; returns the reference number shown. */
-async function walk (page, { welsh, checkA11y, seen }) {
+async function walk (page, { welsh, checkA11y, seen, javaScript = true }) {
   const a11y = async () => { if (checkA11y) await checkAccessibility(page, seen) }
   const t = (en, cy) => (welsh ? cy : en)
   await page.goto(base + (welsh ? '/?lang=cy' : '/?lang=en'))
@@ -118,12 +118,21 @@ async function walk (page, { welsh, checkA11y, seen }) {
   await page.waitForURL(/address$/)
   await a11y()
   await page.getByLabel(t('Postcode', 'Cod post')).fill('CF10 1EP')
-  await submit(page)
-  await page.waitForURL(/address\/select/)
+  await page.getByRole('button', { name: t('Find address', 'Dod o hyd i’r cyfeiriad') }).click()
+  if (javaScript) {
+    // Progressive enhancement: the addresses appear on the same page, and focus moves to them.
+    await page.locator('#address-results-form input[name="uprn"]').first().waitFor()
+    assert.match(page.url(), /\/address$/)
+    assert.equal(await page.evaluate(() => document.activeElement.tagName), 'FIELDSET')
+  } else {
+    await page.waitForURL(/address\/select/)
+  }
   await a11y()
   await page.locator('input[name="uprn"]').first().check()
-  await submit(page)
-  await page.waitForURL(/other-address/)
+  await Promise.all([
+    page.waitForURL(/other-address/),
+    page.locator('form:has(input[name="uprn"]) button.govuk-button').click()
+  ])
   await a11y()
   await page.getByLabel(t('No', 'Nac ydw'), { exact: true }).check()
   await submit(page)
@@ -191,7 +200,7 @@ test('the journey in Welsh, and axe on every page', async () => {
 
 test('the journey works without JavaScript', async () => {
   const page = await newPage({ javaScript: false })
-  await walk(page, { welsh: false, checkA11y: false })
+  await walk(page, { welsh: false, checkA11y: false, javaScript: false })
   await page.context().close()
 })
 

@@ -898,7 +898,11 @@ fn route_postcode(state: &AppState, postcode: &Postcode) -> Result<GssCode, &'st
     }
 }
 
-pub async fn address_post(client: Client, posted: Posted) -> Response {
+/// The request header with which the address page's script asks for the
+/// address picker in place (progressive enhancement) instead of a redirect.
+pub const FRAGMENT_HEADER: &str = "x-ier-fragment";
+
+pub async fn address_post(client: Client, headers: HeaderMap, posted: Posted) -> Response {
     let Posted { journey: Journey { state, mut frame, mut session }, form } = posted;
     if let Err(wait) = state.limiter.check(Action::PostcodeLookup, client.0, std::time::Instant::now()) {
         return with_session(&state, session, too_many(&frame, wait));
@@ -910,7 +914,14 @@ pub async fn address_post(client: Client, posted: Posted) -> Response {
         Ok(p) => match route_postcode(&state, &p) {
             Ok(_) => {
                 session.data.lookup_postcode = Some(p);
-                return with_session(&state, session, Redirect::to(&address_paths().1));
+                // With JavaScript the picker appears on this page; without, on its own.
+                // Errors are always whole pages (the script then submits the form normally).
+                let in_place = headers.get(FRAGMENT_HEADER).is_some_and(|v| v == "address-select");
+                let res = match in_place {
+                    true => address_picker(&state, &frame, &session, StatusCode::OK, "", true),
+                    false => Redirect::to(&address_paths().1).into_response(),
+                };
+                return with_session(&state, session, res);
             }
             // An unknown postcode may still be real (too new): the applicant can enter the address by hand.
             Err(key) => key,
@@ -927,12 +938,15 @@ pub async fn address_post(client: Client, posted: Posted) -> Response {
     with_session(&state, session, page)
 }
 
-fn select_page(
+/// The addresses at the postcode being looked up, to choose from: the select
+/// page, or (`fragment`) just its form, for the address page's script to show in place.
+fn address_picker(
     state: &AppState,
     frame: &Frame,
     session: &Session<Answers>,
     status: StatusCode,
     error: &str,
+    fragment: bool,
 ) -> Response {
     let Some(postcode) = session.data.lookup_postcode.clone() else {
         return Redirect::to(&address_paths().0).into_response();
@@ -944,19 +958,18 @@ fn select_page(
         .map(|a| context! { value => a.uprn.to_string(), text => a.one_line() })
         .collect();
     let value = session.data.address.as_ref().and_then(|a| a.uprn).map(|u| u.to_string()).unwrap_or_default();
-    let (base, _, manual) = address_paths();
-    step_page(
-        frame,
-        status,
-        "step_address_select.html",
-        session,
-        context! { postcode => postcode.to_string(), addresses, value, error, manual_href => manual, change_href => base },
-    )
+    let (base, select, manual) = address_paths();
+    let values = context! {
+        postcode => postcode.to_string(), addresses, value, error, fragment,
+        select_action => select, manual_href => manual, change_href => base,
+    };
+    let template = if fragment { "address_select_form.html" } else { "step_address_select.html" };
+    step_page(frame, status, template, session, values)
 }
 
 pub async fn address_select_get(journey: Journey) -> Response {
     let Journey { state, frame, session } = journey;
-    let page = select_page(&state, &frame, &session, StatusCode::OK, "");
+    let page = address_picker(&state, &frame, &session, StatusCode::OK, "", false);
     with_session(&state, session, page)
 }
 
@@ -979,7 +992,7 @@ pub async fn address_select_post(posted: Posted) -> Response {
         }
         None => {
             let text = error(&mut frame, "error-address-select", &[], "#uprn");
-            let page = select_page(&state, &frame, &session, StatusCode::BAD_REQUEST, &text);
+            let page = address_picker(&state, &frame, &session, StatusCode::BAD_REQUEST, &text, false);
             with_session(&state, session, page)
         }
     }

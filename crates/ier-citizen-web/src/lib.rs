@@ -4,9 +4,11 @@
 //! vendored in `assets/govuk`), in English and Welsh, that work without
 //! JavaScript. This tier can submit applications (through a [`CitizenStore`],
 //! which cannot read any back) and look up reference data; it never lists or
-//! reads anyone's application. Today it serves the service's start page and
-//! "find your council": the postcode → council → ERO routing that every
-//! application goes through.
+//! reads anyone's application. It serves the start page, "find your council"
+//! (the postcode → council → ERO routing every application goes through) and
+//! the whole ordinary journey ([`journey`]), from country of residence to the
+//! complete page. JavaScript (`assets/ier.mjs`) only enhances: GOV.UK Frontend's
+//! components, and the address look-up shown in place.
 
 mod assets;
 pub mod i18n;

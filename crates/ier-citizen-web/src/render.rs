@@ -37,6 +37,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "step_nino.html",
         "step_address.html",
         "step_address_select.html",
+        "address_select_form.html",
         "step_address_manual.html",
         "step_yes_no.html",
         "step_choice.html",

@@ -334,6 +334,38 @@ async fn address_by_postcode_then_pick_from_the_gazetteer() {
 }
 
 #[tokio::test]
+async fn with_javascript_the_address_picker_comes_in_place_and_errors_stay_whole_pages() {
+    let mut c = Client::new().await;
+    let csrf = up_to_nino(&mut c, "wales", ("14", "3", "1988")).await;
+    c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", "JG103759A")]).await;
+    let page = c.get("/register-to-vote/address").await.body;
+    assert!(page.contains("data-ier-address-lookup") && page.contains(r#"<div id="address-results"></div>"#));
+    let in_place = [("x-ier-fragment", "address-select")];
+    // An error is the whole page, as without JavaScript (the script then submits normally).
+    let r = c.post_with("/register-to-vote/address", &[("csrf_token", &csrf), ("postcode", "nope")], &in_place).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("<html") && r.body.contains("govuk-error-summary"));
+    // Found: only the picker, posting to the select step with the same CSRF token.
+    let r =
+        c.post_with("/register-to-vote/address", &[("csrf_token", &csrf), ("postcode", "CF10 1EP")], &in_place).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains("<html") && !r.body.contains("<h1"), "a fragment, not a page: {}", r.body);
+    assert!(r.body.contains(r#"id="address-results-form""#) && r.body.contains("Addresses at CF10 1EP"));
+    assert!(r.body.replace("&#x2f;", "/").contains(r#"action="/register-to-vote/address/select""#));
+    assert!(r.body.contains(&format!(r#"name="csrf_token" value="{csrf}""#)));
+    assert!(r.body.contains("Enter your address manually") || r.body.contains("My address is not listed"));
+    let uprn =
+        r.body.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = c.post("/register-to-vote/address/select", &[("csrf_token", &csrf), ("uprn", &uprn)]).await;
+    assert_eq!(r.location(), "/register-to-vote/other-address");
+    // In Welsh too.
+    let r = c
+        .post_with("/register-to-vote/address?lang=cy", &[("csrf_token", &csrf), ("postcode", "CF10 1EP")], &in_place)
+        .await;
+    assert!(r.body.contains("CF10 1EP") && !r.body.contains("Addresses at"), "{}", r.body);
+}
+
+#[tokio::test]
 async fn address_by_hand_with_errors_kept() {
     let mut c = Client::new().await;
     let csrf = up_to_nino(&mut c, "scotland", ("14", "3", "1988")).await;

@@ -110,9 +110,14 @@ impl Client {
 
     /// POST a form as a browser would (urlencoded, in order).
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.post_with(path, fields, &[]).await
+    }
+
+    /// POST a form with extra request headers (as the site's own script sends some).
+    pub async fn post_with(&mut self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
         let body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
         let req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-        self.send(req, Body::from(body), &[]).await
+        self.send(req, Body::from(body), headers).await
     }
 }
 
