@@ -349,6 +349,73 @@ pub enum Determination {
     EvidenceRequested,
 }
 
+impl Determination {
+    pub const ALL: [Determination; 3] = [Self::Approved, Self::Rejected, Self::EvidenceRequested];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+            Self::EvidenceRequested => "evidence-requested",
+        }
+    }
+
+    /// Whether the ERO may still change it: asking for evidence leads to a decision.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, Self::EvidenceRequested)
+    }
+}
+
+impl FromStr for Determination {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(UnknownValue("determination"))
+    }
+}
+
+/// Why an ERO decided as they did, as a code (`identity-not-confirmed`,
+/// `not-eligible-nationality`, ...): lower-case letters, digits and hyphens, at
+/// most 60 characters. Deliberately an open set, as in the real back office;
+/// never free text, so it can never carry personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ReasonCode(String);
+
+/// A reason code that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a reason code is 1 to 60 lower-case letters, digits and hyphens, like identity-not-confirmed")]
+pub struct ReasonCodeError;
+
+impl ReasonCode {
+    pub const MAX_LEN: usize = 60;
+
+    pub fn parse(s: &str) -> Result<Self, ReasonCodeError> {
+        let ok = !s.is_empty()
+            && s.len() <= Self::MAX_LEN
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !s.starts_with('-')
+            && !s.ends_with('-');
+        if ok { Ok(Self(s.to_owned())) } else { Err(ReasonCodeError) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ReasonCode {
+    type Error = ReasonCodeError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ReasonCode> for String {
+    fn from(r: ReasonCode) -> Self {
+        r.0
+    }
+}
+
 /// Something that happened to an application. Holds no personal data: an
 /// event may be read by operators and kept for audit after the details go.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -368,6 +435,13 @@ pub enum EventKind {
     },
     Determined {
         determination: Determination,
+        /// Why (for a rejection or a request for evidence).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reasons: Vec<ReasonCode>,
+    },
+    /// The council's EMS answered the register check (the answer's candidates are stored sealed).
+    RegisterChecked {
+        result: crate::register_check::RegisterCheckResult,
     },
 }
 
@@ -379,7 +453,7 @@ impl EventKind {
             Self::Verified { .. } => Some(Stage::Verified),
             Self::ConfirmedByEms { success: true } => Some(Stage::WithEro),
             Self::Determined { .. } => Some(Stage::Determined),
-            Self::FetchedByEms | Self::ConfirmedByEms { success: false } => None,
+            Self::FetchedByEms | Self::ConfirmedByEms { success: false } | Self::RegisterChecked { .. } => None,
         }
     }
 
@@ -392,6 +466,7 @@ impl EventKind {
             Self::FetchedByEms => "fetched-by-ems",
             Self::ConfirmedByEms { .. } => "confirmed-by-ems",
             Self::Determined { .. } => "determined",
+            Self::RegisterChecked { .. } => "register-checked",
         }
     }
 }
@@ -451,7 +526,26 @@ mod tests {
 
     #[test]
     fn event_json_has_no_room_for_personal_data() {
-        let json = serde_json::to_string(&EventKind::Determined { determination: Determination::Approved }).unwrap();
+        let approved = EventKind::Determined { determination: Determination::Approved, reasons: vec![] };
+        let json = serde_json::to_string(&approved).unwrap();
         assert_eq!(json, r#"{"event":"determined","determination":"approved"}"#);
+        // Reasons are codes, never free text.
+        let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+        let rejected = EventKind::Determined { determination: Determination::Rejected, reasons };
+        let json = serde_json::to_string(&rejected).unwrap();
+        assert_eq!(json, r#"{"event":"determined","determination":"rejected","reasons":["identity-not-confirmed"]}"#);
+        assert_eq!(serde_json::from_str::<EventKind>(&json).unwrap(), rejected);
+        let free_text = r#"{"event":"determined","determination":"rejected","reasons":["Mrs Jones said so"]}"#;
+        assert!(serde_json::from_str::<EventKind>(free_text).is_err());
+    }
+
+    #[test]
+    fn reason_codes_are_slugs() {
+        for ok in ["identity-not-confirmed", "other", "a1"] {
+            assert_eq!(ReasonCode::parse(ok).unwrap().as_str(), ok);
+        }
+        for bad in ["", "Other", "two words", "-lead", "trail-", "under_score", &"x".repeat(61)] {
+            assert!(ReasonCode::parse(bad).is_err(), "{bad}");
+        }
     }
 }

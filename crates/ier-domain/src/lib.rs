@@ -2,7 +2,8 @@
 //!
 //! Parse-don't-validate types (names, NINOs, postcodes, dates of birth,
 //! nationalities, GSS codes, UPRNs, ERO ids, reference numbers), the
-//! application model, and the franchise rules read from versioned data.
+//! application model, the franchise rules read from versioned data, and what
+//! a council's answer to a register check means.
 //!
 //! This crate does no I/O: no files, no network, no clock. "Today" is always an
 //! argument; randomness is passed in. Data files are compiled in.
@@ -16,11 +17,12 @@ pub mod name;
 pub mod nationality;
 pub mod nino;
 pub mod postcode;
+pub mod register_check;
 pub mod rules;
 
 pub use application::{
     Address, AgeRange, ApplicantDetails, Application, ApplicationKind, BirthDetails, Contact, Determination, Event,
-    EventKind, Language, Moved, OrReason, OtherAddress, PostalVote, Stage, VerificationOutcome,
+    EventKind, Language, Moved, OrReason, OtherAddress, PostalVote, ReasonCode, Stage, VerificationOutcome,
 };
 pub use council::{Council, Ero, EroContact};
 pub use dates::DateOfBirth;
@@ -30,4 +32,5 @@ pub use name::{GivenName, MiddleNames, PersonName, Surname};
 pub use nationality::{CountryCategory, CountryCode, Nationality};
 pub use nino::Nino;
 pub use postcode::{Postcode, PostcodeRegion};
+pub use register_check::{RegisterCandidate, RegisterCheckResult};
 pub use rules::{Eligibility, Rules};

@@ -9,8 +9,14 @@ use std::str::FromStr;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ier_domain::{Council, Ero, EroContact, EroId, Event, EventKind, GssCode, ReferenceNumber};
-use ier_storage::{ApplicationRow, Backend, Counts, Result, Sealed, StorageError, decode};
+use ier_domain::{
+    ApplicationKind, Council, Determination, Ero, EroContact, EroId, Event, EventKind, GssCode, ReasonCode,
+    ReferenceNumber,
+};
+use ier_storage::{
+    ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, ReceiptRow, RegisterAnswerRow,
+    RegisterCheckState, Result, Sealed, StorageError, decode,
+};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
 
@@ -18,7 +24,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 const ERO_COLUMNS: &str = "id, name, name_cy, email, phone, website, address";
 const COUNCIL_COLUMNS: &str = "gss_code, name, name_cy, nation, ero_id";
-const APPLICATION_COLUMNS: &str = "reference, kind, language, gss_code, ero_id, submitted_at, stage, key_id, details";
+use ier_storage::sql::{APPLICATION_SELECT, APPLICATION_SELECT_WITH_CANDIDATES};
+
+/// The role and setting that row-level security keys on (migration 0002).
+const SCOPE: &str = "SELECT set_config('role', 'ier_ero_scope', true), set_config('ier.ero_id', $1, true)";
 
 /// A PostgreSQL database.
 #[derive(Clone)]
@@ -44,6 +53,15 @@ impl PgBackend {
 
     pub fn pool(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// A transaction in which row-level security confines every statement to
+    /// one ERO's rows: the second wall behind the `WHERE ero_id = ...` of
+    /// every query (which stays, as the first).
+    pub async fn scoped(&self, ero: &EroId) -> Result<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query(SCOPE).bind(ero.as_str()).execute(&mut *tx).await.map_err(unavailable)?;
+        Ok(tx)
     }
 }
 
@@ -92,6 +110,39 @@ fn application_from(r: &PgRow) -> Result<ApplicationRow> {
         submitted_at: r.get("submitted_at"),
         stage: decode::stage(r.get("stage"))?,
         details: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
+        progress: decode::progress(decode::ProgressColumns {
+            ems_confirmed_at: r.get("ems_confirmed_at"),
+            ems_success: r.get("ems_success"),
+            ems_message_key: r.get("ems_message_key"),
+            ems_message: r.get("ems_message"),
+            determination: r.get("determination"),
+            determined_at: r.get("determined_at"),
+            verified_at: r.get("verified_at"),
+            verified: r
+                .try_get::<Option<sqlx::types::Json<EventKind>>, _>("verified_detail")
+                .map_err(|_| decode::corrupt("event"))?
+                .map(|j| j.0),
+            check_id: r.get("check_id"),
+            check_created_at: r.get("check_created_at"),
+            check_historical: r.get("check_historical"),
+            check_answered_at: r.get("check_answered_at"),
+            check_result: r.get("check_result"),
+            check_match_count: r.get::<Option<i32>, _>("check_match_count").map(i64::from),
+        })?,
+    })
+}
+
+fn register_check_from(r: &PgRow) -> Result<RegisterCheckState> {
+    Ok(RegisterCheckState {
+        id: r.get("check_id"),
+        created_at: r.get("check_created_at"),
+        historical: r.get("check_historical"),
+        answered_at: r.get("check_answered_at"),
+        result: r.get::<Option<&str>, _>("check_result").map(decode::register_check_result).transpose()?,
+        match_count: r
+            .get::<Option<i32>, _>("check_match_count")
+            .map(|n| u32::try_from(n).map_err(|_| decode::corrupt("match count")))
+            .transpose()?,
     })
 }
 
@@ -227,20 +278,33 @@ impl Backend for PgBackend {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        sqlx::query(
+            "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(uuid::Uuid::new_v4().to_string())
+        .bind(row.reference.as_str())
+        .bind(&ero)
+        .bind(row.gss_code.as_str())
+        .bind(row.kind == ApplicationKind::Overseas)
+        .bind(row.submitted_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         let ero = decode::ero_id(&ero)?;
         tx.commit().await.map_err(unavailable)?;
         Ok(ero)
     }
 
     async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
-        let row = sqlx::query(&format!(
-            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = $1 AND reference = $2"
-        ))
-        .bind(ero.as_str())
-        .bind(reference.as_str())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
+        let mut tx = self.scoped(ero).await?;
+        let row = sqlx::query(&format!("{APPLICATION_SELECT} WHERE a.ero_id = $1 AND a.reference = $2"))
+            .bind(ero.as_str())
+            .bind(reference.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         row.map(|r| application_from(&r)).transpose()
     }
 
@@ -250,17 +314,19 @@ impl Backend for PgBackend {
         after: Option<&ReferenceNumber>,
         limit: u32,
     ) -> Result<Vec<ApplicationRow>> {
+        let mut tx = self.scoped(ero).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = $1
-             AND seq > COALESCE((SELECT seq FROM applications WHERE ero_id = $1 AND reference = $2), 0)
-             ORDER BY seq LIMIT $3"
+            "{APPLICATION_SELECT} WHERE a.ero_id = $1
+             AND a.seq > COALESCE((SELECT seq FROM applications WHERE ero_id = $1 AND reference = $2), 0)
+             ORDER BY a.seq LIMIT $3"
         ))
         .bind(ero.as_str())
         .bind(after.map(|r| r.as_str().to_owned()))
         .bind(limit as i64)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         rows.iter().map(application_from).collect()
     }
 
@@ -271,7 +337,7 @@ impl Backend for PgBackend {
         at: DateTime<Utc>,
         kind: &EventKind,
     ) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut tx = self.scoped(ero).await?;
         // Lock the row: events and stage change together.
         let found: Option<i64> =
             sqlx::query_scalar("SELECT seq FROM applications WHERE ero_id = $1 AND reference = $2 FOR UPDATE")
@@ -297,14 +363,16 @@ impl Backend for PgBackend {
     }
 
     async fn events(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<Event>> {
+        let mut tx = self.scoped(ero).await?;
         let rows = sqlx::query(
             "SELECT reference, at, detail FROM application_events WHERE ero_id = $1 AND reference = $2 ORDER BY id",
         )
         .bind(ero.as_str())
         .bind(reference.as_str())
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await
         .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
         rows.iter()
             .map(|r| {
                 let sqlx::types::Json(kind): sqlx::types::Json<EventKind> =
@@ -351,6 +419,231 @@ impl Backend for PgBackend {
                 .map_err(unavailable)?;
         }
         tx.commit().await.map_err(unavailable)
+    }
+
+    async fn pending_for_ems(&self, ero: &EroId, limit: u32) -> Result<Vec<ApplicationRow>> {
+        let mut tx = self.scoped(ero).await?;
+        let rows = sqlx::query(&format!(
+            "{APPLICATION_SELECT} WHERE a.ero_id = $1 AND a.ems_confirmed_at IS NULL ORDER BY a.seq LIMIT $2"
+        ))
+        .bind(ero.as_str())
+        .bind(limit as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        rows.iter().map(application_from).collect()
+    }
+
+    async fn confirm_receipts(
+        &self,
+        ero: &EroId,
+        at: DateTime<Utc>,
+        receipts: &[ReceiptRow],
+    ) -> Result<Vec<ConfirmOutcome>> {
+        let mut tx = self.scoped(ero).await?;
+        let mut outcomes = Vec::with_capacity(receipts.len());
+        for r in receipts {
+            let updated = sqlx::query(
+                "UPDATE applications SET ems_confirmed_at = $1, ems_success = $2, ems_message_key = $3, ems_message = $4,
+                   stage = CASE WHEN $2 AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
+                 WHERE ero_id = $5 AND reference = $6 AND ems_confirmed_at IS NULL",
+            )
+            .bind(at)
+            .bind(r.success)
+            .bind(r.message.as_ref().map(|m| m.key_id.as_str()))
+            .bind(r.message.as_ref().map(|m| m.blob.as_slice()))
+            .bind(ero.as_str())
+            .bind(r.reference.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?
+            .rows_affected();
+            if updated == 1 {
+                let kind = EventKind::ConfirmedByEms { success: r.success };
+                insert_event(&mut tx, &r.reference, ero.as_str(), at, &kind).await?;
+                outcomes.push(ConfirmOutcome::Confirmed);
+            } else {
+                let exists: Option<i64> =
+                    sqlx::query_scalar("SELECT seq FROM applications WHERE ero_id = $1 AND reference = $2")
+                        .bind(ero.as_str())
+                        .bind(r.reference.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(unavailable)?;
+                outcomes.push(if exists.is_some() {
+                    ConfirmOutcome::AlreadyConfirmed
+                } else {
+                    ConfirmOutcome::NotFound
+                });
+            }
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(outcomes)
+    }
+
+    async fn determine(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+        at: DateTime<Utc>,
+        determination: Determination,
+        reasons: &[ReasonCode],
+    ) -> Result<DetermineOutcome> {
+        let mut tx = self.scoped(ero).await?;
+        let row = sqlx::query(
+            "SELECT COALESCE(ems_success, false) AS received, determination FROM applications
+             WHERE ero_id = $1 AND reference = $2 FOR UPDATE",
+        )
+        .bind(ero.as_str())
+        .bind(reference.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?
+        .ok_or(StorageError::NotFound)?;
+        let current = row.get::<Option<&str>, _>("determination").map(decode::determination).transpose()?;
+        let outcome = ier_storage::determination_step(row.get("received"), current, determination)?;
+        if outcome == DetermineOutcome::Recorded {
+            sqlx::query(
+                "UPDATE applications SET determination = $1, determined_at = $2, stage = 'determined'
+                 WHERE ero_id = $3 AND reference = $4",
+            )
+            .bind(determination.as_str())
+            .bind(at)
+            .bind(ero.as_str())
+            .bind(reference.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            let kind = EventKind::Determined { determination, reasons: reasons.to_vec() };
+            insert_event(&mut tx, reference, ero.as_str(), at, &kind).await?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(outcome)
+    }
+
+    async fn pending_register_checks(
+        &self,
+        ero: &EroId,
+        limit: u32,
+    ) -> Result<Vec<(RegisterCheckState, ApplicationRow)>> {
+        let mut tx = self.scoped(ero).await?;
+        let rows = sqlx::query(&format!(
+            "{APPLICATION_SELECT} WHERE rc.ero_id = $1 AND rc.answered_at IS NULL ORDER BY rc.seq LIMIT $2"
+        ))
+        .bind(ero.as_str())
+        .bind(limit as i64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        rows.iter().map(|r| Ok((register_check_from(r)?, application_from(r)?))).collect()
+    }
+
+    async fn register_check(
+        &self,
+        ero: &EroId,
+        id: &str,
+    ) -> Result<Option<(RegisterCheckState, ApplicationRow, Option<Sealed>)>> {
+        let mut tx = self.scoped(ero).await?;
+        let row = sqlx::query(&format!("{APPLICATION_SELECT_WITH_CANDIDATES} WHERE rc.ero_id = $1 AND rc.id = $2"))
+            .bind(ero.as_str())
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        let Some(r) = row else { return Ok(None) };
+        let sealed = match (r.get::<Option<String>, _>("candidates_key"), r.get::<Option<Vec<u8>>, _>("candidates")) {
+            (Some(key_id), Some(blob)) => Some(Sealed { key_id, blob }),
+            _ => None,
+        };
+        Ok(Some((register_check_from(&r)?, application_from(&r)?, sealed)))
+    }
+
+    async fn answer_register_check(
+        &self,
+        ero: &EroId,
+        id: &str,
+        at: DateTime<Utc>,
+        answer: &RegisterAnswerRow,
+    ) -> Result<()> {
+        let mut tx = self.scoped(ero).await?;
+        let reference: Option<String> = sqlx::query_scalar(
+            "UPDATE register_checks SET answered_at = $1, result = $2, match_count = $3, key_id = $4, candidates = $5
+             WHERE ero_id = $6 AND id = $7 AND answered_at IS NULL RETURNING reference",
+        )
+        .bind(at)
+        .bind(answer.result.as_str())
+        .bind(i32::try_from(answer.match_count).unwrap_or(i32::MAX))
+        .bind(&answer.candidates.key_id)
+        .bind(&answer.candidates.blob)
+        .bind(ero.as_str())
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let Some(reference) = reference else {
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT seq FROM register_checks WHERE ero_id = $1 AND id = $2")
+                    .bind(ero.as_str())
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(unavailable)?;
+            return Err(match exists {
+                Some(_) => StorageError::Conflict("this register check has already been answered"),
+                None => StorageError::NotFound,
+            });
+        };
+        let kind = EventKind::RegisterChecked { result: answer.result };
+        insert_event(&mut tx, &decode::reference(&reference)?, ero.as_str(), at, &kind).await?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn record_api_access(&self, records: &[ApiAccess]) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        // One statement for the whole batch.
+        let mut q = sqlx::QueryBuilder::<Postgres>::new(
+            "INSERT INTO api_audit (at, request_id, ero_id, certificate_serial, method, route, target, status, items) ",
+        );
+        q.push_values(records, |mut b, a| {
+            b.push_bind(a.at)
+                .push_bind(&a.request_id)
+                .push_bind(a.ero_id.as_str())
+                .push_bind(&a.certificate_serial)
+                .push_bind(&a.method)
+                .push_bind(&a.route)
+                .push_bind(&a.target)
+                .push_bind(i32::from(a.status))
+                .push_bind(a.items.map(|n| i32::try_from(n).unwrap_or(i32::MAX)));
+        });
+        q.build().execute(&self.pool).await.map_err(unavailable).map(|_| ())
+    }
+
+    async fn api_accesses(&self, limit: u32) -> Result<Vec<ApiAccess>> {
+        let rows = sqlx::query("SELECT * FROM api_audit ORDER BY id DESC LIMIT $1")
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ApiAccess {
+                    at: r.get("at"),
+                    request_id: r.get("request_id"),
+                    ero_id: decode::ero_id(r.get("ero_id"))?,
+                    certificate_serial: r.get("certificate_serial"),
+                    method: r.get("method"),
+                    route: r.get("route"),
+                    target: r.get("target"),
+                    status: u16::try_from(r.get::<i32, _>("status")).map_err(|_| decode::corrupt("status"))?,
+                    items: r.get::<Option<i32>, _>("items").map(|n| n as u32),
+                })
+            })
+            .collect()
     }
 
     async fn counts(&self) -> Result<Counts> {

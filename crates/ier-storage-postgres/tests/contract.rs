@@ -44,3 +44,67 @@ async fn fresh() -> Option<(Arc<dyn Backend>, Guard)> {
 }
 
 ier_storage::contract_tests!(fresh().await);
+
+/// Row-level security, the second wall: inside an ERO's scope even a query with
+/// no `WHERE ero_id` (a bug in the first wall) sees and changes only that ERO's rows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn row_level_security_confines_a_scoped_transaction_to_one_ero() {
+    let Some(url) = std::env::var("IER_TEST_POSTGRES_URL").ok() else {
+        eprintln!("skipped: backend not configured");
+        return;
+    };
+    let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
+    admin.close().await;
+    let _guard = Schema { url: url.clone(), name: name.clone() };
+    let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
+    let pg = PgBackend::connect_with(options, 4).await.unwrap();
+    let backend: Arc<dyn Backend> = Arc::new(pg.clone());
+    let store = ier_storage::contract::seeded_store(backend).await;
+    for (gss, n) in [("E09000033", 3), ("W06000015", 2)] {
+        for _ in 0..n {
+            store
+                .citizen()
+                .submit(ier_storage::contract::new_application(gss, "Walled"), chrono::Utc::now())
+                .await
+                .unwrap();
+        }
+    }
+    let westminster = ier_domain::EroId::parse("westminster").unwrap();
+    let mut tx = pg.scoped(&westminster).await.unwrap();
+    let seen: i64 = sqlx::query_scalar("SELECT count(*) FROM applications").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(seen, 3, "only Westminster's rows exist inside its scope");
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM application_events").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(events, 6);
+    let checks: i64 = sqlx::query_scalar("SELECT count(*) FROM register_checks").fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(checks, 3);
+    let changed = sqlx::query("UPDATE applications SET stage = 'determined' WHERE ero_id = 'cardiff'")
+        .execute(&mut *tx)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 0, "another ERO's rows cannot be changed");
+    let cardiff_ref: String =
+        sqlx::query_scalar(&format!("SELECT reference FROM {name}.applications WHERE ero_id = 'cardiff' LIMIT 1"))
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| "X".into());
+    assert_eq!(cardiff_ref, "X", "not even by naming the table in full");
+    tx.rollback().await.unwrap();
+    // Writing a row for another ERO is refused by the policy's check.
+    let mut tx = pg.scoped(&westminster).await.unwrap();
+    let r: String = sqlx::query_scalar("SELECT reference FROM applications LIMIT 1").fetch_one(&mut *tx).await.unwrap();
+    let forged = sqlx::query(
+        "INSERT INTO application_events (reference, ero_id, at, kind, detail) VALUES ($1, 'cardiff', now(), 'x', '{}')",
+    )
+    .bind(&r)
+    .execute(&mut *tx)
+    .await;
+    assert!(forged.is_err(), "row-level security refuses a row for another ERO");
+    tx.rollback().await.unwrap();
+    // Outside any scope (the service's own work) every row is there.
+    let all: i64 = sqlx::query_scalar("SELECT count(*) FROM applications").fetch_one(pg.pool()).await.unwrap();
+    assert_eq!(all, 5);
+}

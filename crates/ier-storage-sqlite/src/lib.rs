@@ -12,8 +12,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ier_domain::{Council, Ero, EroId, Event, EventKind, GssCode, ReferenceNumber};
-use ier_storage::{ApplicationRow, Backend, Counts, Result, StorageError, decode};
+use ier_domain::{
+    ApplicationKind, Council, Determination, Ero, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber,
+};
+use ier_storage::{
+    ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, ReceiptRow, RegisterAnswerRow,
+    RegisterCheckState, Result, Sealed, StorageError, decode,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -191,6 +196,19 @@ impl Backend for SqliteBackend {
                 .execute(&mut *conn)
                 .await
                 .map_err(unavailable)?;
+            sqlx::query(
+                "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(row.reference.as_str())
+            .bind(&ero)
+            .bind(row.gss_code.as_str())
+            .bind(row.kind == ApplicationKind::Overseas)
+            .bind(row.submitted_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
             EroId::parse(&ero).map_err(|_| StorageError::Corrupt("council has a bad ERO id".into()))
         }
         .await;
@@ -207,13 +225,12 @@ impl Backend for SqliteBackend {
     }
 
     async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
-        let row =
-            sqlx::query(&format!("SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = ? AND reference = ?"))
-                .bind(ero.as_str())
-                .bind(reference.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(unavailable)?;
+        let row = sqlx::query(&format!("{APPLICATION_SELECT} WHERE a.ero_id = ? AND a.reference = ?"))
+            .bind(ero.as_str())
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
         row.map(|r| application_from(&r)).transpose()
     }
 
@@ -224,9 +241,9 @@ impl Backend for SqliteBackend {
         limit: u32,
     ) -> Result<Vec<ApplicationRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT {APPLICATION_COLUMNS} FROM applications WHERE ero_id = ?1
-             AND seq > COALESCE((SELECT seq FROM applications WHERE ero_id = ?1 AND reference = ?2), 0)
-             ORDER BY seq LIMIT ?3"
+            "{APPLICATION_SELECT} WHERE a.ero_id = ?1
+             AND a.seq > COALESCE((SELECT seq FROM applications WHERE ero_id = ?1 AND reference = ?2), 0)
+             ORDER BY a.seq LIMIT ?3"
         ))
         .bind(ero.as_str())
         .bind(after.map(|r| r.as_str().to_owned()))
@@ -332,6 +349,223 @@ impl Backend for SqliteBackend {
         finish(&mut conn, result).await
     }
 
+    async fn pending_for_ems(&self, ero: &EroId, limit: u32) -> Result<Vec<ApplicationRow>> {
+        let rows = sqlx::query(&format!(
+            "{APPLICATION_SELECT} WHERE a.ero_id = ? AND a.ems_confirmed_at IS NULL ORDER BY a.seq LIMIT ?"
+        ))
+        .bind(ero.as_str())
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(application_from).collect()
+    }
+
+    async fn confirm_receipts(
+        &self,
+        ero: &EroId,
+        at: DateTime<Utc>,
+        receipts: &[ReceiptRow],
+    ) -> Result<Vec<ConfirmOutcome>> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let result = async {
+            let mut outcomes = Vec::with_capacity(receipts.len());
+            for r in receipts {
+                let updated = sqlx::query(
+                    "UPDATE applications SET ems_confirmed_at = ?, ems_success = ?, ems_message_key = ?, ems_message = ?,
+                       stage = CASE WHEN ? AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
+                     WHERE ero_id = ? AND reference = ? AND ems_confirmed_at IS NULL",
+                )
+                .bind(at)
+                .bind(r.success)
+                .bind(r.message.as_ref().map(|m| m.key_id.as_str()))
+                .bind(r.message.as_ref().map(|m| m.blob.as_slice()))
+                .bind(r.success)
+                .bind(ero.as_str())
+                .bind(r.reference.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?
+                .rows_affected();
+                if updated == 1 {
+                    insert_event(&mut conn, &r.reference, ero.as_str(), at, &EventKind::ConfirmedByEms {
+                        success: r.success,
+                    })
+                    .await?;
+                    outcomes.push(ConfirmOutcome::Confirmed);
+                } else {
+                    let exists: Option<i64> =
+                        sqlx::query_scalar("SELECT seq FROM applications WHERE ero_id = ? AND reference = ?")
+                            .bind(ero.as_str())
+                            .bind(r.reference.as_str())
+                            .fetch_optional(&mut *conn)
+                            .await
+                            .map_err(unavailable)?;
+                    outcomes.push(if exists.is_some() { ConfirmOutcome::AlreadyConfirmed } else { ConfirmOutcome::NotFound });
+                }
+            }
+            Ok(outcomes)
+        }
+        .await;
+        finish_with(&mut conn, result).await
+    }
+
+    async fn determine(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+        at: DateTime<Utc>,
+        determination: Determination,
+        reasons: &[ReasonCode],
+    ) -> Result<DetermineOutcome> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let result = async {
+            let row = sqlx::query(
+                "SELECT COALESCE(ems_success, 0) = 1 AS confirmed, determination FROM applications
+                 WHERE ero_id = ? AND reference = ?",
+            )
+            .bind(ero.as_str())
+            .bind(reference.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unavailable)?
+            .ok_or(StorageError::NotFound)?;
+            let current = row.get::<Option<&str>, _>("determination").map(decode::determination).transpose()?;
+            let outcome = ier_storage::determination_step(row.get("confirmed"), current, determination)?;
+            if outcome == DetermineOutcome::Recorded {
+                sqlx::query(
+                    "UPDATE applications SET determination = ?, determined_at = ?, stage = 'determined'
+                     WHERE ero_id = ? AND reference = ?",
+                )
+                .bind(determination.as_str())
+                .bind(at)
+                .bind(ero.as_str())
+                .bind(reference.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+                let kind = EventKind::Determined { determination, reasons: reasons.to_vec() };
+                insert_event(&mut conn, reference, ero.as_str(), at, &kind).await?;
+            }
+            Ok(outcome)
+        }
+        .await;
+        finish_with(&mut conn, result).await
+    }
+
+    async fn pending_register_checks(
+        &self,
+        ero: &EroId,
+        limit: u32,
+    ) -> Result<Vec<(RegisterCheckState, ApplicationRow)>> {
+        let rows = sqlx::query(&format!(
+            "{APPLICATION_SELECT} WHERE rc.ero_id = ? AND rc.answered_at IS NULL ORDER BY rc.seq LIMIT ?"
+        ))
+        .bind(ero.as_str())
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(|r| Ok((register_check_from(r)?, application_from(r)?))).collect()
+    }
+
+    async fn register_check(
+        &self,
+        ero: &EroId,
+        id: &str,
+    ) -> Result<Option<(RegisterCheckState, ApplicationRow, Option<Sealed>)>> {
+        let row = sqlx::query(&format!("{APPLICATION_SELECT_WITH_CANDIDATES} WHERE rc.ero_id = ? AND rc.id = ?"))
+            .bind(ero.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        let Some(r) = row else { return Ok(None) };
+        let sealed = match (r.get::<Option<String>, _>("candidates_key"), r.get::<Option<Vec<u8>>, _>("candidates")) {
+            (Some(key_id), Some(blob)) => Some(Sealed { key_id, blob }),
+            _ => None,
+        };
+        Ok(Some((register_check_from(&r)?, application_from(&r)?, sealed)))
+    }
+
+    async fn answer_register_check(
+        &self,
+        ero: &EroId,
+        id: &str,
+        at: DateTime<Utc>,
+        answer: &RegisterAnswerRow,
+    ) -> Result<()> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let result = async {
+            let reference: Option<String> = sqlx::query_scalar(
+                "UPDATE register_checks SET answered_at = ?, result = ?, match_count = ?, key_id = ?, candidates = ?
+                 WHERE ero_id = ? AND id = ? AND answered_at IS NULL RETURNING reference",
+            )
+            .bind(at)
+            .bind(answer.result.as_str())
+            .bind(answer.match_count as i64)
+            .bind(&answer.candidates.key_id)
+            .bind(&answer.candidates.blob)
+            .bind(ero.as_str())
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+            let Some(reference) = reference else {
+                let exists: Option<i64> =
+                    sqlx::query_scalar("SELECT seq FROM register_checks WHERE ero_id = ? AND id = ?")
+                        .bind(ero.as_str())
+                        .bind(id)
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .map_err(unavailable)?;
+                return Err(match exists {
+                    Some(_) => StorageError::Conflict("this register check has already been answered"),
+                    None => StorageError::NotFound,
+                });
+            };
+            let kind = EventKind::RegisterChecked { result: answer.result };
+            insert_event(&mut conn, &decode::reference(&reference)?, ero.as_str(), at, &kind).await
+        }
+        .await;
+        finish(&mut conn, result).await
+    }
+
+    async fn record_api_access(&self, records: &[ApiAccess]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        for a in records {
+            sqlx::query(
+                "INSERT INTO api_audit (at, request_id, ero_id, certificate_serial, method, route, target, status, items)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(a.at)
+            .bind(&a.request_id)
+            .bind(a.ero_id.as_str())
+            .bind(&a.certificate_serial)
+            .bind(&a.method)
+            .bind(&a.route)
+            .bind(&a.target)
+            .bind(a.status as i64)
+            .bind(a.items.map(|n| n as i64))
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        }
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn api_accesses(&self, limit: u32) -> Result<Vec<ApiAccess>> {
+        let rows = sqlx::query("SELECT * FROM api_audit ORDER BY id DESC LIMIT ?")
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(api_access_from).collect()
+    }
+
     async fn counts(&self) -> Result<Counts> {
         let rows = sqlx::query("SELECT stage, COUNT(*) FROM applications GROUP BY stage ORDER BY stage")
             .fetch_all(&self.pool)
@@ -374,8 +608,13 @@ async fn insert_event(
 }
 
 async fn finish(conn: &mut sqlx::SqliteConnection, result: Result<()>) -> Result<()> {
+    finish_with(conn, result).await
+}
+
+/// Commit on success, roll back on error.
+async fn finish_with<T>(conn: &mut sqlx::SqliteConnection, result: Result<T>) -> Result<T> {
     match result {
-        Ok(()) => sqlx::query("COMMIT").execute(&mut *conn).await.map_err(unavailable).map(|_| ()),
+        Ok(v) => sqlx::query("COMMIT").execute(&mut *conn).await.map_err(unavailable).map(|_| v),
         Err(e) => {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             Err(e)

@@ -2,14 +2,13 @@
 //! reported as corrupt data, never passed on.
 
 use ier_domain::{Council, Ero, EroContact, Event, EventKind};
-use ier_storage::{ApplicationRow, Result, Sealed, decode};
+pub use ier_storage::sql::{APPLICATION_SELECT, APPLICATION_SELECT_WITH_CANDIDATES};
+use ier_storage::{ApiAccess, ApplicationRow, RegisterCheckState, Result, Sealed, decode};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 pub const ERO_COLUMNS: &str = "id, name, name_cy, email, phone, website, address";
 pub const COUNCIL_COLUMNS: &str = "gss_code, name, name_cy, nation, ero_id";
-pub const APPLICATION_COLUMNS: &str =
-    "reference, kind, language, gss_code, ero_id, submitted_at, stage, key_id, details";
 
 pub fn ero_from(r: &SqliteRow) -> Result<Ero> {
     Ok(Ero {
@@ -45,6 +44,50 @@ pub fn application_from(r: &SqliteRow) -> Result<ApplicationRow> {
         submitted_at: r.get("submitted_at"),
         stage: decode::stage(r.get("stage"))?,
         details: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
+        progress: decode::progress(decode::ProgressColumns {
+            ems_confirmed_at: r.get("ems_confirmed_at"),
+            ems_success: r.get("ems_success"),
+            ems_message_key: r.get("ems_message_key"),
+            ems_message: r.get("ems_message"),
+            determination: r.get("determination"),
+            determined_at: r.get("determined_at"),
+            verified_at: r.get("verified_at"),
+            verified: r.get::<Option<&str>, _>("verified_detail").map(decode::event).transpose()?,
+            check_id: r.get("check_id"),
+            check_created_at: r.get("check_created_at"),
+            check_historical: r.get("check_historical"),
+            check_answered_at: r.get("check_answered_at"),
+            check_result: r.get("check_result"),
+            check_match_count: r.get("check_match_count"),
+        })?,
+    })
+}
+
+pub fn register_check_from(r: &SqliteRow) -> Result<RegisterCheckState> {
+    Ok(RegisterCheckState {
+        id: r.get("check_id"),
+        created_at: r.get("check_created_at"),
+        historical: r.get("check_historical"),
+        answered_at: r.get("check_answered_at"),
+        result: r.get::<Option<&str>, _>("check_result").map(decode::register_check_result).transpose()?,
+        match_count: r
+            .get::<Option<i64>, _>("check_match_count")
+            .map(|n| u32::try_from(n).map_err(|_| decode::corrupt("match count")))
+            .transpose()?,
+    })
+}
+
+pub fn api_access_from(r: &SqliteRow) -> Result<ApiAccess> {
+    Ok(ApiAccess {
+        at: r.get("at"),
+        request_id: r.get("request_id"),
+        ero_id: decode::ero_id(r.get("ero_id"))?,
+        certificate_serial: r.get("certificate_serial"),
+        method: r.get("method"),
+        route: r.get("route"),
+        target: r.get("target"),
+        status: u16::try_from(r.get::<i64, _>("status")).map_err(|_| decode::corrupt("status"))?,
+        items: r.get::<Option<i64>, _>("items").map(|n| n as u32),
     })
 }
 

@@ -35,7 +35,11 @@ macro_rules! contract_tests {
             verification_queue_is_drained_in_order,
             reference_data_round_trips,
             counts_carry_no_personal_data,
-            concurrent_submissions_are_all_stored
+            concurrent_submissions_are_all_stored,
+            ems_queue_is_not_consumed_by_reading_and_confirming_removes_items,
+            determinations_follow_receipt_and_final_ones_stand,
+            register_checks_are_made_with_each_application_and_answered_once,
+            api_accesses_are_recorded_without_personal_data
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -76,6 +80,15 @@ fn council(gss: &str, ero: &str, nation: Nation) -> Council {
 }
 
 /// Three EROs: Westminster (one council), Cardiff (one), Lothian VJB (four).
+pub async fn seeded_store(backend: Arc<dyn Backend>) -> Store {
+    seeded(backend).await
+}
+
+/// A new application to the council `gss`, for a backend's own tests.
+pub fn new_application(gss: &str, surname: &str) -> NewApplication {
+    new_app(gss, surname)
+}
+
 async fn seeded(backend: Arc<dyn Backend>) -> Store {
     backend.put_eros(&[ero("westminster"), ero("cardiff"), ero("lothian-vjb")]).await.unwrap();
     backend
@@ -198,12 +211,17 @@ pub async fn events_move_the_stage_on(backend: Arc<dyn Backend>) {
     assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::Submitted, "reading does not consume");
     w.record(&r.reference, t(6), &EventKind::ConfirmedByEms { success: true }).await.unwrap();
     assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::WithEro);
-    w.record(&r.reference, t(7), &EventKind::Determined { determination: Determination::Approved }).await.unwrap();
+    w.record(&r.reference, t(7), &EventKind::Determined { determination: Determination::Approved, reasons: vec![] })
+        .await
+        .unwrap();
     assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::Determined);
     let events = w.events(&r.reference).await.unwrap();
     assert_eq!(events.len(), 5);
     assert!(events.windows(2).all(|p| p[0].at <= p[1].at));
-    assert_eq!(events.last().unwrap().kind, EventKind::Determined { determination: Determination::Approved });
+    assert_eq!(
+        events.last().unwrap().kind,
+        EventKind::Determined { determination: Determination::Approved, reasons: vec![] }
+    );
 }
 
 pub async fn events_of_another_ero_are_refused(backend: Arc<dyn Backend>) {
@@ -211,7 +229,7 @@ pub async fn events_of_another_ero_are_refused(backend: Arc<dyn Backend>) {
     let r = store.citizen().submit(new_app("E09000033", "Theirs"), t(0)).await.unwrap();
     let err = store
         .for_ero(id("cardiff"))
-        .record(&r.reference, t(1), &EventKind::Determined { determination: Determination::Rejected })
+        .record(&r.reference, t(1), &EventKind::Determined { determination: Determination::Rejected, reasons: vec![] })
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::NotFound), "{err}");
@@ -326,4 +344,154 @@ pub async fn concurrent_submissions_are_all_stored(backend: Arc<dyn Backend>) {
         assert!(app.is_some(), "receipt without a stored application");
     }
     assert_eq!(store.counts().await.unwrap().pending_verifications, 64);
+}
+
+pub async fn ems_queue_is_not_consumed_by_reading_and_confirming_removes_items(backend: Arc<dyn Backend>) {
+    let store = seeded(backend.clone()).await;
+    let mut refs = Vec::new();
+    for i in 0..3 {
+        refs.push(store.citizen().submit(new_app("E09000033", "Queued"), t(i)).await.unwrap().reference);
+    }
+    let other = store.citizen().submit(new_app("W06000015", "Elsewhere"), t(9)).await.unwrap().reference;
+    backend
+        .complete_verification(
+            &refs[0],
+            t(4),
+            &EventKind::Verified {
+                outcome: VerificationOutcome::NoMatch,
+                explanation: vec!["Surname: different".into()],
+            },
+        )
+        .await
+        .unwrap();
+    let w = store.for_ero(id("westminster"));
+    let listed = |v: Vec<(Application, crate::Progress)>| v.into_iter().map(|(a, _)| a.reference).collect::<Vec<_>>();
+    assert_eq!(listed(w.pending(10).await.unwrap()), refs, "oldest first, only this ERO's");
+    assert_eq!(listed(w.pending(10).await.unwrap()), refs, "reading does not consume");
+    assert_eq!(listed(w.pending(2).await.unwrap()), refs[..2]);
+    let (_, progress) = w.pending(1).await.unwrap().remove(0);
+    let v = progress.verification.expect("the identity check's result comes with the application");
+    assert_eq!((v.outcome, v.explanation), (VerificationOutcome::NoMatch, vec!["Surname: different".to_owned()]));
+    assert!(progress.receipt.is_none() && progress.register_check.is_some());
+
+    use crate::ConfirmOutcome::*;
+    let out = w
+        .confirm_receipts(t(10), &[(refs[0], true, None), (refs[1], false, Some("Duplicate of elector 42".into()))])
+        .await
+        .unwrap();
+    assert_eq!(out, vec![Confirmed, Confirmed]);
+    assert_eq!(listed(w.pending(10).await.unwrap()), refs[2..], "confirmed items leave the queue");
+    let again = w.confirm_receipts(t(11), &[(refs[0], false, None), (other, true, None)]).await.unwrap();
+    assert_eq!(again, vec![AlreadyConfirmed, NotFound], "twice is harmless; another ERO's is not found");
+    let (app, p) = w.application_with_progress(&refs[0]).await.unwrap().unwrap();
+    assert_eq!(app.stage, Stage::WithEro);
+    assert_eq!(p.receipt, Some(crate::ReceiptState { at: t(10), success: true }), "the first confirmation stands");
+    let (app, p) = w.application_with_progress(&refs[1]).await.unwrap().unwrap();
+    assert_eq!(app.stage, Stage::Submitted, "a failed receipt does not put it with the ERO");
+    assert_eq!(p.receipt.map(|r| r.success), Some(false));
+    assert_eq!(p.receipt_message.as_deref(), Some("Duplicate of elector 42"));
+    let raw = backend.application(&id("westminster"), &refs[1]).await.unwrap().unwrap();
+    let sealed = raw.progress.receipt_message.expect("stored");
+    assert!(!sealed.blob.windows(8).any(|w| w == b"Duplicat"), "the EMS's message is sealed");
+    let cardiff = store.for_ero(id("cardiff"));
+    assert_eq!(listed(cardiff.pending(10).await.unwrap()), vec![other], "untouched by Westminster's confirmations");
+    let events = w.events(&refs[0]).await.unwrap();
+    assert_eq!(events.iter().filter(|e| matches!(e.kind, EventKind::ConfirmedByEms { .. })).count(), 1);
+}
+
+pub async fn determinations_follow_receipt_and_final_ones_stand(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    let r = store.citizen().submit(new_app("E09000033", "Decided"), t(0)).await.unwrap().reference;
+    let w = store.for_ero(id("westminster"));
+    let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+    let early = w.determine(&r, t(1), Determination::Approved, &[]).await.unwrap_err();
+    assert!(matches!(early, StorageError::Conflict(_)), "{early}");
+    w.confirm_receipts(t(2), &[(r, true, None)]).await.unwrap();
+    use crate::DetermineOutcome::*;
+    assert_eq!(w.determine(&r, t(3), Determination::EvidenceRequested, &reasons).await.unwrap(), Recorded);
+    assert_eq!(w.determine(&r, t(4), Determination::EvidenceRequested, &reasons).await.unwrap(), Unchanged);
+    assert_eq!(
+        w.determine(&r, t(5), Determination::Approved, &[]).await.unwrap(),
+        Recorded,
+        "evidence, then a decision"
+    );
+    assert_eq!(w.determine(&r, t(6), Determination::Approved, &[]).await.unwrap(), Unchanged);
+    let overturn = w.determine(&r, t(7), Determination::Rejected, &reasons).await.unwrap_err();
+    assert!(matches!(overturn, StorageError::Conflict(_)), "{overturn}");
+    let theirs = store.for_ero(id("cardiff")).determine(&r, t(8), Determination::Rejected, &[]).await.unwrap_err();
+    assert!(matches!(theirs, StorageError::NotFound), "{theirs}");
+    let (app, p) = w.application_with_progress(&r).await.unwrap().unwrap();
+    assert_eq!(app.stage, Stage::Determined);
+    assert_eq!(p.determination, Some(crate::DeterminationState { at: t(5), determination: Determination::Approved }));
+    let kinds: Vec<_> = w.events(&r).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&EventKind::Determined { determination: Determination::EvidenceRequested, reasons }));
+    assert_eq!(kinds.iter().filter(|k| matches!(k, EventKind::Determined { .. })).count(), 2);
+}
+
+pub async fn register_checks_are_made_with_each_application_and_answered_once(backend: Arc<dyn Backend>) {
+    use ier_domain::register_check::{AnswerError, RegisterCandidate};
+    let store = seeded(backend.clone()).await;
+    let r = store.citizen().submit(new_app("W06000015", "Checked"), t(0)).await.unwrap().reference;
+    store.citizen().submit(new_app("E09000033", "Elsewhere"), t(1)).await.unwrap();
+    let c = store.for_ero(id("cardiff"));
+    let pending = c.pending_register_checks(10).await.unwrap();
+    assert_eq!(pending.len(), 1, "one check per application, for its own ERO only");
+    let (check, app) = &pending[0];
+    assert_eq!(app.reference, r);
+    assert_eq!(app.details.name.surname.as_str(), "Checked");
+    assert!(check.answered_at.is_none() && !check.historical);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let candidate = RegisterCandidate {
+        ems_elector_id: "CDF-000123".into(),
+        given_name: "SIAN".into(),
+        surname: "CHECKED".into(),
+        date_of_birth: None,
+        uprn: None,
+        property: None,
+        street: "Somewhere".into(),
+        postcode: "CF10 1EP".into(),
+        franchise_code: "G".into(),
+        registered_from: None,
+        registered_until: None,
+    };
+    let bad = c.answer_register_check(&check.id, t(2), today, 2, vec![candidate.clone()]).await.unwrap();
+    assert_eq!(bad, Err(AnswerError::CountMismatch { count: 2, given: 1 }));
+    let theirs = store.for_ero(id("westminster")).answer_register_check(&check.id, t(2), today, 0, vec![]).await;
+    assert!(matches!(theirs, Err(StorageError::NotFound)));
+    let ok = c.answer_register_check(&check.id, t(3), today, 1, vec![candidate.clone()]).await.unwrap();
+    assert_eq!(ok, Ok(RegisterCheckResult::PartialMatch), "no date of birth on the register: partial");
+    let twice = c.answer_register_check(&check.id, t(4), today, 0, vec![]).await.unwrap_err();
+    assert!(matches!(twice, StorageError::Conflict(_)), "{twice}");
+    assert!(c.pending_register_checks(10).await.unwrap().is_empty());
+    let (check, app, candidates) = c.register_check(&check.id).await.unwrap().unwrap();
+    assert_eq!(
+        (check.result, check.match_count, check.answered_at),
+        (Some(RegisterCheckResult::PartialMatch), Some(1), Some(t(3)))
+    );
+    assert_eq!(app.reference, r);
+    assert_eq!(candidates, vec![candidate]);
+    assert!(store.for_ero(id("westminster")).register_check(&check.id).await.unwrap().is_none());
+    let (_, progress) = c.application_with_progress(&r).await.unwrap().unwrap();
+    assert_eq!(progress.register_check.unwrap().result, Some(RegisterCheckResult::PartialMatch));
+    let kinds: Vec<_> = c.events(&r).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert!(kinds.contains(&EventKind::RegisterChecked { result: RegisterCheckResult::PartialMatch }));
+}
+
+pub async fn api_accesses_are_recorded_without_personal_data(backend: Arc<dyn Backend>) {
+    let store = seeded(backend.clone()).await;
+    let access = |n: u32| crate::ApiAccess {
+        at: t(n as i64),
+        request_id: format!("req-{n}"),
+        ero_id: id("cardiff"),
+        certificate_serial: "0a1b2c".into(),
+        method: "GET".into(),
+        route: "/v1/applications".into(),
+        target: None,
+        status: 200,
+        items: Some(n),
+    };
+    store.record_api_access(&[access(1), access(2)]).await.unwrap();
+    store.record_api_access(&[]).await.unwrap();
+    assert_eq!(backend.api_accesses(10).await.unwrap(), vec![access(2), access(1)], "newest first");
+    assert_eq!(backend.api_accesses(1).await.unwrap().len(), 1);
 }

@@ -9,10 +9,19 @@
 //!   ([`crypto`]), makes reference numbers, and hands out capabilities: a
 //!   [`CitizenStore`] that can submit but never read applications, and an
 //!   [`EroStore`] that sees only one ERO's applications (every query is scoped
-//!   by ERO in the backend's SQL, not filtered afterwards).
+//!   by ERO in the backend's SQL, not filtered afterwards; on Postgres,
+//!   row-level security is a second wall).
+//!
+//! What the council's EMS does through an [`EroStore`]: read the queue of
+//! applications it has not confirmed ([`EroStore::pending`], non-consuming),
+//! confirm receipt ([`EroStore::confirm_receipts`], idempotent), send the ERO's
+//! determination ([`EroStore::determine`]), and answer register checks
+//! ([`EroStore::pending_register_checks`], [`EroStore::answer_register_check`]).
+//! Every API access is recorded with [`Store::record_api_access`] (no personal data).
 
 pub mod crypto;
 pub mod decode;
+pub mod sql;
 
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -21,9 +30,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use ier_domain::register_check::{AnswerError, RegisterCandidate, RegisterCheckResult};
 use ier_domain::{
-    ApplicantDetails, Application, ApplicationKind, Council, Ero, EroId, Event, EventKind, GssCode, Language,
-    ReferenceNumber, Stage,
+    ApplicantDetails, Application, ApplicationKind, Council, Determination, Ero, EroId, Event, EventKind, GssCode,
+    Language, ReasonCode, ReferenceNumber, Stage, VerificationOutcome,
 };
 
 pub use crypto::{CryptoError, DataKeys, KeyError, Sealed};
@@ -41,6 +51,9 @@ pub enum StorageError {
     Unavailable(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    /// The record is not in a state that allows this (the message says why, with no personal data).
+    #[error("{0}")]
+    Conflict(&'static str),
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -58,6 +71,118 @@ pub struct ApplicationRow {
     pub submitted_at: DateTime<Utc>,
     pub stage: Stage,
     pub details: Sealed,
+    /// What has happened to it since (empty on insert; backends read it back).
+    pub progress: ProgressRow,
+}
+
+/// An application's progress as stored: no personal data except the EMS's
+/// own message on a receipt, which is sealed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProgressRow {
+    pub verification: Option<Verification>,
+    pub receipt: Option<ReceiptState>,
+    pub receipt_message: Option<Sealed>,
+    pub determination: Option<DeterminationState>,
+    pub register_check: Option<RegisterCheckState>,
+}
+
+/// An application's progress, as the ERO sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// The DWP identity check's result, once there is one.
+    pub verification: Option<Verification>,
+    /// The EMS's confirmation of receipt, once given.
+    pub receipt: Option<ReceiptState>,
+    /// The EMS's message with a failed receipt.
+    pub receipt_message: Option<String>,
+    pub determination: Option<DeterminationState>,
+    pub register_check: Option<RegisterCheckState>,
+}
+
+/// The identity check's result with its plain-words evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    pub at: DateTime<Utc>,
+    pub outcome: VerificationOutcome,
+    pub explanation: Vec<String>,
+}
+
+/// When the EMS confirmed receipt, and whether it could take the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReceiptState {
+    pub at: DateTime<Utc>,
+    pub success: bool,
+}
+
+/// The ERO's latest determination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeterminationState {
+    pub at: DateTime<Utc>,
+    pub determination: Determination,
+}
+
+/// The register check made for an application, and its answer once given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterCheckState {
+    pub id: String,
+    pub created_at: DateTime<Utc>,
+    /// Search past registrations too (overseas applicants).
+    pub historical: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub result: Option<RegisterCheckResult>,
+    pub match_count: Option<u32>,
+}
+
+/// A confirmation of receipt, for the backend (message sealed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptRow {
+    pub reference: ReferenceNumber,
+    pub success: bool,
+    pub message: Option<Sealed>,
+}
+
+/// What confirming one application's receipt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmOutcome {
+    /// Confirmed now: it has left the queue.
+    Confirmed,
+    /// Confirmed before: nothing changed (confirming twice is harmless).
+    AlreadyConfirmed,
+    /// No such application for this ERO.
+    NotFound,
+}
+
+/// What recording a determination did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetermineOutcome {
+    Recorded,
+    /// The same determination was already recorded: nothing changed.
+    Unchanged,
+}
+
+/// A register check's answer, for the backend (candidates sealed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterAnswerRow {
+    pub result: RegisterCheckResult,
+    pub match_count: u32,
+    pub candidates: Sealed,
+}
+
+/// One access to the EMS API, for audit: who, what, when, how it ended. No
+/// personal data: the target is a reference number or a check id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiAccess {
+    pub at: DateTime<Utc>,
+    pub request_id: String,
+    pub ero_id: EroId,
+    pub certificate_serial: String,
+    pub method: String,
+    /// The route's template, e.g. `/v1/applications/{reference}`.
+    pub route: String,
+    pub target: Option<String>,
+    pub status: u16,
+    /// How many items a list returned or a batch touched.
+    pub items: Option<u32>,
 }
 
 /// Counts for metrics and dashboards: no personal data.
@@ -113,9 +238,78 @@ pub trait Backend: Send + Sync + 'static {
         kind: &EventKind,
     ) -> Result<()>;
 
+    /// The ERO's applications its EMS has not confirmed, oldest first. Reading does not consume.
+    async fn pending_for_ems(&self, ero: &EroId, limit: u32) -> Result<Vec<ApplicationRow>>;
+    /// Confirm receipts in one transaction, each with a `confirmed-by-ems` event
+    /// the first time; one outcome per receipt, in order.
+    async fn confirm_receipts(
+        &self,
+        ero: &EroId,
+        at: DateTime<Utc>,
+        receipts: &[ReceiptRow],
+    ) -> Result<Vec<ConfirmOutcome>>;
+    /// Record the ERO's determination with a `determined` event. `NotFound` if not
+    /// this ERO's; `Conflict` before the EMS has confirmed receipt, or when a
+    /// final determination (approved, rejected) would change.
+    async fn determine(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+        at: DateTime<Utc>,
+        determination: Determination,
+        reasons: &[ReasonCode],
+    ) -> Result<DetermineOutcome>;
+    /// The ERO's unanswered register checks, oldest first, with their applications.
+    async fn pending_register_checks(
+        &self,
+        ero: &EroId,
+        limit: u32,
+    ) -> Result<Vec<(RegisterCheckState, ApplicationRow)>>;
+    /// One register check of this ERO's, with its application and sealed answer.
+    async fn register_check(
+        &self,
+        ero: &EroId,
+        id: &str,
+    ) -> Result<Option<(RegisterCheckState, ApplicationRow, Option<Sealed>)>>;
+    /// Store the answer with a `register-checked` event. `NotFound` if not this
+    /// ERO's; `Conflict` if already answered.
+    async fn answer_register_check(
+        &self,
+        ero: &EroId,
+        id: &str,
+        at: DateTime<Utc>,
+        answer: &RegisterAnswerRow,
+    ) -> Result<()>;
+    /// Append audit records of API accesses.
+    async fn record_api_access(&self, records: &[ApiAccess]) -> Result<()>;
+    /// The newest audit records, newest first.
+    async fn api_accesses(&self, limit: u32) -> Result<Vec<ApiAccess>>;
+
     async fn counts(&self) -> Result<Counts>;
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
+}
+
+/// Whether a determination may be recorded, the rule every backend applies
+/// inside its transaction: only after the EMS has confirmed receipt (with
+/// success); the same determination again changes nothing; a final one
+/// (approved, rejected) cannot be changed; asking for evidence can be
+/// followed by a decision.
+pub fn determination_step(
+    received: bool,
+    current: Option<Determination>,
+    new: Determination,
+) -> Result<DetermineOutcome> {
+    if !received {
+        return Err(StorageError::Conflict(
+            "the EMS has not confirmed receipt of this application, so it cannot be determined yet",
+        ));
+    }
+    match current {
+        Some(c) if c == new => Ok(DetermineOutcome::Unchanged),
+        Some(c) if c.is_final() => Err(StorageError::Conflict("this application has already been determined")),
+        _ => Ok(DetermineOutcome::Recorded),
+    }
 }
 
 /// The service's storage: a backend plus the key ring.
@@ -166,14 +360,51 @@ impl Store {
         self.keys.seal(&json, reference.as_str().as_bytes())
     }
 
+    /// Seal something about an application under a purpose of its own (so a
+    /// sealed blob cannot stand in for another kind of blob of the same row).
+    fn seal_for<T: serde::Serialize>(&self, reference: &ReferenceNumber, purpose: &str, value: &T) -> Sealed {
+        let json = serde_json::to_vec(value).expect("serialises");
+        self.keys.seal(&json, format!("{}/{purpose}", reference.as_str()).as_bytes())
+    }
+
+    fn open_for<T: serde::de::DeserializeOwned>(
+        &self,
+        reference: &ReferenceNumber,
+        purpose: &str,
+        sealed: &Sealed,
+    ) -> Result<T> {
+        let plain = self
+            .keys
+            .open(sealed, format!("{}/{purpose}", reference.as_str()).as_bytes())
+            .map_err(|e| StorageError::Corrupt(format!("application {reference} {purpose}: {e}")))?;
+        serde_json::from_slice(&plain)
+            .map_err(|_| StorageError::Corrupt(format!("application {reference} {purpose}: does not parse")))
+    }
+
     fn open(&self, row: ApplicationRow) -> Result<Application> {
+        Ok(self.open_with_progress(row)?.0)
+    }
+
+    fn open_with_progress(&self, row: ApplicationRow) -> Result<(Application, Progress)> {
         let plain = self
             .keys
             .open(&row.details, row.reference.as_str().as_bytes())
             .map_err(|e| StorageError::Corrupt(format!("application {}: {e}", row.reference)))?;
         let details = serde_json::from_slice(&plain)
             .map_err(|_| StorageError::Corrupt(format!("application {}: details do not parse", row.reference)))?;
-        Ok(Application {
+        let p = row.progress;
+        let receipt_message = match &p.receipt_message {
+            Some(sealed) => Some(self.open_for::<String>(&row.reference, RECEIPT_MESSAGE, sealed)?),
+            None => None,
+        };
+        let progress = Progress {
+            verification: p.verification,
+            receipt: p.receipt,
+            receipt_message,
+            determination: p.determination,
+            register_check: p.register_check,
+        };
+        let application = Application {
             reference: row.reference,
             kind: row.kind,
             language: row.language,
@@ -182,7 +413,13 @@ impl Store {
             submitted_at: row.submitted_at,
             stage: row.stage,
             details,
-        })
+        };
+        Ok((application, progress))
+    }
+
+    /// Record accesses to the EMS API (audit; no personal data).
+    pub async fn record_api_access(&self, records: &[ApiAccess]) -> Result<()> {
+        self.backend.record_api_access(records).await
     }
 
     /// Store a new application and return its receipt once it is durably
@@ -200,6 +437,7 @@ impl Store {
                 submitted_at: now,
                 stage: Stage::Submitted,
                 details: self.seal(&reference, &new.details),
+                progress: ProgressRow::default(),
             };
             match self.backend.insert_application(&row).await {
                 Ok(ero_id) => {
@@ -274,4 +512,115 @@ impl EroStore {
     pub async fn councils(&self) -> Result<Vec<Council>> {
         self.store.backend.councils_of(&self.ero).await
     }
+
+    pub async fn ero(&self) -> Result<Option<Ero>> {
+        self.store.backend.ero(&self.ero).await
+    }
+
+    /// One application with its progress.
+    pub async fn application_with_progress(
+        &self,
+        reference: &ReferenceNumber,
+    ) -> Result<Option<(Application, Progress)>> {
+        match self.store.backend.application(&self.ero, reference).await? {
+            Some(row) => self.store.open_with_progress(row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The applications the EMS has not confirmed, oldest first, with their
+    /// progress. Reading does not consume: they stay until confirmed.
+    pub async fn pending(&self, limit: u32) -> Result<Vec<(Application, Progress)>> {
+        let rows = self.store.backend.pending_for_ems(&self.ero, limit).await?;
+        rows.into_iter().map(|r| self.store.open_with_progress(r)).collect()
+    }
+
+    /// Confirm receipts (success, or failure with the EMS's message); one outcome each.
+    pub async fn confirm_receipts(
+        &self,
+        at: DateTime<Utc>,
+        receipts: &[(ReferenceNumber, bool, Option<String>)],
+    ) -> Result<Vec<ConfirmOutcome>> {
+        let rows: Vec<ReceiptRow> = receipts
+            .iter()
+            .map(|(reference, success, message)| ReceiptRow {
+                reference: *reference,
+                success: *success,
+                message: message.as_ref().map(|m| self.store.seal_for(reference, RECEIPT_MESSAGE, m)),
+            })
+            .collect();
+        self.store.backend.confirm_receipts(&self.ero, at, &rows).await
+    }
+
+    pub async fn determine(
+        &self,
+        reference: &ReferenceNumber,
+        at: DateTime<Utc>,
+        determination: Determination,
+        reasons: &[ReasonCode],
+    ) -> Result<DetermineOutcome> {
+        self.store.backend.determine(&self.ero, reference, at, determination, reasons).await
+    }
+
+    /// Unanswered register checks, oldest first, each with its application.
+    pub async fn pending_register_checks(&self, limit: u32) -> Result<Vec<(RegisterCheckState, Application)>> {
+        let rows = self.store.backend.pending_register_checks(&self.ero, limit).await?;
+        rows.into_iter().map(|(check, row)| Ok((check, self.store.open(row)?))).collect()
+    }
+
+    /// One register check, with its application and the candidates of its answer.
+    pub async fn register_check(
+        &self,
+        id: &str,
+    ) -> Result<Option<(RegisterCheckState, Application, Vec<RegisterCandidate>)>> {
+        let Some((check, row, sealed)) = self.store.backend.register_check(&self.ero, id).await? else {
+            return Ok(None);
+        };
+        let candidates = match &sealed {
+            Some(s) => self.store.open_for(&row.reference, REGISTER_CANDIDATES, s)?,
+            None => Vec::new(),
+        };
+        Ok(Some((check, self.store.open(row)?, candidates)))
+    }
+
+    /// Answer a register check: the answer is checked against its count
+    /// ([`AnswerError`]), resolved against the applicant on `today`, and stored.
+    pub async fn answer_register_check(
+        &self,
+        id: &str,
+        at: DateTime<Utc>,
+        today: chrono::NaiveDate,
+        match_count: u32,
+        candidates: Vec<RegisterCandidate>,
+    ) -> Result<std::result::Result<RegisterCheckResult, AnswerError>> {
+        if let Err(e) = ier_domain::register_check::validate_answer(match_count, &candidates) {
+            return Ok(Err(e));
+        }
+        let Some((check, row, _)) = self.store.backend.register_check(&self.ero, id).await? else {
+            return Err(StorageError::NotFound);
+        };
+        if check.answered_at.is_some() {
+            return Err(StorageError::Conflict("this register check has already been answered"));
+        }
+        let reference = row.reference;
+        let application = self.store.open(row)?;
+        let result = ier_domain::register_check::resolve(
+            &application.details,
+            match_count,
+            &candidates,
+            today,
+            check.historical,
+        );
+        let answer = RegisterAnswerRow {
+            result,
+            match_count,
+            candidates: self.store.seal_for(&reference, REGISTER_CANDIDATES, &candidates),
+        };
+        self.store.backend.answer_register_check(&self.ero, id, at, &answer).await?;
+        Ok(Ok(result))
+    }
 }
+
+/// Sealing purposes (part of the associated data).
+const RECEIPT_MESSAGE: &str = "receipt-message";
+const REGISTER_CANDIDATES: &str = "register-candidates";
