@@ -5,7 +5,7 @@
 //!
 //! - **ier**: `ier match link --left L --right R --out D --threshold P [--no-nino]`;
 //! - **splink**: `scripts/splink_link.py` (Splink 4 on DuckDB, same contract),
-//!   in a virtualenv at `target/linkbench/venv` made on first use from
+//!   in a virtualenv at `<work dir>/venv` (default `target/linkbench/venv`) made on first use from
 //!   `scripts/linkbench-requirements.txt` (pinned versions).
 //!
 //! Data sets (`--sets`): `synthetic-nino`, `synthetic-no-nino` (realistic
@@ -221,7 +221,7 @@ fn bench(o: &Options) -> anyhow::Result<()> {
     std::fs::create_dir_all(&o.work_dir).with_context(|| format!("creating {}", o.work_dir.display()))?;
     let work = o.work_dir.canonicalize()?;
     let needs_python = o.engines.contains(&Engine::Splink) || o.sets.iter().any(|s| s.source == Source::Febrl4);
-    let python = if needs_python { Some(venv()?) } else { None };
+    let python = if needs_python { Some(venv(&work)?) } else { None };
     let needs_synth = o.sets.iter().any(|s| matches!(s.source, Source::Synthetic(_)));
     let ier = if needs_synth || o.engines.contains(&Engine::Ier) { Some(ier_binary(o)?) } else { None };
     if o.engines.contains(&Engine::Ier) {
@@ -306,9 +306,9 @@ fn scripts() -> PathBuf {
     root().join("crates/xtask/scripts")
 }
 
-/// The linkbench virtualenv's python, (re)installing the pinned requirements when they change.
-fn venv() -> anyhow::Result<PathBuf> {
-    let venv = root().join("target/linkbench/venv");
+/// The linkbench virtualenv's python (`<work dir>/venv`), (re)installing the pinned requirements when they change.
+fn venv(work: &Path) -> anyhow::Result<PathBuf> {
+    let venv = work.join("venv");
     let python = venv.join("bin/python");
     if !python.exists() {
         run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
