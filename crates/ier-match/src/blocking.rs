@@ -247,12 +247,50 @@ impl BlockIndex {
     }
 
     fn run(&self, key: u32) -> &[u64] {
+        let (lo, hi) = self.bucket(key);
+        self.run_in(key, lo, hi)
+    }
+
+    /// Where the bucket of `key` lies in the entries (empty for an empty index).
+    #[inline]
+    pub fn bucket(&self, key: u32) -> (usize, usize) {
+        if self.entries.is_empty() {
+            return (0, 0);
+        }
         let b = (key >> (32 - self.bits)) as usize;
-        let (lo, hi) = (self.dir[b] as usize, self.dir[b + 1] as usize);
+        (self.dir[b] as usize, self.dir[b + 1] as usize)
+    }
+
+    /// The run of `key` within its bucket `lo..hi` (from [`BlockIndex::bucket`]).
+    #[inline]
+    pub fn run_in(&self, key: u32, lo: usize, hi: usize) -> &[u64] {
         let bucket = &self.entries[lo..hi];
         let start = bucket.iter().position(|&e| (e >> 32) as u32 >= key).unwrap_or(bucket.len());
         let len = bucket[start..].iter().take_while(|&&e| (e >> 32) as u32 == key).count();
         &bucket[start..start + len]
+    }
+
+    /// Records of a run from [`BlockIndex::run_in`].
+    #[inline]
+    pub fn records(run: &[u64]) -> impl ExactSizeIterator<Item = u32> + '_ {
+        run.iter().map(|&e| e as u32)
+    }
+
+    /// Hint the CPU to load the directory slot of `key` (a look-up is two dependent
+    /// random reads; issuing them for every key of a record first hides most of the latency).
+    #[inline]
+    pub fn prefetch_dir(&self, key: u32) {
+        if !self.entries.is_empty() {
+            prefetch(&self.dir[(key >> (32 - self.bits)) as usize]);
+        }
+    }
+
+    /// Hint the CPU to load the start of a bucket.
+    #[inline]
+    pub fn prefetch_bucket(&self, lo: usize) {
+        if lo < self.entries.len() {
+            prefetch(&self.entries[lo]);
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -266,6 +304,18 @@ impl BlockIndex {
     pub fn heap_bytes(&self) -> usize {
         self.entries.capacity() * 8 + self.dir.capacity() * 4
     }
+}
+
+/// A prefetch hint for the cache line holding `x` (no effect on the result).
+#[inline(always)]
+pub(crate) fn prefetch<T>(x: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults and has no architectural effect; `x` is a valid reference.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((x as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = x;
 }
 
 #[cfg(test)]

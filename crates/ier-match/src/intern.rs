@@ -1,17 +1,21 @@
 //! A compact string interner: one byte arena, `u32` ends, and an
-//! open-addressing table of `u32` ids (about 12 bytes a distinct string plus
-//! its bytes; no per-string allocation). Id 0 is always the empty string.
+//! open-addressing table of `u32` ids each beside 32 bits of its string's hash
+//! (about 20 bytes a distinct string plus its bytes; no per-string allocation).
+//! The stored hash bits let a probe skip other strings without reading their
+//! bytes (a random memory read each). Id 0 is always the empty string.
 
 use crate::hash::hash_bytes;
 
-const EMPTY: u32 = u32::MAX;
+/// An empty slot (a real entry's id is below `u32::MAX`).
+const EMPTY: u64 = u64::MAX;
 
 /// Interned strings. Read-only lookups ([`Interner::get`]) are `Sync`.
 #[derive(Clone)]
 pub struct Interner {
     bytes: String,
     ends: Vec<u32>,
-    table: Vec<u32>,
+    /// `hash >> 32 << 32 | id`, or [`EMPTY`].
+    table: Vec<u64>,
     mask: usize,
 }
 
@@ -31,7 +35,7 @@ impl Interner {
     pub fn new() -> Self {
         let mut i = Self { bytes: String::new(), ends: vec![0], table: vec![EMPTY; 16], mask: 15 };
         let slot = i.find(b"").unwrap_err();
-        i.table[slot] = 0;
+        i.table[slot] = Self::entry(b"", 0);
         i
     }
 
@@ -47,7 +51,7 @@ impl Interner {
 
     /// Heap bytes used.
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity() + self.ends.capacity() * 4 + self.table.capacity() * 4
+        self.bytes.capacity() + self.ends.capacity() * 4 + self.table.capacity() * 8
     }
 
     /// The string with this id.
@@ -59,6 +63,14 @@ impl Interner {
         &self.bytes[start..self.ends[id] as usize]
     }
 
+    /// Hint the CPU to load where string `id` ends (and so starts).
+    #[inline]
+    pub(crate) fn prefetch(&self, id: u32) {
+        if let Some(end) = self.ends.get(id as usize) {
+            crate::blocking::prefetch(end);
+        }
+    }
+
     fn raw(&self, id: u32) -> &[u8] {
         let id = id as usize;
         let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
@@ -67,17 +79,23 @@ impl Interner {
 
     /// Ok(id) or Err(free slot).
     fn find(&self, s: &[u8]) -> Result<u32, usize> {
-        let mut slot = hash_bytes(s) as usize & self.mask;
+        let h = hash_bytes(s);
+        let tag = h >> 32 << 32;
+        let mut slot = h as usize & self.mask;
         loop {
-            let id = self.table[slot];
-            if id == EMPTY {
+            let e = self.table[slot];
+            if e == EMPTY {
                 return Err(slot);
             }
-            if self.raw(id) == s {
-                return Ok(id);
+            if e >> 32 << 32 == tag && self.raw(e as u32) == s {
+                return Ok(e as u32);
             }
             slot = (slot + 1) & self.mask;
         }
+    }
+
+    fn entry(s: &[u8], id: u32) -> u64 {
+        hash_bytes(s) >> 32 << 32 | u64::from(id)
     }
 
     /// The id of `s`, if interned.
@@ -95,7 +113,7 @@ impl Interner {
                 let end = u32::try_from(self.bytes.len()).expect("interned strings exceed 4 GiB");
                 let id = u32::try_from(self.ends.len()).expect("too many strings");
                 self.ends.push(end);
-                self.table[slot] = id;
+                self.table[slot] = Self::entry(s.as_bytes(), id);
                 if self.ends.len() * 2 > self.table.len() {
                     self.grow();
                 }
@@ -109,11 +127,12 @@ impl Interner {
         self.table = vec![EMPTY; size];
         self.mask = size - 1;
         for id in 0..self.ends.len() as u32 {
-            let mut slot = hash_bytes(self.raw(id)) as usize & self.mask;
+            let h = hash_bytes(self.raw(id));
+            let mut slot = h as usize & self.mask;
             while self.table[slot] != EMPTY {
                 slot = (slot + 1) & self.mask;
             }
-            self.table[slot] = id;
+            self.table[slot] = h >> 32 << 32 | u64::from(id);
         }
     }
 

@@ -3,7 +3,7 @@
 //! all candidate pairs at or above the threshold, best match weight first,
 //! greedily; ties by left then right position).
 
-use crate::blocking::{KeyParts, MAX_BLOCK, Rule};
+use crate::blocking::{BlockIndex, KeyParts, MAX_BLOCK, Rule};
 use crate::compare::{LeftView, compare};
 use crate::fields::FieldError;
 use crate::model::{FieldEvidence, Model, probability};
@@ -64,6 +64,8 @@ pub struct Decision {
 #[derive(Default)]
 pub struct Scratch {
     keys: Vec<u32>,
+    /// (rule, key, bucket start, bucket end) of every look-up of one record.
+    lookups: Vec<(u8, u32, usize, usize)>,
     rights: Vec<u32>,
 }
 
@@ -86,19 +88,32 @@ impl<'a> Linker<'a> {
     pub fn blocked<'s>(&self, p: &Prepared, scratch: &'s mut Scratch, stats: &mut LinkStats) -> &'s [u32] {
         let kp = KeyParts::query(&p.given, &p.surname, p.dob, p.nino, &p.postcode, &p.town);
         scratch.rights.clear();
+        scratch.lookups.clear();
+        let blocks = &self.reference.blocks;
+        // Every key of every rule first, so the two dependent random reads of each
+        // look-up (directory, then bucket) can be prefetched together.
         for (i, rule) in Rule::ALL.iter().enumerate() {
             scratch.keys.clear();
             kp.keys(*rule, &mut scratch.keys);
             scratch.keys.sort_unstable();
             scratch.keys.dedup();
             for &k in &scratch.keys {
-                let block = self.reference.blocks[i].block(k);
-                if block.len() > MAX_BLOCK {
-                    stats.blocks_skipped += 1;
-                    continue;
-                }
-                scratch.rights.extend(block);
+                blocks[i].prefetch_dir(k);
+                scratch.lookups.push((i as u8, k, 0, 0));
             }
+        }
+        for l in &mut scratch.lookups {
+            let index = &blocks[l.0 as usize];
+            (l.2, l.3) = index.bucket(l.1);
+            index.prefetch_bucket(l.2);
+        }
+        for &(i, k, lo, hi) in &scratch.lookups {
+            let run = blocks[i as usize].run_in(k, lo, hi);
+            if run.len() > MAX_BLOCK {
+                stats.blocks_skipped += 1;
+                continue;
+            }
+            scratch.rights.extend(BlockIndex::records(run));
         }
         scratch.rights.sort_unstable();
         scratch.rights.dedup();
@@ -111,6 +126,17 @@ impl<'a> Linker<'a> {
         let view = LeftView::new(self.reference, p);
         let n = self.blocked(p, scratch, stats).len();
         stats.pairs_compared += n as u64;
+        // The candidates are random reads into the reference: ask for all their
+        // records, then for their names, before comparing any.
+        let recs = &self.reference.recs;
+        for &r in &scratch.rights {
+            self.reference.prefetch_rec(r);
+        }
+        for &r in &scratch.rights {
+            let rec = &recs[r as usize];
+            self.reference.names.prefetch(rec.given);
+            self.reference.names.prefetch(rec.surname);
+        }
         let weights: Vec<f64> =
             scratch.rights.iter().map(|&r| self.model.weight(&compare(self.reference, &view, r))).collect();
         let exclusive = exclusive_weights(&weights);

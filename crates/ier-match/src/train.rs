@@ -20,7 +20,9 @@
 //!      what EM separates them by (see the crate docs' limitations).
 //!
 //!    Each session's block is sampled to about `session_pairs` pairs (left
-//!    records are taken evenly from the sample; very large name blocks are skipped).
+//!    records are taken evenly from the sample; very large name blocks are skipped;
+//!    a session that still finds more than twice that, because names and places
+//!    are not independent, keeps a random share of its left records).
 //! 3. **λ** (the prior): a session blocked on rule R finds E\[matches\] pairs; R
 //!    keeps a share recall(R) of true matches (both sides present × m of the
 //!    agreeing levels, from the other sessions), so matches per left record ≈
@@ -144,10 +146,17 @@ impl Session {
     }
 }
 
+/// How many pairs ahead training asks for a reference record.
+const AHEAD: usize = 8;
+
 fn comparisons_to_patterns(reference: &Reference, views: &[LeftView<'_>], pairs: &[(u32, u32)]) -> Patterns {
     let parts = par_chunks(pairs, 1 << 14, |chunk| {
         let mut p: FastMap<[u8; NFIELDS], u64> = FastMap::default();
-        for &(l, r) in chunk {
+        for (i, &(l, r)) in chunk.iter().enumerate() {
+            // Rights are random reads: ask for one a few pairs ahead.
+            if let Some(&(_, ahead)) = chunk.get(i + AHEAD) {
+                reference.prefetch_rec(ahead);
+            }
             *p.entry(compare(reference, &views[l as usize], r).levels).or_default() += 1;
         }
         vec![p]
@@ -176,11 +185,13 @@ pub fn train(reference: &Reference, sample: &[Prepared], options: &TrainOptions)
     let idx: Vec<u32> = (0..n_u as u32).collect();
     let counts = par_chunks(&idx, 1 << 15, |chunk| {
         let mut c: Vec<Vec<u64>> = Field::ALL.iter().map(|f| vec![0; f.levels().len()]).collect();
+        let right_of = |i: u32| (mix(options.seed ^ u64::from(i)) % reference.len() as u64) as u32;
         for &i in chunk {
-            // Consecutive pairs share a left record (memory locality); rights are random.
-            let h = mix(options.seed ^ u64::from(i));
+            // Consecutive pairs share a left record (memory locality); rights are random
+            // (asked for a few pairs ahead).
+            reference.prefetch_rec(right_of(i.wrapping_add(AHEAD as u32)));
             let l = (u64::from(i) * sample.len() as u64 / n_u as u64) as usize;
-            let r = (h % reference.len() as u64) as u32;
+            let r = right_of(i);
             let cmp = compare(reference, &views[l], r);
             for f in 0..NFIELDS {
                 if cmp.levels[f] != MISSING {
@@ -283,14 +294,25 @@ pub fn train(reference: &Reference, sample: &[Prepared], options: &TrainOptions)
             all.extend(p);
         }
     }
-    for p in &mut pairs {
+    // Block sizes were estimated as if names and places were independent; where a
+    // session found far more pairs than asked for, keep a random share of its left
+    // records (all of their pairs), so that every session costs about the same.
+    let mut used_counts: Vec<usize> = plans.iter().map(|p| p.2).collect();
+    for (k, p) in pairs.iter_mut().enumerate() {
+        if p.len() > 2 * target {
+            let share = target as f64 / p.len() as f64;
+            let salt = options.seed ^ 0x5E55_10A5 ^ k as u64;
+            let keep = |l: u32| (mix(salt ^ u64::from(l)) >> 11) as f64 / (1u64 << 53) as f64 <= share;
+            p.retain(|&(l, _)| keep(l));
+            used_counts[k] = plans[k].1.values().flatten().filter(|&&l| keep(l)).count();
+        }
         p.sort_unstable();
     }
 
     // EM sessions in order; running mean of each field's estimates.
     let mut sums: Vec<Option<(Vec<f64>, u32)>> = vec![None; NFIELDS];
     let mut results: Vec<(Session, f64, usize)> = Vec::new();
-    for (k, (session, _, used)) in plans.iter().enumerate() {
+    for (k, ((session, _, _), used)) in plans.iter().zip(&used_counts).enumerate() {
         if pairs[k].len() < 200 {
             continue;
         }

@@ -162,6 +162,35 @@ fn csv_error(path: &Path, e: csv::Error) -> anyhow::Error {
     anyhow::anyhow!("{}: line {line}: the row {what}", path.display())
 }
 
+/// Stream a file in chunks of `n` records to `each`, a reader thread parsing the next chunk meanwhile.
+fn read_ahead(
+    mut reader: csv::Reader<std::fs::File>,
+    path: &Path,
+    n: usize,
+    mut each: impl FnMut(Vec<ByteRecord>) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<ByteRecord>>>(1);
+        scope.spawn(move || {
+            loop {
+                let chunk = read_chunk(&mut reader, path, n);
+                let stop = !matches!(&chunk, Ok(c) if !c.is_empty());
+                if tx.send(chunk).is_err() || stop {
+                    break;
+                }
+            }
+        });
+        for chunk in rx {
+            let rows = chunk?;
+            if rows.is_empty() {
+                break;
+            }
+            each(rows)?;
+        }
+        Ok(())
+    })
+}
+
 /// Read up to `n` records.
 fn read_chunk(reader: &mut csv::Reader<std::fs::File>, path: &Path, n: usize) -> anyhow::Result<Vec<ByteRecord>> {
     let mut out = Vec::with_capacity(n);
@@ -264,28 +293,24 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     const CHUNK: usize = 1 << 15;
     let mut progress = Progress::new();
 
-    // Right: index.
-    let (mut reader, layout) = open(&args.right, &options)?;
+    // Right: index (a reader thread parses the CSV one chunk ahead).
+    let (reader, layout) = open(&args.right, &options)?;
     let mut builder = ReferenceBuilder::new();
-    loop {
-        let rows = read_chunk(&mut reader, &args.right, CHUNK)?;
-        if rows.is_empty() {
-            break;
-        }
+    read_ahead(reader, &args.right, CHUNK, |rows| {
         for (id, p) in prepare_chunk(&rows, &layout, &options)? {
             builder.push(&id, &p);
         }
         progress.tick(|| format!("reading right: {} records", builder.len()));
-    }
-    let read_right = started.elapsed();
+        Ok(())
+    })?;
     let reference = builder.finish();
+    let read_right = started.elapsed();
     progress.done(format!(
         "right: {} records indexed in {:.1?} ({} bytes a record)",
         reference.len(),
         started.elapsed(),
         reference.heap_bytes() / reference.len().max(1)
     ));
-    let _ = read_right;
 
     // Left: training sample.
     let t_train = Instant::now();
@@ -296,7 +321,8 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     let prepared: Vec<Prepared> = sample.iter().map(|(_, p)| p.clone()).collect();
     let (model, report) = train(&reference, &prepared, &TrainOptions::default());
     drop(prepared);
-    progress.done(format!("trained in {:.1?}: {report}", t_train.elapsed()));
+    let train_time = t_train.elapsed();
+    progress.done(format!("trained in {train_time:.1?}: {report}"));
     if args.verbose {
         eprint!("{}", model.describe());
     }
@@ -321,38 +347,21 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     stats.add(&s);
     absorb(scored, &mut assigner);
     drop(sample);
-    let left_path = args.left.clone();
-    std::thread::scope(|scope| -> anyhow::Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<ByteRecord>>>(1);
-        scope.spawn(move || {
-            loop {
-                let chunk = read_chunk(&mut reader, &left_path, CHUNK);
-                let stop = !matches!(&chunk, Ok(c) if !c.is_empty());
-                if tx.send(chunk).is_err() || stop {
-                    break;
-                }
-            }
+    read_ahead(reader, &args.left, CHUNK, |rows| {
+        let records = prepare_chunk(&rows, &layout, &options)?;
+        drop(rows);
+        let (scored, s) = score_chunk(&linker, &records);
+        stats.add(&s);
+        absorb(scored, &mut assigner);
+        progress.tick(|| {
+            let secs = t_link.elapsed().as_secs_f64().max(1e-3);
+            format!(
+                "linking: {} left records, {} pairs compared, {:.0} records/s",
+                stats.left_records,
+                stats.pairs_compared,
+                stats.left_records as f64 / secs
+            )
         });
-        for chunk in rx {
-            let rows = chunk?;
-            if rows.is_empty() {
-                break;
-            }
-            let records = prepare_chunk(&rows, &layout, &options)?;
-            drop(rows);
-            let (scored, s) = score_chunk(&linker, &records);
-            stats.add(&s);
-            absorb(scored, &mut assigner);
-            progress.tick(|| {
-                let secs = t_link.elapsed().as_secs_f64().max(1e-3);
-                format!(
-                    "linking: {} left records, {} pairs compared, {:.0} records/s",
-                    stats.left_records,
-                    stats.pairs_compared,
-                    stats.left_records as f64 / secs
-                )
-            });
-        }
         Ok(())
     })?;
     let held = assigner.len();
@@ -383,5 +392,17 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
         stats.blocks_skipped,
         started.elapsed()
     ));
+    // One machine-readable line (counts and seconds only), as `cargo xtask linkbench` reads from any linker.
+    eprintln!(
+        "stats: linker=ier left_records={} right_records={} read_right_seconds={:.2} train_seconds={:.2} link_seconds={:.2} total_seconds={:.2} pairs_compared={} links={}",
+        stats.left_records,
+        reference.len(),
+        read_right.as_secs_f64(),
+        train_time.as_secs_f64(),
+        t_link.elapsed().as_secs_f64(),
+        started.elapsed().as_secs_f64(),
+        stats.pairs_compared,
+        decisions.len()
+    );
     Ok(())
 }
