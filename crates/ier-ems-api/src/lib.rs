@@ -1,0 +1,484 @@
+//! The EMS API: what a council's Electoral Management Software calls, over
+//! mutual TLS (the listener is `ier-pki`'s; the caller's ERO arrives as a
+//! [`Caller`] in the request's extensions and never from anything the client
+//! says in HTTP).
+//!
+//! Version 1, under `/v1`:
+//!
+//! | method | path | what |
+//! | --- | --- | --- |
+//! | GET | `/v1/applications?pageSize=` | the caller's applications not yet confirmed, oldest first (default 100, at most 200); reading does not consume |
+//! | GET | `/v1/applications/{reference}` | one application, whatever its stage |
+//! | PUT | `/v1/applications/{reference}/receipt` | confirm receipt, `success` or `failure` + message; idempotent; a confirmed application leaves the queue |
+//! | PUT | `/v1/applications/{reference}/determination` | the ERO's decision: approved, rejected or evidence requested, with reason codes |
+//! | GET | `/v1/applications/{reference}/verification` | the DWP identity check's result and its evidence |
+//! | GET | `/v1/register-checks?pageSize=` | register checks waiting for an answer, oldest first |
+//! | GET | `/v1/register-checks/{id}` | one register check, with its answer once given |
+//! | POST | `/v1/register-checks/{id}` | answer it: a match count and up to 10 candidate electors |
+//! | GET | `/v1/ero` | the caller's ERO and its councils |
+//! | GET | `/v1/openapi.json` | this API's OpenAPI 3.1 document |
+//!
+//! Every query goes through an [`EroStore`] bound to the caller's ERO, so
+//! another ERO's data is out of reach below the handlers (and, on Postgres,
+//! below the SQL too: row-level security). Errors are RFC 9457 problems
+//! ([`problem`]). Every access is audited ([`audit`]).
+
+pub mod audit;
+pub mod problem;
+pub mod wire;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{NaiveDate, Utc};
+use ier_domain::{Determination, ReasonCode, ReferenceNumber};
+use ier_pki::Caller;
+use ier_storage::{ConfirmOutcome, EroStore, Store};
+use serde::Deserialize;
+use utoipa::OpenApi;
+
+pub use audit::AuditSink;
+use audit::Items;
+use problem::Problem;
+use wire::*;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub store: Store,
+    pub audit: AuditSink,
+}
+
+impl ApiState {
+    /// State over a store, with its audit writer started on the current runtime.
+    pub fn new(store: Store) -> Self {
+        let audit = AuditSink::spawn(store.clone());
+        Self { store, audit }
+    }
+
+    fn for_caller(&self, caller: &Caller) -> EroStore {
+        self.store.for_ero(caller.ero.clone())
+    }
+}
+
+/// The API's router. It must be served behind `ier_pki`'s listener (or
+/// anything else that puts a verified [`Caller`] in every request).
+pub fn router(state: ApiState) -> Router {
+    let audit_sink = state.audit.clone();
+    Router::new()
+        .route("/v1/applications", get(pending_applications))
+        .route("/v1/applications/{reference}", get(application))
+        .route("/v1/applications/{reference}/receipt", axum::routing::put(confirm_receipt))
+        .route("/v1/applications/{reference}/determination", axum::routing::put(determine))
+        .route("/v1/applications/{reference}/verification", get(verification))
+        .route("/v1/register-checks", get(pending_register_checks))
+        .route("/v1/register-checks/{id}", get(register_check).post(answer_register_check))
+        .route("/v1/ero", get(ero))
+        .route("/v1/openapi.json", get(openapi_json))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(audit_sink, audit::record))
+        .with_state(state)
+}
+
+/// The OpenAPI 3.1 document, as generated from the code.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "IER EMS API",
+        version = "1.0.0",
+        description = "The API councils' Electoral Management Software uses to fetch applications to register to vote, confirm receipt, send determinations, read identity verification results and answer register checks. Clients authenticate with a TLS client certificate issued to their Electoral Registration Officer (ERO); every request sees only that ERO's councils. Errors are RFC 9457 problem details."
+    ),
+    paths(
+        pending_applications,
+        application,
+        confirm_receipt,
+        determine,
+        verification,
+        pending_register_checks,
+        register_check,
+        answer_register_check,
+        ero,
+        openapi_json
+    ),
+    components(schemas(Problem, problem::FieldProblem)),
+    modifiers(&MutualTls),
+    tags((name = "applications"), (name = "register-checks"), (name = "ero"))
+)]
+struct ApiDoc;
+
+struct MutualTls;
+
+impl utoipa::Modify for MutualTls {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{SecurityRequirement, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("mutualTLS", SecurityScheme::MutualTls { description: Some(
+            "A TLS client certificate issued by the service to the caller's ERO (its URI names the ERO: urn:ier:ero:<id>).".into(),
+        ), extensions: None });
+        doc.security = Some(vec![SecurityRequirement::new("mutualTLS", Vec::<String>::new())]);
+    }
+}
+
+/// Today in the UK, for the franchise rules and register checks.
+fn today() -> NaiveDate {
+    Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive()
+}
+
+/// `pageSize`: default 100, at most 200.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct PageQuery {
+    /// Items per page: 1 to 200 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    page_size: Option<String>,
+}
+
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 200;
+
+fn page_size(q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>) -> Result<u32, Problem> {
+    let Query(q) = q.map_err(Problem::from)?;
+    match q.page_size {
+        None => Ok(DEFAULT_PAGE),
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+            Ok(_) => Err(Problem::field("pageSize", format!("must be from 1 to {MAX_PAGE}"))),
+            Err(_) => Err(Problem::field("pageSize", format!("must be a whole number from 1 to {MAX_PAGE}"))),
+        },
+    }
+}
+
+fn reference(s: &str) -> Result<ReferenceNumber, Problem> {
+    ReferenceNumber::parse(s).map_err(|_| {
+        Problem::field("reference", "is not a reference number: 10 letters and digits, as given to the applicant")
+    })
+}
+
+fn check_id(s: &str) -> Result<String, Problem> {
+    uuid::Uuid::parse_str(s)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|_| Problem::field("id", "is not a register check id (a UUID)"))
+}
+
+/// A JSON request body, parsed strictly (see [`problem::parse_json`]).
+fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Problem> {
+    let json =
+        headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(
+            |v| {
+                let v = v.trim();
+                v.eq_ignore_ascii_case("application/json") || v.to_ascii_lowercase().ends_with("+json")
+            },
+        );
+    if !json {
+        return Err(Problem::validation("send the body as JSON, with the header Content-Type: application/json"));
+    }
+    problem::parse_json(body)
+}
+
+fn with_items(mut res: Response, n: usize) -> Response {
+    res.extensions_mut().insert(Items(n as u32));
+    res
+}
+
+type ApiResult = Result<Response, Problem>;
+
+/// The caller's applications not yet confirmed, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/applications",
+    tag = "applications",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of pending applications, oldest first. Reading does not consume them.", body = ApplicationPage),
+        (status = 400, description = "A bad page size or an unknown query parameter.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn pending_applications(
+    State(state): State<ApiState>,
+    caller: Caller,
+    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let size = page_size(q)?;
+    let rows = state.for_caller(&caller).pending(size).await?;
+    let today = today();
+    let applications: Vec<Application> = rows.iter().map(|(a, p)| wire::application(a, p, today)).collect();
+    let n = applications.len();
+    Ok(with_items(Json(ApplicationPage { applications, page_size: size }).into_response(), n))
+}
+
+/// One of the caller's applications, whatever its stage.
+#[utoipa::path(
+    get,
+    path = "/v1/applications/{reference}",
+    tag = "applications",
+    params(("reference" = String, Path, description = "The application's reference number")),
+    responses(
+        (status = 200, description = "The application.", body = Application),
+        (status = 400, description = "Not a reference number.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn application(State(state): State<ApiState>, caller: Caller, Path(r): Path<String>) -> ApiResult {
+    let r = reference(&r)?;
+    let (app, progress) = state
+        .for_caller(&caller)
+        .application_with_progress(&r)
+        .await?
+        .ok_or_else(|| Problem::not_found("no application with this reference among your councils"))?;
+    Ok(with_items(Json(wire::application(&app, &progress, today())).into_response(), 1))
+}
+
+/// The longest message with a failed receipt.
+const MAX_MESSAGE: usize = 1000;
+
+/// Confirm receipt of an application: it leaves the queue. Confirming again changes nothing.
+#[utoipa::path(
+    put,
+    path = "/v1/applications/{reference}/receipt",
+    tag = "applications",
+    params(("reference" = String, Path, description = "The application's reference number")),
+    request_body = ReceiptRequest,
+    responses(
+        (status = 204, description = "Confirmed (now or before: confirming twice is harmless)."),
+        (status = 400, description = "The body is not valid.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn confirm_receipt(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(r): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let r = reference(&r)?;
+    let req: ReceiptRequest = json_body(&headers, &body)?;
+    let message = req.message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
+    if req.status == ReceiptStatus::Failure && message.is_none() {
+        return Err(Problem::field("message", "is required with a failure: say what went wrong"));
+    }
+    if message.as_ref().is_some_and(|m| m.chars().count() > MAX_MESSAGE) {
+        return Err(Problem::field("message", format!("must be {MAX_MESSAGE} characters or fewer")));
+    }
+    let success = req.status == ReceiptStatus::Success;
+    let outcome = state.for_caller(&caller).confirm_receipts(Utc::now(), &[(r, success, message)]).await?;
+    match outcome.first() {
+        Some(ConfirmOutcome::Confirmed | ConfirmOutcome::AlreadyConfirmed) => {
+            Ok(with_items(StatusCode::NO_CONTENT.into_response(), 1))
+        }
+        _ => Err(Problem::not_found("no application with this reference among your councils")),
+    }
+}
+
+/// The most reason codes a determination may carry.
+const MAX_REASONS: usize = 20;
+
+/// Record the ERO's determination.
+#[utoipa::path(
+    put,
+    path = "/v1/applications/{reference}/determination",
+    tag = "applications",
+    params(("reference" = String, Path, description = "The application's reference number")),
+    request_body = DeterminationRequest,
+    responses(
+        (status = 204, description = "Recorded (or the same determination was already recorded)."),
+        (status = 400, description = "The body is not valid.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Receipt not yet confirmed, or a final determination would change.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn determine(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(r): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let r = reference(&r)?;
+    let req: DeterminationRequest = json_body(&headers, &body)?;
+    if req.reasons.len() > MAX_REASONS {
+        return Err(Problem::field("reasons", format!("at most {MAX_REASONS} reason codes")));
+    }
+    let mut reasons = Vec::with_capacity(req.reasons.len());
+    for (i, code) in req.reasons.iter().enumerate() {
+        reasons.push(ReasonCode::parse(code).map_err(|e| Problem::field(&format!("reasons[{i}]"), e.to_string()))?);
+    }
+    let determination = match req.decision {
+        Decision::Approved => Determination::Approved,
+        Decision::Rejected => Determination::Rejected,
+        Decision::EvidenceRequested => Determination::EvidenceRequested,
+    };
+    state.for_caller(&caller).determine(&r, Utc::now(), determination, &reasons).await?;
+    Ok(with_items(StatusCode::NO_CONTENT.into_response(), 1))
+}
+
+/// The DWP identity check of an application.
+#[utoipa::path(
+    get,
+    path = "/v1/applications/{reference}/verification",
+    tag = "applications",
+    params(("reference" = String, Path, description = "The application's reference number")),
+    responses(
+        (status = 200, description = "The result (pending until DWP has answered) and its evidence.", body = VerificationResult),
+        (status = 400, description = "Not a reference number.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn verification(State(state): State<ApiState>, caller: Caller, Path(r): Path<String>) -> ApiResult {
+    let r = reference(&r)?;
+    let (_, progress) = state
+        .for_caller(&caller)
+        .application_with_progress(&r)
+        .await?
+        .ok_or_else(|| Problem::not_found("no application with this reference among your councils"))?;
+    Ok(with_items(Json(wire::verification(&progress)).into_response(), 1))
+}
+
+/// Register checks waiting for the caller's answer, oldest first.
+#[utoipa::path(
+    get,
+    path = "/v1/register-checks",
+    tag = "register-checks",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of unanswered register checks.", body = RegisterCheckPage),
+        (status = 400, description = "A bad page size or an unknown query parameter.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn pending_register_checks(
+    State(state): State<ApiState>,
+    caller: Caller,
+    q: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let size = page_size(q)?;
+    let rows = state.for_caller(&caller).pending_register_checks(size).await?;
+    let register_checks: Vec<RegisterCheck> = rows.iter().map(|(c, a)| wire::register_check(c, a, &[])).collect();
+    let n = register_checks.len();
+    Ok(with_items(Json(RegisterCheckPage { register_checks, page_size: size }).into_response(), n))
+}
+
+/// One register check, with its answer once given.
+#[utoipa::path(
+    get,
+    path = "/v1/register-checks/{id}",
+    tag = "register-checks",
+    params(("id" = String, Path, description = "The register check's id (a UUID)")),
+    responses(
+        (status = 200, description = "The register check.", body = RegisterCheck),
+        (status = 400, description = "Not a register check id.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such register check among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn register_check(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
+    let id = check_id(&id)?;
+    let (check, app, candidates) = state
+        .for_caller(&caller)
+        .register_check(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("no register check with this id among your councils"))?;
+    Ok(with_items(Json(wire::register_check(&check, &app, &candidates)).into_response(), 1))
+}
+
+/// Answer a register check.
+#[utoipa::path(
+    post,
+    path = "/v1/register-checks/{id}",
+    tag = "register-checks",
+    params(("id" = String, Path, description = "The register check's id (a UUID)")),
+    request_body = RegisterCheckAnswer,
+    responses(
+        (status = 201, description = "Answered; what the answer means.", body = RegisterCheckOutcome),
+        (status = 400, description = "The answer is not valid (its id or council differ from the check's, or its candidates disagree with its count).", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The gssCode is not one of the caller's councils.", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such register check among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already answered.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn answer_register_check(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let id = check_id(&id)?;
+    let answer: RegisterCheckAnswer = json_body(&headers, &body)?;
+    if check_id(&answer.request_id).ok().as_deref() != Some(id.as_str()) {
+        return Err(Problem::field("requestId", "must be the register check's id, as in the path"));
+    }
+    let store = state.for_caller(&caller);
+    let councils = store.councils().await?;
+    if !councils.iter().any(|c| c.gss_code.as_str() == answer.gss_code) {
+        return Err(Problem::forbidden("gssCode is not one of the councils your ERO serves"));
+    }
+    let (check, app, _) = store
+        .register_check(&id)
+        .await?
+        .ok_or_else(|| Problem::not_found("no register check with this id among your councils"))?;
+    if app.gss_code.as_str() != answer.gss_code {
+        return Err(Problem::field("gssCode", "is not the council of this register check"));
+    }
+    if check.answered_at.is_some() {
+        return Err(Problem::conflict("this register check has already been answered"));
+    }
+    let mut candidates = Vec::with_capacity(answer.matches.len());
+    for (i, c) in answer.matches.into_iter().enumerate() {
+        candidates.push(wire::candidate_in(i, c).map_err(|(field, msg)| Problem::field(&field, msg))?);
+    }
+    match store.answer_register_check(&id, Utc::now(), today(), answer.match_count, candidates).await? {
+        Ok(result) => {
+            let body = RegisterCheckOutcome { id, result: wire::register_check_result(result) };
+            Ok(with_items((StatusCode::CREATED, Json(body)).into_response(), 1))
+        }
+        Err(e) => Err(Problem::field("matches", e.to_string())),
+    }
+}
+
+/// The caller's ERO and the councils it serves.
+#[utoipa::path(
+    get,
+    path = "/v1/ero",
+    tag = "ero",
+    responses((status = 200, description = "The caller's ERO.", body = EroDetails))
+)]
+async fn ero(State(state): State<ApiState>, caller: Caller) -> ApiResult {
+    let store = state.for_caller(&caller);
+    let ero = store.ero().await?.ok_or_else(|| {
+        tracing::error!(ero = %caller.ero, "a certificate names an ERO the service does not know");
+        Problem::not_found("your ERO is not known to the service")
+    })?;
+    let councils = store.councils().await?;
+    Ok(Json(wire::ero(&ero, &councils)).into_response())
+}
+
+/// This API's OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "ero",
+    responses((status = 200, description = "The OpenAPI 3.1 document.", content_type = "application/json", body = Object))
+)]
+async fn openapi_json() -> Response {
+    Json(openapi()).into_response()
+}
+
+async fn not_found() -> Problem {
+    Problem::not_found("there is no such endpoint: see /v1/openapi.json")
+}
+
+async fn method_not_allowed() -> Response {
+    let mut p = Problem::validation("this endpoint does not take this method: see /v1/openapi.json");
+    p.status = 405;
+    p.title = "Method not allowed".into();
+    p.kind = "urn:ier:problem:method-not-allowed".into();
+    p.into_response()
+}

@@ -1,0 +1,587 @@
+//! The API's JSON: wire types, separate from the domain's (which may change
+//! without breaking EMS suppliers), in camelCase, each with its schema for the
+//! OpenAPI document. Requests refuse unknown fields.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ier_domain::register_check::RegisterCandidate;
+use ier_domain::{
+    Address as DomainAddress, ApplicantDetails, Application as DomainApplication, BirthDetails, Council, Ero,
+    Nationality, OrReason, OtherAddress, PersonName, PostalVote, RegisterCheckResult, Uprn,
+};
+use ier_storage::{Progress, RegisterCheckState};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A page of the caller's pending applications.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationPage {
+    /// Oldest first. Reading does not consume: an application stays here until its receipt is confirmed.
+    pub applications: Vec<Application>,
+    /// The page size used.
+    pub page_size: u32,
+}
+
+/// An application to register to vote, with everything the ERO needs.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Application {
+    /// The reference number the applicant was given (10 characters).
+    #[schema(example = "B7K2M9QXTR")]
+    pub reference: String,
+    pub submitted_at: DateTime<Utc>,
+    /// The council (local authority) the address is in.
+    #[schema(example = "W06000015")]
+    pub gss_code: String,
+    /// ordinary, overseas, forces or crown.
+    #[schema(example = "ordinary")]
+    pub kind: String,
+    /// The language the applicant used: `en` or `cy`.
+    #[schema(example = "cy")]
+    pub language: String,
+    /// submitted, verified, with-ero or determined.
+    #[schema(example = "verified")]
+    pub stage: String,
+    pub applicant: Applicant,
+    /// The elections the applicant may vote in, from the franchise rules, with the day they may first vote.
+    pub franchise: Vec<FranchiseEntry>,
+    pub verification: VerificationResult,
+    pub register_check: Option<RegisterCheckSummary>,
+    /// Present once the EMS has confirmed receipt.
+    pub receipt: Option<ReceiptState>,
+    /// The ERO's latest determination, once there is one.
+    pub determination: Option<DeterminationState>,
+}
+
+/// The applicant's details. Personal data.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Applicant {
+    pub name: Name,
+    pub previous_name: Option<Name>,
+    /// `YYYY-MM-DD`; absent when not given (then see `dateOfBirthNotGiven`).
+    pub date_of_birth: Option<NaiveDate>,
+    pub date_of_birth_not_given: Option<DateOfBirthNotGiven>,
+    pub nationality: NationalityWire,
+    /// Normalised, e.g. `AB123456C`; absent when not given (then see `ninoNotGivenReason`).
+    pub nino: Option<String>,
+    pub nino_not_given_reason: Option<String>,
+    pub address: AddressWire,
+    /// The address they moved from in the last 12 months, if any.
+    pub previous_address: Option<AddressWire>,
+    /// Moved from abroad, where they were registered as an overseas voter at `previousAddress`.
+    pub was_overseas_voter: bool,
+    /// none, second-home or student.
+    pub other_address: String,
+    pub open_register: bool,
+    pub postal_vote: PostalVoteWire,
+    pub contact: ContactWire,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Name {
+    pub given_name: String,
+    pub middle_names: Option<String>,
+    pub surname: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DateOfBirthNotGiven {
+    pub reason: String,
+    /// 14-to-15, 16-to-17, 18-to-75, over-75 or dont-know.
+    pub age_range: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Nationality)]
+pub struct NationalityWire {
+    pub british: bool,
+    pub irish: bool,
+    /// ISO 3166-1 alpha-2 codes of up to 3 other nationalities.
+    pub other_countries: Vec<String>,
+    /// Why nationality was not given (then the others are empty).
+    pub not_given_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Address)]
+pub struct AddressWire {
+    /// The Unique Property Reference Number, when the address was chosen from the gazetteer.
+    pub uprn: Option<String>,
+    pub lines: Vec<String>,
+    pub town: String,
+    pub postcode: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = PostalVote)]
+pub struct PostalVoteWire {
+    /// They asked for a postal vote application form.
+    pub wanted: bool,
+    pub already_has_one: bool,
+    /// post or email, when wanted.
+    pub send_form_by: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Contact)]
+pub struct ContactWire {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub post: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FranchiseEntry {
+    #[schema(example = "uk-parliament")]
+    pub election: String,
+    pub from: NaiveDate,
+    /// Depends on a status the ERO must confirm (retained rights, leave to remain).
+    pub subject_to_status_check: bool,
+}
+
+/// The DWP identity check.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationResult {
+    /// pending, match or no-match.
+    #[schema(example = "match")]
+    pub status: String,
+    pub checked_at: Option<DateTime<Utc>>,
+    /// The evidence, a line a field, in plain words (never personal data).
+    pub explanation: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterCheckSummary {
+    pub id: String,
+    /// pending or answered.
+    pub status: String,
+    pub result: Option<String>,
+    pub match_count: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptState {
+    /// success or failure.
+    pub status: String,
+    pub at: DateTime<Utc>,
+    /// The EMS's message with a failure.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeterminationState {
+    /// approved, rejected or evidence-requested.
+    pub decision: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Confirm receipt of an application.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReceiptRequest {
+    pub status: ReceiptStatus,
+    /// Why, with a failure (required then; up to 1,000 characters).
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReceiptStatus {
+    Success,
+    Failure,
+}
+
+/// The ERO's determination of an application.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeterminationRequest {
+    pub decision: Decision,
+    /// Reason codes (lower-case letters, digits and hyphens, e.g. `identity-not-confirmed`); at most 20.
+    #[serde(default)]
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Decision {
+    Approved,
+    Rejected,
+    EvidenceRequested,
+}
+
+/// A page of register checks waiting for the EMS's answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterCheckPage {
+    pub register_checks: Vec<RegisterCheck>,
+    pub page_size: u32,
+}
+
+/// "Is this person on your register?"
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterCheck {
+    pub id: String,
+    /// The application it is for.
+    pub reference: String,
+    pub gss_code: String,
+    pub created_at: DateTime<Utc>,
+    /// Search past registrations too (overseas applicants).
+    pub historical_search: bool,
+    pub name: Name,
+    pub date_of_birth: Option<NaiveDate>,
+    pub address: AddressWire,
+    /// pending or answered.
+    pub status: String,
+    pub result: Option<String>,
+    pub match_count: Option<u32>,
+    /// The answer's candidates, once answered.
+    pub matches: Vec<Candidate>,
+}
+
+/// The EMS's answer to a register check.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RegisterCheckAnswer {
+    /// Must equal the id in the path.
+    pub request_id: String,
+    /// The council whose register was searched: one of the caller's, and the check's.
+    pub gss_code: String,
+    /// How many electors matched (may be more than the candidates given: 11 or more means too many).
+    #[schema(minimum = 0, maximum = 100000)]
+    pub match_count: u32,
+    /// One candidate a match when there are 1 to 10 matches; none otherwise.
+    #[serde(default)]
+    pub matches: Vec<Candidate>,
+}
+
+/// An elector on the register.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Candidate {
+    /// The EMS's id for the elector (1 to 100 characters).
+    pub ems_elector_id: String,
+    pub given_name: String,
+    pub surname: String,
+    pub date_of_birth: Option<NaiveDate>,
+    pub uprn: Option<String>,
+    pub property: Option<String>,
+    pub street: String,
+    pub postcode: String,
+    /// The elector's franchise code on the register; `PENDING` while undetermined.
+    pub franchise_code: String,
+    pub registered_from: Option<NaiveDate>,
+    pub registered_until: Option<NaiveDate>,
+}
+
+/// What the answer meant.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegisterCheckOutcome {
+    pub id: String,
+    /// exact-match, partial-match, multiple-match, too-many-matches, no-match, pending-determination, not-started or expired.
+    #[schema(example = "exact-match")]
+    pub result: String,
+}
+
+/// The caller's ERO and the councils it serves.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EroDetails {
+    pub id: String,
+    pub name: String,
+    pub name_cy: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub website: Option<String>,
+    pub address: Option<String>,
+    pub councils: Vec<CouncilWire>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Council)]
+pub struct CouncilWire {
+    pub gss_code: String,
+    pub name: String,
+    pub name_cy: Option<String>,
+    /// england, wales or scotland.
+    pub nation: String,
+}
+
+// --- From the domain ------------------------------------------------------------------
+
+fn name(n: &PersonName) -> Name {
+    Name {
+        given_name: n.given.as_str().to_owned(),
+        middle_names: n.middle.as_ref().map(|m| m.as_str().to_owned()),
+        surname: n.surname.as_str().to_owned(),
+    }
+}
+
+fn address(a: &DomainAddress) -> AddressWire {
+    AddressWire {
+        uprn: a.uprn.map(|u| u.to_string()),
+        lines: a.lines.clone(),
+        town: a.town.clone(),
+        postcode: a.postcode.to_string(),
+    }
+}
+
+fn applicant(d: &ApplicantDetails) -> Applicant {
+    let (date_of_birth, date_of_birth_not_given) = match &d.birth {
+        BirthDetails::Date(dob) => (Some(dob.date()), None),
+        BirthDetails::NotGiven { reason, range } => {
+            (None, Some(DateOfBirthNotGiven { reason: reason.clone(), age_range: range.as_str().to_owned() }))
+        }
+    };
+    let nationality = match &d.nationality {
+        Nationality::Stated { british, irish, others } => NationalityWire {
+            british: *british,
+            irish: *irish,
+            other_countries: others.iter().map(|c| c.as_str().to_owned()).collect(),
+            not_given_reason: None,
+        },
+        Nationality::NotProvided { reason } => NationalityWire {
+            british: false,
+            irish: false,
+            other_countries: Vec::new(),
+            not_given_reason: Some(reason.clone()),
+        },
+    };
+    let (nino, nino_not_given_reason) = match &d.nino {
+        OrReason::Given(n) => (Some(n.compact()), None),
+        OrReason::NotGiven { reason } => (None, Some(reason.clone())),
+    };
+    let postal_vote = match &d.postal_vote {
+        PostalVote::InPerson => {
+            PostalVoteWire { wanted: false, already_has_one: false, send_form_by: None, email: None }
+        }
+        PostalVote::AlreadyHave => {
+            PostalVoteWire { wanted: false, already_has_one: true, send_form_by: None, email: None }
+        }
+        PostalVote::FormByPost => {
+            PostalVoteWire { wanted: true, already_has_one: false, send_form_by: Some("post".into()), email: None }
+        }
+        PostalVote::FormByEmail(e) => PostalVoteWire {
+            wanted: true,
+            already_has_one: false,
+            send_form_by: Some("email".into()),
+            email: Some(e.clone()),
+        },
+    };
+    Applicant {
+        name: name(&d.name),
+        previous_name: d.previous_name.as_ref().map(name),
+        date_of_birth,
+        date_of_birth_not_given,
+        nationality,
+        nino,
+        nino_not_given_reason,
+        address: address(&d.address),
+        previous_address: d.previous_address.as_ref().map(address),
+        was_overseas_voter: d.was_overseas_voter,
+        other_address: match d.other_address {
+            OtherAddress::None => "none",
+            OtherAddress::SecondHome => "second-home",
+            OtherAddress::Student => "student",
+        }
+        .to_owned(),
+        open_register: d.open_register,
+        postal_vote,
+        contact: ContactWire { email: d.contact.email.clone(), phone: d.contact.phone.clone(), post: d.contact.post },
+    }
+}
+
+fn franchise(app: &DomainApplication, today: NaiveDate) -> Vec<FranchiseEntry> {
+    let Some(nation) = app.gss_code.nation() else { return Vec::new() };
+    let date_of_birth = match &app.details.birth {
+        BirthDetails::Date(d) => Some(*d),
+        BirthDetails::NotGiven { .. } => None,
+    };
+    let person = ier_domain::rules::Person {
+        nationality: &app.details.nationality,
+        date_of_birth,
+        nation,
+        eu_retained_rights: None,
+        leave_to_remain: None,
+    };
+    match ier_domain::Rules::current().eligibility(&person, today) {
+        ier_domain::Eligibility::Eligible { rights } => rights
+            .into_iter()
+            .map(|r| FranchiseEntry {
+                election: r.election,
+                from: r.from,
+                subject_to_status_check: r.subject_to_status_check,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn register_check_summary(c: &RegisterCheckState) -> RegisterCheckSummary {
+    RegisterCheckSummary {
+        id: c.id.clone(),
+        status: if c.answered_at.is_some() { "answered" } else { "pending" }.to_owned(),
+        result: c.result.map(|r| r.as_str().to_owned()),
+        match_count: c.match_count,
+    }
+}
+
+pub fn verification(p: &Progress) -> VerificationResult {
+    match &p.verification {
+        Some(v) => VerificationResult {
+            status: match v.outcome {
+                ier_domain::VerificationOutcome::Match => "match",
+                ier_domain::VerificationOutcome::NoMatch => "no-match",
+            }
+            .to_owned(),
+            checked_at: Some(v.at),
+            explanation: v.explanation.clone(),
+        },
+        None => VerificationResult { status: "pending".into(), checked_at: None, explanation: Vec::new() },
+    }
+}
+
+pub fn application(app: &DomainApplication, p: &Progress, today: NaiveDate) -> Application {
+    Application {
+        reference: app.reference.to_string(),
+        submitted_at: app.submitted_at,
+        gss_code: app.gss_code.to_string(),
+        kind: app.kind.as_str().to_owned(),
+        language: app.language.as_str().to_owned(),
+        stage: app.stage.as_str().to_owned(),
+        applicant: applicant(&app.details),
+        franchise: franchise(app, today),
+        verification: verification(p),
+        register_check: p.register_check.as_ref().map(register_check_summary),
+        receipt: p.receipt.map(|r| ReceiptState {
+            status: if r.success { "success" } else { "failure" }.to_owned(),
+            at: r.at,
+            message: p.receipt_message.clone(),
+        }),
+        determination: p
+            .determination
+            .map(|d| DeterminationState { decision: d.determination.as_str().to_owned(), at: d.at }),
+    }
+}
+
+pub fn register_check(c: &RegisterCheckState, app: &DomainApplication, matches: &[RegisterCandidate]) -> RegisterCheck {
+    let summary = register_check_summary(c);
+    RegisterCheck {
+        id: c.id.clone(),
+        reference: app.reference.to_string(),
+        gss_code: app.gss_code.to_string(),
+        created_at: c.created_at,
+        historical_search: c.historical,
+        name: name(&app.details.name),
+        date_of_birth: match &app.details.birth {
+            BirthDetails::Date(d) => Some(d.date()),
+            BirthDetails::NotGiven { .. } => None,
+        },
+        address: address(&app.details.address),
+        status: summary.status,
+        result: summary.result,
+        match_count: summary.match_count,
+        matches: matches.iter().map(candidate_out).collect(),
+    }
+}
+
+fn candidate_out(c: &RegisterCandidate) -> Candidate {
+    Candidate {
+        ems_elector_id: c.ems_elector_id.clone(),
+        given_name: c.given_name.clone(),
+        surname: c.surname.clone(),
+        date_of_birth: c.date_of_birth,
+        uprn: c.uprn.map(|u| u.to_string()),
+        property: c.property.clone(),
+        street: c.street.clone(),
+        postcode: c.postcode.clone(),
+        franchise_code: c.franchise_code.clone(),
+        registered_from: c.registered_from,
+        registered_until: c.registered_until,
+    }
+}
+
+/// A candidate from the wire, checked field by field (`matches[i].field`).
+pub fn candidate_in(i: usize, c: Candidate) -> Result<RegisterCandidate, (String, &'static str)> {
+    let at = |f: &str| format!("matches[{i}].{f}");
+    let text = |f: &str, v: &str, max: usize| -> Result<(), (String, &'static str)> {
+        if v.trim().is_empty() {
+            return Err((at(f), "must not be empty"));
+        }
+        if v.chars().count() > max || v.chars().any(char::is_control) {
+            return Err((at(f), "is too long or has control characters"));
+        }
+        Ok(())
+    };
+    text("emsElectorId", &c.ems_elector_id, 100)?;
+    text("givenName", &c.given_name, 100)?;
+    text("surname", &c.surname, 100)?;
+    text("street", &c.street, 200)?;
+    text("postcode", &c.postcode, 10)?;
+    text("franchiseCode", &c.franchise_code, 20)?;
+    if let Some(p) = &c.property {
+        text("property", p, 100)?;
+    }
+    let uprn = match &c.uprn {
+        Some(u) => Some(Uprn::parse(u).map_err(|_| (at("uprn"), "must be a UPRN: up to 12 digits"))?),
+        None => None,
+    };
+    if let (Some(from), Some(until)) = (c.registered_from, c.registered_until)
+        && until < from
+    {
+        return Err((at("registeredUntil"), "must not be before registeredFrom"));
+    }
+    Ok(RegisterCandidate {
+        ems_elector_id: c.ems_elector_id,
+        given_name: c.given_name,
+        surname: c.surname,
+        date_of_birth: c.date_of_birth,
+        uprn,
+        property: c.property,
+        street: c.street,
+        postcode: c.postcode,
+        franchise_code: c.franchise_code,
+        registered_from: c.registered_from,
+        registered_until: c.registered_until,
+    })
+}
+
+pub fn register_check_result(r: RegisterCheckResult) -> String {
+    r.as_str().to_owned()
+}
+
+pub fn ero(e: &Ero, councils: &[Council]) -> EroDetails {
+    EroDetails {
+        id: e.id.to_string(),
+        name: e.name.clone(),
+        name_cy: e.name_cy.clone(),
+        email: e.contact.email.clone(),
+        phone: e.contact.phone.clone(),
+        website: e.contact.website.clone(),
+        address: e.contact.address.clone(),
+        councils: councils
+            .iter()
+            .map(|c| CouncilWire {
+                gss_code: c.gss_code.to_string(),
+                name: c.name.clone(),
+                name_cy: c.name_cy.clone(),
+                nation: c.nation.as_str().to_owned(),
+            })
+            .collect(),
+    }
+}

@@ -1,0 +1,585 @@
+//! The EMS API through its router, in-process, as an EMS uses it: a fresh
+//! database per test (SQLite; Postgres too when `IER_TEST_POSTGRES_URL` is
+//! set), the caller's identity as the mTLS listener would give it. The TLS
+//! handshake itself is tested in `ier-pki` and end to end in `ier`'s CLI tests.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::Utc;
+use ier_domain::*;
+use ier_ems_api::{ApiState, router};
+use ier_pki::{Caller, Serial};
+use ier_storage::{Backend, DataKeys, NewApplication, Store};
+use proptest::prelude::*;
+use rand::Rng;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// A fresh service: the database, its store, and the router.
+struct App {
+    store: Store,
+    backend: Arc<dyn Backend>,
+    state: ApiState,
+    router: Router,
+    _guard: Box<dyn std::any::Any + Send>,
+}
+
+/// Drops a Postgres test schema when the test ends.
+struct Schema {
+    url: String,
+    name: String,
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                if let Ok(pool) = sqlx::PgPool::connect(&url).await {
+                    let _ = sqlx::query(&format!("DROP SCHEMA {name} CASCADE")).execute(&pool).await;
+                }
+            })
+        })
+        .join();
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// The databases to run each story on.
+fn databases() -> Vec<Db> {
+    let mut v = vec![Db::Sqlite];
+    if std::env::var("IER_TEST_POSTGRES_URL").is_ok() {
+        v.push(Db::Postgres);
+    }
+    v
+}
+
+fn council(gss: &str, ero: &str, nation: Nation) -> Council {
+    Council {
+        gss_code: GssCode::parse(gss).unwrap(),
+        name: format!("Council {gss}"),
+        name_cy: None,
+        nation,
+        ero_id: EroId::parse(ero).unwrap(),
+    }
+}
+
+fn ero(id: &str) -> Ero {
+    Ero { id: EroId::parse(id).unwrap(), name: format!("ERO {id}"), name_cy: None, contact: EroContact::default() }
+}
+
+impl App {
+    /// EROs with their councils: `[(ero, [(gss, nation)])]`.
+    async fn with(db: Db, eros: &[(&str, &[(&str, Nation)])]) -> Self {
+        let (backend, guard): (Arc<dyn Backend>, Box<dyn std::any::Any + Send>) = match db {
+            Db::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let b = ier_storage_sqlite::SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
+                (Arc::new(b), Box::new(dir))
+            }
+            Db::Postgres => {
+                let url = std::env::var("IER_TEST_POSTGRES_URL").unwrap();
+                let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
+                let admin = sqlx::PgPool::connect(&url).await.unwrap();
+                sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
+                admin.close().await;
+                let options =
+                    sqlx::postgres::PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
+                let b = ier_storage_postgres::PgBackend::connect_with(options, 8).await.unwrap();
+                (Arc::new(b), Box::new(Schema { url, name }))
+            }
+        };
+        backend.put_eros(&eros.iter().map(|(e, _)| ero(e)).collect::<Vec<_>>()).await.unwrap();
+        let councils: Vec<Council> =
+            eros.iter().flat_map(|(e, cs)| cs.iter().map(move |(g, n)| council(g, e, *n))).collect();
+        backend.put_councils(&councils).await.unwrap();
+        let store = Store::new(backend.clone(), DataKeys::parse(&DataKeys::generate("k1")).unwrap());
+        let state = ApiState::new(store.clone());
+        let router = router(state.clone());
+        Self { store, backend, state, router, _guard: guard }
+    }
+
+    async fn standard(db: Db) -> Self {
+        Self::with(
+            db,
+            &[
+                ("cardiff", &[("W06000015", Nation::Wales)]),
+                ("westminster", &[("E09000033", Nation::England)]),
+                ("lothian-vjb", &[("S12000036", Nation::Scotland), ("S12000019", Nation::Scotland)]),
+            ],
+        )
+        .await
+    }
+
+    /// Submit an application; digits in `surname` become letters (names have none).
+    async fn submit(&self, gss: &str, surname: &str) -> ReferenceNumber {
+        let surname = letters(surname);
+        let mut details = ier_storage::contract::applicant(&surname, "CF10 1EP");
+        details.address.postcode = Postcode::parse(match &gss[..1] {
+            "W" => "CF10 1EP",
+            "E" => "SW1A 1AA",
+            _ => "EH1 1YZ",
+        })
+        .unwrap();
+        let new = NewApplication {
+            kind: ApplicationKind::Ordinary,
+            language: Language::En,
+            gss_code: GssCode::parse(gss).unwrap(),
+            details,
+        };
+        self.store.citizen().submit(new, Utc::now()).await.unwrap().reference
+    }
+
+    async fn call(&self, ero: &str, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let (status, _, body) = self.call_raw(ero, method, uri, body.map(|b| b.to_string()), "application/json").await;
+        let json =
+            if body.is_empty() { Value::Null } else { serde_json::from_str(&body).unwrap_or(Value::String(body)) };
+        (status, json)
+    }
+
+    async fn call_raw(
+        &self,
+        ero: &str,
+        method: &str,
+        uri: &str,
+        body: Option<String>,
+        content_type: &str,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, content_type);
+        }
+        let mut req = req.body(body.map(Body::from).unwrap_or_else(Body::empty)).unwrap();
+        req.extensions_mut()
+            .insert(Caller { ero: EroId::parse(ero).unwrap(), serial: Serial::parse("0a1b2c3d").unwrap() });
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20).await.unwrap();
+        (status, headers, String::from_utf8(bytes.to_vec()).unwrap())
+    }
+}
+
+/// Digits as letters (0 → a, 1 → b, ...), so that numbered test names are valid names.
+fn letters(s: &str) -> String {
+    s.chars().map(|c| c.to_digit(10).map_or(c, |d| (b'a' + d as u8) as char)).collect()
+}
+
+fn refs(page: &Value) -> Vec<String> {
+    page["applications"].as_array().unwrap().iter().map(|a| a["reference"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_queue_is_paged_oldest_first_and_not_consumed_by_reading() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let mut mine = Vec::new();
+        for i in 0..5 {
+            mine.push(app.submit("W06000015", &format!("Evans{i}")).await.to_string());
+        }
+        app.submit("E09000033", "Westminsterperson").await;
+        let (s, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+        assert_eq!(s, StatusCode::OK, "{db:?}");
+        assert_eq!(refs(&page), mine, "{db:?}: oldest first, only the caller's");
+        assert_eq!(page["pageSize"], 100);
+        let (_, again) = app.call("cardiff", "GET", "/v1/applications?pageSize=2", None).await;
+        assert_eq!(refs(&again), mine[..2], "reading does not consume");
+        let a = &page["applications"][0];
+        assert_eq!(a["gssCode"], "W06000015");
+        assert_eq!(a["applicant"]["name"]["surname"], "Evansa");
+        assert_eq!(a["verification"]["status"], "pending");
+        assert_eq!(a["registerCheck"]["status"], "pending");
+        assert!(a["receipt"].is_null());
+        assert!(a["franchise"].as_array().unwrap().iter().any(|f| f["election"].as_str().is_some()));
+        for (q, msg) in [
+            ("pageSize=0", "pageSize: must be from 1 to 200"),
+            ("pageSize=201", "pageSize: must be from 1 to 200"),
+            ("pageSize=ten", "pageSize: must be a whole number from 1 to 200"),
+            ("colour=red", "the query string is not valid"),
+        ] {
+            let (s, p) = app.call("cardiff", "GET", &format!("/v1/applications?{q}"), None).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{q}");
+            assert!(p["detail"].as_str().unwrap().contains(msg), "{q}: {p}");
+            assert_eq!(p["status"], 400);
+            assert_eq!(p["type"], "urn:ier:problem:validation");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receipts_take_items_off_the_queue_idempotently() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let a = app.submit("W06000015", "First").await;
+        let b = app.submit("W06000015", "Second").await;
+        let w = app.submit("E09000033", "Theirs").await;
+        let put = |r: &ReferenceNumber| format!("/v1/applications/{r}/receipt");
+        let (s, _) = app.call("cardiff", "PUT", &put(&a), Some(json!({"status": "success"}))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{db:?}");
+        let (s, _) = app.call("cardiff", "PUT", &put(&a), Some(json!({"status": "success"}))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "confirming twice is harmless");
+        let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+        assert_eq!(refs(&page), vec![b.to_string()], "a confirmed item leaves the queue");
+        let (_, one) = app.call("cardiff", "GET", &format!("/v1/applications/{a}"), None).await;
+        assert_eq!(one["receipt"]["status"], "success");
+        assert_eq!(one["stage"], "with-ero");
+        // Errors, each specific; nothing changes.
+        let bad: Vec<(Option<String>, &str, &str)> = vec![
+            (Some(json!({"status": "failure"}).to_string()), "application/json", "message: is required with a failure"),
+            (Some(json!({"status": "maybe"}).to_string()), "application/json", "unknown variant (value not shown)"),
+            (Some(json!({"status": "success", "colour": 1}).to_string()), "application/json", "unknown field `colour`"),
+            (Some("{\"status\":".into()), "application/json", "not valid JSON"),
+            (Some(json!({"status": "success"}).to_string()), "text/plain", "Content-Type: application/json"),
+            (
+                Some(json!({"status": "failure", "message": "x".repeat(1001)}).to_string()),
+                "application/json",
+                "1000 characters or fewer",
+            ),
+        ];
+        for (body, ct, msg) in bad {
+            let (s, h, text) = app.call_raw("cardiff", "PUT", &put(&b), body, ct).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{msg}");
+            assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
+            assert!(text.contains(msg), "{msg}: {text}");
+        }
+        // Another ERO's application: not found, and untouched.
+        let (s, p) = app.call("cardiff", "PUT", &put(&w), Some(json!({"status": "success"}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{p}");
+        let (_, theirs) = app.call("westminster", "GET", "/v1/applications", None).await;
+        assert_eq!(refs(&theirs), vec![w.to_string()]);
+        let (s, _) = app.call("cardiff", "GET", &format!("/v1/applications/{w}"), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (s, p) = app.call("cardiff", "GET", "/v1/applications/not-a-ref", None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert!(p["detail"].as_str().unwrap().contains("reference: is not a reference number"));
+        // A failure with a message.
+        let failure = json!({"status": "failure", "message": "Our import rejected it: duplicate elector"});
+        let (s, _) = app.call("cardiff", "PUT", &put(&b), Some(failure)).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, one) = app.call("cardiff", "GET", &format!("/v1/applications/{b}"), None).await;
+        assert_eq!(one["receipt"]["status"], "failure");
+        assert_eq!(one["receipt"]["message"], "Our import rejected it: duplicate elector");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn determinations_follow_receipt() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let r = app.submit("W06000015", "Decided").await;
+        let det = format!("/v1/applications/{r}/determination");
+        let (s, p) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved"}))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{db:?} {p}");
+        assert!(p["detail"].as_str().unwrap().contains("not confirmed receipt"));
+        app.call("cardiff", "PUT", &format!("/v1/applications/{r}/receipt"), Some(json!({"status": "success"}))).await;
+        let (s, p) = app
+            .call("cardiff", "PUT", &det, Some(json!({"decision": "evidence-requested", "reasons": ["Not A Code"]})))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        assert_eq!(p["errors"][0]["field"], "reasons[0]");
+        let evidence = json!({"decision": "evidence-requested", "reasons": ["identity-not-confirmed"]});
+        let (s, _) = app.call("cardiff", "PUT", &det, Some(evidence)).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved"}))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (s, _) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved"}))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "the same again is harmless");
+        let (s, p) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "rejected"}))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{p}");
+        let (s, _) = app.call("westminster", "PUT", &det, Some(json!({"decision": "rejected"}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        let (_, one) = app.call("cardiff", "GET", &format!("/v1/applications/{r}"), None).await;
+        assert_eq!(one["determination"]["decision"], "approved");
+        assert_eq!(one["stage"], "determined");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verification_results_come_with_their_evidence() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let r = app.submit("W06000015", "Checked").await;
+        let path = format!("/v1/applications/{r}/verification");
+        let (s, v) = app.call("cardiff", "GET", &path, None).await;
+        assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("pending")), "{db:?}");
+        let explanation = vec!["National Insurance number: found".to_owned(), "Surname: same".to_owned()];
+        let kind = EventKind::Verified { outcome: VerificationOutcome::Match, explanation: explanation.clone() };
+        app.backend.complete_verification(&r, Utc::now(), &kind).await.unwrap();
+        let (_, v) = app.call("cardiff", "GET", &path, None).await;
+        assert_eq!(v["status"], "match");
+        assert_eq!(v["explanation"], json!(explanation));
+        let (s, _) = app.call("westminster", "GET", &path, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn register_checks_are_answered_once_by_the_right_council() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let r = app.submit("S12000019", "Macleod").await;
+        app.submit("W06000015", "Elsewhere").await;
+        let (s, page) = app.call("lothian-vjb", "GET", "/v1/register-checks", None).await;
+        assert_eq!(s, StatusCode::OK, "{db:?}");
+        let checks = page["registerChecks"].as_array().unwrap();
+        assert_eq!(checks.len(), 1, "{page}");
+        let check = &checks[0];
+        assert_eq!(check["reference"], r.to_string());
+        assert_eq!(check["name"]["surname"], "Macleod");
+        let id = check["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/register-checks/{id}");
+        let candidate = json!({
+            "emsElectorId": "LVJB-1", "givenName": "SIAN", "surname": "MACLEOD", "dateOfBirth": "1990-09-02",
+            "street": "High Street", "postcode": "EH1 1YZ", "franchiseCode": "G"
+        });
+        let answer = |gss: &str, count: u32, matches: Value| json!({"requestId": id, "gssCode": gss, "matchCount": count, "matches": matches});
+        let cases = [
+            (answer("W06000015", 0, json!([])), StatusCode::FORBIDDEN, "not one of the councils"),
+            (
+                answer("S12000036", 0, json!([])),
+                StatusCode::BAD_REQUEST,
+                "gssCode: is not the council of this register check",
+            ),
+            (answer("S12000019", 2, json!([candidate])), StatusCode::BAD_REQUEST, "matchCount is 2 but 1 candidates"),
+            (
+                json!({"requestId": uuid_other(), "gssCode": "S12000019", "matchCount": 0}),
+                StatusCode::BAD_REQUEST,
+                "requestId: must be the register check's id",
+            ),
+            (
+                answer(
+                    "S12000019",
+                    1,
+                    json!([{"emsElectorId": "", "givenName": "A", "surname": "B", "street": "C", "postcode": "D", "franchiseCode": "G"}]),
+                ),
+                StatusCode::BAD_REQUEST,
+                "matches[0].emsElectorId: must not be empty",
+            ),
+        ];
+        for (body, status, msg) in cases {
+            let (s, p) = app.call("lothian-vjb", "POST", &path, Some(body)).await;
+            assert_eq!(s, status, "{msg}: {p}");
+            assert!(p["detail"].as_str().unwrap().contains(msg), "{msg}: {p}");
+        }
+        let (s, p) = app.call("cardiff", "POST", &path, Some(answer("W06000015", 0, json!([])))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another ERO's check: {p}");
+        let (s, out) = app.call("lothian-vjb", "POST", &path, Some(answer("S12000019", 1, json!([candidate])))).await;
+        assert_eq!(s, StatusCode::CREATED, "{out}");
+        assert_eq!(out["result"], "partial-match", "a different address: partial");
+        let (s, p) = app.call("lothian-vjb", "POST", &path, Some(answer("S12000019", 0, json!([])))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{p}");
+        let (_, got) = app.call("lothian-vjb", "GET", &path, None).await;
+        assert_eq!((got["status"].as_str(), got["result"].as_str()), (Some("answered"), Some("partial-match")));
+        assert_eq!(got["matches"][0]["emsElectorId"], "LVJB-1");
+        let (_, page) = app.call("lothian-vjb", "GET", "/v1/register-checks", None).await;
+        assert!(page["registerChecks"].as_array().unwrap().is_empty());
+        let (_, a) = app.call("lothian-vjb", "GET", &format!("/v1/applications/{r}"), None).await;
+        assert_eq!(a["registerCheck"]["result"], "partial-match");
+        let (s, _) = app.call("lothian-vjb", "GET", "/v1/register-checks/nope", None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+    }
+}
+
+fn uuid_other() -> String {
+    "00000000-0000-4000-8000-000000000000".into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ero_sees_its_own_details_and_councils() {
+    let app = App::standard(Db::Sqlite).await;
+    let (s, e) = app.call("lothian-vjb", "GET", "/v1/ero", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(e["id"], "lothian-vjb");
+    let gss: Vec<&str> = e["councils"].as_array().unwrap().iter().map(|c| c["gssCode"].as_str().unwrap()).collect();
+    assert_eq!(gss, vec!["S12000019", "S12000036"]);
+    let (s, p) = app.call("lothian-vjb", "GET", "/v1/nothing", None).await;
+    assert_eq!((s, p["type"].as_str()), (StatusCode::NOT_FOUND, Some("urn:ier:problem:not-found")));
+    let (s, p) = app.call("lothian-vjb", "DELETE", "/v1/ero", None).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{p}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_access_is_audited_without_personal_data() {
+    let app = App::standard(Db::Sqlite).await;
+    let r = app.submit("W06000015", "Zzyzxaudit").await;
+    app.call("cardiff", "GET", "/v1/applications", None).await;
+    app.call("cardiff", "GET", &format!("/v1/applications/{r}"), None).await;
+    app.call("cardiff", "PUT", &format!("/v1/applications/{r}/receipt"), Some(json!({"status": "success"}))).await;
+    app.call("westminster", "GET", &format!("/v1/applications/{r}"), None).await;
+    app.state.audit.flush().await;
+    let mut log = app.backend.api_accesses(100).await.unwrap();
+    log.reverse();
+    let lines: Vec<_> =
+        log.iter().map(|a| (a.ero_id.as_str(), a.method.as_str(), a.route.as_str(), a.status, a.items)).collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("cardiff", "GET", "/v1/applications", 200, Some(1)),
+            ("cardiff", "GET", "/v1/applications/{reference}", 200, Some(1)),
+            ("cardiff", "PUT", "/v1/applications/{reference}/receipt", 204, Some(1)),
+            ("westminster", "GET", "/v1/applications/{reference}", 404, None),
+        ]
+    );
+    assert_eq!(log[1].target.as_deref(), Some(r.as_str()));
+    assert_eq!(log[0].certificate_serial, "0a1b2c3d");
+    assert!(log.iter().all(|a| !a.request_id.is_empty()));
+    let everything = format!("{log:?}");
+    assert!(!everything.contains("Zzyzxaudit") && !everything.contains("CF10"), "{everything}");
+}
+
+#[tokio::test]
+async fn the_openapi_document_is_generated_from_the_code_and_served() {
+    let doc = serde_json::to_value(ier_ems_api::openapi()).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    insta::assert_json_snapshot!("openapi", doc);
+    let app = App::standard(Db::Sqlite).await;
+    let (s, served) = app.call("cardiff", "GET", "/v1/openapi.json", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(served, doc);
+}
+
+// --- Isolation: no request ever returns, confirms or changes another ERO's data ----------
+
+#[derive(Debug, Clone)]
+enum Op {
+    List(u32),
+    Get(usize),
+    Receipt(usize, bool),
+    Determine(usize),
+    Verification(usize),
+    Checks,
+    GetCheck(usize),
+    Answer(usize, usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (1u32..250).prop_map(Op::List),
+        (0usize..64).prop_map(Op::Get),
+        ((0usize..64), any::<bool>()).prop_map(|(i, s)| Op::Receipt(i, s)),
+        (0usize..64).prop_map(Op::Determine),
+        (0usize..64).prop_map(Op::Verification),
+        Just(Op::Checks),
+        (0usize..64).prop_map(Op::GetCheck),
+        ((0usize..64), (0usize..8)).prop_map(|(i, g)| Op::Answer(i, g)),
+    ]
+}
+
+/// Eight EROs, one with three councils, applications spread across them.
+const EROS: [(&str, &[(&str, Nation)]); 8] = [
+    ("e1", &[("E09000001", Nation::England)]),
+    ("e2", &[("E09000002", Nation::England)]),
+    ("e3", &[("E06000001", Nation::England), ("E06000002", Nation::England), ("E06000003", Nation::England)]),
+    ("w1", &[("W06000001", Nation::Wales)]),
+    ("w2", &[("W06000002", Nation::Wales)]),
+    ("s1", &[("S12000005", Nation::Scotland), ("S12000006", Nation::Scotland)]),
+    ("s2", &[("S12000008", Nation::Scotland)]),
+    ("s3", &[("S12000010", Nation::Scotland)]),
+];
+
+async fn isolation_run(db: Db, ops: Vec<(usize, Op)>) {
+    let app = App::with(db, &EROS).await;
+    let all_gss: Vec<(&str, &str)> = EROS.iter().flat_map(|(e, cs)| cs.iter().map(move |(g, _)| (*e, *g))).collect();
+    // Every application's surname names its ERO, so a leak is visible in any body.
+    let mut apps: Vec<(&str, ReferenceNumber)> = Vec::new();
+    for (i, (e, g)) in all_gss.iter().cycle().take(24).enumerate() {
+        apps.push((e, app.submit(g, &format!("Owner{e}x{i}")).await));
+    }
+    let mut checks: Vec<(&str, String)> = Vec::new();
+    for (e, _) in EROS.iter() {
+        let (_, page) = app.call(e, "GET", "/v1/register-checks?pageSize=200", None).await;
+        for c in page["registerChecks"].as_array().unwrap() {
+            checks.push((e, c["id"].as_str().unwrap().to_owned()));
+        }
+    }
+    for (who, op) in ops {
+        let caller = EROS[who % EROS.len()].0;
+        let (target_owner, status, body) = match op {
+            Op::List(n) => {
+                let (s, b) = app.call(caller, "GET", &format!("/v1/applications?pageSize={n}"), None).await;
+                (caller, s, b)
+            }
+            Op::Get(i) => {
+                let (owner, r) = apps[i % apps.len()];
+                let (s, b) = app.call(caller, "GET", &format!("/v1/applications/{r}"), None).await;
+                (owner, s, b)
+            }
+            Op::Receipt(i, ok) => {
+                let (owner, r) = apps[i % apps.len()];
+                let body =
+                    if ok { json!({"status": "success"}) } else { json!({"status": "failure", "message": "no"}) };
+                let (s, b) = app.call(caller, "PUT", &format!("/v1/applications/{r}/receipt"), Some(body)).await;
+                (owner, s, b)
+            }
+            Op::Determine(i) => {
+                let (owner, r) = apps[i % apps.len()];
+                let body = json!({"decision": "rejected", "reasons": ["other"]});
+                let (s, b) = app.call(caller, "PUT", &format!("/v1/applications/{r}/determination"), Some(body)).await;
+                (owner, s, b)
+            }
+            Op::Verification(i) => {
+                let (owner, r) = apps[i % apps.len()];
+                let (s, b) = app.call(caller, "GET", &format!("/v1/applications/{r}/verification"), None).await;
+                (owner, s, b)
+            }
+            Op::Checks => {
+                let (s, b) = app.call(caller, "GET", "/v1/register-checks", None).await;
+                (caller, s, b)
+            }
+            Op::GetCheck(i) => {
+                let (owner, id) = &checks[i % checks.len()];
+                let (s, b) = app.call(caller, "GET", &format!("/v1/register-checks/{id}"), None).await;
+                (*owner, s, b)
+            }
+            Op::Answer(i, g) => {
+                let (owner, id) = &checks[i % checks.len()];
+                let gss = all_gss[g % all_gss.len()].1;
+                let body = json!({"requestId": id, "gssCode": gss, "matchCount": 0});
+                let (s, b) = app.call(caller, "POST", &format!("/v1/register-checks/{id}"), Some(body)).await;
+                (*owner, s, b)
+            }
+        };
+        let text = body.to_string();
+        // No other ERO's applicant ever appears in what the caller gets back.
+        for (e, _) in EROS.iter().filter(|(e, _)| *e != caller) {
+            assert!(!text.contains(&letters(&format!("Owner{e}x"))), "{caller} saw {e}'s data: {text}");
+        }
+        // Touching another ERO's item is always "not found" (or "not your council" for a foreign gssCode).
+        if target_owner != caller {
+            assert!(
+                matches!(status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+                "{caller} → {target_owner}: {status} {text}"
+            );
+        }
+        assert!(!status.is_server_error(), "{status} {text}");
+    }
+    // And every application is still where it belongs, changed only by its own ERO.
+    for (owner, r) in &apps {
+        let (s, a) = app.call(owner, "GET", &format!("/v1/applications/{r}"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(a["applicant"]["name"]["surname"].as_str().unwrap().starts_with(&letters(&format!("Owner{owner}x"))));
+    }
+    app.state.audit.flush().await;
+    let audit = app.backend.api_accesses(10_000).await.unwrap();
+    assert!(audit.iter().all(|a| EROS.iter().any(|(e, _)| a.ero_id.as_str() == *e)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #[test]
+    fn no_request_ever_reaches_another_eros_data(ops in proptest::collection::vec((0usize..8, op()), 1..40)) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        for db in databases() {
+            rt.block_on(isolation_run(db, ops.clone()));
+        }
+    }
+}
