@@ -7,8 +7,8 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, dirname } from 'node:path'
 import { createRequire } from 'node:module'
@@ -21,18 +21,19 @@ const axePath = require.resolve('axe-core/axe.min.js')
 const ierBin = process.env.IER_BIN ?? join(here, '..', 'target', 'debug', 'ier')
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium'
 
-let server, base, dataDir, browser
+let server, base, ems, dataDir, browser
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'ier-e2e-'))
-  server = spawn(ierBin, ['demo', '--addr', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')], { stdio: ['ignore', 'pipe', 'ignore'] })
+  server = spawn(ierBin, ['demo', '--addr', '127.0.0.1:0', '--ems-addr', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')], { stdio: ['ignore', 'pipe', 'ignore'] })
   base = await new Promise((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => reject(new Error('ier demo did not start: ' + out)), 60000)
     server.stdout.on('data', (chunk) => {
       out += chunk
       const m = out.match(/Public site:\s+(http:\/\/\S+?)\/?\n/)
-      if (m) { clearTimeout(timer); resolve(m[1]) }
+      const e = out.match(/EMS API:\s+(https:\/\/\S+?)\/v1\/applications/)
+      if (m && e) { clearTimeout(timer); ems = e[1]; resolve(m[1]) }
     })
     server.on('exit', (code) => reject(new Error(`ier demo exited with ${code}: ${out}`)))
   })
@@ -183,12 +184,29 @@ async function walk (page, { welsh, checkA11y, seen, javaScript = true }) {
   return reference
 }
 
-test('the journey in English, with a change from the summary, and axe on every page', async () => {
+/** Run the reference EMS client for Cardiff's ERO once; returns what it printed. */
+function pollCardiff (out) {
+  const clients = join(dataDir, 'data', 'ems-clients')
+  return execFileSync(ierBin, ['ems', 'poll', '--once', '--server', ems,
+    '--cert', join(clients, 'cardiff.pem'), '--key', join(clients, 'cardiff.key'),
+    '--ca', join(dataDir, 'data', 'pki', 'ca.pem'), '--out', out], { encoding: 'utf8' })
+}
+
+test('the journey in English, with a change from the summary, and axe on every page; the application reaches the EMS', async () => {
   const page = await newPage()
   const seen = new Set()
-  await walk(page, { welsh: false, checkA11y: true, seen })
+  const reference = await walk(page, { welsh: false, checkA11y: true, seen })
   assert.ok(seen.size >= 15, `axe ran on ${seen.size} pages`)
   await page.context().close()
+  // Submitted on the public site, fetched by Cardiff's EMS over mutual TLS, then off the queue.
+  const out = join(dataDir, 'ems-cardiff')
+  assert.match(pollCardiff(out), /confirmed [1-9]/)
+  const file = join(out, 'applications', reference.replace(' ', '') + '.json')
+  assert.ok(existsSync(file), `the EMS client wrote ${file}`)
+  const application = JSON.parse(readFileSync(file, 'utf8'))
+  assert.equal(application.gssCode, 'W06000015')
+  assert.equal(application.applicant.name.surname, 'Llewellyn')
+  assert.match(pollCardiff(out), /fetched 0 applications/)
 })
 
 test('the journey in Welsh, and axe on every page', async () => {

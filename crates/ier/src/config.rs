@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 #[derive(Args)]
 #[command(
-    after_help = "Every option can be set by its environment variable. Required: IER_DATABASE_URL, IER_DATA_KEYS."
+    after_help = "Every option can be set by its environment variable. Required: IER_DATABASE_URL, IER_DATA_KEYS, IER_SESSION_KEYS, IER_PKI_DIR."
 )]
 pub struct ServeArgs {
     /// Database: postgres://USER@HOST/DB in production (sqlite:PATH works too).
@@ -31,6 +31,12 @@ pub struct ServeArgs {
     /// A postcode table made by `ier import onspd` (default: the one shipped).
     #[arg(long, env = "IER_POSTCODE_TABLE")]
     postcode_table: Option<PathBuf>,
+    /// The EMS API's PKI directory: trusted CAs, revocations, server/ems.pem and server/ems.key.
+    #[arg(long, env = "IER_PKI_DIR")]
+    pki_dir: Option<PathBuf>,
+    /// Address of the EMS API (mutual TLS).
+    #[arg(long, env = "IER_EMS_ADDR", default_value = "0.0.0.0:8443")]
+    ems_addr: String,
 }
 
 /// Everything `serve` needs, checked.
@@ -39,6 +45,8 @@ pub struct ServeConfig {
     pub data_keys: DataKeys,
     pub session_keys: DataKeys,
     pub public_addr: SocketAddr,
+    pub pki_dir: PathBuf,
+    pub ems_addr: SocketAddr,
 }
 
 impl ServeArgs {
@@ -80,10 +88,30 @@ impl ServeArgs {
                 problems.push(format!("IER_PUBLIC_ADDR is not an address like 0.0.0.0:8080: {:?}", self.public_addr))
             })
             .ok();
-        match (problems.is_empty(), self.database_url, keys, sessions, addr) {
-            (true, Some(database_url), Some(data_keys), Some(session_keys), Some(public_addr)) => {
-                Ok((ServeConfig { database_url, data_keys, session_keys, public_addr }, self.postcode_table))
-            }
+        if self.pki_dir.as_ref().is_none_or(|d| d.as_os_str().is_empty()) {
+            problems.push(
+                "IER_PKI_DIR is not set: set it to the EMS API's PKI directory (make one with `ier ero server-cert --pki DIR`)"
+                    .to_owned(),
+            );
+        }
+        let ems_addr = self
+            .ems_addr
+            .parse::<SocketAddr>()
+            .map_err(|_| problems.push(format!("IER_EMS_ADDR is not an address like 0.0.0.0:8443: {:?}", self.ems_addr)))
+            .ok();
+        match (problems.is_empty(), self.database_url, keys, sessions, addr, self.pki_dir, ems_addr) {
+            (
+                true,
+                Some(database_url),
+                Some(data_keys),
+                Some(session_keys),
+                Some(public_addr),
+                Some(pki_dir),
+                Some(ems_addr),
+            ) => Ok((
+                ServeConfig { database_url, data_keys, session_keys, public_addr, pki_dir, ems_addr },
+                self.postcode_table,
+            )),
             _ => Err(format!("ier serve cannot start:\n  - {}", problems.join("\n  - "))),
         }
     }
@@ -106,6 +134,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
         std::sync::Arc::new(ier_dwp::DwpSimulator::new(crate::demo::reference_population()?));
     tokio::spawn(ier_dwp::queue::run(store.clone(), simulator));
+    crate::ero_cmd::start_listener(store.clone(), &config.pki_dir, config.ems_addr).await?;
     // Production is served over HTTPS (TLS at the load balancer): cookies are Secure.
     let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);
     let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store, sessions));

@@ -3,7 +3,10 @@
 //!
 //! Creates its data directory (database, a generated data key readable only by
 //! its owner), loads councils and EROs, submits a few demo applications the
-//! first time, and serves the public site on localhost.
+//! first time, and serves the public site on localhost. It also serves the EMS
+//! API over mutual TLS, with its own CA in `pki/`, and issues client
+//! certificates (in `ems-clients/`) for the EROs of the demo applications, so
+//! `ier ems poll` can fetch them at once.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -23,6 +26,9 @@ pub struct DemoArgs {
     /// Address of the public web site.
     #[arg(long, default_value = "127.0.0.1:8080")]
     addr: SocketAddr,
+    /// Address of the EMS API (mutual TLS).
+    #[arg(long, default_value = "127.0.0.1:8443")]
+    ems_addr: SocketAddr,
 }
 
 /// The DWP simulator's reference population: fixed, so the demo identities
@@ -76,10 +82,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {} (is another demo running?)", args.addr))?;
     let base = format!("http://{}", listener.local_addr()?);
+    // The EMS API: the demo's own CA, server certificate and a client certificate per demo ERO.
+    let pki = args.data_dir.join("pki");
+    let clients = args.data_dir.join("ems-clients");
+    let eros = demo_pki(&pki, &clients, &people)?;
+    let ems = crate::ero_cmd::start_listener(store.clone(), &pki, args.ems_addr).await?;
     println!("IER demo: data in {}", args.data_dir.display());
     println!("  Public site:       {base}/");
     println!("  Find your council: {base}/find-your-council?postcode=SW1A+1AA");
     println!("  Health:            {base}/health/ready");
+    println!("  EMS API:           https://{ems}/v1/applications (mutual TLS; CA {})", pki.join("ca.pem").display());
+    println!("  EMS client certificates in {}: {}", clients.display(), eros.join(" "));
+    if let Some(ero) = eros.first() {
+        println!(
+            "  Try: ier ems poll --server https://{ems} --cert {c}/{ero}.pem --key {c}/{ero}.key --ca {ca} --out ems-{ero} --once",
+            c = clients.display(),
+            ca = pki.join("ca.pem").display()
+        );
+    }
     println!("Demo identities the DWP simulator knows (name, date of birth, NINO, address):");
     for p in &people {
         println!(
@@ -97,6 +117,30 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(crate::config::shutdown())
         .await?;
     Ok(())
+}
+
+/// The demo's PKI: a CA and server certificate for localhost, and a client
+/// certificate for each ERO with a demo application (made once, kept). Returns those EROs.
+fn demo_pki(pki: &Path, clients: &Path, people: &[ier_synth::Person]) -> anyhow::Result<Vec<String>> {
+    let ca = crate::ero_cmd::ca(pki)?;
+    let now = Utc::now();
+    if !pki.join("server/ems.pem").exists() {
+        ca.issue_server(&[], ier_pki::Validity::days_from(now, 825))?.write_files(&pki.join("server"), "ems")?;
+    }
+    let reference = ier_reference::ReferenceData::embedded();
+    let mut eros: Vec<String> = Vec::new();
+    for p in people {
+        let Some(council) = reference.council(&p.address.gss_code) else { continue };
+        let ero = council.ero_id.clone();
+        if eros.contains(&ero.to_string()) {
+            continue;
+        }
+        if !clients.join(format!("{ero}.pem")).exists() {
+            ca.issue_ero(&ero, ier_pki::Validity::days_from(now, 365))?.write_files(clients, ero.as_str())?;
+        }
+        eros.push(ero.to_string());
+    }
+    Ok(eros)
 }
 
 /// A demo key: generated once, kept in the data directory (0600).

@@ -4,11 +4,14 @@
 //! demo data), `serve` (production, configured from the environment),
 //! `import` (reference data), `lookup` (which council for a postcode),
 //! `keygen` (a data-encryption key), `synth` (synthetic populations with
-//! ground truth, for identity-matching tests and benchmarks) and `match`
-//! (bulk record linkage of two CSV files).
+//! ground truth, for identity-matching tests and benchmarks), `match`
+//! (bulk record linkage of two CSV files), `ero` (the EMS API's certificates)
+//! and `ems` (the reference EMS client).
 
 mod config;
 mod demo;
+mod ems_client;
+mod ero_cmd;
 mod match_cmd;
 mod open;
 mod synth;
@@ -55,6 +58,12 @@ enum Command {
     /// Record linkage: match the records of one CSV file to another's (bulk verification, register confirmation).
     #[command(subcommand)]
     Match(match_cmd::Match),
+    /// The EMS API's certificates: issue and revoke ERO client certificates, trust external CAs.
+    #[command(subcommand)]
+    Ero(ero_cmd::Ero),
+    /// The reference EMS client: fetch applications over mutual TLS, answer register checks.
+    #[command(subcommand)]
+    Ems(ems_client::Ems),
     /// Print a new random data-encryption key, for IER_DATA_KEYS.
     Keygen {
         /// The key's id, stored with every row it seals (for rotation).
@@ -88,6 +97,8 @@ fn main() -> anyhow::Result<()> {
         Command::Lookup { postcode, postcode_table } => lookup(&postcode, postcode_table.as_deref()),
         Command::Synth(cmd) => synth::run(cmd),
         Command::Match(cmd) => match_cmd::run(cmd),
+        Command::Ero(cmd) => ero_cmd::run(cmd),
+        Command::Ems(cmd) => ems_client::run(cmd),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
             Ok(())

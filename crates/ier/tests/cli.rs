@@ -37,6 +37,15 @@ fn help_is_available_everywhere() {
         &["keygen", "--help"],
         &["synth", "--help"],
         &["synth", "records", "--help"],
+        &["match", "link", "--help"],
+        &["ero", "--help"],
+        &["ero", "cert", "issue", "--help"],
+        &["ero", "cert", "revoke", "--help"],
+        &["ero", "server-cert", "--help"],
+        &["ero", "ca", "import", "--help"],
+        &["ero", "serial", "map", "--help"],
+        &["ems", "poll", "--help"],
+        &["ems", "openapi", "--help"],
     ] {
         let (code, out, _) = output(ier().args(args));
         assert_eq!(code, 0, "{args:?}");
@@ -51,6 +60,7 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     assert!(err.contains("IER_DATABASE_URL is not set"), "{err}");
     assert!(err.contains("IER_DATA_KEYS is not set"), "{err}");
     assert!(err.contains("IER_SESSION_KEYS is not set"), "{err}");
+    assert!(err.contains("IER_PKI_DIR is not set"), "{err}");
     let (code, _, err) = output(
         ier().arg("serve").env("IER_DATABASE_URL", "postgres://x@localhost/ier").env("IER_DATA_KEYS", "k1:short"),
     );
@@ -107,10 +117,11 @@ fn import_onspd_builds_a_table_that_lookup_uses() {
     assert!(err.contains("missing.csv"), "{err}");
 }
 
-/// A running `ier demo` with its base URL; killed on drop.
+/// A running `ier demo` with its base URL and EMS API address; killed on drop.
 struct Demo {
     child: std::process::Child,
     base: String,
+    ems: String,
 }
 
 impl Drop for Demo {
@@ -122,7 +133,7 @@ impl Drop for Demo {
 
 fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
     let mut child = ier()
-        .args(["demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .args(["demo", "--addr", "127.0.0.1:0", "--ems-addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -131,7 +142,7 @@ fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
     let mut lines = Vec::new();
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let started = Instant::now();
-    let mut base = None;
+    let (mut base, mut ems) = (None, None);
     while started.elapsed() < Duration::from_secs(60) {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap() == 0 {
@@ -140,6 +151,9 @@ fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
         if let Some(url) = line.trim().strip_prefix("Public site:") {
             base = Some(url.trim().trim_end_matches('/').to_owned());
         }
+        if let Some(rest) = line.trim().strip_prefix("EMS API:") {
+            ems = rest.split_whitespace().next().and_then(|u| u.strip_suffix("/v1/applications")).map(str::to_owned);
+        }
         let done = line.starts_with("Press Ctrl-C");
         lines.push(line);
         if done {
@@ -147,7 +161,8 @@ fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
         }
     }
     let base = base.unwrap_or_else(|| panic!("demo did not print its URL: {lines:?}"));
-    (Demo { child, base }, lines)
+    let ems = ems.unwrap_or_else(|| panic!("demo did not print its EMS API: {lines:?}"));
+    (Demo { child, base, ems }, lines)
 }
 
 fn http_get(base: &str, path: &str) -> String {
@@ -370,4 +385,128 @@ fn match_link_links_noisy_records_to_a_reference_and_names_bad_rows_without_thei
     );
     assert_ne!(code, 0);
     assert!(err.contains("--threshold"), "{err}");
+}
+
+/// Submit applications straight into a running demo's database (as the journey would).
+fn submit_into_demo(data: &std::path::Path, gss: &str, surnames: &[&str]) -> Vec<String> {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let key = std::fs::read_to_string(data.join("data-key")).unwrap();
+        let keys = ier_storage::DataKeys::parse(&secrecy::SecretString::from(key.trim().to_owned())).unwrap();
+        let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
+        let store = ier_storage::Store::new(std::sync::Arc::new(backend), keys);
+        let mut refs = Vec::new();
+        for s in surnames {
+            let new = ier_storage::NewApplication {
+                kind: ier_domain::ApplicationKind::Ordinary,
+                language: ier_domain::Language::En,
+                gss_code: ier_domain::GssCode::parse(gss).unwrap(),
+                details: ier_storage::contract::applicant(s, "CF10 1EP"),
+            };
+            refs.push(store.citizen().submit(new, chrono::Utc::now()).await.unwrap().reference.to_string());
+        }
+        refs
+    })
+}
+
+#[test]
+fn ems_client_fetches_over_mutual_tls_survives_a_crash_and_is_refused_once_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("ier-data");
+    let (demo, lines) = start_demo(&data);
+    assert!(lines.concat().contains("EMS client certificates in"), "{lines:?}");
+    let clients = data.join("ems-clients");
+    let ca = data.join("pki/ca.pem");
+    let poll = |ero_cert: &std::path::Path, out: &std::path::Path| {
+        let mut c = ier();
+        c.args(["ems", "poll", "--once", "--server", &demo.ems, "--cert"])
+            .arg(ero_cert.with_extension("pem"))
+            .arg("--key")
+            .arg(ero_cert.with_extension("key"))
+            .arg("--ca")
+            .arg(&ca)
+            .arg("--out")
+            .arg(out);
+        c
+    };
+    let added = submit_into_demo(&data, "W06000015", &["Aberdare", "Barry", "Caerau", "Dinas", "Ely"]);
+    let out = dir.path().join("cardiff-out");
+    // Killed after writing its third application, before confirming it.
+    let (code, _, err) = output(poll(&clients.join("cardiff"), &out).env("IER_EMS_POLL_ABORT_AFTER", "3"));
+    assert_eq!(code, 75, "{err}");
+    assert_eq!(std::fs::read_dir(out.join("applications")).unwrap().count(), 3);
+    // Restarted: everything arrives once, nothing is lost or doubled, and the queue is empty.
+    let (code, printed, err) = output(&mut poll(&clients.join("cardiff"), &out));
+    assert_eq!(code, 0, "{err}");
+    assert!(printed.contains("fetched 4 applications, confirmed 4"), "the unconfirmed third comes again: {printed}");
+    let files: Vec<String> = std::fs::read_dir(out.join("applications"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files.len(), 6, "the demo's Cardiff application and the five added: {files:?}");
+    for r in &added {
+        assert!(files.contains(&format!("{r}.json")), "{r} missing");
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(format!("applications/{r}.json"))).unwrap()).unwrap();
+        assert_eq!(json["gssCode"], "W06000015");
+    }
+    let csv = std::fs::read_to_string(out.join("applications.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).map(|l| l.split(',').next().unwrap()).collect();
+    let unique: std::collections::HashSet<_> = rows.iter().collect();
+    assert_eq!((rows.len(), unique.len()), (6, 6), "{csv}");
+    let (_, printed, _) = output(&mut poll(&clients.join("cardiff"), &out));
+    assert!(printed.contains("fetched 0 applications"), "confirmed items left the queue: {printed}");
+
+    // Register checks answered from a register: the Dinas applicant is on it.
+    let register = dir.path().join("register.csv");
+    std::fs::write(
+        &register,
+        "ems_elector_id,given_name,surname,date_of_birth,uprn,property,street,postcode,franchise_code,registered_from,registered_until,gss_code\n\
+         CDF-1,Siân,DINAS,,,1,High Street,CF10 1EP,G,2020-01-01,,W06000015\n",
+    )
+    .unwrap();
+    let (code, printed, err) = output(poll(&clients.join("cardiff"), &out).arg("--register").arg(&register));
+    assert_eq!(code, 0, "{err}");
+    assert!(printed.contains("answered 6 register checks"), "{printed}");
+    let log = std::fs::read_to_string(out.join("register-checks.csv")).unwrap();
+    let dinas = &added[3];
+    assert!(log.lines().any(|l| l.contains(dinas.as_str()) && l.ends_with(",1,partial-match")), "{log}");
+    assert_eq!(log.lines().filter(|l| l.ends_with(",0,no-match")).count(), 5, "{log}");
+
+    // Another ERO's client sees only its own application.
+    let wigan_out = dir.path().join("wigan-out");
+    let (code, printed, err) = output(&mut poll(&clients.join("wigan"), &wigan_out));
+    assert_eq!(code, 0, "{err}");
+    assert!(printed.contains("fetched 1 applications"), "{printed}");
+    for r in &added {
+        assert!(!wigan_out.join(format!("applications/{r}.json")).exists());
+    }
+
+    // A certificate issued now works; revoked, it is refused at the handshake.
+    let pki = data.join("pki");
+    let certs = dir.path().join("certs");
+    let (code, printed, err) =
+        output(ier().args(["ero", "cert", "issue", "--ero", "cardiff", "--pki"]).arg(&pki).arg("--out").arg(&certs));
+    assert_eq!(code, 0, "{err}");
+    let serial = printed.split("serial ").nth(1).unwrap().split(',').next().unwrap().to_owned();
+    let (code, _, err) = output(&mut poll(&certs.join("cardiff"), &dir.path().join("x")));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = output(ier().args(["ero", "cert", "revoke", "--serial", &serial, "--pki"]).arg(&pki));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = output(&mut poll(&certs.join("cardiff"), &dir.path().join("x")));
+    assert_ne!(code, 0);
+    assert!(err.contains("refused this client's certificate") && err.contains("Revoked"), "{err}");
+    let (code, _, err) = output(ier().args(["ero", "cert", "issue", "--ero", "nowhere", "--pki"]).arg(&pki));
+    assert_ne!(code, 0);
+    assert!(err.contains("not an ERO the service knows"), "{err}");
+    drop(demo);
+}
+
+#[test]
+fn ems_openapi_prints_the_document() {
+    let (code, out, _) = output(ier().args(["ems", "openapi"]));
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/v1/applications"].is_object());
 }

@@ -1,0 +1,440 @@
+//! `ier ems poll`: the reference EMS client. It does what a council's
+//! Electoral Management Software must do with the EMS API, safely:
+//!
+//! 1. fetch the pending applications (oldest first, pages of up to 200);
+//! 2. write each as `OUT/applications/<reference>.json` (written to a temporary
+//!    file, flushed to disk, renamed into place, directory flushed) and add a
+//!    line to `OUT/applications.csv` (flushed) unless the reference is there
+//!    already;
+//! 3. only then confirm receipt, so an application leaves the queue only once
+//!    it is safely on disk.
+//!
+//! Killed at any point, a restart loses nothing and duplicates nothing: an
+//! application written but not confirmed is still in the queue, is written
+//! again to the same file, is not added to the CSV twice, and is confirmed.
+//! With `--register FILE` it also answers register checks from a CSV register
+//! (`ems_elector_id,given_name,surname,date_of_birth,uprn,property,street,postcode,franchise_code,registered_from,registered_until,gss_code`),
+//! logging each answer in `OUT/register-checks.csv`.
+//!
+//! For crash tests, `IER_EMS_POLL_ABORT_AFTER=N` makes the process exit (code
+//! 75) right after writing its Nth application, before confirming it.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use axum::body::Bytes;
+use clap::{Args, Subcommand};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use ier_domain::register_check::normalise_name;
+use serde_json::{Value, json};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::pki_types::ServerName;
+
+#[derive(Subcommand)]
+pub enum Ems {
+    /// Fetch this ERO's pending applications into a directory, confirming each once it is safely written.
+    Poll(PollArgs),
+    /// Print the EMS API's OpenAPI 3.1 document.
+    Openapi,
+}
+
+#[derive(Args)]
+pub struct PollArgs {
+    /// The EMS API, e.g. https://127.0.0.1:8443.
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    server: String,
+    /// The ERO's client certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// Its private key (PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// The CA that issued the server's certificate (PEM).
+    #[arg(long)]
+    ca: PathBuf,
+    /// Where applications are written.
+    #[arg(long)]
+    out: PathBuf,
+    /// Answer register checks from this CSV register.
+    #[arg(long)]
+    register: Option<PathBuf>,
+    /// Poll once and exit (otherwise every --interval seconds until stopped).
+    #[arg(long)]
+    once: bool,
+    /// Seconds between polls (the back office recommends 5 minutes).
+    #[arg(long, default_value_t = 300)]
+    interval: u64,
+    /// Applications a page.
+    #[arg(long, default_value_t = 200)]
+    page_size: u32,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+pub fn run(cmd: Ems) -> anyhow::Result<()> {
+    match cmd {
+        Ems::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&ier_ems_api::openapi())?);
+            Ok(())
+        }
+        Ems::Poll(args) => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(poll_loop(args))
+        }
+    }
+}
+
+/// One HTTP/1.1 connection over mutual TLS, re-made when it drops.
+pub struct Client {
+    host: String,
+    port: u16,
+    tls: TlsConnector,
+    conn: Option<SendRequest<Full<Bytes>>>,
+}
+
+impl Client {
+    pub fn new(server: &str, cert: &Path, key: &Path, ca: &Path) -> anyhow::Result<Self> {
+        let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
+        let config = ier_pki::client_config(&read(cert)?, &read(key)?, &read(ca)?)
+            .context("the certificate, key or CA is not usable")?;
+        let rest = server
+            .strip_prefix("https://")
+            .ok_or_else(|| anyhow::anyhow!("--server must start with https:// (the EMS API is only served over TLS)"))?;
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let (host, port) = match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| anyhow::anyhow!("--server has a bad port"))?),
+            None => (authority.to_owned(), 443),
+        };
+        Ok(Self { host, port, tls: TlsConnector::from(Arc::new(config)), conn: None })
+    }
+
+    async fn connect(&mut self) -> anyhow::Result<&mut SendRequest<Full<Bytes>>> {
+        if self.conn.as_ref().is_none_or(|c| c.is_closed()) {
+            let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+                .await
+                .with_context(|| format!("connecting to {}:{}", self.host, self.port))?;
+            tcp.set_nodelay(true)?;
+            let name = ServerName::try_from(self.host.clone()).context("the server's host name")?;
+            let tls = self.tls.connect(name, tcp).await.map_err(|e| {
+                anyhow::anyhow!("the EMS API refused the TLS handshake ({e}): is the certificate valid, unexpired, not revoked, and issued for this service?")
+            })?;
+            let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await?;
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+            self.conn = Some(sender);
+        }
+        Ok(self.conn.as_mut().expect("connected"))
+    }
+
+    /// A request; returns the status and the JSON body (Null when empty).
+    pub async fn call(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
+        for attempt in 0..2 {
+            let host = format!("{}:{}", self.host, self.port);
+            let mut req = http::Request::builder().method(method).uri(path).header(http::header::HOST, host);
+            let bytes = match body {
+                Some(b) => {
+                    req = req.header(http::header::CONTENT_TYPE, "application/json");
+                    Bytes::from(serde_json::to_vec(b)?)
+                }
+                None => Bytes::new(),
+            };
+            let req = req.body(Full::new(bytes))?;
+            let sender = self.connect().await?;
+            match sender.send_request(req).await {
+                Ok(res) => {
+                    let status = res.status().as_u16();
+                    let body = res.into_body().collect().await?.to_bytes();
+                    let json = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body)? };
+                    return Ok((status, json));
+                }
+                // A kept-alive connection the server closed: once more on a new one.
+                Err(e) if attempt == 0 && (e.is_closed() || e.is_canceled() || e.is_incomplete_message()) => {
+                    self.conn = None;
+                }
+                Err(e) => {
+                    let cause = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default();
+                    if cause.contains("alert") {
+                        bail!(
+                            "the EMS API refused this client's certificate ({cause}): is it valid, unexpired, not revoked, and issued for this service?"
+                        );
+                    }
+                    return Err(e.into());
+                }
+            }
+        }
+        bail!("the EMS API closed the connection twice")
+    }
+}
+
+fn problem(status: u16, body: &Value) -> anyhow::Error {
+    let detail = body.get("detail").and_then(Value::as_str).unwrap_or("(no detail)");
+    anyhow::anyhow!("the EMS API answered {status}: {detail}")
+}
+
+/// The output directory: the JSON files and the CSV summary, with what it already holds.
+struct Output {
+    dir: PathBuf,
+    csv: std::fs::File,
+    in_csv: HashSet<String>,
+}
+
+const CSV_HEADER: &str = "reference,submitted_at,gss_code,kind,language,verification,received_at\n";
+
+impl Output {
+    fn open(dir: &Path) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir.join("applications")).with_context(|| format!("creating {}", dir.display()))?;
+        let path = dir.join("applications.csv");
+        let existing = std::fs::read_to_string(&path).unwrap_or_default();
+        // A line cut short by a crash is dropped when the file is reopened.
+        let complete: Vec<&str> = existing.split_inclusive('\n').filter(|l| l.ends_with('\n')).collect();
+        let in_csv: HashSet<String> =
+            complete.iter().skip(1).filter_map(|l| l.split(',').next()).map(str::to_owned).collect();
+        if complete.concat().len() != existing.len() || existing.is_empty() {
+            let text = if complete.is_empty() { CSV_HEADER.to_owned() } else { complete.concat() };
+            write_atomically(&path, text.as_bytes())?;
+        }
+        let csv = std::fs::OpenOptions::new().append(true).open(&path)?;
+        Ok(Self { dir: dir.to_owned(), csv, in_csv })
+    }
+
+    /// Durably record one application.
+    fn write(&mut self, app: &Value) -> anyhow::Result<String> {
+        let reference = app["reference"].as_str().context("an application without a reference")?.to_owned();
+        if reference.is_empty() || !reference.chars().all(|c| c.is_ascii_alphanumeric()) {
+            bail!("an application with an unusable reference");
+        }
+        let file = self.dir.join("applications").join(format!("{reference}.json"));
+        write_atomically(&file, &serde_json::to_vec_pretty(app)?)?;
+        if !self.in_csv.contains(&reference) {
+            let field = |k: &str| app[k].as_str().unwrap_or("").replace(',', " ");
+            let line = format!(
+                "{reference},{},{},{},{},{},{}\n",
+                field("submittedAt"),
+                field("gssCode"),
+                field("kind"),
+                field("language"),
+                app["verification"]["status"].as_str().unwrap_or(""),
+                chrono::Utc::now().to_rfc3339()
+            );
+            self.csv.write_all(line.as_bytes())?;
+            self.csv.sync_data()?;
+            self.in_csv.insert(reference.clone());
+        }
+        Ok(reference)
+    }
+}
+
+/// Write a file so that it is either wholly there or not at all, and on disk.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// What one poll did.
+#[derive(Debug, Default)]
+pub struct PollReport {
+    pub fetched: u64,
+    pub confirmed: u64,
+    pub checks_answered: u64,
+}
+
+async fn poll_loop(args: PollArgs) -> anyhow::Result<()> {
+    if !(1..=200).contains(&args.page_size) {
+        bail!("--page-size must be from 1 to 200");
+    }
+    let mut client = Client::new(&args.server, &args.cert, &args.key, &args.ca)?;
+    let mut out = Output::open(&args.out)?;
+    let register = args.register.as_deref().map(Register::load).transpose()?;
+    let abort_after: Option<u64> = std::env::var("IER_EMS_POLL_ABORT_AFTER").ok().and_then(|v| v.parse().ok());
+    loop {
+        let report = poll_once(&mut client, &mut out, register.as_ref(), args.page_size, abort_after).await?;
+        if !args.quiet {
+            println!(
+                "fetched {} applications, confirmed {}, answered {} register checks; output in {}",
+                report.fetched,
+                report.confirmed,
+                report.checks_answered,
+                args.out.display()
+            );
+        }
+        if args.once {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_secs(args.interval)).await;
+    }
+}
+
+async fn poll_once(
+    client: &mut Client,
+    out: &mut Output,
+    register: Option<&Register>,
+    page_size: u32,
+    abort_after: Option<u64>,
+) -> anyhow::Result<PollReport> {
+    let mut report = PollReport::default();
+    loop {
+        let (status, page) = client.call("GET", &format!("/v1/applications?pageSize={page_size}"), None).await?;
+        if status != 200 {
+            return Err(problem(status, &page));
+        }
+        let apps = page["applications"].as_array().cloned().unwrap_or_default();
+        if apps.is_empty() {
+            break;
+        }
+        for app in &apps {
+            let reference = out.write(app)?;
+            report.fetched += 1;
+            if abort_after == Some(report.fetched) {
+                eprintln!("IER_EMS_POLL_ABORT_AFTER: stopping after writing {reference}, before confirming it");
+                std::process::exit(75);
+            }
+            let (status, body) = client
+                .call("PUT", &format!("/v1/applications/{reference}/receipt"), Some(&json!({"status": "success"})))
+                .await?;
+            if status != 204 {
+                return Err(problem(status, &body));
+            }
+            report.confirmed += 1;
+        }
+    }
+    if let Some(register) = register {
+        report.checks_answered = answer_checks(client, out, register).await?;
+    }
+    Ok(report)
+}
+
+/// A council's register, for answering register checks.
+pub struct Register {
+    electors: Vec<Elector>,
+}
+
+struct Elector {
+    key: (String, String),
+    date_of_birth: Option<String>,
+    gss_code: Option<String>,
+    candidate: Value,
+}
+
+impl Register {
+    fn load(path: &Path) -> anyhow::Result<Self> {
+        let mut reader = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+        let headers = reader.headers()?.clone();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let need = |name: &str| col(name).ok_or_else(|| anyhow::anyhow!("{}: no `{name}` column", path.display()));
+        let (id, given, surname, street, postcode, franchise) = (
+            need("ems_elector_id")?,
+            need("given_name")?,
+            need("surname")?,
+            need("street")?,
+            need("postcode")?,
+            need("franchise_code")?,
+        );
+        let (dob, uprn, property, from, until, gss) = (
+            col("date_of_birth"),
+            col("uprn"),
+            col("property"),
+            col("registered_from"),
+            col("registered_until"),
+            col("gss_code"),
+        );
+        let mut electors = Vec::new();
+        for (i, row) in reader.records().enumerate() {
+            let row = row.with_context(|| format!("{}: line {}", path.display(), i + 2))?;
+            let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(str::trim).filter(|s| !s.is_empty());
+            let opt = |c: Option<usize>| get(c).map(|s| Value::String(s.to_owned())).unwrap_or(Value::Null);
+            electors.push(Elector {
+                key: (normalise_name(get(Some(given)).unwrap_or("")), normalise_name(get(Some(surname)).unwrap_or(""))),
+                date_of_birth: get(dob).map(str::to_owned),
+                gss_code: get(gss).map(str::to_owned),
+                candidate: json!({
+                    "emsElectorId": get(Some(id)).unwrap_or(""),
+                    "givenName": get(Some(given)).unwrap_or(""),
+                    "surname": get(Some(surname)).unwrap_or(""),
+                    "dateOfBirth": opt(dob),
+                    "uprn": opt(uprn),
+                    "property": opt(property),
+                    "street": get(Some(street)).unwrap_or(""),
+                    "postcode": get(Some(postcode)).unwrap_or(""),
+                    "franchiseCode": get(Some(franchise)).unwrap_or(""),
+                    "registeredFrom": opt(from),
+                    "registeredUntil": opt(until),
+                }),
+            });
+        }
+        Ok(Self { electors })
+    }
+
+    /// Electors with the same names (and date of birth, when both have one) in the council.
+    fn search(&self, check: &Value) -> Vec<&Value> {
+        let key = (
+            normalise_name(check["name"]["givenName"].as_str().unwrap_or("")),
+            normalise_name(check["name"]["surname"].as_str().unwrap_or("")),
+        );
+        let dob = check["dateOfBirth"].as_str();
+        let gss = check["gssCode"].as_str();
+        self.electors
+            .iter()
+            .filter(|e| e.key == key)
+            .filter(|e| e.gss_code.is_none() || e.gss_code.as_deref() == gss)
+            .filter(|e| match (dob, e.date_of_birth.as_deref()) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            })
+            .map(|e| &e.candidate)
+            .collect()
+    }
+}
+
+async fn answer_checks(client: &mut Client, out: &mut Output, register: &Register) -> anyhow::Result<u64> {
+    let log_path = out.dir.join("register-checks.csv");
+    let fresh = !log_path.exists();
+    let mut log = std::fs::OpenOptions::new().create(true).append(true).open(&log_path)?;
+    if fresh {
+        log.write_all(b"id,reference,match_count,result\n")?;
+    }
+    let mut answered = 0;
+    loop {
+        let (status, page) = client.call("GET", "/v1/register-checks?pageSize=200", None).await?;
+        if status != 200 {
+            return Err(problem(status, &page));
+        }
+        let checks = page["registerChecks"].as_array().cloned().unwrap_or_default();
+        if checks.is_empty() {
+            return Ok(answered);
+        }
+        for check in &checks {
+            let id = check["id"].as_str().context("a register check without an id")?;
+            let found = register.search(check);
+            let matches: Vec<&Value> = if found.len() <= 10 { found.clone() } else { Vec::new() };
+            let body = json!({
+                "requestId": id,
+                "gssCode": check["gssCode"],
+                "matchCount": found.len(),
+                "matches": matches,
+            });
+            let (status, outcome) = client.call("POST", &format!("/v1/register-checks/{id}"), Some(&body)).await?;
+            // 409: answered already (by us, before a crash): nothing to do.
+            if status != 201 && status != 409 {
+                return Err(problem(status, &outcome));
+            }
+            let result = outcome["result"].as_str().unwrap_or("already-answered");
+            writeln!(log, "{id},{},{},{result}", check["reference"].as_str().unwrap_or(""), found.len())?;
+            log.sync_data()?;
+            answered += 1;
+        }
+    }
+}
