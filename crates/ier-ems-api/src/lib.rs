@@ -220,7 +220,7 @@ async fn pending_applications(
     get,
     path = "/v1/applications/{reference}",
     tag = "applications",
-    params(("reference" = String, Path, description = "The application's reference number")),
+    params(("reference" = String, Path, description = "The application's reference number", pattern = r"^[23456789BCDFGHJKMNPQRSTVWXYZ]{10}$")),
     responses(
         (status = 200, description = "The application.", body = Application),
         (status = 400, description = "Not a reference number.", body = Problem, content_type = "application/problem+json"),
@@ -245,7 +245,7 @@ const MAX_MESSAGE: usize = 1000;
     put,
     path = "/v1/applications/{reference}/receipt",
     tag = "applications",
-    params(("reference" = String, Path, description = "The application's reference number")),
+    params(("reference" = String, Path, description = "The application's reference number", pattern = r"^[23456789BCDFGHJKMNPQRSTVWXYZ]{10}$")),
     request_body = ReceiptRequest,
     responses(
         (status = 204, description = "Confirmed (now or before: confirming twice is harmless)."),
@@ -263,9 +263,6 @@ async fn confirm_receipt(
     let r = reference(&r)?;
     let req: ReceiptRequest = json_body(&headers, &body)?;
     let message = req.message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
-    if req.status == ReceiptStatus::Failure && message.is_none() {
-        return Err(Problem::field("message", "is required with a failure: say what went wrong"));
-    }
     if message.as_ref().is_some_and(|m| m.chars().count() > MAX_MESSAGE) {
         return Err(Problem::field("message", format!("must be {MAX_MESSAGE} characters or fewer")));
     }
@@ -287,7 +284,7 @@ const MAX_REASONS: usize = 20;
     put,
     path = "/v1/applications/{reference}/determination",
     tag = "applications",
-    params(("reference" = String, Path, description = "The application's reference number")),
+    params(("reference" = String, Path, description = "The application's reference number", pattern = r"^[23456789BCDFGHJKMNPQRSTVWXYZ]{10}$")),
     request_body = DeterminationRequest,
     responses(
         (status = 204, description = "Recorded (or the same determination was already recorded)."),
@@ -310,7 +307,7 @@ async fn determine(
     }
     let mut reasons = Vec::with_capacity(req.reasons.len());
     for (i, code) in req.reasons.iter().enumerate() {
-        reasons.push(ReasonCode::parse(code).map_err(|e| Problem::field(&format!("reasons[{i}]"), e.to_string()))?);
+        reasons.push(ReasonCode::parse(&code.0).map_err(|e| Problem::field(&format!("reasons[{i}]"), e.to_string()))?);
     }
     let determination = match req.decision {
         Decision::Approved => Determination::Approved,
@@ -326,7 +323,7 @@ async fn determine(
     get,
     path = "/v1/applications/{reference}/verification",
     tag = "applications",
-    params(("reference" = String, Path, description = "The application's reference number")),
+    params(("reference" = String, Path, description = "The application's reference number", pattern = r"^[23456789BCDFGHJKMNPQRSTVWXYZ]{10}$")),
     responses(
         (status = 200, description = "The result (pending until DWP has answered) and its evidence.", body = VerificationResult),
         (status = 400, description = "Not a reference number.", body = Problem, content_type = "application/problem+json"),
@@ -371,7 +368,7 @@ async fn pending_register_checks(
     get,
     path = "/v1/register-checks/{id}",
     tag = "register-checks",
-    params(("id" = String, Path, description = "The register check's id (a UUID)")),
+    params(("id" = String, Path, description = "The register check's id (a UUID)", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses(
         (status = 200, description = "The register check.", body = RegisterCheck),
         (status = 400, description = "Not a register check id.", body = Problem, content_type = "application/problem+json"),
@@ -388,16 +385,19 @@ async fn register_check(State(state): State<ApiState>, caller: Caller, Path(id):
     Ok(with_items(Json(wire::register_check(&check, &app, &candidates)).into_response(), 1))
 }
 
+/// The largest match count an answer may give (more than any register holds for one name).
+const MAX_MATCH_COUNT: u32 = 100_000;
+
 /// Answer a register check.
 #[utoipa::path(
     post,
     path = "/v1/register-checks/{id}",
     tag = "register-checks",
-    params(("id" = String, Path, description = "The register check's id (a UUID)")),
+    params(("id" = String, Path, description = "The register check's id (a UUID)", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     request_body = RegisterCheckAnswer,
     responses(
         (status = 201, description = "Answered; what the answer means.", body = RegisterCheckOutcome),
-        (status = 400, description = "The answer is not valid (its id or council differ from the check's, or its candidates disagree with its count).", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The answer is not valid (its council is not the check's, or its candidates disagree with its count).", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The gssCode is not one of the caller's councils.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such register check among the caller's councils.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already answered.", body = Problem, content_type = "application/problem+json"),
@@ -412,18 +412,18 @@ async fn answer_register_check(
 ) -> ApiResult {
     let id = check_id(&id)?;
     let answer: RegisterCheckAnswer = json_body(&headers, &body)?;
-    if check_id(&answer.request_id).ok().as_deref() != Some(id.as_str()) {
-        return Err(Problem::field("requestId", "must be the register check's id, as in the path"));
+    if answer.match_count > MAX_MATCH_COUNT {
+        return Err(Problem::field("matchCount", format!("must be from 0 to {MAX_MATCH_COUNT}")));
     }
     let store = state.for_caller(&caller);
-    let councils = store.councils().await?;
-    if !councils.iter().any(|c| c.gss_code.as_str() == answer.gss_code) {
-        return Err(Problem::forbidden("gssCode is not one of the councils your ERO serves"));
-    }
     let (check, app, _) = store
         .register_check(&id)
         .await?
         .ok_or_else(|| Problem::not_found("no register check with this id among your councils"))?;
+    let councils = store.councils().await?;
+    if !councils.iter().any(|c| c.gss_code.as_str() == answer.gss_code) {
+        return Err(Problem::forbidden("gssCode is not one of the councils your ERO serves"));
+    }
     if app.gss_code.as_str() != answer.gss_code {
         return Err(Problem::field("gssCode", "is not the council of this register check"));
     }

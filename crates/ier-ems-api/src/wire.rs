@@ -193,7 +193,8 @@ pub struct DeterminationState {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReceiptRequest {
     pub status: ReceiptStatus,
-    /// Why, with a failure (required then; up to 1,000 characters).
+    /// What went wrong, with a failure (up to 1,000 characters).
+    #[schema(max_length = 1000)]
     pub message: Option<String>,
 }
 
@@ -209,10 +210,31 @@ pub enum ReceiptStatus {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeterminationRequest {
     pub decision: Decision,
-    /// Reason codes (lower-case letters, digits and hyphens, e.g. `identity-not-confirmed`); at most 20.
+    /// Reason codes, at most 20.
     #[serde(default)]
-    pub reasons: Vec<String>,
+    #[schema(max_items = 20)]
+    pub reasons: Vec<ReasonCodeText>,
 }
+
+/// A reason code: lower-case letters, digits and hyphens, e.g. `identity-not-confirmed`.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ReasonCodeText(pub String);
+
+impl utoipa::PartialSchema for ReasonCodeText {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A reason code: lower-case letters, digits and hyphens, e.g. `identity-not-confirmed`."))
+            .pattern(Some(r"^[a-z0-9]+(-[a-z0-9]+)*$"))
+            .min_length(Some(1))
+            .max_length(Some(ier_domain::ReasonCode::MAX_LEN))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ReasonCodeText {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -256,8 +278,6 @@ pub struct RegisterCheck {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegisterCheckAnswer {
-    /// Must equal the id in the path.
-    pub request_id: String,
     /// The council whose register was searched: one of the caller's, and the check's.
     pub gss_code: String,
     /// How many electors matched (may be more than the candidates given: 11 or more means too many).
@@ -272,16 +292,52 @@ pub struct RegisterCheckAnswer {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Candidate {
-    /// The EMS's id for the elector (1 to 100 characters).
+    /// The EMS's id for the elector.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+    )]
     pub ems_elector_id: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+    )]
     pub given_name: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+    )]
     pub surname: String,
     pub date_of_birth: Option<NaiveDate>,
+    #[schema(pattern = r"^[0-9]{1,12}$")]
     pub uprn: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+    )]
     pub property: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+    )]
     pub street: String,
+    #[schema(
+        min_length = 1,
+        max_length = 10,
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+    )]
     pub postcode: String,
     /// The elector's franchise code on the register; `PENDING` while undetermined.
+    #[schema(
+        min_length = 1,
+        max_length = 20,
+        pattern = r"^[^\u0000-\u001f\u007f]*[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*$"
+    )]
     pub franchise_code: String,
     pub registered_from: Option<NaiveDate>,
     pub registered_until: Option<NaiveDate>,

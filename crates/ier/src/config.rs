@@ -97,7 +97,9 @@ impl ServeArgs {
         let ems_addr = self
             .ems_addr
             .parse::<SocketAddr>()
-            .map_err(|_| problems.push(format!("IER_EMS_ADDR is not an address like 0.0.0.0:8443: {:?}", self.ems_addr)))
+            .map_err(|_| {
+                problems.push(format!("IER_EMS_ADDR is not an address like 0.0.0.0:8443: {:?}", self.ems_addr))
+            })
             .ok();
         match (problems.is_empty(), self.database_url, keys, sessions, addr, self.pki_dir, ems_addr) {
             (

@@ -103,9 +103,9 @@ impl Client {
         let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
         let config = ier_pki::client_config(&read(cert)?, &read(key)?, &read(ca)?)
             .context("the certificate, key or CA is not usable")?;
-        let rest = server
-            .strip_prefix("https://")
-            .ok_or_else(|| anyhow::anyhow!("--server must start with https:// (the EMS API is only served over TLS)"))?;
+        let rest = server.strip_prefix("https://").ok_or_else(|| {
+            anyhow::anyhow!("--server must start with https:// (the EMS API is only served over TLS)")
+        })?;
         let authority = rest.split('/').next().unwrap_or(rest);
         let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| anyhow::anyhow!("--server has a bad port"))?),
@@ -421,7 +421,6 @@ async fn answer_checks(client: &mut Client, out: &mut Output, register: &Registe
             let found = register.search(check);
             let matches: Vec<&Value> = if found.len() <= 10 { found.clone() } else { Vec::new() };
             let body = json!({
-                "requestId": id,
                 "gssCode": check["gssCode"],
                 "matchCount": found.len(),
                 "matches": matches,

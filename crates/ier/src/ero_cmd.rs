@@ -202,9 +202,13 @@ fn allow_list(pki: &Path) -> anyhow::Result<IpAllowList> {
 /// Bind and serve the EMS API over mutual TLS; returns the address bound.
 pub async fn start_listener(store: Store, pki: &Path, addr: SocketAddr) -> anyhow::Result<SocketAddr> {
     let server_dir = pki.join("server");
-    let identity = ServerIdentity::load(&server_dir.join("ems.pem"), &server_dir.join("ems.key")).with_context(|| {
-        format!("loading the EMS API server certificate from {} (make one with `ier ero server-cert`)", server_dir.display())
-    })?;
+    let identity =
+        ServerIdentity::load(&server_dir.join("ems.pem"), &server_dir.join("ems.key")).with_context(|| {
+            format!(
+                "loading the EMS API server certificate from {} (make one with `ier ero server-cert`)",
+                server_dir.display()
+            )
+        })?;
     let tls = ServerTls::from_dir(identity, pki).with_context(|| format!("loading trust from {}", pki.display()))?;
     let allow = allow_list(pki)?;
     let listener =

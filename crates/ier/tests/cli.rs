@@ -447,7 +447,8 @@ fn ems_client_fetches_over_mutual_tls_survives_a_crash_and_is_refused_once_revok
     for r in &added {
         assert!(files.contains(&format!("{r}.json")), "{r} missing");
         let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join(format!("applications/{r}.json"))).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(out.join(format!("applications/{r}.json"))).unwrap())
+                .unwrap();
         assert_eq!(json["gssCode"], "W06000015");
     }
     let csv = std::fs::read_to_string(out.join("applications.csv")).unwrap();

