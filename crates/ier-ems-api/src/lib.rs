@@ -10,6 +10,7 @@
 //! | GET | `/v1/applications?pageSize=` | the caller's applications not yet confirmed, oldest first (default 100, at most 200); reading does not consume |
 //! | GET | `/v1/applications/{reference}` | one application, whatever its stage |
 //! | PUT | `/v1/applications/{reference}/receipt` | confirm receipt, `success` or `failure` + message; idempotent; a confirmed application leaves the queue |
+//! | POST | `/v1/receipts` | confirm up to 200 receipts at once, in one transaction, each with its outcome |
 //! | PUT | `/v1/applications/{reference}/determination` | the ERO's decision: approved, rejected or evidence requested, with reason codes |
 //! | GET | `/v1/applications/{reference}/verification` | the DWP identity check's result and its evidence |
 //! | GET | `/v1/register-checks?pageSize=` | register checks waiting for an answer, oldest first |
@@ -72,6 +73,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/applications", get(pending_applications))
         .route("/v1/applications/{reference}", get(application))
         .route("/v1/applications/{reference}/receipt", axum::routing::put(confirm_receipt))
+        .route("/v1/receipts", axum::routing::post(confirm_receipts))
         .route("/v1/applications/{reference}/determination", axum::routing::put(determine))
         .route("/v1/applications/{reference}/verification", get(verification))
         .route("/v1/register-checks", get(pending_register_checks))
@@ -100,6 +102,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         pending_applications,
         application,
         confirm_receipt,
+        confirm_receipts,
         determine,
         verification,
         pending_register_checks,
@@ -274,6 +277,51 @@ async fn confirm_receipt(
         }
         _ => Err(Problem::not_found("no application with this reference among your councils")),
     }
+}
+
+/// Confirm many receipts at once: one transaction for the whole page.
+#[utoipa::path(
+    post,
+    path = "/v1/receipts",
+    tag = "applications",
+    request_body = ReceiptBatch,
+    responses(
+        (status = 200, description = "Each receipt's outcome, in order (confirming twice is harmless; another ERO's reference is not-found).", body = ReceiptBatchResult),
+        (status = 400, description = "The body is not valid.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn confirm_receipts(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult {
+    let batch: ReceiptBatch = json_body(&headers, &body)?;
+    if batch.receipts.is_empty() || batch.receipts.len() > MAX_PAGE as usize {
+        return Err(Problem::field("receipts", format!("give 1 to {MAX_PAGE} receipts")));
+    }
+    let mut items = Vec::with_capacity(batch.receipts.len());
+    for (i, r) in batch.receipts.into_iter().enumerate() {
+        let reference = ReferenceNumber::parse(&r.reference)
+            .map_err(|_| Problem::field(&format!("receipts[{i}].reference"), "is not a reference number"))?;
+        let message = r.message.map(|m| m.trim().to_owned()).filter(|m| !m.is_empty());
+        if message.as_ref().is_some_and(|m| m.chars().count() > MAX_MESSAGE) {
+            let field = format!("receipts[{i}].message");
+            return Err(Problem::field(&field, format!("must be {MAX_MESSAGE} characters or fewer")));
+        }
+        items.push((reference, r.status == ReceiptStatus::Success, message));
+    }
+    let outcomes = state.for_caller(&caller).confirm_receipts(Utc::now(), &items).await?;
+    let results: Vec<ReceiptOutcome> = items
+        .iter()
+        .zip(outcomes)
+        .map(|((r, _, _), o)| ReceiptOutcome {
+            reference: r.to_string(),
+            outcome: match o {
+                ConfirmOutcome::Confirmed => "confirmed",
+                ConfirmOutcome::AlreadyConfirmed => "already-confirmed",
+                ConfirmOutcome::NotFound => "not-found",
+            }
+            .to_owned(),
+        })
+        .collect();
+    let n = results.len();
+    Ok(with_items(Json(ReceiptBatchResult { results }).into_response(), n))
 }
 
 /// The most reason codes a determination may carry.

@@ -198,6 +198,41 @@ pub struct ReceiptRequest {
     pub message: Option<String>,
 }
 
+/// Confirm receipt of many applications at once (a page's worth), in one transaction.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReceiptBatch {
+    #[schema(min_items = 1, max_items = 200)]
+    pub receipts: Vec<ReceiptItem>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReceiptItem {
+    #[schema(pattern = r"^[23456789BCDFGHJKMNPQRSTVWXYZ]{10}$")]
+    pub reference: String,
+    pub status: ReceiptStatus,
+    /// What went wrong, with a failure (up to 1,000 characters).
+    #[schema(max_length = 1000)]
+    pub message: Option<String>,
+}
+
+/// What each confirmation did, in the order given.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptBatchResult {
+    pub results: Vec<ReceiptOutcome>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptOutcome {
+    pub reference: String,
+    /// confirmed, already-confirmed (harmless) or not-found (not among the caller's councils).
+    #[schema(example = "confirmed")]
+    pub outcome: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReceiptStatus {

@@ -271,6 +271,44 @@ async fn receipts_take_items_off_the_queue_idempotently() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_receipts_is_confirmed_at_once() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let mut mine = Vec::new();
+        for i in 0..4 {
+            mine.push(app.submit("W06000015", &format!("Batch{i}")).await.to_string());
+        }
+        let theirs = app.submit("E09000033", "Theirs").await.to_string();
+        let receipts = json!({"receipts": [
+            {"reference": mine[0], "status": "success"},
+            {"reference": mine[1], "status": "failure", "message": "import failed"},
+            {"reference": theirs, "status": "success"},
+            {"reference": mine[0], "status": "success"},
+        ]});
+        let (s, out) = app.call("cardiff", "POST", "/v1/receipts", Some(receipts)).await;
+        assert_eq!(s, StatusCode::OK, "{db:?} {out}");
+        let outcomes: Vec<&str> =
+            out["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+        assert_eq!(outcomes, vec!["confirmed", "confirmed", "not-found", "already-confirmed"]);
+        let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+        assert_eq!(refs(&page), mine[2..]);
+        let (_, w) = app.call("westminster", "GET", "/v1/applications", None).await;
+        assert_eq!(refs(&w), vec![theirs.clone()], "another ERO's item is untouched");
+        for (body, msg) in [
+            (json!({"receipts": []}), "receipts: give 1 to 200 receipts"),
+            (
+                json!({"receipts": [{"reference": "nope", "status": "success"}]}),
+                "receipts[0].reference: is not a reference number",
+            ),
+        ] {
+            let (s, p) = app.call("cardiff", "POST", "/v1/receipts", Some(body)).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST);
+            assert!(p["detail"].as_str().unwrap().contains(msg), "{p}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn determinations_follow_receipt() {
     for db in databases() {
         let app = App::standard(db).await;

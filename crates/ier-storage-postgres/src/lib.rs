@@ -146,6 +146,57 @@ fn register_check_from(r: &PgRow) -> Result<RegisterCheckState> {
     })
 }
 
+/// One application with its events, verification request and register check.
+async fn insert_one(tx: &mut Transaction<'_, Postgres>, row: &ApplicationRow) -> Result<EroId> {
+    let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = $1")
+        .bind(row.gss_code.as_str())
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    let ero = ero.ok_or(StorageError::UnknownCouncil(row.gss_code))?;
+    sqlx::query(
+        "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(row.reference.as_str())
+    .bind(&ero)
+    .bind(row.gss_code.as_str())
+    .bind(row.kind.as_str())
+    .bind(row.language.as_str())
+    .bind(row.stage.as_str())
+    .bind(row.submitted_at)
+    .bind(&row.details.key_id)
+    .bind(&row.details.blob)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    for kind in [EventKind::Submitted, EventKind::VerificationRequested] {
+        insert_event(tx, &row.reference, &ero, row.submitted_at, &kind).await?;
+    }
+    sqlx::query("INSERT INTO verification_requests (reference, ero_id, requested_at) VALUES ($1, $2, $3)")
+        .bind(row.reference.as_str())
+        .bind(&ero)
+        .bind(row.submitted_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    sqlx::query(
+        "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(row.reference.as_str())
+    .bind(&ero)
+    .bind(row.gss_code.as_str())
+    .bind(row.kind == ApplicationKind::Overseas)
+    .bind(row.submitted_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(unavailable)?;
+    let ero = decode::ero_id(&ero)?;
+    Ok(ero)
+}
+
 async fn insert_event(
     tx: &mut Transaction<'_, Postgres>,
     reference: &ReferenceNumber,
@@ -245,55 +296,18 @@ impl Backend for PgBackend {
     }
 
     async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId> {
+        let mut eros = self.insert_applications(std::slice::from_ref(row)).await?;
+        eros.pop().ok_or_else(|| StorageError::Corrupt("insert returned no ERO".into()))
+    }
+
+    async fn insert_applications(&self, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = $1")
-            .bind(row.gss_code.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        let ero = ero.ok_or(StorageError::UnknownCouncil(row.gss_code))?;
-        sqlx::query(
-            "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(row.reference.as_str())
-        .bind(&ero)
-        .bind(row.gss_code.as_str())
-        .bind(row.kind.as_str())
-        .bind(row.language.as_str())
-        .bind(row.stage.as_str())
-        .bind(row.submitted_at)
-        .bind(&row.details.key_id)
-        .bind(&row.details.blob)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        for kind in [EventKind::Submitted, EventKind::VerificationRequested] {
-            insert_event(&mut tx, &row.reference, &ero, row.submitted_at, &kind).await?;
+        let mut eros = Vec::with_capacity(rows.len());
+        for row in rows {
+            eros.push(insert_one(&mut tx, row).await?);
         }
-        sqlx::query("INSERT INTO verification_requests (reference, ero_id, requested_at) VALUES ($1, $2, $3)")
-            .bind(row.reference.as_str())
-            .bind(&ero)
-            .bind(row.submitted_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-        sqlx::query(
-            "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(uuid::Uuid::new_v4().to_string())
-        .bind(row.reference.as_str())
-        .bind(&ero)
-        .bind(row.gss_code.as_str())
-        .bind(row.kind == ApplicationKind::Overseas)
-        .bind(row.submitted_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        let ero = decode::ero_id(&ero)?;
         tx.commit().await.map_err(unavailable)?;
-        Ok(ero)
+        Ok(eros)
     }
 
     async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {

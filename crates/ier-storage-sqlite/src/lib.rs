@@ -159,69 +159,24 @@ impl Backend for SqliteBackend {
     }
 
     async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId> {
+        let mut eros = self.insert_applications(std::slice::from_ref(row)).await?;
+        eros.pop().ok_or_else(|| StorageError::Corrupt("insert returned no ERO".into()))
+    }
+
+    async fn insert_applications(&self, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
         // BEGIN IMMEDIATE: take the write lock up front, so the transaction
         // never has to upgrade (and fail) under contention.
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
-        let result: Result<EroId> = async {
-            let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = ?")
-                .bind(row.gss_code.as_str())
-                .fetch_optional(&mut *conn)
-                .await
-                .map_err(unavailable)?;
-            let ero = ero.ok_or(StorageError::UnknownCouncil(row.gss_code))?;
-            sqlx::query(
-                "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(row.reference.as_str())
-            .bind(&ero)
-            .bind(row.gss_code.as_str())
-            .bind(row.kind.as_str())
-            .bind(row.language.as_str())
-            .bind(row.stage.as_str())
-            .bind(row.submitted_at)
-            .bind(&row.details.key_id)
-            .bind(&row.details.blob)
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)?;
-            for kind in [EventKind::Submitted, EventKind::VerificationRequested] {
-                insert_event(&mut conn, &row.reference, &ero, row.submitted_at, &kind).await?;
+        let result: Result<Vec<EroId>> = async {
+            let mut eros = Vec::with_capacity(rows.len());
+            for row in rows {
+                eros.push(insert_one(&mut conn, row).await?);
             }
-            sqlx::query("INSERT INTO verification_requests (reference, ero_id, requested_at) VALUES (?, ?, ?)")
-                .bind(row.reference.as_str())
-                .bind(&ero)
-                .bind(row.submitted_at)
-                .execute(&mut *conn)
-                .await
-                .map_err(unavailable)?;
-            sqlx::query(
-                "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(uuid::Uuid::new_v4().to_string())
-            .bind(row.reference.as_str())
-            .bind(&ero)
-            .bind(row.gss_code.as_str())
-            .bind(row.kind == ApplicationKind::Overseas)
-            .bind(row.submitted_at)
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)?;
-            EroId::parse(&ero).map_err(|_| StorageError::Corrupt("council has a bad ERO id".into()))
+            Ok(eros)
         }
         .await;
-        match result {
-            Ok(ero) => {
-                sqlx::query("COMMIT").execute(&mut *conn).await.map_err(unavailable)?;
-                Ok(ero)
-            }
-            Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                Err(e)
-            }
-        }
+        finish_with(&mut conn, result).await
     }
 
     async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
@@ -586,6 +541,55 @@ impl Backend for SqliteBackend {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(unavailable).map(|_| ())
     }
+}
+
+/// One application with its events, verification request and register check.
+async fn insert_one(conn: &mut sqlx::SqliteConnection, row: &ApplicationRow) -> Result<EroId> {
+    let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = ?")
+        .bind(row.gss_code.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    let ero = ero.ok_or(StorageError::UnknownCouncil(row.gss_code))?;
+    sqlx::query(
+        "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row.reference.as_str())
+    .bind(&ero)
+    .bind(row.gss_code.as_str())
+    .bind(row.kind.as_str())
+    .bind(row.language.as_str())
+    .bind(row.stage.as_str())
+    .bind(row.submitted_at)
+    .bind(&row.details.key_id)
+    .bind(&row.details.blob)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    for kind in [EventKind::Submitted, EventKind::VerificationRequested] {
+        insert_event(conn, &row.reference, &ero, row.submitted_at, &kind).await?;
+    }
+    sqlx::query("INSERT INTO verification_requests (reference, ero_id, requested_at) VALUES (?, ?, ?)")
+        .bind(row.reference.as_str())
+        .bind(&ero)
+        .bind(row.submitted_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    sqlx::query(
+        "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(uuid::Uuid::new_v4().to_string())
+    .bind(row.reference.as_str())
+    .bind(&ero)
+    .bind(row.gss_code.as_str())
+    .bind(row.kind == ApplicationKind::Overseas)
+    .bind(row.submitted_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    EroId::parse(&ero).map_err(|_| StorageError::Corrupt("council has a bad ERO id".into()))
 }
 
 async fn insert_event(

@@ -39,7 +39,8 @@ macro_rules! contract_tests {
             ems_queue_is_not_consumed_by_reading_and_confirming_removes_items,
             determinations_follow_receipt_and_final_ones_stand,
             register_checks_are_made_with_each_application_and_answered_once,
-            api_accesses_are_recorded_without_personal_data
+            api_accesses_are_recorded_without_personal_data,
+            many_applications_are_stored_in_one_transaction_or_none
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -494,4 +495,24 @@ pub async fn api_accesses_are_recorded_without_personal_data(backend: Arc<dyn Ba
     store.record_api_access(&[]).await.unwrap();
     assert_eq!(backend.api_accesses(10).await.unwrap(), vec![access(2), access(1)], "newest first");
     assert_eq!(backend.api_accesses(1).await.unwrap().len(), 1);
+}
+
+pub async fn many_applications_are_stored_in_one_transaction_or_none(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    let news: Vec<NewApplication> =
+        (0..50).map(|i| new_app(["E09000033", "W06000015", "S12000019"][i % 3], "Batch")).collect();
+    let receipts = store.submit_many(news, t(0)).await.unwrap();
+    assert_eq!(receipts.len(), 50);
+    assert_eq!(receipts[1].ero_id, id("cardiff"));
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.pending_verifications, counts.by_stage.clone()), (50, vec![(Stage::Submitted, 50)]));
+    let lothian = store.for_ero(id("lothian-vjb"));
+    assert_eq!(lothian.pending(100).await.unwrap().len(), 16);
+    assert_eq!(lothian.pending_register_checks(100).await.unwrap().len(), 16);
+    // One bad council: nothing of the batch is stored.
+    let mut bad: Vec<NewApplication> = (0..5).map(|_| new_app("E09000033", "Batch")).collect();
+    bad.push(new_app("E06000001", "Nowhere"));
+    let err = store.submit_many(bad, t(1)).await.unwrap_err();
+    assert!(matches!(err, StorageError::UnknownCouncil(_)), "{err}");
+    assert_eq!(store.counts().await.unwrap().pending_verifications, 50, "all or none");
 }

@@ -210,6 +210,9 @@ pub trait Backend: Send + Sync + 'static {
     /// verification request. The ERO comes from the council. Returns the ERO.
     /// `Duplicate` if the reference is taken; `UnknownCouncil` if the GSS code is not a council.
     async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId>;
+    /// Store many applications in one transaction (all or none), as
+    /// [`Backend::insert_application`] stores one; returns their EROs in order.
+    async fn insert_applications(&self, rows: &[ApplicationRow]) -> Result<Vec<EroId>>;
     async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>>;
     /// The ERO's applications in submission order, oldest first.
     async fn applications(
@@ -448,6 +451,43 @@ impl Store {
             }
         }
         Err(StorageError::Unavailable("could not allocate a unique reference number".into()))
+    }
+
+    /// Store many applications in one transaction (imports, benchmarks, restores):
+    /// all are committed durably, or none. Receipts in order.
+    pub async fn submit_many(&self, news: Vec<NewApplication>, now: DateTime<Utc>) -> Result<Vec<Receipt>> {
+        for _ in 0..5 {
+            let rows: Vec<ApplicationRow> = news
+                .iter()
+                .map(|new| {
+                    let reference = ReferenceNumber::generate(&mut rand::rng());
+                    ApplicationRow {
+                        reference,
+                        kind: new.kind,
+                        language: new.language,
+                        gss_code: new.gss_code,
+                        ero_id: None,
+                        submitted_at: now,
+                        stage: Stage::Submitted,
+                        details: self.seal(&reference, &new.details),
+                        progress: ProgressRow::default(),
+                    }
+                })
+                .collect();
+            match self.backend.insert_applications(&rows).await {
+                Ok(eros) => {
+                    return Ok(rows
+                        .iter()
+                        .zip(eros)
+                        .map(|(r, ero_id)| Receipt { reference: r.reference, ero_id, submitted_at: now })
+                        .collect());
+                }
+                // A reference number collided (or repeated within the batch): all again, fresh.
+                Err(StorageError::Duplicate) => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Err(StorageError::Unavailable("could not allocate unique reference numbers".into()))
     }
 
     pub async fn counts(&self) -> Result<Counts> {

@@ -6,8 +6,8 @@
 //!    file, flushed to disk, renamed into place, directory flushed) and add a
 //!    line to `OUT/applications.csv` (flushed) unless the reference is there
 //!    already;
-//! 3. only then confirm receipt, so an application leaves the queue only once
-//!    it is safely on disk.
+//! 3. only then confirm receipt (the page at once, `POST /v1/receipts`), so an
+//!    application leaves the queue only once it is safely on disk.
 //!
 //! Killed at any point, a restart loses nothing and duplicates nothing: an
 //! application written but not confirmed is still in the queue, is written
@@ -295,6 +295,7 @@ async fn poll_once(
         if apps.is_empty() {
             break;
         }
+        let mut receipts = Vec::with_capacity(apps.len());
         for app in &apps {
             let reference = out.write(app)?;
             report.fetched += 1;
@@ -302,13 +303,18 @@ async fn poll_once(
                 eprintln!("IER_EMS_POLL_ABORT_AFTER: stopping after writing {reference}, before confirming it");
                 std::process::exit(75);
             }
-            let (status, body) = client
-                .call("PUT", &format!("/v1/applications/{reference}/receipt"), Some(&json!({"status": "success"})))
-                .await?;
-            if status != 204 {
-                return Err(problem(status, &body));
+            receipts.push(json!({"reference": reference, "status": "success"}));
+        }
+        // Every application of the page is on disk: confirm the page in one request.
+        let (status, body) = client.call("POST", "/v1/receipts", Some(&json!({ "receipts": receipts }))).await?;
+        if status != 200 {
+            return Err(problem(status, &body));
+        }
+        for r in body["results"].as_array().into_iter().flatten() {
+            match r["outcome"].as_str() {
+                Some("confirmed" | "already-confirmed") => report.confirmed += 1,
+                _ => bail!("the EMS API did not confirm {}", r["reference"]),
             }
-            report.confirmed += 1;
         }
     }
     if let Some(register) = register {

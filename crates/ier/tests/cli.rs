@@ -438,7 +438,7 @@ fn ems_client_fetches_over_mutual_tls_survives_a_crash_and_is_refused_once_revok
     // Restarted: everything arrives once, nothing is lost or doubled, and the queue is empty.
     let (code, printed, err) = output(&mut poll(&clients.join("cardiff"), &out));
     assert_eq!(code, 0, "{err}");
-    assert!(printed.contains("fetched 4 applications, confirmed 4"), "the unconfirmed third comes again: {printed}");
+    assert!(printed.contains("fetched 6 applications, confirmed 6"), "the unconfirmed page comes again: {printed}");
     let files: Vec<String> = std::fs::read_dir(out.join("applications"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
