@@ -13,13 +13,24 @@
 //!   MIT) and the component fixtures used for markup parity tests.
 //! - `linkbench`: the record-linkage accuracy and speed harness, our linker
 //!   against Splink on synthetic populations and FEBRL4 (see [`linkbench`]).
+//! - `loadtest`: simulated applicants walking the whole journey against a
+//!   release `ier serve` (steady, surge, spike, max), the submission alone, and
+//!   the raw durable insert rate of the same database (see [`loadtest`]).
+//! - `crashtest`: `kill -9` the server again and again during submissions and
+//!   check that every reference number a client was shown is stored, intact
+//!   (see [`crashtest`]).
+
+#![recursion_limit = "256"]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
 
+mod crashtest;
+mod harness;
 mod linkbench;
+mod loadtest;
 
 fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1);
@@ -29,9 +40,11 @@ fn main() -> anyhow::Result<()> {
         Some("postcodes") => postcodes(),
         Some("assets") => assets(),
         Some("linkbench") => linkbench::main(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("loadtest") => loadtest::main(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("crashtest") => crashtest::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  api-tests   only the schemathesis run against the EMS API\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data\n  linkbench   record-linkage accuracy and speed, ier against Splink (--help for options)"
+                "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  api-tests   only the schemathesis run against the EMS API\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data\n  linkbench   record-linkage accuracy and speed, ier against Splink (--help for options)\n  loadtest    full journeys against a release ier serve, submissions alone, raw insert rate (--help)\n  crashtest   kill -9 the server during submissions; every reference shown must be stored (--help)"
             );
             std::process::exit(2);
         }
