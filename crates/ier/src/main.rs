@@ -5,15 +5,21 @@
 //! `import` (reference data), `lookup` (which council for a postcode),
 //! `keygen` (a data-encryption key), `synth` (synthetic populations with
 //! ground truth, for identity-matching tests and benchmarks), `match`
-//! (bulk record linkage of two CSV files), `ero` (the EMS API's certificates)
-//! and `ems` (the reference EMS client).
+//! (bulk record linkage of two CSV files), `ero` (the EMS API's certificates),
+//! `ems` (the reference EMS client), `backup` (an online backup of the embedded
+//! SQLite database, checked), `restore` (a backup into a fresh location,
+//! migrated and verified), `verify` (every application of a SQLite or Postgres
+//! database decrypts; listed references are all there) and `seed` (synthetic
+//! applications for drills and benchmarks).
 
+mod backup;
 mod config;
 mod demo;
 mod ems_client;
 mod ero_cmd;
 mod match_cmd;
 mod open;
+mod seed;
 mod synth;
 
 use std::path::PathBuf;
@@ -64,6 +70,14 @@ enum Command {
     /// The reference EMS client: fetch applications over mutual TLS, answer register checks.
     #[command(subcommand)]
     Ems(ems_client::Ems),
+    /// Back up the embedded SQLite database while the service runs (online, checked).
+    Backup(backup::BackupArgs),
+    /// Restore a backup made by `ier backup` into a fresh location, migrate it and verify every application.
+    Restore(backup::RestoreArgs),
+    /// Check that every application (and every listed reference) is present and decrypts; SQLite or Postgres.
+    Verify(backup::VerifyArgs),
+    /// Submit synthetic applications, for restore drills and benchmarks (never on a live register).
+    Seed(seed::SeedArgs),
     /// Print a new random data-encryption key, for IER_DATA_KEYS.
     Keygen {
         /// The key's id, stored with every row it seals (for rotation).
@@ -99,6 +113,10 @@ fn main() -> anyhow::Result<()> {
         Command::Match(cmd) => match_cmd::run(cmd),
         Command::Ero(cmd) => ero_cmd::run(cmd),
         Command::Ems(cmd) => ems_client::run(cmd),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => std::process::exit(backup::restore(args)),
+        Command::Verify(args) => std::process::exit(backup::verify(args)),
+        Command::Seed(args) => seed::run(args),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
             Ok(())
