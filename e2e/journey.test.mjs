@@ -25,7 +25,7 @@ let server, base, ems, dataDir, browser
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'ier-e2e-'))
-  server = spawn(ierBin, ['demo', '--addr', '127.0.0.1:0', '--ems-addr', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')], { stdio: ['ignore', 'pipe', 'ignore'] })
+  server = spawn(ierBin, ['demo', '--addr', '127.0.0.1:0', '--ems-addr', '127.0.0.1:0', '--internal-addr', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')], { stdio: ['ignore', 'pipe', 'ignore'] })
   base = await new Promise((resolve, reject) => {
     let out = ''
     const timer = setTimeout(() => reject(new Error('ier demo did not start: ' + out)), 60000)

@@ -191,6 +191,10 @@ complete-contact = Cysylltwch â’ch Swyddog Cofrestru Etholiadol:
 too-many-title = Mae’n ddrwg gennym, rydych wedi gwneud gormod o geisiadau
 too-many-body = I ddiogelu’r gwasanaeth rydym yn cyfyngu ar ba mor aml y gall pob cysylltiad wneud hyn. Arhoswch { $seconds } eiliad a rhowch gynnig arall arni: nid oes dim a roesoch wedi’i golli.
 
+busy-title = Mae’n ddrwg gennym, mae’r gwasanaeth yn brysur
+busy-body = Mae llawer o bobl yn cofrestru i bleidleisio ar hyn o bryd. Arhoswch { $seconds } eiliad a rhowch gynnig arall arni. Mae’r atebion rydych eisoes wedi’u rhoi wedi’u cadw.
+busy-retry = Rhowch gynnig arall arni
+
 previous-name-title = Ydych chi wedi newid eich enw yn ystod y 12 mis diwethaf?
 previous-name-given = Enw cyntaf blaenorol
 previous-name-middle = Enwau canol blaenorol (dewisol)

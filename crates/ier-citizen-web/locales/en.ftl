@@ -187,6 +187,10 @@ complete-contact = Contact your Electoral Registration Officer:
 too-many-title = Sorry, you have made too many requests
 too-many-body = To protect the service we limit how often each connection can do this. Wait { $seconds } seconds and try again: nothing you entered has been lost.
 
+busy-title = Sorry, the service is busy
+busy-body = A lot of people are registering to vote right now. Wait { $seconds } seconds and try again. The answers you have already given are saved.
+busy-retry = Try again
+
 previous-name-title = Have you changed your name in the last 12 months?
 previous-name-given = Previous first name
 previous-name-middle = Previous middle names (optional)

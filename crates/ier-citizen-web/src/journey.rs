@@ -1415,6 +1415,7 @@ pub async fn check_post(client: Client, posted: Posted) -> Response {
         return with_session(&state, session, page);
     }
     if let Err(wait) = state.limiter.check(Action::Submission, client.0, std::time::Instant::now()) {
+        ier_ops::metrics().submission("rate-limited").inc();
         return with_session(&state, session, too_many(&frame, wait));
     }
     let postal_vote = details.postal_vote.clone();
@@ -1423,6 +1424,7 @@ pub async fn check_post(client: Client, posted: Posted) -> Response {
     // The reference is shown only once the application is durably stored.
     match state.citizen.submit(new, Utc::now()).await {
         Ok(receipt) => {
+            ier_ops::metrics().submission("stored").inc();
             tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, "application submitted");
             let mut done = state.sessions.start(Answers::default(), now());
             done.data.receipt = Some(Receipt { reference: receipt.reference, ero_id: receipt.ero_id, postal_vote });
@@ -1430,14 +1432,18 @@ pub async fn check_post(client: Client, posted: Posted) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "submission failed");
+            ier_ops::metrics().submission("failed").inc();
+            ier_ops::metrics().error("storage").inc();
             let text = error(&mut frame, "error-submit-unavailable", &[], "#declaration");
-            let page = step_page(
+            let mut page = step_page(
                 &frame,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "check_answers.html",
                 &session,
                 context! { rows => summary_rows(&frame, &session.data), error => text },
             );
+            // Nothing was stored: the summary is shown again with every answer, to send again.
+            page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
             with_session(&state, session, page)
         }
     }

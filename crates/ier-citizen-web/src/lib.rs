@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Router, extract::Request};
 use ier_domain::{Postcode, postcode::PostcodeError};
@@ -45,6 +45,10 @@ pub struct AppState {
     pub https: bool,
     /// Addresses by postcode: the synthetic gazetteer over the locator's tables by default.
     pub gazetteer: Arc<dyn ier_reference::Gazetteer>,
+    /// The overload gate: past it, requests get the "service is busy" page.
+    pub gate: Arc<ier_ops::Gate>,
+    /// Readiness (draining for shutdown).
+    pub health: ier_ops::Health,
     store: Store,
 }
 
@@ -53,7 +57,17 @@ impl AppState {
         let gazetteer = Arc::new(ier_reference::SyntheticGazetteer::new(locator.directory(), locator.reference()));
         let https = sessions.is_secure();
         let limiter = Arc::new(limits::Limiter::new(https));
-        Self { locator, citizen: store.citizen(), sessions: Arc::new(sessions), limiter, https, gazetteer, store }
+        Self {
+            locator,
+            citizen: store.citizen(),
+            sessions: Arc::new(sessions),
+            limiter,
+            https,
+            gazetteer,
+            gate: Arc::new(ier_ops::Gate::default()),
+            health: ier_ops::Health::default(),
+            store,
+        }
     }
 }
 
@@ -105,8 +119,39 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(ready))
         .fallback(not_found)
         .layer(middleware::from_fn(remember_language))
+        .layer(middleware::from_fn_with_state(state.clone(), shed))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(ier_ops::Tier::Public, ier_ops::observe))
         .with_state(state)
+}
+
+/// The overload gate: a request that cannot start soon gets 503, `Retry-After`
+/// and the "service is busy" page in its language. Its journey cookie is
+/// untouched, so every answer already given is kept; assets and health checks
+/// are never shed.
+async fn shed(State(state): State<Arc<AppState>>, lang: Lang, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/assets/") || path.starts_with("/health/") {
+        return next.run(req).await;
+    }
+    match state.gate.enter(ier_ops::Tier::Public).await {
+        Ok(_permit) => next.run(req).await,
+        Err(busy) => {
+            let frame = Frame::new(lang.language, path);
+            let seconds = busy.retry_after.as_secs().max(1).to_string();
+            let again = format!("{path}?lang={}", frame.lang);
+            let paragraphs = vec![frame.t_args("busy-body", &[("seconds", &seconds)])];
+            let links = vec![context! { href => again, text => frame.t("busy-retry") }];
+            let mut res = page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "message.html",
+                &frame,
+                context! { heading => frame.t("busy-title"), paragraphs, links },
+            );
+            res.headers_mut().insert(header::RETRY_AFTER, busy.header());
+            res
+        }
+    }
 }
 
 async fn security_headers(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
@@ -224,13 +269,7 @@ async fn find_your_council(
 }
 
 async fn ready(State(state): State<Arc<AppState>>) -> Response {
-    match state.store.backend().ping().await {
-        Ok(()) => "ready".into_response(),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
-        }
-    }
+    state.health.ready(&state.store).await
 }
 
 async fn not_found(lang: Lang, OriginalUri(uri): OriginalUri) -> Response {

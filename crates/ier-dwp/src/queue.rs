@@ -39,12 +39,25 @@ pub async fn verify_pending(store: &Store, verifier: &dyn IdentityVerifier, batc
         let Some(application) = store.for_ero(ero).application(&reference).await? else {
             continue;
         };
+        let metrics = ier_ops::metrics();
         let (outcome, explanation) = match VerificationRequest::from_details(&application.details) {
-            None => (VerificationOutcome::NoMatch, vec![NOTHING_TO_CHECK.to_owned()]),
+            None => {
+                metrics.verification("nothing-to-check").inc();
+                (VerificationOutcome::NoMatch, vec![NOTHING_TO_CHECK.to_owned()])
+            }
             Some(request) => match verifier.verify(&request).await {
-                Ok(v) => (v.outcome, v.fields.iter().map(|f| f.describe()).collect()),
+                Ok(v) => {
+                    metrics
+                        .verification(match v.outcome {
+                            VerificationOutcome::Match => "match",
+                            VerificationOutcome::NoMatch => "no-match",
+                        })
+                        .inc();
+                    (v.outcome, v.fields.iter().map(|f| f.describe()).collect())
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "identity verification deferred");
+                    metrics.verification("deferred").inc();
                     round.deferred += 1;
                     continue;
                 }
@@ -67,6 +80,7 @@ pub async fn run(store: Store, verifier: std::sync::Arc<dyn IdentityVerifier>) {
             Ok(_) => Duration::from_millis(200),
             Err(e) => {
                 tracing::error!(error = %e, "verification queue unavailable");
+                ier_ops::metrics().error("verification").inc();
                 Duration::from_secs(5)
             }
         };

@@ -102,7 +102,11 @@ pub const REQUEST_ID: &str = "x-request-id";
 
 /// Middleware: give the request an id, run it, and record the access.
 pub async fn record(State(sink): State<AuditSink>, req: Request, next: Next) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    // The same id as the access log's (set by `ier_ops::observe`), so an audit record leads to its log lines.
+    let request_id = req
+        .extensions()
+        .get::<ier_ops::RequestId>()
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.0.clone());
     let method = req.method().to_string();
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let caller = req.extensions().get::<Caller>().cloned();

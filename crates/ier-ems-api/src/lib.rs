@@ -83,6 +83,7 @@ pub fn router(state: ApiState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(audit_sink, audit::record))
+        .layer(axum::middleware::from_fn_with_state(ier_ops::Tier::Ems, ier_ops::observe))
         .with_state(state)
 }
 
@@ -187,6 +188,20 @@ fn json_body<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: &Bytes) 
     problem::parse_json(body)
 }
 
+/// A JSON response serialised into a buffer sized up front (a page of 200
+/// applications is about half a megabyte: growing a small buffer to that
+/// costs more than the serialising).
+fn json_sized<T: serde::Serialize>(value: &T, capacity: usize) -> Response {
+    let mut buf = Vec::with_capacity(capacity);
+    match serde_json::to_writer(&mut buf, value) {
+        Ok(()) => ([(header::CONTENT_TYPE, "application/json")], buf).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a response could not be serialised");
+            Problem::internal().into_response()
+        }
+    }
+}
+
 fn with_items(mut res: Response, n: usize) -> Response {
     res.extensions_mut().insert(Items(n as u32));
     res
@@ -215,7 +230,7 @@ async fn pending_applications(
     let today = today();
     let applications: Vec<Application> = rows.iter().map(|(a, p)| wire::application(a, p, today)).collect();
     let n = applications.len();
-    Ok(with_items(Json(ApplicationPage { applications, page_size: size }).into_response(), n))
+    Ok(with_items(json_sized(&ApplicationPage { applications, page_size: size }, n * 3072), n))
 }
 
 /// One of the caller's applications, whatever its stage.

@@ -46,7 +46,13 @@ impl PgBackend {
     /// Connect with options (for example a `search_path`) and a pool size.
     pub async fn connect_with(options: PgConnectOptions, max_connections: u32) -> Result<Self> {
         let pool =
-            PgPoolOptions::new().max_connections(max_connections).connect_with(options).await.map_err(unavailable)?;
+            // A request that cannot get a connection in 10 s fails (503, answers kept) rather than hanging.
+            PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(std::time::Duration::from_secs(10))
+                .connect_with(options)
+                .await
+                .map_err(unavailable)?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
         Ok(Self { pool })
     }
@@ -146,56 +152,77 @@ fn register_check_from(r: &PgRow) -> Result<RegisterCheckState> {
     })
 }
 
-/// One application with its events, verification request and register check.
-async fn insert_one(tx: &mut Transaction<'_, Postgres>, row: &ApplicationRow) -> Result<EroId> {
-    let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = $1")
-        .bind(row.gss_code.as_str())
-        .fetch_optional(&mut **tx)
+/// Applications with their two events, verification requests and register
+/// checks, in a few multi-row statements (a submission is a batch of one).
+async fn insert_batch(tx: &mut Transaction<'_, Postgres>, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
+    let gss: Vec<String> = rows.iter().map(|r| r.gss_code.to_string()).collect();
+    let found: Vec<(String, String)> = sqlx::query_as("SELECT gss_code, ero_id FROM councils WHERE gss_code = ANY($1)")
+        .bind(&gss)
+        .fetch_all(&mut **tx)
         .await
         .map_err(unavailable)?;
-    let ero = ero.ok_or(StorageError::UnknownCouncil(row.gss_code))?;
-    sqlx::query(
-        "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(row.reference.as_str())
-    .bind(&ero)
-    .bind(row.gss_code.as_str())
-    .bind(row.kind.as_str())
-    .bind(row.language.as_str())
-    .bind(row.stage.as_str())
-    .bind(row.submitted_at)
-    .bind(&row.details.key_id)
-    .bind(&row.details.blob)
-    .execute(&mut **tx)
-    .await
-    .map_err(unavailable)?;
-    for kind in [EventKind::Submitted, EventKind::VerificationRequested] {
-        insert_event(tx, &row.reference, &ero, row.submitted_at, &kind).await?;
+    let by_gss: std::collections::HashMap<String, String> = found.into_iter().collect();
+    let mut eros = Vec::with_capacity(rows.len());
+    for r in rows {
+        let ero = by_gss.get(r.gss_code.as_str()).ok_or(StorageError::UnknownCouncil(r.gss_code))?;
+        eros.push(ero.clone());
     }
-    sqlx::query("INSERT INTO verification_requests (reference, ero_id, requested_at) VALUES ($1, $2, $3)")
-        .bind(row.reference.as_str())
-        .bind(&ero)
-        .bind(row.submitted_at)
-        .execute(&mut **tx)
-        .await
-        .map_err(unavailable)?;
-    sqlx::query(
-        "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(row.reference.as_str())
-    .bind(&ero)
-    .bind(row.gss_code.as_str())
-    .bind(row.kind == ApplicationKind::Overseas)
-    .bind(row.submitted_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(unavailable)?;
-    let ero = decode::ero_id(&ero)?;
-    Ok(ero)
+    for (chunk, chunk_eros) in rows.chunks(BATCH_ROWS).zip(eros.chunks(BATCH_ROWS)) {
+        let rows: Vec<(&ApplicationRow, &String)> = chunk.iter().zip(chunk_eros).collect();
+        let mut q = sqlx::QueryBuilder::<Postgres>::new(
+            "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details) ",
+        );
+        q.push_values(&rows, |mut b, (r, ero)| {
+            b.push_bind(r.reference.as_str())
+                .push_bind(ero.as_str())
+                .push_bind(r.gss_code.as_str())
+                .push_bind(r.kind.as_str())
+                .push_bind(r.language.as_str())
+                .push_bind(r.stage.as_str())
+                .push_bind(r.submitted_at)
+                .push_bind(&r.details.key_id)
+                .push_bind(&r.details.blob);
+        });
+        q.build().execute(&mut **tx).await.map_err(unavailable)?;
+        let events: Vec<(&ApplicationRow, &String, EventKind)> = rows
+            .iter()
+            .flat_map(|(r, e)| [EventKind::Submitted, EventKind::VerificationRequested].map(|k| (*r, *e, k)))
+            .collect();
+        let mut q = sqlx::QueryBuilder::<Postgres>::new(
+            "INSERT INTO application_events (reference, ero_id, at, kind, detail) ",
+        );
+        q.push_values(&events, |mut b, (r, ero, kind)| {
+            b.push_bind(r.reference.as_str())
+                .push_bind(ero.as_str())
+                .push_bind(r.submitted_at)
+                .push_bind(kind.name())
+                .push_bind(sqlx::types::Json(kind.clone()));
+        });
+        q.build().execute(&mut **tx).await.map_err(unavailable)?;
+        let mut q =
+            sqlx::QueryBuilder::<Postgres>::new("INSERT INTO verification_requests (reference, ero_id, requested_at) ");
+        q.push_values(&rows, |mut b, (r, ero)| {
+            b.push_bind(r.reference.as_str()).push_bind(ero.as_str()).push_bind(r.submitted_at);
+        });
+        q.build().execute(&mut **tx).await.map_err(unavailable)?;
+        let mut q = sqlx::QueryBuilder::<Postgres>::new(
+            "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at) ",
+        );
+        q.push_values(&rows, |mut b, (r, ero)| {
+            b.push_bind(uuid::Uuid::new_v4().to_string())
+                .push_bind(r.reference.as_str())
+                .push_bind(ero.as_str())
+                .push_bind(r.gss_code.as_str())
+                .push_bind(r.kind == ApplicationKind::Overseas)
+                .push_bind(r.submitted_at);
+        });
+        q.build().execute(&mut **tx).await.map_err(unavailable)?;
+    }
+    eros.iter().map(|e| decode::ero_id(e)).collect()
 }
+
+/// Rows a multi-row statement carries at most (9 parameters a row, well inside the limits).
+const BATCH_ROWS: usize = 500;
 
 async fn insert_event(
     tx: &mut Transaction<'_, Postgres>,
@@ -302,10 +329,7 @@ impl Backend for PgBackend {
 
     async fn insert_applications(&self, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let mut eros = Vec::with_capacity(rows.len());
-        for row in rows {
-            eros.push(insert_one(&mut tx, row).await?);
-        }
+        let eros = insert_batch(&mut tx, rows).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(eros)
     }
@@ -386,14 +410,25 @@ impl Backend for PgBackend {
         .fetch_all(&mut *tx)
         .await
         .map_err(unavailable)?;
+        let receipt: Option<(Option<DateTime<Utc>>, Option<bool>)> = sqlx::query_as(
+            "SELECT ems_confirmed_at, ems_success FROM applications WHERE ero_id = $1 AND reference = $2",
+        )
+        .bind(ero.as_str())
+        .bind(reference.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)?;
-        rows.iter()
+        let events = rows
+            .iter()
             .map(|r| {
                 let sqlx::types::Json(kind): sqlx::types::Json<EventKind> =
                     r.try_get("detail").map_err(|_| decode::corrupt("event"))?;
                 Ok(Event { reference: decode::reference(r.get("reference"))?, at: r.get("at"), kind })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        let receipt = receipt.and_then(|(at, ok)| Some((at?, ok.unwrap_or(false))));
+        Ok(ier_storage::events_with_receipt(events, *reference, receipt))
     }
 
     async fn pending_verifications(&self, limit: u32) -> Result<Vec<(ReferenceNumber, EroId)>> {
@@ -455,9 +490,36 @@ impl Backend for PgBackend {
         at: DateTime<Utc>,
         receipts: &[ReceiptRow],
     ) -> Result<Vec<ConfirmOutcome>> {
+        use std::collections::HashSet;
         let mut tx = self.scoped(ero).await?;
-        let mut outcomes = Vec::with_capacity(receipts.len());
-        for r in receipts {
+        // Set-wise: one UPDATE for the receipts without a message (almost all), one each for the rest.
+        let mut confirmed: Vec<(ReferenceNumber, bool)> = Vec::new();
+        for success in [true, false] {
+            let refs: Vec<String> = receipts
+                .iter()
+                .filter(|r| r.success == success && r.message.is_none())
+                .map(|r| r.reference.to_string())
+                .collect();
+            if refs.is_empty() {
+                continue;
+            }
+            let done: Vec<String> = sqlx::query_scalar(
+                "UPDATE applications SET ems_confirmed_at = $1, ems_success = $2,
+                   stage = CASE WHEN $2 AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
+                 WHERE ero_id = $3 AND ems_confirmed_at IS NULL AND reference = ANY($4) RETURNING reference",
+            )
+            .bind(at)
+            .bind(success)
+            .bind(ero.as_str())
+            .bind(&refs)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+            for r in done {
+                confirmed.push((decode::reference(&r)?, success));
+            }
+        }
+        for r in receipts.iter().filter(|r| r.message.is_some()) {
             let updated = sqlx::query(
                 "UPDATE applications SET ems_confirmed_at = $1, ems_success = $2, ems_message_key = $3, ems_message = $4,
                    stage = CASE WHEN $2 AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
@@ -474,26 +536,30 @@ impl Backend for PgBackend {
             .map_err(unavailable)?
             .rows_affected();
             if updated == 1 {
-                let kind = EventKind::ConfirmedByEms { success: r.success };
-                insert_event(&mut tx, &r.reference, ero.as_str(), at, &kind).await?;
-                outcomes.push(ConfirmOutcome::Confirmed);
-            } else {
-                let exists: Option<i64> =
-                    sqlx::query_scalar("SELECT seq FROM applications WHERE ero_id = $1 AND reference = $2")
-                        .bind(ero.as_str())
-                        .bind(r.reference.as_str())
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(unavailable)?;
-                outcomes.push(if exists.is_some() {
-                    ConfirmOutcome::AlreadyConfirmed
-                } else {
-                    ConfirmOutcome::NotFound
-                });
+                confirmed.push((r.reference, r.success));
+            }
+        }
+        let confirmed_now: HashSet<ReferenceNumber> = confirmed.iter().map(|(r, _)| *r).collect();
+        let others: Vec<String> = receipts
+            .iter()
+            .filter(|r| !confirmed_now.contains(&r.reference))
+            .map(|r| r.reference.to_string())
+            .collect();
+        let mut existing = HashSet::new();
+        if !others.is_empty() {
+            let found: Vec<String> =
+                sqlx::query_scalar("SELECT reference FROM applications WHERE ero_id = $1 AND reference = ANY($2)")
+                    .bind(ero.as_str())
+                    .bind(&others)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(unavailable)?;
+            for r in found {
+                existing.insert(decode::reference(&r)?);
             }
         }
         tx.commit().await.map_err(unavailable)?;
-        Ok(outcomes)
+        Ok(ier_storage::receipt_outcomes(receipts, &confirmed_now, &existing))
     }
 
     async fn determine(

@@ -58,7 +58,15 @@ impl SqliteBackend {
     }
 
     async fn connect(options: SqliteConnectOptions) -> Result<Self> {
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.map_err(unavailable)?;
+        // A 64 MB page cache per connection: the queue's pages stay in memory.
+        let options = options.pragma("cache_size", "-65536");
+        // A request that cannot get a connection in 10 s fails (503, answers kept) rather than hanging.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
         Ok(Self { pool })
     }
@@ -168,14 +176,7 @@ impl Backend for SqliteBackend {
         // never has to upgrade (and fail) under contention.
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
-        let result: Result<Vec<EroId>> = async {
-            let mut eros = Vec::with_capacity(rows.len());
-            for row in rows {
-                eros.push(insert_one(&mut conn, row).await?);
-            }
-            Ok(eros)
-        }
-        .await;
+        let result = insert_batch(&mut conn, rows).await;
         finish_with(&mut conn, result).await
     }
 
@@ -254,7 +255,16 @@ impl Backend for SqliteBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;
-        rows.iter().map(event_from).collect()
+        let events = rows.iter().map(event_from).collect::<Result<Vec<_>>>()?;
+        let receipt: Option<(Option<DateTime<Utc>>, Option<bool>)> =
+            sqlx::query_as("SELECT ems_confirmed_at, ems_success FROM applications WHERE ero_id = ? AND reference = ?")
+                .bind(ero.as_str())
+                .bind(reference.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        let receipt = receipt.and_then(|(at, ok)| Some((at?, ok.unwrap_or(false))));
+        Ok(ier_storage::events_with_receipt(events, *reference, receipt))
     }
 
     async fn pending_verifications(&self, limit: u32) -> Result<Vec<(ReferenceNumber, EroId)>> {
@@ -322,11 +332,36 @@ impl Backend for SqliteBackend {
         at: DateTime<Utc>,
         receipts: &[ReceiptRow],
     ) -> Result<Vec<ConfirmOutcome>> {
+        use std::collections::HashSet;
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
         let result = async {
-            let mut outcomes = Vec::with_capacity(receipts.len());
-            for r in receipts {
+            // Set-wise: one UPDATE for the receipts without a message (almost all), one each for the rest.
+            let mut confirmed: Vec<(ReferenceNumber, bool)> = Vec::new();
+            for success in [true, false] {
+                let refs: Vec<&str> = receipts
+                    .iter()
+                    .filter(|r| r.success == success && r.message.is_none())
+                    .map(|r| r.reference.as_str())
+                    .collect();
+                if refs.is_empty() {
+                    continue;
+                }
+                let sql = format!(
+                    "UPDATE applications SET ems_confirmed_at = ?, ems_success = ?,
+                       stage = CASE WHEN ? AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
+                     WHERE ero_id = ? AND ems_confirmed_at IS NULL AND reference IN ({}) RETURNING reference",
+                    vec!["?"; refs.len()].join(",")
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(at).bind(success).bind(success).bind(ero.as_str());
+                for r in &refs {
+                    q = q.bind(*r);
+                }
+                for r in q.fetch_all(&mut *conn).await.map_err(unavailable)? {
+                    confirmed.push((decode::reference(&r)?, success));
+                }
+            }
+            for r in receipts.iter().filter(|r| r.message.is_some()) {
                 let updated = sqlx::query(
                     "UPDATE applications SET ems_confirmed_at = ?, ems_success = ?, ems_message_key = ?, ems_message = ?,
                        stage = CASE WHEN ? AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
@@ -344,23 +379,30 @@ impl Backend for SqliteBackend {
                 .map_err(unavailable)?
                 .rows_affected();
                 if updated == 1 {
-                    insert_event(&mut conn, &r.reference, ero.as_str(), at, &EventKind::ConfirmedByEms {
-                        success: r.success,
-                    })
-                    .await?;
-                    outcomes.push(ConfirmOutcome::Confirmed);
-                } else {
-                    let exists: Option<i64> =
-                        sqlx::query_scalar("SELECT seq FROM applications WHERE ero_id = ? AND reference = ?")
-                            .bind(ero.as_str())
-                            .bind(r.reference.as_str())
-                            .fetch_optional(&mut *conn)
-                            .await
-                            .map_err(unavailable)?;
-                    outcomes.push(if exists.is_some() { ConfirmOutcome::AlreadyConfirmed } else { ConfirmOutcome::NotFound });
+                    confirmed.push((r.reference, r.success));
                 }
             }
-            Ok(outcomes)
+            let confirmed_now: HashSet<ReferenceNumber> = confirmed.iter().map(|(r, _)| *r).collect();
+            let others: Vec<&str> = receipts
+                .iter()
+                .filter(|r| !confirmed_now.contains(&r.reference))
+                .map(|r| r.reference.as_str())
+                .collect();
+            let mut existing = HashSet::new();
+            if !others.is_empty() {
+                let sql = format!(
+                    "SELECT reference FROM applications WHERE ero_id = ? AND reference IN ({})",
+                    vec!["?"; others.len()].join(",")
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(ero.as_str());
+                for r in &others {
+                    q = q.bind(*r);
+                }
+                for r in q.fetch_all(&mut *conn).await.map_err(unavailable)? {
+                    existing.insert(decode::reference(&r)?);
+                }
+            }
+            Ok(ier_storage::receipt_outcomes(receipts, &confirmed_now, &existing))
         }
         .await;
         finish_with(&mut conn, result).await
@@ -543,54 +585,95 @@ impl Backend for SqliteBackend {
     }
 }
 
-/// One application with its events, verification request and register check.
-async fn insert_one(conn: &mut sqlx::SqliteConnection, row: &ApplicationRow) -> Result<EroId> {
-    let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM councils WHERE gss_code = ?")
-        .bind(row.gss_code.as_str())
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(unavailable)?;
-    let ero = ero.ok_or(StorageError::UnknownCouncil(row.gss_code))?;
-    sqlx::query(
-        "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(row.reference.as_str())
-    .bind(&ero)
-    .bind(row.gss_code.as_str())
-    .bind(row.kind.as_str())
-    .bind(row.language.as_str())
-    .bind(row.stage.as_str())
-    .bind(row.submitted_at)
-    .bind(&row.details.key_id)
-    .bind(&row.details.blob)
-    .execute(&mut *conn)
-    .await
-    .map_err(unavailable)?;
-    for kind in [EventKind::Submitted, EventKind::VerificationRequested] {
-        insert_event(conn, &row.reference, &ero, row.submitted_at, &kind).await?;
+/// Applications with their two events, verification requests and register
+/// checks, in a few multi-row statements (a submission is a batch of one).
+async fn insert_batch(conn: &mut sqlx::SqliteConnection, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
+    let mut gss: Vec<&str> = rows.iter().map(|r| r.gss_code.as_str()).collect();
+    gss.sort_unstable();
+    gss.dedup();
+    let sql = format!("SELECT gss_code, ero_id FROM councils WHERE gss_code IN ({})", vec!["?"; gss.len()].join(","));
+    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+    for g in &gss {
+        q = q.bind(*g);
     }
-    sqlx::query("INSERT INTO verification_requests (reference, ero_id, requested_at) VALUES (?, ?, ?)")
-        .bind(row.reference.as_str())
-        .bind(&ero)
-        .bind(row.submitted_at)
-        .execute(&mut *conn)
+    let found = q.fetch_all(&mut *conn).await.map_err(unavailable)?;
+    let by_gss: std::collections::HashMap<String, String> = found.into_iter().collect();
+    let mut eros = Vec::with_capacity(rows.len());
+    for r in rows {
+        let ero = by_gss.get(r.gss_code.as_str()).ok_or(StorageError::UnknownCouncil(r.gss_code))?;
+        eros.push(ero.clone());
+    }
+    // Numbers in submission order (the table is keyed by ERO and number: migration 0003).
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM applications")
+        .fetch_one(&mut *conn)
         .await
         .map_err(unavailable)?;
-    sqlx::query(
-        "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(uuid::Uuid::new_v4().to_string())
-    .bind(row.reference.as_str())
-    .bind(&ero)
-    .bind(row.gss_code.as_str())
-    .bind(row.kind == ApplicationKind::Overseas)
-    .bind(row.submitted_at)
-    .execute(&mut *conn)
-    .await
-    .map_err(unavailable)?;
-    EroId::parse(&ero).map_err(|_| StorageError::Corrupt("council has a bad ERO id".into()))
+    let mut next = last;
+    for (chunk, chunk_eros) in rows.chunks(BATCH_ROWS).zip(eros.chunks(BATCH_ROWS)) {
+        let rows: Vec<(&ApplicationRow, &String, i64)> = chunk
+            .iter()
+            .zip(chunk_eros)
+            .map(|(r, e)| {
+                next += 1;
+                (r, e, next)
+            })
+            .collect();
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO applications (seq, reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details) ",
+        );
+        q.push_values(&rows, |mut b, (r, ero, seq)| {
+            b.push_bind(*seq)
+                .push_bind(r.reference.as_str())
+                .push_bind(ero.as_str())
+                .push_bind(r.gss_code.as_str())
+                .push_bind(r.kind.as_str())
+                .push_bind(r.language.as_str())
+                .push_bind(r.stage.as_str())
+                .push_bind(r.submitted_at)
+                .push_bind(&r.details.key_id)
+                .push_bind(&r.details.blob);
+        });
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        let events: Vec<(&ApplicationRow, &String, EventKind)> = rows
+            .iter()
+            .flat_map(|(r, e, _)| [EventKind::Submitted, EventKind::VerificationRequested].map(|k| (*r, *e, k)))
+            .collect();
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO application_events (reference, ero_id, at, kind, detail) ",
+        );
+        q.push_values(&events, |mut b, (r, ero, kind)| {
+            b.push_bind(r.reference.as_str())
+                .push_bind(ero.as_str())
+                .push_bind(r.submitted_at)
+                .push_bind(kind.name())
+                .push_bind(event_json(kind));
+        });
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO verification_requests (reference, ero_id, requested_at) ",
+        );
+        q.push_values(&rows, |mut b, (r, ero, _)| {
+            b.push_bind(r.reference.as_str()).push_bind(ero.as_str()).push_bind(r.submitted_at);
+        });
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at) ",
+        );
+        q.push_values(&rows, |mut b, (r, ero, _)| {
+            b.push_bind(uuid::Uuid::new_v4().to_string())
+                .push_bind(r.reference.as_str())
+                .push_bind(ero.as_str())
+                .push_bind(r.gss_code.as_str())
+                .push_bind(r.kind == ApplicationKind::Overseas)
+                .push_bind(r.submitted_at);
+        });
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+    }
+    eros.iter().map(|e| decode::ero_id(e)).collect()
 }
+
+/// Rows a multi-row statement carries at most (10 parameters a row: inside SQLite's 32,766).
+const BATCH_ROWS: usize = 500;
 
 async fn insert_event(
     conn: &mut sqlx::SqliteConnection,

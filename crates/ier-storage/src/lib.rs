@@ -243,8 +243,9 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The ERO's applications its EMS has not confirmed, oldest first. Reading does not consume.
     async fn pending_for_ems(&self, ero: &EroId, limit: u32) -> Result<Vec<ApplicationRow>>;
-    /// Confirm receipts in one transaction, each with a `confirmed-by-ems` event
-    /// the first time; one outcome per receipt, in order.
+    /// Confirm receipts in one transaction (the first confirmation of each
+    /// stands; it shows in [`Backend::events`] as `confirmed-by-ems`); one
+    /// outcome per receipt, in order.
     async fn confirm_receipts(
         &self,
         ero: &EroId,
@@ -291,6 +292,46 @@ pub trait Backend: Send + Sync + 'static {
     async fn counts(&self) -> Result<Counts>;
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
+}
+
+/// An application's events with its EMS receipt among them. A receipt is
+/// stored as the application's state (when, and whether it succeeded), not as
+/// an event row: confirmations come 200 at a time on deadline day, and an event
+/// row each would scatter writes across the events index. It is shown in the
+/// timeline at its time, after the events of the same moment.
+pub fn events_with_receipt(
+    mut events: Vec<Event>,
+    reference: ReferenceNumber,
+    receipt: Option<(DateTime<Utc>, bool)>,
+) -> Vec<Event> {
+    if let Some((at, success)) = receipt {
+        let position = events.iter().rposition(|e| e.at <= at).map_or(0, |p| p + 1);
+        events.insert(position, Event { reference, at, kind: EventKind::ConfirmedByEms { success } });
+    }
+    events
+}
+
+/// The outcome of each receipt of a batch, in order, from what the batch's
+/// set-wise update confirmed and which references the ERO has at all (a
+/// reference given twice is confirmed once, then already confirmed).
+pub fn receipt_outcomes(
+    receipts: &[ReceiptRow],
+    confirmed_now: &std::collections::HashSet<ReferenceNumber>,
+    existing: &std::collections::HashSet<ReferenceNumber>,
+) -> Vec<ConfirmOutcome> {
+    let mut reported = std::collections::HashSet::new();
+    receipts
+        .iter()
+        .map(|r| {
+            if confirmed_now.contains(&r.reference) && reported.insert(r.reference) {
+                ConfirmOutcome::Confirmed
+            } else if confirmed_now.contains(&r.reference) || existing.contains(&r.reference) {
+                ConfirmOutcome::AlreadyConfirmed
+            } else {
+                ConfirmOutcome::NotFound
+            }
+        })
+        .collect()
 }
 
 /// Whether a determination may be recorded, the rule every backend applies

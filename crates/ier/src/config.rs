@@ -37,6 +37,55 @@ pub struct ServeArgs {
     /// Address of the EMS API (mutual TLS).
     #[arg(long, env = "IER_EMS_ADDR", default_value = "0.0.0.0:8443")]
     ems_addr: String,
+    #[command(flatten)]
+    pub ops: OpsArgs,
+}
+
+/// Operations settings shared by `serve` and `demo`.
+#[derive(Args, Clone, Debug)]
+pub struct OpsArgs {
+    /// Address of the internal listener: /metrics, /health/live, /health/ready. Never expose it publicly.
+    #[arg(long, env = "IER_INTERNAL_ADDR", default_value = "127.0.0.1:9090")]
+    pub internal_addr: SocketAddr,
+    /// Public requests answered at once by this instance; past it, requests wait briefly, then get 503.
+    #[arg(long, env = "IER_MAX_IN_FLIGHT", default_value_t = ier_ops::Gate::DEFAULT_MAX_IN_FLIGHT)]
+    pub max_in_flight: usize,
+    /// How long (milliseconds) a request may wait for a place before it is shed with 503.
+    #[arg(long, env = "IER_QUEUE_WAIT_MS", default_value_t = 500)]
+    pub queue_wait_ms: u64,
+    /// On SIGTERM or Ctrl-C: seconds to fail readiness (so the load balancer moves traffic away) before stopping (`ier serve`; the demo stops at once).
+    #[arg(long, env = "IER_DRAIN_SECONDS", default_value_t = 10)]
+    pub drain_seconds: u64,
+}
+
+impl OpsArgs {
+    /// Put the gate and health on the public site's state, and start the internal listener.
+    pub async fn start(
+        &self,
+        store: &ier_storage::Store,
+        state: &mut ier_citizen_web::AppState,
+    ) -> anyhow::Result<SocketAddr> {
+        state.gate = std::sync::Arc::new(ier_ops::Gate::new(
+            self.max_in_flight,
+            std::time::Duration::from_millis(self.queue_wait_ms),
+        ));
+        let internal = tokio::net::TcpListener::bind(self.internal_addr)
+            .await
+            .with_context(|| format!("binding the internal listener to {} (IER_INTERNAL_ADDR)", self.internal_addr))?;
+        let bound = internal.local_addr()?;
+        let router = ier_ops::internal_router(store.clone(), state.health.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(internal, router).await {
+                tracing::error!(error = %e, "internal listener stopped");
+            }
+        });
+        tracing::info!(addr = %bound, "internal listener (metrics, health)");
+        Ok(bound)
+    }
+
+    pub fn shutdown(&self, health: ier_ops::Health) -> impl std::future::Future<Output = ()> + Send + 'static {
+        ier_ops::shutdown_signal(health, std::time::Duration::from_secs(self.drain_seconds))
+    }
 }
 
 /// Everything `serve` needs, checked.
@@ -51,7 +100,7 @@ pub struct ServeConfig {
 
 impl ServeArgs {
     /// Check every setting, reporting all problems at once.
-    pub fn check(self) -> Result<(ServeConfig, Option<PathBuf>), String> {
+    pub fn check(self) -> Result<(ServeConfig, Option<PathBuf>, OpsArgs), String> {
         let mut problems = Vec::new();
         if self.database_url.as_deref().is_none_or(str::is_empty) {
             problems.push(
@@ -113,6 +162,7 @@ impl ServeArgs {
             ) => Ok((
                 ServeConfig { database_url, data_keys, session_keys, public_addr, pki_dir, ems_addr },
                 self.postcode_table,
+                self.ops,
             )),
             _ => Err(format!("ier serve cannot start:\n  - {}", problems.join("\n  - "))),
         }
@@ -120,7 +170,7 @@ impl ServeArgs {
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let (config, table) = match args.check() {
+    let (config, table, ops) = match args.check() {
         Ok(c) => c,
         Err(message) => {
             eprintln!("{message}");
@@ -139,21 +189,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::ero_cmd::start_listener(store.clone(), &config.pki_dir, config.ems_addr).await?;
     // Production is served over HTTPS (TLS at the load balancer): cookies are Secure.
     let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);
-    let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store, sessions));
+    let mut state = ier_citizen_web::AppState::new(locator, store.clone(), sessions);
+    ops.start(&store, &mut state).await?;
+    let health = state.health.clone();
+    let app = ier_citizen_web::router(state);
     let listener = tokio::net::TcpListener::bind(config.public_addr)
         .await
         .with_context(|| format!("binding {}", config.public_addr))?;
     tracing::info!(addr = %config.public_addr, "public site listening");
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown())
+        .with_graceful_shutdown(ops.shutdown(health))
         .await?;
     Ok(())
 }
 
 pub fn env_filter() -> tracing_subscriber::EnvFilter {
     tracing_subscriber::EnvFilter::try_from_env("IER_LOG").unwrap_or_else(|_| "info,sqlx=warn".into())
-}
-
-pub async fn shutdown() {
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -29,6 +29,8 @@ pub struct DemoArgs {
     /// Address of the EMS API (mutual TLS).
     #[arg(long, default_value = "127.0.0.1:8443")]
     ems_addr: SocketAddr,
+    #[command(flatten)]
+    ops: crate::config::OpsArgs,
 }
 
 /// The DWP simulator's reference population: fixed, so the demo identities
@@ -87,10 +89,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let clients = args.data_dir.join("ems-clients");
     let eros = demo_pki(&pki, &clients, &people)?;
     let ems = crate::ero_cmd::start_listener(store.clone(), &pki, args.ems_addr).await?;
+    let mut state = ier_citizen_web::AppState::new(locator, store.clone(), sessions);
+    let internal = args.ops.start(&store, &mut state).await?;
     println!("IER demo: data in {}", args.data_dir.display());
     println!("  Public site:       {base}/");
     println!("  Find your council: {base}/find-your-council?postcode=SW1A+1AA");
     println!("  Health:            {base}/health/ready");
+    println!("  Metrics:           http://{internal}/metrics (internal listener)");
     println!("  EMS API:           https://{ems}/v1/applications (mutual TLS; CA {})", pki.join("ca.pem").display());
     println!("  EMS client certificates in {}: {}", clients.display(), eros.join(" "));
     if let Some(ero) = eros.first() {
@@ -112,9 +117,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     println!("Press Ctrl-C to stop.");
-    let app = ier_citizen_web::router(ier_citizen_web::AppState::new(locator, store, sessions));
+    let health = state.health.clone();
+    let app = ier_citizen_web::router(state);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(crate::config::shutdown())
+        .with_graceful_shutdown(ier_ops::shutdown_signal(health, std::time::Duration::ZERO))
         .await?;
     Ok(())
 }

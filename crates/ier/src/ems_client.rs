@@ -22,18 +22,12 @@
 use std::collections::HashSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use axum::body::Bytes;
 use clap::{Args, Subcommand};
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
 use ier_domain::register_check::normalise_name;
 use serde_json::{Value, json};
-use tokio_rustls::TlsConnector;
-use tokio_rustls::rustls::pki_types::ServerName;
 
 #[derive(Subcommand)]
 pub enum Ems {
@@ -90,12 +84,9 @@ pub fn run(cmd: Ems) -> anyhow::Result<()> {
     }
 }
 
-/// One HTTP/1.1 connection over mutual TLS, re-made when it drops.
+/// The EMS API over mutual TLS, speaking JSON.
 pub struct Client {
-    host: String,
-    port: u16,
-    tls: TlsConnector,
-    conn: Option<SendRequest<Full<Bytes>>>,
+    https: ier_pki::HttpsClient,
 }
 
 impl Client {
@@ -103,73 +94,15 @@ impl Client {
         let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
         let config = ier_pki::client_config(&read(cert)?, &read(key)?, &read(ca)?)
             .context("the certificate, key or CA is not usable")?;
-        let rest = server.strip_prefix("https://").ok_or_else(|| {
-            anyhow::anyhow!("--server must start with https:// (the EMS API is only served over TLS)")
-        })?;
-        let authority = rest.split('/').next().unwrap_or(rest);
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_owned(), p.parse().map_err(|_| anyhow::anyhow!("--server has a bad port"))?),
-            None => (authority.to_owned(), 443),
-        };
-        Ok(Self { host, port, tls: TlsConnector::from(Arc::new(config)), conn: None })
-    }
-
-    async fn connect(&mut self) -> anyhow::Result<&mut SendRequest<Full<Bytes>>> {
-        if self.conn.as_ref().is_none_or(|c| c.is_closed()) {
-            let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-                .await
-                .with_context(|| format!("connecting to {}:{}", self.host, self.port))?;
-            tcp.set_nodelay(true)?;
-            let name = ServerName::try_from(self.host.clone()).context("the server's host name")?;
-            let tls = self.tls.connect(name, tcp).await.map_err(|e| {
-                anyhow::anyhow!("the EMS API refused the TLS handshake ({e}): is the certificate valid, unexpired, not revoked, and issued for this service?")
-            })?;
-            let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls)).await?;
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-            self.conn = Some(sender);
-        }
-        Ok(self.conn.as_mut().expect("connected"))
+        Ok(Self { https: ier_pki::HttpsClient::new(server, config).context("--server")? })
     }
 
     /// A request; returns the status and the JSON body (Null when empty).
     pub async fn call(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
-        for attempt in 0..2 {
-            let host = format!("{}:{}", self.host, self.port);
-            let mut req = http::Request::builder().method(method).uri(path).header(http::header::HOST, host);
-            let bytes = match body {
-                Some(b) => {
-                    req = req.header(http::header::CONTENT_TYPE, "application/json");
-                    Bytes::from(serde_json::to_vec(b)?)
-                }
-                None => Bytes::new(),
-            };
-            let req = req.body(Full::new(bytes))?;
-            let sender = self.connect().await?;
-            match sender.send_request(req).await {
-                Ok(res) => {
-                    let status = res.status().as_u16();
-                    let body = res.into_body().collect().await?.to_bytes();
-                    let json = if body.is_empty() { Value::Null } else { serde_json::from_slice(&body)? };
-                    return Ok((status, json));
-                }
-                // A kept-alive connection the server closed: once more on a new one.
-                Err(e) if attempt == 0 && (e.is_closed() || e.is_canceled() || e.is_incomplete_message()) => {
-                    self.conn = None;
-                }
-                Err(e) => {
-                    let cause = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_default();
-                    if cause.contains("alert") {
-                        bail!(
-                            "the EMS API refused this client's certificate ({cause}): is it valid, unexpired, not revoked, and issued for this service?"
-                        );
-                    }
-                    return Err(e.into());
-                }
-            }
-        }
-        bail!("the EMS API closed the connection twice")
+        let json = body.map(serde_json::to_vec).transpose()?;
+        let (status, bytes) = self.https.call(method, path, json).await?;
+        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes)? };
+        Ok((status, value))
     }
 }
 

@@ -133,7 +133,16 @@ impl Drop for Demo {
 
 fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
     let mut child = ier()
-        .args(["demo", "--addr", "127.0.0.1:0", "--ems-addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--ems-addr",
+            "127.0.0.1:0",
+            "--internal-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -209,6 +218,34 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
         panic!("the demo applications were never verified");
     });
     assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 4)]);
+    // The internal listener: health, and metrics with what just happened (and nothing personal).
+    let internal = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Metrics:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|u| u.strip_suffix("/metrics"))
+        .expect("the demo prints its metrics address")
+        .to_owned();
+    assert!(http_get(&internal, "/health/live").starts_with("HTTP/1.1 200"));
+    assert!(http_get(&internal, "/health/ready").starts_with("HTTP/1.1 200"));
+    let metrics = http_get(&internal, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    for expected in [
+        r#"ier_applications{stage="verified"} 4"#,
+        r#"ier_verification_queue_depth 0"#,
+        r#"ier_ems_queue_depth 4"#,
+        r#"ier_verifications_total{outcome="match"} 4"#,
+        r#"ier_http_requests_total{tier="public",route="/find-your-council",method="GET",status="200"} 1"#,
+        "ier_http_request_duration_seconds_bucket{",
+        r#"ier_http_shed_requests_total{tier="public"} 0"#,
+        "ier_process_resident_memory_bytes ",
+        "# EOF",
+    ] {
+        assert!(metrics.contains(expected), "{expected} missing from:\n{metrics}");
+    }
+    assert!(!metrics.contains("CF10") && !metrics.contains("postcode="), "no query strings in metrics");
+    // Every response carries a request id.
+    assert!(page.to_ascii_lowercase().contains("x-request-id: "), "{page}");
     drop(demo);
 
     assert!(data.join("ier.db").exists());

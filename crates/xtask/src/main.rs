@@ -115,7 +115,16 @@ fn api_tests() -> anyhow::Result<()> {
     std::fs::write(&schema, &out.stdout)?;
     let data = work.join("data");
     let mut demo = Command::new(&ier)
-        .args(["demo", "--addr", "127.0.0.1:0", "--ems-addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "demo",
+            "--addr",
+            "127.0.0.1:0",
+            "--ems-addr",
+            "127.0.0.1:0",
+            "--internal-addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(&data)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())

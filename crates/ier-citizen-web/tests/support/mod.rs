@@ -47,15 +47,20 @@ impl Page {
 
 impl Client {
     pub async fn new() -> Self {
-        Self::build(false).await
+        Self::build(false, None).await
     }
 
     /// As served in production over HTTPS (Secure cookies, HSTS).
     pub async fn https() -> Self {
-        Self::build(true).await
+        Self::build(true, None).await
     }
 
-    async fn build(https: bool) -> Self {
+    /// With this overload gate (tests hold its places to overload the app).
+    pub async fn with_gate(gate: Arc<ier_ops::Gate>) -> Self {
+        Self::build(false, Some(gate)).await
+    }
+
+    async fn build(https: bool, gate: Option<Arc<ier_ops::Gate>>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let backend = SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
         let store = Store::new(Arc::new(backend), DataKeys::parse(&DataKeys::generate("k")).unwrap());
@@ -65,13 +70,16 @@ impl Client {
         store.backend().put_councils(&reference.councils().cloned().collect::<Vec<_>>()).await.unwrap();
         let session_key = DataKeys::generate("s");
         let sessions = SessionCodec::new(DataKeys::parse(&session_key).unwrap(), https);
-        Self {
-            app: router(AppState::new(Locator::embedded(), store.clone(), sessions)),
-            store,
-            session_key,
-            cookies: BTreeMap::new(),
-            _dir: dir,
+        let mut state = AppState::new(Locator::embedded(), store.clone(), sessions);
+        if let Some(gate) = gate {
+            state.gate = gate;
         }
+        Self { app: router(state), store, session_key, cookies: BTreeMap::new(), _dir: dir }
+    }
+
+    /// Another client of the same app and store, with no cookies.
+    pub fn clone_app(&self) -> ClientOf {
+        ClientOf { app: self.app.clone() }
     }
 
     async fn send(&mut self, req: axum::http::request::Builder, body: Body, headers: &[(&str, &str)]) -> Page {
@@ -129,4 +137,19 @@ fn enc(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A cookie-less client of an existing app (for many requests at once).
+pub struct ClientOf {
+    app: Router,
+}
+
+impl ClientOf {
+    pub async fn get(&mut self, path: &str) -> Page {
+        let res = self.app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 4 << 20).await.unwrap();
+        Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
 }

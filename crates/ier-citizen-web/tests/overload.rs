@@ -1,0 +1,69 @@
+//! Past capacity the public site sheds load: 503 with `Retry-After` and the
+//! "service is busy" page in the applicant's language, their progress kept,
+//! and it recovers by itself once load falls.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{StatusCode, header};
+use support::Client;
+
+#[tokio::test]
+async fn past_capacity_requests_get_the_busy_page_keep_progress_and_recover() {
+    let gate = Arc::new(ier_ops::Gate::new(1, Duration::from_millis(20)));
+    let mut c = Client::with_gate(gate.clone()).await;
+    c.get("/register-to-vote/start").await;
+    let csrf = c.get("/register-to-vote/country-of-residence").await.csrf();
+    let r = c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "wales")]).await;
+    assert_eq!(r.location(), "/register-to-vote/nationality");
+    let session = c.cookies.get("ier-session").cloned().expect("a journey cookie");
+
+    // Every place is taken: the next requests are shed.
+    let held = gate.enter(ier_ops::Tier::Public).await.expect("a free place");
+    let busy = c.post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "british")]).await;
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(busy.headers.get(header::RETRY_AFTER).unwrap(), "5");
+    assert!(busy.body.contains("Sorry, the service is busy"), "{}", busy.body);
+    assert!(busy.body.contains("Wait 5 seconds and try again"), "{}", busy.body);
+    assert!(busy.body.contains(r#"nationality?lang=en">Try again</a>"#), "{}", busy.body);
+    // The journey cookie is untouched: nothing already answered is lost.
+    assert!(busy.headers.get(header::SET_COOKIE).is_none());
+    assert_eq!(c.cookies.get("ier-session"), Some(&session));
+    // In Welsh for a Welsh applicant; security headers as on every page; health checks never shed.
+    let cy = c.get("/register-to-vote/nationality?lang=cy").await;
+    assert_eq!(cy.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(cy.body.contains("mae’r gwasanaeth yn brysur"), "{}", cy.body);
+    assert!(cy.headers.contains_key(header::CONTENT_SECURITY_POLICY));
+    assert_eq!(c.get("/health/live").await.status, StatusCode::OK);
+
+    // Load falls: the service recovers by itself, with the earlier answer kept.
+    drop(held);
+    let back = c.get("/register-to-vote/country-of-residence").await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(back.body.contains(r#"value="wales" checked"#));
+    let r = c.post("/register-to-vote/nationality", &[("csrf_token", &csrf), ("nationality", "british")]).await;
+    assert_eq!(r.location(), "/register-to-vote/date-of-birth");
+}
+
+#[tokio::test]
+async fn many_requests_at_once_past_the_gate_are_shed_not_queued_for_ever() {
+    let gate = Arc::new(ier_ops::Gate::new(2, Duration::from_millis(10)));
+    let c = Client::with_gate(gate.clone()).await;
+    let a = gate.enter(ier_ops::Tier::Public).await.unwrap();
+    let b = gate.enter(ier_ops::Tier::Public).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..50 {
+        let mut c = c.clone_app();
+        tasks.push(tokio::spawn(async move { c.get("/").await.status }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::SERVICE_UNAVAILABLE);
+    }
+    assert!(started.elapsed() < Duration::from_secs(5), "shed promptly, not after a long queue");
+    drop((a, b));
+    let mut c = c.clone_app();
+    assert_eq!(c.get("/").await.status, StatusCode::OK);
+}
