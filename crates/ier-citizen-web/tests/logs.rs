@@ -24,6 +24,16 @@ impl Write for Captured {
     }
 }
 
+/// Answer each step in turn; each must move on.
+async fn post_steps(c: &mut Client, csrf: &str, steps: &[(&str, &[(&str, &str)])]) {
+    for (path, fields) in steps {
+        let mut form = vec![("csrf_token", csrf)];
+        form.extend_from_slice(fields);
+        let r = c.post(path, &form).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+    }
+}
+
 #[tokio::test]
 async fn a_whole_application_logs_requests_and_its_reference_but_nothing_personal() {
     let captured = Captured::default();
@@ -48,12 +58,7 @@ async fn a_whole_application_logs_requests_and_its_reference_but_nothing_persona
         ("/register-to-vote/nino", &[("nino", "SN425918B")]),
         ("/register-to-vote/address", &[("postcode", "CF10 1EP")]),
     ];
-    for (path, fields) in steps {
-        let mut form = vec![("csrf_token", csrf.as_str())];
-        form.extend_from_slice(fields);
-        let r = c.post(path, &form).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
-    }
+    post_steps(&mut c, &csrf, steps).await;
     let page = c.get("/register-to-vote/address/select").await.body;
     let uprn = page.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
     let rest: &[(&str, &[(&str, &str)])] = &[
@@ -73,12 +78,7 @@ async fn a_whole_application_logs_requests_and_its_reference_but_nothing_persona
         ("/register-to-vote/contact", &[("contact", "email"), ("email", "zeb@example.com")]),
         ("/register-to-vote/check-answers", &[("declaration", "agreed")]),
     ];
-    for (path, fields) in rest {
-        let mut form = vec![("csrf_token", csrf.as_str())];
-        form.extend_from_slice(fields);
-        let r = c.post(path, &form).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
-    }
+    post_steps(&mut c, &csrf, rest).await;
     let done = c.get("/register-to-vote/complete").await.body;
     let reference = done.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().replace(' ', "");
     c.get("/find-your-council?postcode=CF10+1EP").await;
