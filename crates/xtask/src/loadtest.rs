@@ -215,6 +215,7 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
     let stats = Arc::new(Stats::new(opts.references.is_some()));
     let server_cpu0 = server.cpu_seconds().unwrap_or(0.0);
     let client_cpu0 = harness::proc_cpu_seconds("self").unwrap_or(0.0);
+    let load_before = loadavg();
     let began = Instant::now();
     let deadline = began + opts.duration;
     let behaviour = Behaviour { think: opts.think, timeout: Duration::from_secs(30), retries: 3 };
@@ -286,8 +287,10 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
                         stats.session_began();
                         let out = a.journey().await;
                         stats.session_ended();
-                        if let Err(harness::Stop::Failed) = out {
-                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        match out {
+                            Err(harness::Stop::Deadline) => break,
+                            Err(harness::Stop::Failed) => tokio::time::sleep(Duration::from_millis(100)).await,
+                            Ok(_) => {}
                         }
                     }
                 });
@@ -340,6 +343,7 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
         }
     }
     // Let the requests in flight finish (bounded by their timeout).
+    tokio::time::sleep_until(deadline.into()).await;
     let drain =
         tokio::time::timeout(Duration::from_secs(35), async { while tasks.join_next().await.is_some() {} }).await;
     if drain.is_err() {
@@ -349,6 +353,7 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
     let server_cpu = server.cpu_seconds().unwrap_or(0.0) - server_cpu0;
     let client_cpu = harness::proc_cpu_seconds("self").unwrap_or(0.0) - client_cpu0;
     let (peak_rss, _) = server.memory_kib().unwrap_or((0, 0));
+    let load_after = loadavg();
     sampling.store(false, Ordering::Relaxed);
     let completed_in_window: u64 = {
         let ps = stats.per_second.lock().expect("stats");
@@ -440,6 +445,9 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
     );
     println!("peak concurrent sessions: {}", stats.peak_sessions.load(Ordering::Relaxed));
     println!(
+        "machine load average (1 min) before {load_before} and after {load_after} (other work on the box counts too)"
+    );
+    println!(
         "server: peak RSS {:.1} MiB during the scenario ({:.1} MiB idle after start-up, {:.1} MiB peak including submit-only), CPU {:.1}s ({:.2} ms a journey); load generator CPU {:.1}s",
         peak_rss as f64 / 1024.0,
         idle_rss as f64 / 1024.0,
@@ -474,6 +482,8 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
         "db": opts.db.name(),
         "postgres_shared_buffers": shared_buffers,
         "cores": cores(),
+        "loadavg_before": load_before,
+        "loadavg_after": load_after,
         "users": opts.users,
         "rate_per_s": opts.rate,
         "duration_s": elapsed,
@@ -511,6 +521,14 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
     std::fs::write(&json_path, serde_json::to_string_pretty(&summary)?)?;
     println!("JSON summary: {}", json_path.display());
     Ok(())
+}
+
+/// The 1-minute load average: other work on this machine skews the figures.
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn cores() -> usize {
