@@ -29,6 +29,8 @@ pub mod problem;
 pub mod wire;
 
 use axum::body::Bytes;
+use std::sync::Arc;
+
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -51,13 +53,17 @@ use wire::*;
 pub struct ApiState {
     pub store: Store,
     pub audit: AuditSink,
+    /// The overload gate: past it, requests get a `busy` problem (503 + `Retry-After`).
+    pub gate: Arc<ier_ops::Gate>,
 }
 
 impl ApiState {
     /// State over a store, with its audit writer started on the current runtime.
+    /// At most 512 requests are answered at once (360 councils' EMS polling at once fit).
     pub fn new(store: Store) -> Self {
         let audit = AuditSink::spawn(store.clone());
-        Self { store, audit }
+        let gate = Arc::new(ier_ops::Gate::new(512, ier_ops::Gate::DEFAULT_WAIT));
+        Self { store, audit, gate }
     }
 
     fn for_caller(&self, caller: &Caller) -> EroStore {
@@ -82,9 +88,27 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(state.gate.clone(), shed))
         .layer(axum::middleware::from_fn_with_state(audit_sink, audit::record))
         .layer(axum::middleware::from_fn_with_state(ier_ops::Tier::Ems, ier_ops::observe))
         .with_state(state)
+}
+
+/// The overload gate: a request that cannot start soon gets the `busy` problem
+/// (503 with `Retry-After`) at once, and is audited as such; nothing was done.
+async fn shed(
+    State(gate): State<Arc<ier_ops::Gate>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match gate.enter(ier_ops::Tier::Ems).await {
+        Ok(_permit) => next.run(req).await,
+        Err(busy) => {
+            let mut res = Problem::busy(busy.retry_after).into_response();
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, busy.header());
+            res
+        }
+    }
 }
 
 /// The OpenAPI 3.1 document, as generated from the code.

@@ -80,6 +80,19 @@ impl Problem {
         )
     }
 
+    /// Too many requests at once: nothing was done; try again after `retry_after`.
+    pub fn busy(retry_after: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "Service busy",
+            format!(
+                "the service is answering as many requests as it can: nothing was done; try again in {} seconds",
+                retry_after.as_secs().max(1)
+            ),
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

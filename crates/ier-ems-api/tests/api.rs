@@ -471,6 +471,46 @@ async fn every_access_is_audited_without_personal_data() {
 }
 
 #[tokio::test]
+async fn past_capacity_requests_get_a_busy_problem_are_audited_and_nothing_is_done() {
+    let app = App::standard(Db::Sqlite).await;
+    let r = app.submit("W06000015", "Busy").await;
+    let mut state = app.state.clone();
+    state.gate = Arc::new(ier_ops::Gate::new(1, std::time::Duration::from_millis(10)));
+    let gate = state.gate.clone();
+    let busy_router = router(state);
+    let call = |method: &str, uri: String, body: Option<Value>| {
+        let mut req = Request::builder().method(method).uri(uri);
+        if body.is_some() {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+        }
+        let mut req = req.body(body.map(|b| Body::from(b.to_string())).unwrap_or_else(Body::empty)).unwrap();
+        req.extensions_mut()
+            .insert(Caller { ero: EroId::parse("cardiff").unwrap(), serial: Serial::parse("0a1b2c3d").unwrap() });
+        busy_router.clone().oneshot(req)
+    };
+    let held = gate.enter(ier_ops::Tier::Ems).await.unwrap();
+    let res = call("PUT", format!("/v1/applications/{r}/receipt"), Some(json!({"status": "success"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "5");
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/problem+json");
+    let body: Value = serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap()).unwrap();
+    assert_eq!(body["type"], "urn:ier:problem:busy");
+    assert!(body["detail"].as_str().unwrap().contains("nothing was done"), "{body}");
+    // Nothing was done: the application is still on the queue.
+    let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+    assert_eq!(refs(&page), vec![r.to_string()]);
+    // Recovers by itself once a place is free.
+    drop(held);
+    let res = call("PUT", format!("/v1/applications/{r}/receipt"), Some(json!({"status": "success"}))).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Both accesses are audited, the shed one with its 503.
+    app.state.audit.flush().await;
+    let statuses: Vec<u16> =
+        app.backend.api_accesses(10).await.unwrap().iter().filter(|a| a.method == "PUT").map(|a| a.status).collect();
+    assert_eq!(statuses, vec![204, 503]);
+}
+
+#[tokio::test]
 async fn the_openapi_document_is_generated_from_the_code_and_served() {
     let doc = serde_json::to_value(ier_ems_api::openapi()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
