@@ -1454,7 +1454,8 @@ pub async fn complete(journey: Journey) -> Response {
     let Some(Receipt { reference, ero_id, postal_vote }) = session.data.receipt.clone() else {
         return with_session(&state, session, Redirect::to(&Step::Country.path()));
     };
-    let ero = state.citizen.ero(&ero_id).await.ok().flatten();
+    // From the reference data the store was loaded from: no database round trip on deadline day.
+    let ero = state.locator.reference().ero(&ero_id).cloned();
     let ero_name = ero
         .as_ref()
         .map(|e| {

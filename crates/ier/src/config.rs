@@ -51,7 +51,7 @@ pub struct OpsArgs {
     #[arg(long, env = "IER_MAX_IN_FLIGHT", default_value_t = ier_ops::Gate::DEFAULT_MAX_IN_FLIGHT)]
     pub max_in_flight: usize,
     /// How long (milliseconds) a request may wait for a place before it is shed with 503.
-    #[arg(long, env = "IER_QUEUE_WAIT_MS", default_value_t = 500)]
+    #[arg(long, env = "IER_QUEUE_WAIT_MS", default_value_t = 250)]
     pub queue_wait_ms: u64,
     /// On SIGTERM or Ctrl-C: seconds to fail readiness (so the load balancer moves traffic away) before stopping (`ier serve`; the demo stops at once).
     #[arg(long, env = "IER_DRAIN_SECONDS", default_value_t = 10)]
