@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ier_domain::*;
 
-use crate::{Backend, DataKeys, NewApplication, StorageError, Store};
+use crate::{Backend, DataKeys, GroupCommit, NewApplication, StorageError, Store};
 
 /// Whatever must live as long as a story's backend.
 pub type Guard = Box<dyn std::any::Any + Send>;
@@ -40,7 +40,8 @@ macro_rules! contract_tests {
             determinations_follow_receipt_and_final_ones_stand,
             register_checks_are_made_with_each_application_and_answered_once,
             api_accesses_are_recorded_without_personal_data,
-            many_applications_are_stored_in_one_transaction_or_none
+            many_applications_are_stored_in_one_transaction_or_none,
+            group_commit_stores_every_submission_and_a_bad_one_fails_alone
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -515,4 +516,35 @@ pub async fn many_applications_are_stored_in_one_transaction_or_none(backend: Ar
     let err = store.submit_many(bad, t(1)).await.unwrap_err();
     assert!(matches!(err, StorageError::UnknownCouncil(_)), "{err}");
     assert_eq!(store.counts().await.unwrap().pending_verifications, 50, "all or none");
+}
+
+pub async fn group_commit_stores_every_submission_and_a_bad_one_fails_alone(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await.with_group_commit(GroupCommit { max_batch: 16, committers: 2 });
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let s = store.clone();
+        let gss = if i == 77 { "E06000001" } else { ["E09000033", "W06000015", "S12000036"][i % 3] };
+        tasks.push(tokio::spawn(async move { s.citizen().submit(new_app(gss, "Group"), t(i as i64)).await }));
+    }
+    let mut receipts = Vec::new();
+    for (i, task) in tasks.into_iter().enumerate() {
+        match task.await.unwrap() {
+            Ok(r) => receipts.push((i, r)),
+            Err(e) => {
+                assert_eq!(i, 77, "only the application to an unknown council fails: {e}");
+                assert!(matches!(e, StorageError::UnknownCouncil(_)), "{e}");
+            }
+        }
+    }
+    assert_eq!(receipts.len(), 199, "every other submission is stored, whatever batch it shared");
+    let mut references: Vec<_> = receipts.iter().map(|(_, r)| r.reference).collect();
+    references.sort_by_key(|r| r.to_string());
+    references.dedup();
+    assert_eq!(references.len(), 199, "one reference each");
+    for (i, r) in &receipts {
+        let app = store.for_ero(r.ero_id.clone()).application(&r.reference).await.unwrap().expect("stored");
+        assert_eq!(app.submitted_at, t(*i as i64), "each keeps its own submission time");
+        assert_eq!(r.submitted_at, app.submitted_at);
+    }
+    assert_eq!(store.counts().await.unwrap().pending_verifications, 199);
 }

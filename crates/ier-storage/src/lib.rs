@@ -21,6 +21,7 @@
 
 pub mod crypto;
 pub mod decode;
+pub mod group;
 pub mod sql;
 
 #[cfg(feature = "contract")]
@@ -37,6 +38,7 @@ use ier_domain::{
 };
 
 pub use crypto::{CryptoError, DataKeys, KeyError, Sealed};
+pub use group::GroupCommit;
 
 /// What can go wrong in storage. Messages carry no personal data.
 #[derive(Debug, thiserror::Error)]
@@ -361,6 +363,8 @@ pub fn determination_step(
 pub struct Store {
     backend: Arc<dyn Backend>,
     keys: Arc<DataKeys>,
+    /// Group commit of submissions, when started ([`Store::with_group_commit`]).
+    committer: Option<Arc<group::Committer>>,
 }
 
 /// What a new application carries before it is stored.
@@ -382,7 +386,15 @@ pub struct Receipt {
 
 impl Store {
     pub fn new(backend: Arc<dyn Backend>, keys: DataKeys) -> Self {
-        Self { backend, keys: Arc::new(keys) }
+        Self { backend, keys: Arc::new(keys), committer: None }
+    }
+
+    /// Submissions from now on share transactions when they arrive together
+    /// ([`group`]); starts the committer tasks on the current runtime.
+    pub fn with_group_commit(mut self, config: GroupCommit) -> Self {
+        let plain = Self { committer: None, ..self.clone() };
+        self.committer = Some(Arc::new(group::Committer::start(plain, config)));
+        self
     }
 
     pub fn backend(&self) -> &dyn Backend {
@@ -467,26 +479,38 @@ impl Store {
     }
 
     /// Store a new application and return its receipt once it is durably
-    /// committed. A reference-number collision (1 in 3 × 10^14 per pair) is
-    /// retried with a fresh number.
+    /// committed (with group commit, in one transaction with others submitted
+    /// at the same moment). A reference-number collision (1 in 3 × 10^14 per
+    /// pair) is retried with a fresh number.
     pub async fn submit(&self, new: NewApplication, now: DateTime<Utc>) -> Result<Receipt> {
+        match &self.committer {
+            Some(committer) => committer.submit(new, now).await,
+            None => self.submit_now(new, now).await,
+        }
+    }
+
+    /// A new application's row, under a fresh reference number.
+    fn new_row(&self, new: &NewApplication, now: DateTime<Utc>) -> ApplicationRow {
+        let reference = ReferenceNumber::generate(&mut rand::rng());
+        ApplicationRow {
+            reference,
+            kind: new.kind,
+            language: new.language,
+            gss_code: new.gss_code,
+            ero_id: None,
+            submitted_at: now,
+            stage: Stage::Submitted,
+            details: self.seal(&reference, &new.details),
+            progress: ProgressRow::default(),
+        }
+    }
+
+    /// Store one application in a transaction of its own.
+    pub(crate) async fn submit_now(&self, new: NewApplication, now: DateTime<Utc>) -> Result<Receipt> {
         for _ in 0..5 {
-            let reference = ReferenceNumber::generate(&mut rand::rng());
-            let row = ApplicationRow {
-                reference,
-                kind: new.kind,
-                language: new.language,
-                gss_code: new.gss_code,
-                ero_id: None,
-                submitted_at: now,
-                stage: Stage::Submitted,
-                details: self.seal(&reference, &new.details),
-                progress: ProgressRow::default(),
-            };
+            let row = self.new_row(&new, now);
             match self.backend.insert_application(&row).await {
-                Ok(ero_id) => {
-                    return Ok(Receipt { reference, ero_id, submitted_at: now });
-                }
+                Ok(ero_id) => return Ok(Receipt { reference: row.reference, ero_id, submitted_at: now }),
                 Err(StorageError::Duplicate) => continue,
                 Err(e) => return Err(e),
             }
@@ -497,30 +521,20 @@ impl Store {
     /// Store many applications in one transaction (imports, benchmarks, restores):
     /// all are committed durably, or none. Receipts in order.
     pub async fn submit_many(&self, news: Vec<NewApplication>, now: DateTime<Utc>) -> Result<Vec<Receipt>> {
+        let stamped: Vec<(NewApplication, DateTime<Utc>)> = news.into_iter().map(|n| (n, now)).collect();
+        self.submit_stamped(&stamped).await
+    }
+
+    /// As [`Store::submit_many`], each application with its own submission time.
+    pub(crate) async fn submit_stamped(&self, news: &[(NewApplication, DateTime<Utc>)]) -> Result<Vec<Receipt>> {
         for _ in 0..5 {
-            let rows: Vec<ApplicationRow> = news
-                .iter()
-                .map(|new| {
-                    let reference = ReferenceNumber::generate(&mut rand::rng());
-                    ApplicationRow {
-                        reference,
-                        kind: new.kind,
-                        language: new.language,
-                        gss_code: new.gss_code,
-                        ero_id: None,
-                        submitted_at: now,
-                        stage: Stage::Submitted,
-                        details: self.seal(&reference, &new.details),
-                        progress: ProgressRow::default(),
-                    }
-                })
-                .collect();
+            let rows: Vec<ApplicationRow> = news.iter().map(|(new, now)| self.new_row(new, *now)).collect();
             match self.backend.insert_applications(&rows).await {
                 Ok(eros) => {
                     return Ok(rows
                         .iter()
                         .zip(eros)
-                        .map(|(r, ero_id)| Receipt { reference: r.reference, ero_id, submitted_at: now })
+                        .map(|(r, ero_id)| Receipt { reference: r.reference, ero_id, submitted_at: r.submitted_at })
                         .collect());
                 }
                 // A reference number collided (or repeated within the batch): all again, fresh.

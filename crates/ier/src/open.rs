@@ -23,7 +23,8 @@ pub async fn store(url: &str, keys: DataKeys) -> anyhow::Result<Store> {
     let reference = ReferenceData::embedded();
     backend.put_eros(&reference.eros().cloned().collect::<Vec<_>>()).await.context("loading EROs")?;
     backend.put_councils(&reference.councils().cloned().collect::<Vec<_>>()).await.context("loading councils")?;
-    Ok(Store::new(backend, keys))
+    // Submissions arriving together share a transaction (one durable commit for many applicants).
+    Ok(Store::new(backend, keys).with_group_commit(ier_storage::GroupCommit::default()))
 }
 
 /// The locator over the shipped postcode table, or one made by `ier import onspd`.
