@@ -22,7 +22,7 @@ use std::sync::Arc;
 use axum::extract::{OriginalUri, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, extract::Request};
 use ier_domain::{Postcode, postcode::PostcodeError};
@@ -137,21 +137,36 @@ async fn shed(State(state): State<Arc<AppState>>, lang: Lang, req: Request, next
     match state.gate.enter(ier_ops::Tier::Public).await {
         Ok(_permit) => next.run(req).await,
         Err(busy) => {
-            let frame = Frame::new(lang.language, path);
-            let seconds = busy.retry_after.as_secs().max(1).to_string();
-            let again = format!("{path}?lang={}", frame.lang);
-            let paragraphs = vec![frame.t_args("busy-body", &[("seconds", &seconds)])];
-            let links = vec![context! { href => again, text => frame.t("busy-retry") }];
-            let mut res = page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "message.html",
-                &frame,
-                context! { heading => frame.t("busy-title"), paragraphs, links },
-            );
+            let mut res =
+                (StatusCode::SERVICE_UNAVAILABLE, Html(busy_page(lang.language, busy.retry_after))).into_response();
             res.headers_mut().insert(header::RETRY_AFTER, busy.header());
             res
         }
     }
+}
+
+/// The busy page in each language, rendered once: shedding must cost next to
+/// nothing, or it takes the capacity it is there to protect. Its links are
+/// relative to the page's own address (`?lang=cy`), so one copy serves every path.
+fn busy_page(language: ier_domain::Language, retry_after: std::time::Duration) -> String {
+    static PAGES: [std::sync::OnceLock<String>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let slot = match language {
+        ier_domain::Language::En => &PAGES[0],
+        ier_domain::Language::Cy => &PAGES[1],
+    };
+    slot.get_or_init(|| {
+        let frame = Frame::new(language, "");
+        let seconds = retry_after.as_secs().max(1).to_string();
+        let again = format!("?lang={}", frame.lang);
+        let paragraphs = vec![frame.t_args("busy-body", &[("seconds", &seconds)])];
+        let links = vec![context! { href => again, text => frame.t("busy-retry") }];
+        render::html("message.html", &frame, context! { heading => frame.t("busy-title"), paragraphs, links })
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "busy page failed to render");
+                String::from("Sorry, the service is busy. Try again in a few seconds.")
+            })
+    })
+    .clone()
 }
 
 async fn security_headers(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {

@@ -142,14 +142,19 @@ pub fn long_date(date: chrono::NaiveDate, language: Language) -> String {
 
 /// Render `template` with the frame and the page's own values.
 pub fn page(status: StatusCode, template: &str, frame: &Frame, values: Value) -> Response {
-    let ctx = minijinja::context! { ..Value::from_serialize(frame), ..values };
-    match ENV.get_template(template).and_then(|t| t.render(ctx)) {
+    match html(template, frame, values) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(template, error = %e, "template failed to render");
             (StatusCode::INTERNAL_SERVER_ERROR, "Sorry, there is a problem with the service.").into_response()
         }
     }
+}
+
+/// A page's HTML (for pages rendered once and kept, such as the busy page).
+pub fn html(template: &str, frame: &Frame, values: Value) -> Result<String, minijinja::Error> {
+    let ctx = minijinja::context! { ..Value::from_serialize(frame), ..values };
+    ENV.get_template(template).and_then(|t| t.render(ctx))
 }
 
 #[cfg(test)]
