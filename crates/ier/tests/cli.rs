@@ -46,6 +46,10 @@ fn help_is_available_everywhere() {
         &["ero", "serial", "map", "--help"],
         &["ems", "poll", "--help"],
         &["ems", "openapi", "--help"],
+        &["backup", "--help"],
+        &["restore", "--help"],
+        &["verify", "--help"],
+        &["seed", "--help"],
     ] {
         let (code, out, _) = output(ier().args(args));
         assert_eq!(code, 0, "{args:?}");
