@@ -27,8 +27,9 @@ use hyper_util::rt::TokioIo;
 /// Re-run this task from a release build of xtask (and build `ier` in release),
 /// so the load generator does not steal more CPU than it must from the server.
 /// Returns `Ok(true)` when the task has been run by the release binary.
+/// `IER_XTASK_DEBUG=1` (the test command's smoke run) keeps this debug build and the debug `ier`.
 pub fn reexec_in_release(task: &str, args: &[String]) -> anyhow::Result<bool> {
-    if !cfg!(debug_assertions) {
+    if !cfg!(debug_assertions) || smoke() {
         return Ok(false);
     }
     crate::run(crate::cargo().args(["build", "--release", "-p", "ier", "-p", "xtask"]))?;
@@ -48,7 +49,12 @@ pub fn target_dir() -> PathBuf {
 }
 
 pub fn ier_binary() -> PathBuf {
-    target_dir().join("release/ier")
+    target_dir().join(if smoke() { "debug/ier" } else { "release/ier" })
+}
+
+/// A smoke run on the debug build (`IER_XTASK_DEBUG=1`): for the test command, not for figures.
+fn smoke() -> bool {
+    std::env::var_os("IER_XTASK_DEBUG").is_some_and(|v| v == "1")
 }
 
 // --- Databases -------------------------------------------------------------------------------

@@ -75,8 +75,29 @@ fn test() -> anyhow::Result<()> {
         eprintln!("note: IER_TEST_POSTGRES_URL is not set, so the Postgres contract tests are skipped");
     }
     run(cargo().args(["test", "--workspace", "--locked"]))?;
+    crash_smoke()?;
     browser_tests()?;
     api_tests()
+}
+
+/// A few `kill -9` trials of the debug `ier serve` during submissions, on SQLite (and Postgres
+/// when configured): every reference shown must be stored. The 100-trial figures are in
+/// docs/BENCHMARKS.md (`cargo xtask crashtest --trials 100`).
+fn crash_smoke() -> anyhow::Result<()> {
+    let xtask = std::env::current_exe().context("finding xtask")?;
+    let mut dbs = vec!["sqlite"];
+    if std::env::var_os("IER_TEST_POSTGRES_URL").is_some() {
+        dbs.push("postgres");
+    }
+    for db in dbs {
+        let mut crashtest = Command::new(&xtask);
+        crashtest.args(["crashtest", "--db", db, "--trials", "5"]).env("IER_XTASK_DEBUG", "1");
+        if let Some(url) = std::env::var_os("IER_TEST_POSTGRES_URL") {
+            crashtest.env("IER_LOADTEST_POSTGRES_URL", url);
+        }
+        run(&mut crashtest)?;
+    }
+    Ok(())
 }
 
 /// The schemathesis release the API tests use.
