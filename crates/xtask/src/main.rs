@@ -84,14 +84,16 @@ fn test() -> anyhow::Result<()> {
 /// when configured): every reference shown must be stored. The 100-trial figures are in
 /// docs/BENCHMARKS.md (`cargo xtask crashtest --trials 100`).
 fn crash_smoke() -> anyhow::Result<()> {
-    let xtask = std::env::current_exe().context("finding xtask")?;
     let mut dbs = vec!["sqlite"];
     if std::env::var_os("IER_TEST_POSTGRES_URL").is_some() {
         dbs.push("postgres");
     }
     for db in dbs {
-        let mut crashtest = Command::new(&xtask);
-        crashtest.args(["crashtest", "--db", db, "--trials", "5"]).env("IER_XTASK_DEBUG", "1");
+        // Through cargo: `cargo test` may have rebuilt (and replaced) this very binary.
+        let mut crashtest = cargo();
+        crashtest
+            .args(["run", "--quiet", "--locked", "-p", "xtask", "--", "crashtest", "--db", db, "--trials", "5"])
+            .env("IER_XTASK_DEBUG", "1");
         if let Some(url) = std::env::var_os("IER_TEST_POSTGRES_URL") {
             crashtest.env("IER_LOADTEST_POSTGRES_URL", url);
         }
