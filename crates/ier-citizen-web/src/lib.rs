@@ -128,13 +128,23 @@ pub fn router(state: AppState) -> Router {
 /// The overload gate: a request that cannot start soon gets 503, `Retry-After`
 /// and the "service is busy" page in its language. Its journey cookie is
 /// untouched, so every answer already given is kept; assets and health checks
-/// are never shed.
+/// are never shed. Applicants part-way through a journey (they carry its
+/// cookie) come first: newcomers are turned away at once while only the last
+/// quarter of places is free. (The cookie is only looked for, not opened: a
+/// forged one would buy a place in the queue, never anyone's data.)
 async fn shed(State(state): State<Arc<AppState>>, lang: Lang, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path.starts_with("/assets/") || path.starts_with("/health/") {
         return next.run(req).await;
     }
-    match state.gate.enter(ier_ops::Tier::Public).await {
+    let under_way =
+        req.headers().get_all(header::COOKIE).iter().any(|v| v.to_str().is_ok_and(|c| c.contains("ier-session=")));
+    let place = if under_way {
+        state.gate.enter(ier_ops::Tier::Public).await
+    } else {
+        state.gate.enter_new(ier_ops::Tier::Public)
+    };
+    match place {
         Ok(_permit) => next.run(req).await,
         Err(busy) => {
             let mut res =

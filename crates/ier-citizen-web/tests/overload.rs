@@ -67,3 +67,28 @@ async fn many_requests_at_once_past_the_gate_are_shed_not_queued_for_ever() {
     let mut c = c.clone_app();
     assert_eq!(c.get("/").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn near_capacity_applicants_under_way_come_first_and_newcomers_wait() {
+    let gate = Arc::new(ier_ops::Gate::new(4, Duration::from_millis(10)));
+    let mut c = Client::with_gate(gate.clone()).await;
+    c.get("/register-to-vote/start").await;
+    let csrf = c.get("/register-to-vote/country-of-residence").await.csrf();
+    // Three of four places taken: the last quarter is kept for journeys under way.
+    let held: Vec<_> = hold(&gate, 3).await;
+    let newcomer = c.clone_app().get("/register-to-vote/start").await;
+    assert_eq!(newcomer.status, StatusCode::SERVICE_UNAVAILABLE, "a newcomer waits");
+    assert!(newcomer.body.contains("Sorry, the service is busy"));
+    let r = c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "england")]).await;
+    assert_eq!(r.location(), "/register-to-vote/nationality", "someone part-way through carries on");
+    drop(held);
+    assert_eq!(c.clone_app().get("/register-to-vote/start").await.status, StatusCode::SEE_OTHER);
+}
+
+async fn hold(gate: &ier_ops::Gate, n: usize) -> Vec<tokio::sync::SemaphorePermit<'_>> {
+    let mut held = Vec::new();
+    for _ in 0..n {
+        held.push(gate.enter(ier_ops::Tier::Public).await.expect("a free place"));
+    }
+    held
+}

@@ -124,6 +124,24 @@ impl Gate {
         permit
     }
 
+    /// Take a place for a newcomer (someone not yet in a journey): only while more
+    /// than a quarter of the places are free, and without waiting. Under overload
+    /// the people already part-way through are served first and newcomers are
+    /// turned away at the door, so the service keeps finishing applications instead
+    /// of starting ones it cannot finish.
+    pub fn enter_new(&self, tier: Tier) -> Result<SemaphorePermit<'_>, Busy> {
+        let reserve = self.max_in_flight / 4;
+        let permit = if self.permits.available_permits() > reserve {
+            self.permits.try_acquire().map_err(|_| Busy { retry_after: self.retry_after })
+        } else {
+            Err(Busy { retry_after: self.retry_after })
+        };
+        if permit.is_err() {
+            metrics().shed(tier).inc();
+        }
+        permit
+    }
+
     pub fn max_in_flight(&self) -> usize {
         self.max_in_flight
     }
@@ -314,13 +332,20 @@ mod tests {
         assert_eq!(Busy { retry_after: Duration::from_secs(5) }.plain().status(), StatusCode::SERVICE_UNAVAILABLE);
         drop(held);
         assert!(gate.enter(Tier::Ems).await.is_ok());
+        // Newcomers are turned away while only the last quarter of places is free.
+        let gate = Gate::new(8, Duration::from_millis(5));
+        let held: Vec<_> = (0..5).map(|_| gate.enter_new(Tier::Ems).expect("free places")).collect();
+        let sixth = gate.enter_new(Tier::Ems).expect("3 of 8 free: more than a quarter");
+        assert!(gate.enter_new(Tier::Ems).is_err(), "2 of 8 free: kept for journeys under way");
+        assert!(gate.enter(Tier::Ems).await.is_ok(), "someone part-way through still gets in");
+        drop((held, sixth));
         let shed = |t: &str| {
             t.lines()
                 .find_map(|l| l.strip_prefix(r#"ier_http_shed_requests_total{tier="ems"} "#))
                 .and_then(|n| n.parse::<u64>().ok())
                 .unwrap()
         };
-        assert_eq!(shed(&metrics().render()), shed(&before) + 1);
+        assert_eq!(shed(&metrics().render()), shed(&before) + 2);
     }
 
     #[test]

@@ -639,6 +639,8 @@ pub struct Stats {
     pub peak_sessions: AtomicI64,
     /// Submissions (POST check-answers) sent and not yet answered.
     pub submits_in_flight: AtomicI64,
+    /// Responses that were 503 (shed by the server's overload gate, or a failed submission).
+    pub unavailable: AtomicU64,
     pub references: Mutex<Vec<String>>,
     pub keep_references: bool,
     /// Completions per second since `started`.
@@ -657,6 +659,7 @@ impl Stats {
             active_sessions: AtomicI64::new(0),
             peak_sessions: AtomicI64::new(0),
             submits_in_flight: AtomicI64::new(0),
+            unavailable: AtomicU64::new(0),
             references: Mutex::default(),
             keep_references,
             per_second: Mutex::default(),
@@ -888,6 +891,9 @@ impl Applicant<'_> {
             };
             self.take_cookies(&res.set_cookies);
             let status = res.status;
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                self.stats.unavailable.fetch_add(1, Ordering::Relaxed);
+            }
             if (status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE)
                 && attempt < self.behaviour.retries
             {

@@ -237,13 +237,15 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
                     "rss_kib": rss,
                     "sessions": stats.active_sessions.load(Ordering::Relaxed),
                     "completed": stats.journeys_completed.load(Ordering::Relaxed),
+                    "unavailable": stats.unavailable.load(Ordering::Relaxed),
                 }));
                 if samples.len() % 10 == 0 {
                     eprintln!(
-                        "  t={:>4}s sessions={:>6} completed={:>8} server rss={} MiB",
+                        "  t={:>4}s sessions={:>6} completed={:>8} 503s={:>7} server rss={} MiB",
                         stats.started.elapsed().as_secs(),
                         stats.active_sessions.load(Ordering::Relaxed),
                         stats.journeys_completed.load(Ordering::Relaxed),
+                        stats.unavailable.load(Ordering::Relaxed),
                         rss / 1024
                     );
                 }
