@@ -64,9 +64,10 @@ pub async fn observe(State(tier): State<Tier>, mut req: Request, next: Next) -> 
     let method = req.method().clone();
     let span = tracing::info_span!("request", id = %id.0, tier = tier.as_str(), method = %method, route = %route);
     let m = metrics();
-    m.in_flight(tier).inc();
+    // Counted down when the request ends however it ends (a client that hangs up drops it).
+    let in_flight = InFlight::enter(m.in_flight(tier));
     let mut res = next.run(req).instrument(span.clone()).await;
-    m.in_flight(tier).dec();
+    drop(in_flight);
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
     m.observe_request(tier, &route, method.as_str(), status, elapsed);
@@ -77,6 +78,22 @@ pub async fn observe(State(tier): State<Tier>, mut req: Request, next: Next) -> 
         tracing::info!(target: "ier::access", status, ms = elapsed.as_secs_f64() * 1000.0, "request");
     });
     res
+}
+
+/// One request in the in-flight gauge, until dropped.
+struct InFlight(prometheus_client::metrics::gauge::Gauge);
+
+impl InFlight {
+    fn enter(gauge: prometheus_client::metrics::gauge::Gauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 /// The overload gate: at most `max_in_flight` requests at once; a request
