@@ -29,6 +29,9 @@ use ier_storage::sql::{APPLICATION_SELECT, APPLICATION_SELECT_WITH_CANDIDATES};
 /// The role and setting that row-level security keys on (migration 0002).
 const SCOPE: &str = "SELECT set_config('role', 'ier_ero_scope', true), set_config('ier.ero_id', $1, true)";
 
+/// Connections in a pool unless told otherwise (`IER_DB_POOL`).
+pub const DEFAULT_CONNECTIONS: u32 = 16;
+
 /// A PostgreSQL database.
 #[derive(Clone)]
 pub struct PgBackend {
@@ -40,7 +43,7 @@ impl PgBackend {
     pub async fn connect(url: &str) -> Result<Self> {
         let options =
             PgConnectOptions::from_str(url).map_err(|e| StorageError::Unavailable(format!("bad Postgres URL: {e}")))?;
-        Self::connect_with(options, 16).await
+        Self::connect_with(options, DEFAULT_CONNECTIONS).await
     }
 
     /// Connect with options (for example a `search_path`) and a pool size.

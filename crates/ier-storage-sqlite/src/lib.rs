@@ -26,6 +26,9 @@ use rows::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// Connections in a pool unless told otherwise.
+pub const DEFAULT_CONNECTIONS: u32 = 8;
+
 /// A SQLite database.
 #[derive(Clone)]
 pub struct SqliteBackend {
@@ -42,11 +45,16 @@ impl SqliteBackend {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        Self::connect(options).await
+        Self::connect(options, DEFAULT_CONNECTIONS).await
     }
 
     /// Open from a `sqlite:` URL.
     pub async fn open_url(url: &str) -> Result<Self> {
+        Self::open_url_with(url, DEFAULT_CONNECTIONS).await
+    }
+
+    /// Open from a `sqlite:` URL with a pool of `max_connections` (one writes at a time; the rest read).
+    pub async fn open_url_with(url: &str, max_connections: u32) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StorageError::Unavailable(format!("bad SQLite URL: {e}")))?
             .create_if_missing(true)
@@ -54,15 +62,15 @@ impl SqliteBackend {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        Self::connect(options).await
+        Self::connect(options, max_connections).await
     }
 
-    async fn connect(options: SqliteConnectOptions) -> Result<Self> {
+    async fn connect(options: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
         // A 64 MB page cache per connection: the queue's pages stay in memory.
         let options = options.pragma("cache_size", "-65536");
         // A request that cannot get a connection in 10 s fails (503, answers kept) rather than hanging.
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await

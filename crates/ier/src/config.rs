@@ -53,6 +53,9 @@ pub struct OpsArgs {
     /// How long (milliseconds) a request may wait for a place before it is shed with 503.
     #[arg(long, env = "IER_QUEUE_WAIT_MS", default_value_t = 250)]
     pub queue_wait_ms: u64,
+    /// Database connections per instance (default 16 for Postgres, 8 for SQLite); allow for them in Postgres's max_connections.
+    #[arg(long, env = "IER_DB_POOL")]
+    pub db_pool: Option<u32>,
     /// On SIGTERM or Ctrl-C: seconds to fail readiness (so the load balancer moves traffic away) before stopping (`ier serve`; the demo stops at once).
     #[arg(long, env = "IER_DRAIN_SECONDS", default_value_t = 10)]
     pub drain_seconds: u64,
@@ -179,7 +182,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     tracing_subscriber::fmt().json().with_env_filter(env_filter()).init();
     let locator = crate::open::locator(table.as_deref())?;
-    let store = crate::open::store(&config.database_url, config.data_keys).await?;
+    let store = crate::open::store_with_pool(&config.database_url, config.data_keys, ops.db_pool).await?;
     // Identity checks drain the verification queue. No connection to DWP's
     // Customer Information System exists here: the simulator stands in, over
     // the same reference population as the demo.

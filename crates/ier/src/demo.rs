@@ -69,7 +69,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let db = args.data_dir.join("ier.db");
     let fresh = !db.exists();
     let url = format!("sqlite:{}", db.display());
-    let store = crate::open::store(&url, keys).await?;
+    let store = crate::open::store_with_pool(&url, keys, args.ops.db_pool).await?;
     let locator = crate::open::locator(None)?;
     let population = reference_population()?;
     let people = demo_people(&population, Utc::now().date_naive());

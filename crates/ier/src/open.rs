@@ -13,10 +13,20 @@ use ier_storage_sqlite::SqliteBackend;
 /// Open the database named by `url` (`sqlite:PATH` or `postgres://...`), migrate it,
 /// and load the councils and EROs into it.
 pub async fn store(url: &str, keys: DataKeys) -> anyhow::Result<Store> {
+    store_with_pool(url, keys, None).await
+}
+
+/// As [`store`], with a pool of `pool` connections (default: 16 for Postgres, 8 for SQLite).
+pub async fn store_with_pool(url: &str, keys: DataKeys, pool: Option<u32>) -> anyhow::Result<Store> {
     let backend: Arc<dyn Backend> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Arc::new(PgBackend::connect(url).await.context("connecting to Postgres")?)
+        let options = url
+            .parse::<sqlx::postgres::PgConnectOptions>()
+            .map_err(|_| anyhow::anyhow!("IER_DATABASE_URL is not a valid Postgres URL"))?;
+        let size = pool.unwrap_or(ier_storage_postgres::DEFAULT_CONNECTIONS);
+        Arc::new(PgBackend::connect_with(options, size).await.context("connecting to Postgres")?)
     } else if url.starts_with("sqlite:") {
-        Arc::new(SqliteBackend::open_url(url).await.context("opening the SQLite database")?)
+        let size = pool.unwrap_or(ier_storage_sqlite::DEFAULT_CONNECTIONS);
+        Arc::new(SqliteBackend::open_url_with(url, size).await.context("opening the SQLite database")?)
     } else {
         anyhow::bail!("IER_DATABASE_URL must start with postgres:// or sqlite: (got a URL of another kind)");
     };

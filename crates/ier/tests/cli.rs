@@ -58,6 +58,18 @@ fn help_is_available_everywhere() {
 }
 
 #[test]
+fn serve_names_its_operations_settings_and_refuses_a_malformed_one() {
+    let (code, out, _) = output(ier().args(["serve", "--help"]));
+    assert_eq!(code, 0);
+    for setting in ["IER_INTERNAL_ADDR", "IER_MAX_IN_FLIGHT", "IER_QUEUE_WAIT_MS", "IER_DRAIN_SECONDS", "IER_DB_POOL"] {
+        assert!(out.contains(setting), "{setting} missing from:\n{out}");
+    }
+    let (code, _, err) = output(ier().arg("serve").env("IER_DB_POOL", "lots"));
+    assert_eq!(code, 2);
+    assert!(err.contains("lots") && err.contains("--db-pool"), "{err}");
+}
+
+#[test]
 fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     let (code, _, err) = output(ier().arg("serve"));
     assert_eq!(code, 2);
