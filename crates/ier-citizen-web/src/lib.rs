@@ -137,8 +137,11 @@ async fn shed(State(state): State<Arc<AppState>>, lang: Lang, req: Request, next
     if path.starts_with("/assets/") || path.starts_with("/health/") {
         return next.run(req).await;
     }
-    let under_way =
-        req.headers().get_all(header::COOKIE).iter().any(|v| v.to_str().is_ok_and(|c| c.contains("ier-session=")));
+    let under_way = req
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|c| state.sessions.from_cookie_header(c).is_some()));
     let place = if under_way {
         state.gate.enter(ier_ops::Tier::Public).await
     } else {
@@ -158,7 +161,7 @@ async fn shed(State(state): State<Arc<AppState>>, lang: Lang, req: Request, next
 /// The busy page in each language, rendered once: shedding must cost next to
 /// nothing, or it takes the capacity it is there to protect. Its links are
 /// relative to the page's own address (`?lang=cy`), so one copy serves every path.
-fn busy_page(language: ier_domain::Language, retry_after: std::time::Duration) -> String {
+fn busy_page(language: ier_domain::Language, retry_after: std::time::Duration) -> &'static str {
     static PAGES: [std::sync::OnceLock<String>; 2] = [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
     let slot = match language {
         ier_domain::Language::En => &PAGES[0],
@@ -176,7 +179,6 @@ fn busy_page(language: ier_domain::Language, retry_after: std::time::Duration) -
                 String::from("Sorry, the service is busy. Try again in a few seconds.")
             })
     })
-    .clone()
 }
 
 async fn security_headers(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {

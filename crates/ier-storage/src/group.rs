@@ -89,16 +89,16 @@ async fn commit(store: &Store, mut batch: Vec<(NewApplication, DateTime<Utc>, Re
         let _ = reply.send(store.submit_now(new, now).await);
         return;
     }
-    let stamped: Vec<(NewApplication, DateTime<Utc>)> = batch.iter().map(|(n, t, _)| (n.clone(), *t)).collect();
+    let (stamped, replies): (Vec<_>, Vec<_>) = batch.into_iter().map(|(new, now, reply)| ((new, now), reply)).unzip();
     match store.submit_stamped(&stamped).await {
         Ok(receipts) => {
-            for ((_, _, reply), receipt) in batch.into_iter().zip(receipts) {
+            for (reply, receipt) in replies.into_iter().zip(receipts) {
                 let _ = reply.send(Ok(receipt));
             }
         }
         // Nothing of the batch was stored: each on its own, so one bad application fails alone.
         Err(_) => {
-            for (new, now, reply) in batch {
+            for ((new, now), reply) in stamped.into_iter().zip(replies) {
                 let _ = reply.send(store.submit_now(new, now).await);
             }
         }
