@@ -57,6 +57,12 @@ fn seeded(dir: &Path, n: u32, key: &str) -> (String, std::path::PathBuf) {
     (url, refs)
 }
 
+/// `ier backup` of `url` to `out`, which must succeed.
+fn back_up(url: &str, out: &Path) {
+    let (code, _, err) = output(ier().args(["backup", "--database-url", url, "--out"]).arg(out));
+    assert_eq!(code, 0, "{err}");
+}
+
 fn write_refs(path: &Path, receipts: &[Receipt]) {
     let text: String = receipts.iter().map(|r| format!("{},{}\n", r.reference, r.ero_id)).collect();
     std::fs::write(path, text).unwrap();
@@ -163,8 +169,7 @@ fn restore_and_verify_with_the_wrong_key_fail_and_say_so() {
     let key = new_key();
     let (url, _) = seeded(dir.path(), 50, &key);
     let backup = dir.path().join("b.db");
-    let (code, _, err) = output(ier().args(["backup", "--database-url", &url, "--out"]).arg(&backup));
-    assert_eq!(code, 0, "{err}");
+    back_up(&url, &backup);
     let target = format!("sqlite:{}", dir.path().join("r.db").display());
     let wrong = new_key();
     let (code, out, err) =
@@ -192,8 +197,7 @@ fn corrupt_truncated_and_foreign_backups_are_refused_with_a_specific_message() {
     let key = new_key();
     let (url, _) = seeded(dir.path(), 400, &key);
     let backup = dir.path().join("b.db");
-    let (code, _, err) = output(ier().args(["backup", "--database-url", &url, "--out"]).arg(&backup));
-    assert_eq!(code, 0, "{err}");
+    back_up(&url, &backup);
     let bytes = std::fs::read(&backup).unwrap();
     let restore = |file: &Path, name: &str| {
         let target = dir.path().join(format!("{name}.db"));
@@ -282,8 +286,7 @@ fn restore_refuses_to_overwrite_a_database_unless_forced() {
     let key = new_key();
     let (url, _) = seeded(dir.path(), 20, &key);
     let backup = dir.path().join("b.db");
-    let (code, _, err) = output(ier().args(["backup", "--database-url", &url, "--out"]).arg(&backup));
-    assert_eq!(code, 0, "{err}");
+    back_up(&url, &backup);
     // A backup is never written over either.
     let (code, _, err) = output(ier().args(["backup", "--database-url", &url, "--out"]).arg(&backup));
     assert_eq!(code, 1);
