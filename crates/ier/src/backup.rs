@@ -108,7 +108,7 @@ pub fn backup(args: BackupArgs) -> anyhow::Result<()> {
 
 async fn run_backup(args: BackupArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    if is_postgres(&args.database_url) {
+    if crate::open::is_postgres(&args.database_url) {
         bail!(
             "ier backup backs up the embedded SQLite database only; back up Postgres with its own tools: see {PG_PROCEDURE}"
         );
@@ -277,7 +277,7 @@ pub fn restore(args: RestoreArgs) -> i32 {
 
 async fn run_restore(args: RestoreArgs) -> anyhow::Result<bool> {
     let started = Instant::now();
-    if is_postgres(&args.database_url) {
+    if crate::open::is_postgres(&args.database_url) {
         bail!(
             "ier restore restores the embedded SQLite database only; Postgres is restored by point-in-time recovery: see {PG_PROCEDURE}"
         );
@@ -388,7 +388,8 @@ async fn run_verify(args: VerifyArgs) -> anyhow::Result<bool> {
         Some(path) => Some(read_references(path)?),
         None => None,
     };
-    let (backend, kind, schema_version): (Arc<dyn Backend>, &str, i64) = if is_postgres(&args.database_url) {
+    let (backend, kind, schema_version): (Arc<dyn Backend>, &str, i64) = if crate::open::is_postgres(&args.database_url)
+    {
         let b = PgBackend::connect(&args.database_url).await.context("connecting to Postgres")?;
         let v: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
             .fetch_one(b.pool())
@@ -706,10 +707,6 @@ impl Scan {
 
 // ---------------------------------------------------------------------------
 // shared
-
-fn is_postgres(url: &str) -> bool {
-    url.starts_with("postgres://") || url.starts_with("postgresql://")
-}
 
 /// The file a `sqlite:` URL names.
 fn sqlite_path(url: &str) -> anyhow::Result<PathBuf> {

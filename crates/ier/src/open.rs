@@ -18,7 +18,7 @@ pub async fn store(url: &str, keys: DataKeys) -> anyhow::Result<Store> {
 
 /// As [`store`], with a pool of `pool` connections (default: 16 for Postgres, 8 for SQLite).
 pub async fn store_with_pool(url: &str, keys: DataKeys, pool: Option<u32>) -> anyhow::Result<Store> {
-    let backend: Arc<dyn Backend> = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+    let backend: Arc<dyn Backend> = if is_postgres(url) {
         let options = url
             .parse::<sqlx::postgres::PgConnectOptions>()
             .map_err(|_| anyhow::anyhow!("IER_DATABASE_URL is not a valid Postgres URL"))?;
@@ -35,6 +35,11 @@ pub async fn store_with_pool(url: &str, keys: DataKeys, pool: Option<u32>) -> an
     backend.put_councils(&reference.councils().cloned().collect::<Vec<_>>()).await.context("loading councils")?;
     // Submissions arriving together share a transaction (one durable commit for many applicants).
     Ok(Store::new(backend, keys).with_group_commit(ier_storage::GroupCommit::default()))
+}
+
+/// Does this database URL name Postgres (rather than SQLite)?
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// The locator over the shipped postcode table, or one made by `ier import onspd`.
