@@ -155,6 +155,9 @@ pub fn normalise_name(s: &str) -> String {
         .filter(|c| !matches!(c, '\'' | '’' | '‘'))
         .map(|c| if c == '-' { ' ' } else { c })
         .collect::<String>()
+        // Lower, then upper: a plain upper-casing leaves signs such as the ohm
+        // sign (Ω, which lower-cases to ω) apart from the letter they stand for.
+        .to_lowercase()
         .to_uppercase()
         .split_whitespace()
         .collect::<Vec<_>>()
@@ -296,6 +299,7 @@ mod tests {
         assert_eq!(normalise_name("  o'brien-jones "), "OBRIEN JONES");
         assert_eq!(normalise_name("O’Brien   Jones"), "OBRIEN JONES");
         assert_eq!(normalise_name("siân"), "SIÂN");
+        assert_eq!(normalise_name("\u{2126}"), normalise_name("\u{3a9}"), "the ohm sign is the letter omega");
     }
 
     proptest! {

@@ -31,7 +31,8 @@
 
 pub mod evidence;
 pub mod nicknames;
-pub mod normalise;
+/// Name normalisation and similarity, shared with the bulk linkage engine.
+pub use ier_match::normalise;
 pub mod queue;
 pub mod request;
 pub mod rules;

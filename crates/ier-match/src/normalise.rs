@@ -46,7 +46,10 @@ pub fn normalise(input: &str) -> String {
 fn normalise_unicode(input: &str) -> String {
     let mut out = String::with_capacity(input.len());
     let mut pending_space = false;
-    for c in input.nfkd() {
+    // Lower-case between two decompositions: some capitals lower-case to a
+    // letter that decomposes or folds further ("ẞ" → "ß" → "ss", "İ" → "i" + a
+    // dot above), and the normal form must be a fixed point.
+    for c in input.nfkd().flat_map(char::to_lowercase).nfkd() {
         if is_combining_mark(c) {
             continue;
         }
@@ -60,7 +63,7 @@ fn normalise_unicode(input: &str) -> String {
         }
         match FOLDS.iter().find(|(from, _)| *from == c) {
             Some((_, to)) => out.push_str(to),
-            None => out.extend(c.to_lowercase()),
+            None => out.push(c),
         }
     }
     out
@@ -228,6 +231,8 @@ mod tests {
         assert_eq!(normalise("Nguyễn"), "nguyen");
         assert_eq!(normalise("Sia\u{0302}n"), "sian");
         assert_eq!(normalise("--"), "");
+        assert_eq!(normalise("GROẞ"), "gross", "capital sharp s lower-cases to a letter that folds");
+        assert_eq!(normalise("İlkay"), "ilkay", "a dotted capital I lower-cases to i and a mark");
         assert_eq!(compact("Mac an t-Saoir"), "macantsaoir");
         assert_eq!(compact("O'Brien"), compact("OBRIEN"));
         assert_eq!(words("Smith-Jones"), vec!["smith", "jones"]);
