@@ -67,8 +67,51 @@ pub const MAX_BLOCK: usize = 1000;
 
 /// Hash of a name's phonetic key (0 = no name).
 pub fn phonetic_hash(name: &str) -> u64 {
+    // Names repeat a great deal (a few thousand make up most of a population), so
+    // each thread remembers recent ones: a direct-mapped cache holding the name
+    // itself (up to [`MEMO_NAME`] bytes; longer names are always computed).
+    if name.len() > MEMO_NAME {
+        return phonetic_hash_uncached(name);
+    }
+    let h = hash_bytes(name.as_bytes());
+    PHONETIC_MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.is_empty() {
+            memo.resize(MEMO_SLOTS, MemoEntry::default());
+        }
+        let e = &mut memo[h as usize & (MEMO_SLOTS - 1)];
+        if e.len as usize == name.len() && e.hash == h && &e.name[..name.len()] == name.as_bytes() {
+            return e.value;
+        }
+        let value = phonetic_hash_uncached(name);
+        e.hash = h;
+        e.value = value;
+        e.len = name.len() as u8;
+        e.name[..name.len()].copy_from_slice(name.as_bytes());
+        value
+    })
+}
+
+fn phonetic_hash_uncached(name: &str) -> u64 {
     let k = nysiis(name);
     if k.is_empty() { 0 } else { hash_bytes(k.as_bytes()) | 1 }
+}
+
+/// Longest name [`phonetic_hash`] remembers.
+const MEMO_NAME: usize = 23;
+/// Names each thread remembers (a power of two).
+const MEMO_SLOTS: usize = 1 << 13;
+
+#[derive(Clone, Copy, Default)]
+struct MemoEntry {
+    hash: u64,
+    value: u64,
+    len: u8,
+    name: [u8; MEMO_NAME],
+}
+
+thread_local! {
+    static PHONETIC_MEMO: std::cell::RefCell<Vec<MemoEntry>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Hash of the district: UK outward code, else the postcode, else the town (0 = none).
@@ -324,6 +367,16 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn remembered_phonetic_hashes_are_the_computed_ones(names in proptest::collection::vec("\\PC{0,30}", 1..50)) {
+            // Twice over, so the second pass reads what the first remembered.
+            for _ in 0..2 {
+                for n in &names {
+                    prop_assert_eq!(phonetic_hash(n), phonetic_hash_uncached(n));
+                }
+            }
+        }
+
         #[test]
         fn blocks_hold_exactly_their_records(keys in proptest::collection::vec(0u32..64, 0..300), probe in 0u32..64) {
             // Spread the small keys over the 32-bit space like hashes.

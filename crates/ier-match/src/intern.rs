@@ -104,6 +104,51 @@ impl Interner {
         self.find(s.as_bytes()).ok()
     }
 
+    /// The hash a look-up of `s` starts from (for the staged prefetches below).
+    #[inline]
+    pub(crate) fn hash_of(s: &str) -> u64 {
+        hash_bytes(s.as_bytes())
+    }
+
+    // A look-up is three dependent random reads: the table slot, the string's
+    // end, its bytes. For a look-up known in advance, a pipeline asks for them
+    // one stage at a time (each a hint with no effect on results), so that the
+    // [`Interner::get`] that follows finds them in cache.
+
+    /// Stage 1: ask for the table slot of hash `h`.
+    #[inline]
+    pub(crate) fn prefetch_slot(&self, h: u64) {
+        crate::blocking::prefetch(&self.table[h as usize & self.mask]);
+    }
+
+    /// The id in the table slot of hash `h`, when its stored hash bits agree.
+    #[inline]
+    fn first_candidate(&self, h: u64) -> Option<u32> {
+        let e = self.table[h as usize & self.mask];
+        (e != EMPTY && e >> 32 << 32 == h >> 32 << 32).then_some(e as u32)
+    }
+
+    /// Stage 2: ask for where that slot's string ends (and starts).
+    #[inline]
+    pub(crate) fn prefetch_candidate(&self, h: u64) {
+        if let Some(id) = self.first_candidate(h) {
+            self.prefetch(id);
+            if id > 0 {
+                self.prefetch(id - 1);
+            }
+        }
+    }
+
+    /// Stage 3: ask for that string's bytes.
+    #[inline]
+    pub(crate) fn prefetch_candidate_bytes(&self, h: u64) {
+        if let Some(id) = self.first_candidate(h).filter(|&id| id > 0)
+            && let Some(b) = self.bytes.as_bytes().get(self.ends[id as usize - 1] as usize)
+        {
+            crate::blocking::prefetch(b);
+        }
+    }
+
     /// The id of `s`, interning it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
         match self.find(s.as_bytes()) {

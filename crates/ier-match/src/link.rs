@@ -6,6 +6,7 @@
 use crate::blocking::{BlockIndex, KeyParts, MAX_BLOCK, Rule};
 use crate::compare::{LeftView, compare};
 use crate::fields::FieldError;
+use crate::intern::Interner;
 use crate::model::{FieldEvidence, Model, probability};
 use crate::record::{InputRecord, Options, Prepared};
 use crate::reference::{Reference, ReferenceBuilder};
@@ -60,13 +61,27 @@ pub struct Decision {
     pub evidence: Vec<FieldEvidence>,
 }
 
-/// Reusable buffers for [`Linker::candidates`].
+/// Records in flight in [`Linker::candidates_each`]: one at each stage of a look-up.
+const DEPTH: usize = 4;
+
+/// One record's look-ups as they pass through the stages of [`Linker::candidates_each`].
+#[derive(Default)]
+struct Slot {
+    /// (rule, key, bucket start, bucket end) of every look-up of the record.
+    lookups: Vec<(u8, u32, usize, usize)>,
+    /// The reference records sharing a block with it (deduplicated, ascending).
+    rights: Vec<u32>,
+    /// Hashes of its address and postcode, looked up in the reference's pools.
+    pools: [u64; 2],
+}
+
+/// Reusable buffers for [`Linker::candidates`] and [`Linker::candidates_each`].
 #[derive(Default)]
 pub struct Scratch {
     keys: Vec<u32>,
-    /// (rule, key, bucket start, bucket end) of every look-up of one record.
-    lookups: Vec<(u8, u32, usize, usize)>,
-    rights: Vec<u32>,
+    slots: [Slot; DEPTH],
+    weights: Vec<f64>,
+    exclusive: Vec<f64>,
 }
 
 /// Scores left records against a reference with a trained model.
@@ -84,77 +99,164 @@ impl<'a> Linker<'a> {
         Self { reference, model, threshold, min_weight: (t / (1.0 - t)).log2() }
     }
 
-    /// The reference records sharing a block with `p` (deduplicated, ascending).
-    pub fn blocked<'s>(&self, p: &Prepared, scratch: &'s mut Scratch, stats: &mut LinkStats) -> &'s [u32] {
+    // A look-up of one record is a chain of dependent random reads: block directory,
+    // then bucket, then the candidate records, then their names. Each stage below
+    // asks for what the next one reads; [`Linker::candidates_each`] runs the stages
+    // of several records at once, so the reads of one overlap the work of another.
+
+    /// Stage 1: every key of every rule; ask for their directory slots.
+    fn stage_keys(&self, p: &Prepared, keys: &mut Vec<u32>, slot: &mut Slot) {
         let kp = KeyParts::query(&p.given, &p.surname, p.dob, p.nino, &p.postcode, &p.town);
-        scratch.rights.clear();
-        scratch.lookups.clear();
+        slot.lookups.clear();
+        // The two large pools [`LeftView::new`] looks the record up in, asked for in stages too.
+        slot.pools = [Interner::hash_of(&p.address), Interner::hash_of(&p.postcode)];
+        self.reference.addresses.prefetch_slot(slot.pools[0]);
+        self.reference.postcodes.prefetch_slot(slot.pools[1]);
         let blocks = &self.reference.blocks;
-        // Every key of every rule first, so the two dependent random reads of each
-        // look-up (directory, then bucket) can be prefetched together.
         for (i, rule) in Rule::ALL.iter().enumerate() {
-            scratch.keys.clear();
-            kp.keys(*rule, &mut scratch.keys);
-            scratch.keys.sort_unstable();
-            scratch.keys.dedup();
-            for &k in &scratch.keys {
+            keys.clear();
+            kp.keys(*rule, keys);
+            keys.sort_unstable();
+            keys.dedup();
+            for &k in keys.iter() {
                 blocks[i].prefetch_dir(k);
-                scratch.lookups.push((i as u8, k, 0, 0));
+                slot.lookups.push((i as u8, k, 0, 0));
             }
         }
-        for l in &mut scratch.lookups {
+    }
+
+    /// Stage 2: read the directory slots; ask for the buckets.
+    fn stage_buckets(&self, slot: &mut Slot) {
+        self.reference.addresses.prefetch_candidate(slot.pools[0]);
+        self.reference.postcodes.prefetch_candidate(slot.pools[1]);
+        let blocks = &self.reference.blocks;
+        for l in &mut slot.lookups {
             let index = &blocks[l.0 as usize];
             (l.2, l.3) = index.bucket(l.1);
             index.prefetch_bucket(l.2);
         }
-        for &(i, k, lo, hi) in &scratch.lookups {
+    }
+
+    /// Stage 3: read the buckets into the candidate records; ask for those records.
+    fn stage_rights(&self, slot: &mut Slot, stats: &mut LinkStats) {
+        self.reference.addresses.prefetch_candidate_bytes(slot.pools[0]);
+        self.reference.postcodes.prefetch_candidate_bytes(slot.pools[1]);
+        let blocks = &self.reference.blocks;
+        slot.rights.clear();
+        for &(i, k, lo, hi) in &slot.lookups {
             let run = blocks[i as usize].run_in(k, lo, hi);
             if run.len() > MAX_BLOCK {
                 stats.blocks_skipped += 1;
                 continue;
             }
-            scratch.rights.extend(BlockIndex::records(run));
+            slot.rights.extend(BlockIndex::records(run));
         }
-        scratch.rights.sort_unstable();
-        scratch.rights.dedup();
-        &scratch.rights
+        slot.rights.sort_unstable();
+        slot.rights.dedup();
+        for &r in &slot.rights {
+            self.reference.prefetch_rec(r);
+        }
+    }
+
+    /// Stage 4 (first half): ask for the candidates' names.
+    fn prefetch_names(&self, rights: &[u32]) {
+        let recs = &self.reference.recs;
+        for &r in rights {
+            let rec = &recs[r as usize];
+            self.reference.names.prefetch(rec.given);
+            self.reference.names.prefetch(rec.surname);
+        }
+    }
+
+    /// The reference records sharing a block with `p` (deduplicated, ascending).
+    pub fn blocked<'s>(&self, p: &Prepared, scratch: &'s mut Scratch, stats: &mut LinkStats) -> &'s [u32] {
+        let slot = &mut scratch.slots[0];
+        self.stage_keys(p, &mut scratch.keys, slot);
+        self.stage_buckets(slot);
+        self.stage_rights(slot, stats);
+        &slot.rights
+    }
+
+    /// Weights of `p` against `rights`: the Fellegi–Sunter weight of each into
+    /// `weights`, and the weight after the one-to-one correction into `exclusive`.
+    fn weigh(
+        &self,
+        p: &Prepared,
+        rights: &[u32],
+        weights: &mut Vec<f64>,
+        exclusive: &mut Vec<f64>,
+        stats: &mut LinkStats,
+    ) {
+        stats.pairs_compared += rights.len() as u64;
+        self.prefetch_names(rights);
+        let view = LeftView::new(self.reference, p);
+        weights.clear();
+        weights.extend(rights.iter().map(|&r| self.model.weight(&compare(self.reference, &view, r))));
+        exclusive_weights_into(weights, exclusive);
     }
 
     /// Every blocked candidate with its Fellegi–Sunter weight and its weight
     /// after the one-to-one correction (see [`exclusive_weights`]), in reference order.
     pub fn scored(&self, p: &Prepared, scratch: &mut Scratch, stats: &mut LinkStats) -> Vec<(u32, f64, f64)> {
-        let view = LeftView::new(self.reference, p);
-        let n = self.blocked(p, scratch, stats).len();
-        stats.pairs_compared += n as u64;
-        // The candidates are random reads into the reference: ask for all their
-        // records, then for their names, before comparing any.
-        let recs = &self.reference.recs;
-        for &r in &scratch.rights {
-            self.reference.prefetch_rec(r);
-        }
-        for &r in &scratch.rights {
-            let rec = &recs[r as usize];
-            self.reference.names.prefetch(rec.given);
-            self.reference.names.prefetch(rec.surname);
-        }
-        let weights: Vec<f64> =
-            scratch.rights.iter().map(|&r| self.model.weight(&compare(self.reference, &view, r))).collect();
-        let exclusive = exclusive_weights(&weights);
-        scratch.rights.iter().zip(weights).zip(exclusive).map(|((&r, w), x)| (r, w, x)).collect()
+        self.blocked(p, scratch, stats);
+        let Scratch { slots, weights, exclusive, .. } = scratch;
+        self.weigh(p, &slots[0].rights, weights, exclusive, stats);
+        slots[0].rights.iter().zip(weights.iter()).zip(exclusive.iter()).map(|((&r, &w), &x)| (r, w, x)).collect()
     }
 
-    /// The best candidates (at most [`KEEP_PER_LEFT`], at or above the threshold after
-    /// the one-to-one correction), best first; `weight` is the corrected one.
-    pub fn candidates(&self, p: &Prepared, scratch: &mut Scratch, stats: &mut LinkStats, out: &mut Vec<Candidate>) {
+    /// The best candidates of the weighed rights (at most [`KEEP_PER_LEFT`], at or above the threshold).
+    fn choose(&self, rights: &[u32], exclusive: &[f64], out: &mut Vec<Candidate>) {
         out.clear();
-        stats.left_records += 1;
-        for (right, _, weight) in self.scored(p, scratch, stats) {
+        for (&right, &weight) in rights.iter().zip(exclusive) {
             if weight >= self.min_weight {
                 out.push(Candidate { right, weight });
             }
         }
         out.sort_unstable_by(|a, b| b.weight.total_cmp(&a.weight).then(a.right.cmp(&b.right)));
         out.truncate(KEEP_PER_LEFT);
+    }
+
+    /// The best candidates (at most [`KEEP_PER_LEFT`], at or above the threshold after
+    /// the one-to-one correction), best first; `weight` is the corrected one.
+    pub fn candidates(&self, p: &Prepared, scratch: &mut Scratch, stats: &mut LinkStats, out: &mut Vec<Candidate>) {
+        stats.left_records += 1;
+        self.blocked(p, scratch, stats);
+        let Scratch { slots, weights, exclusive, .. } = scratch;
+        self.weigh(p, &slots[0].rights, weights, exclusive, stats);
+        self.choose(&slots[0].rights, exclusive, out);
+    }
+
+    /// [`Linker::candidates`] of `n` records (`record(i)` is the i-th), handed to
+    /// `each(i, candidates)` in order: the same results, faster, because the
+    /// look-ups of [`DEPTH`] records are in flight at once.
+    pub fn candidates_each<'p>(
+        &self,
+        n: usize,
+        record: impl Fn(usize) -> &'p Prepared,
+        scratch: &mut Scratch,
+        stats: &mut LinkStats,
+        mut each: impl FnMut(usize, &[Candidate]),
+    ) {
+        let mut out = Vec::with_capacity(KEEP_PER_LEFT * 4);
+        let Scratch { keys, slots, weights, exclusive } = scratch;
+        for t in 0..n + DEPTH - 1 {
+            if t < n {
+                self.stage_keys(record(t), keys, &mut slots[t % DEPTH]);
+            }
+            if let Some(j) = t.checked_sub(1).filter(|&j| j < n) {
+                self.stage_buckets(&mut slots[j % DEPTH]);
+            }
+            if let Some(j) = t.checked_sub(2).filter(|&j| j < n) {
+                self.stage_rights(&mut slots[j % DEPTH], stats);
+            }
+            if let Some(j) = t.checked_sub(DEPTH - 1) {
+                stats.left_records += 1;
+                let rights = &slots[j % DEPTH].rights;
+                self.weigh(record(j), rights, weights, exclusive, stats);
+                self.choose(rights, exclusive, &mut out);
+                each(j, &out);
+            }
+        }
     }
 
     /// The evidence for a pair: the decision's probability (after the one-to-one
@@ -181,18 +283,23 @@ impl<'a> Linker<'a> {
 /// (a parent and child of the same name at one address, on a register without
 /// dates of birth) thus get about 0.5 each instead of near certainty.
 pub fn exclusive_weights(weights: &[f64]) -> Vec<f64> {
-    let Some(max) = weights.iter().copied().reduce(f64::max) else { return Vec::new() };
+    let mut out = Vec::with_capacity(weights.len());
+    exclusive_weights_into(weights, &mut out);
+    out
+}
+
+/// [`exclusive_weights`] into a reused buffer.
+fn exclusive_weights_into(weights: &[f64], out: &mut Vec<f64>) {
+    out.clear();
+    let Some(max) = weights.iter().copied().reduce(f64::max) else { return };
     // Σ_j O_j scaled by 2^-max, and 1 likewise.
     let shift = max.max(0.0);
     let sum: f64 = weights.iter().map(|w| (w - shift).exp2()).sum();
     let one = (-shift).exp2();
-    weights
-        .iter()
-        .map(|&w| {
-            let others = (sum - (w - shift).exp2()).max(0.0) + one;
-            w - (others.log2() + shift)
-        })
-        .collect()
+    out.extend(weights.iter().map(|&w| {
+        let others = (sum - (w - shift).exp2()).max(0.0) + one;
+        w - (others.log2() + shift)
+    }));
 }
 
 /// Collects candidates of streamed left records and makes one-to-one decisions.
@@ -310,11 +417,16 @@ pub fn link(
     let (model, report) = train(&reference, &prepared, &config.train);
     let linker = Linker::new(&reference, &model, config.threshold);
     let mut assigner = Assigner::new();
-    let (mut scratch, mut stats, mut cands) = (Scratch::default(), LinkStats::default(), Vec::new());
-    for (i, p) in prepared.iter().enumerate() {
-        linker.candidates(p, &mut scratch, &mut stats, &mut cands);
-        assigner.push(i as u32, &cands);
-    }
+    let (mut scratch, mut stats) = (Scratch::default(), LinkStats::default());
+    linker.candidates_each(
+        prepared.len(),
+        |i| &prepared[i],
+        &mut scratch,
+        &mut stats,
+        |i, cands| {
+            assigner.push(i as u32, cands);
+        },
+    );
     let decisions = assigner
         .assign(reference.len())
         .into_iter()

@@ -16,8 +16,10 @@ fn is_vowel(c: u8) -> bool {
 
 /// The NYSIIS key of a name ("" for a name without letters).
 pub fn nysiis(name: &str) -> String {
-    let mut s: Vec<u8> = if name.is_ascii() && !name.bytes().any(|b| b.is_ascii_lowercase()) {
-        name.bytes().filter(u8::is_ascii_alphabetic).collect()
+    // For ASCII, normalising then keeping letters is keeping letters (upper-cased):
+    // no need to build the normal form.
+    let mut s: Vec<u8> = if name.is_ascii() {
+        name.bytes().filter(u8::is_ascii_alphabetic).map(|b| b.to_ascii_uppercase()).collect()
     } else {
         normalise(name).bytes().filter(u8::is_ascii_alphabetic).map(|b| b.to_ascii_uppercase()).collect()
     };
@@ -124,6 +126,13 @@ mod tests {
         fn never_panics_and_is_uppercase(s in "\\PC{0,30}") {
             let k = nysiis(&s);
             prop_assert!(k.bytes().all(|b| b.is_ascii_uppercase()));
+        }
+
+        #[test]
+        fn only_the_letters_of_ascii_matter(s in "[ -~]{0,30}") {
+            let letters: String = s.chars().filter(char::is_ascii_alphabetic).collect();
+            prop_assert_eq!(nysiis(&s), nysiis(&letters));
+            prop_assert_eq!(nysiis(&s), nysiis(&crate::normalise::normalise(&s)));
         }
 
         #[test]

@@ -115,3 +115,38 @@ fn nobody_is_linked_when_the_reference_holds_no_one_of_the_stream() {
     let (decisions, _, _) = link(&left, &right_in, &LinkConfig::default()).unwrap();
     assert!(decisions.len() <= 2, "{} false matches among 2,000 strangers", decisions.len());
 }
+
+#[test]
+fn records_in_flight_together_get_the_same_candidates_as_one_at_a_time() {
+    use ier_match::{LinkStats, Linker, Prepared, Scratch, TrainOptions, build_reference, train};
+    let population = Population::new(31, 3_000, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+    let right: Vec<MatchRecord> = population.reference_extract().map(|r| reference_of(&r)).collect();
+    let noisy: Vec<_> = population.applicants(&NoiseModel::heavy()).unwrap().collect();
+    let options = Options::default();
+    let reference = build_reference(&right.iter().map(input).collect::<Vec<_>>(), &options).unwrap();
+    let prepared: Vec<Prepared> = noisy.iter().map(|r| Prepared::new(&input(&r.record), &options).unwrap()).collect();
+    let (model, _) = train(&reference, &prepared, &TrainOptions::default());
+    let linker = Linker::new(&reference, &model, 0.5);
+
+    let (mut scratch, mut one_stats, mut cands) = (Scratch::default(), LinkStats::default(), Vec::new());
+    let one: Vec<_> = prepared
+        .iter()
+        .map(|p| {
+            linker.candidates(p, &mut scratch, &mut one_stats, &mut cands);
+            cands.clone()
+        })
+        .collect();
+    // Any count, including fewer records than are in flight at once.
+    for n in [0, 1, 2, 3, 5, prepared.len()] {
+        let (mut scratch, mut stats, mut each) = (Scratch::default(), LinkStats::default(), Vec::new());
+        linker.candidates_each(n, |i| &prepared[i], &mut scratch, &mut stats, |i, c| each.push((i, c.to_vec())));
+        assert_eq!(each.len(), n);
+        for (i, c) in each {
+            assert_eq!(c, one[i], "record {i} of {n}");
+        }
+        if n == prepared.len() {
+            assert_eq!(stats, one_stats);
+            assert!(one.iter().filter(|c| !c.is_empty()).count() > 2_000, "most records have a candidate");
+        }
+    }
+}

@@ -256,14 +256,17 @@ impl Progress {
 /// Scores of one chunk: per record, its id and candidates.
 fn score_chunk(linker: &Linker<'_>, records: &[(String, Prepared)]) -> (Vec<(String, Vec<Candidate>)>, LinkStats) {
     let parts = ier_match::parallel::par_chunks(records, 1024, |chunk| {
-        let (mut scratch, mut stats, mut cands) = (Scratch::default(), LinkStats::default(), Vec::new());
-        let out: Vec<(String, Vec<Candidate>)> = chunk
-            .iter()
-            .map(|(id, p)| {
-                linker.candidates(p, &mut scratch, &mut stats, &mut cands);
-                (if cands.is_empty() { String::new() } else { id.clone() }, cands.clone())
-            })
-            .collect();
+        let (mut scratch, mut stats) = (Scratch::default(), LinkStats::default());
+        let mut out: Vec<(String, Vec<Candidate>)> = Vec::with_capacity(chunk.len());
+        linker.candidates_each(
+            chunk.len(),
+            |i| &chunk[i].1,
+            &mut scratch,
+            &mut stats,
+            |i, cands| {
+                out.push((if cands.is_empty() { String::new() } else { chunk[i].0.clone() }, cands.to_vec()));
+            },
+        );
         vec![(out, stats)]
     });
     let mut all = Vec::with_capacity(records.len());
