@@ -102,6 +102,8 @@ pub struct LeftView<'a> {
     town: u32,
     middle_first: &'a str,
     surname_mc: String,
+    /// The given name as [`mc`] has it (for reading the names swapped).
+    given_mc: String,
     /// Pool ids of the given name's variants.
     given_variants: Vec<u32>,
     outward: Option<&'a str>,
@@ -160,6 +162,7 @@ impl<'a> LeftView<'a> {
             town: get(&reference.towns, &p.town),
             middle_first: first_word(&p.middle),
             surname_mc: mc(&p.surname),
+            given_mc: mc(&p.given),
             given_variants,
             outward: parts.map(|p| p.0),
             sector: parts.map(|p| p.1),
@@ -349,7 +352,7 @@ pub fn compare(reference: &Reference, v: &LeftView<'_>, right: u32) -> Compariso
     if given != MISSING && surname != MISSING && given >= 3 && surname >= 3 {
         // Given name and surname the other way round?
         let g2 = given_level(reference, &v.p.surname, v.surname, &[], "", r.given, 0);
-        let s2 = surname_level(reference, &v.p.given, v.given, &mc(&v.p.given), r.surname);
+        let s2 = surname_level(reference, &v.p.given, v.given, &v.given_mc, r.surname);
         if u16::from(g2) + u16::from(s2) < u16::from(given) + u16::from(surname) && g2 <= 2 && s2 <= 2 {
             (given, surname, swapped) = (g2, s2, true);
         }

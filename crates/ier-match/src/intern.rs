@@ -71,6 +71,18 @@ impl Interner {
         }
     }
 
+    /// Hint the CPU to load the first bytes of string `id` (reads where it starts:
+    /// best after [`Interner::prefetch`] of `id - 1` has had time to land).
+    #[inline]
+    pub(crate) fn prefetch_bytes(&self, id: u32) {
+        if id > 0
+            && let Some(&start) = self.ends.get(id as usize - 1)
+            && let Some(b) = self.bytes.as_bytes().get(start as usize)
+        {
+            crate::blocking::prefetch(b);
+        }
+    }
+
     fn raw(&self, id: u32) -> &[u8] {
         let id = id as usize;
         let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };

@@ -62,7 +62,7 @@ pub struct Decision {
 }
 
 /// Records in flight in [`Linker::candidates_each`]: one at each stage of a look-up.
-const DEPTH: usize = 4;
+const DEPTH: usize = 6;
 
 /// One record's look-ups as they pass through the stages of [`Linker::candidates_each`].
 #[derive(Default)]
@@ -158,13 +158,28 @@ impl<'a> Linker<'a> {
         }
     }
 
-    /// Stage 4 (first half): ask for the candidates' names.
-    fn prefetch_names(&self, rights: &[u32]) {
-        let recs = &self.reference.recs;
+    /// Stage 4: read the candidate records; ask for where their names and postcodes lie.
+    fn stage_recs(&self, rights: &[u32]) {
+        let reference = self.reference;
         for &r in rights {
-            let rec = &recs[r as usize];
-            self.reference.names.prefetch(rec.given);
-            self.reference.names.prefetch(rec.surname);
+            let rec = &reference.recs[r as usize];
+            for id in [rec.given, rec.surname] {
+                reference.names.prefetch(id);
+                reference.names.prefetch(id.saturating_sub(1));
+            }
+            reference.postcodes.prefetch(rec.postcode);
+            reference.postcodes.prefetch(rec.postcode.saturating_sub(1));
+        }
+    }
+
+    /// Stage 5: ask for the candidates' names and postcodes themselves.
+    fn stage_strings(&self, rights: &[u32]) {
+        let reference = self.reference;
+        for &r in rights {
+            let rec = &reference.recs[r as usize];
+            reference.names.prefetch_bytes(rec.given);
+            reference.names.prefetch_bytes(rec.surname);
+            reference.postcodes.prefetch_bytes(rec.postcode);
         }
     }
 
@@ -188,7 +203,6 @@ impl<'a> Linker<'a> {
         stats: &mut LinkStats,
     ) {
         stats.pairs_compared += rights.len() as u64;
-        self.prefetch_names(rights);
         let view = LeftView::new(self.reference, p);
         weights.clear();
         weights.extend(rights.iter().map(|&r| self.model.weight(&compare(self.reference, &view, r))));
@@ -248,6 +262,12 @@ impl<'a> Linker<'a> {
             }
             if let Some(j) = t.checked_sub(2).filter(|&j| j < n) {
                 self.stage_rights(&mut slots[j % DEPTH], stats);
+            }
+            if let Some(j) = t.checked_sub(3).filter(|&j| j < n) {
+                self.stage_recs(&slots[j % DEPTH].rights);
+            }
+            if let Some(j) = t.checked_sub(4).filter(|&j| j < n) {
+                self.stage_strings(&slots[j % DEPTH].rights);
             }
             if let Some(j) = t.checked_sub(DEPTH - 1) {
                 stats.left_records += 1;
