@@ -160,26 +160,15 @@ impl<'a> Linker<'a> {
 
     /// Stage 4: read the candidate records; ask for where their names and postcodes lie.
     fn stage_recs(&self, rights: &[u32]) {
-        let reference = self.reference;
         for &r in rights {
-            let rec = &reference.recs[r as usize];
-            for id in [rec.given, rec.surname] {
-                reference.names.prefetch(id);
-                reference.names.prefetch(id.saturating_sub(1));
-            }
-            reference.postcodes.prefetch(rec.postcode);
-            reference.postcodes.prefetch(rec.postcode.saturating_sub(1));
+            self.reference.prefetch_string_ends(r);
         }
     }
 
     /// Stage 5: ask for the candidates' names and postcodes themselves.
     fn stage_strings(&self, rights: &[u32]) {
-        let reference = self.reference;
         for &r in rights {
-            let rec = &reference.recs[r as usize];
-            reference.names.prefetch_bytes(rec.given);
-            reference.names.prefetch_bytes(rec.surname);
-            reference.postcodes.prefetch_bytes(rec.postcode);
+            self.reference.prefetch_string_bytes(r);
         }
     }
 

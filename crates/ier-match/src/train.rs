@@ -154,8 +154,14 @@ fn comparisons_to_patterns(reference: &Reference, views: &[LeftView<'_>], pairs:
         let mut p: FastMap<[u8; NFIELDS], u64> = FastMap::default();
         for (i, &(l, r)) in chunk.iter().enumerate() {
             // Rights are random reads: ask for one a few pairs ahead.
-            if let Some(&(_, ahead)) = chunk.get(i + AHEAD) {
+            if let Some(&(_, ahead)) = chunk.get(i + 3 * AHEAD) {
                 reference.prefetch_rec(ahead);
+            }
+            if let Some(&(_, ahead)) = chunk.get(i + 2 * AHEAD) {
+                reference.prefetch_string_ends(ahead);
+            }
+            if let Some(&(_, ahead)) = chunk.get(i + AHEAD) {
+                reference.prefetch_string_bytes(ahead);
             }
             *p.entry(compare(reference, &views[l as usize], r).levels).or_default() += 1;
         }
@@ -178,7 +184,10 @@ pub fn train(reference: &Reference, sample: &[Prepared], options: &TrainOptions)
     if sample.is_empty() || reference.is_empty() {
         return (model, report);
     }
-    let views: Vec<LeftView<'_>> = sample.iter().map(|p| LeftView::new(reference, p)).collect();
+    let positions: Vec<u32> = (0..sample.len() as u32).collect();
+    let views: Vec<LeftView<'_>> = par_chunks(&positions, 1 << 12, |chunk| {
+        chunk.iter().map(|&i| LeftView::new(reference, &sample[i as usize])).collect()
+    });
 
     // 1. u from random pairs.
     let n_u = options.u_pairs.min(sample.len().saturating_mul(reference.len())).max(1);
@@ -188,8 +197,10 @@ pub fn train(reference: &Reference, sample: &[Prepared], options: &TrainOptions)
         let right_of = |i: u32| (mix(options.seed ^ u64::from(i)) % reference.len() as u64) as u32;
         for &i in chunk {
             // Consecutive pairs share a left record (memory locality); rights are random
-            // (asked for a few pairs ahead).
-            reference.prefetch_rec(right_of(i.wrapping_add(AHEAD as u32)));
+            // (asked for in stages, a few pairs ahead).
+            reference.prefetch_rec(right_of(i.wrapping_add(3 * AHEAD as u32)));
+            reference.prefetch_string_ends(right_of(i.wrapping_add(2 * AHEAD as u32)));
+            reference.prefetch_string_bytes(right_of(i.wrapping_add(AHEAD as u32)));
             let l = (u64::from(i) * sample.len() as u64 / n_u as u64) as usize;
             let r = right_of(i);
             let cmp = compare(reference, &views[l], r);
