@@ -297,16 +297,31 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     let mut progress = Progress::new();
 
     // Right: index (a reader thread parses the CSV one chunk ahead).
+    // Three stages at once: a reader thread parses the CSV, this thread prepares
+    // the previous chunk on all cores, and an indexing thread adds the one before.
     let (reader, layout) = open(&args.right, &options)?;
-    let mut builder = ReferenceBuilder::new();
-    read_ahead(reader, &args.right, CHUNK, |rows| {
-        for (id, p) in prepare_chunk(&rows, &layout, &options)? {
-            builder.push(&id, &p);
-        }
-        progress.tick(|| format!("reading right: {} records", builder.len()));
-        Ok(())
+    let reference = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, Prepared)>>(1);
+        let indexer = scope.spawn(move || {
+            let mut builder = ReferenceBuilder::new();
+            for chunk in rx {
+                for (id, p) in chunk {
+                    builder.push(&id, &p);
+                }
+            }
+            builder
+        });
+        let mut read = 0usize;
+        read_ahead(reader, &args.right, CHUNK, |rows| {
+            read += rows.len();
+            // A send fails only if the indexer has stopped, which its join below reports.
+            let _ = tx.send(prepare_chunk(&rows, &layout, &options)?);
+            progress.tick(|| format!("reading right: {read} records"));
+            Ok(())
+        })?;
+        drop(tx);
+        Ok(indexer.join().map_err(|_| anyhow::anyhow!("indexing the right file failed"))?.finish())
     })?;
-    let reference = builder.finish();
     let read_right = started.elapsed();
     progress.done(format!(
         "right: {} records indexed in {:.1?} ({} bytes a record)",
@@ -372,14 +387,21 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     let out = std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, out);
     writeln!(w, "left_id,right_id,match_probability")?;
-    let quote = |s: &str| {
-        if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+    let field = |w: &mut BufWriter<std::fs::File>, s: &str| -> std::io::Result<()> {
+        if s.contains([',', '"', '\n', '\r']) {
+            write!(w, "\"{}\"", s.replace('"', "\"\""))
+        } else {
+            w.write_all(s.as_bytes())
+        }
     };
     for &(l, r, weight) in &decisions {
         let l = l as usize;
         let start = if l == 0 { 0 } else { id_ends[l - 1] as usize };
         let left_id = std::str::from_utf8(&ids[start..id_ends[l] as usize]).expect("ids are UTF-8");
-        writeln!(w, "{},{},{:.6}", quote(left_id), quote(reference.id(r)), probability(f64::from(weight)))?;
+        field(&mut w, left_id)?;
+        w.write_all(b",")?;
+        field(&mut w, reference.id(r))?;
+        writeln!(w, ",{:.6}", probability(f64::from(weight)))?;
     }
     w.flush()?;
     progress.done(format!(
