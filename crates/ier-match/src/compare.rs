@@ -170,8 +170,9 @@ impl<'a> LeftView<'a> {
     }
 }
 
-fn jw_level(a: &str, b: &str, exact_levels: u8) -> u8 {
-    let jw = jaro_winkler(a, b);
+/// The Jaro-Winkler level of names `l` (pool id `lid`) and `r` (pool id `rid`).
+fn jw_level(l: &str, lid: u32, r: &str, rid: u32, exact_levels: u8) -> u8 {
+    let jw = jaro_winkler_names(l, lid, r, rid);
     if jw >= 0.92 {
         exact_levels
     } else if jw >= 0.80 {
@@ -179,6 +180,36 @@ fn jw_level(a: &str, b: &str, exact_levels: u8) -> u8 {
     } else {
         exact_levels + 2
     }
+}
+
+/// Pairs of pooled names each thread remembers the similarity of (a power of two).
+const JW_MEMO_SLOTS: usize = 1 << 14;
+
+thread_local! {
+    /// (left id << 32 | right id, similarity); `u64::MAX` = empty.
+    static JW_MEMO: std::cell::RefCell<Vec<(u64, f64)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`jaro_winkler`] of `l` and `r`. The same pairs of names come up again and
+/// again across records, so when `l` is in the reference's name pool (`lid`, as
+/// [`LeftView::new`] found it; `r` always is) the result is remembered per thread
+/// under the two ids: the same value, computed once.
+fn jaro_winkler_names(l: &str, lid: u32, r: &str, rid: u32) -> f64 {
+    if lid == NOT_FOUND {
+        return jaro_winkler(l, r);
+    }
+    let key = u64::from(lid) << 32 | u64::from(rid);
+    JW_MEMO.with(|memo| {
+        let mut memo = memo.borrow_mut();
+        if memo.is_empty() {
+            memo.resize(JW_MEMO_SLOTS, (u64::MAX, 0.0));
+        }
+        let slot = &mut memo[(crate::hash::mix(key) as usize) & (JW_MEMO_SLOTS - 1)];
+        if slot.0 != key {
+            *slot = (key, jaro_winkler(l, r));
+        }
+        slot.1
+    })
 }
 
 /// Given-name level of left name `l` (pool id `lid`) against the right record's given and middle names.
@@ -211,7 +242,7 @@ fn given_level(
     {
         return 1;
     }
-    jw_level(l, r, 2)
+    jw_level(l, lid, r, rgiven, 2)
 }
 
 fn surname_level(reference: &Reference, l: &str, lid: u32, l_mc: &str, rsurname: u32) -> u8 {
@@ -229,7 +260,7 @@ fn surname_level(reference: &Reference, l: &str, lid: u32, l_mc: &str, rsurname:
     if (multi && l.split(' ').any(|a| a.len() > 1 && r.split(' ').any(|b| a == b))) || same_mc(r, l_mc) {
         return 1;
     }
-    jw_level(l, r, 2)
+    jw_level(l, lid, r, rsurname, 2)
 }
 
 fn middle_level(reference: &Reference, v: &LeftView<'_>, rmiddle: u32) -> u8 {
@@ -385,6 +416,17 @@ mod tests {
         #[test]
         fn byte_one_edit_agrees_with_the_shared_definition(a in "[a-d]{0,6}", b in "[a-d]{0,6}") {
             prop_assert_eq!(one_edit_apart_bytes(a.as_bytes(), b.as_bytes()), one_edit_apart(&a, &b));
+        }
+
+        #[test]
+        fn remembered_similarities_are_the_computed_ones(pairs in proptest::collection::vec((0u32..40, 0u32..40), 1..300)) {
+            // Ids stand for names here; a few, so that pairs repeat and slots are reused.
+            let name = |id: u32| format!("{}{}", ["ann", "anne", "jon", "john", "sian"][id as usize % 5], id / 5);
+            for (a, b) in pairs {
+                let (l, r) = (name(a), name(b));
+                prop_assert_eq!(jaro_winkler_names(&l, a, &r, b), jaro_winkler(&l, &r));
+                prop_assert_eq!(jaro_winkler_names(&l, NOT_FOUND, &r, b), jaro_winkler(&l, &r));
+            }
         }
 
         #[test]
