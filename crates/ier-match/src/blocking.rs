@@ -10,12 +10,21 @@
 //! | `postcode+given` | postcode, NYSIIS of given name | surname changes without DOB |
 //! | `postcode+surname` | postcode, NYSIIS of surname | nicknames and typos without DOB |
 //! | `names+district` | NYSIIS of both names, UK outward code (else postcode, else town) | moves within a district without DOB |
-//! | `names+year` | NYSIIS of both names, year of birth | moves with a DOB typo and no NINO |
+//! | `names+year-and-month-or-day` | NYSIIS of both names, year and month of birth; and again with year and day | moves with a typo in the day or month of birth and no NINO |
 //!
 //! The right (reference) side is indexed under its own values; the left side
 //! also looks up variants: the other forms of its given name (nicknames,
 //! Welsh/Gaelic forms), each part of a double-barrelled surname, the names
 //! swapped (given ↔ surname), and the date with day and month transposed.
+//! The two-name rules look up each given-name form with each surname part, and
+//! the swapped reading as one more pair (not every mixture of the two); the date
+//! rule leaves out the given name's other forms (a nickname, a move, a wrong
+//! date and no NINO at once go unfound).
+//!
+//! The last rule keys on two of the three parts of the date, not on the year
+//! alone: people of similar names born in one year are many, and grow in
+//! number with the population (at 10M people a year-only block held about 40
+//! of them a record); born in one month of one year, about a twelfth as many.
 //! Keys are 32-bit hashes: a rare collision only adds a candidate pair, which
 //! the comparison then scores low. A block larger than [`MAX_BLOCK`] (a
 //! placeholder date or a very common name in a huge district) is skipped.
@@ -35,7 +44,7 @@ pub enum Rule {
     PostcodeGiven,
     PostcodeSurname,
     NamesDistrict,
-    NamesYear,
+    NamesPartDate,
 }
 
 impl Rule {
@@ -46,7 +55,7 @@ impl Rule {
         Rule::PostcodeGiven,
         Rule::PostcodeSurname,
         Rule::NamesDistrict,
-        Rule::NamesYear,
+        Rule::NamesPartDate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,7 +66,7 @@ impl Rule {
             Rule::PostcodeGiven => "postcode+given",
             Rule::PostcodeSurname => "postcode+surname",
             Rule::NamesDistrict => "names+district",
-            Rule::NamesYear => "names+year",
+            Rule::NamesPartDate => "names+year-and-month-or-day",
         }
     }
 }
@@ -129,6 +138,12 @@ pub fn district_hash(postcode: &str, town: &str) -> u64 {
 pub struct KeyParts {
     pub given: Vec<u64>,
     pub surname: Vec<u64>,
+    /// The (given, surname) pairs of the two-name rules: `given` × `surname`, except
+    /// that the swapped reading is one pair of its own.
+    pub pairs: Vec<(u64, u64)>,
+    /// The same without the given name's other forms (nicknames), for the date rule:
+    /// a nickname, a move, a wrong date and no NINO all at once are left unfound.
+    pub plain_pairs: Vec<(u64, u64)>,
     pub dobs: Vec<Dob>,
     pub nino: u64,
     pub postcode: u64,
@@ -160,6 +175,8 @@ impl KeyParts {
                 push_unique(&mut k.surname, phonetic_hash(w));
             }
         }
+        k.pairs = cross(&k.given, &k.surname);
+        k.plain_pairs = k.pairs.clone();
         if dob != 0 {
             k.dobs.push(dob);
         }
@@ -173,7 +190,8 @@ impl KeyParts {
     pub fn query(given: &str, surname: &str, dob: Dob, nino: u64, postcode: &str, town: &str) -> Self {
         let mut k = KeyParts::default();
         let first = given.split(' ').next().unwrap_or("");
-        push_unique(&mut k.given, phonetic_hash(first));
+        let own = phonetic_hash(first);
+        push_unique(&mut k.given, own);
         for v in variants_of_compact(first) {
             push_unique(&mut k.given, phonetic_hash(v));
         }
@@ -184,10 +202,17 @@ impl KeyParts {
                 push_unique(&mut k.surname, phonetic_hash(w));
             }
         }
+        k.pairs = cross(&k.given, &k.surname);
+        k.plain_pairs = if own == 0 { Vec::new() } else { cross(&[own], &k.surname) };
         // Names swapped.
         if !given.is_empty() && !surname.is_empty() {
-            push_unique(&mut k.given, phonetic_hash(surname.split(' ').next().unwrap_or("")));
-            push_unique(&mut k.surname, phonetic_hash(&compact(given)));
+            let (g, s) = (phonetic_hash(surname.split(' ').next().unwrap_or("")), phonetic_hash(&compact(given)));
+            push_unique(&mut k.given, g);
+            push_unique(&mut k.surname, s);
+            if g != 0 && s != 0 && !k.pairs.contains(&(g, s)) {
+                k.pairs.push((g, s));
+                k.plain_pairs.push((g, s));
+            }
         }
         if dob != 0 {
             k.dobs.push(dob);
@@ -231,26 +256,34 @@ impl KeyParts {
                     out.push(key(combine(h, n)));
                 }
             }
-            Rule::NamesDistrict | Rule::NamesYear => {
-                let extra: Vec<u64> = if rule == Rule::NamesDistrict {
-                    if self.district == 0 { vec![] } else { vec![self.district] }
-                } else {
-                    let mut years: Vec<u64> = self.dobs.iter().map(|d| u64::from(d / 10_000)).collect();
-                    years.dedup();
-                    years
-                };
+            Rule::NamesDistrict | Rule::NamesPartDate => {
+                let mut extra: Vec<u64> = Vec::new();
+                if rule == Rule::NamesDistrict {
+                    if self.district != 0 {
+                        extra.push(self.district);
+                    }
+                } else if let Some(&d) = self.dobs.first() {
+                    // Year and month; year and day (tagged apart). A transposed
+                    // date is left to the date rules, which look it up.
+                    let (year, month, day) = (d / 10_000, d / 100 % 100, d % 100);
+                    extra.push(u64::from(year * 100 + month));
+                    extra.push(1 << 32 | u64::from(year * 100 + day));
+                }
+                let pairs = if rule == Rule::NamesDistrict { &self.pairs } else { &self.plain_pairs };
                 for x in extra {
                     let h = combine(r, x);
-                    for &g in &self.given {
-                        let hg = combine(h, g);
-                        for &s in &self.surname {
-                            out.push(key(combine(hg, s)));
-                        }
+                    for &(g, s) in pairs {
+                        out.push(key(combine(combine(h, g), s)));
                     }
                 }
             }
         }
     }
+}
+
+/// Every pair of `given` × `surname`.
+fn cross(given: &[u64], surname: &[u64]) -> Vec<(u64, u64)> {
+    given.iter().flat_map(|&g| surname.iter().map(move |&s| (g, s))).collect()
 }
 
 /// A sorted block index for one rule: entries `key << 32 | record`, with a
@@ -375,6 +408,24 @@ mod tests {
                     prop_assert_eq!(phonetic_hash(n), phonetic_hash_uncached(n));
                 }
             }
+        }
+
+        #[test]
+        fn a_mover_with_a_wrong_day_or_month_of_birth_shares_a_names_block(
+            year in 1920u32..2010, month in 1u32..=12, day in 1u32..=28, wrong in 1u32..=28, which in 0u8..2,
+        ) {
+            let dob = year * 10_000 + month * 100 + day;
+            let typo = if which == 0 {
+                year * 10_000 + month * 100 + wrong
+            } else {
+                year * 10_000 + (wrong % 12 + 1) * 100 + day
+            };
+            let right = KeyParts::indexed(phonetic_hash("sian"), "jones", phonetic_hash("jones"), dob, 0, "CF101AA", "cardiff");
+            let left = KeyParts::query("sian", "jones", typo, 0, "LL551AA", "caernarfon");
+            let (mut r, mut l) = (Vec::new(), Vec::new());
+            right.keys(Rule::NamesPartDate, &mut r);
+            left.keys(Rule::NamesPartDate, &mut l);
+            prop_assert!(l.iter().any(|k| r.contains(k)), "no shared key");
         }
 
         #[test]
