@@ -124,17 +124,33 @@ fn is_uk_nino(s: &[u8]) -> bool {
 
 /// An identifier's key: 0 = missing. See the module docs.
 pub fn id_key(input: &str) -> u64 {
-    let mut s: Vec<u8> = input.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_uppercase()).collect();
+    // Identifiers are short: their letters and digits fit on the stack.
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for b in input.bytes().filter(u8::is_ascii_alphanumeric) {
+        if n == buf.len() {
+            let all: Vec<u8> =
+                input.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_uppercase()).collect();
+            return id_key_of_slice(&all);
+        }
+        buf[n] = b.to_ascii_uppercase();
+        n += 1;
+    }
+    id_key_of_slice(&buf[..n])
+}
+
+/// The key of an identifier's upper-case letters and digits.
+fn id_key_of_slice(mut s: &[u8]) -> u64 {
     if s.is_empty() {
         return 0;
     }
-    if is_uk_nino(&s) {
-        s.truncate(8);
+    if is_uk_nino(s) {
+        s = &s[..8];
     }
     if s.len() <= 12 {
         s.iter().fold(0u64, |acc, &c| acc * 37 + sym(c))
     } else {
-        HASHED | (crate::hash::hash_bytes(&s) >> 1)
+        HASHED | (crate::hash::hash_bytes(s) >> 1)
     }
 }
 
@@ -206,15 +222,15 @@ const UNIT_WORDS: &[&str] = &["flat", "apartment", "apt", "unit", "no"];
 
 /// The comparable form of address lines 1 and 2: `"numbers|words"` ("" when both are empty).
 pub fn address_key(line1: &str, line2: &str) -> String {
-    let mut numbers: Vec<String> = Vec::new();
-    let mut words: Vec<&str> = Vec::new();
     let (n1, n2) = (normalise(line1), normalise(line2));
+    let mut numbers: Vec<&str> = Vec::new();
+    let mut words: Vec<&str> = Vec::new();
     for token in n1.split(|c: char| !c.is_alphanumeric()).chain(n2.split(|c: char| !c.is_alphanumeric())) {
         if token.is_empty() {
             continue;
         }
         if token.as_bytes()[0].is_ascii_digit() {
-            numbers.push(token.to_owned());
+            numbers.push(token);
         } else if UNIT_WORDS.contains(&token) {
             continue;
         } else {
@@ -225,9 +241,20 @@ pub fn address_key(line1: &str, line2: &str) -> String {
         return String::new();
     }
     numbers.sort_unstable();
-    let mut out = numbers.join(" ");
+    let mut out = String::with_capacity(n1.len() + n2.len() + 16);
+    for (i, part) in numbers.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
     out.push('|');
-    out.push_str(&words.join(" "));
+    for (i, part) in words.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
     out
 }
 
@@ -303,6 +330,61 @@ mod tests {
         assert_eq!(address_key("", ""), "");
         assert_eq!(address_numbers(&k), "14 2");
         assert_eq!(address_words(&k), "high street");
+    }
+
+    /// The straightforward form [`id_key`] must agree with.
+    fn id_key_reference(input: &str) -> u64 {
+        let mut s: Vec<u8> = input.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_uppercase()).collect();
+        if s.is_empty() {
+            return 0;
+        }
+        if is_uk_nino(&s) {
+            s.truncate(8);
+        }
+        if s.len() <= 12 {
+            s.iter().fold(0u64, |acc, &c| acc * 37 + sym(c))
+        } else {
+            HASHED | (crate::hash::hash_bytes(&s) >> 1)
+        }
+    }
+
+    /// The straightforward form [`address_key`] must agree with.
+    fn address_key_reference(line1: &str, line2: &str) -> String {
+        let mut numbers: Vec<String> = Vec::new();
+        let mut words: Vec<&str> = Vec::new();
+        let (n1, n2) = (normalise(line1), normalise(line2));
+        for token in n1.split(|c: char| !c.is_alphanumeric()).chain(n2.split(|c: char| !c.is_alphanumeric())) {
+            if token.is_empty() {
+                continue;
+            }
+            if token.as_bytes()[0].is_ascii_digit() {
+                numbers.push(token.to_owned());
+            } else if UNIT_WORDS.contains(&token) {
+                continue;
+            } else {
+                words.push(STREET_TYPES.iter().find(|(short, _)| *short == token).map_or(token, |(_, long)| long));
+            }
+        }
+        if numbers.is_empty() && words.is_empty() {
+            return String::new();
+        }
+        numbers.sort_unstable();
+        let mut out = numbers.join(" ");
+        out.push('|');
+        out.push_str(&words.join(" "));
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn id_keys_agree_with_the_straightforward_form(s in "[ A-Za-z0-9-]{0,30}|\\PC{0,20}") {
+            prop_assert_eq!(id_key(&s), id_key_reference(&s));
+        }
+
+        #[test]
+        fn address_keys_agree_with_the_straightforward_form(a in "[ A-Za-z0-9,'-]{0,40}|\\PC{0,20}", b in "[ A-Za-z0-9,'-]{0,30}") {
+            prop_assert_eq!(address_key(&a, &b), address_key_reference(&a, &b));
+        }
     }
 
     proptest! {

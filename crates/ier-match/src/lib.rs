@@ -23,9 +23,11 @@
 //!   recognised.
 //! - **Blocking** ([`blocking`]): seven rules (identifier; date of birth with the
 //!   NYSIIS key of either name ([`phonetic`]); postcode with either name; both
-//!   names with the district; both names with the year of birth), queried with
-//!   name variants, swapped names and transposed dates; the union of candidate
-//!   pairs, deduplicated.
+//!   names with the district; both names with the year and month, or year and
+//!   day, of birth), queried with name variants, swapped names and transposed
+//!   dates; the union of candidate pairs, deduplicated. [`Linker::candidates_each`]
+//!   keeps several records' look-ups in flight at once (each a chain of random
+//!   memory reads), which is most of the linker's speed.
 //! - **Fellegi–Sunter scoring** ([`model`]): match weight = log2(λ/(1−λ)) +
 //!   Σ log2(m/u). **Term-frequency adjustment**: for an exact given name or
 //!   surname, u is the share of reference records with that value, so a rare

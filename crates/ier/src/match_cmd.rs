@@ -162,18 +162,22 @@ fn csv_error(path: &Path, e: csv::Error) -> anyhow::Error {
     anyhow::anyhow!("{}: line {line}: the row {what}", path.display())
 }
 
-/// Stream a file in chunks of `n` records to `each`, a reader thread parsing the next chunk meanwhile.
+/// Stream a file in chunks of `n` records to `each`, a reader thread parsing the
+/// next chunk meanwhile. Chunks go back to the reader once used, so their records'
+/// buffers are filled again rather than allocated for every row.
 fn read_ahead(
     mut reader: csv::Reader<std::fs::File>,
     path: &Path,
     n: usize,
-    mut each: impl FnMut(Vec<ByteRecord>) -> anyhow::Result<()>,
+    mut each: impl FnMut(&[ByteRecord]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     std::thread::scope(|scope| -> anyhow::Result<()> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<anyhow::Result<Vec<ByteRecord>>>(1);
+        let (give_back, used) = std::sync::mpsc::channel::<Vec<ByteRecord>>();
         scope.spawn(move || {
             loop {
-                let chunk = read_chunk(&mut reader, path, n);
+                let recycled = used.try_recv().unwrap_or_default();
+                let chunk = read_chunk_into(&mut reader, path, n, recycled);
                 let stop = !matches!(&chunk, Ok(c) if !c.is_empty());
                 if tx.send(chunk).is_err() || stop {
                     break;
@@ -185,7 +189,9 @@ fn read_ahead(
             if rows.is_empty() {
                 break;
             }
-            each(rows)?;
+            each(&rows)?;
+            // The reader may have finished; then the chunk is simply dropped.
+            let _ = give_back.send(rows);
         }
         Ok(())
     })
@@ -193,18 +199,28 @@ fn read_ahead(
 
 /// Read up to `n` records.
 fn read_chunk(reader: &mut csv::Reader<std::fs::File>, path: &Path, n: usize) -> anyhow::Result<Vec<ByteRecord>> {
-    let mut out = Vec::with_capacity(n);
-    loop {
-        if out.len() == n {
+    read_chunk_into(reader, path, n, Vec::new())
+}
+
+/// Read up to `n` records into `rows`, reusing the records already there.
+fn read_chunk_into(
+    reader: &mut csv::Reader<std::fs::File>,
+    path: &Path,
+    n: usize,
+    mut rows: Vec<ByteRecord>,
+) -> anyhow::Result<Vec<ByteRecord>> {
+    let mut read = 0;
+    while read < n {
+        if read == rows.len() {
+            rows.push(ByteRecord::new());
+        }
+        if !reader.read_byte_record(&mut rows[read]).map_err(|e| csv_error(path, e))? {
             break;
         }
-        let mut r = ByteRecord::new();
-        if !reader.read_byte_record(&mut r).map_err(|e| csv_error(path, e))? {
-            break;
-        }
-        out.push(r);
+        read += 1;
     }
-    Ok(out)
+    rows.truncate(read);
+    Ok(rows)
 }
 
 fn prepare_chunk(rows: &[ByteRecord], layout: &Layout, options: &Options) -> anyhow::Result<Vec<(String, Prepared)>> {
@@ -315,7 +331,7 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
         read_ahead(reader, &args.right, CHUNK, |rows| {
             read += rows.len();
             // A send fails only if the indexer has stopped, which its join below reports.
-            let _ = tx.send(prepare_chunk(&rows, &layout, &options)?);
+            let _ = tx.send(prepare_chunk(rows, &layout, &options)?);
             progress.tick(|| format!("reading right: {read} records"));
             Ok(())
         })?;
@@ -366,8 +382,7 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     absorb(scored, &mut assigner);
     drop(sample);
     read_ahead(reader, &args.left, CHUNK, |rows| {
-        let records = prepare_chunk(&rows, &layout, &options)?;
-        drop(rows);
+        let records = prepare_chunk(rows, &layout, &options)?;
         let (scored, s) = score_chunk(&linker, &records);
         stats.add(&s);
         absorb(scored, &mut assigner);
