@@ -189,6 +189,18 @@ impl KeyParts {
     /// Key parts of a left (query) record, with its variants (see the module docs).
     pub fn query(given: &str, surname: &str, dob: Dob, nino: u64, postcode: &str, town: &str) -> Self {
         let mut k = KeyParts::default();
+        k.set_query(given, surname, dob, nino, postcode, town);
+        k
+    }
+
+    /// [`KeyParts::query`] into `self`, reusing its buffers.
+    pub fn set_query(&mut self, given: &str, surname: &str, dob: Dob, nino: u64, postcode: &str, town: &str) {
+        let k = self;
+        k.given.clear();
+        k.surname.clear();
+        k.pairs.clear();
+        k.plain_pairs.clear();
+        k.dobs.clear();
         let first = given.split(' ').next().unwrap_or("");
         let own = phonetic_hash(first);
         push_unique(&mut k.given, own);
@@ -202,8 +214,10 @@ impl KeyParts {
                 push_unique(&mut k.surname, phonetic_hash(w));
             }
         }
-        k.pairs = cross(&k.given, &k.surname);
-        k.plain_pairs = if own == 0 { Vec::new() } else { cross(&[own], &k.surname) };
+        cross_into(&k.given, &k.surname, &mut k.pairs);
+        if own != 0 {
+            cross_into(&[own], &k.surname, &mut k.plain_pairs);
+        }
         // Names swapped.
         if !given.is_empty() && !surname.is_empty() {
             let (g, s) = (phonetic_hash(surname.split(' ').next().unwrap_or("")), phonetic_hash(&compact(given)));
@@ -224,7 +238,6 @@ impl KeyParts {
         k.nino = nino;
         k.postcode = if postcode.is_empty() { 0 } else { hash_bytes(postcode.as_bytes()) | 1 };
         k.district = district_hash(postcode, town);
-        k
     }
 
     /// Every key of `rule` (may repeat; callers dedupe candidates, not keys).
@@ -257,20 +270,18 @@ impl KeyParts {
                 }
             }
             Rule::NamesDistrict | Rule::NamesPartDate => {
-                let mut extra: Vec<u64> = Vec::new();
-                if rule == Rule::NamesDistrict {
-                    if self.district != 0 {
-                        extra.push(self.district);
-                    }
+                let (extra, n) = if rule == Rule::NamesDistrict {
+                    ([self.district, 0], usize::from(self.district != 0))
                 } else if let Some(&d) = self.dobs.first() {
                     // Year and month; year and day (tagged apart). A transposed
                     // date is left to the date rules, which look it up.
                     let (year, month, day) = (d / 10_000, d / 100 % 100, d % 100);
-                    extra.push(u64::from(year * 100 + month));
-                    extra.push(1 << 32 | u64::from(year * 100 + day));
-                }
+                    ([u64::from(year * 100 + month), 1 << 32 | u64::from(year * 100 + day)], 2)
+                } else {
+                    ([0, 0], 0)
+                };
                 let pairs = if rule == Rule::NamesDistrict { &self.pairs } else { &self.plain_pairs };
-                for x in extra {
+                for &x in &extra[..n] {
                     let h = combine(r, x);
                     for &(g, s) in pairs {
                         out.push(key(combine(combine(h, g), s)));
@@ -283,7 +294,14 @@ impl KeyParts {
 
 /// Every pair of `given` × `surname`.
 fn cross(given: &[u64], surname: &[u64]) -> Vec<(u64, u64)> {
-    given.iter().flat_map(|&g| surname.iter().map(move |&s| (g, s))).collect()
+    let mut out = Vec::new();
+    cross_into(given, surname, &mut out);
+    out
+}
+
+/// [`cross`] appended to `out`.
+fn cross_into(given: &[u64], surname: &[u64], out: &mut Vec<(u64, u64)>) {
+    out.extend(given.iter().flat_map(|&g| surname.iter().map(move |&s| (g, s))));
 }
 
 /// A sorted block index for one rule: entries `key << 32 | record`, with a

@@ -78,6 +78,7 @@ struct Slot {
 /// Reusable buffers for [`Linker::candidates`] and [`Linker::candidates_each`].
 #[derive(Default)]
 pub struct Scratch {
+    key_parts: KeyParts,
     keys: Vec<u32>,
     slots: [Slot; DEPTH],
     weights: Vec<f64>,
@@ -105,8 +106,8 @@ impl<'a> Linker<'a> {
     // of several records at once, so the reads of one overlap the work of another.
 
     /// Stage 1: every key of every rule; ask for their directory slots.
-    fn stage_keys(&self, p: &Prepared, keys: &mut Vec<u32>, slot: &mut Slot) {
-        let kp = KeyParts::query(&p.given, &p.surname, p.dob, p.nino, &p.postcode, &p.town);
+    fn stage_keys(&self, p: &Prepared, kp: &mut KeyParts, keys: &mut Vec<u32>, slot: &mut Slot) {
+        kp.set_query(&p.given, &p.surname, p.dob, p.nino, &p.postcode, &p.town);
         slot.lookups.clear();
         // The two large pools [`LeftView::new`] looks the record up in, asked for in stages too.
         slot.pools = [Interner::hash_of(&p.address), Interner::hash_of(&p.postcode)];
@@ -175,7 +176,7 @@ impl<'a> Linker<'a> {
     /// The reference records sharing a block with `p` (deduplicated, ascending).
     pub fn blocked<'s>(&self, p: &Prepared, scratch: &'s mut Scratch, stats: &mut LinkStats) -> &'s [u32] {
         let slot = &mut scratch.slots[0];
-        self.stage_keys(p, &mut scratch.keys, slot);
+        self.stage_keys(p, &mut scratch.key_parts, &mut scratch.keys, slot);
         self.stage_buckets(slot);
         self.stage_rights(slot, stats);
         &slot.rights
@@ -241,10 +242,10 @@ impl<'a> Linker<'a> {
         mut each: impl FnMut(usize, &[Candidate]),
     ) {
         let mut out = Vec::with_capacity(KEEP_PER_LEFT * 4);
-        let Scratch { keys, slots, weights, exclusive } = scratch;
+        let Scratch { key_parts, keys, slots, weights, exclusive } = scratch;
         for t in 0..n + DEPTH - 1 {
             if t < n {
-                self.stage_keys(record(t), keys, &mut slots[t % DEPTH]);
+                self.stage_keys(record(t), key_parts, keys, &mut slots[t % DEPTH]);
             }
             if let Some(j) = t.checked_sub(1).filter(|&j| j < n) {
                 self.stage_buckets(&mut slots[j % DEPTH]);
