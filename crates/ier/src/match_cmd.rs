@@ -312,8 +312,7 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     const CHUNK: usize = 1 << 15;
     let mut progress = Progress::new();
 
-    // Right: index (a reader thread parses the CSV one chunk ahead).
-    // Three stages at once: a reader thread parses the CSV, this thread prepares
+    // Right: the index. Three stages at once: a reader thread parses the CSV, this thread prepares
     // the previous chunk on all cores, and an indexing thread adds the one before.
     let (reader, layout) = open(&args.right, &options)?;
     let reference = std::thread::scope(|scope| -> anyhow::Result<_> {
