@@ -31,7 +31,6 @@
 
 use crate::fields::{Dob, dob_swapped, uk_parts};
 use crate::hash::{combine, hash_bytes};
-use crate::normalise::compact;
 use crate::phonetic::nysiis;
 use crate::variants::variants_of_compact;
 
@@ -207,8 +206,9 @@ impl KeyParts {
         for v in variants_of_compact(first) {
             push_unique(&mut k.given, phonetic_hash(v));
         }
-        let surname_compact = compact(surname);
-        push_unique(&mut k.surname, phonetic_hash(&surname_compact));
+        // A phonetic key keeps letters only, so it is the same with or without spaces
+        // (`phonetic_hash(compact(s)) == phonetic_hash(s)`, tested): no compact copy needed.
+        push_unique(&mut k.surname, phonetic_hash(surname));
         if surname.contains(' ') {
             for w in surname.split(' ') {
                 push_unique(&mut k.surname, phonetic_hash(w));
@@ -220,7 +220,7 @@ impl KeyParts {
         }
         // Names swapped.
         if !given.is_empty() && !surname.is_empty() {
-            let (g, s) = (phonetic_hash(surname.split(' ').next().unwrap_or("")), phonetic_hash(&compact(given)));
+            let (g, s) = (phonetic_hash(surname.split(' ').next().unwrap_or("")), phonetic_hash(given));
             push_unique(&mut k.given, g);
             push_unique(&mut k.surname, s);
             if g != 0 && s != 0 && !k.pairs.contains(&(g, s)) {
@@ -415,9 +415,15 @@ pub(crate) fn prefetch<T>(x: &T) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalise::compact;
     use proptest::prelude::*;
 
     proptest! {
+        #[test]
+        fn phonetic_keys_ignore_spaces(s in "\\PC{0,30}") {
+            prop_assert_eq!(phonetic_hash(&compact(&s)), phonetic_hash(&s));
+        }
+
         #[test]
         fn remembered_phonetic_hashes_are_the_computed_ones(names in proptest::collection::vec("\\PC{0,30}", 1..50)) {
             // Twice over, so the second pass reads what the first remembered.
