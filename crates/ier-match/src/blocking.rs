@@ -174,7 +174,7 @@ impl KeyParts {
                 push_unique(&mut k.surname, phonetic_hash(w));
             }
         }
-        k.pairs = cross(&k.given, &k.surname);
+        cross_into(&k.given, &k.surname, &mut k.pairs);
         k.plain_pairs = k.pairs.clone();
         if dob != 0 {
             k.dobs.push(dob);
@@ -292,14 +292,7 @@ impl KeyParts {
     }
 }
 
-/// Every pair of `given` × `surname`.
-fn cross(given: &[u64], surname: &[u64]) -> Vec<(u64, u64)> {
-    let mut out = Vec::new();
-    cross_into(given, surname, &mut out);
-    out
-}
-
-/// [`cross`] appended to `out`.
+/// Every pair of `given` × `surname`, appended to `out`.
 fn cross_into(given: &[u64], surname: &[u64], out: &mut Vec<(u64, u64)>) {
     out.extend(given.iter().flat_map(|&g| surname.iter().map(move |&s| (g, s))));
 }

@@ -71,6 +71,15 @@ impl Interner {
         }
     }
 
+    /// Hint the CPU to load where string `id` starts and ends (usually one cache line).
+    #[inline]
+    pub(crate) fn prefetch_bounds(&self, id: u32) {
+        self.prefetch(id);
+        if id > 0 {
+            self.prefetch(id - 1);
+        }
+    }
+
     /// Hint the CPU to load the first bytes of string `id` (reads where it starts:
     /// best after [`Interner::prefetch`] of `id - 1` has had time to land).
     #[inline]
@@ -144,20 +153,15 @@ impl Interner {
     #[inline]
     pub(crate) fn prefetch_candidate(&self, h: u64) {
         if let Some(id) = self.first_candidate(h) {
-            self.prefetch(id);
-            if id > 0 {
-                self.prefetch(id - 1);
-            }
+            self.prefetch_bounds(id);
         }
     }
 
     /// Stage 3: ask for that string's bytes.
     #[inline]
     pub(crate) fn prefetch_candidate_bytes(&self, h: u64) {
-        if let Some(id) = self.first_candidate(h).filter(|&id| id > 0)
-            && let Some(b) = self.bytes.as_bytes().get(self.ends[id as usize - 1] as usize)
-        {
-            crate::blocking::prefetch(b);
+        if let Some(id) = self.first_candidate(h) {
+            self.prefetch_bytes(id);
         }
     }
 

@@ -180,12 +180,9 @@ impl Reference {
     #[inline]
     pub(crate) fn prefetch_string_ends(&self, i: u32) {
         if let Some(rec) = self.recs.get(i as usize) {
-            for id in [rec.given, rec.surname] {
-                self.names.prefetch(id);
-                self.names.prefetch(id.saturating_sub(1));
-            }
-            self.postcodes.prefetch(rec.postcode);
-            self.postcodes.prefetch(rec.postcode.saturating_sub(1));
+            self.names.prefetch_bounds(rec.given);
+            self.names.prefetch_bounds(rec.surname);
+            self.postcodes.prefetch_bounds(rec.postcode);
         }
     }
 
