@@ -14,7 +14,7 @@
 //! given name and surname swapped, and the better reading is kept (`swapped`).
 
 use crate::fields::{address_numbers, dob_parts, id_unpack, uk_parts};
-use crate::normalise::jaro_winkler;
+use crate::normalise::{jaro_winkler, jaro_winkler_bound};
 use crate::record::Prepared;
 use crate::reference::{Rec, Reference};
 use crate::variants::variants_of_compact;
@@ -176,6 +176,11 @@ impl<'a> LeftView<'a> {
 
 /// The Jaro-Winkler level of names `l` (pool id `lid`) and `r` (pool id `rid`).
 fn jw_level(l: &str, lid: u32, r: &str, rid: u32, exact_levels: u8) -> u8 {
+    // Most pairs of different names cannot reach the lower band; the bound says so
+    // without the full comparison (a margin keeps the decision exactly as JW's own).
+    if jaro_winkler_bound(l, r).is_some_and(|bound| bound < 0.80 - 1e-9) {
+        return exact_levels + 2;
+    }
     let jw = jaro_winkler_names(l, lid, r, rid);
     if jw >= 0.92 {
         exact_levels
