@@ -372,11 +372,13 @@ impl BlockIndex {
         }
     }
 
-    /// Hint the CPU to load the start of a bucket.
+    /// Hint the CPU to load a bucket `lo..hi` (its first and last cache lines: a
+    /// bucket of a few entries often straddles two).
     #[inline]
-    pub fn prefetch_bucket(&self, lo: usize) {
-        if lo < self.entries.len() {
+    pub fn prefetch_bucket(&self, lo: usize, hi: usize) {
+        if lo < hi && hi <= self.entries.len() {
             prefetch(&self.entries[lo]);
+            prefetch(&self.entries[hi - 1]);
         }
     }
 

@@ -134,7 +134,7 @@ impl<'a> Linker<'a> {
         for l in &mut slot.lookups {
             let index = &blocks[l.0 as usize];
             (l.2, l.3) = index.bucket(l.1);
-            index.prefetch_bucket(l.2);
+            index.prefetch_bucket(l.2, l.3);
         }
     }
 

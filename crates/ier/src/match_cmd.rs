@@ -223,13 +223,25 @@ fn read_chunk_into(
     Ok(rows)
 }
 
-fn prepare_chunk(rows: &[ByteRecord], layout: &Layout, options: &Options) -> anyhow::Result<Vec<(String, Prepared)>> {
-    ier_match::parallel::par_chunks(rows, 2048, |c| {
-        vec![c.iter().map(|r| layout.prepare(r, options)).collect::<Vec<_>>()]
-    })
-    .into_iter()
-    .flatten()
-    .collect()
+/// Records in comparable form, with their ids (the same order).
+#[derive(Default)]
+struct Chunk {
+    ids: Vec<String>,
+    records: Vec<Prepared>,
+}
+
+fn prepare_chunk(rows: &[ByteRecord], layout: &Layout, options: &Options) -> anyhow::Result<Chunk> {
+    let parts = ier_match::parallel::par_chunks(rows, 2048, |c| {
+        vec![c.iter().map(|r| layout.prepare(r, options)).collect::<anyhow::Result<Vec<_>>>()]
+    });
+    let mut chunk = Chunk { ids: Vec::with_capacity(rows.len()), records: Vec::with_capacity(rows.len()) };
+    for part in parts {
+        for (id, p) in part? {
+            chunk.ids.push(id);
+            chunk.records.push(p);
+        }
+    }
+    Ok(chunk)
 }
 
 /// A progress line on stderr: rewritten in place on a terminal, every few seconds otherwise.
@@ -270,22 +282,25 @@ impl Progress {
 }
 
 /// Scores of one chunk: per record, its id and candidates.
-fn score_chunk(linker: &Linker<'_>, records: &[(String, Prepared)]) -> (Vec<(String, Vec<Candidate>)>, LinkStats) {
-    let parts = ier_match::parallel::par_chunks(records, 1024, |chunk| {
-        let (mut scratch, mut stats) = (Scratch::default(), LinkStats::default());
-        let mut out: Vec<(String, Vec<Candidate>)> = Vec::with_capacity(chunk.len());
+fn score_chunk(linker: &Linker<'_>, chunk: &Chunk) -> (Vec<(String, Vec<Candidate>)>, LinkStats) {
+    const PART: usize = 1024;
+    let starts: Vec<usize> = (0..chunk.records.len()).step_by(PART).collect();
+    let parts = ier_match::parallel::par_chunks(&starts, 1, |start| {
+        let (start, (mut scratch, mut stats)) = (start[0], (Scratch::default(), LinkStats::default()));
+        let records = &chunk.records[start..(start + PART).min(chunk.records.len())];
+        let mut out: Vec<(String, Vec<Candidate>)> = Vec::with_capacity(records.len());
         linker.candidates_each(
-            chunk.len(),
-            |i| &chunk[i].1,
+            records.len(),
+            |i| &records[i],
             &mut scratch,
             &mut stats,
             |i, cands| {
-                out.push((if cands.is_empty() { String::new() } else { chunk[i].0.clone() }, cands.to_vec()));
+                out.push((if cands.is_empty() { String::new() } else { chunk.ids[start + i].clone() }, cands.to_vec()));
             },
         );
         vec![(out, stats)]
     });
-    let mut all = Vec::with_capacity(records.len());
+    let mut all = Vec::with_capacity(chunk.records.len());
     let mut stats = LinkStats::default();
     for (out, s) in parts {
         all.extend(out);
@@ -314,14 +329,27 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
 
     // Right: the index. Three stages at once: a reader thread parses the CSV, this thread prepares
     // the previous chunk on all cores, and an indexing thread adds the one before.
+    // Meanwhile, a fourth thread reads and prepares the left file's training sample
+    // (which does not need the index), where the three leave a core idle.
     let (reader, layout) = open(&args.right, &options)?;
-    let reference = std::thread::scope(|scope| -> anyhow::Result<_> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, Prepared)>>(1);
+    let (mut left_reader, left_layout) = open(&args.left, &options)?;
+    let (reference, sample) = std::thread::scope(|scope| -> anyhow::Result<_> {
+        let sampler = scope.spawn(|| -> anyhow::Result<Chunk> {
+            let rows = read_chunk(&mut left_reader, &args.left, args.train_sample.max(1))?;
+            let mut sample = Chunk::default();
+            for r in &rows {
+                let (id, p) = left_layout.prepare(r, &options)?;
+                sample.ids.push(id);
+                sample.records.push(p);
+            }
+            Ok(sample)
+        });
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
         let indexer = scope.spawn(move || {
             let mut builder = ReferenceBuilder::new();
             for chunk in rx {
-                for (id, p) in chunk {
-                    builder.push(&id, &p);
+                for (id, p) in chunk.ids.iter().zip(&chunk.records) {
+                    builder.push(id, p);
                 }
             }
             builder
@@ -335,7 +363,9 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
             Ok(())
         })?;
         drop(tx);
-        Ok(indexer.join().map_err(|_| anyhow::anyhow!("indexing the right file failed"))?.finish())
+        let reference = indexer.join().map_err(|_| anyhow::anyhow!("indexing the right file failed"))?.finish();
+        let sample = sampler.join().map_err(|_| anyhow::anyhow!("reading the left file failed"))??;
+        Ok((reference, sample))
     })?;
     let read_right = started.elapsed();
     progress.done(format!(
@@ -345,15 +375,9 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
         reference.heap_bytes() / reference.len().max(1)
     ));
 
-    // Left: training sample.
+    // Train on the sample.
     let t_train = Instant::now();
-    let (mut reader, layout) = open(&args.left, &options)?;
-    let sample_rows = read_chunk(&mut reader, &args.left, args.train_sample.max(1))?;
-    let sample = prepare_chunk(&sample_rows, &layout, &options)?;
-    drop(sample_rows);
-    let prepared: Vec<Prepared> = sample.iter().map(|(_, p)| p.clone()).collect();
-    let (model, report) = train(&reference, &prepared, &TrainOptions::default());
-    drop(prepared);
+    let (model, report) = train(&reference, &sample.records, &TrainOptions::default());
     let train_time = t_train.elapsed();
     progress.done(format!("trained in {train_time:.1?}: {report}"));
     if args.verbose {
@@ -380,8 +404,8 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     stats.add(&s);
     absorb(scored, &mut assigner);
     drop(sample);
-    read_ahead(reader, &args.left, CHUNK, |rows| {
-        let records = prepare_chunk(rows, &layout, &options)?;
+    read_ahead(left_reader, &args.left, CHUNK, |rows| {
+        let records = prepare_chunk(rows, &left_layout, &options)?;
         let (scored, s) = score_chunk(&linker, &records);
         stats.add(&s);
         absorb(scored, &mut assigner);
