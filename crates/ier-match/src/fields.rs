@@ -20,7 +20,7 @@
 //!   expanded and "flat"/"apartment"/"unit" dropped: `"2 14|high street"`. So
 //!   "Flat 2, 14 High Street", "2/14 High St" and "14 High Street Flat 2" agree.
 
-use crate::normalise::normalise;
+use crate::normalise::normalise_into;
 
 /// A packed date of birth: `yyyymmdd` (0 = missing).
 pub type Dob = u32;
@@ -34,18 +34,25 @@ pub enum FieldError {
 
 /// The comparable form of a name: lower-case words of letters and digits, one space apart.
 pub fn name_key(input: &str) -> String {
-    let n = normalise(input);
-    if n.bytes().all(|b| b == b' ' || b.is_ascii_alphanumeric()) {
-        return n;
+    let mut out = String::with_capacity(input.len());
+    name_key_into(input, &mut out);
+    out
+}
+
+/// [`name_key`], appended to `out`.
+pub fn name_key_into(input: &str, out: &mut String) {
+    let start = out.len();
+    normalise_into(input, out);
+    if out.as_bytes()[start..].iter().all(|&b| b == b' ' || b.is_ascii_alphanumeric()) {
+        return;
     }
-    let mut out = String::with_capacity(n.len());
+    let n = out.split_off(start);
     for word in n.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
+        if out.len() > start {
             out.push(' ');
         }
         out.push_str(word);
     }
-    out
 }
 
 /// A `YYYY-MM-DD` date packed as `yyyymmdd`; empty → `Ok(0)`.
@@ -172,7 +179,14 @@ pub fn id_unpack(mut key: u64) -> Option<([u8; 12], usize)> {
 
 /// A postcode's comparable form: upper case letters and digits only.
 pub fn postcode_key(input: &str) -> String {
-    input.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_uppercase() as char).collect()
+    let mut out = String::with_capacity(input.len());
+    postcode_key_into(input, &mut out);
+    out
+}
+
+/// [`postcode_key`], appended to `out`.
+pub fn postcode_key_into(input: &str, out: &mut String) {
+    out.extend(input.bytes().filter(u8::is_ascii_alphanumeric).map(|b| b.to_ascii_uppercase() as char));
 }
 
 /// The outward code and sector (outward + inward digit) of a UK postcode key, if it parses as one.
@@ -222,26 +236,52 @@ const UNIT_WORDS: &[&str] = &["flat", "apartment", "apt", "unit", "no"];
 
 /// The comparable form of address lines 1 and 2: `"numbers|words"` ("" when both are empty).
 pub fn address_key(line1: &str, line2: &str) -> String {
-    let (n1, n2) = (normalise(line1), normalise(line2));
-    let mut numbers: Vec<&str> = Vec::new();
-    let mut words: Vec<&str> = Vec::new();
-    for token in n1.split(|c: char| !c.is_alphanumeric()).chain(n2.split(|c: char| !c.is_alphanumeric())) {
-        if token.is_empty() {
-            continue;
-        }
+    let mut out = String::with_capacity(line1.len() + line2.len() + 16);
+    address_key_into(line1, line2, &mut out);
+    out
+}
+
+thread_local! {
+    /// The normalised lines of the address being keyed (reused: no allocation a row).
+    static ADDRESS_TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// [`address_key`], appended to `out`.
+pub fn address_key_into(line1: &str, line2: &str, out: &mut String) {
+    ADDRESS_TEXT.with(|text| {
+        let mut text = text.borrow_mut();
+        text.clear();
+        normalise_into(line1, &mut text);
+        // A separator between the lines: their tokens are those of each line, in order.
+        text.push(' ');
+        normalise_into(line2, &mut text);
+        address_key_of_tokens(&text, out);
+    });
+}
+
+/// Writes the key of the tokens of `text` (normalised lines) to `out`.
+fn address_key_of_tokens(text: &str, out: &mut String) {
+    // Numbers are kept on the stack (an address has a few); words are written as they come.
+    const MAX_NUMBERS: usize = 16;
+    let mut numbers: [&str; MAX_NUMBERS] = [""; MAX_NUMBERS];
+    let (mut n_numbers, mut any_word) = (0usize, false);
+    let tokens = || text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty());
+    for token in tokens() {
         if token.as_bytes()[0].is_ascii_digit() {
-            numbers.push(token);
-        } else if UNIT_WORDS.contains(&token) {
-            continue;
-        } else {
-            words.push(STREET_TYPES.iter().find(|(short, _)| *short == token).map_or(token, |(_, long)| long));
+            if n_numbers == MAX_NUMBERS {
+                return address_key_of_many_tokens(text, out);
+            }
+            numbers[n_numbers] = token;
+            n_numbers += 1;
+        } else if !UNIT_WORDS.contains(&token) {
+            any_word = true;
         }
     }
-    if numbers.is_empty() && words.is_empty() {
-        return String::new();
+    if n_numbers == 0 && !any_word {
+        return;
     }
+    let numbers = &mut numbers[..n_numbers];
     numbers.sort_unstable();
-    let mut out = String::with_capacity(n1.len() + n2.len() + 16);
     for (i, part) in numbers.iter().enumerate() {
         if i > 0 {
             out.push(' ');
@@ -249,13 +289,34 @@ pub fn address_key(line1: &str, line2: &str) -> String {
         out.push_str(part);
     }
     out.push('|');
-    for (i, part) in words.iter().enumerate() {
-        if i > 0 {
+    let mut first = true;
+    for token in tokens() {
+        if token.as_bytes()[0].is_ascii_digit() || UNIT_WORDS.contains(&token) {
+            continue;
+        }
+        if !first {
             out.push(' ');
         }
-        out.push_str(part);
+        first = false;
+        out.push_str(STREET_TYPES.iter().find(|(short, _)| *short == token).map_or(token, |(_, long)| long));
     }
-    out
+}
+
+/// [`address_key_of_tokens`] for an address with very many numbers.
+fn address_key_of_many_tokens(text: &str, out: &mut String) {
+    let mut numbers: Vec<&str> = Vec::new();
+    let mut words: Vec<&str> = Vec::new();
+    for token in text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
+        if token.as_bytes()[0].is_ascii_digit() {
+            numbers.push(token);
+        } else if !UNIT_WORDS.contains(&token) {
+            words.push(STREET_TYPES.iter().find(|(short, _)| *short == token).map_or(token, |(_, long)| long));
+        }
+    }
+    numbers.sort_unstable();
+    out.push_str(&numbers.join(" "));
+    out.push('|');
+    out.push_str(&words.join(" "));
 }
 
 /// The numbers part of an [`address_key`].
@@ -271,6 +332,7 @@ pub fn address_words(key: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::normalise::normalise;
     use proptest::prelude::*;
 
     #[test]
@@ -330,6 +392,11 @@ mod tests {
         assert_eq!(address_key("", ""), "");
         assert_eq!(address_numbers(&k), "14 2");
         assert_eq!(address_words(&k), "high street");
+        let many: String = (1..=20).map(|n| format!("{n} ")).collect();
+        assert_eq!(address_key(&many, "Flat 3 Mill Rd"), address_key_reference(&many, "Flat 3 Mill Rd"));
+        let mut appended = String::from("kept|");
+        address_key_into("2/14 High St", "", &mut appended);
+        assert_eq!(appended, format!("kept|{k}"));
     }
 
     /// The straightforward form [`id_key`] must agree with.

@@ -39,12 +39,26 @@ const SEPARATORS: &[char] = &['-', '\'', '.', '\u{2019}', '\u{2018}', '\u{2010}'
 
 /// The comparable form of a name: words of folded lower-case letters, one space apart.
 pub fn normalise(input: &str) -> String {
-    if input.is_ascii() { normalise_ascii(input) } else { normalise_unicode(input) }
+    let mut out = String::with_capacity(input.len());
+    normalise_into(input, &mut out);
+    out
+}
+
+/// [`normalise`], appended to `out`.
+pub fn normalise_into(input: &str, out: &mut String) {
+    if input.is_ascii() { normalise_ascii_into(input, out) } else { normalise_unicode_into(input, out) }
 }
 
 /// [`normalise`] through NFKD and the folds, for any input.
+#[cfg(test)]
 fn normalise_unicode(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
+    let mut out = String::new();
+    normalise_unicode_into(input, &mut out);
+    out
+}
+
+fn normalise_unicode_into(input: &str, out: &mut String) {
+    let start = out.len();
     let mut pending_space = false;
     // Lower-case between two decompositions: some capitals lower-case to a
     // letter that decomposes or folds further ("ẞ" → "ß" → "ss", "İ" → "i" + a
@@ -54,7 +68,7 @@ fn normalise_unicode(input: &str) -> String {
             continue;
         }
         if c.is_whitespace() || SEPARATORS.contains(&c) {
-            pending_space = !out.is_empty();
+            pending_space = out.len() > start;
             continue;
         }
         if pending_space {
@@ -66,16 +80,23 @@ fn normalise_unicode(input: &str) -> String {
             None => out.push(c),
         }
     }
-    out
 }
 
 /// [`normalise`] for ASCII input (the common case): same result, no Unicode tables.
+#[cfg(test)]
 fn normalise_ascii(input: &str) -> String {
-    let mut out = String::with_capacity(input.len());
+    let mut out = String::new();
+    normalise_ascii_into(input, &mut out);
+    out
+}
+
+fn normalise_ascii_into(input: &str, out: &mut String) {
+    let start = out.len();
+    out.reserve(input.len());
     let mut pending_space = false;
     for b in input.bytes() {
         if b.is_ascii_whitespace() || matches!(b, b'-' | b'\'' | b'.') || b == 0x0B {
-            pending_space = !out.is_empty();
+            pending_space = out.len() > start;
             continue;
         }
         if pending_space {
@@ -84,7 +105,6 @@ fn normalise_ascii(input: &str) -> String {
         }
         out.push(b.to_ascii_lowercase() as char);
     }
-    out
 }
 
 /// [`normalise`] without spaces: "Mac an t-Saoir" → "macantsaoir".
