@@ -105,12 +105,19 @@ impl Layout {
     fn record<'a>(&self, r: &'a ByteRecord) -> anyhow::Result<InputRecord<'a>> {
         let line = r.position().map_or(0, |p| p.line());
         let mut f = [""; 10];
+        // Nearly every row is ASCII: one check of the whole row then covers its fields.
+        let ascii = r.as_slice().is_ascii();
         for (c, at) in self.at.iter().enumerate() {
             if let Some(i) = *at {
                 let bytes = r.get(i).unwrap_or(b"");
-                f[c] = std::str::from_utf8(bytes).map_err(|_| {
-                    anyhow::anyhow!("{}: line {line}, column {}: not valid UTF-8", self.file, COLUMNS[c])
-                })?;
+                f[c] = if ascii {
+                    // SAFETY: every byte of the row, so of this field, is ASCII, which is UTF-8.
+                    unsafe { std::str::from_utf8_unchecked(bytes) }
+                } else {
+                    std::str::from_utf8(bytes).map_err(|_| {
+                        anyhow::anyhow!("{}: line {line}, column {}: not valid UTF-8", self.file, COLUMNS[c])
+                    })?
+                };
             }
         }
         if f[0].trim().is_empty() {
@@ -130,13 +137,17 @@ impl Layout {
         })
     }
 
-    fn prepare(&self, r: &ByteRecord, options: &Options) -> anyhow::Result<(String, Prepared)> {
+    /// The record in comparable form, its id appended to `chunk`'s ids.
+    fn prepare_into(&self, r: &ByteRecord, options: &Options, chunk: &mut Chunk) -> anyhow::Result<()> {
         let input = self.record(r)?;
         let p = Prepared::new(&input, options).map_err(|e| {
             let line = r.position().map_or(0, |p| p.line());
             anyhow::anyhow!("{}: line {line}, column date_of_birth: {e}", self.file)
         })?;
-        Ok((input.id.to_owned(), p))
+        chunk.id_text.push_str(input.id);
+        chunk.id_ends.push(chunk.id_text.len());
+        chunk.records.push(p);
+        Ok(())
     }
 }
 
@@ -223,23 +234,41 @@ fn read_chunk_into(
     Ok(rows)
 }
 
-/// Records in comparable form, with their ids (the same order).
+/// Records in comparable form, with their ids (the same order; all the ids in one string).
 #[derive(Default)]
 struct Chunk {
-    ids: Vec<String>,
+    id_text: String,
+    id_ends: Vec<usize>,
     records: Vec<Prepared>,
 }
 
+impl Chunk {
+    fn id(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.id_ends[i - 1] };
+        &self.id_text[start..self.id_ends[i]]
+    }
+
+    fn append(&mut self, other: Chunk) {
+        let base = self.id_text.len();
+        self.id_text.push_str(&other.id_text);
+        self.id_ends.extend(other.id_ends.iter().map(|e| e + base));
+        self.records.extend(other.records);
+    }
+}
+
 fn prepare_chunk(rows: &[ByteRecord], layout: &Layout, options: &Options) -> anyhow::Result<Chunk> {
-    let parts = ier_match::parallel::par_chunks(rows, 2048, |c| {
-        vec![c.iter().map(|r| layout.prepare(r, options)).collect::<anyhow::Result<Vec<_>>>()]
-    });
-    let mut chunk = Chunk { ids: Vec::with_capacity(rows.len()), records: Vec::with_capacity(rows.len()) };
+    let parts = ier_match::parallel::par_chunks(rows, 2048, |c| vec![prepare_rows(c, layout, options)]);
+    let mut chunk = Chunk { records: Vec::with_capacity(rows.len()), ..Chunk::default() };
     for part in parts {
-        for (id, p) in part? {
-            chunk.ids.push(id);
-            chunk.records.push(p);
-        }
+        chunk.append(part?);
+    }
+    Ok(chunk)
+}
+
+fn prepare_rows(rows: &[ByteRecord], layout: &Layout, options: &Options) -> anyhow::Result<Chunk> {
+    let mut chunk = Chunk { records: Vec::with_capacity(rows.len()), ..Chunk::default() };
+    for r in rows {
+        layout.prepare_into(r, options, &mut chunk)?;
     }
     Ok(chunk)
 }
@@ -281,29 +310,42 @@ impl Progress {
     }
 }
 
-/// Scores of one chunk: per record, its id and candidates.
-fn score_chunk(linker: &Linker<'_>, chunk: &Chunk) -> (Vec<(String, Vec<Candidate>)>, LinkStats) {
+/// The candidates of a chunk's records that have any: (the record's position in
+/// the chunk, where its candidates end in the flat list).
+#[derive(Default)]
+struct Scored {
+    records: Vec<(usize, usize)>,
+    candidates: Vec<Candidate>,
+}
+
+/// Score one chunk on all cores.
+fn score_chunk(linker: &Linker<'_>, chunk: &Chunk) -> (Scored, LinkStats) {
     const PART: usize = 1024;
     let starts: Vec<usize> = (0..chunk.records.len()).step_by(PART).collect();
     let parts = ier_match::parallel::par_chunks(&starts, 1, |start| {
         let (start, (mut scratch, mut stats)) = (start[0], (Scratch::default(), LinkStats::default()));
         let records = &chunk.records[start..(start + PART).min(chunk.records.len())];
-        let mut out: Vec<(String, Vec<Candidate>)> = Vec::with_capacity(records.len());
+        let mut out = Scored::default();
         linker.candidates_each(
             records.len(),
             |i| &records[i],
             &mut scratch,
             &mut stats,
             |i, cands| {
-                out.push((if cands.is_empty() { String::new() } else { chunk.ids[start + i].clone() }, cands.to_vec()));
+                if !cands.is_empty() {
+                    out.candidates.extend_from_slice(cands);
+                    out.records.push((start + i, out.candidates.len()));
+                }
             },
         );
         vec![(out, stats)]
     });
-    let mut all = Vec::with_capacity(chunk.records.len());
+    let mut all = Scored::default();
     let mut stats = LinkStats::default();
     for (out, s) in parts {
-        all.extend(out);
+        let base = all.candidates.len();
+        all.records.extend(out.records.iter().map(|&(i, end)| (i, end + base)));
+        all.candidates.extend(out.candidates);
         stats.add(&s);
     }
     (all, stats)
@@ -336,20 +378,14 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     let (reference, sample) = std::thread::scope(|scope| -> anyhow::Result<_> {
         let sampler = scope.spawn(|| -> anyhow::Result<Chunk> {
             let rows = read_chunk(&mut left_reader, &args.left, args.train_sample.max(1))?;
-            let mut sample = Chunk::default();
-            for r in &rows {
-                let (id, p) = left_layout.prepare(r, &options)?;
-                sample.ids.push(id);
-                sample.records.push(p);
-            }
-            Ok(sample)
+            prepare_rows(&rows, &left_layout, &options)
         });
         let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
         let indexer = scope.spawn(move || {
             let mut builder = ReferenceBuilder::new();
             for chunk in rx {
-                for (id, p) in chunk.ids.iter().zip(&chunk.records) {
-                    builder.push(id, p);
+                for (i, p) in chunk.records.iter().enumerate() {
+                    builder.push(chunk.id(i), p);
                 }
             }
             builder
@@ -391,24 +427,24 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     let mut ids: Vec<u8> = Vec::new();
     let mut id_ends: Vec<u64> = Vec::new();
     let mut stats = LinkStats::default();
-    let mut absorb = |scored: Vec<(String, Vec<Candidate>)>, assigner: &mut Assigner| {
-        for (id, cands) in scored {
-            if !cands.is_empty() {
-                ids.extend_from_slice(id.as_bytes());
-                id_ends.push(ids.len() as u64);
-                assigner.push(id_ends.len() as u32 - 1, &cands);
-            }
+    let mut absorb = |chunk: &Chunk, scored: Scored, assigner: &mut Assigner| {
+        let mut start = 0;
+        for (i, end) in scored.records {
+            ids.extend_from_slice(chunk.id(i).as_bytes());
+            id_ends.push(ids.len() as u64);
+            assigner.push(id_ends.len() as u32 - 1, &scored.candidates[start..end]);
+            start = end;
         }
     };
     let (scored, s) = score_chunk(&linker, &sample);
     stats.add(&s);
-    absorb(scored, &mut assigner);
+    absorb(&sample, scored, &mut assigner);
     drop(sample);
     read_ahead(left_reader, &args.left, CHUNK, |rows| {
         let records = prepare_chunk(rows, &left_layout, &options)?;
         let (scored, s) = score_chunk(&linker, &records);
         stats.add(&s);
-        absorb(scored, &mut assigner);
+        absorb(&records, scored, &mut assigner);
         progress.tick(|| {
             let secs = t_link.elapsed().as_secs_f64().max(1e-3);
             format!(
