@@ -111,7 +111,11 @@ pub struct LeftView<'a> {
 }
 
 fn first_word(s: &str) -> &str {
-    s.split(' ').next().unwrap_or("")
+    s.as_bytes().iter().position(|&b| b == b' ').map_or(s, |at| &s[..at])
+}
+
+fn has_space(s: &str) -> bool {
+    s.as_bytes().contains(&b' ')
 }
 
 fn same_compact(a: &str, b: &str) -> bool {
@@ -243,9 +247,11 @@ fn given_level(
         return 0;
     }
     let (lf, rf) = (first_word(l), first_word(r));
+    let r_words = has_space(r);
+    // (When the right name is one word, a variant equal to it is `rgiven` itself.)
     if l_variants.binary_search(&rgiven).is_ok()
-        || (lf == rf && (l.contains(' ') || r.contains(' ')))
-        || l_variants.iter().any(|&v| reference.names.resolve(v) == rf)
+        || (lf == rf && (has_space(l) || r_words))
+        || (r_words && l_variants.iter().any(|&v| reference.names.resolve(v) == rf))
         || (rmiddle != 0 && first_word(reference.names.resolve(rmiddle)) == lf)
         || (!l_middle_first.is_empty() && l_middle_first == rf)
     {
@@ -265,7 +271,7 @@ fn surname_level(reference: &Reference, l: &str, lid: u32, l_mc: &str, rsurname:
     if same_compact(l, r) {
         return 0;
     }
-    let multi = l.contains(' ') || r.contains(' ');
+    let multi = has_space(l) || has_space(r);
     if (multi && l.split(' ').any(|a| a.len() > 1 && r.split(' ').any(|b| a == b))) || same_mc(r, l_mc) {
         return 1;
     }

@@ -201,13 +201,16 @@ pub fn jaro_winkler_bound(a: &str, b: &str) -> Option<f64> {
     if a.is_empty() || b.is_empty() {
         return Some(if a.len() == b.len() { 1.0 } else { 0.0 });
     }
-    let mut counts = [0u8; 128];
+    // Characters are counted in 32 classes (the low five bits: each letter its own
+    // class, whatever its case); merging classes can only raise the bound.
+    let mut counts = [0u8; 32];
     for &c in a {
-        counts[usize::from(c)] = counts[usize::from(c)].saturating_add(1);
+        let n = &mut counts[usize::from(c & 31)];
+        *n = n.saturating_add(1);
     }
     let mut common = 0usize;
     for &c in b {
-        let n = &mut counts[usize::from(c)];
+        let n = &mut counts[usize::from(c & 31)];
         if *n > 0 {
             *n -= 1;
             common += 1;

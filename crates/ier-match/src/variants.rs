@@ -7,9 +7,9 @@
 //! Names are compared in [`compact`] form. Two nicknames of the same formal name
 //! ("Bill" and "Will") are not variants of each other, as in [`crate::nicknames`].
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
+use crate::hash::FastMap;
 use crate::nicknames;
 use crate::normalise::compact;
 
@@ -17,8 +17,8 @@ use crate::normalise::compact;
 pub const NAME_VARIANTS_CSV: &str = include_str!("../data/name_variants.csv");
 
 /// compact name → its variants (compact, without itself), sorted and unique.
-static VARIANTS: LazyLock<HashMap<String, Vec<String>>> = LazyLock::new(|| {
-    let mut map: HashMap<String, Vec<String>> = HashMap::new();
+static VARIANTS: LazyLock<FastMap<String, Vec<String>>> = LazyLock::new(|| {
+    let mut map: FastMap<String, Vec<String>> = FastMap::default();
     let mut link = |a: &str, b: &str| {
         let (a, b) = (compact(a), compact(b));
         if a != b && !a.is_empty() && !b.is_empty() {
