@@ -11,6 +11,7 @@
 //! | `postcode+surname` | postcode, NYSIIS of surname | nicknames and typos without DOB |
 //! | `names+district` | NYSIIS of both names, UK outward code (else postcode, else town) | moves within a district without DOB |
 //! | `names+year-and-month-or-day` | NYSIIS of both names, year and month of birth; and again with year and day | moves with a typo in the day or month of birth and no NINO |
+//! | `postcode+dob` | postcode, date of birth | a new surname together with an unknown short form or a typo of the given name, at home, without NINO |
 //!
 //! The right (reference) side is indexed under its own values; the left side
 //! also looks up variants: the other forms of its given name (nicknames,
@@ -44,10 +45,11 @@ pub enum Rule {
     PostcodeSurname,
     NamesDistrict,
     NamesPartDate,
+    PostcodeDob,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::Nino,
         Rule::DobGiven,
         Rule::DobSurname,
@@ -55,6 +57,7 @@ impl Rule {
         Rule::PostcodeSurname,
         Rule::NamesDistrict,
         Rule::NamesPartDate,
+        Rule::PostcodeDob,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +69,7 @@ impl Rule {
             Rule::PostcodeSurname => "postcode+surname",
             Rule::NamesDistrict => "names+district",
             Rule::NamesPartDate => "names+year-and-month-or-day",
+            Rule::PostcodeDob => "postcode+dob",
         }
     }
 }
@@ -259,6 +263,15 @@ impl KeyParts {
                     }
                 }
             }
+            Rule::PostcodeDob => {
+                if self.postcode == 0 {
+                    return;
+                }
+                let h = combine(r, self.postcode);
+                for &d in &self.dobs {
+                    out.push(key(combine(h, u64::from(d))));
+                }
+            }
             Rule::PostcodeGiven | Rule::PostcodeSurname => {
                 if self.postcode == 0 {
                     return;
@@ -445,6 +458,27 @@ mod tests {
             right.keys(Rule::NamesPartDate, &mut r);
             left.keys(Rule::NamesPartDate, &mut l);
             prop_assert!(l.iter().any(|k| r.contains(k)), "no shared key");
+        }
+
+        #[test]
+        fn someone_renamed_at_home_shares_a_postcode_and_date_block(
+            year in 1920u32..2010, month in 1u32..=12, day in 1u32..=28, swapped in proptest::bool::ANY,
+        ) {
+            // A new surname and a short form of the given name that no table knows
+            // (Babatunde → Tunde), no NINO, but the same home and date of birth (or
+            // that date with day and month transposed).
+            let dob = year * 10_000 + month * 100 + day;
+            let written = if swapped && day <= 12 { year * 10_000 + day * 100 + month } else { dob };
+            let right = KeyParts::indexed(phonetic_hash("babatunde"), "obi", phonetic_hash("obi"), dob, 0, "DE234RX", "derby");
+            let left = KeyParts::query("tunde", "eze", written, 0, "DE234RX", "derby");
+            let shared = |rule: Rule| {
+                let (mut r, mut l) = (Vec::new(), Vec::new());
+                right.keys(rule, &mut r);
+                left.keys(rule, &mut l);
+                l.iter().any(|k| r.contains(k))
+            };
+            prop_assert!(shared(Rule::PostcodeDob), "no shared key");
+            prop_assert!(Rule::ALL.iter().filter(|r| **r != Rule::PostcodeDob).all(|r| !shared(*r)), "only this rule finds them");
         }
 
         #[test]

@@ -21,10 +21,10 @@
 //!   its own level with Bayes factor 1, so the model copes with files that have
 //!   no date of birth or NINO at all. Given name and surname swapped are
 //!   recognised.
-//! - **Blocking** ([`blocking`]): seven rules (identifier; date of birth with the
+//! - **Blocking** ([`blocking`]): eight rules (identifier; date of birth with the
 //!   NYSIIS key of either name ([`phonetic`]); postcode with either name; both
 //!   names with the district; both names with the year and month, or year and
-//!   day, of birth), queried with name variants, swapped names and transposed
+//!   day, of birth; postcode with date of birth), queried with name variants, swapped names and transposed
 //!   dates; the union of candidate pairs, deduplicated. [`Linker::candidates_each`]
 //!   keeps several records' look-ups in flight at once (each a chain of random
 //!   memory reads), which is most of the linker's speed.
