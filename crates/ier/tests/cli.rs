@@ -390,58 +390,35 @@ fn match_link_links_noisy_records_to_a_reference_and_names_bad_rows_without_thei
     }
 
     // Bad input: the file, line and column are named; the value never is.
+    let link_fails = |left: &str| {
+        let (code, _, err) = output(
+            ier()
+                .args(["match", "link", "--left"])
+                .arg(p(left))
+                .arg("--right")
+                .arg(p("ref.csv"))
+                .arg("--out")
+                .arg(p("o.csv")),
+        );
+        assert_ne!(code, 0, "{err}");
+        err
+    };
     std::fs::write(p("bad.csv"), "id,given_name,surname\n1,Zebedee,Quimby\n").unwrap();
-    let (code, _, err) = output(
-        ier()
-            .args(["match", "link", "--left"])
-            .arg(p("bad.csv"))
-            .arg("--right")
-            .arg(p("ref.csv"))
-            .arg("--out")
-            .arg(p("o.csv")),
-    );
-    assert_ne!(code, 0);
+    let err = link_fails("bad.csv");
     assert!(err.contains("bad.csv") && err.contains("line 1") && err.contains("middle_names"), "{err}");
     let header = "id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode\n";
     std::fs::write(p("bad.csv"), format!("{header}1,Zebedee,,Quimby,1990-13-45,,,,,\n")).unwrap();
-    let (code, _, err) = output(
-        ier()
-            .args(["match", "link", "--left"])
-            .arg(p("bad.csv"))
-            .arg("--right")
-            .arg(p("ref.csv"))
-            .arg("--out")
-            .arg(p("o.csv")),
-    );
-    assert_ne!(code, 0);
+    let err = link_fails("bad.csv");
     assert!(err.contains("line 2") && err.contains("date_of_birth"), "{err}");
     assert!(!err.contains("Zebedee") && !err.contains("1990-13-45"), "no personal data in errors: {err}");
     // A row that is not UTF-8 (here in the surname; the given name is fine non-ASCII) is named by line and column.
     let mut row = format!("{header}1,Siân,,Quimby,,,,,,\n2,Zebedee,,Quim").into_bytes();
     row.extend_from_slice(b"\xff\xfeby,,,,,,\n");
     std::fs::write(p("bad.csv"), row).unwrap();
-    let (code, _, err) = output(
-        ier()
-            .args(["match", "link", "--left"])
-            .arg(p("bad.csv"))
-            .arg("--right")
-            .arg(p("ref.csv"))
-            .arg("--out")
-            .arg(p("o.csv")),
-    );
-    assert_ne!(code, 0);
+    let err = link_fails("bad.csv");
     assert!(err.contains("line 3") && err.contains("surname") && err.contains("not valid UTF-8"), "{err}");
     assert!(!err.contains("Zebedee") && !err.contains("Quim"), "no personal data in errors: {err}");
-    let (code, _, err) = output(
-        ier()
-            .args(["match", "link", "--left"])
-            .arg(p("missing.csv"))
-            .arg("--right")
-            .arg(p("ref.csv"))
-            .arg("--out")
-            .arg(p("o.csv")),
-    );
-    assert_ne!(code, 0);
+    let err = link_fails("missing.csv");
     assert!(err.contains("missing.csv"), "{err}");
     let (code, _, err) = output(
         ier()
