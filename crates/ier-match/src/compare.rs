@@ -155,22 +155,22 @@ impl<'a> LeftView<'a> {
 
     pub fn new(reference: &Reference, p: &'a Prepared) -> Self {
         let get = |pool: &crate::intern::Interner, s: &str| pool.get(s).unwrap_or(NOT_FOUND);
-        let given_first = first_word(&p.given());
+        let given_first = first_word(p.given());
         let mut given_variants: Vec<u32> =
             variants_of_compact(given_first).iter().filter_map(|v| reference.names.get(v)).collect();
         given_variants.sort_unstable();
-        let parts = uk_parts(&p.postcode());
+        let parts = uk_parts(p.postcode());
         LeftView {
             p,
-            given: get(&reference.names, &p.given()),
-            middle: get(&reference.names, &p.middle()),
-            surname: get(&reference.names, &p.surname()),
-            address: get(&reference.addresses, &p.address()),
-            postcode: get(&reference.postcodes, &p.postcode()),
-            town: get(&reference.towns, &p.town()),
-            middle_first: first_word(&p.middle()),
-            surname_mc: mc(&p.surname()),
-            given_mc: mc(&p.given()),
+            given: get(&reference.names, p.given()),
+            middle: get(&reference.names, p.middle()),
+            surname: get(&reference.names, p.surname()),
+            address: get(&reference.addresses, p.address()),
+            postcode: get(&reference.postcodes, p.postcode()),
+            town: get(&reference.towns, p.town()),
+            middle_first: first_word(p.middle()),
+            surname_mc: mc(p.surname()),
+            given_mc: mc(p.given()),
             given_variants,
             outward: parts.map(|p| p.0),
             sector: parts.map(|p| p.1),
@@ -286,7 +286,7 @@ fn middle_level(reference: &Reference, v: &LeftView<'_>, rmiddle: u32) -> u8 {
         return 0;
     }
     let r = reference.names.resolve(rmiddle);
-    if same_compact(&v.p.middle(), r) {
+    if same_compact(v.p.middle(), r) {
         return 0;
     }
     let rf = first_word(r);
@@ -358,7 +358,7 @@ fn address_level(reference: &Reference, v: &LeftView<'_>, r: &Rec) -> u8 {
         return 0;
     }
     if pc_eq {
-        let numbers = address_numbers(&v.p.address());
+        let numbers = address_numbers(v.p.address());
         if !numbers.is_empty() && numbers == address_numbers(reference.addresses.resolve(r.address)) {
             return 1;
         }
@@ -392,13 +392,13 @@ fn address_level(reference: &Reference, v: &LeftView<'_>, r: &Rec) -> u8 {
 /// Compare a left record with reference record `right`.
 pub fn compare(reference: &Reference, v: &LeftView<'_>, right: u32) -> Comparison {
     let r = &reference.recs[right as usize];
-    let mut given = given_level(reference, &v.p.given(), v.given, &v.given_variants, v.middle_first, r.given, r.middle);
-    let mut surname = surname_level(reference, &v.p.surname(), v.surname, &v.surname_mc, r.surname);
+    let mut given = given_level(reference, v.p.given(), v.given, &v.given_variants, v.middle_first, r.given, r.middle);
+    let mut surname = surname_level(reference, v.p.surname(), v.surname, &v.surname_mc, r.surname);
     let mut swapped = false;
     if given != MISSING && surname != MISSING && given >= 3 && surname >= 3 {
         // Given name and surname the other way round?
-        let g2 = given_level(reference, &v.p.surname(), v.surname, &[], "", r.given, 0);
-        let s2 = surname_level(reference, &v.p.given(), v.given, &v.given_mc, r.surname);
+        let g2 = given_level(reference, v.p.surname(), v.surname, &[], "", r.given, 0);
+        let s2 = surname_level(reference, v.p.given(), v.given, &v.given_mc, r.surname);
         if u16::from(g2) + u16::from(s2) < u16::from(given) + u16::from(surname) && g2 <= 2 && s2 <= 2 {
             (given, surname, swapped) = (g2, s2, true);
         }

@@ -261,17 +261,23 @@ pub fn address_key_into(line1: &str, line2: &str, out: &mut String) {
 
 /// Writes the key of the tokens of `text` (normalised lines) to `out`.
 fn address_key_of_tokens(text: &str, out: &mut String) {
-    // Numbers are kept on the stack (an address has a few); words are written as they come.
-    const MAX_NUMBERS: usize = 16;
-    let mut numbers: [&str; MAX_NUMBERS] = [""; MAX_NUMBERS];
+    // Numbers are kept on the stack (an address has a few; more spill to the heap);
+    // words are written as they come, in a second pass.
+    let mut stack: [&str; 16] = [""; 16];
+    let mut spilled: Vec<&str> = Vec::new();
     let (mut n_numbers, mut any_word) = (0usize, false);
     let tokens = || text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty());
+    let is_number = |t: &str| t.as_bytes()[0].is_ascii_digit();
     for token in tokens() {
-        if token.as_bytes()[0].is_ascii_digit() {
-            if n_numbers == MAX_NUMBERS {
-                return address_key_of_many_tokens(text, out);
+        if is_number(token) {
+            if n_numbers < stack.len() {
+                stack[n_numbers] = token;
+            } else {
+                if spilled.is_empty() {
+                    spilled.extend_from_slice(&stack);
+                }
+                spilled.push(token);
             }
-            numbers[n_numbers] = token;
             n_numbers += 1;
         } else if !UNIT_WORDS.contains(&token) {
             any_word = true;
@@ -280,7 +286,7 @@ fn address_key_of_tokens(text: &str, out: &mut String) {
     if n_numbers == 0 && !any_word {
         return;
     }
-    let numbers = &mut numbers[..n_numbers];
+    let numbers = if spilled.is_empty() { &mut stack[..n_numbers] } else { &mut spilled[..] };
     numbers.sort_unstable();
     for (i, part) in numbers.iter().enumerate() {
         if i > 0 {
@@ -289,34 +295,13 @@ fn address_key_of_tokens(text: &str, out: &mut String) {
         out.push_str(part);
     }
     out.push('|');
-    let mut first = true;
-    for token in tokens() {
-        if token.as_bytes()[0].is_ascii_digit() || UNIT_WORDS.contains(&token) {
-            continue;
-        }
-        if !first {
+    let words = tokens().filter(|t| !is_number(t) && !UNIT_WORDS.contains(t));
+    for (i, token) in words.enumerate() {
+        if i > 0 {
             out.push(' ');
         }
-        first = false;
         out.push_str(STREET_TYPES.iter().find(|(short, _)| *short == token).map_or(token, |(_, long)| long));
     }
-}
-
-/// [`address_key_of_tokens`] for an address with very many numbers.
-fn address_key_of_many_tokens(text: &str, out: &mut String) {
-    let mut numbers: Vec<&str> = Vec::new();
-    let mut words: Vec<&str> = Vec::new();
-    for token in text.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()) {
-        if token.as_bytes()[0].is_ascii_digit() {
-            numbers.push(token);
-        } else if !UNIT_WORDS.contains(&token) {
-            words.push(STREET_TYPES.iter().find(|(short, _)| *short == token).map_or(token, |(_, long)| long));
-        }
-    }
-    numbers.sort_unstable();
-    out.push_str(&numbers.join(" "));
-    out.push('|');
-    out.push_str(&words.join(" "));
 }
 
 /// The numbers part of an [`address_key`].

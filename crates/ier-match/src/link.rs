@@ -107,10 +107,10 @@ impl<'a> Linker<'a> {
 
     /// Stage 1: every key of every rule; ask for their directory slots.
     fn stage_keys(&self, p: &Prepared, kp: &mut KeyParts, keys: &mut Vec<u32>, slot: &mut Slot) {
-        kp.set_query(&p.given(), &p.surname(), p.dob, p.nino, &p.postcode(), &p.town());
+        kp.set_query(p.given(), p.surname(), p.dob, p.nino, p.postcode(), p.town());
         slot.lookups.clear();
         // The two large pools [`LeftView::new`] looks the record up in, asked for in stages too.
-        slot.pools = [Interner::hash_of(&p.address()), Interner::hash_of(&p.postcode())];
+        slot.pools = [Interner::hash_of(p.address()), Interner::hash_of(p.postcode())];
         self.reference.addresses.prefetch_slot(slot.pools[0]);
         self.reference.postcodes.prefetch_slot(slot.pools[1]);
         let blocks = &self.reference.blocks;

@@ -75,12 +75,12 @@ impl ReferenceBuilder {
     /// Add one record (its id as given, its fields prepared).
     pub fn push(&mut self, id: &str, p: &Prepared) {
         let rec = Rec {
-            given: self.names.intern(&p.given()),
-            middle: self.names.intern(&p.middle()),
-            surname: self.names.intern(&p.surname()),
-            address: self.addresses.intern(&p.address()),
-            postcode: self.postcodes.intern(&p.postcode()),
-            town: self.towns.intern(&p.town()),
+            given: self.names.intern(p.given()),
+            middle: self.names.intern(p.middle()),
+            surname: self.names.intern(p.surname()),
+            address: self.addresses.intern(p.address()),
+            postcode: self.postcodes.intern(p.postcode()),
+            town: self.towns.intern(p.town()),
             dob: p.dob,
             nino: p.nino,
         };

@@ -372,7 +372,7 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     // Right: the index. Three stages at once: a reader thread parses the CSV, this thread prepares
     // the previous chunk on all cores, and an indexing thread adds the one before.
     // Meanwhile, a fourth thread reads and prepares the left file's training sample
-    // (which does not need the index), where the three leave a core idle.
+    // (which does not need the index), so that it is ready when the index is.
     let (reader, layout) = open(&args.right, &options)?;
     let (mut left_reader, left_layout) = open(&args.left, &options)?;
     let (reference, sample) = std::thread::scope(|scope| -> anyhow::Result<_> {
