@@ -11,6 +11,7 @@
 //! components, and the address look-up shown in place.
 
 mod assets;
+pub mod components;
 pub mod i18n;
 pub mod journey;
 pub mod limits;

@@ -46,6 +46,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "complete.html"
     );
     env.add_function("t", t);
+    crate::components::register(&mut env);
     env
 });
 

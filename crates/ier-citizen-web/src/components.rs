@@ -1,0 +1,768 @@
+//! The GOV.UK Design System components used on every page of the journey,
+//! written in Rust and registered as template functions (`govukInput(...)`,
+//! `govukRadios(...)` and so on), taking the same options as govuk-frontend's
+//! Nunjucks macros and writing the same HTML, to the byte, as the macros in
+//! `templates/components.html` they replaced.
+//!
+//! Why Rust: a minijinja macro call builds closures, frames and maps for
+//! every nested call, and these components were about three quarters of the
+//! web tier's CPU a journey (`cargo bench -p ier-citizen-web --bench pages`,
+//! figures in docs/BENCHMARKS.md). The less used components stay macros in
+//! `components.html` and call these. `tests/govuk_parity.rs` checks all of
+//! them against the Design System's own fixtures.
+//!
+//! Semantics follow the template language: an option is "set" when it is
+//! truthy, text is HTML-escaped exactly as minijinja's auto-escaping does
+//! (safe strings are not), `html` options are written as they are.
+
+use std::fmt::Write;
+
+use minijinja::value::{Kwargs, Value, ValueKind};
+use minijinja::{Environment, Error, State};
+
+/// Register the components on `env`.
+pub fn register(env: &mut Environment<'static>) {
+    env.add_function("govukLabel", |p: Value| done(|o| label(o, &p)));
+    env.add_function("govukHint", |p: Value| done(|o| hint(o, &p)));
+    env.add_function("govukErrorMessage", |p: Value| done(|o| error_message(o, &p)));
+    env.add_function("govukInput", |p: Value| done(|o| input(o, &p)));
+    env.add_function("govukTextarea", |p: Value| done(|o| textarea(o, &p)));
+    env.add_function("govukSelect", |p: Value| done(|o| select(o, &p)));
+    env.add_function("govukButton", |p: Value| done(|o| button(o, &p)));
+    env.add_function("govukSkipLink", |p: Value| done(|o| skip_link(o, &p)));
+    env.add_function("govukLanguageNavigation", |p: Value| done(|o| language_navigation(o, &p)));
+    env.add_function("govukRadios", |p: Value| done(|o| choices(o, &p, Kind::Radios)));
+    env.add_function("govukCheckboxes", |p: Value| done(|o| choices(o, &p, Kind::Checkboxes)));
+    env.add_function("govukFieldset", |state: &State, p: Value, kwargs: Kwargs| {
+        // `{% call govukFieldset(...) %}...{% endcall %}` passes its body as `caller`.
+        let caller: Option<Value> = kwargs.get("caller")?;
+        kwargs.assert_all_used()?;
+        let body = match caller {
+            Some(caller) => Some(caller.call(state, &[])?),
+            None => None,
+        };
+        done(|o| fieldset(o, &p, body.as_ref()))
+    });
+}
+
+fn done(f: impl FnOnce(&mut String)) -> Result<Value, Error> {
+    let mut out = String::with_capacity(512);
+    f(&mut out);
+    Ok(Value::from_safe_string(out))
+}
+
+/// `v.key`, undefined when missing (or when `v` is not a map).
+fn get(v: &Value, key: &str) -> Value {
+    v.get_attr(key).unwrap_or(Value::UNDEFINED)
+}
+
+/// `v.key or {}`: the option, or an empty map when it is not set.
+fn get_or_empty(v: &Value, key: &str) -> Value {
+    let x = get(v, key);
+    if x.is_true() { x } else { Value::UNDEFINED }
+}
+
+fn set(v: &Value, key: &str) -> bool {
+    get(v, key).is_true()
+}
+
+/// `{{ v }}` with HTML auto-escaping, as minijinja writes it.
+fn put(out: &mut String, v: &Value) {
+    if let Some(s) = v.as_str() {
+        if v.is_safe() {
+            out.push_str(s)
+        } else {
+            escape(out, s)
+        }
+        return;
+    }
+    match v.kind() {
+        ValueKind::Undefined => {}
+        ValueKind::Bool => out.push_str(if v.is_true() { "True" } else { "False" }),
+        ValueKind::None | ValueKind::Number => {
+            let _ = write!(out, "{v}");
+        }
+        _ if v.is_safe() => {
+            let _ = write!(out, "{v}");
+        }
+        _ => escape(out, &v.to_string()),
+    }
+}
+
+/// minijinja's HTML escaping (from askama-escape).
+fn escape(out: &mut String, s: &str) {
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let rep = match b {
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'&' => "&amp;",
+            b'"' => "&quot;",
+            b'\'' => "&#x27;",
+            b'/' => "&#x2f;",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        out.push_str(rep);
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+}
+
+/// `{{ v.html | safe if v.html else v.text }}` (and the same for other pairs of keys).
+fn html_or(out: &mut String, v: &Value, html: &str, text: &str) {
+    let h = get(v, html);
+    if h.is_true() {
+        match h.as_str() {
+            Some(s) => out.push_str(s),
+            None => {
+                let _ = write!(out, "{h}");
+            }
+        }
+    } else {
+        put(out, &get(v, text));
+    }
+}
+
+/// `{% if v.key %} {{ v.key }}{% endif %}`: an extra class.
+fn classes(out: &mut String, v: &Value, key: &str) {
+    let c = get(v, key);
+    if c.is_true() {
+        out.push(' ');
+        put(out, &c);
+    }
+}
+
+/// `{% if v.key %} name="{{ v.key }}"{% endif %}`.
+fn attr(out: &mut String, v: &Value, key: &str, name: &str) {
+    let x = get(v, key);
+    if x.is_true() {
+        let _ = write!(out, " {name}=\"");
+        put(out, &x);
+        out.push('"');
+    }
+}
+
+/// The text of a value as `~` concatenates it.
+fn text(v: &Value) -> String {
+    v.to_string()
+}
+
+/// `v.key if v.key else v.other`.
+fn either(v: &Value, key: &str, other: &str) -> Value {
+    let x = get(v, key);
+    if x.is_true() { x } else { get(v, other) }
+}
+
+/// `(a ~ " " ~ b) | trim`.
+fn join_trim(a: &str, b: &str) -> String {
+    format!("{a} {b}").trim().to_owned()
+}
+
+fn is_false(v: &Value) -> bool {
+    v.kind() == ValueKind::Bool && !v.is_true()
+}
+
+fn spellcheck(out: &mut String, p: &Value) {
+    let s = get(p, "spellcheck");
+    if s.kind() == ValueKind::Bool {
+        out.push_str(if s.is_true() { " spellcheck=\"true\"" } else { " spellcheck=\"false\"" });
+    }
+}
+
+fn label(out: &mut String, p: &Value) {
+    if !(set(p, "html") || set(p, "text")) {
+        return;
+    }
+    let heading = set(p, "isPageHeading");
+    if heading {
+        out.push_str("<h1 class=\"govuk-label-wrapper\">");
+    }
+    out.push_str("<label class=\"govuk-label");
+    classes(out, p, "classes");
+    out.push('"');
+    attr(out, p, "for", "for");
+    out.push_str(">\n  ");
+    html_or(out, p, "html", "text");
+    out.push_str("\n</label>");
+    if heading {
+        out.push_str("</h1>");
+    }
+}
+
+fn hint(out: &mut String, p: &Value) {
+    out.push_str("<div");
+    attr(out, p, "id", "id");
+    out.push_str(" class=\"govuk-hint");
+    classes(out, p, "classes");
+    out.push_str("\">\n  ");
+    html_or(out, p, "html", "text");
+    out.push_str("\n</div>");
+}
+
+fn error_message(out: &mut String, p: &Value) {
+    let hidden = get(p, "visuallyHiddenText");
+    out.push_str("<p");
+    attr(out, p, "id", "id");
+    out.push_str(" class=\"govuk-error-message");
+    classes(out, p, "classes");
+    out.push_str("\">\n  ");
+    if hidden.is_undefined() {
+        out.push_str("<span class=\"govuk-visually-hidden\">Error:</span> ");
+    } else if hidden.is_true() {
+        out.push_str("<span class=\"govuk-visually-hidden\">");
+        put(out, &hidden);
+        out.push_str(":</span> ");
+    }
+    html_or(out, p, "html", "text");
+    out.push_str("\n</p>");
+}
+
+/// A hint and an error message as a form control's macro writes them (each on
+/// its own line), adding their ids to `described_by`.
+fn hint_and_error(out: &mut String, p: &Value, id: &str, described_by: &mut String) {
+    let h = get(p, "hint");
+    if h.is_true() {
+        let hint_id = format!("{id}-hint");
+        *described_by = join_trim(described_by, &hint_id);
+        out.push_str("\n  ");
+        hint(
+            out,
+            &sub(&[
+                ("id", Value::from(hint_id)),
+                ("text", get(&h, "text")),
+                ("html", get(&h, "html")),
+                ("classes", get(&h, "classes")),
+            ]),
+        );
+    }
+    let e = get(p, "errorMessage");
+    if e.is_true() {
+        let error_id = format!("{id}-error");
+        *described_by = join_trim(described_by, &error_id);
+        out.push_str("\n  ");
+        error_message(out, &error_params(&e, Value::from(error_id)));
+    }
+}
+
+fn error_params(e: &Value, id: Value) -> Value {
+    sub(&[
+        ("id", id),
+        ("text", get(e, "text")),
+        ("html", get(e, "html")),
+        ("classes", get(e, "classes")),
+        ("visuallyHiddenText", get(e, "visuallyHiddenText")),
+    ])
+}
+
+/// A map of options, as a `{"key": value}` literal in a template makes.
+fn sub(pairs: &[(&str, Value)]) -> Value {
+    Value::from_iter(pairs.iter().map(|(k, v)| (Value::from(*k), v.clone())))
+}
+
+/// The label of a form control (`params.label or {}`).
+fn control_label(out: &mut String, p: &Value, id: &Value) {
+    let l = get_or_empty(p, "label");
+    label(
+        out,
+        &sub(&[
+            ("html", get(&l, "html")),
+            ("text", get(&l, "text")),
+            ("classes", get(&l, "classes")),
+            ("isPageHeading", get(&l, "isPageHeading")),
+            ("for", id.clone()),
+        ]),
+    );
+}
+
+fn form_group(out: &mut String, p: &Value, with_classes: bool) {
+    out.push_str("<div class=\"govuk-form-group");
+    if set(p, "errorMessage") {
+        out.push_str(" govuk-form-group--error");
+    }
+    if with_classes {
+        classes(out, &get_or_empty(p, "formGroup"), "classes");
+    }
+    out.push_str("\">\n  ");
+}
+
+fn input(out: &mut String, p: &Value) {
+    let id = either(p, "id", "name");
+    let mut described_by = if set(p, "describedBy") { text(&get(p, "describedBy")) } else { String::new() };
+    let error = set(p, "errorMessage");
+    form_group(out, p, false);
+    control_label(out, p, &id);
+    hint_and_error(out, p, &text(&id), &mut described_by);
+    out.push_str("\n  <input class=\"govuk-input");
+    classes(out, p, "classes");
+    if error {
+        out.push_str(" govuk-input--error");
+    }
+    out.push_str("\" id=\"");
+    put(out, &id);
+    out.push_str("\" name=\"");
+    put(out, &get(p, "name"));
+    out.push_str("\" type=\"");
+    put(out, &either_or(p, "type", "text"));
+    out.push('"');
+    spellcheck(out, p);
+    let value = get(p, "value");
+    if !value.is_undefined() && !value.is_none() {
+        out.push_str(" value=\"");
+        put(out, &value);
+        out.push('"');
+    }
+    if !described_by.is_empty() {
+        out.push_str(" aria-describedby=\"");
+        escape(out, &described_by);
+        out.push('"');
+    }
+    attr(out, p, "autocomplete", "autocomplete");
+    attr(out, p, "inputmode", "inputmode");
+    out.push_str(">\n</div>");
+}
+
+/// `v.key or default`.
+fn either_or(v: &Value, key: &str, default: &'static str) -> Value {
+    let x = get(v, key);
+    if x.is_true() { x } else { Value::from(default) }
+}
+
+fn textarea(out: &mut String, p: &Value) {
+    let id = either(p, "id", "name");
+    let mut described_by = if set(p, "describedBy") { text(&get(p, "describedBy")) } else { String::new() };
+    let error = set(p, "errorMessage");
+    form_group(out, p, true);
+    control_label(out, p, &id);
+    hint_and_error(out, p, &text(&id), &mut described_by);
+    out.push_str("\n  <textarea class=\"govuk-textarea");
+    if error {
+        out.push_str(" govuk-textarea--error");
+    }
+    classes(out, p, "classes");
+    out.push_str("\" id=\"");
+    put(out, &id);
+    out.push_str("\" name=\"");
+    put(out, &get(p, "name"));
+    out.push_str("\" rows=\"");
+    let rows = get(p, "rows");
+    if rows.is_true() {
+        put(out, &rows)
+    } else {
+        out.push('5')
+    }
+    out.push('"');
+    spellcheck(out, p);
+    if set(p, "disabled") {
+        out.push_str(" disabled");
+    }
+    if !described_by.is_empty() {
+        out.push_str(" aria-describedby=\"");
+        escape(out, &described_by);
+        out.push('"');
+    }
+    attr(out, p, "autocomplete", "autocomplete");
+    out.push('>');
+    let value = get(p, "value");
+    if !value.is_undefined() && !value.is_none() {
+        put(out, &value);
+    }
+    out.push_str("</textarea>\n</div>");
+}
+
+/// `v | lower if v is boolean else v`: how a choice's value is written.
+fn put_value(out: &mut String, v: &Value) {
+    if v.kind() == ValueKind::Bool {
+        out.push_str(if v.is_true() { "true" } else { "false" });
+    } else {
+        put(out, v);
+    }
+}
+
+fn select(out: &mut String, p: &Value) {
+    let id = either(p, "id", "name");
+    let mut described_by = if set(p, "describedBy") { text(&get(p, "describedBy")) } else { String::new() };
+    let error = set(p, "errorMessage");
+    form_group(out, p, true);
+    control_label(out, p, &id);
+    hint_and_error(out, p, &text(&id), &mut described_by);
+    out.push_str("\n  <select class=\"govuk-select");
+    classes(out, p, "classes");
+    if error {
+        out.push_str(" govuk-select--error");
+    }
+    out.push_str("\" id=\"");
+    put(out, &id);
+    out.push_str("\" name=\"");
+    put(out, &get(p, "name"));
+    out.push('"');
+    if set(p, "disabled") {
+        out.push_str(" disabled");
+    }
+    if !described_by.is_empty() {
+        out.push_str(" aria-describedby=\"");
+        escape(out, &described_by);
+        out.push('"');
+    }
+    out.push('>');
+    let chosen = get(p, "value");
+    for item in items(p) {
+        if !item.is_true() {
+            continue;
+        }
+        let value = get(&item, "value");
+        let effective = if value.is_undefined() { get(&item, "text") } else { value.clone() };
+        let selected = get(&item, "selected");
+        let is_selected = selected.is_true() || (chosen.is_true() && effective == chosen && !is_false(&selected));
+        out.push_str("\n    <option");
+        if !value.is_undefined() {
+            out.push_str(" value=\"");
+            if !value.is_none() {
+                put_value(out, &value);
+            }
+            out.push('"');
+        }
+        if is_selected {
+            out.push_str(" selected");
+        }
+        if set(&item, "disabled") {
+            out.push_str(" disabled");
+        }
+        out.push('>');
+        put(out, &get(&item, "text"));
+        out.push_str("</option>");
+    }
+    out.push_str("\n  </select>\n</div>");
+}
+
+/// `params["items"]`, each item (empty when not a list).
+fn items(p: &Value) -> Vec<Value> {
+    match get(p, "items").try_iter() {
+        Ok(it) => it.collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+fn button(out: &mut String, p: &Value) {
+    out.push_str("<button type=\"");
+    put(out, &either_or(p, "type", "submit"));
+    out.push('"');
+    attr(out, p, "value", "value");
+    attr(out, p, "name", "name");
+    let pdc = get(p, "preventDoubleClick");
+    if !pdc.is_undefined() && !pdc.is_none() {
+        out.push_str(if pdc.is_true() {
+            " data-prevent-double-click=\"true\""
+        } else {
+            " data-prevent-double-click=\"false\""
+        });
+    }
+    out.push_str(" class=\"govuk-button");
+    classes(out, p, "classes");
+    out.push_str("\" data-module=\"govuk-button\"");
+    attr(out, p, "id", "id");
+    out.push_str(">\n  ");
+    html_or(out, p, "html", "text");
+    out.push_str("\n</button>");
+}
+
+fn skip_link(out: &mut String, p: &Value) {
+    out.push_str("<a href=\"");
+    put(out, &either_or(p, "href", "#content"));
+    out.push_str("\" class=\"govuk-skip-link");
+    classes(out, p, "classes");
+    out.push_str("\" data-module=\"govuk-skip-link\">");
+    html_or(out, p, "html", "text");
+    out.push_str("</a>");
+}
+
+fn language_navigation(out: &mut String, p: &Value) {
+    out.push_str("<nav class=\"govuk-language-navigation");
+    classes(out, p, "classes");
+    out.push_str("\" aria-label=\"");
+    put(out, &either_or(p, "label", "Language"));
+    out.push_str("\">\n  <ul class=\"govuk-language-navigation__list\">");
+    for item in items(p) {
+        out.push_str("\n    <li class=\"govuk-language-navigation__list-item\">");
+        let lang = get(&item, "lang");
+        if set(&item, "current") {
+            out.push_str("\n      <span class=\"govuk-language-navigation__text\" aria-current=\"true\" lang=\"");
+            put(out, &lang);
+            out.push_str("\">");
+            html_or(out, &item, "html", "text");
+            out.push_str("</span>");
+        } else {
+            out.push_str("\n      <a class=\"govuk-language-navigation__link\" href=\"");
+            put(out, &get(&item, "href"));
+            out.push_str("\" rel=\"alternate\" lang=\"");
+            put(out, &lang);
+            out.push_str("\" hreflang=\"");
+            put(out, &lang);
+            out.push_str("\">");
+            html_or(out, &item, "html", "text");
+            out.push_str("</a>");
+        }
+        out.push_str("\n    </li>");
+    }
+    out.push_str("\n  </ul>\n</nav>");
+}
+
+/// A fieldset around `body` (a call block's content) or `params.html`.
+fn fieldset(out: &mut String, p: &Value, body: Option<&Value>) {
+    let legend = get_or_empty(p, "legend");
+    out.push_str("<fieldset class=\"govuk-fieldset");
+    classes(out, p, "classes");
+    out.push('"');
+    attr(out, p, "role", "role");
+    attr(out, p, "describedBy", "aria-describedby");
+    out.push('>');
+    if set(&legend, "html") || set(&legend, "text") {
+        out.push_str("\n  <legend class=\"govuk-fieldset__legend");
+        classes(out, &legend, "classes");
+        out.push_str("\">");
+        if set(&legend, "isPageHeading") {
+            out.push_str("\n    <h1 class=\"govuk-fieldset__heading\">\n      ");
+            html_or(out, &legend, "html", "text");
+            out.push_str("\n    </h1>");
+        } else {
+            out.push_str("\n    ");
+            html_or(out, &legend, "html", "text");
+        }
+        out.push_str("\n  </legend>");
+    }
+    if let Some(body) = body {
+        out.push_str("\n  ");
+        put(out, body);
+    } else {
+        let html = get(p, "html");
+        if html.is_true() {
+            out.push_str("\n  ");
+            out.push_str(&html.to_string());
+        }
+    }
+    out.push_str("\n</fieldset>");
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Radios,
+    Checkboxes,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Radios => "radios",
+            Kind::Checkboxes => "checkboxes",
+        }
+    }
+}
+
+/// `values` contains `v`, as the template's `in` tests it.
+fn contains(values: &Value, v: &Value) -> bool {
+    match (values.as_str(), v.as_str()) {
+        (Some(hay), Some(needle)) => hay.contains(needle),
+        _ => match values.kind() {
+            ValueKind::Map => values.get_item(v).map(|x| !x.is_undefined()).unwrap_or(false),
+            _ => values.try_iter().map(|mut it| it.any(|x| &x == v)).unwrap_or(false),
+        },
+    }
+}
+
+/// Radios and checkboxes share their markup.
+fn choices(out: &mut String, p: &Value, kind: Kind) {
+    let k = kind.name();
+    let id_prefix = text(&either(p, "idPrefix", "name"));
+    let fs = get_or_empty(p, "fieldset");
+    let has_fieldset = set(p, "fieldset");
+    let error = set(p, "errorMessage");
+    let mut described_by =
+        if kind == Kind::Checkboxes && set(p, "describedBy") { text(&get(p, "describedBy")) } else { String::new() };
+    if set(&fs, "describedBy") {
+        described_by = text(&get(&fs, "describedBy"));
+    }
+    let mut inner = String::with_capacity(1024);
+    // The hint's and error's ids join `describedBy` as the template's
+    // opening lines add them.
+    hint_and_error(&mut inner, p, &id_prefix, &mut described_by);
+    let _ = write!(inner, "\n  <div class=\"govuk-{k}");
+    classes(&mut inner, p, "classes");
+    let _ = write!(inner, "\" data-module=\"govuk-{k}\">");
+    let value = get(p, "value");
+    let values = get(p, "values");
+    for (i, item) in items(p).iter().enumerate() {
+        if !item.is_true() {
+            continue;
+        }
+        let item_id = match get(item, "id") {
+            id if id.is_true() => text(&id),
+            _ if i > 0 => format!("{id_prefix}-{}", i + 1),
+            _ => id_prefix.clone(),
+        };
+        let divider = get(item, "divider");
+        if divider.is_true() {
+            let _ = write!(inner, "\n    <div class=\"govuk-{k}__divider\">");
+            put(&mut inner, &divider);
+            inner.push_str("</div>");
+            continue;
+        }
+        let checked = get(item, "checked");
+        let item_value = get(item, "value");
+        let is_checked = checked.is_true()
+            || match kind {
+                Kind::Radios => value.is_true() && item_value == value && !is_false(&checked),
+                Kind::Checkboxes => values.is_true() && contains(&values, &item_value) && !is_false(&checked),
+            };
+        let item_hint = get_or_empty(item, "hint");
+        let item_label = get_or_empty(item, "label");
+        let conditional = get_or_empty(item, "conditional");
+        let has_hint = set(&item_hint, "text") || set(&item_hint, "html");
+        let item_hint_id = format!("{item_id}-item-hint");
+        let item_described_by = match kind {
+            Kind::Checkboxes => {
+                let own = if has_fieldset { "" } else { described_by.as_str() };
+                let hint_part = if has_hint { format!(" {item_hint_id}") } else { String::new() };
+                format!("{own}{hint_part}").trim().to_owned()
+            }
+            Kind::Radios if has_hint => item_hint_id.clone(),
+            Kind::Radios => String::new(),
+        };
+        let _ = write!(inner, "\n    <div class=\"govuk-{k}__item\">\n      <input class=\"govuk-{k}__input\" id=\"");
+        escape(&mut inner, &item_id);
+        inner.push_str("\" name=\"");
+        let name = if kind == Kind::Checkboxes && set(item, "name") { get(item, "name") } else { get(p, "name") };
+        put(&mut inner, &name);
+        inner.push_str(if kind == Kind::Radios {
+            "\" type=\"radio\" value=\""
+        } else {
+            "\" type=\"checkbox\" value=\""
+        });
+        put_value(&mut inner, &item_value);
+        inner.push('"');
+        if is_checked {
+            inner.push_str(" checked");
+        }
+        if set(item, "disabled") {
+            inner.push_str(" disabled");
+        }
+        let conditional_html = get(&conditional, "html");
+        if conditional_html.is_true() {
+            inner.push_str(" data-aria-controls=\"conditional-");
+            escape(&mut inner, &item_id);
+            inner.push('"');
+        }
+        if kind == Kind::Checkboxes {
+            attr(&mut inner, item, "behaviour", "data-behaviour");
+        }
+        if !item_described_by.is_empty() {
+            inner.push_str(" aria-describedby=\"");
+            escape(&mut inner, &item_described_by);
+            inner.push('"');
+        }
+        inner.push_str(">\n      ");
+        let mut label_classes = format!("govuk-{k}__label");
+        if set(&item_label, "classes") {
+            label_classes.push(' ');
+            label_classes.push_str(&text(&get(&item_label, "classes")));
+        }
+        label(
+            &mut inner,
+            &sub(&[
+                ("html", get(item, "html")),
+                ("text", get(item, "text")),
+                ("classes", Value::from(label_classes)),
+                ("for", Value::from(item_id.clone())),
+            ]),
+        );
+        if has_hint {
+            let mut hint_classes = format!("govuk-{k}__hint");
+            if set(&item_hint, "classes") {
+                hint_classes.push(' ');
+                hint_classes.push_str(&text(&get(&item_hint, "classes")));
+            }
+            inner.push_str("\n      ");
+            hint(
+                &mut inner,
+                &sub(&[
+                    ("id", Value::from(item_hint_id)),
+                    ("text", get(&item_hint, "text")),
+                    ("html", get(&item_hint, "html")),
+                    ("classes", Value::from(hint_classes)),
+                ]),
+            );
+        }
+        inner.push_str("\n    </div>");
+        if conditional_html.is_true() {
+            let _ = write!(inner, "\n    <div class=\"govuk-{k}__conditional");
+            if !is_checked {
+                let _ = write!(inner, " govuk-{k}__conditional--hidden");
+            }
+            inner.push_str("\" id=\"conditional-");
+            escape(&mut inner, &item_id);
+            inner.push_str("\">\n      ");
+            inner.push_str(&conditional_html.to_string());
+            inner.push_str("\n    </div>");
+        }
+    }
+    inner.push_str("\n  </div>");
+    out.push_str("<div class=\"govuk-form-group");
+    if error {
+        out.push_str(" govuk-form-group--error");
+    }
+    classes(out, &get_or_empty(p, "formGroup"), "classes");
+    out.push_str("\">\n  ");
+    if has_fieldset {
+        fieldset(
+            out,
+            &sub(&[
+                ("describedBy", Value::from(described_by)),
+                ("classes", get(&fs, "classes")),
+                ("legend", get(&fs, "legend")),
+                ("html", Value::from_safe_string(inner)),
+            ]),
+            None,
+        );
+    } else {
+        out.push_str(&inner);
+    }
+    out.push_str("\n</div>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_is_minijinjas() {
+        let mut env = Environment::new();
+        // Named *.html, so auto-escaping is on, as for the service's templates.
+        env.add_template("x.html", "{{ s }}").unwrap();
+        for s in ["a<b>&\"c'/d", "plain", "", "é/ü", "&amp;"] {
+            let want = env.get_template("x.html").unwrap().render(minijinja::context! { s }).unwrap();
+            let mut got = String::new();
+            escape(&mut got, s);
+            assert_eq!(got, want, "{s}");
+        }
+    }
+
+    #[test]
+    fn values_are_written_as_templates_write_them() {
+        let mut env = Environment::new();
+        env.add_template("x.html", "{{ v }}").unwrap();
+        for v in [
+            Value::from(true),
+            Value::from(false),
+            Value::from(42),
+            Value::from(-1.5),
+            Value::from(()),
+            Value::UNDEFINED,
+            Value::from_safe_string("<b>safe</b>".into()),
+            Value::from(vec!["a/b", "<c>"]),
+        ] {
+            let want = env.get_template("x.html").unwrap().render(minijinja::context! { v => v.clone() }).unwrap();
+            let mut got = String::new();
+            put(&mut got, &v);
+            assert_eq!(got, want, "{v:?}");
+        }
+    }
+}
