@@ -18,7 +18,7 @@
 //! shown) and the complete page.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::Form;
 use axum::extract::{FromRequest, FromRequestParts};
@@ -455,7 +455,15 @@ pub async fn country_post(posted: Posted) -> Response {
 
 // --- Nationality ----------------------------------------------------------------
 
-fn country_items(language: Language) -> Vec<Value> {
+/// The other nationalities to choose from, in the page's language: built once
+/// per language (about 200 of them), shared by every page that lists them.
+fn country_items(language: Language) -> Value {
+    static ITEMS: LazyLock<[Value; 2]> =
+        LazyLock::new(|| [Value::from(sorted_countries(Language::En)), Value::from(sorted_countries(Language::Cy))]);
+    ITEMS[usize::from(language == Language::Cy)].clone()
+}
+
+fn sorted_countries(language: Language) -> Vec<Value> {
     let mut countries: Vec<_> = ier_domain::nationality::register()
         .iter()
         .filter(|c| !matches!(c.category, ier_domain::CountryCategory::British | ier_domain::CountryCategory::Irish))

@@ -55,18 +55,38 @@ pub fn environment() -> &'static Environment<'static> {
     &ENV
 }
 
+/// Every message without arguments, in each language, formatted once: most
+/// of a page's `t(...)` calls are these.
+static PLAIN: LazyLock<[HashMap<String, Value>; 2]> = LazyLock::new(|| {
+    [Language::En, Language::Cy].map(|lang| {
+        let none = HashMap::new();
+        crate::i18n::keys(lang)
+            .into_iter()
+            .map(|k| {
+                let message = translate(lang, &k, &none).into();
+                (k, message)
+            })
+            .collect()
+    })
+});
+
 /// `t("key", name=value, ...)`: the message in the page's language (`lang` in the context).
-fn t(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
-    let lang = match state.lookup("lang").and_then(|v| v.as_str().map(str::to_owned)).as_deref() {
+fn t(state: &State, key: &str, kwargs: Kwargs) -> Result<Value, minijinja::Error> {
+    let lang = match state.lookup("lang").as_ref().and_then(Value::as_str) {
         Some("cy") => Language::Cy,
         _ => Language::En,
     };
+    if kwargs.args().next().is_none()
+        && let Some(v) = PLAIN[usize::from(lang == Language::Cy)].get(key)
+    {
+        return Ok(v.clone());
+    }
     let mut args = HashMap::new();
     for name in kwargs.args() {
         let v: Value = kwargs.get(name)?;
         args.insert(name.to_owned(), v.to_string());
     }
-    Ok(translate(lang, key, &args))
+    Ok(translate(lang, key, &args).into())
 }
 
 /// One error for the error summary: its message and the field it links to.
