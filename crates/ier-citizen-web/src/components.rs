@@ -286,22 +286,47 @@ fn form_group(out: &mut String, p: &Value, with_classes: bool) {
     out.push_str("\">\n  ");
 }
 
-fn input(out: &mut String, p: &Value) {
+/// The start of a form control's markup (input, textarea, select): its form
+/// group, label, hint and error message.
+struct Control {
+    id: Value,
+    described_by: String,
+    error: bool,
+}
+
+fn control(out: &mut String, p: &Value, form_group_classes: bool) -> Control {
     let id = either(p, "id", "name");
     let mut described_by = if set(p, "describedBy") { text(&get(p, "describedBy")) } else { String::new() };
-    let error = set(p, "errorMessage");
-    form_group(out, p, false);
+    form_group(out, p, form_group_classes);
     control_label(out, p, &id);
     hint_and_error(out, p, &text(&id), &mut described_by);
+    Control { id, described_by, error: set(p, "errorMessage") }
+}
+
+/// `" id="{{ id }}" name="{{ params.name }}"` (the closing quote is the caller's).
+fn id_and_name(out: &mut String, p: &Value, id: &Value) {
+    out.push_str("\" id=\"");
+    put(out, id);
+    out.push_str("\" name=\"");
+    put(out, &get(p, "name"));
+}
+
+fn described_by_attr(out: &mut String, described_by: &str) {
+    if !described_by.is_empty() {
+        out.push_str(" aria-describedby=\"");
+        escape(out, described_by);
+        out.push('"');
+    }
+}
+
+fn input(out: &mut String, p: &Value) {
+    let Control { id, described_by, error } = control(out, p, false);
     out.push_str("\n  <input class=\"govuk-input");
     classes(out, p, "classes");
     if error {
         out.push_str(" govuk-input--error");
     }
-    out.push_str("\" id=\"");
-    put(out, &id);
-    out.push_str("\" name=\"");
-    put(out, &get(p, "name"));
+    id_and_name(out, p, &id);
     out.push_str("\" type=\"");
     put(out, &either_or(p, "type", "text"));
     out.push('"');
@@ -312,11 +337,7 @@ fn input(out: &mut String, p: &Value) {
         put(out, &value);
         out.push('"');
     }
-    if !described_by.is_empty() {
-        out.push_str(" aria-describedby=\"");
-        escape(out, &described_by);
-        out.push('"');
-    }
+    described_by_attr(out, &described_by);
     attr(out, p, "autocomplete", "autocomplete");
     attr(out, p, "inputmode", "inputmode");
     out.push_str(">\n</div>");
@@ -329,21 +350,13 @@ fn either_or(v: &Value, key: &str, default: &'static str) -> Value {
 }
 
 fn textarea(out: &mut String, p: &Value) {
-    let id = either(p, "id", "name");
-    let mut described_by = if set(p, "describedBy") { text(&get(p, "describedBy")) } else { String::new() };
-    let error = set(p, "errorMessage");
-    form_group(out, p, true);
-    control_label(out, p, &id);
-    hint_and_error(out, p, &text(&id), &mut described_by);
+    let Control { id, described_by, error } = control(out, p, true);
     out.push_str("\n  <textarea class=\"govuk-textarea");
     if error {
         out.push_str(" govuk-textarea--error");
     }
     classes(out, p, "classes");
-    out.push_str("\" id=\"");
-    put(out, &id);
-    out.push_str("\" name=\"");
-    put(out, &get(p, "name"));
+    id_and_name(out, p, &id);
     out.push_str("\" rows=\"");
     let rows = get(p, "rows");
     if rows.is_true() {
@@ -356,11 +369,7 @@ fn textarea(out: &mut String, p: &Value) {
     if set(p, "disabled") {
         out.push_str(" disabled");
     }
-    if !described_by.is_empty() {
-        out.push_str(" aria-describedby=\"");
-        escape(out, &described_by);
-        out.push('"');
-    }
+    described_by_attr(out, &described_by);
     attr(out, p, "autocomplete", "autocomplete");
     out.push('>');
     let value = get(p, "value");
@@ -380,30 +389,18 @@ fn put_value(out: &mut String, v: &Value) {
 }
 
 fn select(out: &mut String, p: &Value) {
-    let id = either(p, "id", "name");
-    let mut described_by = if set(p, "describedBy") { text(&get(p, "describedBy")) } else { String::new() };
-    let error = set(p, "errorMessage");
-    form_group(out, p, true);
-    control_label(out, p, &id);
-    hint_and_error(out, p, &text(&id), &mut described_by);
+    let Control { id, described_by, error } = control(out, p, true);
     out.push_str("\n  <select class=\"govuk-select");
     classes(out, p, "classes");
     if error {
         out.push_str(" govuk-select--error");
     }
-    out.push_str("\" id=\"");
-    put(out, &id);
-    out.push_str("\" name=\"");
-    put(out, &get(p, "name"));
+    id_and_name(out, p, &id);
     out.push('"');
     if set(p, "disabled") {
         out.push_str(" disabled");
     }
-    if !described_by.is_empty() {
-        out.push_str(" aria-describedby=\"");
-        escape(out, &described_by);
-        out.push('"');
-    }
+    described_by_attr(out, &described_by);
     out.push('>');
     let chosen = get(p, "value");
     for item in items(p) {
