@@ -56,7 +56,8 @@ fn get(v: &Value, key: &str) -> Value {
     v.get_attr(key).unwrap_or(Value::UNDEFINED)
 }
 
-/// `v.key or {}`: the option, or an empty map when it is not set.
+/// `v.key or {}`: the option, or (when it is not set) undefined, whose keys
+/// all read as undefined, as an empty map's do.
 fn get_or_empty(v: &Value, key: &str) -> Value {
     let x = get(v, key);
     if x.is_true() { x } else { Value::UNDEFINED }
