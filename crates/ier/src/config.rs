@@ -180,7 +180,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             std::process::exit(2);
         }
     };
-    tracing_subscriber::fmt().json().with_env_filter(env_filter()).init();
+    // One JSON object a line; the request span (id, tier, method, route) once, as "span" (a
+    // request has no enclosing spans, so the "spans" list would only repeat it).
+    tracing_subscriber::fmt().json().with_span_list(false).with_env_filter(env_filter()).init();
     let locator = crate::open::locator(table.as_deref())?;
     let store = crate::open::store_with_pool(&config.database_url, config.data_keys, ops.db_pool).await?;
     // Identity checks drain the verification queue. No connection to DWP's
