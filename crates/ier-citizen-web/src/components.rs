@@ -1,15 +1,16 @@
-//! The GOV.UK Design System components used on every page of the journey,
-//! written in Rust and registered as template functions (`govukInput(...)`,
-//! `govukRadios(...)` and so on), taking the same options as govuk-frontend's
-//! Nunjucks macros and writing the same HTML, to the byte, as the macros in
-//! `templates/components.html` they replaced.
+//! The GOV.UK Design System components, written in Rust and registered as
+//! template functions (`govukInput(...)`, `govukRadios(...)`,
+//! `{% call govukDetails(...) %}...{% endcall %}` and so on), taking the same
+//! options as govuk-frontend's Nunjucks macros. They write the same HTML, to
+//! the byte, as the minijinja macros (`templates/components.html`) they
+//! replaced: all 430 govuk-frontend fixtures were compared byte for byte
+//! before the macros were deleted.
 //!
 //! Why Rust: a minijinja macro call builds closures, frames and maps for
-//! every nested call, and these components were about three quarters of the
-//! web tier's CPU a journey (`cargo bench -p ier-citizen-web --bench pages`,
-//! figures in docs/BENCHMARKS.md). The less used components stay macros in
-//! `components.html` and call these. `tests/govuk_parity.rs` checks all of
-//! them against the Design System's own fixtures.
+//! every nested call, and the macros were about three quarters of the web
+//! tier's CPU a journey (`cargo bench -p ier-citizen-web --bench pages`,
+//! figures in docs/BENCHMARKS.md). `tests/govuk_parity.rs` checks every
+//! component against the Design System's own fixtures.
 //!
 //! Semantics follow the template language: an option is "set" when it is
 //! truthy, text is HTML-escaped exactly as minijinja's auto-escaping does
@@ -33,16 +34,44 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("govukLanguageNavigation", |p: Value| done(|o| language_navigation(o, &p)));
     env.add_function("govukRadios", |p: Value| done(|o| choices(o, &p, Kind::Radios)));
     env.add_function("govukCheckboxes", |p: Value| done(|o| choices(o, &p, Kind::Checkboxes)));
+    env.add_function("govukDateInput", |p: Value| done(|o| date_input(o, &p)));
+    env.add_function("govukErrorSummary", |p: Value| done(|o| error_summary(o, &p)));
+    env.add_function("govukSummaryList", |p: Value| done(|o| summary_list(o, &p)));
+    env.add_function("govukBackLink", |p: Value| done(|o| back_link(o, &p)));
+    env.add_function("govukWarningText", |p: Value| done(|o| warning_text(o, &p)));
+    // These take their content from a `{% call %}` block too.
     env.add_function("govukFieldset", |state: &State, p: Value, kwargs: Kwargs| {
-        // `{% call govukFieldset(...) %}...{% endcall %}` passes its body as `caller`.
-        let caller: Option<Value> = kwargs.get("caller")?;
-        kwargs.assert_all_used()?;
-        let body = match caller {
-            Some(caller) => Some(caller.call(state, &[])?),
-            None => None,
-        };
+        let body = call_block(state, kwargs)?;
         done(|o| fieldset(o, &p, body.as_ref()))
     });
+    env.add_function("govukPanel", |state: &State, p: Value, kwargs: Kwargs| {
+        let body = call_block(state, kwargs)?;
+        done(|o| panel(o, &p, body.as_ref()))
+    });
+    env.add_function("govukDetails", |state: &State, p: Value, kwargs: Kwargs| {
+        let body = call_block(state, kwargs)?;
+        done(|o| details(o, &p, body.as_ref()))
+    });
+    env.add_function("govukInsetText", |state: &State, p: Value, kwargs: Kwargs| {
+        let body = call_block(state, kwargs)?;
+        done(|o| inset_text(o, &p, body.as_ref()))
+    });
+}
+
+/// The content of `{% call govukX(...) %}...{% endcall %}`, which minijinja
+/// passes as the `caller` keyword argument; `None` for a plain call.
+fn call_block(state: &State, kwargs: Kwargs) -> Result<Option<Value>, Error> {
+    let caller: Option<Value> = kwargs.get("caller")?;
+    kwargs.assert_all_used()?;
+    caller.map(|c| c.call(state, &[])).transpose()
+}
+
+/// `{{ caller() if caller is defined else (v.html | safe if v.html else v.text) }}`.
+fn body_or(out: &mut String, p: &Value, body: Option<&Value>) {
+    match body {
+        Some(body) => put(out, body),
+        None => html_or(out, p, "html", "text"),
+    }
 }
 
 fn done(f: impl FnOnce(&mut String)) -> Result<Value, Error> {
@@ -435,10 +464,7 @@ fn select(out: &mut String, p: &Value) {
 
 /// `params["items"]`, each item (empty when not a list).
 fn items(p: &Value) -> Vec<Value> {
-    match get(p, "items").try_iter() {
-        Ok(it) => it.collect(),
-        Err(_) => Vec::new(),
-    }
+    list(&get(p, "items"))
 }
 
 fn button(out: &mut String, p: &Value) {
@@ -724,6 +750,374 @@ fn choices(out: &mut String, p: &Value, kind: Kind) {
         out.push_str(&inner);
     }
     out.push_str("\n</div>");
+}
+
+fn error_summary(out: &mut String, p: &Value) {
+    out.push_str("<div class=\"govuk-error-summary\" data-module=\"govuk-error-summary\">\n  <div role=\"alert\">\n    <h2 class=\"govuk-error-summary__title\">\n      ");
+    html_or(out, p, "titleHtml", "titleText");
+    out.push_str("\n    </h2>\n    <div class=\"govuk-error-summary__body\">");
+    if set(p, "descriptionText") || set(p, "descriptionHtml") {
+        out.push_str("\n      <p>\n        ");
+        html_or(out, p, "descriptionHtml", "descriptionText");
+        out.push_str("\n      </p>");
+    }
+    if set(p, "errorList") {
+        out.push_str("\n      <ul class=\"govuk-list govuk-error-summary__list\">");
+        for item in list(&get(p, "errorList")) {
+            out.push_str("\n        <li>\n          ");
+            let href = get(&item, "href");
+            if href.is_true() {
+                out.push_str("<a href=\"");
+                put(out, &href);
+                out.push_str("\">");
+                html_or(out, &item, "html", "text");
+                out.push_str("</a>");
+            } else {
+                html_or(out, &item, "html", "text");
+            }
+            out.push_str("\n        </li>");
+        }
+        out.push_str("\n      </ul>");
+    }
+    out.push_str("\n    </div>\n  </div>\n</div>");
+}
+
+/// `s | capitalize`: the first character upper case, the rest lower case.
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+        None => String::new(),
+    }
+}
+
+/// `needle in haystack` for text (`false` unless both are strings).
+fn has(haystack: &Value, needle: &str) -> bool {
+    haystack.as_str().is_some_and(|h| h.contains(needle))
+}
+
+fn date_input(out: &mut String, p: &Value) {
+    let fs = get_or_empty(p, "fieldset");
+    let has_fieldset = set(p, "fieldset");
+    let values = get_or_empty(p, "values");
+    let id = text(&get(p, "id"));
+    let mut described_by = if set(&fs, "describedBy") { text(&get(&fs, "describedBy")) } else { String::new() };
+    let name_prefix = if set(p, "namePrefix") { format!("{}-", text(&get(p, "namePrefix"))) } else { String::new() };
+    let default = |part: &str, width: &str| {
+        let given = get(p, part);
+        if given.is_undefined() {
+            sub(&[("name", Value::from(part)), ("value", get(&values, part)), ("classes", Value::from(width))])
+        } else {
+            given
+        }
+    };
+    let defaults = [
+        default("day", "govuk-input--width-2"),
+        default("month", "govuk-input--width-2"),
+        default("year", "govuk-input--width-4"),
+    ];
+    let custom = set(p, "items");
+    let date_items = if custom { items(p) } else { defaults.to_vec() };
+    let any_item_has_error = date_items.iter().any(|item| {
+        item.is_true() && (set(item, "error") || has(&get_or_empty(item, "classes"), "govuk-input--error"))
+    });
+    let mut inner = String::with_capacity(1024);
+    hint_and_error(&mut inner, p, &id, &mut described_by);
+    inner.push_str("\n  <div class=\"govuk-date-input");
+    classes(&mut inner, p, "classes");
+    inner.push('"');
+    attr(&mut inner, p, "id", "id");
+    inner.push('>');
+    const PARTS: [&str; 3] = ["day", "month", "year"];
+    for (i, item) in date_items.iter().enumerate() {
+        if !item.is_true() {
+            continue;
+        }
+        // Which of day, month and year this item is (none for a custom item of another name).
+        let part = if !custom {
+            PARTS.get(i).copied()
+        } else {
+            let name = get(item, "name");
+            PARTS
+                .iter()
+                .zip(&defaults)
+                .find(|(part, default)| name.is_true() && (name == Value::from(**part) || name == get(default, "name")))
+                .map(|(part, _)| *part)
+        };
+        let (item_name, item_value) = match part {
+            Some(part) => {
+                let name = get(item, "name");
+                let value = get(item, "value");
+                let default = &defaults[PARTS.iter().position(|x| *x == part).unwrap_or(0)];
+                (
+                    if name.is_undefined() { Value::from(part) } else { name },
+                    if value.is_undefined() { get(default, "value") } else { value },
+                )
+            }
+            None => (get(item, "name"), get(item, "value")),
+        };
+        let item_name = text(&item_name);
+        let item_value =
+            if item_value.is_undefined() { get(&values, &format!("{name_prefix}{item_name}")) } else { item_value };
+        let item_classes = text(&either_or(item, "classes", ""));
+        let item_error = get(item, "error");
+        let item_has_error = item_error.is_true() || item_classes.contains("govuk-input--error");
+        let mut classes = String::new();
+        if !item_classes.contains("govuk-input--error")
+            && (item_has_error || (!is_false(&item_error) && set(p, "errorMessage") && !any_item_has_error))
+        {
+            classes.push_str("govuk-input--error");
+        }
+        if !item_classes.contains("govuk-input--width-") {
+            let width = if part == Some("year") { 4 } else { 2 };
+            classes = join_trim(&classes, &format!("govuk-input--width-{width}"));
+        }
+        if !item_classes.is_empty() {
+            classes = join_trim(&classes, &item_classes);
+        }
+        let label_text = if set(item, "label") { get(item, "label") } else { Value::from(capitalize(&item_name)) };
+        let item_id = if set(item, "id") { get(item, "id") } else { Value::from(format!("{id}-{item_name}")) };
+        let input_classes = if classes.is_empty() {
+            "govuk-date-input__input".to_owned()
+        } else {
+            format!("govuk-date-input__input {classes}")
+        };
+        inner.push_str("\n    <div class=\"govuk-date-input__item\">\n      ");
+        input(
+            &mut inner,
+            &sub(&[
+                ("label", sub(&[("text", label_text), ("classes", Value::from("govuk-date-input__label"))])),
+                ("id", item_id),
+                ("classes", Value::from(input_classes)),
+                ("name", Value::from(format!("{name_prefix}{item_name}"))),
+                ("value", item_value),
+                ("type", Value::from("text")),
+                ("inputmode", either_or(item, "inputmode", "numeric")),
+                ("autocomplete", get(item, "autocomplete")),
+            ]),
+        );
+        inner.push_str("\n    </div>");
+    }
+    inner.push_str("\n  </div>");
+    form_group(out, p, true);
+    if has_fieldset {
+        fieldset(
+            out,
+            &sub(&[
+                ("describedBy", Value::from(described_by)),
+                ("classes", get(&fs, "classes")),
+                ("role", Value::from("group")),
+                ("legend", get(&fs, "legend")),
+                ("html", Value::from_safe_string(inner)),
+            ]),
+            None,
+        );
+    } else {
+        out.push_str(&inner);
+    }
+    out.push_str("\n</div>");
+}
+
+/// The items of a list option (empty when it is not a list).
+fn list(v: &Value) -> Vec<Value> {
+    match v.try_iter() {
+        Ok(it) => it.collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// One action link of a summary list row or card (`card_title` is the card's title, if any).
+fn summary_list_action(out: &mut String, action: &Value, card_title: &Value) {
+    out.push_str("<a class=\"govuk-link");
+    classes(out, action, "classes");
+    out.push_str("\" href=\"");
+    put(out, &get(action, "href"));
+    out.push_str("\">");
+    html_or(out, action, "html", "text");
+    let hidden = get(action, "visuallyHiddenText");
+    if hidden.is_true() || card_title.is_true() {
+        out.push_str("<span class=\"govuk-visually-hidden\">");
+        if hidden.is_true() {
+            out.push(' ');
+            put(out, &hidden);
+        }
+        if card_title.is_true() {
+            out.push_str(" (");
+            html_or(out, card_title, "html", "text");
+            out.push(')');
+        }
+        out.push_str("</span>");
+    }
+    out.push_str("</a>");
+}
+
+fn summary_list(out: &mut String, p: &Value) {
+    let card = get_or_empty(p, "card");
+    let card_title = get(&card, "title");
+    let rows = list(&get(p, "rows"));
+    let any_row_has_actions =
+        rows.iter().any(|row| row.is_true() && set(row, "actions") && set(&get(row, "actions"), "items"));
+    let mut dl = String::with_capacity(2048);
+    dl.push_str("<dl class=\"govuk-summary-list");
+    classes(&mut dl, p, "classes");
+    dl.push_str("\">");
+    for row in rows.iter().filter(|r| r.is_true()) {
+        let actions = get_or_empty(row, "actions");
+        let action_items = list(&get_or_empty(&actions, "items"));
+        let key = get_or_empty(row, "key");
+        let value = get_or_empty(row, "value");
+        dl.push_str("\n  <div class=\"govuk-summary-list__row");
+        if any_row_has_actions && action_items.is_empty() {
+            dl.push_str(" govuk-summary-list__row--no-actions");
+        }
+        classes(&mut dl, row, "classes");
+        dl.push_str("\">\n    <dt class=\"govuk-summary-list__key");
+        classes(&mut dl, &key, "classes");
+        dl.push_str("\">\n      ");
+        html_or(&mut dl, &key, "html", "text");
+        dl.push_str("\n    </dt>\n    <dd class=\"govuk-summary-list__value");
+        classes(&mut dl, &value, "classes");
+        dl.push_str("\">\n      ");
+        html_or(&mut dl, &value, "html", "text");
+        dl.push_str("\n    </dd>");
+        if !action_items.is_empty() {
+            dl.push_str("\n    <dd class=\"govuk-summary-list__actions");
+            classes(&mut dl, &actions, "classes");
+            dl.push_str("\">");
+            if let [only] = action_items.as_slice() {
+                dl.push_str("\n      ");
+                summary_list_action(&mut dl, only, &card_title);
+            } else {
+                dl.push_str("\n      <ul class=\"govuk-summary-list__actions-list\">");
+                for action in &action_items {
+                    dl.push_str("\n        <li class=\"govuk-summary-list__actions-list-item\">\n          ");
+                    summary_list_action(&mut dl, action, &card_title);
+                    dl.push_str("\n        </li>");
+                }
+                dl.push_str("\n      </ul>");
+            }
+            dl.push_str("\n    </dd>");
+        }
+        dl.push_str("\n  </div>");
+    }
+    dl.push_str("\n</dl>");
+    if !set(p, "card") {
+        out.push_str(&dl);
+        return;
+    }
+    let title = get_or_empty(&card, "title");
+    let card_actions = list(&get_or_empty(&get_or_empty(&card, "actions"), "items"));
+    out.push_str("<div class=\"govuk-summary-card");
+    classes(out, &card, "classes");
+    out.push_str("\">\n  <div class=\"govuk-summary-card__title-wrapper\">");
+    if card_title.is_true() {
+        let level = either_or(&title, "headingLevel", "2");
+        out.push_str("\n    <h");
+        put(out, &level);
+        out.push_str(" class=\"govuk-summary-card__title");
+        classes(out, &title, "classes");
+        out.push_str("\">\n      ");
+        html_or(out, &title, "html", "text");
+        out.push_str("\n    </h");
+        put(out, &level);
+        out.push('>');
+    }
+    let actions = get(&card, "actions");
+    if let [only] = card_actions.as_slice() {
+        out.push_str("\n    <div class=\"govuk-summary-card__actions");
+        classes(out, &actions, "classes");
+        out.push_str("\">\n      ");
+        summary_list_action(out, only, &card_title);
+        out.push_str("\n    </div>");
+    } else if !card_actions.is_empty() {
+        out.push_str("\n    <ul class=\"govuk-summary-card__actions");
+        classes(out, &actions, "classes");
+        out.push_str("\">");
+        for action in &card_actions {
+            out.push_str("\n      <li class=\"govuk-summary-card__action\">\n        ");
+            summary_list_action(out, action, &card_title);
+            out.push_str("\n      </li>");
+        }
+        out.push_str("\n    </ul>");
+    }
+    out.push_str("\n  </div>\n  <div class=\"govuk-summary-card__content\">\n    ");
+    out.push_str(&dl);
+    out.push_str("\n  </div>\n</div>");
+}
+
+fn back_link(out: &mut String, p: &Value) {
+    out.push_str("<a href=\"");
+    put(out, &either_or(p, "href", "#"));
+    out.push_str("\" class=\"govuk-back-link");
+    classes(out, p, "classes");
+    out.push_str("\">");
+    if set(p, "html") {
+        html_or(out, p, "html", "text");
+    } else {
+        put(out, &either_or(p, "text", "Back"));
+    }
+    out.push_str("</a>");
+}
+
+fn panel(out: &mut String, p: &Value, body: Option<&Value>) {
+    let level = either_or(p, "headingLevel", "1");
+    let interruption = has(&get(p, "classes"), "govuk-panel--interruption");
+    out.push_str("<div class=\"govuk-panel");
+    if !interruption {
+        out.push_str(" govuk-panel--confirmation");
+    }
+    classes(out, p, "classes");
+    out.push_str("\">\n  <h");
+    put(out, &level);
+    out.push_str(" class=\"govuk-panel__title\">\n    ");
+    html_or(out, p, "titleHtml", "titleText");
+    out.push_str("\n  </h");
+    put(out, &level);
+    out.push('>');
+    if body.is_some() || set(p, "html") || set(p, "text") {
+        out.push_str("\n  <div class=\"govuk-panel__body\">\n    ");
+        body_or(out, p, body);
+        out.push_str("\n  </div>");
+    }
+    out.push_str("\n</div>");
+}
+
+fn details(out: &mut String, p: &Value, body: Option<&Value>) {
+    out.push_str("<details");
+    attr(out, p, "id", "id");
+    out.push_str(" class=\"govuk-details");
+    classes(out, p, "classes");
+    out.push('"');
+    if set(p, "open") {
+        out.push_str(" open");
+    }
+    out.push_str(
+        ">\n  <summary class=\"govuk-details__summary\">\n    <span class=\"govuk-details__summary-text\">\n      ",
+    );
+    html_or(out, p, "summaryHtml", "summaryText");
+    out.push_str("\n    </span>\n  </summary>\n  <div class=\"govuk-details__text\">\n    ");
+    body_or(out, p, body);
+    out.push_str("\n  </div>\n</details>");
+}
+
+fn inset_text(out: &mut String, p: &Value, body: Option<&Value>) {
+    out.push_str("<div");
+    attr(out, p, "id", "id");
+    out.push_str(" class=\"govuk-inset-text");
+    classes(out, p, "classes");
+    out.push_str("\">\n  ");
+    body_or(out, p, body);
+    out.push_str("\n</div>");
+}
+
+fn warning_text(out: &mut String, p: &Value) {
+    out.push_str("<div class=\"govuk-warning-text");
+    classes(out, p, "classes");
+    out.push_str("\">\n  <span class=\"govuk-warning-text__icon\" aria-hidden=\"true\">!</span>\n  <strong class=\"govuk-warning-text__text\">\n    <span class=\"govuk-visually-hidden\">");
+    put(out, &either_or(p, "iconFallbackText", "Warning"));
+    out.push_str("</span>\n    ");
+    html_or(out, p, "html", "text");
+    out.push_str("\n  </strong>\n</div>");
 }
 
 #[cfg(test)]

@@ -23,7 +23,6 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     templates!(
         env,
-        "components.html",
         "header.html",
         "layout.html",
         "start.html",

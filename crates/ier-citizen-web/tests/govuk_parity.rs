@@ -1,6 +1,5 @@
-//! Our GOV.UK components (the Rust ones of `src/components.rs` and the
-//! macros of `templates/components.html`) against the Design System's own
-//! fixtures (`govuk-fixtures/*.json`, from npm `govuk-frontend`): for every
+//! Our GOV.UK components (`src/components.rs`, template functions) against
+//! the Design System's own fixtures (`govuk-fixtures/*.json`, from npm `govuk-frontend`): for every
 //! fixture whose options our component supports, the rendered HTML must be
 //! the same (ignoring white space between tags).
 
@@ -8,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-/// (fixture file, our macro, the options it supports)
+/// (fixture file, our component, the options it supports)
 const COMPONENTS: &[(&str, &str, &[&str])] = &[
     (
         "input",
@@ -190,7 +189,7 @@ fn normalise(html: &str) -> String {
 fn components_match_the_design_system_fixtures() {
     let env = ier_citizen_web::render::environment();
     let mut report = Vec::new();
-    for (file, macro_name, supported) in COMPONENTS {
+    for (file, component, supported) in COMPONENTS {
         let path = format!("{}/tests/govuk-fixtures/{file}.json", env!("CARGO_MANIFEST_DIR"));
         let fixtures: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let supported: BTreeSet<&str> = supported.iter().copied().collect();
@@ -201,12 +200,7 @@ fn components_match_the_design_system_fixtures() {
             if !in_scope {
                 continue;
             }
-            // A macro of components.html, or one of the components written in Rust (global functions).
-            let source = if env.globals().any(|(name, _)| name == *macro_name) {
-                format!("{{{{ {macro_name}(options) }}}}")
-            } else {
-                format!("{{% from \"components.html\" import {macro_name} %}}{{{{ {macro_name}(options) }}}}")
-            };
+            let source = format!("{{{{ {component}(options) }}}}");
             // Named *.html, so auto-escaping is on, as for the service's own templates.
             let rendered = env
                 .template_from_named_str("parity.html", &source)
@@ -236,21 +230,21 @@ fn components_match_the_design_system_fixtures() {
 fn call_blocks_give_the_same_content_as_html() {
     let env = ier_citizen_web::render::environment();
     let render = |source: &str| {
-        let source = format!("{{% from \"components.html\" import govukInsetText, govukPanel %}}{source}");
         let html =
-            env.template_from_named_str("call.html", &source).and_then(|t| t.render(minijinja::context! {})).unwrap();
+            env.template_from_named_str("call.html", source).and_then(|t| t.render(minijinja::context! {})).unwrap();
         normalise(&html)
     };
-    for (macro_call, options) in [
+    for (component, options) in [
         ("govukFieldset", r#"{"legend": {"text": "Your address"}}"#),
         ("govukInsetText", "{}"),
         ("govukPanel", r#"{"titleText": "Registered"}"#),
+        ("govukDetails", r#"{"summaryText": "Help"}"#),
     ] {
         let with_html =
-            render(&format!("{{{{ {macro_call}(dict({options}, html=\"<p>Inside &amp; <b>safe</b></p>\")) }}}}"));
+            render(&format!("{{{{ {component}(dict({options}, html=\"<p>Inside &amp; <b>safe</b></p>\")) }}}}"));
         let with_call =
-            render(&format!("{{% call {macro_call}({options}) %}}<p>Inside &amp; <b>safe</b></p>{{% endcall %}}"));
-        assert_eq!(with_call, with_html, "{macro_call}");
+            render(&format!("{{% call {component}({options}) %}}<p>Inside &amp; <b>safe</b></p>{{% endcall %}}"));
+        assert_eq!(with_call, with_html, "{component}");
         assert!(with_call.contains("<p>Inside &amp;<b>safe</b></p>"), "{with_call}");
     }
 }
