@@ -333,8 +333,21 @@ fn control(out: &mut String, p: &Value, form_group_classes: bool) -> Control {
     Control { id, described_by, error: set(p, "errorMessage") }
 }
 
-/// `" id="{{ id }}" name="{{ params.name }}"` (the closing quote is the caller's).
-fn id_and_name(out: &mut String, p: &Value, id: &Value) {
+/// `<input`, `<textarea` or `<select` with its classes, id and name (the
+/// closing quote of the name is the caller's). The error class comes before
+/// the extra classes on a textarea, after them on the others, as in
+/// govuk-frontend.
+fn open_control(out: &mut String, p: &Value, tag: &str, id: &Value, error: bool) {
+    let _ = write!(out, "\n  <{tag} class=\"govuk-{tag}");
+    if tag != "textarea" {
+        classes(out, p, "classes");
+    }
+    if error {
+        let _ = write!(out, " govuk-{tag}--error");
+    }
+    if tag == "textarea" {
+        classes(out, p, "classes");
+    }
     out.push_str("\" id=\"");
     put(out, id);
     out.push_str("\" name=\"");
@@ -351,12 +364,7 @@ fn described_by_attr(out: &mut String, described_by: &str) {
 
 fn input(out: &mut String, p: &Value) {
     let Control { id, described_by, error } = control(out, p, false);
-    out.push_str("\n  <input class=\"govuk-input");
-    classes(out, p, "classes");
-    if error {
-        out.push_str(" govuk-input--error");
-    }
-    id_and_name(out, p, &id);
+    open_control(out, p, "input", &id, error);
     out.push_str("\" type=\"");
     put(out, &either_or(p, "type", "text"));
     out.push('"');
@@ -381,12 +389,7 @@ fn either_or(v: &Value, key: &str, default: &'static str) -> Value {
 
 fn textarea(out: &mut String, p: &Value) {
     let Control { id, described_by, error } = control(out, p, true);
-    out.push_str("\n  <textarea class=\"govuk-textarea");
-    if error {
-        out.push_str(" govuk-textarea--error");
-    }
-    classes(out, p, "classes");
-    id_and_name(out, p, &id);
+    open_control(out, p, "textarea", &id, error);
     out.push_str("\" rows=\"");
     let rows = get(p, "rows");
     if rows.is_true() {
@@ -420,12 +423,7 @@ fn put_value(out: &mut String, v: &Value) {
 
 fn select(out: &mut String, p: &Value) {
     let Control { id, described_by, error } = control(out, p, true);
-    out.push_str("\n  <select class=\"govuk-select");
-    classes(out, p, "classes");
-    if error {
-        out.push_str(" govuk-select--error");
-    }
-    id_and_name(out, p, &id);
+    open_control(out, p, "select", &id, error);
     out.push('"');
     if set(p, "disabled") {
         out.push_str(" disabled");
