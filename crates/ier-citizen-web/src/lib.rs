@@ -78,46 +78,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(start))
         .route("/find-your-council", get(find_your_council))
-        .route("/register-to-vote/start", get(journey::start))
-        .route("/register-to-vote/country-of-residence", get(journey::country_get).post(journey::country_post))
-        .route("/register-to-vote/nationality", get(journey::nationality_get).post(journey::nationality_post))
-        .route("/register-to-vote/date-of-birth", get(journey::dob_get).post(journey::dob_post))
-        .route("/register-to-vote/name", get(journey::name_get).post(journey::name_post))
-        .route("/register-to-vote/nino", get(journey::nino_get).post(journey::nino_post))
-        .route(
-            "/register-to-vote/open-register",
-            get(|j| journey::yes_no_get(journey::YesNo::OpenRegister, j))
-                .post(|p| journey::yes_no_post(journey::YesNo::OpenRegister, p)),
-        )
-        .route(
-            "/register-to-vote/postal-vote",
-            get(|j| journey::choice_get(journey::ChoiceStep::PostalVote, j))
-                .post(|p| journey::choice_post(journey::ChoiceStep::PostalVote, p)),
-        )
-        .route(
-            "/register-to-vote/previous-name",
-            get(|j| journey::choice_get(journey::ChoiceStep::PreviousName, j))
-                .post(|p| journey::choice_post(journey::ChoiceStep::PreviousName, p)),
-        )
-        .route(
-            "/register-to-vote/other-address",
-            get(|j| journey::choice_get(journey::ChoiceStep::OtherAddress, j))
-                .post(|p| journey::choice_post(journey::ChoiceStep::OtherAddress, p)),
-        )
-        .route(
-            "/register-to-vote/moved",
-            get(|j| journey::choice_get(journey::ChoiceStep::Moved, j))
-                .post(|p| journey::choice_post(journey::ChoiceStep::Moved, p)),
-        )
-        .route("/register-to-vote/contact", get(journey::contact_get).post(journey::contact_post))
-        .route("/register-to-vote/check-answers", get(journey::check_get).post(journey::check_post))
-        .route("/register-to-vote/complete", get(journey::complete))
-        .route("/register-to-vote/address", get(journey::address_get).post(journey::address_post))
-        .route("/register-to-vote/address/select", get(journey::address_select_get).post(journey::address_select_post))
-        .route("/register-to-vote/address/manual", get(journey::address_manual_get).post(journey::address_manual_post))
         .route("/assets/{*path}", get(assets::serve))
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
+        .merge(journey::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), shed))
@@ -301,8 +265,12 @@ async fn ready(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn not_found(lang: Lang, OriginalUri(uri): OriginalUri) -> Response {
-    let frame = Frame::new(lang.language, uri.path());
+    not_found_page(&Frame::new(lang.language, uri.path()))
+}
+
+/// The "page not found" page.
+pub fn not_found_page(frame: &Frame) -> Response {
     let heading = frame.t("not-found-title");
     let paragraphs = vec![frame.t("not-found-body")];
-    page(StatusCode::NOT_FOUND, "message.html", &frame, context! { heading, paragraphs, links => Vec::<String>::new() })
+    page(StatusCode::NOT_FOUND, "message.html", frame, context! { heading, paragraphs, links => Vec::<String>::new() })
 }

@@ -42,7 +42,11 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "step_choice.html",
         "step_contact.html",
         "check_answers.html",
-        "complete.html"
+        "complete.html",
+        "field.html",
+        "step_fields.html",
+        "step_checks.html",
+        "restart.html"
     );
     env.add_function("t", t);
     crate::components::register(&mut env);
@@ -96,17 +100,22 @@ pub struct FieldError {
 }
 
 /// What every page needs: its language, its path (for the language switcher)
-/// and its errors (for the error summary and the "Error:" title prefix).
+/// and its errors (for the error summary and the "Error:" title prefix); on a
+/// journey's pages, where Back goes and the note that answers are kept for 20 minutes.
 #[derive(Debug, Clone, Serialize)]
 pub struct Frame {
     pub lang: &'static str,
     pub path: String,
     pub errors: Vec<FieldError>,
+    /// The GOV.UK Back link's target, if the page has one.
+    pub back: Option<String>,
+    /// A page of a journey (it says how long answers are kept, and the timeout warning watches it).
+    pub journey: bool,
 }
 
 impl Frame {
     pub fn new(lang: Language, path: &str) -> Self {
-        Self { lang: lang.as_str(), path: path.to_owned(), errors: Vec::new() }
+        Self { lang: lang.as_str(), path: path.to_owned(), errors: Vec::new(), back: None, journey: false }
     }
 
     pub fn language(&self) -> Language {

@@ -42,6 +42,10 @@ pub struct Session<T> {
     pub created: i64,
     /// Unix seconds of the last request.
     pub seen: i64,
+    /// Where the data is kept server-side when it is too large for a cookie
+    /// (then `data` in the cookie is empty): see [`SessionCodec::seal_state`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spill: Option<String>,
     pub data: T,
 }
 
@@ -93,7 +97,7 @@ impl SessionCodec {
     pub fn start<T>(&self, data: T, now: i64) -> Session<T> {
         let mut token = [0u8; 16];
         aes_gcm::aead::OsRng.fill_bytes(&mut token);
-        Session { csrf: URL_SAFE_NO_PAD.encode(token), created: now, seen: now, data }
+        Session { csrf: URL_SAFE_NO_PAD.encode(token), created: now, seen: now, spill: None, data }
     }
 
     /// The cookie value for a session.
@@ -127,6 +131,25 @@ impl SessionCodec {
         Opened::Active(session)
     }
 
+    /// Seal journey state kept server-side under `id` (too large for a cookie):
+    /// the id is part of the associated data, so one journey's state cannot be
+    /// served as another's, and the store holds nothing it can read.
+    pub fn seal_state(&self, id: &str, plain: &[u8]) -> Sealed {
+        self.keys.seal(plain, &state_purpose(id))
+    }
+
+    /// Open journey state kept server-side under `id`.
+    pub fn open_state(&self, id: &str, sealed: &Sealed) -> Option<Vec<u8>> {
+        self.keys.open(sealed, &state_purpose(id)).ok()
+    }
+
+    /// A fresh id for server-side journey state: 128 random bits, base64url.
+    pub fn new_state_id(&self) -> String {
+        let mut id = [0u8; 16];
+        aes_gcm::aead::OsRng.fill_bytes(&mut id);
+        URL_SAFE_NO_PAD.encode(id)
+    }
+
     /// The `Set-Cookie` header value carrying `value`.
     pub fn set_cookie(&self, value: &str) -> String {
         let secure = if self.secure { "; Secure" } else { "" };
@@ -144,6 +167,12 @@ impl SessionCodec {
         let name = self.cookie_name();
         header.split(';').find_map(|c| c.trim().strip_prefix(name).and_then(|rest| rest.strip_prefix('=')))
     }
+}
+
+fn state_purpose(id: &str) -> Vec<u8> {
+    let mut p = b"ier citizen journey state v1/".to_vec();
+    p.extend_from_slice(id.as_bytes());
+    p
 }
 
 /// Does a posted CSRF token match the session's? Constant time in the token's length.
@@ -266,15 +295,17 @@ mod tests {
             nino: OrReason::Given(Nino::parse("AB123456C").unwrap()),
             address: address(),
             previous_address: Some(address()),
-            was_overseas_voter: false,
-            other_address: OtherAddress::Student,
             open_register: true,
-            postal_vote: ier_domain::PostalVote::FormByEmail("sian@example.com".into()),
             contact: Contact {
                 email: Some(format!("{}@example.com", "a".repeat(64))),
                 phone: Some("0".repeat(20)),
                 post: true,
             },
+            part: ier_domain::KindDetails::Ordinary(ier_domain::OrdinaryDetails {
+                other_address: OtherAddress::Student,
+                was_overseas_voter: false,
+                postal_vote: ier_domain::PostalVote::FormByEmail("sian@example.com".into()),
+            }),
         };
         let v = c.seal(&c.start(full, 0)).unwrap();
         eprintln!("longest ordinary application: {} byte cookie", v.len());

@@ -161,10 +161,16 @@ async fn northern_ireland_and_abroad_leave_the_journey() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Electoral Office for Northern Ireland"));
     assert!(!c.cookies.contains_key("ier-session"), "an exit ends the journey");
+    // Abroad: on with the overseas journey, keeping the session.
     let mut c = Client::new().await;
     let csrf = begin(&mut c).await;
     let r = c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "abroad")]).await;
-    assert!(r.body.contains("Register to vote as an overseas voter"));
+    assert_eq!(r.location(), "/register-to-vote/overseas/date-of-birth");
+    let page = c.get("/register-to-vote/overseas/date-of-birth").await;
+    assert!(
+        page.body.contains(r#"href="/register-to-vote/country-of-residence""#.replace('/', "&#x2f;").as_str()),
+        "Back goes to where they said they live"
+    );
 }
 
 /// Rule register-age-scotland-14 and register-age-england-16: the too-young
@@ -272,13 +278,15 @@ async fn nino_is_checked_or_a_reason_given() {
     let csrf = up_to_nino(&mut c, "england", ("14", "3", "1988")).await;
     for (typed, msg) in [
         ("", "Enter your National Insurance number, or tell us why you cannot"),
-        ("QQ123456C", "starts with 2 valid letters"),
+        ("QQ 12 34 56 C", "QQ 12 34 56 C is the example: enter your own National Insurance number"),
+        ("QQ999999A", "Check the first 2 letters of your National Insurance number"),
         ("AB12345", "in the correct format"),
         ("AB123456E", "must be A, B, C or D"),
     ] {
         let r = c.post("/register-to-vote/nino", &[("csrf_token", &csrf), ("nino", typed), ("nino-reason", "")]).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{typed}");
         assert!(r.body.contains(msg), "{typed}: {msg}");
+        assert!(!r.body.contains("like QQ"), "no error recommends the example, which is not a valid number");
         assert!(
             r.body.contains(&format!(r#"name="nino" type="text" spellcheck="false" value="{typed}""#)),
             "kept: {typed}"
@@ -297,6 +305,16 @@ async fn nino_is_checked_or_a_reason_given() {
         )
         .await;
     assert_eq!(r.location(), "/register-to-vote/address");
+    // A number and a reason: neither is dropped; the applicant is asked to choose.
+    let r = c
+        .post(
+            "/register-to-vote/nino",
+            &[("csrf_token", &csrf), ("nino", "JG103759A"), ("nino-reason", "Lost my card")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Enter your National Insurance number or tell us why you cannot, not both"));
+    assert!(r.body.contains(r#"value="JG103759A""#) && r.body.contains("Lost my card"), "both kept");
 }
 
 #[tokio::test]
@@ -442,37 +460,24 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     assert!(r.body.contains("Select whether you also live at another address"));
     let r = c.post("/register-to-vote/other-address", &[("csrf_token", &csrf), ("answer", "student")]).await;
     assert_eq!(r.location(), "/register-to-vote/moved");
-    let r = c
-        .post(
-            "/register-to-vote/moved",
-            &[
-                ("csrf_token", &csrf),
-                ("answer", "from-uk"),
-                ("moved-line-1", ""),
-                ("moved-town", "Leeds"),
-                ("moved-postcode", "LS1"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(
-        r.body.contains("Enter the first line of your previous address") && r.body.contains("Enter a real postcode"),
-        "{}",
-        r.body
-    );
-    assert!(r.body.contains(r#"value="Leeds""#), "kept");
-    let r = c
-        .post(
-            "/register-to-vote/moved",
-            &[
-                ("csrf_token", &csrf),
-                ("answer", "from-uk"),
-                ("moved-line-1", "4 Park Row"),
-                ("moved-town", "Leeds"),
-                ("moved-postcode", "LS1 5HD"),
-            ],
-        )
-        .await;
+    let r = c.post("/register-to-vote/moved", &[("csrf_token", &csrf), ("answer", "from-uk")]).await;
+    assert_eq!(r.location(), "/register-to-vote/previous-address");
+    // The previous address gets the same look-up and checks as the current one.
+    for (typed, msg) in
+        [("LS1", "Enter a real postcode"), ("YY9 9YY", "We could not find which council covers this postcode")]
+    {
+        let r = c.post("/register-to-vote/previous-address", &[("csrf_token", &csrf), ("postcode", typed)]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{typed}");
+        assert!(r.body.contains(msg) && r.body.contains(&format!(r#"value="{typed}""#)), "{typed}: {}", r.body);
+    }
+    let r = c.post("/register-to-vote/previous-address", &[("csrf_token", &csrf), ("postcode", "LS1 5HD")]).await;
+    assert_eq!(r.location(), "/register-to-vote/previous-address/select");
+    let page = c.get("/register-to-vote/previous-address/select").await.body;
+    assert!(page.contains("Select your previous address") && page.contains("LS1 5HD"), "{page}");
+    let previous_uprn =
+        page.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r =
+        c.post("/register-to-vote/previous-address/select", &[("csrf_token", &csrf), ("uprn", &previous_uprn)]).await;
     assert_eq!(r.location(), "/register-to-vote/open-register");
     let r = c.post("/register-to-vote/open-register", &[("csrf_token", &csrf)]).await;
     assert!(r.body.contains("Select yes if you want to be in the open register"));
@@ -525,7 +530,7 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     ] {
         assert!(check.contains(text), "{text}: {check}");
     }
-    assert_eq!(check.matches(">Change<").count(), 12, "a Change link on every answer");
+    assert_eq!(check.matches(">Change<").count(), 13, "a Change link on every answer");
     // Change the name: back to the summary, not through every step again.
     let r = c
         .post(
@@ -569,24 +574,31 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     );
     let grouped = done.body.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
     let reference = ier_domain::ReferenceNumber::parse(&grouped).expect("a reference number is shown");
-    assert!(!c.cookies.contains_key("ier-session"), "the journey's state is gone");
+    // Reloading the page, or switching it to Cymraeg, shows the same reference.
+    assert!(c.get("/register-to-vote/complete").await.body.contains(&grouped), "a reload keeps the reference");
+    let welsh = c.get("/register-to-vote/complete?lang=cy").await.body;
+    assert!(welsh.contains(&grouped) && welsh.contains("Cais wedi’i gwblhau"), "so does Cymraeg");
+    c.get("/?lang=en").await;
 
     // The application is in the store, routed to Cardiff's ERO, with its verification requested.
     let cardiff = c.store.for_ero(ier_domain::EroId::parse("cardiff").unwrap());
     let app = cardiff.application(&reference).await.unwrap().expect("stored before the reference was shown");
     assert_eq!(app.gss_code.as_str(), "W06000015");
     assert_eq!(app.details.name.to_owned().middle.unwrap().as_str(), "Rose");
-    assert_eq!(app.details.postal_vote, ier_domain::PostalVote::FormByEmail("amelia@example.com".into()));
-    assert!(!app.details.open_register && !app.details.was_overseas_voter);
+    let ordinary = app.details.ordinary().expect("an ordinary application");
+    assert_eq!(ordinary.postal_vote, ier_domain::PostalVote::FormByEmail("amelia@example.com".into()));
+    assert!(!app.details.open_register && !ordinary.was_overseas_voter);
     assert_eq!(app.details.previous_name.as_ref().unwrap().surname.as_str(), "Smith");
     assert_eq!(app.details.address.uprn.unwrap().to_string(), uprn);
-    assert_eq!(app.details.other_address, ier_domain::OtherAddress::Student);
-    assert_eq!(app.details.previous_address.as_ref().unwrap().postcode.to_string(), "LS1 5HD");
+    assert_eq!(ordinary.other_address, ier_domain::OtherAddress::Student);
+    let previous = app.details.previous_address.as_ref().unwrap();
+    assert_eq!((previous.postcode.to_string(), previous.uprn.unwrap().to_string()), ("LS1 5HD".into(), previous_uprn));
     let events = cardiff.events(&reference).await.unwrap();
     assert_eq!(events.iter().map(|e| e.kind.name()).collect::<Vec<_>>(), vec!["submitted", "verification-requested"]);
-    // Going back after submitting starts again; nothing is submitted twice.
+    // Sending again after submitting shows the complete page; nothing is submitted twice.
     let again = c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
-    assert_eq!(again.location(), "/register-to-vote/start");
+    assert_eq!(again.status, StatusCode::FORBIDDEN, "the old form's token went with its journey");
+    assert!(again.body.contains("Continue your application"));
     assert_eq!(c.store.counts().await.unwrap().pending_verifications, 1);
 }
 
@@ -610,6 +622,7 @@ async fn the_application_records_welsh_when_made_in_welsh() {
     let moved = c.get("/register-to-vote/moved").await.body;
     assert!(moved.contains("Ydych chi wedi symud i’r cyfeiriad hwn"), "{moved}");
     c.post("/register-to-vote/moved", &[("csrf_token", &csrf), ("answer", "from-abroad")]).await;
+    c.post("/register-to-vote/overseas-voter", &[("csrf_token", &csrf), ("answer", "no")]).await;
     c.post("/register-to-vote/open-register", &[("csrf_token", &csrf), ("answer", "yes")]).await;
     c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "in-person")]).await;
     c.post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "post")]).await;
@@ -713,24 +726,32 @@ async fn moving_from_abroad_as_an_overseas_voter_asks_for_the_uk_address_registe
     )
     .await;
     c.post("/register-to-vote/other-address", &[("csrf_token", &csrf), ("answer", "none")]).await;
+    let r = c.post("/register-to-vote/moved", &[("csrf_token", &csrf), ("answer", "from-abroad")]).await;
+    assert_eq!(r.location(), "/register-to-vote/overseas-voter", "were you registered as an overseas voter?");
+    let r = c.post("/register-to-vote/overseas-voter", &[("csrf_token", &csrf)]).await;
+    assert!(r.body.contains("Select yes if you were registered as an overseas voter"));
+    let r = c.post("/register-to-vote/overseas-voter", &[("csrf_token", &csrf), ("answer", "yes")]).await;
+    assert_eq!(r.location(), "/register-to-vote/previous-address");
+    let page = c.get("/register-to-vote/previous-address").await.body;
+    assert!(page.contains("What UK address were you registered at as an overseas voter?"), "{page}");
+    // Typed by hand, with the same checks as the current address.
     let r = c
         .post(
-            "/register-to-vote/moved",
-            &[("csrf_token", &csrf), ("answer", "from-abroad-overseas-voter"), ("overseas-town", "Leeds")],
+            "/register-to-vote/previous-address/manual",
+            &[("csrf_token", &csrf), ("address-line-1", ""), ("address-town", "Leeds"), ("postcode", "LS1")],
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.body.contains("Enter the first line of the UK address you were registered at as an overseas voter"));
-    assert!(r.body.contains("Enter a postcode") && r.body.contains(r#"value="Leeds""#));
+    assert!(r.body.contains("Enter address line 1") && r.body.contains("Enter a real postcode"));
+    assert!(r.body.contains(r#"value="Leeds""#), "kept");
     let r = c
         .post(
-            "/register-to-vote/moved",
+            "/register-to-vote/previous-address/manual",
             &[
                 ("csrf_token", &csrf),
-                ("answer", "from-abroad-overseas-voter"),
-                ("overseas-line-1", "4 Park Row"),
-                ("overseas-town", "Leeds"),
-                ("overseas-postcode", "ls15hd"),
+                ("address-line-1", "4 Park Row"),
+                ("address-town", "Leeds"),
+                ("postcode", "ls15hd"),
             ],
         )
         .await;
@@ -739,7 +760,10 @@ async fn moving_from_abroad_as_an_overseas_voter_asks_for_the_uk_address_registe
     c.post("/register-to-vote/postal-vote", &[("csrf_token", &csrf), ("answer", "form-by-post")]).await;
     c.post("/register-to-vote/contact", &[("csrf_token", &csrf), ("contact", "post")]).await;
     let check = c.get("/register-to-vote/check-answers").await.body;
-    assert!(check.contains("registered as an overseas voter: 4 Park Row, Leeds, LS1 5HD"), "{check}");
+    assert!(
+        check.contains("UK address registered at as an overseas voter") && check.contains("4 Park Row, Leeds, LS1 5HD"),
+        "{check}"
+    );
     c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
     let done = c.get("/register-to-vote/complete").await.body;
     assert!(done.contains("will post you a postal vote application form"), "{done}");
@@ -752,7 +776,8 @@ async fn moving_from_abroad_as_an_overseas_voter_asks_for_the_uk_address_registe
         .await
         .unwrap()
         .unwrap();
-    assert!(app.details.was_overseas_voter);
-    assert_eq!(app.details.previous_address.unwrap().postcode.to_string(), "LS1 5HD");
-    assert_eq!(app.details.postal_vote, ier_domain::PostalVote::FormByPost);
+    let ordinary = app.details.ordinary().unwrap();
+    assert!(ordinary.was_overseas_voter);
+    assert_eq!(ordinary.postal_vote, ier_domain::PostalVote::FormByPost);
+    assert_eq!(app.details.previous_address.as_ref().unwrap().postcode.to_string(), "LS1 5HD");
 }

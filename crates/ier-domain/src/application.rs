@@ -13,12 +13,14 @@ use serde::{Deserialize, Serialize};
 use crate::dates::DateOfBirth;
 use crate::geography::{GssCode, Uprn};
 use crate::ids::{EroId, ReferenceNumber};
+use crate::kinds::{KindDetails, OrdinaryDetails};
 use crate::name::PersonName;
 use crate::nationality::Nationality;
 use crate::nino::Nino;
 use crate::postcode::Postcode;
 
-/// The four journeys of the service.
+/// The kinds of applicant the service takes (four journeys: Crown servants and
+/// British Council employees walk the same one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApplicationKind {
@@ -28,12 +30,15 @@ pub enum ApplicationKind {
     Overseas,
     /// A member of the armed forces, or their spouse or civil partner.
     Forces,
-    /// A Crown servant or British Council employee, or their spouse or civil partner.
+    /// A Crown servant in a post outside the UK, or their spouse or civil partner.
     Crown,
+    /// A British Council employee in a post outside the UK, or their spouse or civil partner.
+    BritishCouncil,
 }
 
 impl ApplicationKind {
-    pub const ALL: [ApplicationKind; 4] = [Self::Ordinary, Self::Overseas, Self::Forces, Self::Crown];
+    pub const ALL: [ApplicationKind; 5] =
+        [Self::Ordinary, Self::Overseas, Self::Forces, Self::Crown, Self::BritishCouncil];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -41,7 +46,13 @@ impl ApplicationKind {
             Self::Overseas => "overseas",
             Self::Forces => "forces",
             Self::Crown => "crown",
+            Self::BritishCouncil => "british-council",
         }
+    }
+
+    /// Service voters: they make a service declaration.
+    pub fn is_service_voter(&self) -> bool {
+        matches!(self, Self::Forces | Self::Crown | Self::BritishCouncil)
     }
 }
 
@@ -241,18 +252,18 @@ impl PostalVote {
 }
 
 /// Applications stored before the delivery choice recorded a bare yes or no.
-fn postal_vote_or_legacy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<PostalVote, D::Error> {
+fn postal_vote_or_legacy<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<PostalVote>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Stored {
         Legacy(bool),
         Current(PostalVote),
     }
-    Ok(match Stored::deserialize(d)? {
+    Ok(Option::<Stored>::deserialize(d)?.map(|s| match s {
         Stored::Legacy(true) => PostalVote::FormByPost,
         Stored::Legacy(false) => PostalVote::InPerson,
         Stored::Current(p) => p,
-    })
+    }))
 }
 
 /// How the applicant may be contacted.
@@ -264,25 +275,137 @@ pub struct Contact {
 }
 
 /// Everything personal the applicant told us. Encrypted at rest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// A common core every kind of applicant gives, and a part per kind
+/// ([`KindDetails`]). Sealed with a version ([`DETAILS_VERSION`]): version 1
+/// (before the kinds) held the ordinary journey's own answers at the top level,
+/// and still opens, as an ordinary application.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "StoredDetails")]
 pub struct ApplicantDetails {
     pub name: PersonName,
     pub previous_name: Option<PersonName>,
     pub birth: BirthDetails,
     pub nationality: Nationality,
     pub nino: OrReason<Nino>,
+    /// The UK address the registration is for: where they live (ordinary); the
+    /// address they were last registered or lived at, or their parent's or
+    /// guardian's (overseas); their UK address or last UK address (service voters).
     pub address: Address,
+    /// The address they moved from in the last 12 months.
     pub previous_address: Option<Address>,
-    /// Moved from abroad where they were registered as an overseas voter (their
-    /// previous address is then the UK address of that registration).
-    #[serde(default)]
-    pub was_overseas_voter: bool,
-    #[serde(default)]
-    pub other_address: OtherAddress,
     pub open_register: bool,
-    #[serde(deserialize_with = "postal_vote_or_legacy")]
-    pub postal_vote: PostalVote,
     pub contact: Contact,
+    /// What this kind of applicant tells us beyond the core.
+    pub part: KindDetails,
+}
+
+impl ApplicantDetails {
+    pub fn kind(&self) -> ApplicationKind {
+        self.part.kind()
+    }
+
+    /// The ordinary journey's own answers, for an ordinary application.
+    pub fn ordinary(&self) -> Option<&OrdinaryDetails> {
+        match &self.part {
+            KindDetails::Ordinary(o) => Some(o),
+            _ => None,
+        }
+    }
+}
+
+/// The version every application is sealed with now.
+pub const DETAILS_VERSION: u32 = 2;
+
+/// Applicant details as sealed, of any version.
+#[derive(Deserialize)]
+struct StoredDetails {
+    #[serde(default)]
+    v: u32,
+    name: PersonName,
+    #[serde(default)]
+    previous_name: Option<PersonName>,
+    birth: BirthDetails,
+    nationality: Nationality,
+    nino: OrReason<Nino>,
+    address: Address,
+    #[serde(default)]
+    previous_address: Option<Address>,
+    open_register: bool,
+    contact: Contact,
+    #[serde(default)]
+    part: Option<KindDetails>,
+    // Version 1: the ordinary journey's own answers at the top level.
+    #[serde(default)]
+    was_overseas_voter: bool,
+    #[serde(default)]
+    other_address: OtherAddress,
+    #[serde(default, deserialize_with = "postal_vote_or_legacy")]
+    postal_vote: Option<PostalVote>,
+}
+
+impl TryFrom<StoredDetails> for ApplicantDetails {
+    type Error = String;
+
+    fn try_from(s: StoredDetails) -> Result<Self, Self::Error> {
+        let part = match (s.v, s.part) {
+            (DETAILS_VERSION, Some(part)) => part,
+            (DETAILS_VERSION, None) => return Err("version 2 details without their kind's part".into()),
+            (0 | 1, _) => KindDetails::Ordinary(OrdinaryDetails {
+                other_address: s.other_address,
+                was_overseas_voter: s.was_overseas_voter,
+                postal_vote: s.postal_vote.ok_or("version 1 details without a postal vote answer")?,
+            }),
+            (v, _) => return Err(format!("unknown details version {v}")),
+        };
+        Ok(Self {
+            name: s.name,
+            previous_name: s.previous_name,
+            birth: s.birth,
+            nationality: s.nationality,
+            nino: s.nino,
+            address: s.address,
+            previous_address: s.previous_address,
+            open_register: s.open_register,
+            contact: s.contact,
+            part,
+        })
+    }
+}
+
+impl Serialize for ApplicantDetails {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Sealed<'a> {
+            v: u32,
+            name: &'a PersonName,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            previous_name: &'a Option<PersonName>,
+            birth: &'a BirthDetails,
+            nationality: &'a Nationality,
+            nino: &'a OrReason<Nino>,
+            address: &'a Address,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            previous_address: &'a Option<Address>,
+            open_register: bool,
+            contact: &'a Contact,
+            part: &'a KindDetails,
+        }
+        Sealed {
+            v: DETAILS_VERSION,
+            name: &self.name,
+            previous_name: &self.previous_name,
+            birth: &self.birth,
+            nationality: &self.nationality,
+            nino: &self.nino,
+            address: &self.address,
+            previous_address: &self.previous_address,
+            open_register: self.open_register,
+            contact: &self.contact,
+            part: &self.part,
+        }
+        .serialize(s)
+    }
 }
 
 /// An application as stored: safe metadata plus the applicant's details.
@@ -504,14 +627,35 @@ mod tests {
         #[derive(Deserialize)]
         struct Row {
             #[serde(deserialize_with = "postal_vote_or_legacy")]
-            v: PostalVote,
+            v: Option<PostalVote>,
         }
-        let read = |json: &str| serde_json::from_str::<Row>(json).unwrap().v;
+        let read = |json: &str| serde_json::from_str::<Row>(json).unwrap().v.unwrap();
         assert_eq!(read(r#"{"v":true}"#), PostalVote::FormByPost);
         assert_eq!(read(r#"{"v":false}"#), PostalVote::InPerson);
         assert_eq!(read(r#"{"v":{"form-by-email":"a@b.cy"}}"#), PostalVote::FormByEmail("a@b.cy".into()));
         assert_eq!(read(r#"{"v":"already-have"}"#), PostalVote::AlreadyHave);
         assert!(PostalVote::FormByEmail("a@b.cy".into()).wanted() && !PostalVote::AlreadyHave.wanted());
+    }
+
+    /// Exactly what the service sealed before applications had kinds (version 1).
+    const VERSION_1: &str = r#"{"name":{"given":"Siân","middle":null,"surname":"Llewellyn"},"previous_name":null,"birth":{"date":"1990-09-02"},"nationality":{"kind":"stated","british":true,"irish":false,"others":[]},"nino":{"given":"SN425918B"},"address":{"uprn":null,"lines":["1 Heol y Bont"],"town":"Caerdydd","postcode":"CF10 1EP"},"previous_address":null,"was_overseas_voter":true,"other_address":"student","open_register":false,"postal_vote":{"form-by-email":"sian@example.com"},"contact":{"email":null,"phone":null,"post":true}}"#;
+
+    #[test]
+    fn details_sealed_before_the_kinds_open_as_ordinary_and_seal_again_as_version_2() {
+        let d: ApplicantDetails = serde_json::from_str(VERSION_1).unwrap();
+        assert_eq!(d.kind(), ApplicationKind::Ordinary);
+        let o = d.ordinary().unwrap();
+        assert!(o.was_overseas_voter);
+        assert_eq!(o.other_address, OtherAddress::Student);
+        assert_eq!(o.postal_vote, PostalVote::FormByEmail("sian@example.com".into()));
+        let again = serde_json::to_string(&d).unwrap();
+        assert!(again.starts_with(r#"{"v":2,"#), "{again}");
+        assert_eq!(serde_json::from_str::<ApplicantDetails>(&again).unwrap(), d);
+        // A legacy bare yes still reads; an unknown version does not.
+        let bare = VERSION_1.replace(r#"{"form-by-email":"sian@example.com"}"#, "true");
+        let d: ApplicantDetails = serde_json::from_str(&bare).unwrap();
+        assert_eq!(d.ordinary().unwrap().postal_vote, PostalVote::FormByPost);
+        assert!(serde_json::from_str::<ApplicantDetails>(&again.replace(r#""v":2"#, r#""v":9"#)).is_err());
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //!
 //! Parse-don't-validate types (names, NINOs, postcodes, dates of birth,
 //! nationalities, GSS codes, UPRNs, ERO ids, reference numbers), the
-//! application model, the franchise rules read from versioned data, and what
-//! a council's answer to a register check means.
+//! application model (a common core and a part per kind of applicant), the
+//! franchise rules read from versioned data, and what a council's answer to a
+//! register check means.
 //!
 //! This crate does no I/O: no files, no network, no clock. "Today" is always an
 //! argument; randomness is passed in. Data files are compiled in.
@@ -13,6 +14,7 @@ pub mod council;
 pub mod dates;
 pub mod geography;
 pub mod ids;
+pub mod kinds;
 pub mod name;
 pub mod nationality;
 pub mod nino;
@@ -28,6 +30,11 @@ pub use council::{Council, Ero, EroContact};
 pub use dates::DateOfBirth;
 pub use geography::{GssCode, Jurisdiction, Nation, Uprn};
 pub use ids::{EroId, ReferenceNumber};
+pub use kinds::{
+    Citizenship, Correspondence, CrownDetails, CrownStatement, ForcesDetails, ForcesStatement, FormDelivery, Job,
+    KindDetails, LastRegistration, OrdinaryDetails, OverseasAddress, OverseasDetails, ParentGuardian, PassportNumber,
+    PastDate, Service, ServiceBranch, Text, UkAddressStatus, WayToVote, YearMonth,
+};
 pub use name::{GivenName, MiddleNames, PersonName, Surname};
 pub use nationality::{CountryCategory, CountryCode, Nationality};
 pub use nino::Nino;

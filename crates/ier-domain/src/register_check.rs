@@ -221,11 +221,13 @@ mod tests {
                 postcode: Postcode::parse("CF10 1EP").unwrap(),
             },
             previous_address: None,
-            was_overseas_voter: false,
-            other_address: OtherAddress::None,
             open_register: false,
-            postal_vote: PostalVote::InPerson,
             contact: Contact::default(),
+            part: crate::KindDetails::Ordinary(crate::OrdinaryDetails {
+                other_address: OtherAddress::None,
+                was_overseas_voter: false,
+                postal_vote: PostalVote::InPerson,
+            }),
         }
     }
 

@@ -85,8 +85,58 @@ pub struct OverseasRule {
     pub max_years_abroad: Option<u32>,
     /// How long an overseas registration lasts before it must be renewed.
     pub registration_years: u32,
+    /// The day of the year (`MM-DD`) registrations end on: with it, a registration
+    /// ends on the `registration_years`-th such day after it takes effect; without
+    /// it, `registration_years` after the day it took effect.
+    #[serde(default)]
+    pub ends_on: Option<MonthDay>,
     pub min_age: u32,
     pub elections: Vec<ElectionId>,
+    #[serde(flatten)]
+    span: Span,
+    pub source: String,
+}
+
+/// A day of the year, written `MM-DD` in the rules data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MonthDay {
+    pub month: u32,
+    pub day: u32,
+}
+
+impl<'de> Deserialize<'de> for MonthDay {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let bad = || serde::de::Error::custom("a day of the year is written MM-DD");
+        let (m, dd) = s.split_once('-').ok_or_else(bad)?;
+        let (month, day) = (m.parse().map_err(|_| bad())?, dd.parse().map_err(|_| bad())?);
+        // 2024 is a leap year: every day of any year exists in it.
+        NaiveDate::from_ymd_opt(2024, month, day).ok_or_else(bad)?;
+        Ok(Self { month, day })
+    }
+}
+
+impl MonthDay {
+    /// The `n`-th occurrence of this day strictly after `after` (n >= 1).
+    pub fn nth_after(&self, after: NaiveDate, n: u32) -> Option<NaiveDate> {
+        use chrono::Datelike;
+        let this_year = NaiveDate::from_ymd_opt(after.year(), self.month, self.day)?;
+        let first_year = if this_year > after { after.year() } else { after.year() + 1 };
+        NaiveDate::from_ymd_opt(first_year + n as i32 - 1, self.month, self.day)
+    }
+}
+
+/// How long a service declaration (armed forces, Crown servants, British
+/// Council employees and their spouses or civil partners) keeps someone registered.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceDeclarationRule {
+    pub id: String,
+    /// The kinds of applicant it is for (`forces`, `crown`, `british-council`).
+    pub kinds: Vec<crate::application::ApplicationKind>,
+    pub months: u32,
+    /// A shorter period for declarants under 18, if any.
+    #[serde(default)]
+    pub under_18_months: Option<u32>,
     #[serde(flatten)]
     span: Span,
     pub source: String,
@@ -100,6 +150,8 @@ struct RulesFile {
     nationality_franchise: Vec<NationalityRule>,
     publication_age: Vec<AgeRule>,
     overseas: Vec<OverseasRule>,
+    #[serde(default)]
+    service_declaration: Vec<ServiceDeclarationRule>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +181,7 @@ pub struct Rules {
     nationality: Vec<NationalityRule>,
     publication_age: Vec<AgeRule>,
     overseas: Vec<OverseasRule>,
+    service_declaration: Vec<ServiceDeclarationRule>,
 }
 
 static CURRENT: LazyLock<Rules> =
@@ -206,6 +259,9 @@ impl Rules {
                 return Err(RulesError::UnknownElection(r.id.clone()));
             }
         }
+        for r in &f.service_declaration {
+            check_id(&r.id)?;
+        }
         for r in &f.overseas {
             check_id(&r.id)?;
             if let Some(e) = r.elections.iter().find(|e| !elections.contains_key(*e)) {
@@ -221,6 +277,11 @@ impl Rules {
             .chain(f.publication_age.iter().map(|r| (format!("publish:{:?}", r.nation), &r.id, &r.span)))
             .chain(f.nationality_franchise.iter().map(|r| (format!("nat:{}", r.election), &r.id, &r.span)))
             .chain(f.overseas.iter().map(|r| ("overseas".to_string(), &r.id, &r.span)))
+            .chain(
+                f.service_declaration
+                    .iter()
+                    .flat_map(|r| r.kinds.iter().map(move |k| (format!("service:{}", k.as_str()), &r.id, &r.span))),
+            )
             .collect::<Vec<_>>();
         for (i, (key, id, span)) in spans.iter().enumerate() {
             if span.to.is_some_and(|t| t < span.from) {
@@ -239,6 +300,7 @@ impl Rules {
             nationality: f.nationality_franchise,
             publication_age: f.publication_age,
             overseas: f.overseas,
+            service_declaration: f.service_declaration,
         })
     }
 
@@ -273,10 +335,29 @@ impl Rules {
     /// May this person's details be published on a register (full or open) on `on`?
     /// Under-16s in Scotland and Wales are never published.
     pub fn may_publish(&self, nation: Nation, dob: DateOfBirth, on: NaiveDate) -> bool {
-        match self.publication_age.iter().find(|r| r.nation == Some(nation) && r.span.contains(on)) {
+        match self.publication_rule(nation, on) {
             Some(rule) => dob.age_on(on) >= rule.min_age,
             None => true,
         }
+    }
+
+    /// As [`Rules::may_publish`], for someone who gave a date of birth or only
+    /// an age range: a range that may reach below the publication age (or no
+    /// age at all) is treated as too young, since a young person's details are
+    /// never published.
+    pub fn may_publish_birth(&self, nation: Nation, birth: &crate::application::BirthDetails, on: NaiveDate) -> bool {
+        use crate::application::BirthDetails;
+        match birth {
+            BirthDetails::Date(dob) => self.may_publish(nation, *dob, on),
+            BirthDetails::NotGiven { range, .. } => match self.publication_rule(nation, on) {
+                Some(rule) => range.youngest().is_some_and(|y| y >= rule.min_age),
+                None => true,
+            },
+        }
+    }
+
+    fn publication_rule(&self, nation: Nation, on: NaiveDate) -> Option<&AgeRule> {
+        self.publication_age.iter().find(|r| r.nation == Some(nation) && r.span.contains(on))
     }
 
     /// The elections open to someone with these classes in `nation` on `on`,
@@ -339,10 +420,62 @@ impl Rules {
         }
     }
 
-    /// The date an overseas registration made on `registered` must be renewed by.
-    pub fn overseas_registration_expires(&self, registered: NaiveDate) -> Option<NaiveDate> {
-        let rule = self.overseas(registered)?;
-        registered.checked_add_months(chrono::Months::new(12 * rule.registration_years))
+    /// May this British citizen register as an overseas elector on `on`, and
+    /// what may they vote in? Too young below the overseas rule's age; the
+    /// elections are the rule's, each from its voting age.
+    pub fn overseas_eligibility(&self, dob: DateOfBirth, on: NaiveDate) -> Eligibility {
+        let Some(rule) = self.overseas(on) else { return Eligibility::NoFranchise };
+        if dob.age_on(on) < rule.min_age {
+            return Eligibility::TooYoung { min_age: rule.min_age, rule: rule.id.clone() };
+        }
+        let rights = rule
+            .elections
+            .iter()
+            .map(|election| {
+                let from = match self.voting_age(election, on) {
+                    Some(age) if dob.age_on(on) < age.min_age => dob.birthday(age.min_age),
+                    _ => on,
+                };
+                VotingRight { election: election.clone(), from, subject_to_status_check: false }
+            })
+            .collect();
+        Eligibility::Eligible { rights }
+    }
+
+    /// The day an overseas registration that takes effect on `effective` ends,
+    /// unless renewed: under the law since 16 January 2024, the third 1 November
+    /// after it takes effect (effective 1 March 2024: ends 1 November 2026).
+    pub fn overseas_registration_expires(&self, effective: NaiveDate) -> Option<NaiveDate> {
+        let rule = self.overseas(effective)?;
+        match rule.ends_on {
+            Some(day) => day.nth_after(effective, rule.registration_years),
+            None => effective.checked_add_months(chrono::Months::new(12 * rule.registration_years)),
+        }
+    }
+
+    /// The service declaration rule for a kind of applicant on `on`.
+    pub fn service_declaration(
+        &self,
+        kind: crate::application::ApplicationKind,
+        on: NaiveDate,
+    ) -> Option<&ServiceDeclarationRule> {
+        self.service_declaration.iter().find(|r| r.kinds.contains(&kind) && r.span.contains(on))
+    }
+
+    /// The day a service declaration made on `effective` stops keeping its
+    /// declarant registered, unless renewed (`None` for a kind that makes none).
+    pub fn service_declaration_expires(
+        &self,
+        kind: crate::application::ApplicationKind,
+        effective: NaiveDate,
+        dob: Option<DateOfBirth>,
+    ) -> Option<NaiveDate> {
+        let rule = self.service_declaration(kind, effective)?;
+        let months = match (rule.under_18_months, dob) {
+            (Some(m), Some(dob)) if dob.age_on(effective) < 18 => m,
+            _ => rule.months,
+        };
+        effective.checked_add_months(chrono::Months::new(months))
     }
 }
 
@@ -556,8 +689,52 @@ mod tests {
         let left = d(1990, 1, 1);
         assert_eq!(r.overseas_eligible(left, today()).unwrap().id, "overseas-votes-for-life");
         assert_eq!(r.overseas_eligible(left, d(2023, 12, 31)).unwrap_err(), "overseas-15-year-limit");
-        assert_eq!(r.overseas_registration_expires(d(2026, 11, 22)), Some(d(2029, 11, 22)), "three years");
+        // The third 1 November after it takes effect (the Electoral Commission's own example).
+        assert_eq!(r.overseas_registration_expires(d(2024, 3, 1)), Some(d(2026, 11, 1)));
+        assert_eq!(r.overseas_registration_expires(d(2026, 11, 22)), Some(d(2029, 11, 1)));
+        assert_eq!(r.overseas_registration_expires(d(2026, 11, 1)), Some(d(2029, 11, 1)), "not on the day itself");
         assert_eq!(r.overseas_registration_expires(d(2023, 11, 22)), Some(d(2024, 11, 22)), "one year before 2024");
+    }
+
+    #[test]
+    fn rule_overseas_votes_for_life_franchise_is_uk_parliament_from_16() {
+        let r = Rules::current();
+        assert!(matches!(r.overseas_eligibility(aged(15), today()),
+            Eligibility::TooYoung { min_age: 16, ref rule } if rule == "overseas-votes-for-life"));
+        let Eligibility::Eligible { rights } = r.overseas_eligibility(aged(16), today()) else { panic!() };
+        assert_eq!(rights.len(), 1);
+        assert_eq!(rights[0].election, "uk-parliament");
+        assert_eq!(rights[0].from, aged(16).birthday(18), "votes from 18 (voting-age-uk-parliament-18)");
+    }
+
+    #[test]
+    fn rule_service_declarations_forces_5_years_crown_and_british_council_12_months() {
+        use crate::application::ApplicationKind;
+        let r = Rules::current();
+        let on = d(2026, 12, 4);
+        assert_eq!(r.service_declaration_expires(ApplicationKind::Forces, on, Some(aged(30))), Some(d(2031, 12, 4)));
+        assert_eq!(
+            r.service_declaration_expires(ApplicationKind::Forces, on, Some(aged(17))),
+            Some(d(2027, 12, 4)),
+            "under 18: a year"
+        );
+        for kind in [ApplicationKind::Crown, ApplicationKind::BritishCouncil] {
+            assert_eq!(r.service_declaration_expires(kind, on, Some(aged(40))), Some(d(2027, 12, 4)));
+        }
+        assert_eq!(r.service_declaration_expires(ApplicationKind::Ordinary, on, None), None);
+        assert_eq!(r.service_declaration_expires(ApplicationKind::Overseas, on, None), None);
+    }
+
+    #[test]
+    fn rule_publication_by_age_range_never_publishes_who_may_be_young() {
+        use crate::application::{AgeRange, BirthDetails};
+        let r = Rules::current();
+        let range = |range| BirthDetails::NotGiven { reason: "x".into(), range };
+        assert!(!r.may_publish_birth(Nation::Wales, &range(AgeRange::From14To15), today()));
+        assert!(!r.may_publish_birth(Nation::Scotland, &range(AgeRange::DontKnow), today()));
+        assert!(r.may_publish_birth(Nation::Scotland, &range(AgeRange::From16To17), today()));
+        assert!(r.may_publish_birth(Nation::England, &range(AgeRange::DontKnow), today()), "no rule in England");
+        assert!(!r.may_publish_birth(Nation::Scotland, &BirthDetails::Date(aged(15)), today()));
     }
 
     #[test]

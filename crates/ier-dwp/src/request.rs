@@ -83,11 +83,13 @@ mod tests {
                 postcode: Postcode::parse("CF10 1EP").unwrap(),
             },
             previous_address: None,
-            was_overseas_voter: false,
-            other_address: ier_domain::OtherAddress::None,
             open_register: false,
-            postal_vote: ier_domain::PostalVote::InPerson,
             contact: Contact::default(),
+            part: ier_domain::KindDetails::Ordinary(ier_domain::OrdinaryDetails {
+                other_address: ier_domain::OtherAddress::None,
+                was_overseas_voter: false,
+                postal_vote: ier_domain::PostalVote::InPerson,
+            }),
         }
     }
 

@@ -127,7 +127,6 @@ async fn run(a: Args) {
         let n = (a.applications - done).min(5_000);
         let batch: Vec<NewApplication> = (done..done + n)
             .map(|i| NewApplication {
-                kind: ApplicationKind::Ordinary,
                 language: Language::En,
                 gss_code: councils[i % a.councils].gss_code,
                 details: ier_storage::contract::applicant("Drain", "SW1A 1AA"),

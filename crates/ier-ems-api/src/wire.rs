@@ -5,8 +5,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use ier_domain::register_check::RegisterCandidate;
 use ier_domain::{
-    Address as DomainAddress, ApplicantDetails, Application as DomainApplication, BirthDetails, Council, Ero,
-    Nationality, OrReason, OtherAddress, PersonName, PostalVote, RegisterCheckResult, Uprn,
+    Address as DomainAddress, ApplicantDetails, Application as DomainApplication, BirthDetails, Citizenship,
+    Correspondence, Council, Ero, FormDelivery, KindDetails, Nation, Nationality, OrReason, OtherAddress, PersonName,
+    PostalVote, RegisterCheckResult, Uprn, WayToVote,
 };
 use ier_storage::{Progress, RegisterCheckState};
 use serde::{Deserialize, Serialize};
@@ -33,7 +34,7 @@ pub struct Application {
     /// The council (local authority) the address is in.
     #[schema(example = "W06000015")]
     pub gss_code: String,
-    /// ordinary, overseas, forces or crown.
+    /// ordinary, overseas, forces, crown or british-council (see `applicant.overseas`, `applicant.service` and `applicant.crown`).
     #[schema(example = "ordinary")]
     pub kind: String,
     /// The language the applicant used: `en` or `cy`.
@@ -66,16 +67,159 @@ pub struct Applicant {
     /// Normalised, e.g. `AB123456C`; absent when not given (then see `ninoNotGivenReason`).
     pub nino: Option<String>,
     pub nino_not_given_reason: Option<String>,
+    /// The UK address the registration is for: where they live (ordinary); the address an
+    /// overseas elector was last registered or lived at, or lived at with a parent or guardian;
+    /// a service voter's UK address or last UK address.
     pub address: AddressWire,
     /// The address they moved from in the last 12 months, if any.
     pub previous_address: Option<AddressWire>,
-    /// Moved from abroad, where they were registered as an overseas voter at `previousAddress`.
+    /// Moved from abroad, where they were registered as an overseas voter at `previousAddress` (ordinary applicants).
     pub was_overseas_voter: bool,
-    /// none, second-home or student.
+    /// none, second-home or student (ordinary applicants; none for the others).
     pub other_address: String,
+    /// On the open register. Never true for someone whose details may not be published (under 16 in Scotland and Wales).
     pub open_register: bool,
+    /// A postal vote (every kind: for the others, a way to vote by post).
     pub postal_vote: PostalVoteWire,
+    /// How they want to vote, and where to send the postal or proxy vote application form.
+    pub way_to_vote: WayToVoteWire,
     pub contact: ContactWire,
+    /// An overseas elector's declaration (kind overseas).
+    pub overseas: Option<OverseasWire>,
+    /// A member of the armed forces' (or their spouse's or civil partner's) service declaration (kind forces).
+    pub service: Option<ServiceWire>,
+    /// A Crown servant's or British Council employee's (or their spouse's or civil partner's) service declaration (kinds crown and british-council).
+    pub crown: Option<CrownWire>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = WayToVote)]
+pub struct WayToVoteWire {
+    /// in-person, by-post or by-proxy.
+    #[schema(example = "by-proxy")]
+    pub method: String,
+    /// post or email: how to send the application form (by post or by proxy).
+    pub send_form_by: Option<String>,
+    pub email: Option<String>,
+}
+
+/// An overseas elector's declaration.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Overseas)]
+pub struct OverseasWire {
+    /// How they were last registered in the UK: ordinary, overseas (a renewal), forces, crown,
+    /// british-council, or not-registered (they qualify by having lived in the UK).
+    #[schema(example = "ordinary")]
+    pub last_registered: String,
+    /// `YYYY-MM`: when they left the UK, or stopped being a service voter (not asked on a renewal).
+    #[schema(example = "2015-06")]
+    pub left_uk: Option<String>,
+    /// Never registered and left as a child: the parent or guardian they lived with at `address`.
+    pub parent_or_guardian: Option<ParentWire>,
+    /// How they are a British citizen (not asked on a renewal).
+    pub citizenship: Option<CitizenshipWire>,
+    /// Why their name changed since they left, with a `previousName`.
+    pub name_change_reason: Option<String>,
+    pub address_abroad: AbroadAddressWire,
+    /// The day the registration would end if it took effect today (the franchise rule
+    /// `overseas-votes-for-life`: the third 1 November after it takes effect), unless renewed.
+    pub registration_ends_if_effective_today: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ParentOrGuardian)]
+pub struct ParentWire {
+    pub name: Name,
+    pub previous_name: Option<Name>,
+}
+
+/// How an overseas elector is a British citizen.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = Citizenship)]
+pub struct CitizenshipWire {
+    /// passport, born-in-uk-before-1983, or details.
+    #[schema(example = "passport")]
+    pub evidence: String,
+    /// 9 digits.
+    pub passport_number: Option<String>,
+    pub passport_issuing_authority: Option<String>,
+    pub passport_issued: Option<NaiveDate>,
+    pub became_citizen: Option<NaiveDate>,
+    pub how_became_citizen: Option<String>,
+    pub birthplace: Option<String>,
+}
+
+/// An address outside the UK.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = AbroadAddress)]
+pub struct AbroadAddressWire {
+    /// ISO 3166-1 alpha-2.
+    #[schema(example = "FR")]
+    pub country: String,
+    /// One to five lines.
+    pub lines: Vec<String>,
+}
+
+/// Where to write to a service voter.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CorrespondenceAddress)]
+pub struct CorrespondenceWire {
+    /// uk (their UK address), bfpo or abroad.
+    #[schema(example = "bfpo")]
+    pub r#type: String,
+    pub bfpo_number: Option<u16>,
+    /// ISO 3166-1 alpha-2, for an address abroad.
+    pub country: Option<String>,
+    pub lines: Vec<String>,
+}
+
+/// A member of the armed forces' service declaration, or their spouse's or civil partner's.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = ForcesDeclaration)]
+pub struct ServiceWire {
+    /// A member of the armed forces.
+    pub member: bool,
+    /// The spouse or civil partner of a member.
+    pub partner: bool,
+    /// living-there, not-living-there or no-address (then `address` is their last UK address).
+    #[schema(example = "not-living-there")]
+    pub uk_address: String,
+    /// royal-navy, british-army or royal-air-force.
+    #[schema(example = "british-army")]
+    pub branch: String,
+    /// The regiment or corps (British Army).
+    pub regiment: Option<String>,
+    pub service_number: String,
+    pub rank: String,
+    pub correspondence_address: CorrespondenceWire,
+    /// The day the declaration would end if it took effect today (franchise rules, `service_declaration`).
+    pub declaration_ends_if_effective_today: Option<NaiveDate>,
+}
+
+/// A Crown servant's or British Council employee's service declaration, or their spouse's or civil partner's.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CrownDeclaration)]
+pub struct CrownWire {
+    pub crown_servant: bool,
+    pub crown_servant_partner: bool,
+    pub british_council_employee: bool,
+    pub british_council_employee_partner: bool,
+    /// living-there, not-living-there or no-address (then `address` is their last UK address).
+    pub uk_address: String,
+    pub job_title: String,
+    pub payroll_number: String,
+    pub department: String,
+    pub correspondence_address: CorrespondenceWire,
+    /// The day the declaration would end if it took effect today (franchise rules, `service_declaration`).
+    pub declaration_ends_if_effective_today: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -432,7 +576,36 @@ fn address(a: &DomainAddress) -> AddressWire {
     }
 }
 
-fn applicant(d: &ApplicantDetails) -> Applicant {
+fn correspondence(c: &Correspondence) -> CorrespondenceWire {
+    match c {
+        Correspondence::UkAddress => {
+            CorrespondenceWire { r#type: "uk".into(), bfpo_number: None, country: None, lines: Vec::new() }
+        }
+        Correspondence::Bfpo { number, lines } => CorrespondenceWire {
+            r#type: "bfpo".into(),
+            bfpo_number: Some(*number),
+            country: None,
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+        },
+        Correspondence::Abroad(a) => CorrespondenceWire {
+            r#type: "abroad".into(),
+            bfpo_number: None,
+            country: Some(a.country.as_str().to_owned()),
+            lines: a.lines.iter().map(|l| l.to_string()).collect(),
+        },
+    }
+}
+
+fn way_to_vote(w: &WayToVote) -> WayToVoteWire {
+    let (send_form_by, email) = match w.delivery() {
+        Some(FormDelivery::Post) => (Some("post".to_owned()), None),
+        Some(FormDelivery::Email(e)) => (Some("email".to_owned()), Some(e.clone())),
+        None => (None, None),
+    };
+    WayToVoteWire { method: w.as_str().to_owned(), send_form_by, email }
+}
+
+fn applicant(d: &ApplicantDetails, nation: Option<Nation>, today: NaiveDate) -> Applicant {
     let (date_of_birth, date_of_birth_not_given) = match &d.birth {
         BirthDetails::Date(dob) => (Some(dob.date()), None),
         BirthDetails::NotGiven { reason, range } => {
@@ -457,22 +630,112 @@ fn applicant(d: &ApplicantDetails) -> Applicant {
         OrReason::Given(n) => (Some(n.compact()), None),
         OrReason::NotGiven { reason } => (None, Some(reason.clone())),
     };
-    let postal_vote = match &d.postal_vote {
-        PostalVote::InPerson => {
-            PostalVoteWire { wanted: false, already_has_one: false, send_form_by: None, email: None }
-        }
-        PostalVote::AlreadyHave => {
+    let way = d.part.way_to_vote();
+    let postal_vote = match (&d.part, &way) {
+        (KindDetails::Ordinary(o), _) if o.postal_vote == PostalVote::AlreadyHave => {
             PostalVoteWire { wanted: false, already_has_one: true, send_form_by: None, email: None }
         }
-        PostalVote::FormByPost => {
-            PostalVoteWire { wanted: true, already_has_one: false, send_form_by: Some("post".into()), email: None }
+        (_, WayToVote::ByPost(delivery)) => {
+            let (send_form_by, email) = match delivery {
+                FormDelivery::Post => (Some("post".to_owned()), None),
+                FormDelivery::Email(e) => (Some("email".to_owned()), Some(e.clone())),
+            };
+            PostalVoteWire { wanted: true, already_has_one: false, send_form_by, email }
         }
-        PostalVote::FormByEmail(e) => PostalVoteWire {
-            wanted: true,
-            already_has_one: false,
-            send_form_by: Some("email".into()),
-            email: Some(e.clone()),
-        },
+        _ => PostalVoteWire { wanted: false, already_has_one: false, send_form_by: None, email: None },
+    };
+    let (was_overseas_voter, other_address) = match &d.part {
+        KindDetails::Ordinary(o) => (
+            o.was_overseas_voter,
+            match o.other_address {
+                OtherAddress::None => "none",
+                OtherAddress::SecondHome => "second-home",
+                OtherAddress::Student => "student",
+            },
+        ),
+        _ => (false, "none"),
+    };
+    let rules = ier_domain::Rules::current();
+    // Never published, never sent as on the open register, whoever may not be (defence in depth).
+    let publishable = nation.is_none_or(|n| rules.may_publish_birth(n, &d.birth, today));
+    let dob = match &d.birth {
+        BirthDetails::Date(dob) => Some(*dob),
+        BirthDetails::NotGiven { .. } => None,
+    };
+    let overseas = match &d.part {
+        KindDetails::Overseas(o) => Some(OverseasWire {
+            last_registered: o.last_registered.as_str().to_owned(),
+            left_uk: o.left_uk.map(|l| l.to_string()),
+            parent_or_guardian: o
+                .parent_guardian
+                .as_ref()
+                .map(|p| ParentWire { name: name(&p.name), previous_name: p.previous_name.as_ref().map(name) }),
+            citizenship: o.citizenship.as_ref().map(|c| match c {
+                Citizenship::Passport { number, authority, issued } => CitizenshipWire {
+                    evidence: "passport".into(),
+                    passport_number: Some(number.as_str().to_owned()),
+                    passport_issuing_authority: Some(authority.to_string()),
+                    passport_issued: Some(issued.date()),
+                    became_citizen: None,
+                    how_became_citizen: None,
+                    birthplace: None,
+                },
+                Citizenship::BornInUkBefore1983 => CitizenshipWire {
+                    evidence: "born-in-uk-before-1983".into(),
+                    passport_number: None,
+                    passport_issuing_authority: None,
+                    passport_issued: None,
+                    became_citizen: None,
+                    how_became_citizen: None,
+                    birthplace: None,
+                },
+                Citizenship::Details { became, how, birthplace } => CitizenshipWire {
+                    evidence: "details".into(),
+                    passport_number: None,
+                    passport_issuing_authority: None,
+                    passport_issued: None,
+                    became_citizen: Some(became.date()),
+                    how_became_citizen: Some(how.to_string()),
+                    birthplace: Some(birthplace.to_string()),
+                },
+            }),
+            name_change_reason: o.name_change_reason.as_ref().map(|r| r.to_string()),
+            address_abroad: AbroadAddressWire {
+                country: o.address_abroad.country.as_str().to_owned(),
+                lines: o.address_abroad.lines.iter().map(|l| l.to_string()).collect(),
+            },
+            registration_ends_if_effective_today: rules.overseas_registration_expires(today),
+        }),
+        _ => None,
+    };
+    let service = match &d.part {
+        KindDetails::Forces(f) => Some(ServiceWire {
+            member: f.statement.member,
+            partner: f.statement.partner,
+            uk_address: f.uk_address.as_str().to_owned(),
+            branch: f.service.branch.as_str().to_owned(),
+            regiment: f.service.regiment.as_ref().map(|r| r.to_string()),
+            service_number: f.service.service_number.to_string(),
+            rank: f.service.rank.to_string(),
+            correspondence_address: correspondence(&f.correspondence),
+            declaration_ends_if_effective_today: rules.service_declaration_expires(d.kind(), today, dob),
+        }),
+        _ => None,
+    };
+    let crown = match &d.part {
+        KindDetails::Crown(c) => Some(CrownWire {
+            crown_servant: c.statement.crown_servant,
+            crown_servant_partner: c.statement.crown_partner,
+            british_council_employee: c.statement.council_employee,
+            british_council_employee_partner: c.statement.council_partner,
+            uk_address: c.uk_address.as_str().to_owned(),
+            job_title: c.job.title.to_string(),
+            payroll_number: c.job.payroll_number.to_string(),
+            department: c.job.department.to_string(),
+            correspondence_address: correspondence(&c.correspondence),
+            declaration_ends_if_effective_today: rules.service_declaration_expires(d.kind(), today, dob),
+        }),
+        _ => None,
     };
     Applicant {
         name: name(&d.name),
@@ -484,16 +747,15 @@ fn applicant(d: &ApplicantDetails) -> Applicant {
         nino_not_given_reason,
         address: address(&d.address),
         previous_address: d.previous_address.as_ref().map(address),
-        was_overseas_voter: d.was_overseas_voter,
-        other_address: match d.other_address {
-            OtherAddress::None => "none",
-            OtherAddress::SecondHome => "second-home",
-            OtherAddress::Student => "student",
-        }
-        .to_owned(),
-        open_register: d.open_register,
+        was_overseas_voter,
+        other_address: other_address.to_owned(),
+        open_register: d.open_register && publishable,
         postal_vote,
+        way_to_vote: way_to_vote(&way),
         contact: ContactWire { email: d.contact.email.clone(), phone: d.contact.phone.clone(), post: d.contact.post },
+        overseas,
+        service,
+        crown,
     }
 }
 
@@ -503,6 +765,21 @@ fn franchise(app: &DomainApplication, today: NaiveDate) -> Vec<FranchiseEntry> {
         BirthDetails::Date(d) => Some(*d),
         BirthDetails::NotGiven { .. } => None,
     };
+    if app.kind == ier_domain::ApplicationKind::Overseas {
+        // Overseas electors: the overseas rule's elections (UK Parliament), whatever the nation.
+        let Some(dob) = date_of_birth else { return Vec::new() };
+        return match ier_domain::Rules::current().overseas_eligibility(dob, today) {
+            ier_domain::Eligibility::Eligible { rights } => rights
+                .into_iter()
+                .map(|r| FranchiseEntry {
+                    election: r.election,
+                    from: r.from,
+                    subject_to_status_check: r.subject_to_status_check,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+    }
     let person = ier_domain::rules::Person {
         nationality: &app.details.nationality,
         date_of_birth,
@@ -555,7 +832,7 @@ pub fn application(app: &DomainApplication, p: &Progress, today: NaiveDate) -> A
         kind: app.kind.as_str().to_owned(),
         language: app.language.as_str().to_owned(),
         stage: app.stage.as_str().to_owned(),
-        applicant: applicant(&app.details),
+        applicant: applicant(&app.details, app.gss_code.nation(), today),
         franchise: franchise(app, today),
         verification: verification(p),
         register_check: p.register_check.as_ref().map(register_check_summary),

@@ -130,12 +130,7 @@ impl App {
             _ => "EH1 1YZ",
         })
         .unwrap();
-        let new = NewApplication {
-            kind: ApplicationKind::Ordinary,
-            language: Language::En,
-            gss_code: GssCode::parse(gss).unwrap(),
-            details,
-        };
+        let new = NewApplication { language: Language::En, gss_code: GssCode::parse(gss).unwrap(), details };
         self.store.citizen().submit(new, Utc::now()).await.unwrap().reference
     }
 

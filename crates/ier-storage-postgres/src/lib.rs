@@ -10,12 +10,11 @@ use std::str::FromStr;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ier_domain::{
-    ApplicationKind, Council, Determination, Ero, EroContact, EroId, Event, EventKind, GssCode, ReasonCode,
-    ReferenceNumber,
+    Council, Determination, Ero, EroContact, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber,
 };
 use ier_storage::{
     ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, ReceiptRow, RegisterAnswerRow,
-    RegisterCheckState, Result, Sealed, StorageError, decode,
+    RegisterCheckState, Result, Sealed, StorageError, Submission, decode,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
@@ -157,25 +156,26 @@ fn register_check_from(r: &PgRow) -> Result<RegisterCheckState> {
 
 /// Applications with their two events, verification requests and register
 /// checks, in a few multi-row statements (a submission is a batch of one).
-async fn insert_batch(tx: &mut Transaction<'_, Postgres>, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
-    let gss: Vec<String> = rows.iter().map(|r| r.gss_code.to_string()).collect();
+async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submission]) -> Result<Vec<EroId>> {
+    let gss: Vec<String> = submissions.iter().map(|s| s.row.gss_code.to_string()).collect();
     let found: Vec<(String, String)> = sqlx::query_as("SELECT gss_code, ero_id FROM councils WHERE gss_code = ANY($1)")
         .bind(&gss)
         .fetch_all(&mut **tx)
         .await
         .map_err(unavailable)?;
     let by_gss: std::collections::HashMap<String, String> = found.into_iter().collect();
-    let mut eros = Vec::with_capacity(rows.len());
-    for r in rows {
-        let ero = by_gss.get(r.gss_code.as_str()).ok_or(StorageError::UnknownCouncil(r.gss_code))?;
+    let mut eros = Vec::with_capacity(submissions.len());
+    for s in submissions {
+        let ero = by_gss.get(s.row.gss_code.as_str()).ok_or(StorageError::UnknownCouncil(s.row.gss_code))?;
         eros.push(ero.clone());
     }
-    for (chunk, chunk_eros) in rows.chunks(BATCH_ROWS).zip(eros.chunks(BATCH_ROWS)) {
-        let rows: Vec<(&ApplicationRow, &String)> = chunk.iter().zip(chunk_eros).collect();
+    for (chunk, chunk_eros) in submissions.chunks(BATCH_ROWS).zip(eros.chunks(BATCH_ROWS)) {
+        let rows: Vec<(&Submission, &String)> = chunk.iter().zip(chunk_eros).collect();
         let mut q = sqlx::QueryBuilder::<Postgres>::new(
             "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details) ",
         );
-        q.push_values(&rows, |mut b, (r, ero)| {
+        q.push_values(&rows, |mut b, (s, ero)| {
+            let r = &s.row;
             b.push_bind(r.reference.as_str())
                 .push_bind(ero.as_str())
                 .push_bind(r.gss_code.as_str())
@@ -187,39 +187,47 @@ async fn insert_batch(tx: &mut Transaction<'_, Postgres>, rows: &[ApplicationRow
                 .push_bind(&r.details.blob);
         });
         q.build().execute(&mut **tx).await.map_err(unavailable)?;
-        let events: Vec<(&ApplicationRow, &String, EventKind)> = rows
-            .iter()
-            .flat_map(|(r, e)| [EventKind::Submitted, EventKind::VerificationRequested].map(|k| (*r, *e, k)))
-            .collect();
-        let mut q = sqlx::QueryBuilder::<Postgres>::new(
-            "INSERT INTO application_events (reference, ero_id, at, kind, detail) ",
-        );
-        q.push_values(&events, |mut b, (r, ero, kind)| {
-            b.push_bind(r.reference.as_str())
-                .push_bind(ero.as_str())
-                .push_bind(r.submitted_at)
-                .push_bind(kind.name())
-                .push_bind(sqlx::types::Json(kind.clone()));
-        });
-        q.build().execute(&mut **tx).await.map_err(unavailable)?;
-        let mut q =
-            sqlx::QueryBuilder::<Postgres>::new("INSERT INTO verification_requests (reference, ero_id, requested_at) ");
-        q.push_values(&rows, |mut b, (r, ero)| {
-            b.push_bind(r.reference.as_str()).push_bind(ero.as_str()).push_bind(r.submitted_at);
-        });
-        q.build().execute(&mut **tx).await.map_err(unavailable)?;
-        let mut q = sqlx::QueryBuilder::<Postgres>::new(
-            "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at) ",
-        );
-        q.push_values(&rows, |mut b, (r, ero)| {
-            b.push_bind(uuid::Uuid::new_v4().to_string())
-                .push_bind(r.reference.as_str())
-                .push_bind(ero.as_str())
-                .push_bind(r.gss_code.as_str())
-                .push_bind(r.kind == ApplicationKind::Overseas)
-                .push_bind(r.submitted_at);
-        });
-        q.build().execute(&mut **tx).await.map_err(unavailable)?;
+        let events: Vec<(&ApplicationRow, &String, &EventKind)> =
+            rows.iter().flat_map(|(s, e)| s.events.iter().map(move |k| (&s.row, *e, k))).collect();
+        if !events.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Postgres>::new(
+                "INSERT INTO application_events (reference, ero_id, at, kind, detail) ",
+            );
+            q.push_values(&events, |mut b, (r, ero, kind)| {
+                b.push_bind(r.reference.as_str())
+                    .push_bind(ero.as_str())
+                    .push_bind(r.submitted_at)
+                    .push_bind(kind.name())
+                    .push_bind(sqlx::types::Json((*kind).clone()));
+            });
+            q.build().execute(&mut **tx).await.map_err(unavailable)?;
+        }
+        let verify: Vec<_> = rows.iter().filter(|(s, _)| s.verification_request).collect();
+        if !verify.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Postgres>::new(
+                "INSERT INTO verification_requests (reference, ero_id, requested_at) ",
+            );
+            q.push_values(&verify, |mut b, (s, ero)| {
+                b.push_bind(s.row.reference.as_str()).push_bind(ero.as_str()).push_bind(s.row.submitted_at);
+            });
+            q.build().execute(&mut **tx).await.map_err(unavailable)?;
+        }
+        let checks: Vec<_> =
+            rows.iter().filter_map(|(s, ero)| s.register_check.as_ref().map(|c| (&s.row, *ero, c))).collect();
+        if !checks.is_empty() {
+            let mut q = sqlx::QueryBuilder::<Postgres>::new(
+                "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at) ",
+            );
+            q.push_values(&checks, |mut b, (r, ero, check)| {
+                b.push_bind(check.id.as_str())
+                    .push_bind(r.reference.as_str())
+                    .push_bind(ero.as_str())
+                    .push_bind(r.gss_code.as_str())
+                    .push_bind(check.historical)
+                    .push_bind(r.submitted_at);
+            });
+            q.build().execute(&mut **tx).await.map_err(unavailable)?;
+        }
     }
     eros.iter().map(|e| decode::ero_id(e)).collect()
 }
@@ -325,12 +333,7 @@ impl Backend for PgBackend {
         rows.iter().map(council_from).collect()
     }
 
-    async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId> {
-        let mut eros = self.insert_applications(std::slice::from_ref(row)).await?;
-        eros.pop().ok_or_else(|| StorageError::Corrupt("insert returned no ERO".into()))
-    }
-
-    async fn insert_applications(&self, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
+    async fn insert_applications(&self, rows: &[Submission]) -> Result<Vec<EroId>> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
         let eros = insert_batch(&mut tx, rows).await?;
         tx.commit().await.map_err(unavailable)?;
@@ -727,6 +730,50 @@ impl Backend for PgBackend {
                 })
             })
             .collect()
+    }
+
+    async fn put_journey_state(&self, id: &str, expires_at: DateTime<Utc>, state: &Sealed) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO journey_states (id, expires_at, key_id, state) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, key_id = excluded.key_id, state = excluded.state",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .bind(&state.key_id)
+        .bind(&state.blob)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)
+        .map(|_| ())
+    }
+
+    async fn journey_state(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Sealed>> {
+        let row: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT key_id, state FROM journey_states WHERE id = $1 AND expires_at > $2")
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(row.map(|(key_id, blob)| Sealed { key_id, blob }))
+    }
+
+    async fn delete_journey_state(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM journey_states WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)
+            .map(|_| ())
+    }
+
+    async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64> {
+        sqlx::query("DELETE FROM journey_states WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)
+            .map(|r| r.rows_affected())
     }
 
     async fn counts(&self) -> Result<Counts> {

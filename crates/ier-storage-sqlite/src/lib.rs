@@ -12,12 +12,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ier_domain::{
-    ApplicationKind, Council, Determination, Ero, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber,
-};
+use ier_domain::{Council, Determination, Ero, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber};
 use ier_storage::{
     ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, ReceiptRow, RegisterAnswerRow,
-    RegisterCheckState, Result, Sealed, StorageError, decode,
+    RegisterCheckState, Result, Sealed, StorageError, Submission, decode,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -174,12 +172,7 @@ impl Backend for SqliteBackend {
         rows.iter().map(council_from).collect()
     }
 
-    async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId> {
-        let mut eros = self.insert_applications(std::slice::from_ref(row)).await?;
-        eros.pop().ok_or_else(|| StorageError::Corrupt("insert returned no ERO".into()))
-    }
-
-    async fn insert_applications(&self, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
+    async fn insert_applications(&self, rows: &[Submission]) -> Result<Vec<EroId>> {
         // BEGIN IMMEDIATE: take the write lock up front, so the transaction
         // never has to upgrade (and fail) under contention.
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
@@ -571,6 +564,50 @@ impl Backend for SqliteBackend {
         rows.iter().map(api_access_from).collect()
     }
 
+    async fn put_journey_state(&self, id: &str, expires_at: DateTime<Utc>, state: &Sealed) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO journey_states (id, expires_at, key_id, state) VALUES (?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, key_id = excluded.key_id, state = excluded.state",
+        )
+        .bind(id)
+        .bind(expires_at)
+        .bind(&state.key_id)
+        .bind(&state.blob)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)
+        .map(|_| ())
+    }
+
+    async fn journey_state(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Sealed>> {
+        let row: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT key_id, state FROM journey_states WHERE id = ? AND expires_at > ?")
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(row.map(|(key_id, blob)| Sealed { key_id, blob }))
+    }
+
+    async fn delete_journey_state(&self, id: &str) -> Result<()> {
+        sqlx::query("DELETE FROM journey_states WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)
+            .map(|_| ())
+    }
+
+    async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64> {
+        sqlx::query("DELETE FROM journey_states WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)
+            .map(|r| r.rows_affected())
+    }
+
     async fn counts(&self) -> Result<Counts> {
         let rows = sqlx::query("SELECT stage, COUNT(*) FROM applications GROUP BY stage ORDER BY stage")
             .fetch_all(&self.pool)
@@ -595,8 +632,8 @@ impl Backend for SqliteBackend {
 
 /// Applications with their two events, verification requests and register
 /// checks, in a few multi-row statements (a submission is a batch of one).
-async fn insert_batch(conn: &mut sqlx::SqliteConnection, rows: &[ApplicationRow]) -> Result<Vec<EroId>> {
-    let mut gss: Vec<&str> = rows.iter().map(|r| r.gss_code.as_str()).collect();
+async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submission]) -> Result<Vec<EroId>> {
+    let mut gss: Vec<&str> = submissions.iter().map(|s| s.row.gss_code.as_str()).collect();
     gss.sort_unstable();
     gss.dedup();
     let sql = format!("SELECT gss_code, ero_id FROM councils WHERE gss_code IN ({})", vec!["?"; gss.len()].join(","));
@@ -606,9 +643,9 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, rows: &[ApplicationRow]
     }
     let found = q.fetch_all(&mut *conn).await.map_err(unavailable)?;
     let by_gss: std::collections::HashMap<String, String> = found.into_iter().collect();
-    let mut eros = Vec::with_capacity(rows.len());
-    for r in rows {
-        let ero = by_gss.get(r.gss_code.as_str()).ok_or(StorageError::UnknownCouncil(r.gss_code))?;
+    let mut eros = Vec::with_capacity(submissions.len());
+    for s in submissions {
+        let ero = by_gss.get(s.row.gss_code.as_str()).ok_or(StorageError::UnknownCouncil(s.row.gss_code))?;
         eros.push(ero.clone());
     }
     // Numbers in submission order (the table is keyed by ERO and number: migration 0003).
@@ -617,19 +654,20 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, rows: &[ApplicationRow]
         .await
         .map_err(unavailable)?;
     let mut next = last;
-    for (chunk, chunk_eros) in rows.chunks(BATCH_ROWS).zip(eros.chunks(BATCH_ROWS)) {
-        let rows: Vec<(&ApplicationRow, &String, i64)> = chunk
+    for (chunk, chunk_eros) in submissions.chunks(BATCH_ROWS).zip(eros.chunks(BATCH_ROWS)) {
+        let rows: Vec<(&Submission, &String, i64)> = chunk
             .iter()
             .zip(chunk_eros)
-            .map(|(r, e)| {
+            .map(|(s, e)| {
                 next += 1;
-                (r, e, next)
+                (s, e, next)
             })
             .collect();
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "INSERT INTO applications (seq, reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details) ",
         );
-        q.push_values(&rows, |mut b, (r, ero, seq)| {
+        q.push_values(&rows, |mut b, (s, ero, seq)| {
+            let r = &s.row;
             b.push_bind(*seq)
                 .push_bind(r.reference.as_str())
                 .push_bind(ero.as_str())
@@ -642,40 +680,47 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, rows: &[ApplicationRow]
                 .push_bind(&r.details.blob);
         });
         q.build().execute(&mut *conn).await.map_err(unavailable)?;
-        let events: Vec<(&ApplicationRow, &String, EventKind)> = rows
-            .iter()
-            .flat_map(|(r, e, _)| [EventKind::Submitted, EventKind::VerificationRequested].map(|k| (*r, *e, k)))
-            .collect();
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO application_events (reference, ero_id, at, kind, detail) ",
-        );
-        q.push_values(&events, |mut b, (r, ero, kind)| {
-            b.push_bind(r.reference.as_str())
-                .push_bind(ero.as_str())
-                .push_bind(r.submitted_at)
-                .push_bind(kind.name())
-                .push_bind(event_json(kind));
-        });
-        q.build().execute(&mut *conn).await.map_err(unavailable)?;
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO verification_requests (reference, ero_id, requested_at) ",
-        );
-        q.push_values(&rows, |mut b, (r, ero, _)| {
-            b.push_bind(r.reference.as_str()).push_bind(ero.as_str()).push_bind(r.submitted_at);
-        });
-        q.build().execute(&mut *conn).await.map_err(unavailable)?;
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at) ",
-        );
-        q.push_values(&rows, |mut b, (r, ero, _)| {
-            b.push_bind(uuid::Uuid::new_v4().to_string())
-                .push_bind(r.reference.as_str())
-                .push_bind(ero.as_str())
-                .push_bind(r.gss_code.as_str())
-                .push_bind(r.kind == ApplicationKind::Overseas)
-                .push_bind(r.submitted_at);
-        });
-        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        let events: Vec<(&ApplicationRow, &String, &EventKind)> =
+            rows.iter().flat_map(|(s, e, _)| s.events.iter().map(move |k| (&s.row, *e, k))).collect();
+        if !events.is_empty() {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO application_events (reference, ero_id, at, kind, detail) ",
+            );
+            q.push_values(&events, |mut b, (r, ero, kind)| {
+                b.push_bind(r.reference.as_str())
+                    .push_bind(ero.as_str())
+                    .push_bind(r.submitted_at)
+                    .push_bind(kind.name())
+                    .push_bind(event_json(kind));
+            });
+            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        }
+        let verify: Vec<_> = rows.iter().filter(|(s, _, _)| s.verification_request).collect();
+        if !verify.is_empty() {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO verification_requests (reference, ero_id, requested_at) ",
+            );
+            q.push_values(&verify, |mut b, (s, ero, _)| {
+                b.push_bind(s.row.reference.as_str()).push_bind(ero.as_str()).push_bind(s.row.submitted_at);
+            });
+            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        }
+        let checks: Vec<_> =
+            rows.iter().filter_map(|(s, ero, _)| s.register_check.as_ref().map(|c| (&s.row, *ero, c))).collect();
+        if !checks.is_empty() {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO register_checks (id, reference, ero_id, gss_code, historical, created_at) ",
+            );
+            q.push_values(&checks, |mut b, (r, ero, check)| {
+                b.push_bind(check.id.as_str())
+                    .push_bind(r.reference.as_str())
+                    .push_bind(ero.as_str())
+                    .push_bind(r.gss_code.as_str())
+                    .push_bind(check.historical)
+                    .push_bind(r.submitted_at);
+            });
+            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        }
     }
     eros.iter().map(|e| decode::ero_id(e)).collect()
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ier_domain::*;
 
-use crate::{Backend, DataKeys, GroupCommit, NewApplication, StorageError, Store};
+use crate::{Backend, DataKeys, GroupCommit, NewApplication, Sealed, StorageError, Store};
 
 /// Whatever must live as long as a story's backend.
 pub type Guard = Box<dyn std::any::Any + Send>;
@@ -41,7 +41,9 @@ macro_rules! contract_tests {
             register_checks_are_made_with_each_application_and_answered_once,
             api_accesses_are_recorded_without_personal_data,
             many_applications_are_stored_in_one_transaction_or_none,
-            group_commit_stores_every_submission_and_a_bad_one_fails_alone
+            group_commit_stores_every_submission_and_a_bad_one_fails_alone,
+            every_kind_of_application_is_stored_with_its_part,
+            journey_state_is_kept_until_it_expires_and_then_purged
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -123,17 +125,18 @@ pub fn applicant(surname: &str, postcode: &str) -> ApplicantDetails {
             postcode: Postcode::parse(postcode).unwrap(),
         },
         previous_address: None,
-        was_overseas_voter: false,
-        other_address: ier_domain::OtherAddress::None,
         open_register: false,
-        postal_vote: ier_domain::PostalVote::InPerson,
         contact: Contact { email: Some("sian@example.com".into()), phone: None, post: false },
+        part: ier_domain::KindDetails::Ordinary(ier_domain::OrdinaryDetails {
+            other_address: ier_domain::OtherAddress::None,
+            was_overseas_voter: false,
+            postal_vote: ier_domain::PostalVote::InPerson,
+        }),
     }
 }
 
 fn new_app(gss: &str, surname: &str) -> NewApplication {
     NewApplication {
-        kind: ApplicationKind::Ordinary,
         language: Language::Cy,
         gss_code: GssCode::parse(gss).unwrap(),
         details: applicant(surname, "CF10 1EP"),
@@ -251,7 +254,7 @@ pub async fn duplicate_reference_is_refused(backend: Arc<dyn Backend>) {
     let r = store.citizen().submit(new_app("E09000033", "First"), t(0)).await.unwrap();
     let row = backend.application(&id("westminster"), &r.reference).await.unwrap().unwrap();
     let again = crate::ApplicationRow { ero_id: None, ..row };
-    assert!(matches!(backend.insert_application(&again).await, Err(StorageError::Duplicate)));
+    assert!(matches!(backend.insert_application(&crate::Submission::new(again)).await, Err(StorageError::Duplicate)));
     assert_eq!(backend.events(&id("westminster"), &r.reference).await.unwrap().len(), 2, "no extra events");
 }
 
@@ -547,4 +550,93 @@ pub async fn group_commit_stores_every_submission_and_a_bad_one_fails_alone(back
         assert_eq!(r.submitted_at, app.submitted_at);
     }
     assert_eq!(store.counts().await.unwrap().pending_verifications, 199);
+}
+
+/// The same applicant as each kind of applicant.
+pub fn applicant_of_kind(kind: ApplicationKind) -> ApplicantDetails {
+    use ier_domain::*;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 22).unwrap();
+    let text = |s: &str| Text::parse(s, 100).unwrap();
+    let abroad = OverseasAddress {
+        country: CountryCode::parse("FR").unwrap(),
+        lines: vec![text("12 rue de la Paix"), text("Paris")],
+    };
+    let by_post = WayToVote::ByPost(FormDelivery::Email("sian@example.com".into()));
+    let mut details = applicant("Kinds", "CF10 1EP");
+    details.part = match kind {
+        ApplicationKind::Ordinary => details.part,
+        ApplicationKind::Overseas => KindDetails::Overseas(OverseasDetails {
+            last_registered: LastRegistration::Ordinary,
+            left_uk: Some(YearMonth::parse("3", "2015", today).unwrap()),
+            parent_guardian: None,
+            citizenship: Some(Citizenship::Passport {
+                number: PassportNumber::parse("123456789").unwrap(),
+                authority: text("HM Passport Office"),
+                issued: PastDate::parse("1", "2", "2020", today).unwrap(),
+            }),
+            name_change_reason: None,
+            address_abroad: abroad.clone(),
+            way_to_vote: WayToVote::ByProxy(FormDelivery::Post),
+        }),
+        ApplicationKind::Forces => KindDetails::Forces(ForcesDetails {
+            statement: ForcesStatement::new(true, false).unwrap(),
+            uk_address: UkAddressStatus::NotLivingThere,
+            service: Service {
+                branch: ServiceBranch::BritishArmy,
+                regiment: Some(text("Royal Welsh")),
+                service_number: text("30012345"),
+                rank: text("Corporal"),
+            },
+            correspondence: Correspondence::Bfpo { number: 38, lines: vec![text("Cpl S Evans")] },
+            way_to_vote: by_post,
+        }),
+        ApplicationKind::Crown | ApplicationKind::BritishCouncil => KindDetails::Crown(CrownDetails {
+            statement: if kind == ApplicationKind::Crown {
+                CrownStatement::new(true, false, false, false).unwrap()
+            } else {
+                CrownStatement::new(false, false, false, true).unwrap()
+            },
+            uk_address: UkAddressStatus::NoAddress,
+            job: Job { title: text("Second Secretary"), payroll_number: text("P-1234"), department: text("FCDO") },
+            correspondence: Correspondence::Abroad(abroad),
+            way_to_vote: WayToVote::InPerson,
+        }),
+    };
+    details
+}
+
+pub async fn every_kind_of_application_is_stored_with_its_part(backend: Arc<dyn Backend>) {
+    let store = seeded(backend.clone()).await;
+    let cardiff = store.for_ero(id("cardiff"));
+    for kind in ApplicationKind::ALL {
+        let details = applicant_of_kind(kind);
+        assert_eq!(details.kind(), kind);
+        let new = NewApplication { language: Language::En, gss_code: GssCode::parse("W06000015").unwrap(), details };
+        let r = store.citizen().submit(new.clone(), t(0)).await.unwrap().reference;
+        let (app, progress) = cardiff.application_with_progress(&r).await.unwrap().unwrap();
+        assert_eq!((app.kind, &app.details), (kind, &new.details), "{kind}: stored as given");
+        // What a submission creates, the same for every kind but the register check's history.
+        let events: Vec<_> = cardiff.events(&r).await.unwrap().into_iter().map(|e| e.kind.name()).collect();
+        assert_eq!(events, vec!["submitted", "verification-requested"], "{kind}");
+        assert_eq!(progress.register_check.unwrap().historical, kind == ApplicationKind::Overseas, "{kind}");
+    }
+    assert_eq!(store.counts().await.unwrap().pending_verifications, ApplicationKind::ALL.len() as u64);
+}
+
+pub async fn journey_state_is_kept_until_it_expires_and_then_purged(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    let citizen = store.citizen();
+    let sealed = |b: u8| Sealed { key_id: "s1".into(), blob: vec![b; 10_000] };
+    citizen.put_journey_state("a", t(60), &sealed(1)).await.unwrap();
+    citizen.put_journey_state("b", t(10), &sealed(2)).await.unwrap();
+    assert_eq!(citizen.journey_state("a", t(0)).await.unwrap(), Some(sealed(1)));
+    // Replaced in place, as the applicant answers on.
+    citizen.put_journey_state("a", t(120), &sealed(3)).await.unwrap();
+    assert_eq!(citizen.journey_state("a", t(90)).await.unwrap(), Some(sealed(3)));
+    assert_eq!(citizen.journey_state("b", t(10)).await.unwrap(), None, "expired");
+    assert_eq!(citizen.journey_state("nobody", t(0)).await.unwrap(), None);
+    assert_eq!(citizen.purge_journey_states(t(30)).await.unwrap(), 1);
+    citizen.delete_journey_state("a").await.unwrap();
+    assert_eq!(citizen.journey_state("a", t(0)).await.unwrap(), None);
+    assert_eq!(citizen.purge_journey_states(t(1000)).await.unwrap(), 0);
 }

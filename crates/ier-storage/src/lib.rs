@@ -77,6 +77,41 @@ pub struct ApplicationRow {
     pub progress: ProgressRow,
 }
 
+/// A new application to insert, with what storing it creates: built only by
+/// [`Submission::new`], the one place that decides what a submission creates.
+/// Each backend writes exactly this, in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub row: ApplicationRow,
+    /// Its first events, in order (`submitted`, `verification-requested`).
+    pub events: Vec<EventKind>,
+    /// Queue a request for the identity-verification worker.
+    pub verification_request: bool,
+    /// The register check to put to the council's EMS ("is this person on your register?").
+    pub register_check: Option<NewRegisterCheck>,
+}
+
+/// A register check made with an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRegisterCheck {
+    pub id: String,
+    /// Search past registrations too: an overseas elector qualifies by a
+    /// registration (or residence) that may be many years old.
+    pub historical: bool,
+}
+
+impl Submission {
+    pub fn new(row: ApplicationRow) -> Self {
+        let historical = row.kind == ApplicationKind::Overseas;
+        Self {
+            row,
+            events: vec![EventKind::Submitted, EventKind::VerificationRequested],
+            verification_request: true,
+            register_check: Some(NewRegisterCheck { id: uuid::Uuid::new_v4().to_string(), historical }),
+        }
+    }
+}
+
 /// An application's progress as stored: no personal data except the EMS's
 /// own message on a receipt, which is sealed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -207,14 +242,17 @@ pub trait Backend: Send + Sync + 'static {
     async fn council(&self, gss_code: &GssCode) -> Result<Option<Council>>;
     async fn councils_of(&self, ero: &EroId) -> Result<Vec<Council>>;
 
-    /// Store a new application, durably, in one transaction with its
-    /// `submitted` and `verification-requested` events and a queued
-    /// verification request. The ERO comes from the council. Returns the ERO.
+    /// Store a new application, durably, in one transaction with what the
+    /// submission creates (its events, verification request and register
+    /// check: [`Submission`]). The ERO comes from the council. Returns the ERO.
     /// `Duplicate` if the reference is taken; `UnknownCouncil` if the GSS code is not a council.
-    async fn insert_application(&self, row: &ApplicationRow) -> Result<EroId>;
+    async fn insert_application(&self, submission: &Submission) -> Result<EroId> {
+        let mut eros = self.insert_applications(std::slice::from_ref(submission)).await?;
+        eros.pop().ok_or_else(|| StorageError::Corrupt("insert returned no ERO".into()))
+    }
     /// Store many applications in one transaction (all or none), as
     /// [`Backend::insert_application`] stores one; returns their EROs in order.
-    async fn insert_applications(&self, rows: &[ApplicationRow]) -> Result<Vec<EroId>>;
+    async fn insert_applications(&self, submissions: &[Submission]) -> Result<Vec<EroId>>;
     async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>>;
     /// The ERO's applications in submission order, oldest first.
     async fn applications(
@@ -290,6 +328,15 @@ pub trait Backend: Send + Sync + 'static {
     async fn record_api_access(&self, records: &[ApiAccess]) -> Result<()>;
     /// The newest audit records, newest first.
     async fn api_accesses(&self, limit: u32) -> Result<Vec<ApiAccess>>;
+
+    /// Keep (or replace) journey state that is too large for a cookie, sealed by
+    /// the web tier, until `expires_at`.
+    async fn put_journey_state(&self, id: &str, expires_at: DateTime<Utc>, state: &Sealed) -> Result<()>;
+    /// Journey state kept under `id`, unless it has expired by `now`.
+    async fn journey_state(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Sealed>>;
+    async fn delete_journey_state(&self, id: &str) -> Result<()>;
+    /// Delete journey state that expired before `now`; how many.
+    async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64>;
 
     async fn counts(&self) -> Result<Counts>;
     /// A cheap round trip, for readiness checks.
@@ -367,10 +414,9 @@ pub struct Store {
     committer: Option<Arc<group::Committer>>,
 }
 
-/// What a new application carries before it is stored.
+/// What a new application carries before it is stored (its kind follows from its details).
 #[derive(Debug, Clone)]
 pub struct NewApplication {
-    pub kind: ApplicationKind,
     pub language: Language,
     pub gss_code: GssCode,
     pub details: ApplicantDetails,
@@ -489,12 +535,12 @@ impl Store {
         }
     }
 
-    /// A new application's row, under a fresh reference number.
-    fn new_row(&self, new: &NewApplication, now: DateTime<Utc>) -> ApplicationRow {
+    /// A new application's row and what it creates, under a fresh reference number.
+    fn new_row(&self, new: &NewApplication, now: DateTime<Utc>) -> Submission {
         let reference = ReferenceNumber::generate(&mut rand::rng());
-        ApplicationRow {
+        Submission::new(ApplicationRow {
             reference,
-            kind: new.kind,
+            kind: new.details.kind(),
             language: new.language,
             gss_code: new.gss_code,
             ero_id: None,
@@ -502,15 +548,15 @@ impl Store {
             stage: Stage::Submitted,
             details: self.seal(&reference, &new.details),
             progress: ProgressRow::default(),
-        }
+        })
     }
 
     /// Store one application in a transaction of its own.
     pub(crate) async fn submit_now(&self, new: NewApplication, now: DateTime<Utc>) -> Result<Receipt> {
         for _ in 0..5 {
-            let row = self.new_row(&new, now);
-            match self.backend.insert_application(&row).await {
-                Ok(ero_id) => return Ok(Receipt { reference: row.reference, ero_id, submitted_at: now }),
+            let new_row = self.new_row(&new, now);
+            match self.backend.insert_application(&new_row).await {
+                Ok(ero_id) => return Ok(Receipt { reference: new_row.row.reference, ero_id, submitted_at: now }),
                 Err(StorageError::Duplicate) => continue,
                 Err(e) => return Err(e),
             }
@@ -528,11 +574,12 @@ impl Store {
     /// As [`Store::submit_many`], each application with its own submission time.
     pub(crate) async fn submit_stamped(&self, news: &[(NewApplication, DateTime<Utc>)]) -> Result<Vec<Receipt>> {
         for _ in 0..5 {
-            let rows: Vec<ApplicationRow> = news.iter().map(|(new, now)| self.new_row(new, *now)).collect();
+            let rows: Vec<Submission> = news.iter().map(|(new, now)| self.new_row(new, *now)).collect();
             match self.backend.insert_applications(&rows).await {
                 Ok(eros) => {
                     return Ok(rows
                         .iter()
+                        .map(|s| &s.row)
                         .zip(eros)
                         .map(|(r, ero_id)| Receipt { reference: r.reference, ero_id, submitted_at: r.submitted_at })
                         .collect());
@@ -568,6 +615,23 @@ impl CitizenStore {
 
     pub async fn ero(&self, id: &EroId) -> Result<Option<Ero>> {
         self.store.backend.ero(id).await
+    }
+
+    /// Keep an applicant's own journey state (sealed by the web tier) that is too large for a cookie.
+    pub async fn put_journey_state(&self, id: &str, expires_at: DateTime<Utc>, state: &Sealed) -> Result<()> {
+        self.store.backend.put_journey_state(id, expires_at, state).await
+    }
+
+    pub async fn journey_state(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Sealed>> {
+        self.store.backend.journey_state(id, now).await
+    }
+
+    pub async fn delete_journey_state(&self, id: &str) -> Result<()> {
+        self.store.backend.delete_journey_state(id).await
+    }
+
+    pub async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.store.backend.purge_journey_states(now).await
     }
 }
 

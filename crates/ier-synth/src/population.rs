@@ -105,11 +105,13 @@ impl Person {
                 postcode: a.postcode.clone(),
             },
             previous_address: None,
-            was_overseas_voter: false,
-            other_address: ier_domain::OtherAddress::None,
             open_register: false,
-            postal_vote: ier_domain::PostalVote::InPerson,
             contact: Contact { email: None, phone: None, post: true },
+            part: ier_domain::KindDetails::Ordinary(ier_domain::OrdinaryDetails {
+                other_address: ier_domain::OtherAddress::None,
+                was_overseas_voter: false,
+                postal_vote: ier_domain::PostalVote::InPerson,
+            }),
         }
     }
 }

@@ -179,12 +179,7 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 async fn seed(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()> {
     for (i, p) in people.iter().enumerate() {
         let language = if i == 1 { Language::Cy } else { Language::En };
-        let new = NewApplication {
-            kind: ApplicationKind::Ordinary,
-            language,
-            gss_code: p.address.gss_code,
-            details: p.as_applicant(),
-        };
+        let new = NewApplication { language, gss_code: p.address.gss_code, details: p.as_applicant() };
         let receipt = store.submit(new, Utc::now()).await?;
         tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, "demo application submitted");
     }

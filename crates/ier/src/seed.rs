@@ -68,7 +68,6 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
         let n = (args.applications - done).min(args.batch);
         let batch: Vec<NewApplication> = (done..done + n)
             .map(|i| NewApplication {
-                kind: ApplicationKind::Ordinary,
                 language: if i % 10 == 0 { Language::Cy } else { Language::En },
                 gss_code: councils[(i % councils.len() as u64) as usize],
                 details: applicant(i, today),
@@ -126,10 +125,12 @@ fn applicant(i: u64, today: chrono::NaiveDate) -> ApplicantDetails {
             postcode: Postcode::parse("SW1A 1AA").expect("a valid postcode"),
         },
         previous_address: None,
-        was_overseas_voter: false,
-        other_address: OtherAddress::None,
         open_register: false,
-        postal_vote: PostalVote::InPerson,
         contact: Contact { email: None, phone: None, post: true },
+        part: ier_domain::KindDetails::Ordinary(ier_domain::OrdinaryDetails {
+            other_address: OtherAddress::None,
+            was_overseas_voter: false,
+            postal_vote: PostalVote::InPerson,
+        }),
     }
 }

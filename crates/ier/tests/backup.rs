@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::Utc;
-use ier_domain::{ApplicationKind, GssCode, Language};
+use ier_domain::{GssCode, Language};
 use ier_storage::{DataKeys, NewApplication, Receipt, Store};
 use rand::Rng;
 use secrecy::ExposeSecret;
@@ -93,7 +93,6 @@ fn an_online_backup_taken_while_a_writer_inserts_restores_and_verifies() {
                 while !stop.load(Ordering::Relaxed) {
                     let batch = (0..20)
                         .map(|_| NewApplication {
-                            kind: ApplicationKind::Ordinary,
                             language: Language::Cy,
                             gss_code: gss,
                             details: ier_storage::contract::applicant("Writer", "CF10 1AA"),

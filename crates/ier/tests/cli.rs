@@ -444,7 +444,6 @@ fn submit_into_demo(data: &std::path::Path, gss: &str, surnames: &[&str]) -> Vec
         let mut refs = Vec::new();
         for s in surnames {
             let new = ier_storage::NewApplication {
-                kind: ier_domain::ApplicationKind::Ordinary,
                 language: ier_domain::Language::En,
                 gss_code: ier_domain::GssCode::parse(gss).unwrap(),
                 details: ier_storage::contract::applicant(s, "CF10 1EP"),

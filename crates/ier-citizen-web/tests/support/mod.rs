@@ -23,6 +23,8 @@ pub struct Client {
     /// The session key, so tests can make cookies the app accepts (expired ones, say).
     pub session_key: secrecy::SecretString,
     pub cookies: BTreeMap<String, String>,
+    /// Requests sent so far.
+    pub requests: usize,
     _dir: tempfile::TempDir,
 }
 
@@ -74,7 +76,7 @@ impl Client {
         if let Some(gate) = gate {
             state.gate = gate;
         }
-        Self { app: router(state), store, session_key, cookies: BTreeMap::new(), _dir: dir }
+        Self { app: router(state), store, session_key, cookies: BTreeMap::new(), requests: 0, _dir: dir }
     }
 
     /// Another client of the same app and store, with no cookies.
@@ -83,6 +85,7 @@ impl Client {
     }
 
     async fn send(&mut self, req: axum::http::request::Builder, body: Body, headers: &[(&str, &str)]) -> Page {
+        self.requests += 1;
         let mut req = req;
         if !self.cookies.is_empty() {
             let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
@@ -151,5 +154,181 @@ impl ClientOf {
         let headers = res.headers().clone();
         let bytes = axum::body::to_bytes(res.into_body(), 4 << 20).await.unwrap();
         Page { status, headers, body: String::from_utf8_lossy(&bytes).into_owned() }
+    }
+}
+
+/// One of the applicant walks in `data/walks.json` (the description the browser
+/// tests and the load generator walk too).
+pub struct Walk {
+    pub name: String,
+    json: serde_json::Value,
+}
+
+/// What walking a journey saw: every page on the way (by step, GET after
+/// arriving; errors as `{step}-error`), and the reference number shown at the end.
+pub struct Walked {
+    pub pages: Vec<(String, Page)>,
+    pub reference: ier_domain::ReferenceNumber,
+}
+
+static WALKS: std::sync::LazyLock<serde_json::Value> = std::sync::LazyLock::new(|| {
+    serde_json::from_str(include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/walks.json"))).expect("walks.json")
+});
+
+impl Walk {
+    pub fn named(name: &str) -> Self {
+        let json = WALKS["walks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["name"] == name)
+            .unwrap_or_else(|| panic!("no walk named {name}"))
+            .clone();
+        Self { name: name.to_owned(), json }
+    }
+
+    pub fn all() -> Vec<Self> {
+        WALKS["walks"].as_array().unwrap().iter().map(|w| Self::named(w["name"].as_str().unwrap())).collect()
+    }
+
+    pub fn kind(&self) -> &str {
+        self.json["expect"]["kind"].as_str().unwrap()
+    }
+
+    pub fn ero(&self) -> Option<&str> {
+        self.json["expect"]["ero"].as_str()
+    }
+
+    /// A value with the persona's `{placeholders}` filled in.
+    pub fn fill(&self, value: &str) -> String {
+        let mut out = value.to_owned();
+        if let Some(persona) = self.json["persona"].as_object() {
+            for (k, v) in persona {
+                out = out.replace(&format!("{{{k}}}"), v.as_str().unwrap());
+            }
+        }
+        out
+    }
+
+    /// What "Check your answers" must show.
+    pub fn check(&self) -> Vec<String> {
+        self.json["expect"]["check"].as_array().unwrap().iter().map(|v| self.fill(v.as_str().unwrap())).collect()
+    }
+
+    /// The step pages, in order (under /register-to-vote/).
+    pub fn pages(&self) -> Vec<String> {
+        self.json["steps"].as_array().unwrap().iter().map(|s| s["page"].as_str().unwrap().to_owned()).collect()
+    }
+
+    /// The form a step posts, with `@first` resolved against the page it is posted from.
+    fn form(&self, fields: &serde_json::Value, page: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (k, v) in fields.as_object().unwrap() {
+            let values: Vec<String> = match v {
+                serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().unwrap().to_owned()).collect(),
+                x => vec![x.as_str().unwrap().to_owned()],
+            };
+            for v in values {
+                let v = if v == "@first" {
+                    let marker = format!(r#"name="{k}" type="radio" value=""#);
+                    page.split(&marker)
+                        .nth(1)
+                        .unwrap_or_else(|| panic!("no options for {k}"))
+                        .split('"')
+                        .next()
+                        .unwrap()
+                        .to_owned()
+                } else {
+                    self.fill(&v)
+                };
+                out.push((k.clone(), v));
+            }
+        }
+        out
+    }
+
+    /// Walk the first `n` steps in `lang` (each arriving where the next begins, and
+    /// every invalid form refused with its error); the pages seen and the CSRF token.
+    pub async fn steps(&self, c: &mut Client, lang: &str, n: usize) -> (Vec<(String, Page)>, String) {
+        let mut pages = Vec::new();
+        c.get(&format!("/?lang={lang}")).await;
+        let start = c.get(&format!("/register-to-vote/{}", self.json["start"].as_str().unwrap())).await;
+        assert_eq!(start.status, StatusCode::SEE_OTHER, "{}: start", self.name);
+        let steps = self.json["steps"].as_array().unwrap();
+        let mut here = start.location().to_owned();
+        let mut csrf = String::new();
+        for (i, step) in steps.iter().enumerate().take(n) {
+            let slug = step["page"].as_str().unwrap();
+            let path = format!("/register-to-vote/{slug}");
+            assert_eq!(here, path, "{}: step {i} should be {path}", self.name);
+            let page = c.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK, "{}: GET {path}", self.name);
+            csrf = page.csrf();
+            for invalid in step["invalid"].as_array().into_iter().flatten() {
+                let mut form = self.form(&invalid["form"], &page.body);
+                form.insert(0, ("csrf_token".into(), csrf.clone()));
+                let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let r = c.post(&path, &fields).await;
+                let want = invalid["error"][lang].as_str().unwrap();
+                assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}: invalid form at {path}", self.name);
+                assert!(r.body.contains(want), "{}: {path} should say {want:?}: {}", self.name, r.body);
+                pages.push((format!("{}-error", slug.replace('/', "-")), r));
+            }
+            let mut form = self.form(&step["form"], &page.body);
+            form.insert(0, ("csrf_token".into(), csrf.clone()));
+            let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            pages.push((slug.replace('/', "-"), page));
+            let r = c.post(&path, &fields).await;
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}: POST {path}: {}", self.name, r.body);
+            here = r.location().to_owned();
+        }
+        if csrf.is_empty() {
+            csrf = c.get(&here).await.csrf();
+        }
+        (pages, csrf)
+    }
+
+    /// Walk the first `n` steps; the CSRF token to go on with.
+    pub async fn to_check_answers_until(&self, c: &mut Client, lang: &str, n: usize) -> String {
+        self.steps(c, lang, n).await.1
+    }
+
+    fn prefix(&self) -> String {
+        match self.json["journey"].as_str().unwrap() {
+            "ordinary" => "/register-to-vote".to_owned(),
+            j => format!("/register-to-vote/{j}"),
+        }
+    }
+
+    /// Walk the journey in `lang` to "Check your answers", which must show what the walk expects.
+    pub async fn to_check_answers(&self, c: &mut Client, lang: &str) -> Vec<(String, Page)> {
+        let (mut pages, _) = self.steps(c, lang, self.pages().len()).await;
+        let check = c.get(&format!("{}/check-answers", self.prefix())).await;
+        assert_eq!(check.status, StatusCode::OK, "{}: all answered: {}", self.name, check.location());
+        for text in self.check() {
+            assert!(check.body.contains(&text), "{}: check answers should show {text:?}: {}", self.name, check.body);
+        }
+        pages.push(("check-answers".into(), check));
+        pages
+    }
+
+    /// The whole journey: to "Check your answers", the declaration, and the complete page.
+    pub async fn walk(&self, c: &mut Client, lang: &str) -> Walked {
+        let mut pages = self.to_check_answers(c, lang).await;
+        let prefix = self.prefix();
+        let csrf = pages.last().unwrap().1.csrf();
+        let r = c.post(&format!("{prefix}/check-answers"), &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
+        assert_eq!(
+            (r.status, r.location()),
+            (StatusCode::SEE_OTHER, format!("{prefix}/complete").as_str()),
+            "{}",
+            self.name
+        );
+        let done = c.get(&format!("{prefix}/complete")).await;
+        assert_eq!(done.status, StatusCode::OK);
+        let grouped = done.body.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
+        let reference = ier_domain::ReferenceNumber::parse(&grouped).expect("a reference number is shown");
+        pages.push(("complete".into(), done));
+        Walked { pages, reference }
     }
 }

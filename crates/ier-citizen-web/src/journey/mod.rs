@@ -1,0 +1,613 @@
+//! The applicant journeys: register to vote as a resident of England,
+//! Scotland or Wales, as a British citizen living abroad, as a member of the
+//! armed forces, or as a Crown servant or British Council employee (or the
+//! spouse or civil partner of one), one question a page, in English or Welsh.
+//!
+//! A journey is data ([`flows`]): its steps in order, each a question with the
+//! rule that says when it applies. The engine ([`engine`]) walks any of them;
+//! one GET and one POST handler here serve every step of every journey, and
+//! the journey state is read and sealed in one place ([`state`]). Each POST
+//! checks the CSRF token and parses the form into domain types, re-showing the
+//! page with every error and every value kept, or saves the answer and moves
+//! on. Exits (Northern Ireland, too young, no franchise) come from the answers
+//! and the franchise rules data, never from `if`s about ages or countries here.
+//!
+//! After the last step: "Check your answers" (a Change link on every answer),
+//! the declaration, submission (stored durably and routed before the reference
+//! is shown) and the complete page, which shows the reference for as long as
+//! the journey state lives (a reload, or switching to Cymraeg, shows it again).
+
+pub mod answers;
+pub mod engine;
+pub mod flows;
+pub mod questions;
+pub mod state;
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::Router;
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::{NaiveDate, Utc};
+use ier_domain::{ApplicationKind, Language, Rules, WayToVote};
+use minijinja::{Value, context};
+
+pub use answers::{Answers, JourneyKind, Receipt};
+use engine::{Cx, Exit, Flow, Outcome};
+use flows::flow;
+use state::{Visit, no_store, now};
+
+use crate::AppState;
+use crate::limits::Action;
+use crate::render::{Frame, page};
+use crate::session::{Opened, Session, csrf_ok};
+
+pub const PREFIX: &str = "/register-to-vote";
+
+/// GOV.UK's own finder of an Electoral Registration Office's contact details,
+/// linked when the ERO has not yet given us theirs.
+pub const ERO_CONTACT_FINDER: &str = "https://www.gov.uk/contact-electoral-registration-office";
+
+/// The routes of every journey: one GET and one POST handler for all of them,
+/// routed by each page's own path (so metrics and logs name the page).
+pub fn routes() -> Router<Arc<AppState>> {
+    let mut paths = std::collections::BTreeSet::new();
+    paths.insert(format!("{PREFIX}/keep-alive"));
+    paths.insert(format!("{PREFIX}/timed-out"));
+    for kind in JourneyKind::ALL {
+        let f = flow(kind);
+        paths.extend([f.start_path(), f.check_path(), f.complete_path()]);
+        if kind != JourneyKind::Ordinary {
+            paths.insert(f.prefix.to_owned());
+        }
+        for s in &f.steps {
+            paths.insert(s.path.clone());
+            paths.extend(s.question.subpages().iter().map(|sub| format!("{}/{sub}", s.path)));
+        }
+    }
+    paths.into_iter().fold(Router::new(), |r, path| r.route(&path, get(get_page).post(post_page)))
+}
+
+/// Today on the UK calendar: dates of birth and ages are judged on it.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&chrono_tz::Europe::London).date_naive()
+}
+
+/// A page with a heading, paragraphs and links.
+pub fn message(
+    frame: &Frame,
+    status: StatusCode,
+    heading: &str,
+    paragraphs: Vec<String>,
+    links: Vec<(String, String)>,
+) -> Response {
+    let links: Vec<_> = links.into_iter().map(|(href, text)| context! { href, text }).collect();
+    page(status, "message.html", frame, context! { heading => frame.t(heading), paragraphs, links })
+}
+
+/// 429 with `Retry-After` and a page that says how long to wait.
+pub fn too_many(frame: &Frame, wait: std::time::Duration) -> Response {
+    let seconds = wait.as_secs().to_string();
+    let mut res = message(
+        frame,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too-many-title",
+        vec![frame.t_args("too-many-body", &[("seconds", &seconds)])],
+        vec![],
+    );
+    if let Ok(v) = HeaderValue::from_str(&seconds) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+/// What a path under `/register-to-vote/` is.
+enum Target {
+    Start(JourneyKind),
+    Check(JourneyKind),
+    Complete(JourneyKind),
+    Step(JourneyKind, usize, Option<String>),
+    KeepAlive,
+    TimedOut,
+    Unknown,
+}
+
+/// Find a path among the journeys, the applicant's own journey first (a step
+/// two journeys share, such as "where do you live?", belongs to theirs).
+fn resolve(path: &str, own: Option<JourneyKind>) -> Target {
+    if path == format!("{PREFIX}/keep-alive") {
+        return Target::KeepAlive;
+    }
+    if path == format!("{PREFIX}/timed-out") {
+        return Target::TimedOut;
+    }
+    let order = own.into_iter().chain(JourneyKind::ALL.into_iter().filter(|k| Some(*k) != own));
+    for kind in order {
+        let f = flow(kind);
+        if path == f.start_path() || path == f.prefix && kind != JourneyKind::Ordinary {
+            return Target::Start(kind);
+        }
+        if path == f.check_path() {
+            return Target::Check(kind);
+        }
+        if path == f.complete_path() {
+            return Target::Complete(kind);
+        }
+        if let Some((i, sub)) = f.find(path) {
+            return Target::Step(kind, i, sub.map(str::to_owned));
+        }
+    }
+    Target::Unknown
+}
+
+fn session_kind(v: &Visit) -> Option<JourneyKind> {
+    match &v.opened {
+        Opened::Active(s) => Some(s.data.journey),
+        _ => None,
+    }
+}
+
+async fn get_page(visit: Visit) -> Response {
+    let path = visit.frame.path.clone();
+    match resolve(&path, session_kind(&visit)) {
+        Target::Start(kind) => start_get(visit, kind).await,
+        Target::KeepAlive => keep_alive(visit).await,
+        Target::TimedOut => timed_out(visit).await,
+        Target::Unknown => crate::not_found_page(&visit.frame),
+        target => {
+            let session = match active(&visit) {
+                Ok(s) => s,
+                Err(res) => return res,
+            };
+            match target {
+                Target::Check(kind) => check_get(visit, session, kind).await,
+                Target::Complete(kind) => complete(visit, session, kind).await,
+                Target::Step(kind, i, sub) => step_get(visit, session, kind, i, sub.as_deref()).await,
+                _ => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+async fn post_page(visit: Visit, req: Request) -> Response {
+    let Form(form) = match Form::<Vec<(String, String)>>::from_request(req, &()).await {
+        Ok(f) => f,
+        Err(e) => return e.into_response(),
+    };
+    let path = visit.frame.path.clone();
+    let target = resolve(&path, session_kind(&visit));
+    if let Target::Start(kind) = target {
+        return start_post(visit, kind, &form).await;
+    }
+    if matches!(target, Target::Unknown | Target::KeepAlive | Target::TimedOut | Target::Complete(_)) {
+        return crate::not_found_page(&visit.frame);
+    }
+    let session = match active(&visit) {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    if !csrf_ok(&session, engine::field(&form, "csrf_token")) {
+        tracing::warn!(path = %visit.frame.path, "POST without a valid CSRF token");
+        let f = flow(session.data.journey);
+        let back = (f.resume(&session.data, today()), visit.frame.t("csrf-continue"));
+        let res =
+            message(&visit.frame, StatusCode::FORBIDDEN, "csrf-title", vec![visit.frame.t("csrf-body")], vec![back]);
+        return visit.respond(session, res).await;
+    }
+    match target {
+        Target::Check(kind) => check_post(visit, session, kind, &form).await,
+        Target::Step(kind, i, sub) => step_post(visit, session, kind, i, sub.as_deref(), &form).await,
+        _ => unreachable!("handled above"),
+    }
+}
+
+/// The open journey, or the response to give instead: a fresh start, or the timeout page.
+#[allow(clippy::result_large_err, reason = "the error is the response itself, returned once per request")]
+fn active(visit: &Visit) -> Result<Session<Answers>, Response> {
+    match &visit.opened {
+        Opened::Active(s) => Ok(s.clone()),
+        Opened::Expired => Err(timeout_page(visit)),
+        Opened::None => Err(Redirect::to(&format!("{PREFIX}/start")).into_response()),
+    }
+}
+
+fn timeout_page(visit: &Visit) -> Response {
+    let f = &visit.frame;
+    let mut res = message(
+        f,
+        StatusCode::OK,
+        "timeout-title",
+        vec![f.t("timeout-body")],
+        vec![(format!("{PREFIX}/start"), f.t("timeout-restart"))],
+    );
+    if let Ok(v) = HeaderValue::from_str(&visit.state.sessions.clear_cookie()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    no_store(&mut res);
+    res
+}
+
+// --- Starting -------------------------------------------------------------------------------
+
+/// `GET …/start`: a fresh journey, unless one is in progress: then the
+/// applicant chooses to continue it or to start again (a second tab's Start
+/// never silently empties the first).
+async fn start_get(visit: Visit, kind: JourneyKind) -> Response {
+    if let Opened::Active(s) = &visit.opened
+        && s.data.in_progress()
+        && s.data.receipt.is_none()
+    {
+        let session = s.clone();
+        let f = flow(session.data.journey);
+        let continue_href = f.resume(&session.data, today());
+        let page = page(
+            StatusCode::OK,
+            "restart.html",
+            &visit.frame,
+            context! {
+                csrf_token => session.csrf.clone(), action => flow(kind).start_path(), continue_href,
+            },
+        );
+        return visit.respond(session, page).await;
+    }
+    begin(visit, kind).await
+}
+
+/// `POST …/start`: start again, on purpose.
+async fn start_post(visit: Visit, kind: JourneyKind, form: &engine::Form) -> Response {
+    match &visit.opened {
+        Opened::Active(s) if !csrf_ok(s, engine::field(form, "csrf_token")) => {
+            let s = s.clone();
+            let res = message(
+                &visit.frame,
+                StatusCode::FORBIDDEN,
+                "csrf-title",
+                vec![visit.frame.t("csrf-body")],
+                vec![(flow(s.data.journey).resume(&s.data, today()), visit.frame.t("csrf-continue"))],
+            );
+            visit.respond(s, res).await
+        }
+        _ => {
+            if let Opened::Active(s) = &visit.opened
+                && let Some(id) = &s.spill
+            {
+                let _ = visit.state.citizen.delete_journey_state(id).await;
+            }
+            begin(visit, kind).await
+        }
+    }
+}
+
+async fn begin(visit: Visit, kind: JourneyKind) -> Response {
+    let session = visit.state.sessions.start(Answers::new(kind), now());
+    let f = flow(kind);
+    let first = f.resume(&session.data, today());
+    visit.respond(session, Redirect::to(&first)).await
+}
+
+async fn keep_alive(visit: Visit) -> Response {
+    match &visit.opened {
+        Opened::Active(s) => {
+            let s = s.clone();
+            visit.respond(s, StatusCode::NO_CONTENT).await
+        }
+        _ => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn timed_out(visit: Visit) -> Response {
+    let res = timeout_page(&visit);
+    visit.end(res).await
+}
+
+// --- Steps ------------------------------------------------------------------------------------
+
+fn cx<'a>(visit: &'a Visit, session: &'a Session<Answers>, f: &'a Flow, i: usize, sub: Option<&'a str>) -> Cx<'a> {
+    let mut frame = visit.frame.clone();
+    frame.journey = true;
+    Cx {
+        state: &visit.state,
+        frame,
+        csrf: &session.csrf,
+        today: today(),
+        step_path: &f.steps[i].path,
+        sub,
+        client: visit.client,
+        fragment: visit.fragment,
+    }
+}
+
+async fn step_get(visit: Visit, session: Session<Answers>, kind: JourneyKind, i: usize, sub: Option<&str>) -> Response {
+    let today = today();
+    let f = flow(session.data.journey);
+    // Another journey's page, or a step that does not apply: on with the applicant's own.
+    if kind != session.data.journey || !f.applies(i, &session.data, today) {
+        let to = f.resume(&session.data, today);
+        return visit.respond(session, Redirect::to(&to)).await;
+    }
+    let mut cx = cx(&visit, &session, f, i, sub);
+    cx.frame.back = Some(match sub {
+        Some(_) => f.steps[i].path.clone(),
+        None => f.back(i, &session.data, today),
+    });
+    let res = f.steps[i].question.show(&mut cx, &session.data);
+    visit.respond(session, res).await
+}
+
+async fn step_post(
+    visit: Visit,
+    mut session: Session<Answers>,
+    kind: JourneyKind,
+    i: usize,
+    sub: Option<&str>,
+    form: &engine::Form,
+) -> Response {
+    let today = today();
+    let f = flow(session.data.journey);
+    if kind != session.data.journey || !f.applies(i, &session.data, today) {
+        let to = f.resume(&session.data, today);
+        return visit.respond(session, Redirect::to(&to)).await;
+    }
+    let mut answers = session.data.clone();
+    let outcome = {
+        let mut cx = cx(&visit, &session, f, i, sub);
+        cx.frame.back = Some(match sub {
+            Some(_) => f.steps[i].path.clone(),
+            None => f.back(i, &session.data, today),
+        });
+        f.steps[i].question.accept(&mut cx, &mut answers, form)
+    };
+    match outcome {
+        Outcome::Page(res) => visit.respond(session, res).await,
+        Outcome::Shown(res) => {
+            session.data = answers;
+            visit.respond(session, res).await
+        }
+        Outcome::SubPage(sub) => {
+            session.data = answers;
+            let to = format!("{}/{sub}", f.steps[i].path);
+            visit.respond(session, Redirect::to(&to)).await
+        }
+        Outcome::Exit(exit) => exit_page(visit, exit).await,
+        Outcome::Saved => {
+            f.prune(&mut answers, today);
+            if let Some(exit) = (f.exit)(&answers, today) {
+                return exit_page(visit, exit).await;
+            }
+            let to = f.onward(i, &answers, today);
+            session.data = answers;
+            visit.respond(session, Redirect::to(&to)).await
+        }
+        Outcome::Switch(to_kind) => {
+            answers.journey = to_kind;
+            let g = flow(to_kind);
+            g.prune(&mut answers, today);
+            if let Some(exit) = (g.exit)(&answers, today) {
+                return exit_page(visit, exit).await;
+            }
+            // On from the same step in the other journey (it has it), or from its start.
+            let to = match g.find(&f.steps[i].path) {
+                Some((j, _)) => g.onward(j, &answers, today),
+                None => g.resume(&answers, today),
+            };
+            session.data = answers;
+            visit.respond(session, Redirect::to(&to)).await
+        }
+    }
+}
+
+/// The page for an exit; the journey's state goes with it.
+async fn exit_page(visit: Visit, exit: Exit) -> Response {
+    let f = &visit.frame;
+    let res = match exit {
+        Exit::NorthernIreland => {
+            let links = vec![("https://www.eoni.org.uk/".to_owned(), f.t("ni-link"))];
+            message(f, StatusCode::OK, "exit-ni-title", vec![f.t("exit-ni-body")], links)
+        }
+        Exit::NoFranchise => {
+            message(f, StatusCode::OK, "exit-no-franchise-title", vec![f.t("exit-no-franchise-body")], vec![])
+        }
+        Exit::TooYoung { min_age, from } => {
+            let age = min_age.to_string();
+            let body = match from {
+                Some(date) => f.t_args(
+                    "exit-too-young-body",
+                    &[("age", &age), ("date", &crate::render::long_date(date, f.language()))],
+                ),
+                None => f.t_args("exit-too-young-range-body", &[("age", &age)]),
+            };
+            message(f, StatusCode::OK, "exit-too-young-title", vec![body], vec![])
+        }
+    };
+    visit.end(res).await
+}
+
+// --- Check your answers, declaration and submission -------------------------------------------
+
+fn summary_rows(cx: &Cx, f: &Flow, a: &Answers, today: NaiveDate) -> Vec<Value> {
+    let change = cx.t("check-change");
+    f.steps
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| f.applies(*i, a, today))
+        .flat_map(|(_, step)| {
+            step.question.summary(cx, a).into_iter().map(|row| {
+                context! {
+                    key => context! { text => row.label.clone() },
+                    value => context! { text => row.value },
+                    actions => context! { items => vec![context! {
+                        href => step.path.clone(), text => change.clone(), visuallyHiddenText => row.label.to_lowercase(),
+                    }] },
+                }
+            })
+        })
+        .collect()
+}
+
+/// The declaration the applicant makes, by journey.
+fn declaration_key(a: &Answers) -> &'static str {
+    match a.journey {
+        JourneyKind::Ordinary => "declaration-text",
+        JourneyKind::Overseas => "declaration-overseas",
+        JourneyKind::Forces => "declaration-forces",
+        JourneyKind::Crown => "declaration-crown",
+    }
+}
+
+fn check_page(visit: &Visit, session: &Session<Answers>, status: StatusCode, error: Option<&str>) -> Response {
+    let today = today();
+    let f = flow(session.data.journey);
+    let mut frame = visit.frame.clone();
+    frame.journey = true;
+    frame.back = Some(f.back_from_check(&session.data, today));
+    let mut cx = Cx {
+        state: &visit.state,
+        frame,
+        csrf: &session.csrf,
+        today,
+        step_path: "",
+        sub: None,
+        client: visit.client,
+        fragment: false,
+    };
+    let error = error.map(|key| cx.error(key, &[], "#declaration")).unwrap_or_default();
+    let rows = summary_rows(&cx, f, &session.data, today);
+    cx.page(status, "check_answers.html", context! { rows, error, declaration_key => declaration_key(&session.data) })
+}
+
+async fn check_get(visit: Visit, mut session: Session<Answers>, kind: JourneyKind) -> Response {
+    let today = today();
+    let f = flow(session.data.journey);
+    if session.data.receipt.is_some() {
+        return visit.respond(session, Redirect::to(&f.complete_path())).await;
+    }
+    if kind != session.data.journey || f.first_unanswered(&session.data, today).is_some() {
+        let to = f.resume(&session.data, today);
+        return visit.respond(session, Redirect::to(&to)).await;
+    }
+    session.data.reviewing = true;
+    let page = check_page(&visit, &session, StatusCode::OK, None);
+    visit.respond(session, page).await
+}
+
+async fn check_post(visit: Visit, session: Session<Answers>, kind: JourneyKind, form: &engine::Form) -> Response {
+    let today = today();
+    let f = flow(session.data.journey);
+    if session.data.receipt.is_some() {
+        return visit.respond(session, Redirect::to(&f.complete_path())).await;
+    }
+    let application = (kind == session.data.journey && f.first_unanswered(&session.data, today).is_none())
+        .then(|| session.data.application(today))
+        .flatten();
+    let Some((details, gss_code)) = application else {
+        let to = f.resume(&session.data, today);
+        return visit.respond(session, Redirect::to(&to)).await;
+    };
+    if engine::field(form, "declaration") != "agreed" {
+        let page = check_page(&visit, &session, StatusCode::BAD_REQUEST, Some("error-declaration"));
+        return visit.respond(session, page).await;
+    }
+    if let Err(wait) = visit.state.limiter.check(Action::Submission, visit.client, std::time::Instant::now()) {
+        ier_ops::metrics().submission("rate-limited").inc();
+        let res = too_many(&visit.frame, wait);
+        return visit.respond(session, res).await;
+    }
+    let kind = details.kind();
+    let way_to_vote = details.part.way_to_vote();
+    let ends = match kind {
+        ApplicationKind::Overseas => Rules::current().overseas_registration_expires(today),
+        k if k.is_service_voter() => {
+            Rules::current().service_declaration_expires(k, today, session.data.date_of_birth())
+        }
+        _ => None,
+    };
+    let new = ier_storage::NewApplication { language: visit.language(), gss_code, details };
+    // The reference is shown only once the application is durably stored.
+    match visit.state.citizen.submit(new, Utc::now()).await {
+        Ok(receipt) => {
+            ier_ops::metrics().submission("stored").inc();
+            tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, kind = %kind, "application submitted");
+            let mut done = visit.state.sessions.start(Answers::new(session.data.journey), now());
+            done.data.receipt =
+                Some(Receipt { reference: receipt.reference, ero_id: receipt.ero_id, kind, way_to_vote, ends });
+            if let Some(id) = &session.spill {
+                let _ = visit.state.citizen.delete_journey_state(id).await;
+            }
+            visit.respond(done, Redirect::to(&f.complete_path())).await
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "submission failed");
+            ier_ops::metrics().submission("failed").inc();
+            ier_ops::metrics().error("storage").inc();
+            // Nothing was stored: the summary is shown again with every answer, to send again.
+            let mut page =
+                check_page(&visit, &session, StatusCode::SERVICE_UNAVAILABLE, Some("error-submit-unavailable"));
+            page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+            visit.respond(session, page).await
+        }
+    }
+}
+
+/// The complete page: the reference, where the application went and what
+/// happens next. Shown for as long as the journey state lives (reload it, or
+/// switch its language, and the reference is still there).
+async fn complete(visit: Visit, session: Session<Answers>, kind: JourneyKind) -> Response {
+    let Some(receipt) = session.data.receipt.clone() else {
+        let to = flow(session.data.journey).resume(&session.data, today());
+        return visit.respond(session, Redirect::to(&to)).await;
+    };
+    if kind != session.data.journey {
+        let to = flow(session.data.journey).complete_path();
+        return visit.respond(session, Redirect::to(&to)).await;
+    }
+    let frame = &visit.frame;
+    let language = frame.language();
+    // From the reference data the store was loaded from: no database round trip on deadline day.
+    let ero = visit.state.locator.reference().ero(&receipt.ero_id).cloned();
+    let ero_name = ero
+        .as_ref()
+        .map(|e| match (&e.name_cy, language) {
+            (Some(cy), Language::Cy) => cy.clone(),
+            _ => e.name.clone(),
+        })
+        .unwrap_or_else(|| receipt.ero_id.to_string());
+    let contact: Vec<String> = ero
+        .map(|e| {
+            [e.contact.address, e.contact.phone, e.contact.email, e.contact.website].into_iter().flatten().collect()
+        })
+        .unwrap_or_default();
+    let vote_form = match &receipt.way_to_vote {
+        WayToVote::InPerson => String::new(),
+        WayToVote::ByPost(d) | WayToVote::ByProxy(d) => {
+            let what = frame.t(if matches!(receipt.way_to_vote, WayToVote::ByProxy(_)) {
+                "form-proxy"
+            } else {
+                "form-postal"
+            });
+            match d {
+                ier_domain::FormDelivery::Post => frame.t_args("complete-form-post", &[("form", &what)]),
+                ier_domain::FormDelivery::Email(email) => {
+                    frame.t_args("complete-form-email", &[("form", &what), ("email", email)])
+                }
+            }
+        }
+    };
+    let ends = receipt.ends.map(|d| {
+        let key =
+            if receipt.kind == ApplicationKind::Overseas { "complete-overseas-ends" } else { "complete-service-ends" };
+        frame.t_args(key, &[("date", &crate::render::long_date(d, language))])
+    });
+    let res = page(
+        StatusCode::OK,
+        "complete.html",
+        frame,
+        context! {
+            reference => receipt.reference.grouped(), ero_name, contact, postal_vote => vote_form, ends,
+            contact_finder => ERO_CONTACT_FINDER, another_href => format!("{PREFIX}/start"),
+        },
+    );
+    visit.respond(session, res).await
+}
