@@ -72,6 +72,26 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Start the public tier's housekeeping on the current runtime: journey
+    /// state kept server-side (too large for a cookie) is deleted once it has
+    /// expired, every ten minutes (from every instance: the delete is idempotent).
+    pub fn start_housekeeping(&self) {
+        let citizen = self.citizen.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+            loop {
+                every.tick().await;
+                match citizen.purge_journey_states(chrono::Utc::now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(purged = n, "expired journey state deleted"),
+                    Err(e) => tracing::warn!(error = %e, "could not purge expired journey state"),
+                }
+            }
+        });
+    }
+}
+
 /// The public router.
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);

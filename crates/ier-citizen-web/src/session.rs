@@ -9,6 +9,10 @@
 //! key, so keys rotate by adding a new current key) with this module's
 //! purpose as associated data, so a sealed database blob is never a valid cookie.
 //!
+//! State too large for a cookie is sealed the same way under its own random id
+//! ([`SessionCodec::seal_state`]) and kept server-side by the journey module; the
+//! cookie then names it ([`Session::spill`]).
+//!
 //! A session carries its creation and last-activity times: after 20 minutes
 //! idle (the real service's timeout) or 3 hours in all it has expired, and the
 //! applicant sees the timeout page. Each session has a random CSRF token that

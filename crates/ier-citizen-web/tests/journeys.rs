@@ -542,3 +542,103 @@ async fn every_journey_has_its_age_exit_from_the_rules() {
         .await;
     assert!(r.body.contains("from the age of 14"), "{}", r.body);
 }
+
+/// Post each step in turn (each must move on), from the page `c` is on.
+async fn answer(c: &mut Client, csrf: &str, steps: &[(&str, &[(&str, &str)])]) -> String {
+    let mut at = String::new();
+    for (path, form) in steps {
+        let mut f = vec![("csrf_token", csrf)];
+        f.extend_from_slice(form);
+        let r = c.post(&format!("/register-to-vote/{path}"), &f).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}: {}", r.body);
+        at = r.location().to_owned();
+    }
+    at
+}
+
+/// A renewal (last registered as an overseas elector) skips what is already
+/// known: when they left and how they are British.
+#[tokio::test]
+async fn an_overseas_renewal_skips_what_is_already_known() {
+    let mut c = Client::new().await;
+    let r = c.get("/register-to-vote/overseas/start").await;
+    let csrf = c.get(r.location()).await.csrf();
+    let at = answer(
+        &mut c,
+        &csrf,
+        &[
+            ("overseas/date-of-birth", &[("dob-day", "3"), ("dob-month", "4"), ("dob-year", "1960")]),
+            ("overseas/last-registered-to-vote", &[("answer", "overseas")]),
+        ],
+    )
+    .await;
+    assert_eq!(at, "/register-to-vote/overseas/last-uk-address", "no date left the UK");
+    let page = c.get(&at).await.body;
+    assert!(page.contains("What UK address were you last registered at?"), "{page}");
+    c.post("/register-to-vote/overseas/last-uk-address", &[("csrf_token", &csrf), ("postcode", "SA1 1DP")]).await;
+    let picker = c.get("/register-to-vote/overseas/last-uk-address/select").await.body;
+    let uprn = picker.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let at = answer(&mut c, &csrf, &[("overseas/last-uk-address/select", &[("uprn", &uprn)])]).await;
+    assert_eq!(at, "/register-to-vote/overseas/name", "no passport or citizenship questions");
+    answer(
+        &mut c,
+        &csrf,
+        &[
+            ("overseas/name", &[("given-name", "Dilys"), ("surname", "Price")]),
+            ("overseas/previous-name", &[("answer", "no")]),
+            ("overseas/nino", &[("nino", "JG103759A")]),
+            ("overseas/address", &[("abroad-country", "ES"), ("abroad-line-1", "Calle Mayor 1"), ("abroad-line-2", "Madrid")]),
+            ("overseas/open-register", &[("answer", "no")]),
+            ("overseas/ways-to-vote", &[("answer", "in-person")]),
+            ("overseas/contact", &[("contact", "post")]),
+        ],
+    )
+    .await;
+    let r = c.post("/register-to-vote/overseas/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
+    assert_eq!(r.location(), "/register-to-vote/overseas/complete", "a renewal can be sent");
+    let done = c.get("/register-to-vote/overseas/complete").await.body;
+    let grouped = done.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
+    let app = stored(&c, &ier_domain::ReferenceNumber::parse(&grouped).unwrap()).await;
+    let KindDetails::Overseas(o) = &app.details.part else { panic!("overseas") };
+    assert_eq!((o.left_uk, o.citizenship.as_ref()), (None, None));
+    assert_eq!(o.last_registered, ier_domain::LastRegistration::Overseas);
+}
+
+/// Never registered, and under 18 when they left: the parent or guardian they
+/// lived with, and the address they lived at with them (the previous residence condition).
+#[tokio::test]
+async fn someone_who_left_as_a_child_gives_their_parent_or_guardian() {
+    let mut c = Client::new().await;
+    let r = c.get("/register-to-vote/overseas/start").await;
+    let csrf = c.get(r.location()).await.csrf();
+    let at = answer(
+        &mut c,
+        &csrf,
+        &[
+            ("overseas/date-of-birth", &[("dob-day", "3"), ("dob-month", "4"), ("dob-year", "2000")]),
+            ("overseas/last-registered-to-vote", &[("answer", "not-registered")]),
+            ("overseas/date-left-uk", &[("left-month", "8"), ("left-year", "2010")]),
+        ],
+    )
+    .await;
+    assert_eq!(at, "/register-to-vote/overseas/parent-name");
+    let r = c.post("/register-to-vote/overseas/parent-name", &[("csrf_token", &csrf), ("parent-surname", "Price")]).await;
+    assert!(r.body.contains("Enter their first name") && r.body.contains(r#"value="Price""#), "{}", r.body);
+    let at = answer(
+        &mut c,
+        &csrf,
+        &[("overseas/parent-name", &[("parent-given", "Rhian"), ("parent-surname", "Price")])],
+    )
+    .await;
+    assert_eq!(at, "/register-to-vote/overseas/last-uk-address");
+    assert!(c.get(&at).await.body.contains("What was the UK address where you lived with your parent or guardian?"));
+    // Left before being born: refused.
+    let r = c
+        .post("/register-to-vote/overseas/date-left-uk", &[("csrf_token", &csrf), ("left-month", "1"), ("left-year", "1999")])
+        .await;
+    assert!(r.body.contains("The date you left must be after you were born"), "{}", r.body);
+    // Left as an adult: no parent asked, and the answer given is dropped.
+    c.post("/register-to-vote/overseas/date-left-uk", &[("csrf_token", &csrf), ("left-month", "1"), ("left-year", "2020")]).await;
+    assert_eq!(c.get("/register-to-vote/overseas/parent-name").await.location(), "/register-to-vote/overseas/last-uk-address");
+    assert!(c.get("/register-to-vote/overseas/last-uk-address").await.body.contains("What was your last UK address?"));
+}

@@ -195,6 +195,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Production is served over HTTPS (TLS at the load balancer): cookies are Secure.
     let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);
     let mut state = ier_citizen_web::AppState::new(locator, store.clone(), sessions);
+    state.start_housekeeping();
     ops.start(&store, &mut state).await?;
     let health = state.health.clone();
     let app = ier_citizen_web::router(state);

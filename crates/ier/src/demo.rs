@@ -41,10 +41,19 @@ pub fn reference_population() -> anyhow::Result<ier_synth::Population> {
 
 const DEMO_POPULATION: u64 = 200_000;
 
-/// Adults from the reference population, one in each nation and a second in
-/// England: people the DWP simulator knows, to register as.
+/// Adults from the reference population: people the DWP simulator knows, to
+/// register as. One of each kind of applicant ([`DEMO_KINDS`]), in these nations.
 pub fn demo_people(population: &ier_synth::Population, today: chrono::NaiveDate) -> Vec<ier_synth::Person> {
-    let wanted = [Nation::England, Nation::Wales, Nation::Scotland, Nation::England];
+    let wanted = [
+        Nation::England,
+        Nation::Wales,
+        Nation::Scotland,
+        Nation::England,
+        Nation::England,
+        Nation::Scotland,
+        Nation::England,
+        Nation::England,
+    ];
     let mut found: Vec<ier_synth::Person> = Vec::new();
     for i in 0..population.size() {
         if found.len() == wanted.len() {
@@ -90,6 +99,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let eros = demo_pki(&pki, &clients, &people)?;
     let ems = crate::ero_cmd::start_listener(store.clone(), &pki, args.ems_addr).await?;
     let mut state = ier_citizen_web::AppState::new(locator, store.clone(), sessions);
+    state.start_housekeeping();
     let internal = args.ops.start(&store, &mut state).await?;
     println!("IER demo: data in {}", args.data_dir.display());
     println!("  Public site:       {base}/");
@@ -105,10 +115,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             ca = pki.join("ca.pem").display()
         );
     }
-    println!("Demo identities the DWP simulator knows (name, date of birth, NINO, address):");
-    for p in &people {
+    println!("Demo identities the DWP simulator knows (kind of applicant: name, date of birth, NINO, UK address):");
+    for (p, (kind, _)) in people.iter().zip(DEMO_KINDS) {
         println!(
-            "  {} {}, {}, {}, {}",
+            "  {kind}: {} {}, {}, {}, {}",
             p.given,
             p.surname,
             p.date_of_birth.format("%-d/%-m/%Y"),
@@ -175,11 +185,86 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Submit one application for each demo person, as the journey would.
+/// The demo applications: the kind of applicant, and the language they applied in.
+pub const DEMO_KINDS: [(ApplicationKind, Language); 8] = [
+    (ApplicationKind::Ordinary, Language::En),
+    (ApplicationKind::Ordinary, Language::Cy),
+    (ApplicationKind::Ordinary, Language::En),
+    (ApplicationKind::Ordinary, Language::En),
+    (ApplicationKind::Overseas, Language::En),
+    (ApplicationKind::Forces, Language::En),
+    (ApplicationKind::Crown, Language::En),
+    (ApplicationKind::BritishCouncil, Language::Cy),
+];
+
+/// What a demo person of each kind tells us beyond the core, as that journey would record it.
+fn demo_part(kind: ApplicationKind, today: chrono::NaiveDate) -> anyhow::Result<KindDetails> {
+    let text = |s: &str| Text::parse(s, 100).context("demo text");
+    let abroad = |country: &str, lines: &[&str]| -> anyhow::Result<OverseasAddress> {
+        Ok(OverseasAddress {
+            country: CountryCode::parse(country).map_err(|_| anyhow::anyhow!("demo country"))?,
+            lines: lines.iter().map(|l| text(l)).collect::<anyhow::Result<_>>()?,
+        })
+    };
+    Ok(match kind {
+        ApplicationKind::Ordinary => KindDetails::Ordinary(OrdinaryDetails {
+            other_address: OtherAddress::None,
+            was_overseas_voter: false,
+            postal_vote: PostalVote::InPerson,
+        }),
+        ApplicationKind::Overseas => KindDetails::Overseas(OverseasDetails {
+            last_registered: LastRegistration::Ordinary,
+            left_uk: Some(YearMonth::parse("6", "2019", today).context("demo month")?),
+            parent_guardian: None,
+            citizenship: Some(Citizenship::Passport {
+                number: PassportNumber::parse("123456789").context("demo passport")?,
+                authority: text("HM Passport Office")?,
+                issued: PastDate::parse("1", "2", "2020", today).context("demo date")?,
+            }),
+            name_change_reason: None,
+            address_abroad: abroad("FR", &["12 rue de la Paix", "75002 Paris"])?,
+            way_to_vote: WayToVote::ByProxy(FormDelivery::Post),
+        }),
+        ApplicationKind::Forces => KindDetails::Forces(ForcesDetails {
+            statement: ForcesStatement::new(true, false).context("demo statement")?,
+            uk_address: UkAddressStatus::NotLivingThere,
+            service: Service {
+                branch: ServiceBranch::BritishArmy,
+                regiment: Some(text("Royal Logistic Corps")?),
+                service_number: text("30012345")?,
+                rank: text("Corporal")?,
+            },
+            correspondence: Correspondence::Bfpo { number: 38, lines: vec![text("1 Regiment RLC")?] },
+            way_to_vote: WayToVote::ByPost(FormDelivery::Post),
+        }),
+        ApplicationKind::Crown | ApplicationKind::BritishCouncil => {
+            let crown = kind == ApplicationKind::Crown;
+            KindDetails::Crown(CrownDetails {
+                statement: CrownStatement::new(crown, false, !crown, false).context("demo statement")?,
+                uk_address: UkAddressStatus::NotLivingThere,
+                job: if crown {
+                    Job {
+                        title: text("Second Secretary")?,
+                        payroll_number: text("FCDO-7781")?,
+                        department: text("Foreign, Commonwealth and Development Office")?,
+                    }
+                } else {
+                    Job { title: text("Teacher")?, payroll_number: text("BC-4411")?, department: text("British Council")? }
+                },
+                correspondence: Correspondence::Abroad(abroad("JP", &["British Embassy", "1 Ichiban-cho, Tokyo"])?),
+                way_to_vote: WayToVote::InPerson,
+            })
+        }
+    })
+}
+
+/// Submit one application for each demo person, of its kind, as the journeys would.
 async fn seed(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()> {
-    for (i, p) in people.iter().enumerate() {
-        let language = if i == 1 { Language::Cy } else { Language::En };
-        let new = NewApplication { language, gss_code: p.address.gss_code, details: p.as_applicant() };
+    let today = Utc::now().date_naive();
+    for (p, (kind, language)) in people.iter().zip(DEMO_KINDS) {
+        let mut details = p.as_applicant();
+        details.part = demo_part(kind, today)?;
+        let new = NewApplication { language, gss_code: p.address.gss_code, details };
         let receipt = store.submit(new, Utc::now()).await?;
         tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, "demo application submitted");
     }

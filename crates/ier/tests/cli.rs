@@ -206,6 +206,9 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     let (demo, lines) = start_demo(&data);
     let printed = lines.concat();
     assert!(printed.contains("Demo identities"), "{printed}");
+    for kind in ["ordinary", "overseas", "forces", "crown", "british-council"] {
+        assert!(printed.contains(&format!("  {kind}: ")), "a demo identity of each kind: {kind}: {printed}");
+    }
     assert!(printed.contains("the DWP simulator knows"), "{printed}");
     assert_eq!(
         printed.lines().filter(|l| l.starts_with("  ") && l.matches(", ").count() >= 3 && !l.contains("http")).count(),
@@ -233,7 +236,7 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
         }
         panic!("the demo applications were never verified");
     });
-    assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 4)]);
+    assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 8)], "one demo application of each kind, and more ordinary ones");
     // The internal listener: health, and metrics with what just happened (and nothing personal).
     let internal = printed
         .lines()
@@ -247,10 +250,10 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     let metrics = http_get(&internal, "/metrics");
     assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
     for expected in [
-        r#"ier_applications{stage="verified"} 4"#,
+        r#"ier_applications{stage="verified"} 8"#,
         r#"ier_verification_queue_depth 0"#,
-        r#"ier_ems_queue_depth 4"#,
-        r#"ier_verifications_total{outcome="match"} 4"#,
+        r#"ier_ems_queue_depth 8"#,
+        r#"ier_verifications_total{outcome="match"} 8"#,
         r#"ier_http_requests_total{tier="public",route="/find-your-council",method="GET",status="200"} 1"#,
         "ier_http_request_duration_seconds_bucket{",
         r#"ier_http_shed_requests_total{tier="public"} 0"#,
@@ -294,7 +297,7 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
         let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
         use ier_storage::Backend;
         let counts = backend.counts().await.unwrap();
-        assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 4)], "still the same 4 applications");
+        assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 8)], "still the same 8 applications");
     });
 }
 

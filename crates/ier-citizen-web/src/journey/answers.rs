@@ -492,17 +492,21 @@ impl Answers {
             }),
             JourneyKind::Overseas => {
                 let renewing = self.renewing();
-                let citizenship = match (renewing, self.passport?) {
-                    (true, _) => None,
-                    (false, Passport::Yes) => {
-                        let p = self.passport_details.clone()?;
-                        Some(Citizenship::Passport { number: p.number, authority: p.authority, issued: p.issued })
-                    }
-                    (false, _) if self.british_by_birth() => Some(Citizenship::BornInUkBefore1983),
-                    (false, _) => {
-                        let c = self.citizen_details.clone()?;
-                        Some(Citizenship::Details { became: c.became, how: c.how, birthplace: c.birthplace })
-                    }
+                // A renewal: citizenship was shown when they first registered, and is not asked again.
+                let citizenship = if renewing {
+                    None
+                } else {
+                    Some(match self.passport? {
+                        Passport::Yes => {
+                            let p = self.passport_details.clone()?;
+                            Citizenship::Passport { number: p.number, authority: p.authority, issued: p.issued }
+                        }
+                        _ if self.british_by_birth() => Citizenship::BornInUkBefore1983,
+                        _ => {
+                            let c = self.citizen_details.clone()?;
+                            Citizenship::Details { became: c.became, how: c.how, birthplace: c.birthplace }
+                        }
+                    })
                 };
                 KindDetails::Overseas(OverseasDetails {
                     last_registered: self.last_registered?,
