@@ -67,6 +67,7 @@ error-country = Dewiswch ble rydych chi’n byw
 
 exit-ni-title = Mae angen i chi gofrestru gyda Swyddfa Etholiadol Gogledd Iwerddon
 exit-ni-body = Os ydych yn byw yng Ngogledd Iwerddon, rydych yn cofrestru i bleidleisio gyda Swyddfa Etholiadol Gogledd Iwerddon (EONI).
+exit-ni-address-body = Mae { $postcode } yng Ngogledd Iwerddon. Os ydych yn byw, neu wedi byw ddiwethaf, yng Ngogledd Iwerddon, cofrestrwch gyda Swyddfa Etholiadol Gogledd Iwerddon (EONI), nid y gwasanaeth hwn.
 
 nationality-title = Beth yw eich cenedligrwydd?
 nationality-hint = Dewiswch bob un sy’n berthnasol

@@ -63,6 +63,7 @@ error-country = Select where you live
 
 exit-ni-title = You need to register with the Electoral Office for Northern Ireland
 exit-ni-body = If you live in Northern Ireland, you register to vote with the Electoral Office for Northern Ireland (EONI).
+exit-ni-address-body = { $postcode } is in Northern Ireland. If you live, or last lived, in Northern Ireland, register with the Electoral Office for Northern Ireland (EONI), not this service.
 
 nationality-title = What is your nationality?
 nationality-hint = Select all that apply

@@ -325,7 +325,6 @@ async fn address_by_postcode_then_pick_from_the_gazetteer() {
     for (typed, msg) in [
         ("", "Enter a postcode"),
         ("not a postcode", "Enter a real postcode"),
-        ("BT1 1AA", "Northern Ireland postcode"),
         ("GY1 1AA", "Enter a postcode in England, Scotland or Wales"),
         ("YY9 9YY", "We could not find which council covers this postcode"),
     ] {
@@ -334,6 +333,11 @@ async fn address_by_postcode_then_pick_from_the_gazetteer() {
         assert!(r.body.contains(msg), "{typed}: {}", r.body);
         assert!(r.body.contains("Enter your address manually"));
     }
+    // Northern Ireland: EONI's page, with a way back to put a mistyped postcode right.
+    let r = c.post("/register-to-vote/address", &[("csrf_token", &csrf), ("postcode", "BT1 1AA")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("BT1 1AA is in Northern Ireland") && r.body.contains("https:&#x2f;&#x2f;www.eoni.org.uk"));
+    assert!(r.body.contains("Change postcode") && c.cookies.contains_key("ier-session"), "the journey is kept");
     let r = c.post("/register-to-vote/address", &[("csrf_token", &csrf), ("postcode", "cf10 1ep")]).await;
     assert_eq!(r.location(), "/register-to-vote/address/select");
     let page = c.get("/register-to-vote/address/select").await.body;

@@ -149,6 +149,17 @@ impl AddressQ {
                     }
                     return Outcome::SubPage("select");
                 }
+                // Northern Ireland registers its own electors: say so, with EONI's link, and keep
+                // the journey (a mistyped postcode is one click away from being put right).
+                Err("error-address-northern-ireland") => {
+                    let f = &cx.frame;
+                    let body = f.t_args("exit-ni-address-body", &[("postcode", &p.to_string())]);
+                    let links = vec![
+                        ("https://www.eoni.org.uk/".to_owned(), f.t("ni-link")),
+                        (cx.step_path.to_owned(), f.t("address-change-postcode")),
+                    ];
+                    return Outcome::Page(super::super::message(f, StatusCode::OK, "exit-ni-title", vec![body], links));
+                }
                 // An unknown postcode may still be real (too new): the applicant can enter the address by hand.
                 Err(key) => key,
             },
