@@ -3,9 +3,12 @@
 //! `ier serve` process under test (started from the release binary with fresh
 //! keys and PKI, killed with SIGKILL or stopped with SIGINT), a lean HTTP/1.1
 //! client over a pool of keep-alive connections (hyper), and one simulated
-//! applicant walking the whole ordinary journey as a browser does: cookies
-//! carried, each page's CSRF token posted back, the postcode look-up, an address
-//! picked from the list, check answers, the declaration, the complete page.
+//! applicant walking a journey as a browser does: the `ordinary-quick` walk of
+//! `crates/ier-citizen-web/data/walks.json` (the description the web crate's
+//! tests and the browser tests walk too), each applicant with a generated
+//! persona of its own, cookies carried, each page's CSRF token posted back, an
+//! option picked at random where the walk takes the first (the address from
+//! the postcode look-up), then check answers, the declaration, the complete page.
 //!
 //! Nothing here logs personal data: the applicants are synthetic and only page
 //! names, statuses and counts are reported.
@@ -556,74 +559,39 @@ impl Histogram {
     }
 }
 
-/// The journey's pages, for per-page statistics.
+/// A page of the walk, for per-page statistics: the start, each step's page
+/// (from `walks.json`), check answers and complete, in that order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Page {
-    Start,
-    Country,
-    Nationality,
-    DateOfBirth,
-    Name,
-    PreviousName,
-    Nino,
-    Address,
-    AddressSelect,
-    OtherAddress,
-    Moved,
-    OpenRegister,
-    PostalVote,
-    Contact,
-    CheckAnswers,
-    Complete,
-}
+pub struct Page(usize);
 
 impl Page {
-    pub const ALL: [Page; 16] = [
-        Page::Start,
-        Page::Country,
-        Page::Nationality,
-        Page::DateOfBirth,
-        Page::Name,
-        Page::PreviousName,
-        Page::Nino,
-        Page::Address,
-        Page::AddressSelect,
-        Page::OtherAddress,
-        Page::Moved,
-        Page::OpenRegister,
-        Page::PostalVote,
-        Page::Contact,
-        Page::CheckAnswers,
-        Page::Complete,
-    ];
+    /// Where the walk starts (it redirects to the first step's page).
+    pub const START: Page = Page(0);
 
-    pub fn path(self) -> &'static str {
-        match self {
-            Page::Start => "/register-to-vote/start",
-            Page::Country => "/register-to-vote/country-of-residence",
-            Page::Nationality => "/register-to-vote/nationality",
-            Page::DateOfBirth => "/register-to-vote/date-of-birth",
-            Page::Name => "/register-to-vote/name",
-            Page::PreviousName => "/register-to-vote/previous-name",
-            Page::Nino => "/register-to-vote/nino",
-            Page::Address => "/register-to-vote/address",
-            Page::AddressSelect => "/register-to-vote/address/select",
-            Page::OtherAddress => "/register-to-vote/other-address",
-            Page::Moved => "/register-to-vote/moved",
-            Page::OpenRegister => "/register-to-vote/open-register",
-            Page::PostalVote => "/register-to-vote/postal-vote",
-            Page::Contact => "/register-to-vote/contact",
-            Page::CheckAnswers => "/register-to-vote/check-answers",
-            Page::Complete => "/register-to-vote/complete",
-        }
+    /// Every page measured, in the walk's order.
+    pub fn all() -> impl Iterator<Item = Page> {
+        (0..walk().pages.len()).map(Page)
     }
 
+    pub fn check_answers() -> Page {
+        walk().check_answers
+    }
+
+    pub fn complete() -> Page {
+        walk().complete
+    }
+
+    pub fn path(self) -> &'static str {
+        &walk().pages[self.0].path
+    }
+
+    /// The path under `/register-to-vote/`, as reported.
     pub fn name(self) -> &'static str {
-        self.path().trim_start_matches("/register-to-vote/")
+        &walk().pages[self.0].name
     }
 
     fn index(self) -> usize {
-        Page::ALL.iter().position(|p| *p == self).expect("page")
+        self.0
     }
 }
 
@@ -651,7 +619,7 @@ pub struct Stats {
 impl Stats {
     pub fn new(keep_references: bool) -> Self {
         Self {
-            latency: Page::ALL.iter().map(|_| [Histogram::default(), Histogram::default()]).collect(),
+            latency: Page::all().map(|_| [Histogram::default(), Histogram::default()]).collect(),
             errors: Mutex::default(),
             journeys_started: AtomicU64::new(0),
             journeys_completed: AtomicU64::new(0),
@@ -771,6 +739,171 @@ const GIVEN: &[&str] = &["Amelia", "Oliver", "Isla", "George", "Ava", "Noah", "M
 const SURNAMES: &[&str] = &["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Evans", "Thomas", "Roberts"];
 const NINO_PREFIXES: &[&str] = &["JG", "SN", "CE", "PR", "AB", "WK", "TL", "HS"];
 
+/// The applicant walks: the one description of each journey that the web
+/// crate's tests and page snapshots, the browser tests and this load generator walk.
+const WALKS: &str = include_str!("../../ier-citizen-web/data/walks.json");
+
+/// The walk every simulated applicant follows, each with a persona of its own.
+pub const WALK: &str = "ordinary-quick";
+
+static THE_WALK: std::sync::LazyLock<Walk> = std::sync::LazyLock::new(|| {
+    Walk::parse(WALKS, WALK).unwrap_or_else(|e| panic!("crates/ier-citizen-web/data/walks.json: {e:#}"))
+});
+
+fn walk() -> &'static Walk {
+    &THE_WALK
+}
+
+/// One walk of `walks.json`, read once for the run.
+struct Walk {
+    /// The persona's keys and the walk's values; each applicant replaces those it generates.
+    persona: Vec<(String, String)>,
+    steps: Vec<Step>,
+    /// The pages measured: the start, each step's page (once each), check answers, complete.
+    pages: Vec<PageInfo>,
+    check_answers: Page,
+    complete: Page,
+}
+
+struct PageInfo {
+    path: String,
+    name: String,
+}
+
+struct Step {
+    page: Page,
+    /// Where its POST must redirect: the next step's page, or check answers after the last.
+    next: Page,
+    /// Forms to send first, each refused (400) with this error (in English).
+    invalid: Vec<(Vec<Field>, String)>,
+    form: Vec<Field>,
+}
+
+/// One form field (a list in the walk is one field a value, in order).
+struct Field {
+    name: String,
+    value: Value,
+}
+
+enum Value {
+    /// `@first`: an option the page offers (the load generator picks one at random).
+    Offered,
+    /// Text, with the persona's values where it has `{placeholders}`.
+    Text(Vec<Part>),
+}
+
+enum Part {
+    Literal(String),
+    /// The persona's value at this index.
+    Persona(usize),
+}
+
+impl Walk {
+    fn parse(json: &str, name: &str) -> anyhow::Result<Self> {
+        use serde_json::Value as Json;
+        let all: Json = serde_json::from_str(json)?;
+        let w = all["walks"]
+            .as_array()
+            .context("no walks")?
+            .iter()
+            .find(|w| w["name"] == name)
+            .with_context(|| format!("no walk named {name}"))?;
+        let text = |v: &Json, what: &str| {
+            v.as_str().map(str::to_owned).with_context(|| format!("walk {name}: {what} is not a string"))
+        };
+        let persona = w["persona"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| Ok((k.clone(), text(v, k)?)))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let prefix = match text(&w["journey"], "journey")?.as_str() {
+            "ordinary" => "/register-to-vote".to_owned(),
+            j => format!("/register-to-vote/{j}"),
+        };
+        let mut pages: Vec<PageInfo> = Vec::new();
+        let mut page = |path: String| {
+            if let Some(i) = pages.iter().position(|p| p.path == path) {
+                return Page(i);
+            }
+            let name = path.strip_prefix("/register-to-vote/").unwrap_or(&path).to_owned();
+            pages.push(PageInfo { path, name });
+            Page(pages.len() - 1)
+        };
+        let start = page(format!("/register-to-vote/{}", text(&w["start"], "start")?));
+        debug_assert_eq!(start, Page::START);
+        let json_steps = w["steps"].as_array().with_context(|| format!("walk {name}: no steps"))?;
+        let step_pages = json_steps
+            .iter()
+            .map(|s| Ok(page(format!("/register-to-vote/{}", text(&s["page"], "a step's page")?))))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let check_answers = page(format!("{prefix}/check-answers"));
+        let complete = page(format!("{prefix}/complete"));
+        let fields = |form: &Json| -> anyhow::Result<Vec<Field>> {
+            let mut out = Vec::new();
+            for (k, v) in form.as_object().with_context(|| format!("walk {name}: a form is not an object"))? {
+                let values = match v {
+                    Json::Array(a) => a.iter().collect(),
+                    v => vec![v],
+                };
+                for v in values {
+                    out.push(Field { name: k.clone(), value: Value::parse(&text(v, k)?, &persona) });
+                }
+            }
+            Ok(out)
+        };
+        let mut steps = Vec::new();
+        for (i, s) in json_steps.iter().enumerate() {
+            let mut invalid = Vec::new();
+            for bad in s["invalid"].as_array().into_iter().flatten() {
+                invalid.push((fields(&bad["form"])?, text(&bad["error"]["en"], "an invalid form's error")?));
+            }
+            steps.push(Step {
+                page: step_pages[i],
+                next: step_pages.get(i + 1).copied().unwrap_or(check_answers),
+                invalid,
+                form: fields(&s["form"])?,
+            });
+        }
+        Ok(Self { persona, steps, pages, check_answers, complete })
+    }
+}
+
+impl Value {
+    /// `@first`, or text with `{key}` for each of the persona's keys (any other braces are kept).
+    fn parse(s: &str, persona: &[(String, String)]) -> Self {
+        if s == "@first" {
+            return Value::Offered;
+        }
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = s;
+        while let Some(open) = rest.find('{') {
+            literal.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let key = after.find('}').map(|close| &after[..close]);
+            match key.and_then(|k| Some((persona.iter().position(|(p, _)| p == k)?, k.len()))) {
+                Some((i, len)) => {
+                    if !literal.is_empty() {
+                        parts.push(Part::Literal(std::mem::take(&mut literal)));
+                    }
+                    parts.push(Part::Persona(i));
+                    rest = &after[len + 1..];
+                }
+                None => {
+                    literal.push('{');
+                    rest = after;
+                }
+            }
+        }
+        literal.push_str(rest);
+        if !literal.is_empty() {
+            parts.push(Part::Literal(literal));
+        }
+        Value::Text(parts)
+    }
+}
+
 /// How an applicant behaves between pages.
 #[derive(Clone, Copy)]
 pub struct Behaviour {
@@ -868,7 +1001,7 @@ impl Applicant<'_> {
     ) -> Result<Response, Stop> {
         let mut attempt = 0;
         loop {
-            let submit = method == Method::POST && page == Page::CheckAnswers;
+            let submit = method == Method::POST && page == Page::check_answers();
             if submit {
                 self.stats.submits_in_flight.fetch_add(1, Ordering::Relaxed);
             }
@@ -921,9 +1054,9 @@ impl Applicant<'_> {
     }
 
     /// POST a step's form, expecting a redirect to `next`; then follow it as a browser does.
-    async fn post_step(&mut self, page: Page, fields: &[(&str, &str)], next: Page) -> Result<Response, Stop> {
+    async fn post_step(&mut self, page: Page, body: String, next: Page) -> Result<Response, Stop> {
         self.think().await?;
-        let res = self.request(page, Method::POST, page.path(), Some(form(fields))).await?;
+        let res = self.request(page, Method::POST, page.path(), Some(body)).await?;
         if res.status != StatusCode::SEE_OTHER || res.location.as_deref() != Some(next.path()) {
             let what = if res.status == StatusCode::SEE_OTHER { "303 elsewhere" } else { res.status.as_str() };
             self.stats.error(page, &Method::POST, what);
@@ -932,20 +1065,22 @@ impl Applicant<'_> {
         self.get_page(next, next.path()).await
     }
 
-    /// The whole ordinary journey up to the check-answers page; returns its CSRF token.
-    pub async fn walk_to_check_answers(&mut self) -> Result<String, Stop> {
+    /// POST a form the walk says is refused: 400, showing `error`.
+    async fn post_invalid(&mut self, page: Page, body: String, error: &str) -> Result<(), Stop> {
         self.think().await?;
-        let res = self.request(Page::Start, Method::GET, Page::Start.path(), None).await?;
-        if res.status != StatusCode::SEE_OTHER {
-            self.stats.error(Page::Start, &Method::GET, res.status.as_str());
+        let res = self.request(page, Method::POST, page.path(), Some(body)).await?;
+        if res.status != StatusCode::BAD_REQUEST || !res.text().contains(error) {
+            let what =
+                if res.status == StatusCode::BAD_REQUEST { "400 without its error" } else { res.status.as_str() };
+            self.stats.error(page, &Method::POST, what);
             return Err(Stop::Failed);
         }
-        let page = self.get_page(Page::Country, Page::Country.path()).await?;
-        let Some(token) = csrf(page.text()) else {
-            self.stats.error(Page::Country, &Method::GET, "no csrf");
-            return Err(Stop::Failed);
-        };
-        let t = token.as_str();
+        Ok(())
+    }
+
+    /// This applicant's persona: the walk's, with a name, date of birth, NINO
+    /// and postcode (with its nation) of its own.
+    fn persona(&mut self) -> Vec<String> {
         let (postcode, nation) = *self.rng.pick(POSTCODES);
         let given = *self.rng.pick(GIVEN);
         let surname = *self.rng.pick(SURNAMES);
@@ -958,41 +1093,90 @@ impl Applicant<'_> {
             self.rng.below(1_000_000),
             ["A", "B", "C", "D"][self.rng.below(4) as usize]
         );
-        self.post_step(Page::Country, &[("csrf_token", t), ("country", nation)], Page::Nationality).await?;
-        self.post_step(Page::Nationality, &[("csrf_token", t), ("nationality", "british")], Page::DateOfBirth).await?;
-        self.post_step(
-            Page::DateOfBirth,
-            &[("csrf_token", t), ("dob-day", &day), ("dob-month", &month), ("dob-year", &year)],
-            Page::Name,
-        )
-        .await?;
-        self.post_step(
-            Page::Name,
-            &[("csrf_token", t), ("given-name", given), ("middle-names", ""), ("surname", surname)],
-            Page::PreviousName,
-        )
-        .await?;
-        self.post_step(Page::PreviousName, &[("csrf_token", t), ("answer", "no")], Page::Nino).await?;
-        self.post_step(Page::Nino, &[("csrf_token", t), ("nino", &nino), ("nino-reason", "")], Page::Address).await?;
-        let select =
-            self.post_step(Page::Address, &[("csrf_token", t), ("postcode", postcode)], Page::AddressSelect).await?;
-        let uprns: Vec<&str> = select
-            .text()
-            .split(r#"name="uprn" type="radio" value=""#)
-            .skip(1)
-            .filter_map(|s| s.split('"').next())
-            .collect();
-        if uprns.is_empty() {
-            self.stats.error(Page::AddressSelect, &Method::GET, "no addresses");
+        let generated = [
+            ("given", given.to_owned()),
+            ("surname", surname.to_owned()),
+            ("dob-day", day),
+            ("dob-month", month),
+            ("dob-year", year),
+            ("nino", nino),
+            ("postcode", postcode.to_owned()),
+            ("nation", nation.to_owned()),
+        ];
+        let keys = &walk().persona;
+        let mut values: Vec<String> = keys.iter().map(|(_, v)| v.clone()).collect();
+        for (key, value) in generated {
+            if let Some(i) = keys.iter().position(|(k, _)| k == key) {
+                values[i] = value;
+            }
+        }
+        values
+    }
+
+    /// A form of the walk, urlencoded after the CSRF token: the persona's values
+    /// filled in, and for `@first` one of the options `shown` (the page it is
+    /// posted from) offers, at random.
+    fn fill(
+        &mut self,
+        fields: &[Field],
+        persona: &[String],
+        token: &str,
+        page: Page,
+        shown: &str,
+    ) -> Result<String, Stop> {
+        let mut out = format!("csrf_token={}", enc(token));
+        for field in fields {
+            let value = match &field.value {
+                Value::Text(parts) => parts
+                    .iter()
+                    .map(|p| match p {
+                        Part::Literal(s) => s.as_str(),
+                        Part::Persona(i) => persona[*i].as_str(),
+                    })
+                    .collect::<String>(),
+                Value::Offered => {
+                    let marker = format!(r#"name="{}" type="radio" value=""#, field.name);
+                    let options: Vec<&str> = shown.split(&marker).skip(1).filter_map(|s| s.split('"').next()).collect();
+                    if options.is_empty() {
+                        self.stats.error(page, &Method::GET, "no options");
+                        return Err(Stop::Failed);
+                    }
+                    options[self.rng.below(options.len() as u64) as usize].to_owned()
+                }
+            };
+            out.push('&');
+            out.push_str(&enc(&field.name));
+            out.push('=');
+            out.push_str(&enc(&value));
+        }
+        Ok(out)
+    }
+
+    /// The walk (`WALK` in `walks.json`) up to the check-answers page, with a
+    /// persona of this applicant's own; returns the CSRF token.
+    pub async fn walk_to_check_answers(&mut self) -> Result<String, Stop> {
+        let walk = walk();
+        self.think().await?;
+        let res = self.request(Page::START, Method::GET, Page::START.path(), None).await?;
+        if res.status != StatusCode::SEE_OTHER {
+            self.stats.error(Page::START, &Method::GET, res.status.as_str());
             return Err(Stop::Failed);
         }
-        let uprn = uprns[self.rng.below(uprns.len() as u64) as usize].to_owned();
-        self.post_step(Page::AddressSelect, &[("csrf_token", t), ("uprn", &uprn)], Page::OtherAddress).await?;
-        self.post_step(Page::OtherAddress, &[("csrf_token", t), ("answer", "none")], Page::Moved).await?;
-        self.post_step(Page::Moved, &[("csrf_token", t), ("answer", "no")], Page::OpenRegister).await?;
-        self.post_step(Page::OpenRegister, &[("csrf_token", t), ("answer", "no")], Page::PostalVote).await?;
-        self.post_step(Page::PostalVote, &[("csrf_token", t), ("answer", "in-person")], Page::Contact).await?;
-        self.post_step(Page::Contact, &[("csrf_token", t), ("contact", "post")], Page::CheckAnswers).await?;
+        let first = walk.steps.first().map_or(walk.check_answers, |s| s.page);
+        let mut shown = self.get_page(first, first.path()).await?;
+        let Some(token) = csrf(shown.text()) else {
+            self.stats.error(first, &Method::GET, "no csrf");
+            return Err(Stop::Failed);
+        };
+        let persona = self.persona();
+        for step in &walk.steps {
+            for (fields, error) in &step.invalid {
+                let body = self.fill(fields, &persona, &token, step.page, shown.text())?;
+                self.post_invalid(step.page, body, error).await?;
+            }
+            let body = self.fill(&step.form, &persona, &token, step.page, shown.text())?;
+            shown = self.post_step(step.page, body, step.next).await?;
+        }
         Ok(token)
     }
 
@@ -1001,10 +1185,11 @@ impl Applicant<'_> {
     pub async fn submit(&mut self, token: &str) -> Result<(), Stop> {
         self.think().await?;
         let body = form(&[("csrf_token", token), ("declaration", "agreed")]);
-        let res = self.request(Page::CheckAnswers, Method::POST, Page::CheckAnswers.path(), Some(body)).await?;
-        if res.status != StatusCode::SEE_OTHER || res.location.as_deref() != Some(Page::Complete.path()) {
+        let (check_answers, complete) = (Page::check_answers(), Page::complete());
+        let res = self.request(check_answers, Method::POST, check_answers.path(), Some(body)).await?;
+        if res.status != StatusCode::SEE_OTHER || res.location.as_deref() != Some(complete.path()) {
             let what = if res.status == StatusCode::SEE_OTHER { "303 elsewhere" } else { res.status.as_str() };
-            self.stats.error(Page::CheckAnswers, &Method::POST, what);
+            self.stats.error(check_answers, &Method::POST, what);
             return Err(Stop::Failed);
         }
         Ok(())
@@ -1012,14 +1197,14 @@ impl Applicant<'_> {
 
     /// The complete page: the reference number the applicant is shown.
     pub async fn complete(&mut self) -> Result<String, Stop> {
-        let page = self.get_page(Page::Complete, Page::Complete.path()).await?;
+        let page = self.get_page(Page::complete(), Page::complete().path()).await?;
         match reference(page.text()) {
             Some(r) => {
                 self.stats.completed(r.clone());
                 Ok(r)
             }
             None => {
-                self.stats.error(Page::Complete, &Method::GET, "no reference");
+                self.stats.error(Page::complete(), &Method::GET, "no reference");
                 Err(Stop::Failed)
             }
         }
@@ -1040,5 +1225,97 @@ impl Applicant<'_> {
         }
         self.cookies.retain(|(k, _)| k == "lang");
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_load_walk_is_read_from_walks_json() {
+        let names: Vec<&str> = Page::all().map(Page::name).collect();
+        assert_eq!(names.first(), Some(&"start"));
+        assert_eq!(names[names.len() - 2..], ["check-answers", "complete"]);
+        assert_eq!(Page::check_answers().path(), "/register-to-vote/check-answers");
+        assert_eq!(Page::complete().path(), "/register-to-vote/complete");
+        let w = walk();
+        assert_eq!(w.steps.len(), names.len() - 3, "each step's page once");
+        assert_eq!(w.steps.last().map(|s| s.next), Some(Page::check_answers()));
+        for pair in w.steps.windows(2) {
+            assert_eq!(pair[0].next, pair[1].page);
+        }
+    }
+
+    #[test]
+    fn every_walk_parses() {
+        let all: serde_json::Value = serde_json::from_str(WALKS).unwrap();
+        for w in all["walks"].as_array().unwrap() {
+            let name = w["name"].as_str().unwrap();
+            Walk::parse(WALKS, name).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+    }
+
+    #[test]
+    fn each_applicant_fills_the_walk_with_a_persona_of_its_own() {
+        let pool = Pool::new(SocketAddr::from(([127, 0, 0, 1], 9)), 1);
+        let stats = Stats::new(false);
+        let behaviour = Behaviour { think: Duration::ZERO, timeout: Duration::from_secs(1), retries: 0 };
+        let mut a = Applicant {
+            pool: &pool,
+            stats: &stats,
+            behaviour,
+            deadline: Instant::now(),
+            address: client_address(1),
+            cookies: Vec::new(),
+            rng: Rng::new(1),
+        };
+        let step = |name: &str| walk().steps.iter().find(|s| s.page.name() == name).expect(name);
+        let value = |body: &str, key: &str| {
+            let v = body.split('&').find_map(|kv| kv.strip_prefix(&format!("{key}="))).expect(key);
+            v.replace('+', " ")
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..20 {
+            let persona = a.persona();
+            let fill = |a: &mut Applicant, name: &str| {
+                let s = step(name);
+                a.fill(&s.form, &persona, "tok", s.page, "").unwrap()
+            };
+            let name = fill(&mut a, "name");
+            assert!(name.starts_with("csrf_token=tok&"), "{name}");
+            let given = value(&name, "given-name");
+            assert!(GIVEN.contains(&given.as_str()) && SURNAMES.contains(&value(&name, "surname").as_str()));
+            let place =
+                (value(&fill(&mut a, "address"), "postcode"), value(&fill(&mut a, "country-of-residence"), "country"));
+            assert!(POSTCODES.iter().any(|(p, n)| (*p, *n) == (place.0.as_str(), place.1.as_str())), "{place:?}");
+            assert!(value(&fill(&mut a, "nino"), "nino").len() == 9);
+            seen.insert(given);
+        }
+        assert!(seen.len() > 3, "the names vary: {seen:?}");
+        // `@first`: one of the options the page offers, at random; none offered is an error.
+        let select = step("address/select");
+        let shown: String = (1..=5).map(|u| format!(r#"<input name="uprn" type="radio" value="u{u}">"#)).collect();
+        let picked: std::collections::BTreeSet<String> =
+            (0..40).map(|_| value(&a.fill(&select.form, &[], "tok", select.page, &shown).unwrap(), "uprn")).collect();
+        assert!(picked.len() > 1 && picked.iter().all(|u| shown.contains(&format!(r#"value="{u}""#))), "{picked:?}");
+        assert!(a.fill(&select.form, &[], "tok", select.page, "").is_err());
+        assert_eq!(stats.errors_by_kind().get("no options"), Some(&1));
+    }
+
+    #[test]
+    fn placeholders_take_the_persona_values() {
+        let persona = [("given".to_owned(), "A".to_owned()), ("surname".to_owned(), "B".to_owned())];
+        let Value::Text(parts) = Value::parse("{given} {surname} {other} {", &persona) else { panic!("text") };
+        let values = ["Ava".to_owned(), "Jones".to_owned()];
+        let filled: String = parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(s) => s.as_str(),
+                Part::Persona(i) => values[*i].as_str(),
+            })
+            .collect();
+        assert_eq!(filled, "Ava Jones {other} {");
+        assert!(matches!(Value::parse("@first", &persona), Value::Offered));
     }
 }

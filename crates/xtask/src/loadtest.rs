@@ -1,7 +1,8 @@
 //! `cargo xtask loadtest`: simulated applicants walking the whole ordinary
-//! journey against a real `ier serve` (release build) on 127.0.0.1, on a fresh
-//! database made for the run (a SQLite file, or a Postgres database dropped
-//! afterwards).
+//! journey (the `ordinary-quick` walk of `crates/ier-citizen-web/data/walks.json`,
+//! each applicant with a generated persona) against a real `ier serve` (release
+//! build) on 127.0.0.1, on a fresh database made for the run (a SQLite file, or
+//! a Postgres database dropped afterwards).
 //!
 //! ```text
 //! cargo xtask loadtest [--db sqlite|postgres] [--scenario steady|surge|spike|max]
@@ -385,12 +386,14 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
     let requests: u64 = stats.latency.iter().map(|h| h[0].count() + h[1].count()).sum();
     let mut pages = Vec::new();
     println!();
+    // The walk's pages, so the first column fits its longest name.
+    let width = Page::all().map(|p| p.name().len()).max().unwrap_or(0).max(20);
     println!(
-        "{:<20} {:>9} {:>8} {:>8} {:>8} {:>8}   {:>9} {:>8} {:>8} {:>8} {:>8}",
+        "{:<width$} {:>9} {:>8} {:>8} {:>8} {:>8}   {:>9} {:>8} {:>8} {:>8} {:>8}",
         "page (ms)", "GET n", "p50", "p95", "p99", "max", "POST n", "p50", "p95", "p99", "max"
     );
     let mut worst_p99: f64 = 0.0;
-    for (page, h) in Page::ALL.iter().zip(&stats.latency) {
+    for (page, h) in Page::all().zip(&stats.latency) {
         let cell = |h: &harness::Histogram| {
             if h.count() == 0 {
                 format!("{:>9} {:>8} {:>8} {:>8} {:>8}", "-", "", "", "", "")
@@ -405,7 +408,7 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
                 )
             }
         };
-        println!("{:<20} {}   {}", page.name(), cell(&h[0]), cell(&h[1]));
+        println!("{:<width$} {}   {}", page.name(), cell(&h[0]), cell(&h[1]));
         let q = |h: &harness::Histogram| json!({"n": h.count(), "p50_ms": h.quantile_ms(0.5), "p95_ms": h.quantile_ms(0.95), "p99_ms": h.quantile_ms(0.99), "max_ms": h.max_ms()});
         worst_p99 = worst_p99.max(h[0].quantile_ms(0.99)).max(h[1].quantile_ms(0.99));
         pages.push(json!({"page": page.name(), "get": q(&h[0]), "post": q(&h[1])}));
@@ -625,7 +628,7 @@ async fn submit_only(opts: &Options, pool: &Arc<Pool>) -> anyhow::Result<SubmitO
     }
     while tasks.join_next().await.is_some() {}
     let seconds = began.elapsed().as_secs_f64();
-    let h = stats.hist(Page::CheckAnswers, &hyper::Method::POST);
+    let h = stats.hist(Page::check_answers(), &hyper::Method::POST);
     let ok = ok.load(Ordering::Relaxed);
     Ok(SubmitOnly {
         ok,

@@ -332,3 +332,30 @@ impl Walk {
         Walked { pages, reference }
     }
 }
+
+/// For walking a walk one request at a time (the pages bench does, from a client address of its own).
+impl Walk {
+    /// This walk with one of the persona's values replaced (or added).
+    pub fn with_persona(mut self, key: &str, value: &str) -> Self {
+        self.json["persona"][key] = serde_json::Value::from(value);
+        self
+    }
+
+    /// Where the walk starts: a path that redirects to the first step's page.
+    pub fn start_path(&self) -> String {
+        format!("/register-to-vote/{}", self.json["start"].as_str().unwrap())
+    }
+
+    /// The path of step `i`'s page; past the last step, "Check your answers".
+    pub fn step_path(&self, i: usize) -> String {
+        match self.pages().get(i) {
+            Some(slug) => format!("/register-to-vote/{slug}"),
+            None => format!("{}/check-answers", self.prefix()),
+        }
+    }
+
+    /// The form step `i` posts (without the CSRF token), `@first` resolved against `page`, the HTML it is posted from.
+    pub fn step_form(&self, i: usize, page: &str) -> Vec<(String, String)> {
+        self.form(&self.json["steps"][i]["form"], page)
+    }
+}
