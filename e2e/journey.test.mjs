@@ -1,228 +1,203 @@
-// The citizen journey in a real browser (Chromium via playwright-core), in
-// English and Welsh, with and without JavaScript, and axe-core on every page
-// (WCAG 2.2 A and AA): 0 violations allowed.
-//
-// Needs the `ier` binary (built by `cargo test`/`cargo build`; IER_BIN to
-// override) and Chromium (CHROMIUM to override /usr/bin/chromium).
+// The applicant journeys in a real browser (Chromium via playwright-core)
+// against a real `ier demo`: every walk of data/walks.json in English and
+// Welsh with JavaScript, two again without, axe-core (WCAG 2.2 A and AA, 0
+// violations allowed) on every distinct page, a Change from the summary, and
+// each application fetched by its ERO's EMS over mutual TLS. Then the address
+// look-up's errors with JavaScript, the timeout warning, and the security
+// headers. The walker is walker.mjs; the demo, browser and axe are service.mjs.
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join, dirname } from 'node:path'
-import { createRequire } from 'node:module'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { loadWalks, Walker } from './walker.mjs'
+import { startService } from './service.mjs'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const require = createRequire(import.meta.url)
-const axePath = require.resolve('axe-core/axe.min.js')
-const ierBin = process.env.IER_BIN ?? join(here, '..', 'target', 'debug', 'ier')
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium'
+const walks = loadWalks()
+let service
 
-let server, base, ems, dataDir, browser
+before(async () => { service = await startService() })
+after(async () => { await service?.stop() })
 
-before(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'ier-e2e-'))
-  server = spawn(ierBin, ['demo', '--addr', '127.0.0.1:0', '--ems-addr', '127.0.0.1:0', '--internal-addr', '127.0.0.1:0', '--data-dir', join(dataDir, 'data')], { stdio: ['ignore', 'pipe', 'ignore'] })
-  base = await new Promise((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error('ier demo did not start: ' + out)), 60000)
-    server.stdout.on('data', (chunk) => {
-      out += chunk
-      const m = out.match(/Public site:\s+(http:\/\/\S+?)\/?\n/)
-      const e = out.match(/EMS API:\s+(https:\/\/\S+?)\/v1\/applications/)
-      if (m && e) { clearTimeout(timer); ems = e[1]; resolve(m[1]) }
-    })
-    server.on('exit', (code) => reject(new Error(`ier demo exited with ${code}: ${out}`)))
+/** A Walker on a fresh page that checks each page's language and accessibility. */
+async function walker (walk, { lang, javaScript = true }) {
+  const page = await service.newPage({ javaScript })
+  return new Walker(page, walk, {
+    base: service.base,
+    lang,
+    javaScript,
+    onPage: async (state) => {
+      assert.equal(await page.locator('html').getAttribute('lang'), lang, `the page's language at ${page.url()}`)
+      const path = new URL(page.url()).pathname
+      // A distinct page: its language, JavaScript or not, path, and what it shows.
+      await service.checkAccessibility(page, `${lang} ${javaScript ? 'js' : 'no-js'} ${path} ${state}`.trim(), { javaScript })
+    },
   })
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  })
-})
-
-after(async () => {
-  await browser?.close()
-  server?.kill()
-  rmSync(dataDir, { recursive: true, force: true })
-})
-
-/** Run axe on the current page; fail with the violations listed. */
-async function checkAccessibility (page, seen) {
-  const url = new URL(page.url()).pathname
-  await page.addScriptTag({ path: axePath })
-  const result = await page.evaluate(() => {
-    // One narrow, deliberate exception: govuk-frontend's own script sets
-    // aria-expanded on a radio that reveals a conditional question (so screen
-    // readers announce the reveal). ARIA does not list aria-expanded for role
-    // radio; allow exactly that attribute on that role, nothing else.
-    window.axe.configure({ checks: [{ id: 'aria-allowed-attr', options: { radio: ['aria-expanded'] } }] })
-    return window.axe.run(document, {
-    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
-    })
-  })
-  const problems = result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)
-  assert.deepEqual(problems, [], `accessibility violations on ${url}`)
-  seen?.add(url)
 }
 
-async function newPage ({ javaScript = true } = {}) {
-  // bypassCSP lets the test inject axe-core; the site itself allows no inline script.
-  const context = await browser.newContext({ javaScriptEnabled: javaScript, bypassCSP: true })
-  return context.newPage()
+/** The kind's own part of the applicant in the EMS API's JSON. */
+const parts = { ordinary: null, overseas: 'overseas', forces: 'service', crown: 'crown', 'british-council': 'crown' }
+
+/** The ERO the walk's application goes to: where its first looked-up postcode is. */
+function eroOf (walk) {
+  const step = walk.steps.find((s) => 'postcode' in s.form)
+  const ero = service.lookup(walk.fill(step.form.postcode))
+  if (walk.ero) assert.equal(ero.id, walk.ero, `${walk.name} goes to ${walk.ero}`)
+  return ero
 }
 
-async function submit (page) {
-  await Promise.all([page.waitForLoadState('load'), page.locator('form button.govuk-button').first().click()])
-}
-
-/** The whole ordinary journey; returns the reference number shown. */
-async function walk (page, { welsh, checkA11y, seen, javaScript = true }) {
-  const a11y = async () => { if (checkA11y) await checkAccessibility(page, seen) }
-  const t = (en, cy) => (welsh ? cy : en)
-  await page.goto(base + (welsh ? '/?lang=cy' : '/?lang=en'))
-  await a11y()
-  await page.getByRole('button', { name: t('Start now', 'Dechrau nawr') }).click()
-  await page.waitForURL(/country-of-residence/)
-  await a11y()
-  // An error first: every value kept, the error summary shown.
-  await submit(page)
-  assert.match(await page.locator('.govuk-error-summary').innerText(), new RegExp(t('Select where you live', 'Dewiswch ble rydych chi’n byw')))
-  await a11y()
-  await page.getByLabel(t('Wales', 'Cymru'), { exact: true }).check()
-  await submit(page)
-  await page.waitForURL(/nationality/)
-  await a11y()
-  await page.getByLabel(t('British', 'Prydeinig'), { exact: true }).check()
-  await submit(page)
-  await page.waitForURL(/date-of-birth/)
-  await a11y()
-  await page.getByLabel(t('Day', 'Diwrnod')).fill('2')
-  await page.getByLabel(t('Month', 'Mis')).fill('9')
-  await page.getByLabel(t('Year', 'Blwyddyn')).fill('1990')
-  await submit(page)
-  await page.waitForURL(/\/name$/)
-  await a11y()
-  await page.getByLabel(t('First name', 'Enw cyntaf')).fill('Siân')
-  await page.getByLabel(t('Last name', 'Cyfenw')).fill('Llewellyn')
-  await submit(page)
-  await page.waitForURL(/previous-name/)
-  await a11y()
-  await page.getByLabel(t('No', 'Nac ydw'), { exact: true }).check()
-  await submit(page)
-  await page.waitForURL(/nino/)
-  await a11y()
-  await page.getByLabel(t('National Insurance number', 'Rhif Yswiriant Gwladol'), { exact: true }).fill('SN425918B')
-  await submit(page)
-  await page.waitForURL(/address$/)
-  await a11y()
-  await page.getByLabel(t('Postcode', 'Cod post')).fill('CF10 1EP')
-  await page.getByRole('button', { name: t('Find address', 'Dod o hyd i’r cyfeiriad') }).click()
-  if (javaScript) {
-    // Progressive enhancement: the addresses appear on the same page, and focus moves to them.
-    await page.locator('#address-results-form input[name="uprn"]').first().waitFor()
-    assert.match(page.url(), /\/address$/)
-    assert.equal(await page.evaluate(() => document.activeElement.tagName), 'FIELDSET')
-  } else {
-    await page.waitForURL(/address\/select/)
+/** The complete page names the ERO, in the page's language, and where a voting form is emailed. */
+async function assertComplete (w, ero) {
+  const main = await w.page.locator('main').innerText()
+  assert.ok(main.includes(ero.name[w.lang]), `the complete page names ${ero.name[w.lang]}: ${main}`)
+  for (const step of w.walk.steps) {
+    for (const field of ['postal-vote-email', 'form-email']) {
+      if (field in step.form) assert.ok(main.includes(w.walk.fill(step.form[field])), `the complete page says where the form goes: ${main}`)
+    }
   }
-  await a11y()
-  await page.locator('input[name="uprn"]').first().check()
-  await Promise.all([
-    page.waitForURL(/other-address/),
-    page.locator('form:has(input[name="uprn"]) button.govuk-button').click()
-  ])
-  await a11y()
-  await page.getByLabel(t('No', 'Nac ydw'), { exact: true }).check()
-  await submit(page)
-  await page.waitForURL(/moved/)
-  await a11y()
-  // A revealed field (progressive enhancement with JavaScript, always shown without).
-  await page.getByLabel(t('Yes, from another address in the UK', 'Ydw, o gyfeiriad arall yn y DU')).check()
-  await page.getByLabel(t('Previous address line 1', 'Llinell gyntaf y cyfeiriad blaenorol')).fill('4 Park Row')
-  await page.getByLabel(t('Previous town or city', 'Tref neu ddinas flaenorol')).fill('Leeds')
-  await page.getByLabel(t('Previous postcode', 'Cod post blaenorol')).fill('LS1 5HD')
-  await a11y()
-  await submit(page)
-  await page.waitForURL(/open-register/)
-  await a11y()
-  await page.getByLabel(t('No', 'Nac ydw'), { exact: true }).check()
-  await submit(page)
-  await page.waitForURL(/postal-vote/)
-  await a11y()
-  // A postal vote with its form sent by email: another revealed field.
-  await page.getByLabel(t('Yes, email me an application form', 'Ydw, e-bostiwch ffurflen gais ataf')).check()
-  await page.getByLabel(t('Email address', 'Cyfeiriad e-bost'), { exact: true }).fill('sian@example.com')
-  await a11y()
-  await submit(page)
-  await page.waitForURL(/contact/)
-  await a11y()
-  await page.getByLabel(t('Post', 'Post'), { exact: true }).check()
-  await submit(page)
-  await page.waitForURL(/check-answers/)
-  await a11y()
-  // A change from the summary returns to the summary.
-  await page.locator(`a[href="/register-to-vote/name"]`).click()
-  await page.waitForURL(/\/name$/)
-  await page.getByLabel(t('First name', 'Enw cyntaf')).fill('Siân Angharad')
-  await submit(page)
-  await page.waitForURL(/check-answers/)
-  assert.match(await page.locator('.govuk-summary-list').innerText(), /Siân Angharad Llewellyn/)
-  await page.getByLabel(t('I agree', 'Rwy’n cytuno')).check()
-  await submit(page)
-  await page.waitForURL(/complete/)
-  await a11y()
-  const panel = await page.locator('.govuk-panel').innerText()
-  assert.match(panel, t(/Application complete/, /Cais wedi’i gwblhau/))
-  const reference = panel.match(/([2-9B-DF-HJ-NP-TV-Z]{5} [2-9B-DF-HJ-NP-TV-Z]{5})/)?.[1]
-  assert.ok(reference, 'a reference number is shown: ' + panel)
-  const main = await page.locator('main').innerText()
-  assert.match(main, t(/Cardiff Council/, /Cyngor Caerdydd/))
-  assert.match(main, /sian@example\.com/)
-  return reference
 }
 
-/** Run the reference EMS client for Cardiff's ERO once; returns what it printed. */
-function pollCardiff (out) {
-  const clients = join(dataDir, 'data', 'ems-clients')
-  return execFileSync(ierBin, ['ems', 'poll', '--once', '--server', ems,
-    '--cert', join(clients, 'cardiff.pem'), '--key', join(clients, 'cardiff.key'),
-    '--ca', join(dataDir, 'data', 'pki', 'ca.pem'), '--out', out], { encoding: 'utf8' })
-}
-
-test('the journey in English, with a change from the summary, and axe on every page; the application reaches the EMS', async () => {
-  const page = await newPage()
-  const seen = new Set()
-  const reference = await walk(page, { welsh: false, checkA11y: true, seen })
-  assert.ok(seen.size >= 15, `axe ran on ${seen.size} pages`)
-  await page.context().close()
-  // Submitted on the public site, fetched by Cardiff's EMS over mutual TLS, then off the queue.
-  const out = join(dataDir, 'ems-cardiff')
-  assert.match(pollCardiff(out), /confirmed [1-9]/)
-  const file = join(out, 'applications', reference.replace(' ', '') + '.json')
+/** Fetch the ERO's applications over mutual TLS: the walk's is among them, of its kind. */
+function assertReachesEms (walk, reference, { ero, lang, middle }) {
+  const { out, printed } = service.poll(ero.id)
+  assert.match(printed, /confirmed [1-9]/)
+  const file = join(out, 'applications', reference + '.json')
   assert.ok(existsSync(file), `the EMS client wrote ${file}`)
   const application = JSON.parse(readFileSync(file, 'utf8'))
-  assert.equal(application.gssCode, 'W06000015')
-  assert.equal(application.applicant.name.surname, 'Llewellyn')
-  assert.match(pollCardiff(out), /fetched 0 applications/)
-})
+  assert.equal(application.reference, reference)
+  assert.equal(application.gssCode, ero.gss)
+  assert.equal(application.kind, walk.kind)
+  assert.equal(application.language, lang)
+  assert.equal(application.applicant.name.surname, walk.fill('{surname}'))
+  if (middle) assert.equal(application.applicant.name.middleNames, middle)
+  for (const part of ['overseas', 'service', 'crown']) {
+    const has = application.applicant[part] !== null && application.applicant[part] !== undefined
+    assert.equal(has, part === parts[walk.kind], `${walk.kind}: applicant.${part} ${has ? 'present' : 'absent'}`)
+  }
+  const [header, ...rows] = readFileSync(join(out, 'applications.csv'), 'utf8').trim().split('\n').map((line) => line.split(','))
+  const row = rows.find((r) => r[header.indexOf('reference')] === reference)
+  assert.equal(row?.[header.indexOf('kind')], walk.kind, `applications.csv has ${reference} as ${walk.kind}`)
+  // Confirmed, so off the queue.
+  assert.match(service.poll(ero.id).printed, /fetched 0 applications/)
+}
 
-test('the journey in Welsh, and axe on every page', async () => {
-  const page = await newPage()
-  await walk(page, { welsh: true, checkA11y: true })
-  assert.equal(await page.locator('html').getAttribute('lang'), 'cy')
+/**
+ * The whole walk in a browser, "Check your answers" (in English with a Change:
+ * a middle name added), the application sent, and fetched by its ERO's EMS.
+ */
+async function walkToEms (t, walk, { lang, javaScript = true }) {
+  const ero = eroOf(walk)
+  const middle = lang === 'en' ? 'Mair' : undefined
+  const before = service.checked.size
+  const w = await walker(walk, { lang, javaScript })
+  await w.toCheckAnswers()
+  if (middle) await w.changeName(middle)
+  const reference = await w.send()
+  await assertComplete(w, ero)
+  await w.page.context().close()
+  assertReachesEms(walk, reference, { ero, lang, middle })
+  t.diagnostic(`axe checked ${service.checked.size - before} more pages`)
+}
+
+const languages = { en: 'English', cy: 'Welsh' }
+
+for (const walk of walks) {
+  for (const lang of ['en', 'cy']) {
+    test(`${walk.name} in ${languages[lang]} with JavaScript, axe on every page; the application reaches its ERO`, (t) => walkToEms(t, walk, { lang }))
+  }
+}
+
+for (const [name, lang] of [['ordinary', 'en'], ['forces', 'cy']]) {
+  test(`${name} in ${languages[lang]} without JavaScript, axe on every page; the application reaches its ERO`, (t) => walkToEms(t, walks.find((w) => w.name === name), { lang, javaScript: false }))
+}
+
+test('with JavaScript, a failed look-up is sent once, shows its error in place, and a good one clears it', async () => {
+  const walk = walks.find((w) => w.name === 'ordinary')
+  const w = await walker(walk, { lang: 'en' })
+  const { page } = w
+  const address = `/register-to-vote/${walk.steps[walk.stepWith('postcode')].page}`
+  await w.start()
+  await w.steps(walk.stepWith('postcode'))
+  const lookups = []
+  page.on('request', (r) => { if (r.method() === 'POST' && new URL(r.url()).pathname === address) lookups.push(r) })
+  let navigations = 0
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++ })
+  for (const [postcode, error] of [['nope', 'Enter a real postcode'], ['YY9 9YY', 'We could not find which council covers this postcode']]) {
+    const sent = lookups.length
+    const form = await w.fillForm({ postcode })
+    assert.equal(await w.submit(form), 'error', `${postcode} is refused`)
+    // Long enough for a second submission of the same look-up to show up.
+    await page.waitForTimeout(300)
+    assert.equal(lookups.length, sent + 1, `the look-up of ${postcode} is sent once`)
+    assert.equal(navigations, 0, 'the page stays')
+    assert.equal(w.path, address)
+    assert.match(await page.locator('.govuk-error-summary').innerText(), new RegExp(error))
+    assert.match(await page.title(), /^Error: /)
+    assert.equal(await page.locator('input[name="postcode"]').inputValue(), postcode, 'the postcode typed is kept')
+    assert.ok(await page.evaluate(() => document.activeElement.matches('.govuk-error-summary')), 'focus moves to the error summary')
+    await w.onPage(`error: ${error}`)
+  }
+  const form = await w.fillForm({ postcode: walk.fill('{postcode}') })
+  assert.equal(await w.submit(form), 'address list')
+  assert.equal(lookups.length, 3)
+  for (const leftover of ['.govuk-error-summary', '.govuk-error-message', '.govuk-form-group--error', '.govuk-input--error']) {
+    assert.equal(await page.locator(leftover).count(), 0, `no ${leftover} left on the page`)
+  }
+  assert.doesNotMatch(await page.title(), /^Error:/)
+  assert.ok(await page.locator('#address-results-form input[name="uprn"]').count() > 0, 'the addresses are listed')
+  await w.onPage('address list after errors')
   await page.context().close()
 })
 
-test('the journey works without JavaScript', async () => {
-  const page = await newPage({ javaScript: false })
-  await walk(page, { welsh: false, checkA11y: false, javaScript: false })
+test('the timeout warning: a modal dialog after 18 minutes idle; continuing keeps the journey alive, not answering ends it', async () => {
+  const walk = walks.find((w) => w.name === 'ordinary')
+  const w = await walker(walk, { lang: 'en' })
+  const { page } = w
+  const timedOut = []
+  page.on('request', (r) => { if (new URL(r.url()).pathname === '/register-to-vote/timed-out') timedOut.push(r) })
+  await page.clock.install()
+  await w.start()
+  assert.equal(await page.locator('dialog').count(), 0)
+  await page.clock.fastForward('18:30')
+  const dialog = page.locator('dialog')
+  await dialog.waitFor()
+  assert.ok(await dialog.evaluate((d) => d.open && d.matches(':modal')), 'a modal dialog')
+  assert.match(await dialog.innerText(), /Continue with your application/)
+  await w.onPage('timeout warning')
+  const keepAlive = page.waitForRequest((r) => new URL(r.url()).pathname === '/register-to-vote/keep-alive')
+  await dialog.getByRole('button', { name: 'Continue with your application' }).click()
+  await keepAlive
+  await dialog.waitFor({ state: 'detached' })
+  // The timers start again: 18 minutes on, the warning again, and not the end the first timers had set.
+  await page.clock.fastForward('18:30')
+  await dialog.waitFor()
+  assert.equal(timedOut.length, 0, 'the journey did not time out')
+  assert.equal(w.path, `/register-to-vote/${walk.steps[0].page}`)
+  // Nobody answers: at 20 minutes, the timed-out page.
+  await w.navigate(() => page.clock.fastForward('01:30'))
+  assert.equal(w.path, '/register-to-vote/timed-out')
+  assert.match(await page.locator('main').innerText(), /Your application has timed out/)
+  await w.onPage('')
   await page.context().close()
+})
+
+test('axe checked every page of every walk, with JavaScript, in both languages', (t) => {
+  const missing = []
+  for (const lang of ['en', 'cy']) {
+    for (const walk of walks) {
+      const keys = walk.steps.map((s) => s.page.endsWith('/select')
+        ? `${lang} js /register-to-vote/${s.page.slice(0, -'/select'.length)} address list`
+        : `${lang} js /register-to-vote/${s.page}`)
+      keys.push(`${lang} js ${walk.prefix}/check-answers answers of ${walk.name}`, `${lang} js ${walk.prefix}/complete complete for ${walk.name}`)
+      missing.push(...keys.filter((key) => !service.checked.has(key)))
+    }
+  }
+  assert.deepEqual(missing, [])
+  t.diagnostic(`${service.checked.size} distinct pages checked with axe`)
 })
 
 test('security headers and a POST without its CSRF token', async () => {
+  const { base } = service
   const res = await fetch(base + '/register-to-vote/start', { redirect: 'manual' })
   const cookie = res.headers.get('set-cookie').split(';')[0]
   assert.match(res.headers.get('set-cookie'), /HttpOnly/)

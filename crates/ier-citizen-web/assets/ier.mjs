@@ -89,14 +89,13 @@ function clearErrors (root) {
 enhanceAddressLookup(document)
 
 // The timeout warning (GOV.UK's pattern): a journey's answers are deleted
-// after 20 minutes without a request. Two minutes before, a dialog (rendered by
-// the server in the page's language, in a <template>) offers to continue,
-// which keeps the journey alive; if nobody answers, the page moves to the
-// "timed out" page, which deletes the answers at once.
+// after 20 minutes without a request. Two minutes before, a dialog (fetched
+// from the server then, in the page's language) offers to continue, which keeps
+// the journey alive; if nobody answers, the page moves to the "timed out" page,
+// which deletes the answers at once.
 const IDLE_MS = 20 * 60 * 1000
 const WARN_MS = 18 * 60 * 1000
-const template = document.getElementById('ier-timeout-warning')
-if (document.body.hasAttribute('data-ier-journey') && template && 'HTMLDialogElement' in window) {
+if (document.body.hasAttribute('data-ier-journey') && 'HTMLDialogElement' in window) {
   let warnTimer
   let endTimer
   const arm = () => {
@@ -105,8 +104,16 @@ if (document.body.hasAttribute('data-ier-journey') && template && 'HTMLDialogEle
     warnTimer = setTimeout(warn, WARN_MS)
     endTimer = setTimeout(() => { window.location.href = '/register-to-vote/timed-out' }, IDLE_MS)
   }
-  const warn = () => {
-    const dialog = template.content.firstElementChild.cloneNode(true)
+  const warn = async () => {
+    let markup
+    try {
+      const response = await fetch('/register-to-vote/timeout-warning?lang=' + document.documentElement.lang, { credentials: 'same-origin' })
+      markup = await response.text()
+    } catch {
+      return
+    }
+    const dialog = new DOMParser().parseFromString(markup, 'text/html').querySelector('dialog')
+    if (!dialog) return
     document.body.appendChild(dialog)
     dialog.querySelector('button').addEventListener('click', async () => {
       try {

@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
+const X_FORWARDED_FOR: axum::http::HeaderName = axum::http::HeaderName::from_static("x-forwarded-for");
+
 /// What is being limited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -92,7 +94,7 @@ impl Limiter {
 
     fn client(&self, parts: &Parts) -> IpAddr {
         if self.trust_forwarded_for {
-            let forwarded = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            let forwarded = parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok());
             if let Some(ip) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|s| s.trim().parse().ok()) {
                 return ip;
             }

@@ -46,7 +46,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "field.html",
         "step_fields.html",
         "step_checks.html",
-        "restart.html"
+        "restart.html",
+        "timeout_warning.html"
     );
     env.add_function("t", t);
     crate::components::register(&mut env);

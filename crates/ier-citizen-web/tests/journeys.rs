@@ -473,10 +473,13 @@ async fn journey_pages_are_not_stored_say_how_long_answers_are_kept_and_time_out
     let check = c.get("/register-to-vote/check-answers").await;
     assert_eq!(check.headers.get(header::CACHE_CONTROL).unwrap(), "no-store", "it shows the NINO and date of birth");
     assert!(check.body.contains("We will delete your answers if you do not do anything for 20 minutes."));
-    assert!(
-        check.body.contains(r#"id="ier-timeout-warning""#) && check.body.contains("Continue with your application")
-    );
-    assert!(check.body.contains("data-ier-journey"));
+    assert!(check.body.contains("data-ier-journey"), "the timeout warning watches this page");
+    // Its dialog, in the page's language, when the script asks for it (no page carries it).
+    assert!(!check.body.contains("<dialog"));
+    let dialog = c.get("/register-to-vote/timeout-warning?lang=cy").await;
+    assert!(dialog.body.contains("<dialog") && dialog.body.contains("Parhau â’ch cais"), "{}", dialog.body);
+    c.get("/?lang=en").await;
+    assert!(c.get("/register-to-vote/timeout-warning").await.body.contains("Continue with your application"));
     // The warning's "continue" keeps the journey: a fresh cookie.
     let before = c.cookies["ier-session"].clone();
     let r = c.get("/register-to-vote/keep-alive").await;

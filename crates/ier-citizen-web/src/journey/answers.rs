@@ -42,6 +42,10 @@ impl JourneyKind {
             Self::Crown => "crown",
         }
     }
+
+    fn is_ordinary(&self) -> bool {
+        *self == Self::Ordinary
+    }
 }
 
 /// Where the applicant says they live, on the first question of the ordinary journey.
@@ -244,7 +248,7 @@ impl Slot {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Answers {
     /// Which journey is being walked.
-    #[serde(rename = "k", default)]
+    #[serde(rename = "k", default, skip_serializing_if = "JourneyKind::is_ordinary")]
     pub journey: JourneyKind,
     /// The applicant has reached "Check your answers": from now on an answer
     /// returns there (or to a question the change made apply).

@@ -135,7 +135,8 @@ pub trait Question: Send + Sync {
     fn answered(&self, a: &Answers) -> bool;
     /// The page (or, with `cx.sub`, one of its sub-pages) with the current answer.
     fn show(&self, cx: &mut Cx, a: &Answers) -> Response;
-    /// Take a posted answer.
+    /// Take a posted answer. The answers change only when it is taken (an
+    /// outcome other than [`Outcome::Page`]): a page showing errors leaves them as they were.
     fn accept(&self, cx: &mut Cx, a: &mut Answers, form: &Form) -> Outcome;
     /// Its rows on "Check your answers" (labels in the page's language).
     fn summary(&self, cx: &Cx, a: &Answers) -> Vec<Row>;
@@ -169,9 +170,25 @@ pub struct Flow {
     pub steps: Vec<Step>,
     /// The journey ends here when the rules say so (after every answer).
     pub exit: fn(&Answers, NaiveDate) -> Option<Exit>,
+    /// For each slot (by `Slot as usize`), the steps that ask it.
+    askers: Vec<Vec<usize>>,
 }
 
 impl Flow {
+    pub fn new(
+        kind: JourneyKind,
+        prefix: &'static str,
+        entry: &'static str,
+        exit: fn(&Answers, NaiveDate) -> Option<Exit>,
+        steps: Vec<Step>,
+    ) -> Self {
+        let askers = Slot::ALL
+            .iter()
+            .map(|slot| (0..steps.len()).filter(|i| steps[*i].question.slots().contains(slot)).collect())
+            .collect();
+        Self { kind, prefix, entry, steps, exit, askers }
+    }
+
     pub fn check_path(&self) -> String {
         format!("{}/check-answers", self.prefix)
     }
@@ -191,7 +208,7 @@ impl Flow {
                 return Some((i, None));
             }
             let sub = path.strip_prefix(s.path.as_str())?.strip_prefix('/')?;
-            s.question.subpages().iter().any(|p| *p == sub).then_some((i, Some(sub)))
+            s.question.subpages().contains(&sub).then_some((i, Some(sub)))
         })
     }
 
@@ -203,13 +220,10 @@ impl Flow {
     /// until nothing changes: dropping an answer can stop another step applying).
     pub fn prune(&self, a: &mut Answers, today: NaiveDate) {
         for _ in 0..Slot::ALL.len() {
+            let applies: Vec<bool> = (0..self.steps.len()).map(|i| self.applies(i, a, today)).collect();
             let mut changed = false;
             for slot in Slot::ALL {
-                if !a.has(slot) {
-                    continue;
-                }
-                let asked = self.steps.iter().any(|s| s.question.slots().contains(&slot) && (s.applies)(a, today));
-                if !asked {
+                if a.has(slot) && !self.askers[slot as usize].iter().any(|i| applies[*i]) {
                     a.clear(slot);
                     changed = true;
                 }

@@ -459,12 +459,12 @@ fn moved_service() -> YesNo {
 
 fn ordinary() -> Flow {
     let p = PREFIX;
-    Flow {
-        kind: JourneyKind::Ordinary,
-        prefix: PREFIX,
-        entry: "/",
-        exit: resident_exit,
-        steps: vec![
+    Flow::new(
+        JourneyKind::Ordinary,
+        PREFIX,
+        "/",
+        resident_exit,
+        vec![
             step(p, "country-of-residence", Country, always),
             step(p, "nationality", NationalityQ, always),
             step(p, "date-of-birth", DateOfBirthQ { may_decline: true }, always),
@@ -499,7 +499,7 @@ fn ordinary() -> Flow {
             step(p, "postal-vote", postal_vote(), always),
             step(p, "contact", ContactQ, always),
         ],
-    }
+    )
 }
 
 /// The address is in another nation than the one they said they live in.
@@ -673,12 +673,12 @@ const OVERSEAS: &str = "/register-to-vote/overseas";
 fn overseas() -> Flow {
     let p = OVERSEAS;
     let not_renewing: Applies = |a, _| !a.renewing();
-    Flow {
-        kind: JourneyKind::Overseas,
-        prefix: OVERSEAS,
-        entry: "/",
-        exit: overseas_exit,
-        steps: vec![
+    Flow::new(
+        JourneyKind::Overseas,
+        OVERSEAS,
+        "/",
+        overseas_exit,
+        vec![
             // Reached by "I live abroad" on the ordinary journey's first question.
             step(PREFIX, "country-of-residence", Country, |a, _| a.residence == Some(Residence::Abroad)),
             step(p, "date-of-birth", DateOfBirthQ { may_decline: false }, always),
@@ -722,7 +722,7 @@ fn overseas() -> Flow {
             step(p, "vote-form", vote_form(), wants_a_form),
             step(p, "contact", ContactQ, always),
         ],
-    }
+    )
 }
 
 fn last_registered() -> Choice {
@@ -1102,7 +1102,7 @@ fn forces() -> Flow {
         step(p, "vote-form", vote_form(), wants_a_form),
         step(p, "contact", ContactQ, always),
     ]);
-    Flow { kind: JourneyKind::Forces, prefix: FORCES, entry: "/", exit: resident_exit, steps }
+    Flow::new(JourneyKind::Forces, FORCES, "/", resident_exit, steps)
 }
 
 fn crown() -> Flow {
@@ -1118,7 +1118,7 @@ fn crown() -> Flow {
         step(p, "vote-form", vote_form(), wants_a_form),
         step(p, "contact", ContactQ, always),
     ]);
-    Flow { kind: JourneyKind::Crown, prefix: CROWN, entry: "/", exit: resident_exit, steps }
+    Flow::new(JourneyKind::Crown, CROWN, "/", resident_exit, steps)
 }
 
 fn statement_error(cx: &mut Cx, errors: &mut Errors, e: ier_domain::kinds::StatementError) {

@@ -23,7 +23,8 @@ pub mod flows;
 pub mod questions;
 pub mod state;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
 use axum::Form;
 use axum::Router;
@@ -38,7 +39,7 @@ use minijinja::{Value, context};
 pub use answers::{Answers, JourneyKind, Receipt};
 use engine::{Cx, Exit, Flow, Outcome};
 use flows::flow;
-use state::{Visit, no_store, now};
+use state::{Journey, Visit, no_store, now};
 
 use crate::AppState;
 use crate::limits::Action;
@@ -54,21 +55,9 @@ pub const ERO_CONTACT_FINDER: &str = "https://www.gov.uk/contact-electoral-regis
 /// The routes of every journey: one GET and one POST handler for all of them,
 /// routed by each page's own path (so metrics and logs name the page).
 pub fn routes() -> Router<Arc<AppState>> {
-    let mut paths = std::collections::BTreeSet::new();
-    paths.insert(format!("{PREFIX}/keep-alive"));
-    paths.insert(format!("{PREFIX}/timed-out"));
-    for kind in JourneyKind::ALL {
-        let f = flow(kind);
-        paths.extend([f.start_path(), f.check_path(), f.complete_path()]);
-        if kind != JourneyKind::Ordinary {
-            paths.insert(f.prefix.to_owned());
-        }
-        for s in &f.steps {
-            paths.insert(s.path.clone());
-            paths.extend(s.question.subpages().iter().map(|sub| format!("{}/{sub}", s.path)));
-        }
-    }
-    paths.into_iter().fold(Router::new(), |r, path| r.route(&path, get(get_page).post(post_page)))
+    let mut paths: Vec<&String> = TARGETS.keys().collect();
+    paths.sort();
+    paths.into_iter().fold(Router::new(), |r, path| r.route(path, get(get_page).post(post_page)))
 }
 
 /// Today on the UK calendar: dates of birth and ages are judged on it.
@@ -105,74 +94,85 @@ pub fn too_many(frame: &Frame, wait: std::time::Duration) -> Response {
 }
 
 /// What a path under `/register-to-vote/` is.
+#[derive(Clone, Copy)]
 enum Target {
     Start(JourneyKind),
     Check(JourneyKind),
     Complete(JourneyKind),
-    Step(JourneyKind, usize, Option<String>),
+    Step(JourneyKind, usize, Option<&'static str>),
     KeepAlive,
     TimedOut,
+    TimeoutWarning,
     Unknown,
 }
 
-/// Find a path among the journeys, the applicant's own journey first (a step
-/// two journeys share, such as "where do you live?", belongs to theirs).
-fn resolve(path: &str, own: Option<JourneyKind>) -> Target {
-    if path == format!("{PREFIX}/keep-alive") {
-        return Target::KeepAlive;
-    }
-    if path == format!("{PREFIX}/timed-out") {
-        return Target::TimedOut;
-    }
-    let order = own.into_iter().chain(JourneyKind::ALL.into_iter().filter(|k| Some(*k) != own));
-    for kind in order {
+/// Every journey page's path and what it is in each journey that has it (the
+/// journeys' data read once: a request looks its path up, it does not search).
+static TARGETS: LazyLock<HashMap<String, Vec<Target>>> = LazyLock::new(|| {
+    let mut map: HashMap<String, Vec<Target>> = HashMap::new();
+    map.entry(format!("{PREFIX}/keep-alive")).or_default().push(Target::KeepAlive);
+    map.entry(format!("{PREFIX}/timed-out")).or_default().push(Target::TimedOut);
+    map.entry(format!("{PREFIX}/timeout-warning")).or_default().push(Target::TimeoutWarning);
+    for kind in JourneyKind::ALL {
         let f = flow(kind);
-        if path == f.start_path() || path == f.prefix && kind != JourneyKind::Ordinary {
-            return Target::Start(kind);
+        map.entry(f.start_path()).or_default().push(Target::Start(kind));
+        if kind != JourneyKind::Ordinary {
+            map.entry(f.prefix.to_owned()).or_default().push(Target::Start(kind));
         }
-        if path == f.check_path() {
-            return Target::Check(kind);
-        }
-        if path == f.complete_path() {
-            return Target::Complete(kind);
-        }
-        if let Some((i, sub)) = f.find(path) {
-            return Target::Step(kind, i, sub.map(str::to_owned));
+        map.entry(f.check_path()).or_default().push(Target::Check(kind));
+        map.entry(f.complete_path()).or_default().push(Target::Complete(kind));
+        for (i, s) in f.steps.iter().enumerate() {
+            map.entry(s.path.clone()).or_default().push(Target::Step(kind, i, None));
+            for sub in s.question.subpages() {
+                map.entry(format!("{}/{sub}", s.path)).or_default().push(Target::Step(kind, i, Some(*sub)));
+            }
         }
     }
-    Target::Unknown
+    map
+});
+
+/// What a path is, the applicant's own journey first (a step two journeys
+/// share, such as "where do you live?", belongs to theirs).
+fn resolve(path: &str, own: Option<JourneyKind>) -> Target {
+    let Some(targets) = TARGETS.get(path) else { return Target::Unknown };
+    let kind_of = |t: &Target| match t {
+        Target::Start(k) | Target::Check(k) | Target::Complete(k) | Target::Step(k, _, _) => Some(*k),
+        _ => None,
+    };
+    targets.iter().find(|t| own.is_some() && kind_of(t) == own).or(targets.first()).copied().unwrap_or(Target::Unknown)
 }
 
 fn session_kind(v: &Visit) -> Option<JourneyKind> {
-    match &v.opened {
+    match &*v.opened {
         Opened::Active(s) => Some(s.data.journey),
         _ => None,
     }
 }
 
-async fn get_page(visit: Visit) -> Response {
+async fn get_page(mut visit: Visit) -> Response {
     let path = visit.frame.path.clone();
     match resolve(&path, session_kind(&visit)) {
         Target::Start(kind) => start_get(visit, kind).await,
         Target::KeepAlive => keep_alive(visit).await,
         Target::TimedOut => timed_out(visit).await,
+        Target::TimeoutWarning => timeout_warning(&visit),
         Target::Unknown => crate::not_found_page(&visit.frame),
         target => {
-            let session = match active(&visit) {
+            let session = match active(&mut visit) {
                 Ok(s) => s,
                 Err(res) => return res,
             };
             match target {
                 Target::Check(kind) => check_get(visit, session, kind).await,
                 Target::Complete(kind) => complete(visit, session, kind).await,
-                Target::Step(kind, i, sub) => step_get(visit, session, kind, i, sub.as_deref()).await,
+                Target::Step(kind, i, sub) => step_get(visit, session, kind, i, sub).await,
                 _ => unreachable!("handled above"),
             }
         }
     }
 }
 
-async fn post_page(visit: Visit, req: Request) -> Response {
+async fn post_page(mut visit: Visit, req: Request) -> Response {
     let Form(form) = match Form::<Vec<(String, String)>>::from_request(req, &()).await {
         Ok(f) => f,
         Err(e) => return e.into_response(),
@@ -182,10 +182,13 @@ async fn post_page(visit: Visit, req: Request) -> Response {
     if let Target::Start(kind) = target {
         return start_post(visit, kind, &form).await;
     }
-    if matches!(target, Target::Unknown | Target::KeepAlive | Target::TimedOut | Target::Complete(_)) {
+    if matches!(
+        target,
+        Target::Unknown | Target::KeepAlive | Target::TimedOut | Target::TimeoutWarning | Target::Complete(_)
+    ) {
         return crate::not_found_page(&visit.frame);
     }
-    let session = match active(&visit) {
+    let session = match active(&mut visit) {
         Ok(s) => s,
         Err(res) => return res,
     };
@@ -199,16 +202,17 @@ async fn post_page(visit: Visit, req: Request) -> Response {
     }
     match target {
         Target::Check(kind) => check_post(visit, session, kind, &form).await,
-        Target::Step(kind, i, sub) => step_post(visit, session, kind, i, sub.as_deref(), &form).await,
+        Target::Step(kind, i, sub) => step_post(visit, session, kind, i, sub, &form).await,
         _ => unreachable!("handled above"),
     }
 }
 
-/// The open journey, or the response to give instead: a fresh start, or the timeout page.
+/// The open journey (taken from the request: it is answered with the journey
+/// as it then is), or the response to give instead: a fresh start, or the timeout page.
 #[allow(clippy::result_large_err, reason = "the error is the response itself, returned once per request")]
-fn active(visit: &Visit) -> Result<Session<Answers>, Response> {
-    match &visit.opened {
-        Opened::Active(s) => Ok(s.clone()),
+fn active(visit: &mut Visit) -> Result<Journey, Response> {
+    match std::mem::replace(&mut *visit.opened, Opened::None) {
+        Opened::Active(s) => Ok(Box::new(s)),
         Opened::Expired => Err(timeout_page(visit)),
         Opened::None => Err(Redirect::to(&format!("{PREFIX}/start")).into_response()),
     }
@@ -236,11 +240,11 @@ fn timeout_page(visit: &Visit) -> Response {
 /// applicant chooses to continue it or to start again (a second tab's Start
 /// never silently empties the first).
 async fn start_get(visit: Visit, kind: JourneyKind) -> Response {
-    if let Opened::Active(s) = &visit.opened
+    if let Opened::Active(s) = &*visit.opened
         && s.data.in_progress()
         && s.data.receipt.is_none()
     {
-        let session = s.clone();
+        let session = Box::new(s.clone());
         let f = flow(session.data.journey);
         let continue_href = f.resume(&session.data, today());
         let page = page(
@@ -258,9 +262,9 @@ async fn start_get(visit: Visit, kind: JourneyKind) -> Response {
 
 /// `POST …/start`: start again, on purpose.
 async fn start_post(visit: Visit, kind: JourneyKind, form: &engine::Form) -> Response {
-    match &visit.opened {
+    match &*visit.opened {
         Opened::Active(s) if !csrf_ok(s, engine::field(form, "csrf_token")) => {
-            let s = s.clone();
+            let s = Box::new(s.clone());
             let res = message(
                 &visit.frame,
                 StatusCode::FORBIDDEN,
@@ -271,7 +275,7 @@ async fn start_post(visit: Visit, kind: JourneyKind, form: &engine::Form) -> Res
             visit.respond(s, res).await
         }
         _ => {
-            if let Opened::Active(s) = &visit.opened
+            if let Opened::Active(s) = &*visit.opened
                 && let Some(id) = &s.spill
             {
                 let _ = visit.state.citizen.delete_journey_state(id).await;
@@ -282,20 +286,28 @@ async fn start_post(visit: Visit, kind: JourneyKind, form: &engine::Form) -> Res
 }
 
 async fn begin(visit: Visit, kind: JourneyKind) -> Response {
-    let session = visit.state.sessions.start(Answers::new(kind), now());
+    let session = Box::new(visit.state.sessions.start(Answers::new(kind), now()));
     let f = flow(kind);
     let first = f.resume(&session.data, today());
     visit.respond(session, Redirect::to(&first)).await
 }
 
 async fn keep_alive(visit: Visit) -> Response {
-    match &visit.opened {
+    match &*visit.opened {
         Opened::Active(s) => {
-            let s = s.clone();
+            let s = Box::new(s.clone());
             visit.respond(s, StatusCode::NO_CONTENT).await
         }
         _ => StatusCode::NO_CONTENT.into_response(),
     }
+}
+
+/// The timeout warning's dialog, in the page's language: fetched by the
+/// journey pages' script only when it is needed (no page carries it).
+fn timeout_warning(visit: &Visit) -> Response {
+    let mut res = page(StatusCode::OK, "timeout_warning.html", &visit.frame, context! {});
+    no_store(&mut res);
+    res
 }
 
 async fn timed_out(visit: Visit) -> Response {
@@ -320,7 +332,7 @@ fn cx<'a>(visit: &'a Visit, session: &'a Session<Answers>, f: &'a Flow, i: usize
     }
 }
 
-async fn step_get(visit: Visit, session: Session<Answers>, kind: JourneyKind, i: usize, sub: Option<&str>) -> Response {
+async fn step_get(visit: Visit, session: Journey, kind: JourneyKind, i: usize, sub: Option<&str>) -> Response {
     let today = today();
     let f = flow(session.data.journey);
     // Another journey's page, or a step that does not apply: on with the applicant's own.
@@ -334,12 +346,12 @@ async fn step_get(visit: Visit, session: Session<Answers>, kind: JourneyKind, i:
         None => f.back(i, &session.data, today),
     });
     let res = f.steps[i].question.show(&mut cx, &session.data);
-    visit.respond(session, res).await
+    visit.respond_unchanged(session, res).await
 }
 
 async fn step_post(
     visit: Visit,
-    mut session: Session<Answers>,
+    mut session: Journey,
     kind: JourneyKind,
     i: usize,
     sub: Option<&str>,
@@ -351,17 +363,21 @@ async fn step_post(
         let to = f.resume(&session.data, today);
         return visit.respond(session, Redirect::to(&to)).await;
     }
-    let mut answers = session.data.clone();
+    // A question changes the answers only when it takes what was posted (see `Question::accept`).
+    let mut answers = std::mem::take(&mut session.data);
     let outcome = {
         let mut cx = cx(&visit, &session, f, i, sub);
         cx.frame.back = Some(match sub {
             Some(_) => f.steps[i].path.clone(),
-            None => f.back(i, &session.data, today),
+            None => f.back(i, &answers, today),
         });
         f.steps[i].question.accept(&mut cx, &mut answers, form)
     };
     match outcome {
-        Outcome::Page(res) => visit.respond(session, res).await,
+        Outcome::Page(res) => {
+            session.data = answers;
+            visit.respond(session, res).await
+        }
         Outcome::Shown(res) => {
             session.data = answers;
             visit.respond(session, res).await
@@ -478,7 +494,7 @@ fn check_page(visit: &Visit, session: &Session<Answers>, status: StatusCode, err
     cx.page(status, "check_answers.html", context! { rows, error, declaration_key => declaration_key(&session.data) })
 }
 
-async fn check_get(visit: Visit, mut session: Session<Answers>, kind: JourneyKind) -> Response {
+async fn check_get(visit: Visit, mut session: Journey, kind: JourneyKind) -> Response {
     let today = today();
     let f = flow(session.data.journey);
     if session.data.receipt.is_some() {
@@ -488,12 +504,15 @@ async fn check_get(visit: Visit, mut session: Session<Answers>, kind: JourneyKin
         let to = f.resume(&session.data, today);
         return visit.respond(session, Redirect::to(&to)).await;
     }
-    session.data.reviewing = true;
     let page = check_page(&visit, &session, StatusCode::OK, None);
+    if session.data.reviewing {
+        return visit.respond_unchanged(session, page).await;
+    }
+    session.data.reviewing = true;
     visit.respond(session, page).await
 }
 
-async fn check_post(visit: Visit, session: Session<Answers>, kind: JourneyKind, form: &engine::Form) -> Response {
+async fn check_post(visit: Visit, session: Journey, kind: JourneyKind, form: &engine::Form) -> Response {
     let today = today();
     let f = flow(session.data.journey);
     if session.data.receipt.is_some() {
@@ -530,7 +549,7 @@ async fn check_post(visit: Visit, session: Session<Answers>, kind: JourneyKind, 
         Ok(receipt) => {
             ier_ops::metrics().submission("stored").inc();
             tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, kind = %kind, "application submitted");
-            let mut done = visit.state.sessions.start(Answers::new(session.data.journey), now());
+            let mut done = Box::new(visit.state.sessions.start(Answers::new(session.data.journey), now()));
             done.data.receipt =
                 Some(Receipt { reference: receipt.reference, ero_id: receipt.ero_id, kind, way_to_vote, ends });
             if let Some(id) = &session.spill {
@@ -554,7 +573,7 @@ async fn check_post(visit: Visit, session: Session<Answers>, kind: JourneyKind, 
 /// The complete page: the reference, where the application went and what
 /// happens next. Shown for as long as the journey state lives (reload it, or
 /// switch its language, and the reference is still there).
-async fn complete(visit: Visit, session: Session<Answers>, kind: JourneyKind) -> Response {
+async fn complete(visit: Visit, session: Journey, kind: JourneyKind) -> Response {
     let Some(receipt) = session.data.receipt.clone() else {
         let to = flow(session.data.journey).resume(&session.data, today());
         return visit.respond(session, Redirect::to(&to)).await;
@@ -609,5 +628,5 @@ async fn complete(visit: Visit, session: Session<Answers>, kind: JourneyKind) ->
             contact_finder => ERO_CONTACT_FINDER, another_href => format!("{PREFIX}/start"),
         },
     );
-    visit.respond(session, res).await
+    visit.respond_unchanged(session, res).await
 }

@@ -30,11 +30,18 @@ pub fn now() -> i64 {
     Utc::now().timestamp()
 }
 
+/// A cookie sealed less than this long ago (seconds) is not sealed again for a page that changes nothing.
+const FRESH_SECS: i64 = 30;
+
+/// A journey's state, boxed: handlers' futures hold pointers, not kilobytes of answers
+/// (every future is moved through the middleware layers; a large one costs a copy each time).
+pub type Journey = Box<Session<Answers>>;
+
 /// A journey request: the service, the page's frame and the journey state as it arrived.
 pub struct Visit {
     pub state: Arc<AppState>,
     pub frame: Frame,
-    pub opened: Opened<Answers>,
+    pub opened: Box<Opened<Answers>>,
     pub client: IpAddr,
     /// The page's script asked for a fragment, not a page.
     pub fragment: bool,
@@ -53,7 +60,7 @@ impl FromRequestParts<Arc<AppState>> for Visit {
             .unwrap_or_else(|| parts.uri.path().to_owned());
         let frame = Frame::new(lang.language, &path);
         let fragment =
-            parts.headers.get(super::questions::address::FRAGMENT_HEADER).is_some_and(|v| v == "address-select");
+            parts.headers.get(&super::questions::address::FRAGMENT_HEADER).is_some_and(|v| v == "address-select");
         let cookie = parts
             .headers
             .get_all(header::COOKIE)
@@ -64,7 +71,7 @@ impl FromRequestParts<Arc<AppState>> for Visit {
             Some(c) => load(state, c).await.map_err(|e| unavailable(&frame, e))?,
             None => Opened::None,
         };
-        Ok(Visit { state: state.clone(), frame, opened, client: client.0, fragment })
+        Ok(Visit { state: state.clone(), frame, opened: Box::new(opened), client: client.0, fragment })
     }
 }
 
@@ -107,9 +114,23 @@ impl Visit {
         self.frame.language()
     }
 
+    /// The response to a request that did not change the journey: when the
+    /// cookie was sealed in the last half minute (a page fetched straight after
+    /// the answer that led to it), the browser keeps the cookie it has; otherwise
+    /// as [`Visit::respond`], restarting the idle timer. (The timer is then at most
+    /// half a minute behind: a journey idle for 20 minutes times out by 20½.)
+    pub async fn respond_unchanged(&self, session: Journey, res: impl IntoResponse) -> Response {
+        if now() - session.seen < FRESH_SECS {
+            let mut res = res.into_response();
+            no_store(&mut res);
+            return res;
+        }
+        self.respond(session, res).await
+    }
+
     /// The response, with the journey state sealed into it (its idle timer
     /// restarted): in the cookie, or server-side when too large for one.
-    pub async fn respond(&self, mut session: Session<Answers>, res: impl IntoResponse) -> Response {
+    pub async fn respond(&self, mut session: Journey, res: impl IntoResponse) -> Response {
         session.seen = now();
         let mut res = res.into_response();
         let value = match self.state.sessions.seal(&session) {
@@ -165,7 +186,7 @@ impl Visit {
 
     /// The response, with the journey state removed (an exit).
     pub async fn end(&self, res: impl IntoResponse) -> Response {
-        if let Opened::Active(s) = &self.opened
+        if let Opened::Active(s) = &*self.opened
             && let Some(id) = &s.spill
             && let Err(e) = self.state.citizen.delete_journey_state(id).await
         {

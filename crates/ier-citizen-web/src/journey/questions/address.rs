@@ -56,7 +56,7 @@ fn answer_mut(a: &mut Answers, slot: Slot) -> &mut Option<AddressAnswer> {
 
 /// The request header with which the address page's script asks for the
 /// address picker in place (progressive enhancement) instead of a redirect.
-pub const FRAGMENT_HEADER: &str = "x-ier-fragment";
+pub const FRAGMENT_HEADER: axum::http::HeaderName = axum::http::HeaderName::from_static("x-ier-fragment");
 
 impl AddressQ {
     /// Where a postcode's applications go (`None` for Northern Ireland where that
