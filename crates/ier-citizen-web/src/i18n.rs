@@ -84,9 +84,21 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        // Worked out once per request (the middleware and the handler all ask).
+        if let Some(lang) = parts.extensions.get::<Lang>() {
+            return Ok(*lang);
+        }
+        let lang = Self::of(parts);
+        parts.extensions.insert(lang);
+        Ok(lang)
+    }
+}
+
+impl Lang {
+    fn of(parts: &Parts) -> Self {
         let query = parts.uri.query().unwrap_or("");
         if let Some(language) = query.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(|l| l.parse().ok()) {
-            return Ok(Lang { language, explicit: true });
+            return Lang { language, explicit: true };
         }
         let cookie = parts
             .headers
@@ -96,12 +108,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
             .flat_map(|v| v.split(';'))
             .find_map(|c| c.trim().strip_prefix("lang=").and_then(|l| l.parse().ok()));
         if let Some(language) = cookie {
-            return Ok(Lang { language, explicit: false });
+            return Lang { language, explicit: false };
         }
         let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
         let first = accept.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
         let language = if first.starts_with("cy") { Language::Cy } else { Language::En };
-        Ok(Lang { language, explicit: false })
+        Lang { language, explicit: false }
     }
 }
 
