@@ -20,26 +20,36 @@ use support::{Client, Walk};
 /// Postcodes in three nations, taken in turn (the persona's `postcode` and `nation`).
 const PLACES: [(&str, &str); 3] = [("CF10 1EP", "wales"), ("SW1A 1AA", "england"), ("EH1 1YZ", "scotland")];
 
-/// One journey, as `xtask`'s load generator walks it; returns the requests sent and the bytes of HTML served.
-async fn journey(c: &mut Client, walk: &Walk, i: usize) -> (usize, usize) {
+/// One journey, as `xtask`'s load generator walks it (`steps`: the walk prepared once);
+/// returns the requests sent and the bytes of HTML served.
+async fn journey(
+    c: &mut Client,
+    start: &str,
+    steps: &[(String, String, Vec<(String, String)>)],
+    i: usize,
+) -> (usize, usize) {
     c.cookies.clear();
-    let start = c.get(&walk.start_path()).await;
-    assert_eq!(start.status, 303);
-    let mut page = c.get(&walk.step_path(0)).await;
-    assert_eq!(page.status, 200, "GET {}", walk.step_path(0));
+    let r = c.get(start).await;
+    assert_eq!(r.status, 303);
+    let mut page = c.get(r.location()).await;
+    assert_eq!(page.status, 200, "GET {}", r.location());
     let mut bytes = page.body.len();
     let mut requests = 2;
     let t = page.csrf();
     // Each journey from its own address, as through a load balancer (the postcode look-up is rate-limited by address).
     let ip = format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255);
-    for step in 0..walk.pages().len() {
-        let (path, next) = (walk.step_path(step), walk.step_path(step + 1));
+    for (path, next, form) in steps {
         let mut fields = vec![("csrf_token", t.as_str())];
-        let form = walk.step_form(step, &page.body);
-        fields.extend(form.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let r = c.post_with(&path, &fields, &[("x-forwarded-for", &ip)]).await;
+        let firsts: Vec<(&str, String)> = form
+            .iter()
+            .filter(|(_, v)| v == "@first")
+            .map(|(k, _)| (k.as_str(), support::first_option(&page.body, k).to_owned()))
+            .collect();
+        fields.extend(form.iter().filter(|(_, v)| v != "@first").map(|(k, v)| (k.as_str(), v.as_str())));
+        fields.extend(firsts.iter().map(|(k, v)| (*k, v.as_str())));
+        let r = c.post_with(path, &fields, &[("x-forwarded-for", &ip)]).await;
         assert_eq!(r.location(), next, "POST {path}: {}", r.status);
-        page = c.get(&next).await;
+        page = c.get(next).await;
         assert_eq!(page.status, 200, "GET {next}");
         bytes += page.body.len();
         requests += 2;
@@ -50,16 +60,18 @@ async fn journey(c: &mut Client, walk: &Walk, i: usize) -> (usize, usize) {
 fn main() {
     let n: usize = std::env::var("IER_BENCH_JOURNEYS").ok().and_then(|v| v.parse().ok()).unwrap_or(2_000);
     let walks = PLACES.map(|(postcode, nation)| {
-        Walk::named("ordinary-quick").with_persona("postcode", postcode).with_persona("nation", nation)
+        let walk = Walk::named("ordinary-quick").with_persona("postcode", postcode).with_persona("nation", nation);
+        (walk.start_path(), walk.prepared())
     });
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let mut c = Client::https().await;
         // Warm up: templates compiled, reference data loaded.
-        let (requests, bytes) = journey(&mut c, &walks[0], 0).await;
+        let (requests, bytes) = journey(&mut c, &walks[0].0, &walks[0].1, 0).await;
         let started = Instant::now();
         for i in 0..n {
-            journey(&mut c, &walks[i % 3], i).await;
+            let (start, steps) = &walks[i % 3];
+            journey(&mut c, start, steps, i).await;
         }
         let took = started.elapsed();
         let per = took.as_secs_f64() * 1e6 / n as f64;

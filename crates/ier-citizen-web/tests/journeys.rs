@@ -580,7 +580,8 @@ async fn an_overseas_renewal_skips_what_is_already_known() {
     assert!(page.contains("What UK address were you last registered at?"), "{page}");
     c.post("/register-to-vote/overseas/last-uk-address", &[("csrf_token", &csrf), ("postcode", "SA1 1DP")]).await;
     let picker = c.get("/register-to-vote/overseas/last-uk-address/select").await.body;
-    let uprn = picker.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let uprn =
+        picker.split(r#"name="uprn" type="radio" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
     let at = answer(&mut c, &csrf, &[("overseas/last-uk-address/select", &[("uprn", &uprn)])]).await;
     assert_eq!(at, "/register-to-vote/overseas/name", "no passport or citizenship questions");
     answer(
@@ -590,14 +591,18 @@ async fn an_overseas_renewal_skips_what_is_already_known() {
             ("overseas/name", &[("given-name", "Dilys"), ("surname", "Price")]),
             ("overseas/previous-name", &[("answer", "no")]),
             ("overseas/nino", &[("nino", "JG103759A")]),
-            ("overseas/address", &[("abroad-country", "ES"), ("abroad-line-1", "Calle Mayor 1"), ("abroad-line-2", "Madrid")]),
+            (
+                "overseas/address",
+                &[("abroad-country", "ES"), ("abroad-line-1", "Calle Mayor 1"), ("abroad-line-2", "Madrid")],
+            ),
             ("overseas/open-register", &[("answer", "no")]),
             ("overseas/ways-to-vote", &[("answer", "in-person")]),
             ("overseas/contact", &[("contact", "post")]),
         ],
     )
     .await;
-    let r = c.post("/register-to-vote/overseas/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
+    let r =
+        c.post("/register-to-vote/overseas/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
     assert_eq!(r.location(), "/register-to-vote/overseas/complete", "a renewal can be sent");
     let done = c.get("/register-to-vote/overseas/complete").await.body;
     let grouped = done.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
@@ -625,23 +630,31 @@ async fn someone_who_left_as_a_child_gives_their_parent_or_guardian() {
     )
     .await;
     assert_eq!(at, "/register-to-vote/overseas/parent-name");
-    let r = c.post("/register-to-vote/overseas/parent-name", &[("csrf_token", &csrf), ("parent-surname", "Price")]).await;
+    let r =
+        c.post("/register-to-vote/overseas/parent-name", &[("csrf_token", &csrf), ("parent-surname", "Price")]).await;
     assert!(r.body.contains("Enter their first name") && r.body.contains(r#"value="Price""#), "{}", r.body);
-    let at = answer(
-        &mut c,
-        &csrf,
-        &[("overseas/parent-name", &[("parent-given", "Rhian"), ("parent-surname", "Price")])],
-    )
-    .await;
+    let at =
+        answer(&mut c, &csrf, &[("overseas/parent-name", &[("parent-given", "Rhian"), ("parent-surname", "Price")])])
+            .await;
     assert_eq!(at, "/register-to-vote/overseas/last-uk-address");
     assert!(c.get(&at).await.body.contains("What was the UK address where you lived with your parent or guardian?"));
     // Left before being born: refused.
     let r = c
-        .post("/register-to-vote/overseas/date-left-uk", &[("csrf_token", &csrf), ("left-month", "1"), ("left-year", "1999")])
+        .post(
+            "/register-to-vote/overseas/date-left-uk",
+            &[("csrf_token", &csrf), ("left-month", "1"), ("left-year", "1999")],
+        )
         .await;
     assert!(r.body.contains("The date you left must be after you were born"), "{}", r.body);
     // Left as an adult: no parent asked, and the answer given is dropped.
-    c.post("/register-to-vote/overseas/date-left-uk", &[("csrf_token", &csrf), ("left-month", "1"), ("left-year", "2020")]).await;
-    assert_eq!(c.get("/register-to-vote/overseas/parent-name").await.location(), "/register-to-vote/overseas/last-uk-address");
+    c.post(
+        "/register-to-vote/overseas/date-left-uk",
+        &[("csrf_token", &csrf), ("left-month", "1"), ("left-year", "2020")],
+    )
+    .await;
+    assert_eq!(
+        c.get("/register-to-vote/overseas/parent-name").await.location(),
+        "/register-to-vote/overseas/last-uk-address"
+    );
     assert!(c.get("/register-to-vote/overseas/last-uk-address").await.body.contains("What was your last UK address?"));
 }

@@ -166,12 +166,14 @@ async fn check(c: &mut Client, seen_complete: &mut bool) -> Result<(), TestCaseE
     let today = today();
     for slot in Slot::ALL {
         if a.has(slot) {
-            let asked = (0..f.steps.len()).any(|i| f.steps[i].question.slots().contains(&slot) && f.applies(i, &a, today));
+            let asked =
+                (0..f.steps.len()).any(|i| f.steps[i].question.slots().contains(&slot) && f.applies(i, &a, today));
             prop_assert!(asked, "{:?} kept though no step that applies asks it ({:?})", slot, a.journey);
         }
     }
     if f.first_unanswered(&a, today).is_none() {
-        let (details, _) = a.application(today).ok_or_else(|| TestCaseError::fail("complete answers, no application"))?;
+        let (details, _) =
+            a.application(today).ok_or_else(|| TestCaseError::fail("complete answers, no application"))?;
         let json = serde_json::to_string(&details).unwrap();
         prop_assert_eq!(serde_json::from_str::<ier_domain::ApplicantDetails>(&json).unwrap(), details);
         // The summary lists only steps that apply.
@@ -190,7 +192,12 @@ async fn check(c: &mut Client, seen_complete: &mut bool) -> Result<(), TestCaseE
 /// One applicant doing `actions` things, in journey `kind`.
 async fn applicant(kind: usize, actions: Vec<u64>) -> Result<(), TestCaseError> {
     let mut c = Client::new().await;
-    let starts = ["/register-to-vote/start", "/register-to-vote/overseas/start", "/register-to-vote/forces/start", "/register-to-vote/crown/start"];
+    let starts = [
+        "/register-to-vote/start",
+        "/register-to-vote/overseas/start",
+        "/register-to-vote/forces/start",
+        "/register-to-vote/crown/start",
+    ];
     let mut here = c.get(starts[kind]).await.location().to_owned();
     let mut picks = actions.iter().copied().cycle().skip(1);
     let mut seen_complete = false;
@@ -247,7 +254,10 @@ async fn applicant(kind: usize, actions: Vec<u64>) -> Result<(), TestCaseError> 
         let fields: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let r = c.post(&shape.action, &fields).await;
         prop_assert!(
-            matches!(r.status, StatusCode::SEE_OTHER | StatusCode::OK | StatusCode::BAD_REQUEST | StatusCode::TOO_MANY_REQUESTS),
+            matches!(
+                r.status,
+                StatusCode::SEE_OTHER | StatusCode::OK | StatusCode::BAD_REQUEST | StatusCode::TOO_MANY_REQUESTS
+            ),
             "POST {} answered {}: {}",
             shape.action,
             r.status,

@@ -358,4 +358,29 @@ impl Walk {
     pub fn step_form(&self, i: usize, page: &str) -> Vec<(String, String)> {
         self.form(&self.json["steps"][i]["form"], page)
     }
+
+    /// Every step once, prepared (for a bench, which must not spend its time reading JSON):
+    /// its path, the page it leads to, and its form with the persona filled in, `@first` left as
+    /// it is for [`first_option`] to resolve against the page.
+    pub fn prepared(&self) -> Vec<(String, String, Vec<(String, String)>)> {
+        (0..self.pages().len())
+            .map(|i| {
+                let mut form = Vec::new();
+                for (k, v) in self.json["steps"][i]["form"].as_object().unwrap() {
+                    let values: Vec<&str> = match v {
+                        serde_json::Value::Array(a) => a.iter().map(|x| x.as_str().unwrap()).collect(),
+                        x => vec![x.as_str().unwrap()],
+                    };
+                    form.extend(values.into_iter().map(|v| (k.clone(), self.fill(v))));
+                }
+                (self.step_path(i), self.step_path(i + 1), form)
+            })
+            .collect()
+    }
+}
+
+/// The first option a page offers for the radios named `name`.
+pub fn first_option<'a>(page: &'a str, name: &str) -> &'a str {
+    let marker = format!(r#"name="{name}" type="radio" value=""#);
+    page.split(&marker).nth(1).unwrap_or_else(|| panic!("no options for {name}")).split('"').next().unwrap()
 }
