@@ -249,7 +249,11 @@ fn demo_part(kind: ApplicationKind, today: chrono::NaiveDate) -> anyhow::Result<
                         department: text("Foreign, Commonwealth and Development Office")?,
                     }
                 } else {
-                    Job { title: text("Teacher")?, payroll_number: text("BC-4411")?, department: text("British Council")? }
+                    Job {
+                        title: text("Teacher")?,
+                        payroll_number: text("BC-4411")?,
+                        department: text("British Council")?,
+                    }
                 },
                 correspondence: Correspondence::Abroad(abroad("JP", &["British Embassy", "1 Ichiban-cho, Tokyo"])?),
                 way_to_vote: WayToVote::InPerson,

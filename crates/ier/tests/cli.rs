@@ -236,7 +236,11 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
         }
         panic!("the demo applications were never verified");
     });
-    assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 8)], "one demo application of each kind, and more ordinary ones");
+    assert_eq!(
+        counts.by_stage,
+        vec![(ier_domain::Stage::Verified, 8)],
+        "one demo application of each kind, and more ordinary ones"
+    );
     // The internal listener: health, and metrics with what just happened (and nothing personal).
     let internal = printed
         .lines()
