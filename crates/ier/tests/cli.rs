@@ -212,7 +212,7 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     assert!(printed.contains("the DWP simulator knows"), "{printed}");
     assert_eq!(
         printed.lines().filter(|l| l.starts_with("  ") && l.matches(", ").count() >= 3 && !l.contains("http")).count(),
-        4,
+        8,
         "{printed}"
     );
     let page = http_get(&demo.base, "/");
