@@ -13,10 +13,12 @@
 mod assets;
 pub mod components;
 pub mod i18n;
+pub mod inbox;
 pub mod journey;
 pub mod limits;
 pub mod render;
 pub mod session;
+pub mod status;
 
 use std::sync::Arc;
 
@@ -50,6 +52,8 @@ pub struct AppState {
     pub gate: Arc<ier_ops::Gate>,
     /// Readiness (draining for shutdown).
     pub health: ier_ops::Health,
+    /// The demo's inbox of simulated messages (`/demo/notifications`); `None` outside the demo.
+    pub inbox: Option<Arc<dyn inbox::Inbox>>,
     store: Store,
 }
 
@@ -67,6 +71,7 @@ impl AppState {
             gazetteer,
             gate: Arc::new(ier_ops::Gate::default()),
             health: ier_ops::Health::default(),
+            inbox: None,
             store,
         }
     }
@@ -75,7 +80,8 @@ impl AppState {
 impl AppState {
     /// Start the public tier's housekeeping on the current runtime: journey
     /// state kept server-side (too large for a cookie) is deleted once it has
-    /// expired, every ten minutes (from every instance: the delete is idempotent).
+    /// expired, and rate-limit buckets once they are full again, every ten
+    /// minutes (from every instance: the deletes are idempotent).
     pub fn start_housekeeping(&self) {
         let citizen = self.citizen.clone();
         tokio::spawn(async move {
@@ -86,6 +92,11 @@ impl AppState {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(purged = n, "expired journey state deleted"),
                     Err(e) => tracing::warn!(error = %e, "could not purge expired journey state"),
+                }
+                // Rate-limit buckets untouched for a day are full again: forget them.
+                let day_ago = chrono::Utc::now() - chrono::Duration::days(1);
+                if let Err(e) = citizen.purge_token_buckets(day_ago).await {
+                    tracing::warn!(error = %e, "could not purge rate-limit buckets");
                 }
             }
         });
@@ -101,6 +112,8 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{*path}", get(assets::serve))
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
+        .route(status::PATH, get(status::show).post(status::lookup))
+        .route(inbox::PATH, get(inbox::show))
         .merge(journey::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(remember_language))

@@ -1,5 +1,5 @@
 //! Per-client rate limits on the expensive or abusable actions: postcode
-//! look-ups and submissions. Over the limit, the client gets 429 with a
+//! look-ups, submissions and status lookups. Over the limit, the client gets 429 with a
 //! `Retry-After` and a page that says what to do; nothing they entered is lost.
 //!
 //! Token buckets per client address, in memory. With several web instances
@@ -24,6 +24,8 @@ const X_FORWARDED_FOR: axum::http::HeaderName = axum::http::HeaderName::from_sta
 pub enum Action {
     PostcodeLookup,
     Submission,
+    /// "Check your application": each lookup is a guess at a reference and a date of birth.
+    StatusLookup,
 }
 
 /// A bucket's size and refill rate.
@@ -40,6 +42,8 @@ impl Action {
             Action::PostcodeLookup => Limit { burst: 120.0, per_second: 1.0 },
             // 60 submissions at once, then one every 10 seconds.
             Action::Submission => Limit { burst: 60.0, per_second: 0.1 },
+            // 30 lookups at once, then one every 20 seconds.
+            Action::StatusLookup => Limit { burst: 30.0, per_second: 0.05 },
         }
     }
 }
@@ -59,7 +63,10 @@ pub struct Limiter {
 impl Limiter {
     /// `trust_forwarded_for`: the service runs behind a load balancer that sets `X-Forwarded-For`.
     pub fn new(trust_forwarded_for: bool) -> Self {
-        let limits = [Action::PostcodeLookup, Action::Submission].into_iter().map(|a| (a, a.default_limit())).collect();
+        let limits = [Action::PostcodeLookup, Action::Submission, Action::StatusLookup]
+            .into_iter()
+            .map(|a| (a, a.default_limit()))
+            .collect();
         Self { limits, buckets: Mutex::new(HashMap::new()), trust_forwarded_for }
     }
 

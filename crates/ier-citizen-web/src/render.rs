@@ -43,6 +43,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "step_contact.html",
         "check_answers.html",
         "complete.html",
+        "status.html",
+        "status_result.html",
+        "inbox.html",
         "field.html",
         "step_fields.html",
         "step_checks.html",
@@ -134,41 +137,7 @@ impl Frame {
     }
 }
 
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const MONTHS_CY: [&str; 12] = [
-    "Ionawr",
-    "Chwefror",
-    "Mawrth",
-    "Ebrill",
-    "Mai",
-    "Mehefin",
-    "Gorffennaf",
-    "Awst",
-    "Medi",
-    "Hydref",
-    "Tachwedd",
-    "Rhagfyr",
-];
-
-/// A date as GOV.UK writes it: "2 September 1990" / "2 Medi 1990".
-pub fn long_date(date: chrono::NaiveDate, language: Language) -> String {
-    use chrono::Datelike;
-    let months = if language == Language::Cy { MONTHS_CY } else { MONTHS_EN };
-    format!("{} {} {}", date.day(), months[date.month0() as usize], date.year())
-}
+pub use ier_domain::dates::long_date;
 
 /// Render `template` with the frame and the page's own values.
 pub fn page(status: StatusCode, template: &str, frame: &Frame, values: Value) -> Response {

@@ -571,7 +571,7 @@ async fn the_whole_journey_submits_a_stored_routed_application_with_a_change_fro
     let done = c.get("/register-to-vote/complete").await;
     assert!(done.body.contains("Application complete"));
     assert!(done.body.contains("Electoral Registration Officer at Cardiff Council"), "{}", done.body);
-    assert!(done.body.contains("will email you a postal vote application form at amelia@example.com"));
+    assert!(done.body.contains("We will email you at amelia@example.com with a link to apply for a postal vote."));
     assert!(
         done.body.contains("www.gov.uk&#x2f;contact-electoral-registration-office"),
         "no contact details yet: the GOV.UK finder"
@@ -770,7 +770,7 @@ async fn moving_from_abroad_as_an_overseas_voter_asks_for_the_uk_address_registe
     );
     c.post("/register-to-vote/check-answers", &[("csrf_token", &csrf), ("declaration", "agreed")]).await;
     let done = c.get("/register-to-vote/complete").await.body;
-    assert!(done.contains("will post you a postal vote application form"), "{done}");
+    assert!(done.contains("We will post you a letter telling you how to apply for a postal vote."), "{done}");
     let grouped = done.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned();
     let reference = ier_domain::ReferenceNumber::parse(&grouped).unwrap();
     let app = c

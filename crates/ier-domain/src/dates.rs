@@ -105,6 +105,42 @@ impl fmt::Debug for DateOfBirth {
     }
 }
 
+const MONTHS_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const MONTHS_CY: [&str; 12] = [
+    "Ionawr",
+    "Chwefror",
+    "Mawrth",
+    "Ebrill",
+    "Mai",
+    "Mehefin",
+    "Gorffennaf",
+    "Awst",
+    "Medi",
+    "Hydref",
+    "Tachwedd",
+    "Rhagfyr",
+];
+
+/// A date as GOV.UK writes it: "2 September 1990" / "2 Medi 1990".
+pub fn long_date(date: chrono::NaiveDate, language: crate::Language) -> String {
+    use chrono::Datelike;
+    let months = if language == crate::Language::Cy { MONTHS_CY } else { MONTHS_EN };
+    format!("{} {} {}", date.day(), months[date.month0() as usize], date.year())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

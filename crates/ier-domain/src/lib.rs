@@ -19,6 +19,7 @@ pub mod name;
 pub mod nationality;
 pub mod nino;
 pub mod postcode;
+pub mod reasons;
 pub mod register_check;
 pub mod rules;
 

@@ -1,21 +1,24 @@
-//! Draining the verification queue: every stored application's identity is
-//! checked against DWP as soon as it is stored.
+//! The identity check of every stored application, as a job
+//! ([`ier_storage::JobKind::Verify`], queued with the application).
 //!
-//! Submission commits the application together with a queued verification
-//! request ([`ier_storage::Backend::pending_verifications`]); this worker takes
-//! requests oldest first, asks the [`IdentityVerifier`], and records the
-//! outcome with its explanation (plain words from enums: no personal data) as
-//! the application's `verified` event, which also takes it off the queue.
+//! [`VerifyHandler`] reads the application of the job it holds (through the
+//! worker's scoped capability: no other application), asks the
+//! [`IdentityVerifier`], and finishes the job with the outcome and its
+//! explanation (plain words from enums: no personal data) as the
+//! application's `verified` event, and, when DWP could not confirm who the
+//! applicant is, a message telling them ([`ier_storage::jobs::verification_jobs`]).
 //! Applications without a NINO or a date of birth cannot be checked: they are
 //! recorded as no match, for the ERO's exceptions process. If DWP is
-//! unavailable the request stays queued and is tried again on the next round.
-//! Completing a request twice is harmless, so several workers may run.
+//! unavailable the job is tried again later, with backoff. The queue's leases
+//! mean that with many instances each application is checked once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use async_trait::async_trait;
 use ier_domain::{EventKind, VerificationOutcome};
-use ier_storage::{StorageError, Store};
+use ier_jobs::{Done, Handler, JobError, Worker, WorkerConfig};
+use ier_storage::{Job, JobEffects, Queue, Store, WorkerStore};
 
 use crate::{IdentityVerifier, VerificationRequest};
 
@@ -23,21 +26,22 @@ use crate::{IdentityVerifier, VerificationRequest};
 pub const NOTHING_TO_CHECK: &str =
     "No National Insurance number or date of birth given: the exceptions process applies";
 
-/// What one round did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Round {
-    pub verified: usize,
-    /// DWP did not answer: requests left queued for the next round.
-    pub deferred: usize,
+/// Checks the identity of a job's applicant.
+pub struct VerifyHandler {
+    verifier: Arc<dyn IdentityVerifier>,
 }
 
-/// Check up to `batch` queued applications.
-pub async fn verify_pending(store: &Store, verifier: &dyn IdentityVerifier, batch: u32) -> Result<Round, StorageError> {
-    let mut round = Round::default();
-    let pending = store.backend().pending_verifications(batch).await?;
-    for (reference, ero) in pending {
-        let Some(application) = store.for_ero(ero).application(&reference).await? else {
-            continue;
+impl VerifyHandler {
+    pub fn new(verifier: Arc<dyn IdentityVerifier>) -> Self {
+        Self { verifier }
+    }
+}
+
+#[async_trait]
+impl Handler for VerifyHandler {
+    async fn handle(&self, store: &WorkerStore, job: &Job) -> Result<Done, JobError> {
+        let Some(application) = store.application(job).await? else {
+            return Err(JobError::retry("the job is no longer held"));
         };
         let metrics = ier_ops::metrics();
         let (outcome, explanation) = match VerificationRequest::from_details(&application.details) {
@@ -45,7 +49,7 @@ pub async fn verify_pending(store: &Store, verifier: &dyn IdentityVerifier, batc
                 metrics.verification("nothing-to-check").inc();
                 (VerificationOutcome::NoMatch, vec![NOTHING_TO_CHECK.to_owned()])
             }
-            Some(request) => match verifier.verify(&request).await {
+            Some(request) => match self.verifier.verify(&request).await {
                 Ok(v) => {
                     metrics
                         .verification(match v.outcome {
@@ -56,34 +60,37 @@ pub async fn verify_pending(store: &Store, verifier: &dyn IdentityVerifier, batc
                     (v.outcome, v.fields.iter().map(|f| f.describe()).collect())
                 }
                 Err(e) => {
-                    tracing::warn!(error = %e, "identity verification deferred");
                     metrics.verification("deferred").inc();
-                    round.deferred += 1;
-                    continue;
+                    return Err(JobError::retry(e.to_string()));
                 }
             },
         };
-        let event = EventKind::Verified { outcome, explanation };
-        store.backend().complete_verification(&reference, Utc::now(), &event).await?;
-        tracing::info!(reference = %reference, outcome = ?outcome, "identity verified");
-        round.verified += 1;
+        Ok(Done {
+            result: None,
+            effects: JobEffects {
+                event: Some(EventKind::Verified { outcome, explanation }),
+                jobs: ier_storage::jobs::verification_jobs(job.reference, outcome),
+            },
+        })
     }
-    Ok(round)
 }
 
-/// Run rounds for ever: back to back while there is work, a short pause when idle or failing.
-pub async fn run(store: Store, verifier: std::sync::Arc<dyn IdentityVerifier>) {
-    loop {
-        let pause = match verify_pending(&store, verifier.as_ref(), 200).await {
-            Ok(Round { verified, deferred: 0 }) if verified > 0 => Duration::ZERO,
-            Ok(Round { deferred, .. }) if deferred > 0 => Duration::from_secs(5),
-            Ok(_) => Duration::from_millis(200),
-            Err(e) => {
-                tracing::error!(error = %e, "verification queue unavailable");
-                ier_ops::metrics().error("verification").inc();
-                Duration::from_secs(5)
-            }
-        };
-        tokio::time::sleep(pause).await;
+/// How the verification worker works: batches of 200; DWP outages retried
+/// with backoff up to 15 minutes for about half a day before a job is failed
+/// and kept for operators.
+pub fn config() -> WorkerConfig {
+    WorkerConfig {
+        batch: 200,
+        concurrency: 16,
+        max_attempts: 60,
+        backoff: Duration::from_secs(10),
+        max_backoff: Duration::from_secs(15 * 60),
+        ..WorkerConfig::default()
     }
+}
+
+/// The verification worker of this process.
+pub fn worker(store: &Store, verifier: Arc<dyn IdentityVerifier>) -> Worker {
+    let store = store.worker(Queue::Verify, ier_jobs::worker_name(Queue::Verify));
+    Worker::new(store, Arc::new(VerifyHandler::new(verifier)), config())
 }

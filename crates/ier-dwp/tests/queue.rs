@@ -1,14 +1,17 @@
-//! The verification queue end to end: applications stored through the public
+//! The verification jobs end to end: applications stored through the public
 //! capability are verified against the simulator and their outcome and
-//! explanation recorded; DWP being down leaves them queued.
+//! explanation recorded; DWP being down leaves them queued; three workers on
+//! one database check each application once.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use ier_domain::*;
-use ier_dwp::queue::{NOTHING_TO_CHECK, Round, verify_pending};
+use ier_dwp::queue::NOTHING_TO_CHECK;
+use ier_dwp::queue::VerifyHandler;
 use ier_dwp::{DwpSimulator, IdentityVerifier, Verification, VerificationRequest, VerifierError};
+use ier_jobs::{Round, Worker};
 use ier_storage::{Backend, DataKeys, NewApplication, Store};
 use ier_storage_sqlite::SqliteBackend;
 use ier_synth::Population;
@@ -60,8 +63,8 @@ async fn stored_applications_are_verified_with_an_explanation() {
     no_nino.nino = OrReason::NotGiven { reason: "never had one".into() };
     let unchecked = submit(&store, no_nino).await;
 
-    let round = verify_pending(&store, &simulator, 100).await.unwrap();
-    assert_eq!(round, Round { verified: 3, deferred: 0 });
+    let round = worker(&store, Arc::new(simulator)).run_once().await.unwrap();
+    assert_eq!((round.claimed, round.done), (3, 3));
     let (outcome, explanation) = verified(&store, &genuine).await.unwrap();
     assert_eq!(outcome, VerificationOutcome::Match);
     assert!(explanation.iter().any(|l| l.starts_with("Date of birth")), "{explanation:?}");
@@ -80,7 +83,17 @@ async fn stored_applications_are_verified_with_an_explanation() {
     assert_eq!(app.stage, Stage::Verified);
     assert_eq!(store.counts().await.unwrap().pending_verifications, 0);
     // Nothing left: a second round does nothing.
-    assert_eq!(verify_pending(&store, &simulator, 100).await.unwrap(), Round::default());
+    let simulator = DwpSimulator::new(reference_population());
+    assert_eq!(worker(&store, Arc::new(simulator)).run_once().await.unwrap(), Round::default());
+    // A match queues no message; a no-match tells the applicant.
+    let names: Vec<String> = store
+        .jobs(&ier_storage::JobFilter { queue: Some(ier_storage::Queue::Notify), limit: 100, ..Default::default() })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|j| j.kind.name())
+        .collect();
+    assert_eq!(names.iter().filter(|n| *n == "notify:identity-not-checked").count(), 2, "{names:?}");
 }
 
 struct Down;
@@ -98,10 +111,21 @@ async fn when_dwp_is_down_requests_stay_queued_and_are_done_later() {
     let store = store(&dir).await;
     let population = reference_population();
     let app = submit(&store, population.person(0).as_applicant()).await;
-    assert_eq!(verify_pending(&store, &Down, 100).await.unwrap(), Round { verified: 0, deferred: 1 });
+    let config = ier_jobs::WorkerConfig { backoff: std::time::Duration::ZERO, ..ier_dwp::queue::config() };
+    let down = Worker::new(
+        store.worker(ier_storage::Queue::Verify, "down"),
+        Arc::new(VerifyHandler::new(Arc::new(Down))),
+        config,
+    );
+    let round = down.run_once().await.unwrap();
+    assert_eq!((round.claimed, round.retried), (1, 1));
     assert!(verified(&store, &app).await.is_none());
     assert_eq!(store.counts().await.unwrap().pending_verifications, 1);
     let simulator = DwpSimulator::new(population);
-    assert_eq!(verify_pending(&store, &simulator, 100).await.unwrap().verified, 1);
+    assert_eq!(worker(&store, Arc::new(simulator)).run_once().await.unwrap().done, 1);
     assert!(verified(&store, &app).await.is_some());
+}
+
+fn worker(store: &Store, verifier: Arc<dyn IdentityVerifier>) -> Worker {
+    ier_dwp::queue::worker(store, verifier)
 }

@@ -345,7 +345,14 @@ async fn verification_results_come_with_their_evidence() {
         assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("pending")), "{db:?}");
         let explanation = vec!["National Insurance number: found".to_owned(), "Surname: same".to_owned()];
         let kind = EventKind::Verified { outcome: VerificationOutcome::Match, explanation: explanation.clone() };
-        app.backend.complete_verification(&r, Utc::now(), &kind).await.unwrap();
+        let store = ier_storage::Store::new(
+            app.backend.clone(),
+            ier_storage::DataKeys::parse(&ier_storage::DataKeys::generate("k")).unwrap(),
+        );
+        let worker = store.worker(ier_storage::Queue::Verify, "test-verifier");
+        let job = worker.claim(Utc::now(), std::time::Duration::from_secs(60), 1).await.unwrap().remove(0);
+        let effects = ier_storage::JobEffects { event: Some(kind), jobs: vec![] };
+        assert!(worker.complete(&job, Utc::now(), None, &effects).await.unwrap());
         let (_, v) = app.call("cardiff", "GET", &path, None).await;
         assert_eq!(v["status"], "match");
         assert_eq!(v["explanation"], json!(explanation));

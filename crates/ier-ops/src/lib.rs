@@ -247,8 +247,17 @@ async fn scrape(State(s): State<Internal>) -> Response {
         // One scraper refreshes the counts at a time; the others use the last ones.
         let mut last = s.counts.lock().await;
         if last.is_none_or(|t| t.elapsed() >= COUNTS_EVERY) {
-            match tokio::time::timeout(Duration::from_secs(5), s.store.counts()).await {
-                Ok(Ok(counts)) => metrics().set_counts(&counts),
+            let both = async {
+                Ok::<_, ier_storage::StorageError>((
+                    s.store.counts().await?,
+                    s.store.job_stats(chrono::Utc::now()).await?,
+                ))
+            };
+            match tokio::time::timeout(Duration::from_secs(5), both).await {
+                Ok(Ok((counts, stats))) => {
+                    metrics().set_counts(&counts);
+                    metrics().set_queue_stats(&stats);
+                }
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "counts for metrics unavailable");
                     metrics().error("metrics-counts").inc();

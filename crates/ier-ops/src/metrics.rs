@@ -67,6 +67,18 @@ struct StageLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct QueueLabels {
+    queue: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct JobLabels {
+    /// The job's kind (`verify`, `notify:acknowledgement`, ...): a closed set.
+    kind: String,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct ComponentLabels {
     component: &'static str,
 }
@@ -92,6 +104,10 @@ pub struct Metrics {
     applications: Family<StageLabels, Gauge>,
     verification_queue: Gauge,
     ems_queue: Gauge,
+    job_depth: Family<QueueLabels, Gauge>,
+    job_oldest: Family<QueueLabels, Gauge>,
+    job_failed: Family<QueueLabels, Gauge>,
+    jobs: Family<JobLabels, Counter>,
     errors: Family<ComponentLabels, Counter>,
     resident_memory: Gauge,
     peak_resident_memory: Gauge,
@@ -149,6 +165,26 @@ impl Metrics {
             "Applications waiting for their council's EMS to confirm receipt",
             ems_queue.clone(),
         );
+        let job_depth = Family::<QueueLabels, Gauge>::default();
+        registry.register("job_queue_depth", "Jobs due or running, by queue", job_depth.clone());
+        let job_oldest = Family::<QueueLabels, Gauge>::default();
+        registry.register(
+            "job_queue_oldest_seconds",
+            "Age of the oldest job due or running, by queue (since it became due)",
+            job_oldest.clone(),
+        );
+        let job_failed = Family::<QueueLabels, Gauge>::default();
+        registry.register(
+            "job_queue_failed",
+            "Jobs failed and kept for operators (ier jobs list --state failed), by queue",
+            job_failed.clone(),
+        );
+        let jobs = Family::<JobLabels, Counter>::default();
+        registry.register(
+            "jobs",
+            "Jobs run by this process, by kind and outcome: done, retry, failed, lease-lost",
+            jobs.clone(),
+        );
         let errors = Family::<ComponentLabels, Counter>::default();
         registry.register(
             "errors",
@@ -173,6 +209,11 @@ impl Metrics {
         for outcome in ["match", "no-match", "nothing-to-check", "deferred"] {
             let _ = verifications.get_or_create(&OutcomeLabels { outcome });
         }
+        for queue in ier_storage::Queue::ALL {
+            let labels = QueueLabels { queue: queue.as_str() };
+            let _ = (job_depth.get_or_create(&labels), job_oldest.get_or_create(&labels));
+            let _ = job_failed.get_or_create(&labels);
+        }
         for tier in [Tier::Public, Tier::Ems] {
             let _ = shed.get_or_create(&TierLabels { tier: tier.as_str() });
             let _ = in_flight.get_or_create(&TierLabels { tier: tier.as_str() });
@@ -188,6 +229,10 @@ impl Metrics {
             applications,
             verification_queue,
             ems_queue,
+            job_depth,
+            job_oldest,
+            job_failed,
+            jobs,
             errors,
             resident_memory,
             peak_resident_memory,
@@ -223,6 +268,22 @@ impl Metrics {
     /// `outcome`: `match`, `no-match`, `nothing-to-check` or `deferred`.
     pub fn verification(&self, outcome: &'static str) -> Counter {
         self.verifications.get_or_create(&OutcomeLabels { outcome }).clone()
+    }
+
+    /// Count a job run: `kind` from [`ier_storage::JobKind::name`] (a closed set), `outcome` one of
+    /// done, retry, failed, lease-lost.
+    pub fn job(&self, kind: &ier_storage::JobKind, outcome: &'static str) -> Counter {
+        self.jobs.get_or_create(&JobLabels { kind: kind.name(), outcome }).clone()
+    }
+
+    /// Each queue's depth, oldest due job and failures.
+    pub fn set_queue_stats(&self, stats: &[ier_storage::QueueStats]) {
+        for s in stats {
+            let labels = QueueLabels { queue: s.queue.as_str() };
+            self.job_depth.get_or_create(&labels).set(gauge(s.depth));
+            self.job_oldest.get_or_create(&labels).set(gauge(s.oldest_secs));
+            self.job_failed.get_or_create(&labels).set(gauge(s.failed));
+        }
     }
 
     pub fn error(&self, component: &'static str) -> Counter {

@@ -13,8 +13,9 @@ use ier_domain::{
     Council, Determination, Ero, EroContact, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber,
 };
 use ier_storage::{
-    ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, ReceiptRow, RegisterAnswerRow,
-    RegisterCheckState, Result, Sealed, StorageError, Submission, decode,
+    ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, Job, JobEffects, JobFilter, JobKind,
+    JobRow, NewJob, Queue, QueueStats, ReceiptRow, RegisterAnswerRow, RegisterCheckState, Release, Result, Sealed,
+    StorageError, Submission, decode, jobs,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
@@ -202,15 +203,10 @@ async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submiss
             });
             q.build().execute(&mut **tx).await.map_err(unavailable)?;
         }
-        let verify: Vec<_> = rows.iter().filter(|(s, _)| s.verification_request).collect();
-        if !verify.is_empty() {
-            let mut q = sqlx::QueryBuilder::<Postgres>::new(
-                "INSERT INTO verification_requests (reference, ero_id, requested_at) ",
-            );
-            q.push_values(&verify, |mut b, (s, ero)| {
-                b.push_bind(s.row.reference.as_str()).push_bind(ero.as_str()).push_bind(s.row.submitted_at);
-            });
-            q.build().execute(&mut **tx).await.map_err(unavailable)?;
+        let jobs: Vec<(&NewJob, &str)> =
+            rows.iter().flat_map(|(s, e)| s.jobs.iter().map(move |j| (j, e.as_str()))).collect();
+        if let Some((first, _)) = rows.first() {
+            insert_jobs(tx, &jobs, first.row.submitted_at).await?;
         }
         let checks: Vec<_> =
             rows.iter().filter_map(|(s, ero)| s.register_check.as_ref().map(|c| (&s.row, *ero, c))).collect();
@@ -252,6 +248,60 @@ async fn insert_event(
         .await
         .map_err(unavailable)
         .map(|_| ())
+}
+
+/// Queue jobs (each for its ERO's application), due when they say or at `now`;
+/// a job whose dedupe key is queued already is not queued again.
+async fn insert_jobs(tx: &mut Transaction<'_, Postgres>, jobs: &[(&NewJob, &str)], now: DateTime<Utc>) -> Result<()> {
+    for chunk in jobs.chunks(BATCH_ROWS) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut q = sqlx::QueryBuilder::<Postgres>::new(
+            "INSERT INTO jobs (queue, reference, ero_id, kind, dedupe, state, run_after, due_at, created_at) ",
+        );
+        q.push_values(chunk, |mut b, (job, ero)| {
+            let due = job.run_after.unwrap_or(now);
+            b.push_bind(job.kind.queue().as_str())
+                .push_bind(job.reference.as_str())
+                .push_bind(*ero)
+                .push_bind(sqlx::types::Json(&job.kind))
+                .push_bind(job.dedupe.as_str())
+                .push_bind("queued")
+                .push_bind(due)
+                .push_bind(due)
+                .push_bind(now);
+        });
+        q.push(" ON CONFLICT (dedupe) DO NOTHING");
+        q.build().execute(&mut **tx).await.map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+fn job_from(r: &PgRow) -> Result<Job> {
+    Ok(Job {
+        id: r.get("id"),
+        reference: decode::reference(r.get("reference"))?,
+        kind: r.try_get::<sqlx::types::Json<JobKind>, _>("kind").map_err(|_| decode::corrupt("job kind"))?.0,
+        attempts: r.get::<i32, _>("attempts") as u32,
+        created_at: r.get("created_at"),
+    })
+}
+
+fn job_row_from(r: &PgRow) -> Result<JobRow> {
+    Ok(JobRow {
+        id: r.get("id"),
+        reference: decode::reference(r.get("reference"))?,
+        kind: r.try_get::<sqlx::types::Json<JobKind>, _>("kind").map_err(|_| decode::corrupt("job kind"))?.0,
+        state: decode::job_state(r.get("state"))?,
+        attempts: r.get::<i32, _>("attempts") as u32,
+        run_after: r.get("run_after"),
+        last_error: r.get("last_error"),
+        result: r.get("result"),
+        worker: r.get("worker"),
+        created_at: r.get("created_at"),
+        finished_at: r.get("finished_at"),
+    })
 }
 
 #[async_trait]
@@ -437,45 +487,6 @@ impl Backend for PgBackend {
         Ok(ier_storage::events_with_receipt(events, *reference, receipt))
     }
 
-    async fn pending_verifications(&self, limit: u32) -> Result<Vec<(ReferenceNumber, EroId)>> {
-        let rows = sqlx::query(
-            "SELECT reference, ero_id FROM verification_requests WHERE completed_at IS NULL ORDER BY seq LIMIT $1",
-        )
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(|r| Ok((decode::reference(r.get(0))?, decode::ero_id(r.get(1))?))).collect()
-    }
-
-    async fn complete_verification(
-        &self,
-        reference: &ReferenceNumber,
-        at: DateTime<Utc>,
-        kind: &EventKind,
-    ) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let ero: Option<String> = sqlx::query_scalar(
-            "UPDATE verification_requests SET completed_at = $1 WHERE reference = $2 AND completed_at IS NULL RETURNING ero_id",
-        )
-        .bind(at)
-        .bind(reference.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-        let Some(ero) = ero else { return Ok(()) };
-        insert_event(&mut tx, reference, &ero, at, kind).await?;
-        if let Some(stage) = kind.stage() {
-            sqlx::query("UPDATE applications SET stage = $1 WHERE reference = $2")
-                .bind(stage.as_str())
-                .bind(reference.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(unavailable)?;
-        }
-        tx.commit().await.map_err(unavailable)
-    }
-
     async fn pending_for_ems(&self, ero: &EroId, limit: u32) -> Result<Vec<ApplicationRow>> {
         let mut tx = self.scoped(ero).await?;
         let rows = sqlx::query(&format!(
@@ -575,6 +586,7 @@ impl Backend for PgBackend {
         at: DateTime<Utc>,
         determination: Determination,
         reasons: &[ReasonCode],
+        jobs: &[NewJob],
     ) -> Result<DetermineOutcome> {
         let mut tx = self.scoped(ero).await?;
         let row = sqlx::query(
@@ -603,6 +615,8 @@ impl Backend for PgBackend {
             .map_err(unavailable)?;
             let kind = EventKind::Determined { determination, reasons: reasons.to_vec() };
             insert_event(&mut tx, reference, ero.as_str(), at, &kind).await?;
+            let rows: Vec<(&NewJob, &str)> = jobs.iter().map(|j| (j, ero.as_str())).collect();
+            insert_jobs(&mut tx, &rows, at).await?;
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(outcome)
@@ -776,6 +790,216 @@ impl Backend for PgBackend {
             .map(|r| r.rows_affected())
     }
 
+    async fn find_application(&self, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
+        let row = sqlx::query(&format!("{APPLICATION_SELECT} WHERE a.reference = $1"))
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.map(|r| application_from(&r)).transpose()
+    }
+
+    async fn claim_jobs(
+        &self,
+        queue: Queue,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Job>> {
+        // Rows another claim has locked are skipped, not waited for: workers
+        // on many instances each take different jobs.
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = 'running', worker = $1, run_after = $2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs WHERE queue = $3 AND finished_at IS NULL AND run_after <= $4
+                          ORDER BY run_after, id LIMIT $5 FOR UPDATE SKIP LOCKED)
+             RETURNING id, reference, kind, attempts, created_at",
+        )
+        .bind(worker)
+        .bind(lease_until)
+        .bind(queue.as_str())
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut jobs = rows.iter().map(job_from).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    async fn job_application(&self, job: i64, worker: &str) -> Result<Option<ApplicationRow>> {
+        let row = sqlx::query(&format!(
+            "{APPLICATION_SELECT} WHERE a.reference = (SELECT reference FROM jobs WHERE id = $1 AND worker = $2 AND state = 'running')"
+        ))
+        .bind(job)
+        .bind(worker)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.map(|r| application_from(&r)).transpose()
+    }
+
+    async fn complete_job(
+        &self,
+        job: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+        result: Option<&str>,
+        effects: &JobEffects,
+    ) -> Result<bool> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let held: Option<(String, String)> = sqlx::query_as(
+            "UPDATE jobs SET state = 'done', finished_at = $1, result = $2, last_error = NULL
+             WHERE id = $3 AND worker = $4 AND state = 'running' RETURNING reference, ero_id",
+        )
+        .bind(now)
+        .bind(result)
+        .bind(job)
+        .bind(worker)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let Some((reference, ero)) = held else { return Ok(false) };
+        let reference = decode::reference(&reference)?;
+        if let Some(kind) = &effects.event {
+            insert_event(&mut tx, &reference, &ero, now, kind).await?;
+            if let Some(stage) = kind.stage() {
+                let before: Vec<&str> = jobs::stages_before(stage).iter().map(|s| s.as_str()).collect();
+                sqlx::query("UPDATE applications SET stage = $1 WHERE reference = $2 AND stage = ANY($3)")
+                    .bind(stage.as_str())
+                    .bind(reference.as_str())
+                    .bind(&before)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(unavailable)?;
+            }
+        }
+        let rows: Vec<(&NewJob, &str)> = effects.jobs.iter().map(|j| (j, ero.as_str())).collect();
+        insert_jobs(&mut tx, &rows, now).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(true)
+    }
+
+    async fn release_job(&self, job: i64, worker: &str, now: DateTime<Utc>, release: &Release) -> Result<bool> {
+        let q = match release {
+            Release::Retry { run_after, error } => sqlx::query(
+                "UPDATE jobs SET state = 'queued', run_after = $1, last_error = $2
+                 WHERE id = $3 AND worker = $4 AND state = 'running'",
+            )
+            .bind(*run_after)
+            .bind(error.as_str()),
+            Release::Fail { error } => sqlx::query(
+                "UPDATE jobs SET state = 'failed', finished_at = $1, last_error = $2
+                 WHERE id = $3 AND worker = $4 AND state = 'running'",
+            )
+            .bind(now)
+            .bind(error.as_str()),
+        };
+        let done = q.bind(job).bind(worker).execute(&self.pool).await.map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>> {
+        let rows = sqlx::query(
+            "SELECT id, queue, reference, kind, state, attempts, run_after, last_error, result, worker, created_at, finished_at
+             FROM jobs WHERE ($1::text IS NULL OR queue = $1) AND ($2::text IS NULL OR state = $2) ORDER BY id DESC LIMIT $3",
+        )
+        .bind(filter.queue.map(|q| q.as_str()))
+        .bind(filter.state.map(|s| s.as_str()))
+        .bind(filter.limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(job_row_from).collect()
+    }
+
+    async fn retry_job(&self, job: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = $1, due_at = $1, finished_at = NULL, worker = NULL
+             WHERE id = $2 AND state IN ('failed', 'discarded')",
+        )
+        .bind(now)
+        .bind(job)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn discard_job(&self, job: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'discarded', finished_at = $1 WHERE id = $2 AND state IN ('queued', 'failed')",
+        )
+        .bind(now)
+        .bind(job)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn job_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStats>> {
+        let rows: Vec<(String, i64, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT queue,
+                    COUNT(*) FILTER (WHERE finished_at IS NULL AND (state = 'running' OR run_after <= $1)),
+                    COUNT(*) FILTER (WHERE state = 'failed'),
+                    MIN(due_at) FILTER (WHERE finished_at IS NULL AND (state = 'running' OR run_after <= $1))
+             FROM jobs WHERE finished_at IS NULL OR state = 'failed' GROUP BY queue",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        jobs::queue_stats(rows, now)
+    }
+
+    async fn take_tokens(
+        &self,
+        bucket: &str,
+        now: DateTime<Utc>,
+        want: u32,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<u32> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query(
+            "INSERT INTO token_buckets (name, tokens, updated_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(bucket)
+        .bind(burst)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let (tokens, updated): (f64, DateTime<Utc>) =
+            sqlx::query_as("SELECT tokens, updated_at FROM token_buckets WHERE name = $1 FOR UPDATE")
+                .bind(bucket)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        let elapsed = (now - updated).num_milliseconds() as f64 / 1000.0;
+        let (granted, left) = jobs::take_from_bucket(tokens, elapsed, want, per_second, burst);
+        sqlx::query("UPDATE token_buckets SET tokens = $1, updated_at = $2 WHERE name = $3")
+            .bind(left)
+            .bind(now.max(updated))
+            .bind(bucket)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(granted)
+    }
+
+    async fn purge_token_buckets(&self, before: DateTime<Utc>) -> Result<u64> {
+        sqlx::query("DELETE FROM token_buckets WHERE updated_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)
+            .map(|r| r.rows_affected())
+    }
+
     async fn counts(&self) -> Result<Counts> {
         let rows = sqlx::query("SELECT stage, COUNT(*) FROM applications GROUP BY stage")
             .fetch_all(&self.pool)
@@ -786,10 +1010,11 @@ impl Backend for PgBackend {
             by_stage.push((decode::stage(r.get::<&str, _>(0))?, r.get::<i64, _>(1) as u64));
         }
         decode::sort_stages(&mut by_stage);
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE queue = 'verify' AND finished_at IS NULL")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unavailable)?;
         Ok(Counts { by_stage, pending_verifications: pending as u64 })
     }
 

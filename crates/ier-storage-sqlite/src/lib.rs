@@ -14,8 +14,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ier_domain::{Council, Determination, Ero, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber};
 use ier_storage::{
-    ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, ReceiptRow, RegisterAnswerRow,
-    RegisterCheckState, Result, Sealed, StorageError, Submission, decode,
+    ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, Job, JobEffects, JobFilter, JobRow,
+    NewJob, Queue, QueueStats, ReceiptRow, RegisterAnswerRow, RegisterCheckState, Release, Result, Sealed,
+    StorageError, Submission, decode, jobs,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
@@ -268,53 +269,6 @@ impl Backend for SqliteBackend {
         Ok(ier_storage::events_with_receipt(events, *reference, receipt))
     }
 
-    async fn pending_verifications(&self, limit: u32) -> Result<Vec<(ReferenceNumber, EroId)>> {
-        let rows = sqlx::query(
-            "SELECT reference, ero_id FROM verification_requests WHERE completed_at IS NULL ORDER BY seq LIMIT ?",
-        )
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| Ok((decode::reference(r.get::<&str, _>(0))?, decode::ero_id(r.get::<&str, _>(1))?)))
-            .collect()
-    }
-
-    async fn complete_verification(
-        &self,
-        reference: &ReferenceNumber,
-        at: DateTime<Utc>,
-        kind: &EventKind,
-    ) -> Result<()> {
-        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
-        let result = async {
-            let ero: Option<String> = sqlx::query_scalar(
-                "UPDATE verification_requests SET completed_at = ? WHERE reference = ? AND completed_at IS NULL RETURNING ero_id",
-            )
-            .bind(at)
-            .bind(reference.as_str())
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(unavailable)?;
-            // Already completed (or never queued): nothing to do, harmlessly.
-            let Some(ero) = ero else { return Ok(()) };
-            insert_event(&mut conn, reference, &ero, at, kind).await?;
-            if let Some(stage) = kind.stage() {
-                sqlx::query("UPDATE applications SET stage = ? WHERE reference = ?")
-                    .bind(stage.as_str())
-                    .bind(reference.as_str())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(unavailable)?;
-            }
-            Ok(())
-        }
-        .await;
-        finish(&mut conn, result).await
-    }
-
     async fn pending_for_ems(&self, ero: &EroId, limit: u32) -> Result<Vec<ApplicationRow>> {
         let rows = sqlx::query(&format!(
             "{APPLICATION_SELECT} WHERE a.ero_id = ? AND a.ems_confirmed_at IS NULL ORDER BY a.seq LIMIT ?"
@@ -416,6 +370,7 @@ impl Backend for SqliteBackend {
         at: DateTime<Utc>,
         determination: Determination,
         reasons: &[ReasonCode],
+        jobs: &[NewJob],
     ) -> Result<DetermineOutcome> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
@@ -446,6 +401,8 @@ impl Backend for SqliteBackend {
                 .map_err(unavailable)?;
                 let kind = EventKind::Determined { determination, reasons: reasons.to_vec() };
                 insert_event(&mut conn, reference, ero.as_str(), at, &kind).await?;
+                let rows: Vec<(&NewJob, &str)> = jobs.iter().map(|j| (j, ero.as_str())).collect();
+                insert_jobs(&mut conn, &rows, at).await?;
             }
             Ok(outcome)
         }
@@ -608,6 +565,223 @@ impl Backend for SqliteBackend {
             .map(|r| r.rows_affected())
     }
 
+    async fn find_application(&self, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
+        let row = sqlx::query(&format!("{APPLICATION_SELECT} WHERE a.reference = ?"))
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.map(|r| application_from(&r)).transpose()
+    }
+
+    async fn claim_jobs(
+        &self,
+        queue: Queue,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Job>> {
+        // One statement: SQLite runs writers one at a time, so no two claims overlap.
+        let rows = sqlx::query(
+            "UPDATE jobs SET state = 'running', worker = ?1, run_after = ?2, attempts = attempts + 1
+             WHERE id IN (SELECT id FROM jobs WHERE queue = ?3 AND finished_at IS NULL AND run_after <= ?4
+                          ORDER BY run_after, id LIMIT ?5)
+             RETURNING id, reference, kind, attempts, created_at",
+        )
+        .bind(worker)
+        .bind(lease_until)
+        .bind(queue.as_str())
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut jobs = rows.iter().map(job_from).collect::<Result<Vec<_>>>()?;
+        jobs.sort_by_key(|j| j.id);
+        Ok(jobs)
+    }
+
+    async fn job_application(&self, job: i64, worker: &str) -> Result<Option<ApplicationRow>> {
+        let row = sqlx::query(&format!(
+            "{APPLICATION_SELECT} WHERE a.reference = (SELECT reference FROM jobs WHERE id = ? AND worker = ? AND state = 'running')"
+        ))
+        .bind(job)
+        .bind(worker)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        row.map(|r| application_from(&r)).transpose()
+    }
+
+    async fn complete_job(
+        &self,
+        job: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+        result: Option<&str>,
+        effects: &JobEffects,
+    ) -> Result<bool> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let outcome = async {
+            let held: Option<(String, String)> = sqlx::query_as(
+                "UPDATE jobs SET state = 'done', finished_at = ?, result = ?, last_error = NULL
+                 WHERE id = ? AND worker = ? AND state = 'running' RETURNING reference, ero_id",
+            )
+            .bind(now)
+            .bind(result)
+            .bind(job)
+            .bind(worker)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+            let Some((reference, ero)) = held else { return Ok(false) };
+            let reference = decode::reference(&reference)?;
+            if let Some(kind) = &effects.event {
+                insert_event(&mut conn, &reference, &ero, now, kind).await?;
+                if let Some(stage) = kind.stage() {
+                    let before = jobs::stages_before(stage);
+                    if !before.is_empty() {
+                        let sql = format!(
+                            "UPDATE applications SET stage = ? WHERE reference = ? AND stage IN ({})",
+                            vec!["?"; before.len()].join(",")
+                        );
+                        let mut q = sqlx::query(&sql).bind(stage.as_str()).bind(reference.as_str());
+                        for b in before {
+                            q = q.bind(b.as_str());
+                        }
+                        q.execute(&mut *conn).await.map_err(unavailable)?;
+                    }
+                }
+            }
+            let rows: Vec<(&NewJob, &str)> = effects.jobs.iter().map(|j| (j, ero.as_str())).collect();
+            insert_jobs(&mut conn, &rows, now).await?;
+            Ok(true)
+        }
+        .await;
+        finish_with(&mut conn, outcome).await
+    }
+
+    async fn release_job(&self, job: i64, worker: &str, now: DateTime<Utc>, release: &Release) -> Result<bool> {
+        let q = match release {
+            Release::Retry { run_after, error } => sqlx::query(
+                "UPDATE jobs SET state = 'queued', run_after = ?, last_error = ?
+                 WHERE id = ? AND worker = ? AND state = 'running'",
+            )
+            .bind(*run_after)
+            .bind(error.as_str()),
+            Release::Fail { error } => sqlx::query(
+                "UPDATE jobs SET state = 'failed', finished_at = ?, last_error = ?
+                 WHERE id = ? AND worker = ? AND state = 'running'",
+            )
+            .bind(now)
+            .bind(error.as_str()),
+        };
+        let done = q.bind(job).bind(worker).execute(&self.pool).await.map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>> {
+        let rows = sqlx::query(
+            "SELECT id, queue, reference, kind, state, attempts, run_after, last_error, result, worker, created_at, finished_at
+             FROM jobs WHERE (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY id DESC LIMIT ?3",
+        )
+        .bind(filter.queue.map(|q| q.as_str()))
+        .bind(filter.state.map(|s| s.as_str()))
+        .bind(filter.limit as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(job_row_from).collect()
+    }
+
+    async fn retry_job(&self, job: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'queued', attempts = 0, run_after = ?, due_at = ?, finished_at = NULL, worker = NULL
+             WHERE id = ? AND state IN ('failed', 'discarded')",
+        )
+        .bind(now)
+        .bind(now)
+        .bind(job)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn discard_job(&self, job: i64, now: DateTime<Utc>) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'discarded', finished_at = ? WHERE id = ? AND state IN ('queued', 'failed')",
+        )
+        .bind(now)
+        .bind(job)
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn job_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStats>> {
+        let rows: Vec<(String, i64, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT queue,
+                    SUM(CASE WHEN finished_at IS NULL AND (state = 'running' OR run_after <= ?1) THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END),
+                    MIN(CASE WHEN finished_at IS NULL AND (state = 'running' OR run_after <= ?1) THEN due_at END)
+             FROM jobs WHERE finished_at IS NULL OR state = 'failed' GROUP BY queue",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        jobs::queue_stats(rows, now)
+    }
+
+    async fn take_tokens(
+        &self,
+        bucket: &str,
+        now: DateTime<Utc>,
+        want: u32,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<u32> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let result = async {
+            let held: Option<(f64, DateTime<Utc>)> =
+                sqlx::query_as("SELECT tokens, updated_at FROM token_buckets WHERE name = ?")
+                    .bind(bucket)
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .map_err(unavailable)?;
+            let (tokens, updated) = held.unwrap_or((burst, now));
+            let elapsed = (now - updated).num_milliseconds() as f64 / 1000.0;
+            let (granted, left) = jobs::take_from_bucket(tokens, elapsed, want, per_second, burst);
+            sqlx::query(
+                "INSERT INTO token_buckets (name, tokens, updated_at) VALUES (?, ?, ?)
+                 ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at",
+            )
+            .bind(bucket)
+            .bind(left)
+            .bind(now.max(updated))
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+            Ok(granted)
+        }
+        .await;
+        finish_with(&mut conn, result).await
+    }
+
+    async fn purge_token_buckets(&self, before: DateTime<Utc>) -> Result<u64> {
+        sqlx::query("DELETE FROM token_buckets WHERE updated_at < ?")
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)
+            .map(|r| r.rows_affected())
+    }
+
     async fn counts(&self) -> Result<Counts> {
         let rows = sqlx::query("SELECT stage, COUNT(*) FROM applications GROUP BY stage ORDER BY stage")
             .fetch_all(&self.pool)
@@ -618,10 +792,11 @@ impl Backend for SqliteBackend {
             by_stage.push((decode::stage(r.get::<&str, _>(0))?, r.get::<i64, _>(1) as u64));
         }
         decode::sort_stages(&mut by_stage);
-        let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM verification_requests WHERE completed_at IS NULL")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(unavailable)?;
+        let pending: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE queue = 'verify' AND finished_at IS NULL")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unavailable)?;
         Ok(Counts { by_stage, pending_verifications: pending as u64 })
     }
 
@@ -695,15 +870,10 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submissi
             });
             q.build().execute(&mut *conn).await.map_err(unavailable)?;
         }
-        let verify: Vec<_> = rows.iter().filter(|(s, _, _)| s.verification_request).collect();
-        if !verify.is_empty() {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO verification_requests (reference, ero_id, requested_at) ",
-            );
-            q.push_values(&verify, |mut b, (s, ero, _)| {
-                b.push_bind(s.row.reference.as_str()).push_bind(ero.as_str()).push_bind(s.row.submitted_at);
-            });
-            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        let jobs: Vec<(&NewJob, &str)> =
+            rows.iter().flat_map(|(s, e, _)| s.jobs.iter().map(move |j| (j, e.as_str()))).collect();
+        if let Some((first, _, _)) = rows.first() {
+            insert_jobs(conn, &jobs, first.row.submitted_at).await?;
         }
         let checks: Vec<_> =
             rows.iter().filter_map(|(s, ero, _)| s.register_check.as_ref().map(|c| (&s.row, *ero, c))).collect();
@@ -745,6 +915,34 @@ async fn insert_event(
         .await
         .map_err(unavailable)
         .map(|_| ())
+}
+
+/// Queue jobs (each for its ERO's application), due when they say or at `now`;
+/// a job whose dedupe key is queued already is not queued again.
+async fn insert_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[(&NewJob, &str)], now: DateTime<Utc>) -> Result<()> {
+    for chunk in jobs.chunks(BATCH_ROWS) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO jobs (queue, reference, ero_id, kind, dedupe, state, run_after, due_at, created_at) ",
+        );
+        q.push_values(chunk, |mut b, (job, ero)| {
+            let due = job.run_after.unwrap_or(now);
+            b.push_bind(job.kind.queue().as_str())
+                .push_bind(job.reference.as_str())
+                .push_bind(*ero)
+                .push_bind(job.kind.to_json())
+                .push_bind(job.dedupe.as_str())
+                .push_bind("queued")
+                .push_bind(due)
+                .push_bind(due)
+                .push_bind(now);
+        });
+        q.push(" ON CONFLICT (dedupe) DO NOTHING");
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+    }
+    Ok(())
 }
 
 async fn finish(conn: &mut sqlx::SqliteConnection, result: Result<()>) -> Result<()> {

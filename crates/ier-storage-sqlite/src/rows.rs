@@ -3,7 +3,7 @@
 
 use ier_domain::{Council, Ero, EroContact, Event, EventKind};
 pub use ier_storage::sql::{APPLICATION_SELECT, APPLICATION_SELECT_WITH_CANDIDATES};
-use ier_storage::{ApiAccess, ApplicationRow, RegisterCheckState, Result, Sealed, decode};
+use ier_storage::{ApiAccess, ApplicationRow, Job, JobRow, RegisterCheckState, Result, Sealed, decode};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
@@ -100,5 +100,32 @@ pub fn event_from(r: &SqliteRow) -> Result<Event> {
         reference: decode::reference(r.get("reference"))?,
         at: r.get("at"),
         kind: decode::event(r.get("detail"))?,
+    })
+}
+
+pub fn job_from(r: &SqliteRow) -> Result<Job> {
+    Ok(Job {
+        id: r.get("id"),
+        reference: decode::reference(r.get("reference"))?,
+        kind: decode::job_kind(r.get("kind"))?,
+        attempts: r.get::<i64, _>("attempts") as u32,
+        created_at: r.get("created_at"),
+    })
+}
+
+pub fn job_row_from(r: &SqliteRow) -> Result<JobRow> {
+    let kind = decode::job_kind(r.get("kind"))?;
+    Ok(JobRow {
+        id: r.get("id"),
+        reference: decode::reference(r.get("reference"))?,
+        state: decode::job_state(r.get("state"))?,
+        attempts: r.get::<i64, _>("attempts") as u32,
+        run_after: r.get("run_after"),
+        last_error: r.get("last_error"),
+        result: r.get("result"),
+        worker: r.get("worker"),
+        created_at: r.get("created_at"),
+        finished_at: r.get("finished_at"),
+        kind,
     })
 }

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use ier_domain::*;
 
-use crate::{Backend, DataKeys, GroupCommit, NewApplication, Sealed, StorageError, Store};
+use crate::{
+    Backend, DataKeys, GroupCommit, JobEffects, JobFilter, JobKind, JobState, Message, NewApplication, Queue, Release,
+    Sealed, StorageError, Store,
+};
 
 /// Whatever must live as long as a story's backend.
 pub type Guard = Box<dyn std::any::Any + Send>;
@@ -32,7 +35,13 @@ macro_rules! contract_tests {
             unknown_council_is_refused,
             duplicate_reference_is_refused,
             applications_list_oldest_first_in_pages,
-            verification_queue_is_drained_in_order,
+            jobs_are_claimed_in_order_leased_and_finished_once,
+            an_expired_lease_returns_the_job_to_the_queue,
+            failed_jobs_are_kept_for_operators_to_retry_or_discard,
+            jobs_are_queued_with_their_cause_and_only_once,
+            determinations_queue_their_messages_and_reminders,
+            token_buckets_are_shared_and_refill_at_their_rate,
+            status_is_shown_only_with_the_right_date_of_birth,
             reference_data_round_trips,
             counts_carry_no_personal_data,
             concurrent_submissions_are_all_stored,
@@ -161,8 +170,38 @@ pub async fn submitted_application_is_stored_routed_and_queued(backend: Arc<dyn 
         events.iter().map(|e| e.kind.clone()).collect::<Vec<_>>(),
         vec![EventKind::Submitted, EventKind::VerificationRequested]
     );
-    let pending = store.backend().pending_verifications(10).await.unwrap();
-    assert_eq!(pending, vec![(receipt.reference, id("cardiff"))]);
+    assert_eq!(job_names(&store).await, vec!["verify", "notify:acknowledgement"], "its work is queued with it");
+}
+
+/// The names of every job, oldest first.
+async fn job_names(store: &Store) -> Vec<String> {
+    let mut jobs = store.jobs(&JobFilter { limit: 1000, ..Default::default() }).await.unwrap();
+    jobs.reverse();
+    jobs.into_iter().map(|j| j.kind.name()).collect()
+}
+
+/// Do the identity check of `reference` as the verification worker would.
+async fn verified(
+    store: &Store,
+    reference: ReferenceNumber,
+    at: DateTime<Utc>,
+    outcome: VerificationOutcome,
+    explanation: Vec<String>,
+) {
+    let worker = store.worker(Queue::Verify, "contract-verifier");
+    let jobs = worker.claim(at, std::time::Duration::from_secs(60), 1000).await.unwrap();
+    for job in jobs {
+        if job.reference == reference {
+            let effects = JobEffects {
+                event: Some(EventKind::Verified { outcome, explanation: explanation.clone() }),
+                jobs: crate::jobs::verification_jobs(reference, outcome),
+            };
+            assert!(worker.complete(&job, at, None, &effects).await.unwrap());
+        } else {
+            let again = Release::Retry { run_after: at, error: "not this one".into() };
+            assert!(worker.release(&job, at, &again).await.unwrap());
+        }
+    }
 }
 
 pub async fn personal_data_is_encrypted_at_rest(backend: Arc<dyn Backend>) {
@@ -254,7 +293,9 @@ pub async fn duplicate_reference_is_refused(backend: Arc<dyn Backend>) {
     let r = store.citizen().submit(new_app("E09000033", "First"), t(0)).await.unwrap();
     let row = backend.application(&id("westminster"), &r.reference).await.unwrap().unwrap();
     let again = crate::ApplicationRow { ero_id: None, ..row };
-    assert!(matches!(backend.insert_application(&crate::Submission::new(again)).await, Err(StorageError::Duplicate)));
+    let submission = crate::Submission::new(again, &applicant("First", "CF10 1EP"));
+    assert!(matches!(backend.insert_application(&submission).await, Err(StorageError::Duplicate)));
+    assert_eq!(job_names(&store).await.len(), 2, "no extra jobs");
     assert_eq!(backend.events(&id("westminster"), &r.reference).await.unwrap().len(), 2, "no extra events");
 }
 
@@ -273,36 +314,231 @@ pub async fn applications_list_oldest_first_in_pages(backend: Arc<dyn Backend>) 
     assert_eq!(last.iter().map(|a| a.reference).collect::<Vec<_>>(), refs[6..]);
 }
 
-pub async fn verification_queue_is_drained_in_order(backend: Arc<dyn Backend>) {
+pub async fn jobs_are_claimed_in_order_leased_and_finished_once(backend: Arc<dyn Backend>) {
     let store = seeded(backend.clone()).await;
-    let a = store.citizen().submit(new_app("E09000033", "A"), t(0)).await.unwrap();
-    let b = store.citizen().submit(new_app("W06000015", "B"), t(1)).await.unwrap();
-    let pending = backend.pending_verifications(10).await.unwrap();
-    assert_eq!(pending.iter().map(|p| p.0).collect::<Vec<_>>(), vec![a.reference, b.reference]);
-    backend
-        .complete_verification(
-            &a.reference,
-            t(2),
-            &EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] },
-        )
-        .await
-        .unwrap();
-    assert_eq!(
-        backend.pending_verifications(10).await.unwrap().iter().map(|p| p.0).collect::<Vec<_>>(),
-        vec![b.reference]
-    );
-    let app = store.for_ero(id("westminster")).application(&a.reference).await.unwrap().unwrap();
+    let a = store.citizen().submit(new_app("E09000033", "A"), t(0)).await.unwrap().reference;
+    let b = store.citizen().submit(new_app("W06000015", "B"), t(1)).await.unwrap().reference;
+    let lease = std::time::Duration::from_secs(60);
+    let one = store.worker(Queue::Verify, "one");
+    let two = store.worker(Queue::Verify, "two");
+    let claimed = one.claim(t(2), lease, 10).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| j.reference).collect::<Vec<_>>(), vec![a, b], "oldest first");
+    assert!(claimed.iter().all(|j| j.kind == JobKind::Verify && j.attempts == 1));
+    assert!(two.claim(t(3), lease, 10).await.unwrap().is_empty(), "a job held by one worker is not another's");
+    // A worker reads the application of a job it holds, and no other.
+    let app = one.application(&claimed[0]).await.unwrap().expect("its own job's application");
+    assert_eq!(app.details.name.surname.as_str(), "A");
+    assert!(two.application(&claimed[0]).await.unwrap().is_none(), "not a job it holds");
+    let effects = JobEffects {
+        event: Some(EventKind::Verified { outcome: VerificationOutcome::NoMatch, explanation: vec![] }),
+        jobs: crate::jobs::verification_jobs(a, VerificationOutcome::NoMatch),
+    };
+    assert!(!two.complete(&claimed[0], t(4), None, &effects).await.unwrap(), "another worker cannot finish it");
+    assert!(one.complete(&claimed[0], t(4), Some("dwp-1"), &effects).await.unwrap());
+    assert!(!one.complete(&claimed[0], t(5), None, &effects).await.unwrap(), "finished once");
+    assert!(one.application(&claimed[0]).await.unwrap().is_none(), "a finished job's application is closed to it");
+    let w = store.for_ero(id("westminster"));
+    let (app, progress) = w.application_with_progress(&a).await.unwrap().unwrap();
     assert_eq!(app.stage, Stage::Verified);
-    // completing twice is harmless and adds no second event
-    backend
-        .complete_verification(
-            &a.reference,
-            t(3),
-            &EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] },
-        )
-        .await
-        .unwrap();
-    assert_eq!(store.for_ero(id("westminster")).events(&a.reference).await.unwrap().len(), 3);
+    assert_eq!(progress.verification.map(|v| v.outcome), Some(VerificationOutcome::NoMatch));
+    assert_eq!(w.events(&a).await.unwrap().len(), 3, "one event for one job");
+    assert_eq!(store.counts().await.unwrap().pending_verifications, 1);
+    let names = job_names(&store).await;
+    assert_eq!(names.last().map(String::as_str), Some("notify:identity-not-checked"), "its effect queued: {names:?}");
+    let done = store.jobs(&JobFilter { state: Some(JobState::Done), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(done.len(), 1);
+    assert_eq!((done[0].reference, done[0].result.as_deref(), done[0].finished_at), (a, Some("dwp-1"), Some(t(4))));
+    // An identity check finished after the EMS took the application leaves it with the ERO.
+    let c = store.for_ero(id("cardiff"));
+    c.confirm_receipts(t(6), &[(b, true, None)]).await.unwrap();
+    let effects = JobEffects {
+        event: Some(EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] }),
+        jobs: vec![],
+    };
+    assert!(one.complete(&claimed[1], t(7), None, &effects).await.unwrap());
+    assert_eq!(c.application(&b).await.unwrap().unwrap().stage, Stage::WithEro, "never moved back");
+    assert_eq!(store.counts().await.unwrap().pending_verifications, 0);
+}
+
+pub async fn an_expired_lease_returns_the_job_to_the_queue(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    let r = store.citizen().submit(new_app("E09000033", "Lease"), t(0)).await.unwrap().reference;
+    let lease = std::time::Duration::from_secs(60);
+    let killed = store.worker(Queue::Verify, "killed");
+    let next = store.worker(Queue::Verify, "next");
+    let first = killed.claim(t(1), lease, 10).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(next.claim(t(60), lease, 10).await.unwrap().is_empty(), "still leased");
+    let again = next.claim(t(62), lease, 10).await.unwrap();
+    assert_eq!(again.iter().map(|j| (j.id, j.reference, j.attempts)).collect::<Vec<_>>(), vec![(first[0].id, r, 2)]);
+    let effects = JobEffects {
+        event: Some(EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] }),
+        jobs: vec![],
+    };
+    assert!(!killed.complete(&first[0], t(63), None, &effects).await.unwrap(), "the first worker's lease is lost");
+    assert!(!killed.release(&first[0], t(63), &Release::Fail { error: "late".into() }).await.unwrap());
+    assert!(next.complete(&again[0], t(64), None, &effects).await.unwrap());
+    let events = store.for_ero(id("westminster")).events(&r).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind.name() == "verified").count(), 1, "done once");
+}
+
+pub async fn failed_jobs_are_kept_for_operators_to_retry_or_discard(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    let r = store.citizen().submit(new_app("E09000033", "Failing"), t(0)).await.unwrap().reference;
+    let lease = std::time::Duration::from_secs(60);
+    let notify = store.worker(Queue::Notify, "notifier");
+    let job = notify.claim(t(1), lease, 10).await.unwrap().remove(0);
+    assert_eq!(job.kind, JobKind::Notify { message: Message::Acknowledgement, reasons: vec![] });
+    let later = Release::Retry { run_after: t(100), error: "GOV.UK Notify is unavailable".into() };
+    assert!(notify.release(&job, t(2), &later).await.unwrap());
+    assert!(notify.claim(t(99), lease, 10).await.unwrap().is_empty(), "not before its time");
+    let stats = store.job_stats(t(50)).await.unwrap();
+    let of = |q: Queue, stats: &[crate::QueueStats]| stats.iter().find(|s| s.queue == q).cloned().unwrap();
+    assert_eq!(
+        (of(Queue::Notify, &stats).depth, of(Queue::Verify, &stats).depth),
+        (0, 1),
+        "a job waiting to retry is not due"
+    );
+    let job = notify.claim(t(100), lease, 10).await.unwrap().remove(0);
+    assert_eq!(job.attempts, 2);
+    assert!(
+        notify
+            .release(
+                &job,
+                t(101),
+                &Release::Fail { error: "GOV.UK Notify refused the message (400 BadRequestError)".into() }
+            )
+            .await
+            .unwrap()
+    );
+    let failed =
+        store.jobs(&JobFilter { state: Some(JobState::Failed), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!((failed[0].id, failed[0].reference, failed[0].attempts), (job.id, r, 2));
+    assert_eq!(failed[0].last_error.as_deref(), Some("GOV.UK Notify refused the message (400 BadRequestError)"));
+    assert_eq!(of(Queue::Notify, &store.job_stats(t(102)).await.unwrap()).failed, 1);
+    assert!(notify.claim(t(200), lease, 10).await.unwrap().is_empty(), "a failed job is not run again by itself");
+    let verify_jobs =
+        store.jobs(&JobFilter { queue: Some(Queue::Verify), limit: 10, ..Default::default() }).await.unwrap();
+    assert_eq!(verify_jobs.len(), 1, "listed by queue");
+    // An operator puts it back; it runs afresh.
+    assert!(store.retry_job(job.id, t(300)).await.unwrap());
+    assert!(!store.retry_job(job.id, t(300)).await.unwrap(), "only a failed or discarded job is retried");
+    let job = notify.claim(t(301), lease, 10).await.unwrap().remove(0);
+    assert_eq!(job.attempts, 1);
+    assert!(notify.release(&job, t(302), &Release::Fail { error: "again".into() }).await.unwrap());
+    // Or discards it: it never runs.
+    assert!(store.discard_job(job.id, t(400)).await.unwrap());
+    assert!(!store.discard_job(job.id, t(400)).await.unwrap());
+    let verify = verify_jobs[0].id;
+    assert!(store.discard_job(verify, t(400)).await.unwrap(), "a waiting job can be discarded");
+    assert!(store.worker(Queue::Verify, "v").claim(t(500), lease, 10).await.unwrap().is_empty());
+    let stats = store.job_stats(t(500)).await.unwrap();
+    assert_eq!((of(Queue::Notify, &stats).failed, of(Queue::Verify, &stats).depth), (0, 0));
+    assert_eq!(store.counts().await.unwrap().pending_verifications, 0);
+}
+
+pub async fn jobs_are_queued_with_their_cause_and_only_once(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    // Postal vote by email, and an application that cannot be stored: its jobs are not either.
+    let mut postal = new_app("W06000015", "Postal");
+    postal.details.part = ier_domain::KindDetails::Ordinary(ier_domain::OrdinaryDetails {
+        other_address: ier_domain::OtherAddress::None,
+        was_overseas_voter: false,
+        postal_vote: ier_domain::PostalVote::FormByEmail("sian@example.com".into()),
+    });
+    let r = store.citizen().submit(postal, t(0)).await.unwrap().reference;
+    assert!(store.citizen().submit(new_app("E06000001", "Nowhere"), t(1)).await.is_err());
+    assert_eq!(job_names(&store).await, vec!["verify", "notify:acknowledgement", "notify:vote-form"]);
+    let stats = store.job_stats(t(10)).await.unwrap();
+    let verify = stats.iter().find(|s| s.queue == Queue::Verify).unwrap();
+    assert_eq!((verify.depth, verify.failed, verify.oldest_secs), (1, 0, 10));
+    // The same effect recorded twice is queued once.
+    verified(&store, r, t(2), VerificationOutcome::NoMatch, vec![]).await;
+    let worker = store.worker(Queue::Notify, "n");
+    let jobs = worker.claim(t(3), std::time::Duration::from_secs(60), 10).await.unwrap();
+    assert_eq!(jobs.len(), 3);
+    let effects = JobEffects { event: None, jobs: crate::jobs::verification_jobs(r, VerificationOutcome::NoMatch) };
+    assert!(worker.complete(&jobs[0], t(4), None, &effects).await.unwrap());
+    let names = job_names(&store).await;
+    assert_eq!(names.iter().filter(|n| *n == "notify:identity-not-checked").count(), 1, "{names:?}");
+}
+
+pub async fn determinations_queue_their_messages_and_reminders(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    let c = store.for_ero(id("cardiff"));
+    let overseas = NewApplication {
+        language: Language::Cy,
+        gss_code: GssCode::parse("W06000015").unwrap(),
+        details: applicant_of_kind(ApplicationKind::Overseas),
+    };
+    let r = store.citizen().submit(overseas, t(0)).await.unwrap().reference;
+    c.confirm_receipts(t(1), &[(r, true, None)]).await.unwrap();
+    let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+    c.determine(&r, t(2), Determination::EvidenceRequested, &reasons).await.unwrap();
+    c.determine(&r, t(3), Determination::EvidenceRequested, &reasons).await.unwrap();
+    c.determine(&r, t(4), Determination::Approved, &[]).await.unwrap();
+    c.determine(&r, t(5), Determination::Approved, &[]).await.unwrap();
+    let jobs = store.jobs(&JobFilter { queue: Some(Queue::Notify), limit: 10, ..Default::default() }).await.unwrap();
+    let names: Vec<String> = jobs.iter().rev().map(|j| j.kind.name()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "notify:acknowledgement",
+            "notify:vote-form",
+            "notify:evidence-requested",
+            "notify:registered",
+            "notify:renewal-reminder"
+        ],
+        "each decision told once"
+    );
+    assert_eq!(jobs[2].kind, JobKind::Notify { message: Message::EvidenceRequested, reasons });
+    // Registered on 22 November 2026: the registration ends on 1 November 2029; reminded 90 days before.
+    let reminder = &jobs[0];
+    assert_eq!(reminder.run_after.date_naive(), chrono::NaiveDate::from_ymd_opt(2029, 8, 3).unwrap());
+    let stats = store.job_stats(t(10)).await.unwrap();
+    assert_eq!(stats.iter().find(|s| s.queue == Queue::Notify).unwrap().depth, 4, "the reminder is not due yet");
+}
+
+pub async fn token_buckets_are_shared_and_refill_at_their_rate(backend: Arc<dyn Backend>) {
+    let store = seeded(backend.clone()).await;
+    let other = seeded(backend).await;
+    assert_eq!(store.take_tokens("notify", t(0), 30, 10.0, 50.0).await.unwrap(), 30);
+    assert_eq!(other.take_tokens("notify", t(0), 30, 10.0, 50.0).await.unwrap(), 20, "one bucket for every instance");
+    assert_eq!(store.take_tokens("notify", t(0), 30, 10.0, 50.0).await.unwrap(), 0);
+    assert_eq!(store.take_tokens("notify", t(2), 30, 10.0, 50.0).await.unwrap(), 20, "refilled at 10 a second");
+    assert_eq!(store.take_tokens("status:x", t(2), 1, 0.01, 5.0).await.unwrap(), 1, "buckets are separate");
+    let citizen = store.citizen();
+    assert_eq!(citizen.purge_token_buckets(t(1)).await.unwrap(), 0);
+    assert_eq!(citizen.purge_token_buckets(t(3)).await.unwrap(), 2);
+    assert_eq!(store.take_tokens("notify", t(3), 100, 10.0, 50.0).await.unwrap(), 50, "a forgotten bucket is full");
+}
+
+pub async fn status_is_shown_only_with_the_right_date_of_birth(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    let r = store.citizen().submit(new_app("W06000015", "Status"), t(0)).await.unwrap().reference;
+    let other = store.citizen().submit(new_app("E09000033", "Other"), t(0)).await.unwrap().reference;
+    let dob = |d, m, y| DateOfBirth::parse(d, m, y, t(0).date_naive()).unwrap();
+    let citizen = store.citizen();
+    assert_eq!(citizen.status(&r, dob("15", "3", "1990")).await.unwrap(), None, "a wrong date of birth");
+    let unknown = ReferenceNumber::generate(&mut rand::rng());
+    assert_eq!(citizen.status(&unknown, dob("14", "3", "1990")).await.unwrap(), None, "an unknown reference");
+    let status = citizen.status(&r, dob("14", "3", "1990")).await.unwrap().expect("shown");
+    assert_eq!((status.reference, status.ero_id.clone(), status.language), (r, id("cardiff"), Language::Cy));
+    assert_eq!((status.verification, status.with_council_since, status.determination.clone()), (None, None, None));
+    verified(&store, r, t(1), VerificationOutcome::NoMatch, vec!["Surname: different".into()]).await;
+    let c = store.for_ero(id("cardiff"));
+    c.confirm_receipts(t(2), &[(r, true, None)]).await.unwrap();
+    let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+    c.determine(&r, t(3), Determination::Rejected, &reasons).await.unwrap();
+    let status = citizen.status(&r, dob("14", "3", "1990")).await.unwrap().unwrap();
+    assert_eq!(status.verification, Some(VerificationOutcome::NoMatch));
+    assert_eq!(status.with_council_since, Some(t(2)));
+    assert_eq!(
+        status.determination,
+        Some((crate::DeterminationState { at: t(3), determination: Determination::Rejected }, reasons))
+    );
+    assert!(citizen.status(&other, dob("14", "3", "1990")).await.unwrap().unwrap().determination.is_none());
 }
 
 pub async fn reference_data_round_trips(backend: Arc<dyn Backend>) {
@@ -358,17 +594,7 @@ pub async fn ems_queue_is_not_consumed_by_reading_and_confirming_removes_items(b
         refs.push(store.citizen().submit(new_app("E09000033", "Queued"), t(i)).await.unwrap().reference);
     }
     let other = store.citizen().submit(new_app("W06000015", "Elsewhere"), t(9)).await.unwrap().reference;
-    backend
-        .complete_verification(
-            &refs[0],
-            t(4),
-            &EventKind::Verified {
-                outcome: VerificationOutcome::NoMatch,
-                explanation: vec!["Surname: different".into()],
-            },
-        )
-        .await
-        .unwrap();
+    verified(&store, refs[0], t(4), VerificationOutcome::NoMatch, vec!["Surname: different".into()]).await;
     let w = store.for_ero(id("westminster"));
     let listed = |v: Vec<(Application, crate::Progress)>| v.into_iter().map(|(a, _)| a.reference).collect::<Vec<_>>();
     assert_eq!(listed(w.pending(10).await.unwrap()), refs, "oldest first, only this ERO's");

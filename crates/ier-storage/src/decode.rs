@@ -112,3 +112,15 @@ pub fn progress(c: ProgressColumns) -> Result<crate::ProgressRow> {
     };
     Ok(crate::ProgressRow { verification, receipt, receipt_message, determination, register_check })
 }
+
+pub fn job_kind(json: &str) -> Result<crate::JobKind> {
+    serde_json::from_str(json).map_err(|_| corrupt("job kind"))
+}
+
+pub fn job_state(s: &str) -> Result<crate::JobState> {
+    crate::JobState::from_str(s).map_err(|_| corrupt("job state"))
+}
+
+pub fn queue(s: &str) -> Result<crate::Queue> {
+    crate::Queue::from_str(s).map_err(|_| corrupt("queue"))
+}

@@ -7,10 +7,13 @@
 //!   held to one [`contract`] suite.
 //! - [`Store`]: the service's view: it seals and opens personal data
 //!   ([`crypto`]), makes reference numbers, and hands out capabilities: a
-//!   [`CitizenStore`] that can submit but never read applications, and an
-//!   [`EroStore`] that sees only one ERO's applications (every query is scoped
-//!   by ERO in the backend's SQL, not filtered afterwards; on Postgres,
-//!   row-level security is a second wall).
+//!   [`CitizenStore`] that can submit but never read an application back
+//!   (only its status, to someone who knows its reference and the applicant's
+//!   date of birth: [`CitizenStore::status`]), an [`EroStore`] that sees only
+//!   one ERO's applications (every query is scoped by ERO in the backend's
+//!   SQL, not filtered afterwards; on Postgres, row-level security is a second
+//!   wall), and a [`WorkerStore`] that reads only the applications of the jobs
+//!   it holds ([`jobs`]).
 //!
 //! What the council's EMS does through an [`EroStore`]: read the queue of
 //! applications it has not confirmed ([`EroStore::pending`], non-consuming),
@@ -22,6 +25,7 @@
 pub mod crypto;
 pub mod decode;
 pub mod group;
+pub mod jobs;
 pub mod sql;
 
 #[cfg(feature = "contract")]
@@ -33,12 +37,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ier_domain::register_check::{AnswerError, RegisterCandidate, RegisterCheckResult};
 use ier_domain::{
-    ApplicantDetails, Application, ApplicationKind, Council, Determination, Ero, EroId, Event, EventKind, GssCode,
-    Language, ReasonCode, ReferenceNumber, Stage, VerificationOutcome,
+    ApplicantDetails, Application, ApplicationKind, Council, DateOfBirth, Determination, Ero, EroId, Event, EventKind,
+    GssCode, Language, ReasonCode, ReferenceNumber, Stage, VerificationOutcome,
 };
 
 pub use crypto::{CryptoError, DataKeys, KeyError, Sealed};
 pub use group::GroupCommit;
+pub use jobs::{Job, JobEffects, JobFilter, JobKind, JobRow, JobState, Message, NewJob, Queue, QueueStats, Release};
 
 /// What can go wrong in storage. Messages carry no personal data.
 #[derive(Debug, thiserror::Error)]
@@ -85,8 +90,8 @@ pub struct Submission {
     pub row: ApplicationRow,
     /// Its first events, in order (`submitted`, `verification-requested`).
     pub events: Vec<EventKind>,
-    /// Queue a request for the identity-verification worker.
-    pub verification_request: bool,
+    /// The work it starts ([`jobs::submission_jobs`]: the identity check, the acknowledgement, ...).
+    pub jobs: Vec<NewJob>,
     /// The register check to put to the council's EMS ("is this person on your register?").
     pub register_check: Option<NewRegisterCheck>,
 }
@@ -101,12 +106,12 @@ pub struct NewRegisterCheck {
 }
 
 impl Submission {
-    pub fn new(row: ApplicationRow) -> Self {
+    pub fn new(row: ApplicationRow, details: &ApplicantDetails) -> Self {
         let historical = row.kind == ApplicationKind::Overseas;
         Self {
+            jobs: jobs::submission_jobs(row.reference, details),
             row,
             events: vec![EventKind::Submitted, EventKind::VerificationRequested],
-            verification_request: true,
             register_check: Some(NewRegisterCheck { id: uuid::Uuid::new_v4().to_string(), historical }),
         }
     }
@@ -226,6 +231,7 @@ pub struct ApiAccess {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Counts {
     pub by_stage: Vec<(Stage, u64)>,
+    /// Identity checks not yet done (verify jobs waiting or running).
     pub pending_verifications: u64,
 }
 
@@ -271,16 +277,6 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<()>;
     async fn events(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<Event>>;
 
-    /// Oldest pending verification requests (for the verification worker).
-    async fn pending_verifications(&self, limit: u32) -> Result<Vec<(ReferenceNumber, EroId)>>;
-    /// Mark a verification request done, recording its outcome as an event.
-    async fn complete_verification(
-        &self,
-        reference: &ReferenceNumber,
-        at: DateTime<Utc>,
-        kind: &EventKind,
-    ) -> Result<()>;
-
     /// The ERO's applications its EMS has not confirmed, oldest first. Reading does not consume.
     async fn pending_for_ems(&self, ero: &EroId, limit: u32) -> Result<Vec<ApplicationRow>>;
     /// Confirm receipts in one transaction (the first confirmation of each
@@ -292,9 +288,11 @@ pub trait Backend: Send + Sync + 'static {
         at: DateTime<Utc>,
         receipts: &[ReceiptRow],
     ) -> Result<Vec<ConfirmOutcome>>;
-    /// Record the ERO's determination with a `determined` event. `NotFound` if not
-    /// this ERO's; `Conflict` before the EMS has confirmed receipt, or when a
-    /// final determination (approved, rejected) would change.
+    /// Record the ERO's determination with a `determined` event, and queue
+    /// `jobs` (telling the applicant: [`jobs::determination_jobs`]) in the
+    /// same transaction when it is recorded. `NotFound` if not this ERO's;
+    /// `Conflict` before the EMS has confirmed receipt, or when a final
+    /// determination (approved, rejected) would change.
     async fn determine(
         &self,
         ero: &EroId,
@@ -302,6 +300,7 @@ pub trait Backend: Send + Sync + 'static {
         at: DateTime<Utc>,
         determination: Determination,
         reasons: &[ReasonCode],
+        jobs: &[NewJob],
     ) -> Result<DetermineOutcome>;
     /// The ERO's unanswered register checks, oldest first, with their applications.
     async fn pending_register_checks(
@@ -337,6 +336,66 @@ pub trait Backend: Send + Sync + 'static {
     async fn delete_journey_state(&self, id: &str) -> Result<()>;
     /// Delete journey state that expired before `now`; how many.
     async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64>;
+
+    /// An application by its reference alone, whichever ERO's it is: only for
+    /// [`CitizenStore::status`], which shows it to someone who also knows the
+    /// applicant's date of birth.
+    async fn find_application(&self, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>>;
+
+    // The job queue ([`jobs`]).
+
+    /// Claim up to `limit` jobs of `queue` that are due at `now` (waiting, or
+    /// running under a lease that has run out), oldest due first, for
+    /// `worker` until `lease_until`. Each claim counts an attempt. On Postgres
+    /// rows locked by another claim are skipped (`FOR UPDATE SKIP LOCKED`).
+    async fn claim_jobs(
+        &self,
+        queue: Queue,
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Job>>;
+    /// The application of a job that `worker` holds: the only application a worker can read.
+    async fn job_application(&self, job: i64, worker: &str) -> Result<Option<ApplicationRow>>;
+    /// Finish a job `worker` holds: mark it done (with `result`, e.g. Notify's
+    /// id for the message) and record its effects, in one transaction.
+    /// `false`, with nothing recorded, if the lease was lost to another worker.
+    async fn complete_job(
+        &self,
+        job: i64,
+        worker: &str,
+        now: DateTime<Utc>,
+        result: Option<&str>,
+        effects: &JobEffects,
+    ) -> Result<bool>;
+    /// Put back a job `worker` holds to run again later, or fail it (kept for
+    /// operators). `false` if the lease was lost.
+    async fn release_job(&self, job: i64, worker: &str, now: DateTime<Utc>, release: &Release) -> Result<bool>;
+    /// Jobs, newest first (no personal data: for operators).
+    async fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>>;
+    /// Put a failed or discarded job back in the queue, due now, its attempts
+    /// counted afresh. `false` if there is no such job in those states.
+    async fn retry_job(&self, job: i64, now: DateTime<Utc>) -> Result<bool>;
+    /// Discard a job that is waiting or failed, so it never runs. `false` if
+    /// there is no such job in those states.
+    async fn discard_job(&self, job: i64, now: DateTime<Utc>) -> Result<bool>;
+    /// Each queue's depth, failures and oldest due job.
+    async fn job_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStats>>;
+
+    /// Take up to `want` tokens from the named bucket, shared by every
+    /// instance on this database: it holds at most `burst` and refills at
+    /// `per_second`. Returns how many were granted.
+    async fn take_tokens(
+        &self,
+        bucket: &str,
+        now: DateTime<Utc>,
+        want: u32,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<u32>;
+    /// Forget buckets untouched since `before` (they would be full again); how many.
+    async fn purge_token_buckets(&self, before: DateTime<Utc>) -> Result<u64>;
 
     async fn counts(&self) -> Result<Counts>;
     /// A cheap round trip, for readiness checks.
@@ -538,17 +597,20 @@ impl Store {
     /// A new application's row and what it creates, under a fresh reference number.
     fn new_row(&self, new: &NewApplication, now: DateTime<Utc>) -> Submission {
         let reference = ReferenceNumber::generate(&mut rand::rng());
-        Submission::new(ApplicationRow {
-            reference,
-            kind: new.details.kind(),
-            language: new.language,
-            gss_code: new.gss_code,
-            ero_id: None,
-            submitted_at: now,
-            stage: Stage::Submitted,
-            details: self.seal(&reference, &new.details),
-            progress: ProgressRow::default(),
-        })
+        Submission::new(
+            ApplicationRow {
+                reference,
+                kind: new.details.kind(),
+                language: new.language,
+                gss_code: new.gss_code,
+                ero_id: None,
+                submitted_at: now,
+                stage: Stage::Submitted,
+                details: self.seal(&reference, &new.details),
+                progress: ProgressRow::default(),
+            },
+            &new.details,
+        )
     }
 
     /// Store one application in a transaction of its own.
@@ -595,10 +657,144 @@ impl Store {
     pub async fn counts(&self) -> Result<Counts> {
         self.backend.counts().await
     }
+
+    /// A worker's capability on one queue: claim its jobs and read only the
+    /// applications of the jobs it holds. `worker` names this worker uniquely
+    /// (host, process and a random part), so a lease is never mistaken for another's.
+    pub fn worker(&self, queue: Queue, worker: impl Into<String>) -> WorkerStore {
+        WorkerStore { store: self.clone(), queue, worker: worker.into() }
+    }
+
+    /// Jobs, newest first, for operators (no personal data).
+    pub async fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>> {
+        self.backend.jobs(filter).await
+    }
+
+    /// Put a failed or discarded job back in the queue.
+    pub async fn retry_job(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        self.backend.retry_job(id, now).await
+    }
+
+    /// Discard a waiting or failed job.
+    pub async fn discard_job(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        self.backend.discard_job(id, now).await
+    }
+
+    /// Each queue's depth, failures and oldest due job.
+    pub async fn job_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStats>> {
+        self.backend.job_stats(now).await
+    }
+
+    /// Take tokens from a bucket shared by every instance ([`Backend::take_tokens`]).
+    pub async fn take_tokens(
+        &self,
+        bucket: &str,
+        now: DateTime<Utc>,
+        want: u32,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<u32> {
+        self.backend.take_tokens(bucket, now, want, per_second, burst).await
+    }
+}
+
+/// A worker's view of one queue: it claims jobs, reads the application of
+/// a job it holds (and nothing else personal), and finishes them.
+#[derive(Clone)]
+pub struct WorkerStore {
+    store: Store,
+    queue: Queue,
+    worker: String,
+}
+
+impl WorkerStore {
+    pub fn queue(&self) -> Queue {
+        self.queue
+    }
+
+    pub fn worker(&self) -> &str {
+        &self.worker
+    }
+
+    /// Claim up to `limit` due jobs, each held until `now + lease`.
+    pub async fn claim(&self, now: DateTime<Utc>, lease: std::time::Duration, limit: u32) -> Result<Vec<Job>> {
+        let lease_until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(5));
+        self.store.backend.claim_jobs(self.queue, &self.worker, now, lease_until, limit).await
+    }
+
+    /// The application of a job this worker holds; `None` if it no longer holds it.
+    pub async fn application(&self, job: &Job) -> Result<Option<Application>> {
+        match self.store.backend.job_application(job.id, &self.worker).await? {
+            Some(row) => self.store.open(row).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Mark a job done with its effects; `false` if the lease was lost (nothing recorded).
+    pub async fn complete(
+        &self,
+        job: &Job,
+        now: DateTime<Utc>,
+        result: Option<&str>,
+        effects: &JobEffects,
+    ) -> Result<bool> {
+        self.store.backend.complete_job(job.id, &self.worker, now, result, effects).await
+    }
+
+    /// Retry a job later, or fail it; `false` if the lease was lost.
+    pub async fn release(&self, job: &Job, now: DateTime<Utc>, release: &Release) -> Result<bool> {
+        self.store.backend.release_job(job.id, &self.worker, now, release).await
+    }
+
+    /// Reference data: a council (for a message's wording).
+    pub async fn council(&self, gss_code: &GssCode) -> Result<Option<Council>> {
+        self.store.backend.council(gss_code).await
+    }
+
+    /// Reference data: an ERO and their contact details.
+    pub async fn ero(&self, id: &EroId) -> Result<Option<Ero>> {
+        self.store.backend.ero(id).await
+    }
+
+    /// Take tokens from a bucket shared by every instance (the sending rate).
+    pub async fn take_tokens(
+        &self,
+        bucket: &str,
+        now: DateTime<Utc>,
+        want: u32,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<u32> {
+        self.store.backend.take_tokens(bucket, now, want, per_second, burst).await
+    }
+
+    /// The queue's depth, failures and oldest due job.
+    pub async fn stats(&self, now: DateTime<Utc>) -> Result<Option<QueueStats>> {
+        Ok(self.store.backend.job_stats(now).await?.into_iter().find(|s| s.queue == self.queue))
+    }
+}
+
+/// Where an application is, as its applicant may see it: no personal data
+/// (nor anything DWP said beyond match or not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationStatus {
+    pub reference: ReferenceNumber,
+    pub kind: ApplicationKind,
+    pub language: Language,
+    pub gss_code: GssCode,
+    pub ero_id: EroId,
+    pub submitted_at: DateTime<Utc>,
+    /// Whether DWP confirmed who they are, once checked.
+    pub verification: Option<VerificationOutcome>,
+    /// When the council's EMS took the application, if it has.
+    pub with_council_since: Option<DateTime<Utc>>,
+    /// The ERO's latest determination, with its reasons.
+    pub determination: Option<(DeterminationState, Vec<ReasonCode>)>,
 }
 
 /// The public tier: can create applications and read reference data, and
-/// cannot read any application back (invariant 3).
+/// cannot read any application back (invariant 3), only the status of one
+/// whose reference and date of birth it is given.
 #[derive(Clone)]
 pub struct CitizenStore {
     store: Store,
@@ -632,6 +828,68 @@ impl CitizenStore {
 
     pub async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64> {
         self.store.backend.purge_journey_states(now).await
+    }
+
+    /// Where an application is, for someone who knows both its reference and
+    /// its applicant's date of birth; `None` when either is wrong (the same
+    /// answer, so a wrong answer says nothing about which), or when the
+    /// applicant gave no date of birth.
+    pub async fn status(
+        &self,
+        reference: &ReferenceNumber,
+        date_of_birth: DateOfBirth,
+    ) -> Result<Option<ApplicationStatus>> {
+        let Some(row) = self.store.backend.find_application(reference).await? else {
+            return Ok(None);
+        };
+        let (application, progress) = self.store.open_with_progress(row)?;
+        match application.details.birth {
+            ier_domain::BirthDetails::Date(d) if d == date_of_birth => {}
+            _ => return Ok(None),
+        }
+        let determination = match progress.determination {
+            Some(state) => {
+                let events = self.store.backend.events(&application.ero_id, reference).await?;
+                let reasons = events
+                    .into_iter()
+                    .rev()
+                    .find_map(|e| match e.kind {
+                        EventKind::Determined { reasons, .. } => Some(reasons),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                Some((state, reasons))
+            }
+            None => None,
+        };
+        Ok(Some(ApplicationStatus {
+            reference: application.reference,
+            kind: application.kind,
+            language: application.language,
+            gss_code: application.gss_code,
+            ero_id: application.ero_id,
+            submitted_at: application.submitted_at,
+            verification: progress.verification.map(|v| v.outcome),
+            with_council_since: progress.receipt.filter(|r| r.success).map(|r| r.at),
+            determination,
+        }))
+    }
+
+    /// Take tokens from a bucket shared by every instance (limits on guessing).
+    pub async fn take_tokens(
+        &self,
+        bucket: &str,
+        now: DateTime<Utc>,
+        want: u32,
+        per_second: f64,
+        burst: f64,
+    ) -> Result<u32> {
+        self.store.backend.take_tokens(bucket, now, want, per_second, burst).await
+    }
+
+    /// Forget rate-limit buckets untouched since `before`.
+    pub async fn purge_token_buckets(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.store.backend.purge_token_buckets(before).await
     }
 }
 
@@ -711,6 +969,8 @@ impl EroStore {
         self.store.backend.confirm_receipts(&self.ero, at, &rows).await
     }
 
+    /// Record the ERO's determination; when it is new, the applicant is told
+    /// (and reminded before a registration ends), by jobs queued with it.
     pub async fn determine(
         &self,
         reference: &ReferenceNumber,
@@ -718,7 +978,9 @@ impl EroStore {
         determination: Determination,
         reasons: &[ReasonCode],
     ) -> Result<DetermineOutcome> {
-        self.store.backend.determine(&self.ero, reference, at, determination, reasons).await
+        let application = self.application(reference).await?.ok_or(StorageError::NotFound)?;
+        let jobs = jobs::determination_jobs(&application, determination, reasons, at);
+        self.store.backend.determine(&self.ero, reference, at, determination, reasons, &jobs).await
     }
 
     /// Unanswered register checks, oldest first, each with its application.

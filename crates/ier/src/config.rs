@@ -13,7 +13,7 @@ use secrecy::SecretString;
 
 #[derive(Args)]
 #[command(
-    after_help = "Every option can be set by its environment variable. Required: IER_DATABASE_URL, IER_DATA_KEYS, IER_SESSION_KEYS, IER_PKI_DIR."
+    after_help = "Every option can be set by its environment variable. Required: IER_DATABASE_URL, IER_DATA_KEYS, IER_SESSION_KEYS, IER_PKI_DIR, IER_NOTIFY (with govuk: IER_NOTIFY_API_KEY, IER_NOTIFY_TEMPLATES, IER_PUBLIC_URL)."
 )]
 pub struct ServeArgs {
     /// Database: postgres://USER@HOST/DB in production (sqlite:PATH works too).
@@ -38,6 +38,8 @@ pub struct ServeArgs {
     #[arg(long, env = "IER_EMS_ADDR", default_value = "0.0.0.0:8443")]
     ems_addr: String,
     #[command(flatten)]
+    pub notify: crate::workers::NotifyArgs,
+    #[command(flatten)]
     pub ops: OpsArgs,
 }
 
@@ -59,6 +61,9 @@ pub struct OpsArgs {
     /// On SIGTERM or Ctrl-C: seconds to fail readiness (so the load balancer moves traffic away) before stopping (`ier serve`; the demo stops at once).
     #[arg(long, env = "IER_DRAIN_SECONDS", default_value_t = 10)]
     pub drain_seconds: u64,
+    /// Seconds a worker holds a job it has claimed: if it dies, another instance takes the job after this.
+    #[arg(long, env = "IER_JOB_LEASE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(2..=3600))]
+    pub job_lease_seconds: u64,
 }
 
 impl OpsArgs {
@@ -86,6 +91,10 @@ impl OpsArgs {
         Ok(bound)
     }
 
+    pub fn job_lease(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.job_lease_seconds)
+    }
+
     pub fn shutdown(&self, health: ier_ops::Health) -> impl std::future::Future<Output = ()> + Send + 'static {
         ier_ops::shutdown_signal(health, std::time::Duration::from_secs(self.drain_seconds))
     }
@@ -99,6 +108,7 @@ pub struct ServeConfig {
     pub public_addr: SocketAddr,
     pub pki_dir: PathBuf,
     pub ems_addr: SocketAddr,
+    pub notify: crate::workers::NotifySetup,
 }
 
 impl ServeArgs {
@@ -153,7 +163,8 @@ impl ServeArgs {
                 problems.push(format!("IER_EMS_ADDR is not an address like 0.0.0.0:8443: {:?}", self.ems_addr))
             })
             .ok();
-        match (problems.is_empty(), self.database_url, keys, sessions, addr, self.pki_dir, ems_addr) {
+        let notify = self.notify.check(&mut problems);
+        match (problems.is_empty(), self.database_url, keys, sessions, addr, self.pki_dir, ems_addr, notify) {
             (
                 true,
                 Some(database_url),
@@ -162,8 +173,9 @@ impl ServeArgs {
                 Some(public_addr),
                 Some(pki_dir),
                 Some(ems_addr),
+                Some(notify),
             ) => Ok((
-                ServeConfig { database_url, data_keys, session_keys, public_addr, pki_dir, ems_addr },
+                ServeConfig { database_url, data_keys, session_keys, public_addr, pki_dir, ems_addr, notify },
                 self.postcode_table,
                 self.ops,
             )),
@@ -190,7 +202,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // the same reference population as the demo.
     let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
         std::sync::Arc::new(ier_dwp::DwpSimulator::new(crate::demo::reference_population()?));
-    tokio::spawn(ier_dwp::queue::run(store.clone(), simulator));
+    crate::workers::start_verification(&store, simulator, ops.job_lease());
+    // Applicants are told what happens: GOV.UK Notify, or the simulator when IER_NOTIFY says so.
+    config.notify.start(&store, ops.job_lease());
     crate::ero_cmd::start_listener(store.clone(), &config.pki_dir, config.ems_addr).await?;
     // Production is served over HTTPS (TLS at the load balancer): cookies are Secure.
     let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);

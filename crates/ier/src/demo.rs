@@ -88,7 +88,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     // Identity checks: the DWP simulator over the same population, draining the queue.
     let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
         std::sync::Arc::new(ier_dwp::DwpSimulator::new(population));
-    tokio::spawn(ier_dwp::queue::run(store.clone(), simulator));
+    crate::workers::start_verification(&store, simulator, args.ops.job_lease());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {} (is another demo running?)", args.addr))?;
@@ -98,13 +98,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let clients = args.data_dir.join("ems-clients");
     let eros = demo_pki(&pki, &clients, &people)?;
     let ems = crate::ero_cmd::start_listener(store.clone(), &pki, args.ems_addr).await?;
+    // Messages to applicants: the GOV.UK Notify simulator, whose inbox the demo shows.
+    let simulator = std::sync::Arc::new(ier_notify::simulator::NotifySimulator::new());
+    crate::workers::NotifySetup::demo(simulator.clone(), &base).start(&store, args.ops.job_lease());
     let mut state = ier_citizen_web::AppState::new(locator, store.clone(), sessions);
+    state.inbox = Some(std::sync::Arc::new(crate::workers::SimulatorInbox(simulator)));
     state.start_housekeeping();
     let internal = args.ops.start(&store, &mut state).await?;
     println!("IER demo: data in {}", args.data_dir.display());
     println!("  Public site:       {base}/");
     println!("  Find your council: {base}/find-your-council?postcode=SW1A+1AA");
     println!("  Health:            {base}/health/ready");
+    println!("  Check an application: {base}/register-to-vote/status");
+    println!("  Messages sent (GOV.UK Notify simulator): {base}/demo/notifications");
     println!("  Metrics:           http://{internal}/metrics (internal listener)");
     println!("  EMS API:           https://{ems}/v1/applications (mutual TLS; CA {})", pki.join("ca.pem").display());
     println!("  EMS client certificates in {}: {}", clients.display(), eros.join(" "));

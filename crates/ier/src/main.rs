@@ -9,18 +9,21 @@
 //! `ems` (the reference EMS client), `backup` (an online backup of the embedded
 //! SQLite database, checked), `restore` (a backup into a fresh location,
 //! migrated and verified), `verify` (every application of a SQLite or Postgres
-//! database decrypts; listed references are all there) and `seed` (synthetic
-//! applications for drills and benchmarks).
+//! database decrypts; listed references are all there), `seed` (synthetic
+//! applications for drills and benchmarks) and `jobs` (the job queue, for
+//! operators: list, retry, discard).
 
 mod backup;
 mod config;
 mod demo;
 mod ems_client;
 mod ero_cmd;
+mod jobs_cmd;
 mod match_cmd;
 mod open;
 mod seed;
 mod synth;
+mod workers;
 
 use std::path::PathBuf;
 
@@ -78,6 +81,9 @@ enum Command {
     Verify(backup::VerifyArgs),
     /// Submit synthetic applications, for restore drills and benchmarks (never on a live register).
     Seed(seed::SeedArgs),
+    /// The job queue: list queues and jobs (no personal data), retry or discard failed jobs.
+    #[command(subcommand)]
+    Jobs(jobs_cmd::Jobs),
     /// Print a new random data-encryption key, for IER_DATA_KEYS.
     Keygen {
         /// The key's id, stored with every row it seals (for rotation).
@@ -117,6 +123,7 @@ fn main() -> anyhow::Result<()> {
         Command::Restore(args) => std::process::exit(backup::restore(args)),
         Command::Verify(args) => std::process::exit(backup::verify(args)),
         Command::Seed(args) => seed::run(args),
+        Command::Jobs(cmd) => jobs_cmd::run(cmd),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
             Ok(())

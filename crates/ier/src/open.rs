@@ -18,7 +18,18 @@ pub async fn store(url: &str, keys: DataKeys) -> anyhow::Result<Store> {
 
 /// As [`store`], with a pool of `pool` connections (default: 16 for Postgres, 8 for SQLite).
 pub async fn store_with_pool(url: &str, keys: DataKeys, pool: Option<u32>) -> anyhow::Result<Store> {
-    let backend: Arc<dyn Backend> = if is_postgres(url) {
+    let backend = backend(url, pool).await?;
+    let reference = ReferenceData::embedded();
+    backend.put_eros(&reference.eros().cloned().collect::<Vec<_>>()).await.context("loading EROs")?;
+    backend.put_councils(&reference.councils().cloned().collect::<Vec<_>>()).await.context("loading councils")?;
+    // Submissions arriving together share a transaction (one durable commit for many applicants).
+    Ok(Store::new(backend, keys).with_group_commit(ier_storage::GroupCommit::default()))
+}
+
+/// The database named by `url`, migrated, without the store's keys (for
+/// operators' commands that read no personal data).
+pub async fn backend(url: &str, pool: Option<u32>) -> anyhow::Result<Arc<dyn Backend>> {
+    Ok(if is_postgres(url) {
         let options = url
             .parse::<sqlx::postgres::PgConnectOptions>()
             .map_err(|_| anyhow::anyhow!("IER_DATABASE_URL is not a valid Postgres URL"))?;
@@ -29,12 +40,7 @@ pub async fn store_with_pool(url: &str, keys: DataKeys, pool: Option<u32>) -> an
         Arc::new(SqliteBackend::open_url_with(url, size).await.context("opening the SQLite database")?)
     } else {
         anyhow::bail!("IER_DATABASE_URL must start with postgres:// or sqlite: (got a URL of another kind)");
-    };
-    let reference = ReferenceData::embedded();
-    backend.put_eros(&reference.eros().cloned().collect::<Vec<_>>()).await.context("loading EROs")?;
-    backend.put_councils(&reference.councils().cloned().collect::<Vec<_>>()).await.context("loading councils")?;
-    // Submissions arriving together share a transaction (one durable commit for many applicants).
-    Ok(Store::new(backend, keys).with_group_commit(ier_storage::GroupCommit::default()))
+    })
 }
 
 /// Does this database URL name Postgres (rather than SQLite)?

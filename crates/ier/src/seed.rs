@@ -126,7 +126,12 @@ fn applicant(i: u64, today: chrono::NaiveDate) -> ApplicantDetails {
         },
         previous_address: None,
         open_register: false,
-        contact: Contact { email: None, phone: None, post: true },
+        // Most give an email address, some a mobile number (Ofcom's drama range), a few post only.
+        contact: match i % 10 {
+            0 => Contact { email: None, phone: None, post: true },
+            1 => Contact { email: None, phone: Some(format!("07700 900{:03}", i % 1000)), post: false },
+            _ => Contact { email: Some(format!("synthetic-{tag}@example.invalid")), phone: None, post: false },
+        },
         part: ier_domain::KindDetails::Ordinary(ier_domain::OrdinaryDetails {
             other_address: OtherAddress::None,
             was_overseas_voter: false,

@@ -77,6 +77,14 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     assert!(err.contains("IER_DATA_KEYS is not set"), "{err}");
     assert!(err.contains("IER_SESSION_KEYS is not set"), "{err}");
     assert!(err.contains("IER_PKI_DIR is not set"), "{err}");
+    assert!(err.contains("IER_NOTIFY is not set"), "{err}");
+    let (code, _, err) = output(ier().arg("serve").env("IER_NOTIFY", "govuk").env("IER_NOTIFY_API_KEY", "not-a-key"));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("IER_NOTIFY_API_KEY is not valid") && err.contains("IER_NOTIFY_TEMPLATES is not set"),
+        "{err}"
+    );
+    assert!(err.contains("IER_PUBLIC_URL is not set") && !err.contains("not-a-key"), "{err}");
     let (code, _, err) = output(
         ier().arg("serve").env("IER_DATABASE_URL", "postgres://x@localhost/ier").env("IER_DATA_KEYS", "k1:short"),
     );
@@ -267,6 +275,23 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
         assert!(metrics.contains(expected), "{expected} missing from:\n{metrics}");
     }
     assert!(!metrics.contains("CF10") && !metrics.contains("postcode="), "no query strings in metrics");
+    assert!(metrics.contains(r#"ier_job_queue_failed{queue="notify"} 0"#), "{metrics}");
+    // Each demo applicant was sent their acknowledgement (by post: they gave no email), shown in the demo's inbox.
+    assert!(printed.contains("/demo/notifications"), "{printed}");
+    let mut inbox = String::new();
+    for _ in 0..100 {
+        inbox = http_get(&demo.base, "/demo/notifications");
+        let acknowledgements = inbox.matches("Your application to register to vote<").count()
+            + inbox.matches("Eich cais i gofrestru i bleidleisio<").count();
+        if acknowledgements >= 8 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(inbox.starts_with("HTTP/1.1 200"), "{inbox}");
+    let acknowledgements = inbox.matches("Your application to register to vote<").count()
+        + inbox.matches("Eich cais i gofrestru i bleidleisio<").count();
+    assert_eq!(acknowledgements, 8, "{inbox}");
     // Every response carries a request id.
     assert!(page.to_ascii_lowercase().contains("x-request-id: "), "{page}");
     drop(demo);
@@ -292,6 +317,28 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
         assert!(verified.is_none(), "ERO-scoped reads of unknown references find nothing");
         assert_eq!(backend.councils_of(&ier_domain::EroId::parse("lothian-vjb").unwrap()).await.unwrap().len(), 4);
     });
+
+    // Operators see the job queue, without personal data.
+    let url = format!("sqlite:{}", data.join("ier.db").display());
+    let (code, out, err) = output(ier().args(["jobs", "list", "--database-url", &url, "--limit", "100"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("QUEUE") && out.contains("verify") && out.contains("notify:acknowledgement"), "{out}");
+    assert!(out.lines().filter(|l| l.contains(" done ")).count() >= 16, "every check and acknowledgement done: {out}");
+    assert!(!out.contains("@") && !out.contains("Street"), "no personal data: {out}");
+    let (code, out, _) = output(ier().args(["jobs", "list", "--database-url", &url, "--state", "failed"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("No jobs match."), "{out}");
+    let (code, out, _) = output(ier().args(["jobs", "list", "--database-url", &url, "--json", "--queue", "verify"]));
+    assert_eq!(code, 0);
+    let first_job = out.lines().find(|l| l.contains("\"kind\"")).expect("a job");
+    let job: serde_json::Value = serde_json::from_str(first_job).unwrap();
+    assert_eq!((job["kind"].as_str(), job["state"].as_str()), (Some("verify"), Some("done")));
+    let (code, _, err) = output(ier().args(["jobs", "retry", "--database-url", &url, &job["id"].to_string()]));
+    assert_ne!(code, 0, "a finished job is not retried");
+    assert!(err.contains("not failed or discarded, or no such job"), "{err}");
+    let (code, _, err) = output(ier().args(["jobs", "list", "--database-url", &url, "--queue", "nonsense"]));
+    assert_ne!(code, 0);
+    assert!(err.contains("--queue must be verify or notify"), "{err}");
 
     // A second start reuses the data (no second set of demo applications).
     let (demo, _) = start_demo(&data);

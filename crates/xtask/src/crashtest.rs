@@ -17,7 +17,13 @@
 //! checked with `ier verify` (present, decryptable with the data keys, intact);
 //! without `ier verify` only presence is checked, with SQL. Either way the
 //! store is also checked for half-written applications (one without its
-//! `submitted` event or its verification request).
+//! `submitted` event, its identity-check job or its acknowledgement job).
+//!
+//! The servers send their messages through the real GOV.UK Notify client to a
+//! fake Notify ([`crate::fakenotify`]) that counts them, with job leases of
+//! 3 s. At the end, once every job has finished, each application must have
+//! been verified exactly once and its acknowledgement sent exactly once (none
+//! lost, none sent twice) across every `kill -9`.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +33,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::json;
 
+use crate::fakenotify::FakeNotify;
 use crate::harness::{self, Applicant, Behaviour, Database, DbKind, Pool, Rng, ServerSetup, Stats};
 
 struct Options {
@@ -112,7 +119,10 @@ type Jar = Vec<(String, String)>;
 /// Runs the trials; returns how many references shown were lost or damaged.
 async fn run(opts: &Options, work: &std::path::Path) -> anyhow::Result<usize> {
     let db = Database::create(opts.db, work, "crash")?;
-    let setup = ServerSetup::new(work, &db.url)?;
+    // Messages go through the real GOV.UK Notify client to a fake Notify that
+    // counts them; a job held by a killed server returns to the queue after 3 s.
+    let notify = FakeNotify::start(1_000_000).await?;
+    let setup = ServerSetup::new(work, &db.url)?.with_notify(work, &notify.base_url(), 60_000, 3)?;
     let mut received: Vec<String> = Vec::new();
     let mut pending: Vec<Jar> = Vec::new();
     let mut trials = Vec::new();
@@ -208,6 +218,8 @@ async fn run(opts: &Options, work: &std::path::Path) -> anyhow::Result<usize> {
     received.extend(std::mem::take(&mut *stats.references.lock().expect("refs")));
     // Close the keep-alive connections first, so the graceful shutdown is quick.
     drop(pool);
+    // Let the workers finish every job (those held by killed servers come back after their lease).
+    let drained = wait_for_jobs(&db, Duration::from_secs(180)).await?;
     server.stop()?;
     let trial_seconds = began.elapsed().as_secs_f64();
 
@@ -238,6 +250,17 @@ async fn run(opts: &Options, work: &std::path::Path) -> anyhow::Result<usize> {
     };
     let half_written = half_written(&db)?;
     let stored_total = stored_references(&db)?.len();
+    let messages = check_messages(&db, &notify)?;
+    let verified_not_once: u64 = query(
+        &db,
+        "SELECT count(*) FROM applications a WHERE \
+         (SELECT count(*) FROM application_events e WHERE e.reference = a.reference AND e.kind = 'verified') <> 1",
+    )?
+    .parse()
+    .context("counting identity checks")?;
+    // Jobs a killed server held, finished by a later one (for a message: asked of Notify first, not sent again).
+    let taken_over: u64 =
+        query(&db, "SELECT count(*) FROM jobs WHERE attempts > 1")?.parse().context("counting jobs")?;
     println!();
     println!(
         "crashtest on {}: {} trials in {:.0}s, {} clients, kill after {}-{} ms",
@@ -261,6 +284,14 @@ async fn run(opts: &Options, work: &std::path::Path) -> anyhow::Result<usize> {
     );
     println!("checked with {how} in {:.1}s", verify_began.elapsed().as_secs_f64());
     println!("LOST OR DAMAGED: {lost}; half-written applications: {half_written}");
+    println!(
+        "jobs {} ({taken_over} taken over from a killed server): acknowledgements sent once: {}, to applicants without contact details: {}; SENT TWICE: {}; NOT SENT: {}; applications not verified exactly once: {verified_not_once}",
+        if drained { "all finished" } else { "NOT ALL FINISHED" },
+        messages.once,
+        messages.no_contact,
+        messages.twice,
+        messages.not_sent
+    );
     let summary = json!({
         "command": opts.command_line,
         "db": opts.db.name(),
@@ -277,12 +308,79 @@ async fn run(opts: &Options, work: &std::path::Path) -> anyhow::Result<usize> {
         "verify": verify_json,
         "lost_or_damaged": lost,
         "half_written": half_written,
+        "jobs_finished": drained,
+        "jobs_taken_over_after_a_kill": taken_over,
+        "acknowledgements": {
+            "sent_once": messages.once,
+            "no_contact": messages.no_contact,
+            "sent_twice": messages.twice,
+            "not_sent": messages.not_sent,
+        },
+        "messages_accepted_by_notify": notify.totals().0,
+        "verified_not_exactly_once": verified_not_once,
         "per_trial": trials,
     });
     let path = opts.json.clone().unwrap_or_else(|| work.join("crashtest.json"));
     std::fs::write(&path, serde_json::to_string_pretty(&summary)?)?;
     println!("JSON summary: {}", path.display());
-    Ok(lost + half_written as usize)
+    let job_failures = messages.twice + messages.not_sent + verified_not_once as usize + usize::from(!drained);
+    Ok(lost + half_written as usize + job_failures)
+}
+
+/// Wait until every job due has finished; `false` if some had not by `timeout`.
+async fn wait_for_jobs(db: &Database, timeout: Duration) -> anyhow::Result<bool> {
+    let until = Instant::now() + timeout;
+    loop {
+        let left: u64 =
+            query(db, "SELECT count(*) FROM jobs WHERE finished_at IS NULL")?.parse().context("counting jobs")?;
+        if left == 0 {
+            return Ok(true);
+        }
+        if Instant::now() > until {
+            eprintln!("{left} job(s) not finished after {} s", timeout.as_secs());
+            return Ok(false);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// How the acknowledgements went, by what Notify (the fake) received.
+struct Messages {
+    once: usize,
+    no_contact: usize,
+    twice: usize,
+    not_sent: usize,
+}
+
+/// Every application's acknowledgement was sent exactly once (or, with no
+/// contact details, not at all): none lost, none twice, across every kill.
+fn check_messages(db: &Database, notify: &FakeNotify) -> anyhow::Result<Messages> {
+    let counts = notify.counts();
+    let rows = query(
+        db,
+        "SELECT reference || '|' || state || '|' || COALESCE(result, '') FROM jobs WHERE dedupe LIKE 'notify:acknowledgement:%'",
+    )?;
+    let mut m = Messages { once: 0, no_contact: 0, twice: 0, not_sent: 0 };
+    for line in rows.lines() {
+        let mut parts = line.split('|');
+        let (reference, state, result) =
+            (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let sent = counts.get(&format!("{reference}-acknowledgement")).copied().unwrap_or(0);
+        match (state, result, sent) {
+            ("done", "no-contact", 0) => m.no_contact += 1,
+            ("done", _, 1) => m.once += 1,
+            (_, _, n) if n > 1 => m.twice += 1,
+            _ => m.not_sent += 1,
+        }
+    }
+    // A message Notify got twice under any reference (vote forms, identity not checked...).
+    m.twice += counts.iter().filter(|(r, n)| **n > 1 && !r.ends_with("-acknowledgement")).count();
+    Ok(m)
+}
+
+/// Acknowledgements whose job finished without Notify having received them (for the drain benchmark).
+pub(crate) fn acknowledgements_not_sent(db: &Database, notify: &FakeNotify) -> anyhow::Result<usize> {
+    Ok(check_messages(db, notify)?.not_sent)
 }
 
 /// Ask for the complete page of every receipt not yet shown (as a browser
@@ -312,7 +410,7 @@ async fn deliver(pool: &Pool, stats: &Stats, pending: &mut Vec<Jar>, behaviour: 
     shown
 }
 
-fn query(db: &Database, sql: &str) -> anyhow::Result<String> {
+pub(crate) fn query(db: &Database, sql: &str) -> anyhow::Result<String> {
     match db.kind {
         DbKind::Postgres => harness::psql(&db.url, sql),
         DbKind::Sqlite => {
@@ -330,11 +428,12 @@ fn stored_references(db: &Database) -> anyhow::Result<std::collections::HashSet<
     Ok(query(db, "SELECT reference FROM applications")?.lines().map(str::to_owned).collect())
 }
 
-/// Applications without their `submitted` event or their verification request:
-/// the one transaction was split.
+/// Applications without their `submitted` event, their identity check or
+/// their acknowledgement: the one transaction was split.
 fn half_written(db: &Database) -> anyhow::Result<u64> {
     let sql = "SELECT count(*) FROM applications a WHERE \
                NOT EXISTS (SELECT 1 FROM application_events e WHERE e.reference = a.reference AND e.kind = 'submitted') \
-               OR NOT EXISTS (SELECT 1 FROM verification_requests v WHERE v.reference = a.reference)";
+               OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.reference = a.reference AND j.queue = 'verify') \
+               OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.reference = a.reference AND j.dedupe LIKE 'notify:acknowledgement:%')";
     query(db, sql)?.parse().context("counting half-written applications")
 }

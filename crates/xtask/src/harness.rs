@@ -159,6 +159,8 @@ pub struct ServerSetup {
     session_keys: String,
     pki: PathBuf,
     log: PathBuf,
+    /// Extra environment for `ier serve` (how it notifies applicants, job leases).
+    env: Vec<(String, String)>,
 }
 
 impl ServerSetup {
@@ -192,7 +194,33 @@ impl ServerSetup {
             ier,
             pki,
             log: work.join("server.log"),
+            // Messages are recorded, not sent, unless a test points the server at a fake Notify.
+            env: vec![("IER_NOTIFY".into(), "simulator".into())],
         })
+    }
+
+    /// Send messages through the real GOV.UK Notify client to the fake at
+    /// `base_url`, at most `per_minute` a minute; jobs held by a killed server
+    /// return to the queue after `lease_seconds`.
+    pub fn with_notify(
+        mut self,
+        work: &Path,
+        base_url: &str,
+        per_minute: u64,
+        lease_seconds: u64,
+    ) -> anyhow::Result<Self> {
+        let templates = work.join("notify-templates.toml");
+        std::fs::write(&templates, crate::fakenotify::template_ids())?;
+        self.env = vec![
+            ("IER_NOTIFY".into(), "govuk".into()),
+            ("IER_NOTIFY_API_KEY".into(), crate::fakenotify::API_KEY.into()),
+            ("IER_NOTIFY_TEMPLATES".into(), templates.display().to_string()),
+            ("IER_NOTIFY_BASE_URL".into(), base_url.into()),
+            ("IER_NOTIFY_RATE_PER_MINUTE".into(), per_minute.to_string()),
+            ("IER_PUBLIC_URL".into(), "https://register-to-vote.example".into()),
+            ("IER_JOB_LEASE_SECONDS".into(), lease_seconds.to_string()),
+        ];
+        Ok(self)
     }
 
     /// Start `ier serve` on fresh loopback ports, its output appended to `server.log`.
@@ -212,6 +240,7 @@ impl ServerSetup {
             .env("IER_INTERNAL_ADDR", internal.to_string())
             // Stop at once when asked: there is no load balancer to drain from here.
             .env("IER_DRAIN_SECONDS", "0")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

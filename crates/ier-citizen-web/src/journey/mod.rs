@@ -77,6 +77,16 @@ pub fn message(
     page(status, "message.html", frame, context! { heading => frame.t(heading), paragraphs, links })
 }
 
+/// 503 with `Retry-After`: the database could not answer just now.
+pub fn unavailable(frame: &Frame) -> Response {
+    let mut res =
+        message(frame, StatusCode::SERVICE_UNAVAILABLE, "unavailable-title", vec![frame.t("unavailable-body")], vec![]);
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    res
+}
+
+pub use questions::dob::error_key as dob_error_key;
+
 /// 429 with `Retry-After` and a page that says how long to wait.
 pub fn too_many(frame: &Frame, wait: std::time::Duration) -> Response {
     let seconds = wait.as_secs().to_string();
@@ -626,6 +636,7 @@ async fn complete(visit: Visit, session: Journey, kind: JourneyKind) -> Response
         context! {
             reference => receipt.reference.grouped(), ero_name, contact, postal_vote => vote_form, ends,
             contact_finder => ERO_CONTACT_FINDER, another_href => format!("{PREFIX}/start"),
+            status_href => crate::status::PATH,
         },
     );
     visit.respond_unchanged(session, res).await

@@ -149,7 +149,18 @@ pub struct ClientOf {
 
 impl ClientOf {
     pub async fn get(&mut self, path: &str) -> Page {
-        let res = self.app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        self.send(Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    /// POST a form (urlencoded, in order), with no cookies.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
+        let req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        self.send(req.body(Body::from(body)).unwrap()).await
+    }
+
+    async fn send(&mut self, req: Request<Body>) -> Page {
+        let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
         let bytes = axum::body::to_bytes(res.into_body(), 4 << 20).await.unwrap();

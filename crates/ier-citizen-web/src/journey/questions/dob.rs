@@ -15,6 +15,17 @@ use super::super::engine::{Cx, Errors, Form, Outcome, Question, Row, field};
 /// The longest reason accepted for not giving a date of birth.
 pub const REASON_MAX: usize = 500;
 
+/// The message for a date of birth that does not parse, and its `year` argument.
+pub fn error_key(e: &DateOfBirthError) -> (&'static str, String) {
+    match e {
+        DateOfBirthError::Missing => ("error-dob-missing", String::new()),
+        DateOfBirthError::NotANumber => ("error-dob-not-a-number", String::new()),
+        DateOfBirthError::NotARealDate => ("error-dob-not-a-real-date", String::new()),
+        DateOfBirthError::InTheFuture => ("error-dob-in-the-future", String::new()),
+        DateOfBirthError::TooLongAgo(y) => ("error-dob-too-long-ago", y.to_string()),
+    }
+}
+
 pub struct DateOfBirthQ {
     /// Whether the applicant may say why they cannot give it (not overseas electors).
     pub may_decline: bool,
@@ -87,17 +98,7 @@ impl DateOfBirthQ {
             return Err(errors);
         }
         DateOfBirth::parse(d, m, y, cx.today).map(BirthDetails::Date).map_err(|e| {
-            let year = match &e {
-                DateOfBirthError::TooLongAgo(y) => y.to_string(),
-                _ => String::new(),
-            };
-            let key = match e {
-                DateOfBirthError::Missing => "error-dob-missing",
-                DateOfBirthError::NotANumber => "error-dob-not-a-number",
-                DateOfBirthError::NotARealDate => "error-dob-not-a-real-date",
-                DateOfBirthError::InTheFuture => "error-dob-in-the-future",
-                DateOfBirthError::TooLongAgo(_) => "error-dob-too-long-ago",
-            };
+            let (key, year) = error_key(&e);
             cx.fail(&mut errors, "dob-day", key, &[("year", &year)]);
             errors
         })
