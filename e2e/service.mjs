@@ -109,6 +109,15 @@ class Service {
     return { out, printed }
   }
 
+  /** Send `ero`'s determination of `reference` with the reference EMS client (`ier ems determine`). */
+  determine (ero, reference, decision, reasons = []) {
+    this.poll(ero)
+    const client = this.clients.get(ero)
+    return execFileSync(ierBin, ['ems', 'determine', '--server', this.ems,
+      '--cert', client + '.pem', '--key', client + '.key', '--ca', join(this.data, 'pki', 'ca.pem'),
+      reference, decision, ...reasons.flatMap((r) => ['--reason', r])], { encoding: 'utf8' })
+  }
+
   /**
    * Axe-core on the page as it is now; fails with the violations listed. Each
    * distinct page is checked once: `key` names it, `checked` holds those done.

@@ -74,10 +74,14 @@ pub struct Rate {
 }
 
 impl Rate {
-    /// `per_minute` jobs a minute, with a burst of one second's worth (at least one).
+    /// At most `per_minute` jobs in any 60 seconds (as GOV.UK Notify counts): a
+    /// burst of one second's worth (at least one), and a refill that leaves
+    /// room for it, so a full bucket and a minute's refill never exceed the limit.
     pub fn per_minute(bucket: impl Into<String>, per_minute: u32) -> Self {
-        let per_second = f64::from(per_minute) / 60.0;
-        Self { bucket: bucket.into(), per_second, burst: per_second.max(1.0) }
+        let per_minute = f64::from(per_minute.max(1));
+        let burst = (per_minute / 60.0).floor().max(1.0);
+        let per_second = ((per_minute - burst) / 60.0).max(1.0 / 60.0);
+        Self { bucket: bucket.into(), per_second, burst }
     }
 }
 
@@ -322,6 +326,17 @@ async fn finish_failed(store: &WorkerStore, job: &Job, error: String) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_per_minute_never_exceeds_it_in_any_minute() {
+        for per_minute in [2, 59, 60, 600, 3000, 60_000] {
+            let r = Rate::per_minute("b", per_minute);
+            let most = r.burst + 60.0 * r.per_second;
+            assert!(most <= f64::from(per_minute) + 1e-9, "{per_minute}: {most}");
+            assert!(most >= f64::from(per_minute) * 0.98 - 1.0, "{per_minute}: nearly all of it: {most}");
+            assert!(r.burst >= 1.0);
+        }
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_up_to_its_cap() {

@@ -156,7 +156,7 @@ async fn a_shared_rate_limits_how_many_are_claimed() {
     let config = WorkerConfig { rate: Some(Rate::per_minute("test-rate", 600)), ..quick() };
     let one = Worker::new(store.worker(Queue::Verify, "one"), flaky(0, || unreachable!()), config.clone());
     let two = Worker::new(store.worker(Queue::Verify, "two"), flaky(0, || unreachable!()), config);
-    // 600 a minute: 10 a second, a burst of 10, shared by both workers.
+    // 600 a minute: a burst of 10, then 9.8 a second, shared by both workers.
     let a = one.run_once().await.unwrap();
     let b = two.run_once().await.unwrap();
     assert_eq!(a.done, 10);

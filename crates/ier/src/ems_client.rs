@@ -18,6 +18,9 @@
 //!
 //! For crash tests, `IER_EMS_POLL_ABORT_AFTER=N` makes the process exit (code
 //! 75) right after writing its Nth application, before confirming it.
+//!
+//! `ier ems determine REFERENCE DECISION [--reason CODE]...` sends the ERO's
+//! determination of one application (`PUT /v1/applications/{reference}/determination`).
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -33,6 +36,8 @@ use serde_json::{Value, json};
 pub enum Ems {
     /// Fetch this ERO's pending applications into a directory, confirming each once it is safely written.
     Poll(PollArgs),
+    /// Send the ERO's determination of an application (the applicant is then told).
+    Determine(DetermineArgs),
     /// Print the EMS API's OpenAPI 3.1 document.
     Openapi,
 }
@@ -71,11 +76,52 @@ pub struct PollArgs {
     quiet: bool,
 }
 
+#[derive(Args)]
+pub struct DetermineArgs {
+    /// The EMS API, e.g. https://127.0.0.1:8443.
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    server: String,
+    /// The ERO's client certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// Its private key (PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// The CA that issued the server's certificate (PEM).
+    #[arg(long)]
+    ca: PathBuf,
+    /// The application's reference number.
+    reference: String,
+    /// approved, rejected or evidence-requested.
+    decision: String,
+    /// A reason code (repeat for more), e.g. identity-not-confirmed.
+    #[arg(long = "reason")]
+    reasons: Vec<String>,
+}
+
+async fn determine(args: DetermineArgs) -> anyhow::Result<()> {
+    let mut client = Client::new(&args.server, &args.cert, &args.key, &args.ca)?;
+    let reference = ier_domain::ReferenceNumber::parse(&args.reference)
+        .map_err(|_| anyhow::anyhow!("{:?} is not a reference number (10 letters and numbers)", args.reference))?;
+    let body = json!({ "decision": args.decision, "reasons": args.reasons });
+    let path = format!("/v1/applications/{}/determination", reference.as_str());
+    let (status, answer) = client.call("PUT", &path, Some(&body)).await?;
+    if !(200..300).contains(&status) {
+        return Err(problem(status, &answer));
+    }
+    println!("{}: {} ({status})", reference.as_str(), args.decision);
+    Ok(())
+}
+
 pub fn run(cmd: Ems) -> anyhow::Result<()> {
     match cmd {
         Ems::Openapi => {
             println!("{}", serde_json::to_string_pretty(&ier_ems_api::openapi())?);
             Ok(())
+        }
+        Ems::Determine(args) => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(determine(args))
         }
         Ems::Poll(args) => {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
