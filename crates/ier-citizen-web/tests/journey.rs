@@ -785,3 +785,71 @@ async fn moving_from_abroad_as_an_overseas_voter_asks_for_the_uk_address_registe
     assert_eq!(ordinary.postal_vote, ier_domain::PostalVote::FormByPost);
     assert_eq!(app.details.previous_address.as_ref().unwrap().postcode.to_string(), "LS1 5HD");
 }
+
+/// One journey stores one application: a cookie saved on "Check your
+/// answers" and sent again, and many clicks of "Send application" at once
+/// (no JavaScript to stop them), all show the first application's reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journey_stores_one_application_however_often_it_is_sent() {
+    let mut c = Client::new().await;
+    let walk = support::Walk::named("ordinary");
+    let store = c.store.clone();
+    let stored = || {
+        let store = store.clone();
+        async move { store.counts().await.unwrap().by_stage.iter().map(|(_, n)| n).sum::<u64>() }
+    };
+    let reference_of = |page: &support::Page| {
+        assert_eq!(page.status, StatusCode::OK);
+        page.body.split("<strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_owned()
+    };
+    let send =
+        |csrf: &str| [("csrf_token".to_owned(), csrf.to_owned()), ("declaration".to_owned(), "agreed".to_owned())];
+
+    walk.to_check_answers(&mut c, "en").await;
+    let csrf = c.get("/register-to-vote/check-answers").await.csrf();
+    let form = send(&csrf);
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let saved = c.replay();
+
+    // Two clicks at once, then the saved cookie replayed three times.
+    let mut second = c.replay();
+    let (first, other) = tokio::join!(
+        c.post("/register-to-vote/check-answers", &form),
+        second.post("/register-to-vote/check-answers", &form)
+    );
+    assert_eq!((first.location(), other.location()), ("/register-to-vote/complete", "/register-to-vote/complete"));
+    let reference = reference_of(&c.get("/register-to-vote/complete").await);
+    let shown = reference_of(&second.after(&other).get("/register-to-vote/complete").await);
+    assert_eq!(shown, reference, "the second click shows the same reference");
+    for _ in 0..3 {
+        let r = saved.clone().post("/register-to-vote/check-answers", &form).await;
+        assert_eq!(r.location(), "/register-to-vote/complete");
+        let shown = reference_of(&saved.after(&r).get("/register-to-vote/complete").await);
+        assert_eq!(shown, reference, "a replay shows the same reference");
+    }
+    assert_eq!(stored().await, 1, "one journey, one application");
+
+    // Sixteen clicks at once on another journey.
+    c.cookies.clear();
+    walk.to_check_answers(&mut c, "cy").await;
+    let csrf = c.get("/register-to-vote/check-answers").await.csrf();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let mut click = c.replay();
+        let csrf = csrf.clone();
+        tasks.push(tokio::spawn(async move {
+            let r = click
+                .post("/register-to-vote/check-answers", &[("csrf_token", csrf.as_str()), ("declaration", "agreed")])
+                .await;
+            (click.after(&r), r)
+        }));
+    }
+    let mut references = std::collections::BTreeSet::new();
+    for task in tasks {
+        let (mut then, r) = task.await.unwrap();
+        assert_eq!(r.location(), "/register-to-vote/complete", "every click is answered with the complete page");
+        references.insert(reference_of(&then.get("/register-to-vote/complete").await));
+    }
+    assert_eq!(references.len(), 1, "sixteen clicks, one reference: {references:?}");
+    assert_eq!(stored().await, 2);
+}

@@ -130,6 +130,7 @@ async fn run(a: Args) {
                 language: Language::En,
                 gss_code: councils[i % a.councils].gss_code,
                 details: ier_storage::contract::applicant("Drain", "SW1A 1AA"),
+                journey: None,
             })
             .collect();
         store.submit_many(batch, Utc::now()).await.unwrap();

@@ -130,7 +130,8 @@ impl App {
             _ => "EH1 1YZ",
         })
         .unwrap();
-        let new = NewApplication { language: Language::En, gss_code: GssCode::parse(gss).unwrap(), details };
+        let new =
+            NewApplication { language: Language::En, gss_code: GssCode::parse(gss).unwrap(), details, journey: None };
         self.store.citizen().submit(new, Utc::now()).await.unwrap().reference
     }
 

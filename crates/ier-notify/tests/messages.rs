@@ -96,7 +96,7 @@ async fn checked(store: &Store, outcome: VerificationOutcome, now: chrono::DateT
 
 fn submitted(language: Language, details: ApplicantDetails) -> NewApplication {
     // Cardiff: its council and ERO have Welsh names.
-    NewApplication { language, gss_code: GssCode::parse("W06000015").unwrap(), details }
+    NewApplication { language, gss_code: GssCode::parse("W06000015").unwrap(), details, journey: None }
 }
 
 /// What the simulator recorded, one block a message, oldest first, in a stable order.

@@ -14,8 +14,8 @@ use ier_domain::{
 };
 use ier_storage::{
     ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, Job, JobEffects, JobFilter, JobKind,
-    JobRow, NewJob, Queue, QueueStats, ReceiptRow, RegisterAnswerRow, RegisterCheckState, Release, Result, Sealed,
-    StorageError, Submission, decode, jobs,
+    JobRow, NewJob, Queue, QueueStats, Receipt, ReceiptRow, RegisterAnswerRow, RegisterCheckState, Release, Result,
+    Sealed, StorageError, Submission, decode, jobs,
 };
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgPool, Postgres, Row, Transaction};
@@ -157,7 +157,7 @@ fn register_check_from(r: &PgRow) -> Result<RegisterCheckState> {
 
 /// Applications with their two events, verification requests and register
 /// checks, in a few multi-row statements (a submission is a batch of one).
-async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submission]) -> Result<Vec<EroId>> {
+async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submission]) -> Result<Vec<Receipt>> {
     let gss: Vec<String> = submissions.iter().map(|s| s.row.gss_code.to_string()).collect();
     let found: Vec<(String, String)> = sqlx::query_as("SELECT gss_code, ero_id FROM councils WHERE gss_code = ANY($1)")
         .bind(&gss)
@@ -165,13 +165,33 @@ async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submiss
         .await
         .map_err(unavailable)?;
     let by_gss: std::collections::HashMap<String, String> = found.into_iter().collect();
-    let mut eros = Vec::with_capacity(submissions.len());
+    let mut all_eros = Vec::with_capacity(submissions.len());
     for s in submissions {
         let ero = by_gss.get(s.row.gss_code.as_str()).ok_or(StorageError::UnknownCouncil(s.row.gss_code))?;
-        eros.push(ero.clone());
+        all_eros.push(ero.clone());
     }
+    // Journeys stored already: their receipts, and nothing stored again.
+    let keys: Vec<&str> = submissions.iter().filter_map(|s| s.journey.as_ref().map(|k| k.as_str())).collect();
+    let mut known = std::collections::HashMap::new();
+    if !keys.is_empty() {
+        let found: Vec<(String, String, String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT journey_key, reference, ero_id, submitted_at FROM journey_submissions WHERE journey_key = ANY($1)",
+        )
+        .bind(&keys)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+        for (key, reference, ero, at) in found {
+            let receipt =
+                Receipt { reference: decode::reference(&reference)?, ero_id: decode::ero_id(&ero)?, submitted_at: at };
+            known.insert(key, receipt);
+        }
+    }
+    let plan = ier_storage::plan_journeys(submissions, &all_eros, known)?;
+    let submissions: Vec<&Submission> = plan.fresh.iter().map(|&i| &submissions[i]).collect();
+    let eros: Vec<&String> = plan.fresh.iter().map(|&i| &all_eros[i]).collect();
     for (chunk, chunk_eros) in submissions.chunks(BATCH_ROWS).zip(eros.chunks(BATCH_ROWS)) {
-        let rows: Vec<(&Submission, &String)> = chunk.iter().zip(chunk_eros).collect();
+        let rows: Vec<(&Submission, &String)> = chunk.iter().copied().zip(chunk_eros.iter().copied()).collect();
         let mut q = sqlx::QueryBuilder::<Postgres>::new(
             "INSERT INTO applications (reference, ero_id, gss_code, kind, language, stage, submitted_at, key_id, details) ",
         );
@@ -225,7 +245,18 @@ async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submiss
             q.build().execute(&mut **tx).await.map_err(unavailable)?;
         }
     }
-    eros.iter().map(|e| decode::ero_id(e)).collect()
+    let journeys: Vec<(&str, &Submission, &String)> =
+        submissions.iter().zip(&eros).filter_map(|(s, e)| s.journey.as_ref().map(|k| (k.as_str(), *s, *e))).collect();
+    for chunk in journeys.chunks(BATCH_ROWS) {
+        let mut q = sqlx::QueryBuilder::<Postgres>::new(
+            "INSERT INTO journey_submissions (journey_key, reference, ero_id, submitted_at) ",
+        );
+        q.push_values(chunk, |mut b, (key, s, ero)| {
+            b.push_bind(*key).push_bind(s.row.reference.as_str()).push_bind(ero.as_str()).push_bind(s.row.submitted_at);
+        });
+        q.build().execute(&mut **tx).await.map_err(unavailable)?;
+    }
+    Ok(plan.receipts)
 }
 
 /// Rows a multi-row statement carries at most (9 parameters a row, well inside the limits).
@@ -383,11 +414,11 @@ impl Backend for PgBackend {
         rows.iter().map(council_from).collect()
     }
 
-    async fn insert_applications(&self, rows: &[Submission]) -> Result<Vec<EroId>> {
+    async fn insert_applications(&self, rows: &[Submission]) -> Result<Vec<Receipt>> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        let eros = insert_batch(&mut tx, rows).await?;
+        let receipts = insert_batch(&mut tx, rows).await?;
         tx.commit().await.map_err(unavailable)?;
-        Ok(eros)
+        Ok(receipts)
     }
 
     async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
@@ -782,6 +813,11 @@ impl Backend for PgBackend {
     }
 
     async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64> {
+        sqlx::query("DELETE FROM journey_submissions WHERE submitted_at < $1")
+            .bind(now - chrono::Duration::days(1))
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
         sqlx::query("DELETE FROM journey_states WHERE expires_at <= $1")
             .bind(now)
             .execute(&self.pool)

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use ier_domain::{Council, Determination, Ero, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber};
 use ier_storage::{
     ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, Job, JobEffects, JobFilter, JobRow,
-    NewJob, Queue, QueueStats, ReceiptRow, RegisterAnswerRow, RegisterCheckState, Release, Result, Sealed,
+    NewJob, Queue, QueueStats, Receipt, ReceiptRow, RegisterAnswerRow, RegisterCheckState, Release, Result, Sealed,
     StorageError, Submission, decode, jobs,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -173,7 +173,7 @@ impl Backend for SqliteBackend {
         rows.iter().map(council_from).collect()
     }
 
-    async fn insert_applications(&self, rows: &[Submission]) -> Result<Vec<EroId>> {
+    async fn insert_applications(&self, rows: &[Submission]) -> Result<Vec<Receipt>> {
         // BEGIN IMMEDIATE: take the write lock up front, so the transaction
         // never has to upgrade (and fail) under contention.
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
@@ -557,6 +557,11 @@ impl Backend for SqliteBackend {
     }
 
     async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64> {
+        sqlx::query("DELETE FROM journey_submissions WHERE submitted_at < ?")
+            .bind(now - chrono::Duration::days(1))
+            .execute(&self.pool)
+            .await
+            .map_err(unavailable)?;
         sqlx::query("DELETE FROM journey_states WHERE expires_at <= ?")
             .bind(now)
             .execute(&self.pool)
@@ -807,7 +812,7 @@ impl Backend for SqliteBackend {
 
 /// Applications with their two events, verification requests and register
 /// checks, in a few multi-row statements (a submission is a batch of one).
-async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submission]) -> Result<Vec<EroId>> {
+async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submission]) -> Result<Vec<Receipt>> {
     let mut gss: Vec<&str> = submissions.iter().map(|s| s.row.gss_code.as_str()).collect();
     gss.sort_unstable();
     gss.dedup();
@@ -818,11 +823,32 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submissi
     }
     let found = q.fetch_all(&mut *conn).await.map_err(unavailable)?;
     let by_gss: std::collections::HashMap<String, String> = found.into_iter().collect();
-    let mut eros = Vec::with_capacity(submissions.len());
+    let mut all_eros = Vec::with_capacity(submissions.len());
     for s in submissions {
         let ero = by_gss.get(s.row.gss_code.as_str()).ok_or(StorageError::UnknownCouncil(s.row.gss_code))?;
-        eros.push(ero.clone());
+        all_eros.push(ero.clone());
     }
+    // Journeys stored already: their receipts, and nothing stored again.
+    let keys: Vec<&str> = submissions.iter().filter_map(|s| s.journey.as_ref().map(|k| k.as_str())).collect();
+    let mut known = std::collections::HashMap::new();
+    for chunk in keys.chunks(BATCH_ROWS) {
+        let sql = format!(
+            "SELECT journey_key, reference, ero_id, submitted_at FROM journey_submissions WHERE journey_key IN ({})",
+            vec!["?"; chunk.len()].join(",")
+        );
+        let mut q = sqlx::query_as::<_, (String, String, String, DateTime<Utc>)>(&sql);
+        for k in chunk {
+            q = q.bind(*k);
+        }
+        for (key, reference, ero, at) in q.fetch_all(&mut *conn).await.map_err(unavailable)? {
+            let receipt =
+                Receipt { reference: decode::reference(&reference)?, ero_id: decode::ero_id(&ero)?, submitted_at: at };
+            known.insert(key, receipt);
+        }
+    }
+    let plan = ier_storage::plan_journeys(submissions, &all_eros, known)?;
+    let submissions: Vec<&Submission> = plan.fresh.iter().map(|&i| &submissions[i]).collect();
+    let eros: Vec<&String> = plan.fresh.iter().map(|&i| &all_eros[i]).collect();
     // Numbers in submission order (the table is keyed by ERO and number: migration 0003).
     let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM applications")
         .fetch_one(&mut *conn)
@@ -835,7 +861,7 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submissi
             .zip(chunk_eros)
             .map(|(s, e)| {
                 next += 1;
-                (s, e, next)
+                (*s, *e, next)
             })
             .collect();
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
@@ -892,7 +918,18 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submissi
             q.build().execute(&mut *conn).await.map_err(unavailable)?;
         }
     }
-    eros.iter().map(|e| decode::ero_id(e)).collect()
+    let journeys: Vec<(&str, &Submission, &String)> =
+        submissions.iter().zip(&eros).filter_map(|(s, e)| s.journey.as_ref().map(|k| (k.as_str(), *s, *e))).collect();
+    for chunk in journeys.chunks(BATCH_ROWS) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO journey_submissions (journey_key, reference, ero_id, submitted_at) ",
+        );
+        q.push_values(chunk, |mut b, (key, s, ero)| {
+            b.push_bind(*key).push_bind(s.row.reference.as_str()).push_bind(ero.as_str()).push_bind(s.row.submitted_at);
+        });
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+    }
+    Ok(plan.receipts)
 }
 
 /// Rows a multi-row statement carries at most (10 parameters a row: inside SQLite's 32,766).

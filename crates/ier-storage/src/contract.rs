@@ -45,6 +45,7 @@ macro_rules! contract_tests {
             reference_data_round_trips,
             counts_carry_no_personal_data,
             concurrent_submissions_are_all_stored,
+            one_journey_stores_one_application,
             ems_queue_is_not_consumed_by_reading_and_confirming_removes_items,
             determinations_follow_receipt_and_final_ones_stand,
             register_checks_are_made_with_each_application_and_answered_once,
@@ -149,6 +150,7 @@ fn new_app(gss: &str, surname: &str) -> NewApplication {
         language: Language::Cy,
         gss_code: GssCode::parse(gss).unwrap(),
         details: applicant(surname, "CF10 1EP"),
+        journey: None,
     }
 }
 
@@ -471,6 +473,7 @@ pub async fn determinations_queue_their_messages_and_reminders(backend: Arc<dyn 
         language: Language::Cy,
         gss_code: GssCode::parse("W06000015").unwrap(),
         details: applicant_of_kind(ApplicationKind::Overseas),
+        journey: None,
     };
     let r = store.citizen().submit(overseas, t(0)).await.unwrap().reference;
     c.confirm_receipts(t(1), &[(r, true, None)]).await.unwrap();
@@ -585,6 +588,68 @@ pub async fn concurrent_submissions_are_all_stored(backend: Arc<dyn Backend>) {
         assert!(app.is_some(), "receipt without a stored application");
     }
     assert_eq!(store.counts().await.unwrap().pending_verifications, 64);
+}
+
+pub async fn one_journey_stores_one_application(backend: Arc<dyn Backend>) {
+    let store = seeded(backend).await;
+    let from = |key: &crate::JourneyKey, surname: &str| NewApplication {
+        journey: Some(key.clone()),
+        ..new_app("W06000015", surname)
+    };
+    let stored = |store: Store| async move {
+        let counts = store.counts().await.unwrap();
+        let jobs = store.jobs(&JobFilter { queue: None, state: None, limit: 10_000 }).await.unwrap().len();
+        (counts.by_stage.iter().map(|(_, n)| n).sum::<u64>(), jobs)
+    };
+
+    // Sent, then sent again (a replayed cookie): the first receipt, nothing stored twice.
+    let key = crate::JourneyKey::generate();
+    let first = store.citizen().submit(from(&key, "Once"), t(0)).await.unwrap();
+    let (apps, jobs) = stored(store.clone()).await;
+    assert_eq!(apps, 1);
+    let again = store.citizen().submit(from(&key, "Changed"), t(60)).await.unwrap();
+    assert_eq!(again, first, "the same journey gets the same receipt, at its first time");
+    assert_eq!(stored(store.clone()).await, (1, jobs), "no second application, no second job");
+
+    // One journey twice in one transaction, beside another journey.
+    let (k1, k2) = (crate::JourneyKey::generate(), crate::JourneyKey::generate());
+    let receipts =
+        store.submit_many(vec![from(&k1, "Batch"), from(&k1, "Batch"), from(&k2, "Other")], t(100)).await.unwrap();
+    assert_eq!(receipts[0], receipts[1]);
+    assert_ne!(receipts[0].reference, receipts[2].reference);
+    assert_eq!(stored(store.clone()).await.0, 3);
+
+    // Many at once, with and without group commit: one application each.
+    let grouped = store.clone().with_group_commit(GroupCommit { max_batch: 8, committers: 4 });
+    for s in [store.clone(), grouped] {
+        let before = stored(store.clone()).await.0;
+        let key = crate::JourneyKey::generate();
+        let mut tasks = Vec::new();
+        for i in 0..24 {
+            let (s, new) = (s.clone(), from(&key, "Clicks"));
+            // Another journey among them, so batches mix the two.
+            let other = from(&crate::JourneyKey::generate(), "Neighbour");
+            tasks.push(tokio::spawn(async move {
+                let c = s.citizen();
+                let (mine, _) = tokio::join!(c.submit(new, t(200 + i)), c.submit(other, t(200 + i)));
+                mine
+            }));
+        }
+        let mut refs = Vec::new();
+        for task in tasks {
+            refs.push(task.await.unwrap().expect("a second click is answered, not refused").reference);
+        }
+        refs.dedup();
+        assert_eq!(refs.len(), 1, "every click of one journey shows one reference");
+        assert_eq!(stored(store.clone()).await.0, before + 1 + 24);
+    }
+
+    // Keys outlive any journey by a day, then go; the applications stay.
+    let total = stored(store.clone()).await.0;
+    store.citizen().purge_journey_states(t(0) + Duration::days(2)).await.unwrap();
+    assert_eq!(stored(store.clone()).await.0, total);
+    let late = store.citizen().submit(from(&key, "Once"), t(0) + Duration::days(2)).await.unwrap();
+    assert_ne!(late.reference, first.reference, "purged keys are forgotten");
 }
 
 pub async fn ems_queue_is_not_consumed_by_reading_and_confirming_removes_items(backend: Arc<dyn Backend>) {
@@ -837,7 +902,12 @@ pub async fn every_kind_of_application_is_stored_with_its_part(backend: Arc<dyn 
     for kind in ApplicationKind::ALL {
         let details = applicant_of_kind(kind);
         assert_eq!(details.kind(), kind);
-        let new = NewApplication { language: Language::En, gss_code: GssCode::parse("W06000015").unwrap(), details };
+        let new = NewApplication {
+            language: Language::En,
+            gss_code: GssCode::parse("W06000015").unwrap(),
+            details,
+            journey: None,
+        };
         let r = store.citizen().submit(new.clone(), t(0)).await.unwrap().reference;
         let (app, progress) = cardiff.application_with_progress(&r).await.unwrap().unwrap();
         assert_eq!((app.kind, &app.details), (kind, &new.details), "{kind}: stored as given");

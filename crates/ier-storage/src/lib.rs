@@ -40,6 +40,7 @@ use ier_domain::{
     ApplicantDetails, Application, ApplicationKind, Council, DateOfBirth, Determination, Ero, EroId, Event, EventKind,
     GssCode, Language, ReasonCode, ReferenceNumber, Stage, VerificationOutcome,
 };
+use serde::{Deserialize, Serialize};
 
 pub use crypto::{CryptoError, DataKeys, KeyError, Sealed};
 pub use group::GroupCommit;
@@ -94,6 +95,8 @@ pub struct Submission {
     pub jobs: Vec<NewJob>,
     /// The register check to put to the council's EMS ("is this person on your register?").
     pub register_check: Option<NewRegisterCheck>,
+    /// The journey it comes from: unique in storage, so a journey stores one application.
+    pub journey: Option<JourneyKey>,
 }
 
 /// A register check made with an application.
@@ -113,8 +116,50 @@ impl Submission {
             row,
             events: vec![EventKind::Submitted, EventKind::VerificationRequested],
             register_check: Some(NewRegisterCheck { id: uuid::Uuid::new_v4().to_string(), historical }),
+            journey: None,
         }
     }
+
+    /// The same, from the journey `key` ([`NewApplication::journey`]).
+    pub fn from_journey(mut self, key: Option<JourneyKey>) -> Self {
+        self.journey = key;
+        self
+    }
+}
+
+/// How a batch of submissions meets the journeys already stored, for
+/// backends: each submission's receipt, and which of them to store.
+#[derive(Debug)]
+pub struct JourneyPlan {
+    /// One receipt per submission, in order: a stored journey's own, or the new one.
+    pub receipts: Vec<Receipt>,
+    /// The submissions to store (indexes, in order).
+    pub fresh: Vec<usize>,
+}
+
+/// Plan a batch: `eros[i]` is submission `i`'s ERO, `known` the journey keys
+/// stored already with their receipts. A journey stored already, or earlier
+/// in the batch, is given that receipt and not stored again.
+pub fn plan_journeys(
+    submissions: &[Submission],
+    eros: &[String],
+    mut known: std::collections::HashMap<String, Receipt>,
+) -> Result<JourneyPlan> {
+    let mut plan = JourneyPlan { receipts: Vec::with_capacity(submissions.len()), fresh: Vec::new() };
+    for (i, (s, ero)) in submissions.iter().zip(eros).enumerate() {
+        if let Some(done) = s.journey.as_ref().and_then(|k| known.get(k.as_str())) {
+            plan.receipts.push(done.clone());
+            continue;
+        }
+        let receipt =
+            Receipt { reference: s.row.reference, ero_id: decode::ero_id(ero)?, submitted_at: s.row.submitted_at };
+        if let Some(k) = &s.journey {
+            known.insert(k.as_str().to_owned(), receipt.clone());
+        }
+        plan.receipts.push(receipt);
+        plan.fresh.push(i);
+    }
+    Ok(plan)
 }
 
 /// An application's progress as stored: no personal data except the EMS's
@@ -250,15 +295,20 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Store a new application, durably, in one transaction with what the
     /// submission creates (its events, verification request and register
-    /// check: [`Submission`]). The ERO comes from the council. Returns the ERO.
+    /// check: [`Submission`]). The ERO comes from the council. Returns its receipt.
     /// `Duplicate` if the reference is taken; `UnknownCouncil` if the GSS code is not a council.
-    async fn insert_application(&self, submission: &Submission) -> Result<EroId> {
-        let mut eros = self.insert_applications(std::slice::from_ref(submission)).await?;
-        eros.pop().ok_or_else(|| StorageError::Corrupt("insert returned no ERO".into()))
+    ///
+    /// A submission whose journey key ([`Submission::journey`]) is stored
+    /// already (or earlier in the same batch) stores nothing: its receipt is
+    /// that application's. Two transactions storing one key at once: one
+    /// fails with `Duplicate`, and tried again finds the other's.
+    async fn insert_application(&self, submission: &Submission) -> Result<Receipt> {
+        let mut receipts = self.insert_applications(std::slice::from_ref(submission)).await?;
+        receipts.pop().ok_or_else(|| StorageError::Corrupt("insert returned no receipt".into()))
     }
     /// Store many applications in one transaction (all or none), as
-    /// [`Backend::insert_application`] stores one; returns their EROs in order.
-    async fn insert_applications(&self, submissions: &[Submission]) -> Result<Vec<EroId>>;
+    /// [`Backend::insert_application`] stores one; returns their receipts in order.
+    async fn insert_applications(&self, submissions: &[Submission]) -> Result<Vec<Receipt>>;
     async fn application(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>>;
     /// The ERO's applications in submission order, oldest first.
     async fn applications(
@@ -334,7 +384,9 @@ pub trait Backend: Send + Sync + 'static {
     /// Journey state kept under `id`, unless it has expired by `now`.
     async fn journey_state(&self, id: &str, now: DateTime<Utc>) -> Result<Option<Sealed>>;
     async fn delete_journey_state(&self, id: &str) -> Result<()>;
-    /// Delete journey state that expired before `now`; how many.
+    /// Delete journey state that expired before `now`, and journey keys
+    /// ([`Submission::journey`]) stored over a day before it (a journey lasts
+    /// 3 hours at most); how many states.
     async fn purge_journey_states(&self, now: DateTime<Utc>) -> Result<u64>;
 
     /// An application by its reference alone, whichever ERO's it is: only for
@@ -479,6 +531,55 @@ pub struct NewApplication {
     pub language: Language,
     pub gss_code: GssCode,
     pub details: ApplicantDetails,
+    /// The journey it comes from, when it comes from one: a journey stores one
+    /// application, and sending it again (a replayed cookie, a second click)
+    /// gives back the first one's receipt.
+    pub journey: Option<JourneyKey>,
+}
+
+/// A journey's idempotency key: 128 random bits, sealed in the journey's
+/// state from its start and unique in storage.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct JourneyKey(String);
+
+impl JourneyKey {
+    /// A fresh random key.
+    pub fn generate() -> Self {
+        use base64::Engine;
+        let bytes: [u8; 16] = rand::random();
+        Self(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    }
+
+    /// A key as [`JourneyKey::generate`] writes it (22 base64url characters).
+    pub fn parse(s: &str) -> Option<Self> {
+        (s.len() == 22 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+            .then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for JourneyKey {
+    type Error = &'static str;
+    fn try_from(s: String) -> std::result::Result<Self, Self::Error> {
+        Self::parse(&s).ok_or("not a journey key")
+    }
+}
+
+impl From<JourneyKey> for String {
+    fn from(k: JourneyKey) -> String {
+        k.0
+    }
+}
+
+/// Not secret once the journey has ended, but never needed in a log.
+impl std::fmt::Debug for JourneyKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JourneyKey(..)")
+    }
 }
 
 /// The receipt for a stored application: only given once the commit is durable.
@@ -611,6 +712,7 @@ impl Store {
             },
             &new.details,
         )
+        .from_journey(new.journey.clone())
     }
 
     /// Store one application in a transaction of its own.
@@ -618,7 +720,7 @@ impl Store {
         for _ in 0..5 {
             let new_row = self.new_row(&new, now);
             match self.backend.insert_application(&new_row).await {
-                Ok(ero_id) => return Ok(Receipt { reference: new_row.row.reference, ero_id, submitted_at: now }),
+                Ok(receipt) => return Ok(receipt),
                 Err(StorageError::Duplicate) => continue,
                 Err(e) => return Err(e),
             }
@@ -638,14 +740,7 @@ impl Store {
         for _ in 0..5 {
             let rows: Vec<Submission> = news.iter().map(|(new, now)| self.new_row(new, *now)).collect();
             match self.backend.insert_applications(&rows).await {
-                Ok(eros) => {
-                    return Ok(rows
-                        .iter()
-                        .map(|s| &s.row)
-                        .zip(eros)
-                        .map(|(r, ero_id)| Receipt { reference: r.reference, ero_id, submitted_at: r.submitted_at })
-                        .collect());
-                }
+                Ok(receipts) => return Ok(receipts),
                 // A reference number collided (or repeated within the batch): all again, fresh.
                 Err(StorageError::Duplicate) => continue,
                 Err(e) => return Err(e),

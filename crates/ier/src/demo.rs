@@ -274,7 +274,7 @@ async fn seed(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()>
     for (p, (kind, language)) in people.iter().zip(DEMO_KINDS) {
         let mut details = p.as_applicant();
         details.part = demo_part(kind, today)?;
-        let new = NewApplication { language, gss_code: p.address.gss_code, details };
+        let new = NewApplication { language, gss_code: p.address.gss_code, details, journey: None };
         let receipt = store.submit(new, Utc::now()).await?;
         tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, "demo application submitted");
     }

@@ -71,6 +71,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 language: if i % 10 == 0 { Language::Cy } else { Language::En },
                 gss_code: councils[(i % councils.len() as u64) as usize],
                 details: applicant(i, today),
+                journey: None,
             })
             .collect();
         let receipts = store.submit_many(batch, Utc::now()).await.context("submitting a batch")?;

@@ -96,6 +96,7 @@ fn an_online_backup_taken_while_a_writer_inserts_restores_and_verifies() {
                             language: Language::Cy,
                             gss_code: gss,
                             details: ier_storage::contract::applicant("Writer", "CF10 1AA"),
+                            journey: None,
                         })
                         .collect();
                     let got = store.submit_many(batch, Utc::now()).await.unwrap();

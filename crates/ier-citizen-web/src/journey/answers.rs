@@ -18,6 +18,7 @@ use ier_domain::{
     ParentGuardian, PassportNumber, PastDate, PersonName, PostalVote, Postcode, ReferenceNumber, Rules, ServiceBranch,
     Text, UkAddressStatus, WayToVote, YearMonth,
 };
+use ier_storage::JourneyKey;
 use serde::{Deserialize, Serialize};
 
 /// The four journeys (a Crown servant and a British Council employee walk the same one).
@@ -250,6 +251,10 @@ pub struct Answers {
     /// Which journey is being walked.
     #[serde(rename = "k", default, skip_serializing_if = "JourneyKind::is_ordinary")]
     pub journey: JourneyKind,
+    /// This journey's idempotency key, from its start: however often it is
+    /// sent (a replayed cookie, a second click), it stores one application.
+    #[serde(rename = "ik", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<JourneyKey>,
     /// The applicant has reached "Check your answers": from now on an answer
     /// returns there (or to a question the change made apply).
     #[serde(rename = "rv", default, skip_serializing_if = "std::ops::Not::not")]
@@ -324,7 +329,7 @@ pub struct Answers {
 
 impl Answers {
     pub fn new(journey: JourneyKind) -> Self {
-        Self { journey, ..Self::default() }
+        Self { journey, key: Some(JourneyKey::generate()), ..Self::default() }
     }
 
     /// Whether anything has been answered (a journey in progress, not just started).

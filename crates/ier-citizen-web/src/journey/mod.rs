@@ -553,7 +553,12 @@ async fn check_post(visit: Visit, session: Journey, kind: JourneyKind, form: &en
         }
         _ => None,
     };
-    let new = ier_storage::NewApplication { language: visit.language(), gss_code, details };
+    let new = ier_storage::NewApplication {
+        language: visit.language(),
+        gss_code,
+        details,
+        journey: session.data.key.clone(),
+    };
     // The reference is shown only once the application is durably stored.
     match visit.state.citizen.submit(new, Utc::now()).await {
         Ok(receipt) => {

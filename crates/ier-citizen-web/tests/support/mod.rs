@@ -81,7 +81,14 @@ impl Client {
 
     /// Another client of the same app and store, with no cookies.
     pub fn clone_app(&self) -> ClientOf {
-        ClientOf { app: self.app.clone() }
+        ClientOf { app: self.app.clone(), cookie: None }
+    }
+
+    /// Another client of the same app holding a copy of this one's cookies
+    /// as they are now (a saved and replayed cookie; a second tab or click).
+    pub fn replay(&self) -> ClientOf {
+        let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+        ClientOf { app: self.app.clone(), cookie: Some(cookie) }
     }
 
     async fn send(&mut self, req: axum::http::request::Builder, body: Body, headers: &[(&str, &str)]) -> Page {
@@ -142,24 +149,38 @@ fn enc(s: &str) -> String {
         .collect()
 }
 
-/// A cookie-less client of an existing app (for many requests at once).
+/// A client of an existing app with a fixed cookie, or none (for many
+/// requests at once). It keeps no cookies it is given.
+#[derive(Clone)]
 pub struct ClientOf {
     app: Router,
+    cookie: Option<String>,
 }
 
 impl ClientOf {
+    /// A client of the same app holding the cookie `page` set (as the
+    /// browser that made that request would hold it next).
+    pub fn after(&self, page: &Page) -> ClientOf {
+        let set = page.headers.get(header::SET_COOKIE).expect("the page sets a cookie").to_str().unwrap();
+        let pair = set.split(';').next().unwrap().to_owned();
+        ClientOf { app: self.app.clone(), cookie: Some(pair) }
+    }
+
     pub async fn get(&mut self, path: &str) -> Page {
         self.send(Request::get(path).body(Body::empty()).unwrap()).await
     }
 
-    /// POST a form (urlencoded, in order), with no cookies.
+    /// POST a form (urlencoded, in order).
     pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = fields.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect::<Vec<_>>().join("&");
         let req = Request::post(path).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
         self.send(req.body(Body::from(body)).unwrap()).await
     }
 
-    async fn send(&mut self, req: Request<Body>) -> Page {
+    async fn send(&mut self, mut req: Request<Body>) -> Page {
+        if let Some(cookie) = &self.cookie {
+            req.headers_mut().insert(header::COOKIE, cookie.parse().unwrap());
+        }
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
         let headers = res.headers().clone();
