@@ -71,6 +71,7 @@ pub mod model;
 pub mod nicknames;
 pub mod normalise;
 pub mod parallel;
+pub mod person;
 pub mod phonetic;
 pub mod record;
 pub mod reference;

@@ -245,6 +245,16 @@ async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submiss
             q.build().execute(&mut **tx).await.map_err(unavailable)?;
         }
     }
+    let people: Vec<(String, &str, &ier_storage::persons::PersonEntry)> = submissions
+        .iter()
+        .zip(&eros)
+        .filter_map(|(s, e)| {
+            s.person.as_ref().map(|p| (ier_storage::persons::application_subject(&s.row.reference), e.as_str(), p))
+        })
+        .collect();
+    if let Some(first) = submissions.first() {
+        insert_subjects(tx, ier_storage::persons::Source::Application, first.row.submitted_at, &people).await?;
+    }
     let journeys: Vec<(&str, &Submission, &String)> =
         submissions.iter().zip(&eros).filter_map(|(s, e)| s.journey.as_ref().map(|k| (k.as_str(), *s, *e))).collect();
     for chunk in journeys.chunks(BATCH_ROWS) {
@@ -257,6 +267,82 @@ async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submiss
         q.build().execute(&mut **tx).await.map_err(unavailable)?;
     }
     Ok(plan.receipts)
+}
+
+/// Add subjects to the person index with their digests: `(subject, ero, digests)`.
+async fn insert_subjects(
+    tx: &mut Transaction<'_, Postgres>,
+    source: ier_storage::persons::Source,
+    at: DateTime<Utc>,
+    subjects: &[(String, &str, &ier_storage::persons::PersonEntry)],
+) -> Result<()> {
+    for chunk in subjects.chunks(BATCH_ROWS * 4) {
+        let eros: Vec<&str> = chunk.iter().map(|s| s.1).collect();
+        let names: Vec<&str> = chunk.iter().map(|s| s.0.as_str()).collect();
+        let key_ids: Vec<&str> = chunk.iter().map(|s| s.2.key_id.as_str()).collect();
+        let ids: Vec<(i64, String, String)> = sqlx::query_as(
+            "INSERT INTO person_subjects (ero_id, source, subject, key_id, added_at)
+             SELECT e, $2, n, k, $5 FROM UNNEST($1::text[], $3::text[], $4::text[]) AS t (e, n, k)
+             RETURNING id, ero_id, subject",
+        )
+        .bind(&eros)
+        .bind(source.as_str())
+        .bind(&names)
+        .bind(&key_ids)
+        .bind(at)
+        .fetch_all(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+        let by_subject: std::collections::HashMap<(&str, &str), i64> =
+            ids.iter().map(|(id, e, n)| ((e.as_str(), n.as_str()), *id)).collect();
+        let (mut digests, mut subject_ids) = (Vec::new(), Vec::new());
+        for (name, ero, entry) in chunk {
+            let id = by_subject[&(*ero, name.as_str())];
+            for d in &entry.digests {
+                digests.push(*d);
+                subject_ids.push(id);
+            }
+        }
+        sqlx::query(
+            "INSERT INTO person_keys (digest, subject_id) SELECT * FROM UNNEST($1::int8[], $2::int8[]) ON CONFLICT DO NOTHING",
+        )
+        .bind(&digests)
+        .bind(&subject_ids)
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Delete an ERO's subjects of one source, by subject (their keys go with
+/// them); how many there were.
+async fn delete_subjects(
+    tx: &mut Transaction<'_, Postgres>,
+    ero: &EroId,
+    source: ier_storage::persons::Source,
+    subjects: &[&str],
+) -> Result<u64> {
+    sqlx::query("DELETE FROM person_subjects WHERE ero_id = $1 AND source = $2 AND subject = ANY($3)")
+        .bind(ero.as_str())
+        .bind(source.as_str())
+        .bind(subjects)
+        .execute(&mut **tx)
+        .await
+        .map_err(unavailable)
+        .map(|r| r.rows_affected())
+}
+
+fn person_found(r: &PgRow) -> Result<ier_storage::persons::PersonFound> {
+    Ok(ier_storage::persons::PersonFound {
+        digest: r.get("digest"),
+        source: ier_storage::persons::Source::parse(r.get("source")).ok_or_else(|| decode::corrupt("source"))?,
+        ero_id: decode::ero_id(r.get("ero_id"))?,
+        subject: r.get("subject"),
+        added_at: r.get("added_at"),
+        stage: r.get::<Option<&str>, _>("stage").map(decode::stage).transpose()?,
+        determination: r.get::<Option<&str>, _>("determination").map(decode::determination).transpose()?,
+    })
 }
 
 /// Rows a multi-row statement carries at most (9 parameters a row, well inside the limits).
@@ -824,6 +910,64 @@ impl Backend for PgBackend {
             .await
             .map_err(unavailable)
             .map(|r| r.rows_affected())
+    }
+
+    async fn put_electors(
+        &self,
+        ero: &EroId,
+        at: DateTime<Utc>,
+        electors: &[ier_storage::persons::NewElector],
+    ) -> Result<u64> {
+        // The last of one number wins.
+        let mut by_number = std::collections::BTreeMap::new();
+        for e in electors {
+            by_number.insert(e.number.as_str(), &e.entry);
+        }
+        let numbers: Vec<&str> = by_number.keys().copied().collect();
+        let subjects: Vec<(String, &str, &ier_storage::persons::PersonEntry)> =
+            by_number.iter().map(|(n, entry)| ((*n).to_owned(), ero.as_str(), *entry)).collect();
+        // In the ERO's scope: row-level security keeps an EMS to its own register.
+        let mut tx = self.scoped(ero).await?;
+        delete_subjects(&mut tx, ero, ier_storage::persons::Source::Elector, &numbers).await?;
+        insert_subjects(&mut tx, ier_storage::persons::Source::Elector, at, &subjects).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(subjects.len() as u64)
+    }
+
+    async fn remove_electors(&self, ero: &EroId, numbers: &[String]) -> Result<u64> {
+        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+        let mut tx = self.scoped(ero).await?;
+        let n = delete_subjects(&mut tx, ero, ier_storage::persons::Source::Elector, &numbers).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(n)
+    }
+
+    async fn elector_count(&self, ero: &EroId) -> Result<u64> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM person_subjects WHERE ero_id = $1 AND source = 'elector'")
+                .bind(ero.as_str())
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(n as u64)
+    }
+
+    async fn find_persons(&self, digests: &[i64]) -> Result<Vec<ier_storage::persons::PersonFound>> {
+        if digests.is_empty() {
+            return Ok(vec![]);
+        }
+        let rows = sqlx::query(
+            "SELECT k.digest, s.source, s.ero_id, s.subject, COALESCE(a.submitted_at, s.added_at) AS added_at,
+                    a.stage, a.determination
+               FROM person_keys k JOIN person_subjects s ON s.id = k.subject_id
+               LEFT JOIN applications a ON s.source = 'application' AND a.ero_id = s.ero_id AND a.reference = s.subject
+              WHERE k.digest = ANY($1)",
+        )
+        .bind(digests)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(person_found).collect()
     }
 
     async fn find_application(&self, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {

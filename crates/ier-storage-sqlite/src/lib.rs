@@ -570,6 +570,67 @@ impl Backend for SqliteBackend {
             .map(|r| r.rows_affected())
     }
 
+    async fn put_electors(
+        &self,
+        ero: &EroId,
+        at: DateTime<Utc>,
+        electors: &[ier_storage::persons::NewElector],
+    ) -> Result<u64> {
+        // The last of one number wins.
+        let mut by_number = std::collections::BTreeMap::new();
+        for e in electors {
+            by_number.insert(e.number.as_str(), &e.entry);
+        }
+        let numbers: Vec<&str> = by_number.keys().copied().collect();
+        let subjects: Vec<Subject<'_>> =
+            by_number.iter().map(|(n, entry)| ((*n).to_owned(), ero.as_str(), *entry)).collect();
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let result = async {
+            delete_subjects(&mut conn, ero, ier_storage::persons::Source::Elector, &numbers).await?;
+            insert_subjects(&mut conn, ier_storage::persons::Source::Elector, at, &subjects).await?;
+            Ok(subjects.len() as u64)
+        }
+        .await;
+        finish_with(&mut conn, result).await
+    }
+
+    async fn remove_electors(&self, ero: &EroId, numbers: &[String]) -> Result<u64> {
+        let numbers: Vec<&str> = numbers.iter().map(String::as_str).collect();
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let result = delete_subjects(&mut conn, ero, ier_storage::persons::Source::Elector, &numbers).await;
+        finish_with(&mut conn, result).await
+    }
+
+    async fn elector_count(&self, ero: &EroId) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM person_subjects WHERE ero_id = ? AND source = 'elector'")
+            .bind(ero.as_str())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(n as u64)
+    }
+
+    async fn find_persons(&self, digests: &[i64]) -> Result<Vec<ier_storage::persons::PersonFound>> {
+        if digests.is_empty() {
+            return Ok(vec![]);
+        }
+        let sql = format!(
+            "SELECT k.digest, s.source, s.ero_id, s.subject, COALESCE(a.submitted_at, s.added_at) AS added_at, a.stage, a.determination
+               FROM person_keys k JOIN person_subjects s ON s.id = k.subject_id
+               LEFT JOIN applications a ON s.source = 'application' AND a.ero_id = s.ero_id AND a.reference = s.subject
+              WHERE k.digest IN ({})",
+            vec!["?"; digests.len()].join(",")
+        );
+        let mut q = sqlx::query(&sql);
+        for d in digests {
+            q = q.bind(*d);
+        }
+        let rows = q.fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.iter().map(person_found).collect()
+    }
+
     async fn find_application(&self, reference: &ReferenceNumber) -> Result<Option<ApplicationRow>> {
         let row = sqlx::query(&format!("{APPLICATION_SELECT} WHERE a.reference = ?"))
             .bind(reference.as_str())
@@ -918,6 +979,16 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submissi
             q.build().execute(&mut *conn).await.map_err(unavailable)?;
         }
     }
+    let people: Vec<(&ier_storage::persons::PersonEntry, &Submission, &String)> =
+        submissions.iter().zip(&eros).filter_map(|(s, e)| s.person.as_ref().map(|p| (p, *s, *e))).collect();
+    if !people.is_empty() {
+        let subjects: Vec<Subject<'_>> = people
+            .iter()
+            .map(|(p, s, e)| (ier_storage::persons::application_subject(&s.row.reference), e.as_str(), *p))
+            .collect();
+        insert_subjects(conn, ier_storage::persons::Source::Application, submissions[0].row.submitted_at, &subjects)
+            .await?;
+    }
     let journeys: Vec<(&str, &Submission, &String)> =
         submissions.iter().zip(&eros).filter_map(|(s, e)| s.journey.as_ref().map(|k| (k.as_str(), *s, *e))).collect();
     for chunk in journeys.chunks(BATCH_ROWS) {
@@ -930,6 +1001,99 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submissi
         q.build().execute(&mut *conn).await.map_err(unavailable)?;
     }
     Ok(plan.receipts)
+}
+
+fn person_found(r: &sqlx::sqlite::SqliteRow) -> Result<ier_storage::persons::PersonFound> {
+    Ok(ier_storage::persons::PersonFound {
+        digest: r.get("digest"),
+        source: ier_storage::persons::Source::parse(r.get("source")).ok_or_else(|| decode::corrupt("source"))?,
+        ero_id: decode::ero_id(r.get("ero_id"))?,
+        subject: r.get("subject"),
+        added_at: r.get("added_at"),
+        stage: r.get::<Option<&str>, _>("stage").map(decode::stage).transpose()?,
+        determination: r.get::<Option<&str>, _>("determination").map(decode::determination).transpose()?,
+    })
+}
+
+/// A subject for the person index: `(subject, ero, digests)`.
+type Subject<'a> = (String, &'a str, &'a ier_storage::persons::PersonEntry);
+
+/// Add subjects to the person index with their digests, numbered after the
+/// highest (the write lock is held).
+async fn insert_subjects(
+    conn: &mut sqlx::SqliteConnection,
+    source: ier_storage::persons::Source,
+    at: DateTime<Utc>,
+    subjects: &[Subject<'_>],
+) -> Result<()> {
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM person_subjects")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    let numbered: Vec<(i64, &Subject<'_>)> =
+        subjects.iter().enumerate().map(|(i, s)| (last + 1 + i as i64, s)).collect();
+    for chunk in numbered.chunks(BATCH_ROWS) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO person_subjects (id, ero_id, source, subject, key_id, added_at) ",
+        );
+        q.push_values(chunk, |mut b, (id, (subject, ero, entry))| {
+            b.push_bind(*id)
+                .push_bind(*ero)
+                .push_bind(source.as_str())
+                .push_bind(subject.as_str())
+                .push_bind(entry.key_id.as_str())
+                .push_bind(at);
+        });
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+    }
+    let mut keys: Vec<(i64, i64)> =
+        numbered.iter().flat_map(|(id, (_, _, entry))| entry.digests.iter().map(move |d| (*d, *id))).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    for chunk in keys.chunks(BATCH_ROWS * 4) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO person_keys (digest, subject_id) ");
+        q.push_values(chunk, |mut b, (digest, id)| {
+            b.push_bind(*digest).push_bind(*id);
+        });
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Delete an ERO's subjects of one source, by subject; how many there were.
+async fn delete_subjects(
+    conn: &mut sqlx::SqliteConnection,
+    ero: &EroId,
+    source: ier_storage::persons::Source,
+    subjects: &[&str],
+) -> Result<u64> {
+    let mut n = 0;
+    for chunk in subjects.chunks(BATCH_ROWS) {
+        let marks = vec!["?"; chunk.len()].join(",");
+        let ids_sql =
+            format!("SELECT id FROM person_subjects WHERE ero_id = ? AND source = ? AND subject IN ({marks})");
+        let mut q = sqlx::query_scalar::<_, i64>(&ids_sql).bind(ero.as_str()).bind(source.as_str());
+        for s in chunk {
+            q = q.bind(*s);
+        }
+        let ids = q.fetch_all(&mut *conn).await.map_err(unavailable)?;
+        if ids.is_empty() {
+            continue;
+        }
+        let marks = vec!["?"; ids.len()].join(",");
+        for sql in [
+            format!("DELETE FROM person_keys WHERE subject_id IN ({marks})"),
+            format!("DELETE FROM person_subjects WHERE id IN ({marks})"),
+        ] {
+            let mut q = sqlx::query(&sql);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *conn).await.map_err(unavailable)?;
+        }
+        n += ids.len() as u64;
+    }
+    Ok(n)
 }
 
 /// Rows a multi-row statement carries at most (10 parameters a row: inside SQLite's 32,766).

@@ -39,8 +39,14 @@ async fn version_1_rows_open_as_ordinary_applications() {
             progress: ProgressRow::default(),
         };
         // As stored then; what a submission creates now is not the point here.
-        let submission =
-            Submission { row: row.clone(), events: vec![], jobs: vec![], register_check: None, journey: None };
+        let submission = Submission {
+            row: row.clone(),
+            events: vec![],
+            jobs: vec![],
+            register_check: None,
+            journey: None,
+            person: None,
+        };
         let ero: EroId = backend.insert_application(&submission).await.unwrap().ero_id;
         let app = store.for_ero(ero).application(&row.reference).await.unwrap().expect("stored");
         assert_eq!(app.kind, ApplicationKind::Ordinary);

@@ -46,6 +46,7 @@ macro_rules! contract_tests {
             counts_carry_no_personal_data,
             concurrent_submissions_are_all_stored,
             one_journey_stores_one_application,
+            the_person_index_finds_applicants_and_electors_by_digest_only,
             ems_queue_is_not_consumed_by_reading_and_confirming_removes_items,
             determinations_follow_receipt_and_final_ones_stand,
             register_checks_are_made_with_each_application_and_answered_once,
@@ -650,6 +651,67 @@ pub async fn one_journey_stores_one_application(backend: Arc<dyn Backend>) {
     assert_eq!(stored(store.clone()).await.0, total);
     let late = store.citizen().submit(from(&key, "Once"), t(0) + Duration::days(2)).await.unwrap();
     assert_ne!(late.reference, first.reference, "purged keys are forgotten");
+}
+
+pub async fn the_person_index_finds_applicants_and_electors_by_digest_only(backend: Arc<dyn Backend>) {
+    use crate::persons::{Person, Scope, Source};
+    let store = seeded(backend).await;
+    let citizen = store.citizen();
+    let applied = citizen.submit(new_app("W06000015", "Evans"), t(0)).await.unwrap();
+
+    // The same applicant again (their NINO and their name at their address), and someone else.
+    let found = citizen.find_applicant(&applicant("Evans", "CF10 1EP")).await.unwrap();
+    assert!(!found.is_empty());
+    for f in &found {
+        assert_eq!((f.found.source, f.found.subject.as_str()), (Source::Application, applied.reference.as_str()));
+        assert_eq!((f.found.stage, f.found.determination), (Some(Stage::Submitted), None));
+        assert_eq!(f.found.added_at, t(0));
+    }
+    assert!(found.iter().any(|f| f.scope == Scope::AtAddress) && found.iter().any(|f| f.scope == Scope::Anywhere));
+    let mut sister = applicant("Evans", "CF10 1EP");
+    sister.name = PersonName::parse("Marija", "", "Evans").unwrap();
+    sister.nino = OrReason::NotGiven { reason: "none".into() };
+    assert!(citizen.find_applicant(&sister).await.unwrap().is_empty(), "a household member is not the applicant");
+
+    // An EMS's register: added, found by what a person types, replaced, removed; one ERO's only.
+    let cardiff = store.for_ero(id("cardiff"));
+    let person = |given: &'static str, line1: &'static str| Person {
+        given,
+        surname: "Jones",
+        date_of_birth: Some("1950-01-02"),
+        postcode: "CF10 1EP",
+        line1,
+        line2: "",
+        uprn: None,
+        nino: None,
+    };
+    let electors =
+        vec![("E1".to_owned(), person("William", "3 Heol y Bont")), ("E2".to_owned(), person("Ann", "4 Heol y Bont"))];
+    assert_eq!(cardiff.put_electors(t(10), &electors).await.unwrap(), 2);
+    assert_eq!(cardiff.elector_count().await.unwrap(), 2);
+    let typed = person("Bill", "3, Heol y Bont");
+    let found = citizen.find_person(&typed).await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].found.source, found[0].found.subject.as_str(), found[0].scope),
+        (Source::Elector, "E1", Scope::AtAddress)
+    );
+    assert_eq!(found[0].found.ero_id, id("cardiff"));
+    assert!(citizen.find_person(&person("Bill", "5 Heol y Bont")).await.unwrap().is_empty(), "not at another house");
+
+    // E1 moves house: replaced by number, found only at the new address.
+    assert_eq!(cardiff.put_electors(t(20), &[("E1".to_owned(), person("William", "9 Heol y Bont"))]).await.unwrap(), 1);
+    assert_eq!(cardiff.elector_count().await.unwrap(), 2);
+    assert!(citizen.find_person(&typed).await.unwrap().is_empty());
+    assert_eq!(citizen.find_person(&person("Bill", "9 Heol y Bont")).await.unwrap().len(), 1);
+
+    // Another ERO cannot remove Cardiff's electors; Cardiff can.
+    let westminster = store.for_ero(id("westminster"));
+    assert_eq!(westminster.remove_electors(&["E1".to_owned()]).await.unwrap(), 0);
+    assert_eq!(cardiff.remove_electors(&["E1".to_owned(), "E9".to_owned()]).await.unwrap(), 1);
+    assert!(citizen.find_person(&person("Bill", "9 Heol y Bont")).await.unwrap().is_empty());
+    assert_eq!(cardiff.elector_count().await.unwrap(), 1);
+    assert_eq!(westminster.elector_count().await.unwrap(), 0);
 }
 
 pub async fn ems_queue_is_not_consumed_by_reading_and_confirming_removes_items(backend: Arc<dyn Backend>) {

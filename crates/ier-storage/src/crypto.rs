@@ -17,6 +17,8 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
 const NONCE_LEN: usize = 12;
+/// What a data key signs to make its person-index key.
+const INDEX_LABEL: &[u8] = b"ier person index v1";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
@@ -50,6 +52,10 @@ pub struct Sealed {
 pub struct DataKeys {
     current: String,
     keys: HashMap<String, Aes256Gcm>,
+    /// Each key's person-index key ([`crate::persons`]): HMAC-SHA256 of a
+    /// fixed label under the data key, so the index rotates with the data keys
+    /// and never uses a key for two purposes.
+    index: Vec<(String, ring::hmac::Key)>,
 }
 
 impl fmt::Debug for DataKeys {
@@ -62,6 +68,7 @@ impl DataKeys {
     /// Parse `id:base64[,id:base64...]`; the first key is current.
     pub fn parse(config: &SecretString) -> Result<Self, KeyError> {
         let mut keys = HashMap::new();
+        let mut index = Vec::new();
         let mut current = None;
         for (i, item) in config.expose_secret().split(',').map(str::trim).filter(|s| !s.is_empty()).enumerate() {
             let (id, b64) = item.split_once(':').ok_or(KeyError::Malformed(i + 1))?;
@@ -73,9 +80,11 @@ impl DataKeys {
             if keys.insert(id.to_owned(), cipher).is_some() {
                 return Err(KeyError::Duplicate(id.to_owned()));
             }
+            let derived = ring::hmac::sign(&ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &bytes), INDEX_LABEL);
+            index.push((id.to_owned(), ring::hmac::Key::new(ring::hmac::HMAC_SHA256, derived.as_ref())));
             current.get_or_insert_with(|| id.to_owned());
         }
-        Ok(Self { current: current.ok_or(KeyError::Empty)?, keys })
+        Ok(Self { current: current.ok_or(KeyError::Empty)?, keys, index })
     }
 
     /// A fresh random key in configuration form, `id:base64`.
@@ -87,6 +96,19 @@ impl DataKeys {
 
     pub fn current_id(&self) -> &str {
         &self.current
+    }
+
+    /// The ids of the keys the person index can be digested under, current first.
+    pub fn index_ids(&self) -> impl Iterator<Item = &str> {
+        self.index.iter().map(|(id, _)| id.as_str())
+    }
+
+    /// A person key's digest under data key `id`'s index key: the first 8
+    /// bytes of HMAC-SHA256, as a signed integer (what databases index best).
+    pub fn index_digest(&self, id: &str, person_key: &str) -> i64 {
+        let (_, key) = self.index.iter().find(|(k, _)| k == id).expect("a key of this ring");
+        let tag = ring::hmac::sign(key, person_key.as_bytes());
+        i64::from_be_bytes(tag.as_ref()[..8].try_into().expect("8 bytes"))
     }
 
     pub fn seal(&self, plaintext: &[u8], aad: &[u8]) -> Sealed {

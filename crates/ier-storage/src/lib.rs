@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod decode;
 pub mod group;
 pub mod jobs;
+pub mod persons;
 pub mod sql;
 
 #[cfg(feature = "contract")]
@@ -97,6 +98,8 @@ pub struct Submission {
     pub register_check: Option<NewRegisterCheck>,
     /// The journey it comes from: unique in storage, so a journey stores one application.
     pub journey: Option<JourneyKey>,
+    /// Its digests in the person index ([`persons`]), so a repeat application is found.
+    pub person: Option<persons::PersonEntry>,
 }
 
 /// A register check made with an application.
@@ -117,12 +120,19 @@ impl Submission {
             events: vec![EventKind::Submitted, EventKind::VerificationRequested],
             register_check: Some(NewRegisterCheck { id: uuid::Uuid::new_v4().to_string(), historical }),
             journey: None,
+            person: None,
         }
     }
 
     /// The same, from the journey `key` ([`NewApplication::journey`]).
     pub fn from_journey(mut self, key: Option<JourneyKey>) -> Self {
         self.journey = key;
+        self
+    }
+
+    /// The same, findable in the person index by these digests.
+    pub fn with_person(mut self, entry: persons::PersonEntry) -> Self {
+        self.person = (!entry.digests.is_empty()).then_some(entry);
         self
     }
 }
@@ -449,6 +459,16 @@ pub trait Backend: Send + Sync + 'static {
     /// Forget buckets untouched since `before` (they would be full again); how many.
     async fn purge_token_buckets(&self, before: DateTime<Utc>) -> Result<u64>;
 
+    /// Add an ERO's electors to the person index, replacing any with the same
+    /// number (their digests made again); how many.
+    async fn put_electors(&self, ero: &EroId, at: DateTime<Utc>, electors: &[persons::NewElector]) -> Result<u64>;
+    /// Remove an ERO's electors from the person index by number; how many were there.
+    async fn remove_electors(&self, ero: &EroId, numbers: &[String]) -> Result<u64>;
+    /// How many of an ERO's electors the person index holds.
+    async fn elector_count(&self, ero: &EroId) -> Result<u64>;
+    /// Every subject with any of these digests (for an application, with its stage).
+    async fn find_persons(&self, digests: &[i64]) -> Result<Vec<persons::PersonFound>>;
+
     async fn counts(&self) -> Result<Counts>;
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
@@ -713,6 +733,7 @@ impl Store {
             &new.details,
         )
         .from_journey(new.journey.clone())
+        .with_person(self.keys.application_entry(&new.details))
     }
 
     /// Store one application in a transaction of its own.
@@ -986,6 +1007,35 @@ impl CitizenStore {
     pub async fn purge_token_buckets(&self, before: DateTime<Utc>) -> Result<u64> {
         self.store.backend.purge_token_buckets(before).await
     }
+
+    /// Who in the person index is this person ([`persons`]): earlier
+    /// applications and registered electors, with what each match means. The
+    /// caller decides what to say; it must never show anything the person did
+    /// not type.
+    pub async fn find_person(&self, person: &ier_match::person::Person<'_>) -> Result<Vec<persons::Found>> {
+        let query = self.store.keys.person_query(person);
+        if query.is_empty() {
+            return Ok(vec![]);
+        }
+        let found = self.store.backend.find_persons(&query.values()).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|f| query.scope_of(f.digest).map(|scope| persons::Found { scope, found: f }))
+            .collect())
+    }
+
+    /// [`CitizenStore::find_person`] for an application's details.
+    pub async fn find_applicant(&self, details: &ApplicantDetails) -> Result<Vec<persons::Found>> {
+        let query = self.store.keys.application_query(details);
+        if query.is_empty() {
+            return Ok(vec![]);
+        }
+        let found = self.store.backend.find_persons(&query.values()).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|f| query.scope_of(f.digest).map(|scope| persons::Found { scope, found: f }))
+            .collect())
+    }
 }
 
 /// One ERO's view: every read and write names the ERO, and the backend's SQL
@@ -999,6 +1049,30 @@ pub struct EroStore {
 impl EroStore {
     pub fn ero_id(&self) -> &EroId {
         &self.ero
+    }
+
+    /// Add (or replace, by number) electors of this ERO's register in the
+    /// person index, digested here: the details are not kept. How many.
+    pub async fn put_electors(
+        &self,
+        at: DateTime<Utc>,
+        electors: &[(String, ier_match::person::Person<'_>)],
+    ) -> Result<u64> {
+        let entries: Vec<persons::NewElector> = electors
+            .iter()
+            .map(|(number, p)| persons::NewElector { number: number.clone(), entry: self.store.keys.person_entry(p) })
+            .collect();
+        self.store.backend.put_electors(&self.ero, at, &entries).await
+    }
+
+    /// Remove electors of this ERO's register from the person index; how many were there.
+    pub async fn remove_electors(&self, numbers: &[String]) -> Result<u64> {
+        self.store.backend.remove_electors(&self.ero, numbers).await
+    }
+
+    /// How many of this ERO's electors the person index holds.
+    pub async fn elector_count(&self) -> Result<u64> {
+        self.store.backend.elector_count(&self.ero).await
     }
 
     pub async fn application(&self, reference: &ReferenceNumber) -> Result<Option<Application>> {

@@ -1,0 +1,254 @@
+//! The person index: who has applied and who is registered, kept as keyed
+//! digests only, so that a repeat applicant can be told before sending and
+//! anyone can ask "am I registered?" without the service holding registers in
+//! clear.
+//!
+//! A person's keys come from [`ier_match::person`] (normalised names, date of
+//! birth and address; the NINO). Each is digested with HMAC-SHA256 under an
+//! index key derived from a data key ([`DataKeys::index_digests`]) and the
+//! first 8 bytes kept. A subject (an application, by reference; an elector of
+//! an uploaded register, by the EMS's elector number) records which data key
+//! made its digests; look-ups digest under every key in the ring, so a rotated
+//! key still finds old subjects until they are replaced (applications age
+//! out; an EMS's next register upload re-keys its electors) and the old key
+//! is retired. Nothing stored can be turned back into a name or an address:
+//! without the key not even a guess can be checked.
+//!
+//! 8 bytes are enough: with 46 million electors at about four digests each, a
+//! look-up meets a wrong digest by chance about once in 10^11 look-ups.
+
+use chrono::{DateTime, Utc};
+use ier_domain::{ApplicantDetails, BirthDetails, Determination, EroId, OrReason, ReferenceNumber, Stage};
+pub use ier_match::person::{Person, Scope};
+use ier_match::person::{Side, person_keys};
+
+use crate::DataKeys;
+
+/// Where a subject comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// An application made here (its subject is the reference number).
+    Application,
+    /// An elector on a register an EMS uploaded (its subject is the EMS's elector number).
+    Elector,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Application => "application",
+            Source::Elector => "elector",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "application" => Some(Source::Application),
+            "elector" => Some(Source::Elector),
+            _ => None,
+        }
+    }
+}
+
+/// A subject's digests, made under one data key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PersonEntry {
+    pub key_id: String,
+    pub digests: Vec<i64>,
+}
+
+impl std::fmt::Debug for PersonEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PersonEntry {{ key_id: {:?}, digests: {} }}", self.key_id, self.digests.len())
+    }
+}
+
+/// An elector of an uploaded register: the EMS's number for them and their digests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewElector {
+    pub number: String,
+    pub entry: PersonEntry,
+}
+
+/// What a look-up found: a subject and how it was met. Holds no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonFound {
+    pub source: Source,
+    pub ero_id: EroId,
+    /// The reference number or elector number.
+    pub subject: String,
+    pub added_at: DateTime<Utc>,
+    /// The digest that met.
+    pub digest: i64,
+    /// For an application: where it is now (`None` for electors).
+    pub stage: Option<Stage>,
+    /// For an application: the ERO's decision, once made.
+    pub determination: Option<Determination>,
+}
+
+/// A look-up's match and what it means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub scope: Scope,
+    pub found: PersonFound,
+}
+
+/// A look-up: digests under every key in the ring, each with what a match means.
+#[derive(Debug, Clone, Default)]
+pub struct PersonQuery {
+    pub digests: Vec<(i64, Scope)>,
+}
+
+impl PersonQuery {
+    /// What a match on `digest` means.
+    pub fn scope_of(&self, digest: i64) -> Option<Scope> {
+        self.digests.iter().find(|(d, _)| *d == digest).map(|(_, s)| *s)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.digests.is_empty()
+    }
+
+    pub fn values(&self) -> Vec<i64> {
+        self.digests.iter().map(|(d, _)| *d).collect()
+    }
+}
+
+/// The [`Person`] fields of an application's details, owned.
+struct Details {
+    dob: Option<String>,
+    nino: Option<String>,
+    postcode: String,
+}
+
+impl Details {
+    fn of(details: &ApplicantDetails) -> Self {
+        Self {
+            dob: match &details.birth {
+                BirthDetails::Date(d) => Some(d.date().format("%Y-%m-%d").to_string()),
+                BirthDetails::NotGiven { .. } => None,
+            },
+            nino: match &details.nino {
+                OrReason::Given(n) => Some(n.compact()),
+                OrReason::NotGiven { .. } => None,
+            },
+            postcode: details.address.postcode.compact(),
+        }
+    }
+
+    fn person<'a>(&'a self, details: &'a ApplicantDetails) -> Person<'a> {
+        let line = |i: usize| details.address.lines.get(i).map(String::as_str).unwrap_or("");
+        Person {
+            given: details.name.given.as_str(),
+            surname: details.name.surname.as_str(),
+            date_of_birth: self.dob.as_deref(),
+            postcode: &self.postcode,
+            line1: line(0),
+            line2: line(1),
+            uprn: details.address.uprn.map(|u| u.get()),
+            nino: self.nino.as_deref(),
+        }
+    }
+}
+
+impl DataKeys {
+    /// A stored subject's digests, under the current key.
+    pub fn person_entry(&self, person: &Person<'_>) -> PersonEntry {
+        let keys = person_keys(person, Side::Stored);
+        let digests = keys.iter().map(|(_, k)| self.index_digest(self.current_id(), k)).collect();
+        PersonEntry { key_id: self.current_id().to_owned(), digests }
+    }
+
+    /// An application's digests, under the current key.
+    pub fn application_entry(&self, details: &ApplicantDetails) -> PersonEntry {
+        let d = Details::of(details);
+        self.person_entry(&d.person(details))
+    }
+
+    /// A look-up's digests, under every key in the ring.
+    pub fn person_query(&self, person: &Person<'_>) -> PersonQuery {
+        let keys = person_keys(person, Side::Query);
+        let mut digests = Vec::with_capacity(keys.len() * self.index_ids().count());
+        for id in self.index_ids() {
+            for (scope, k) in &keys {
+                digests.push((self.index_digest(id, k), *scope));
+            }
+        }
+        PersonQuery { digests }
+    }
+
+    /// An application's details as a look-up.
+    pub fn application_query(&self, details: &ApplicantDetails) -> PersonQuery {
+        let d = Details::of(details);
+        self.person_query(&d.person(details))
+    }
+}
+
+/// A reference number's subject string.
+pub fn application_subject(reference: &ReferenceNumber) -> String {
+    reference.as_str().to_owned()
+}
+
+/// An elector number as an EMS may send it: 1 to 32 letters, digits, '-', '/' or '.'.
+pub fn elector_number(s: &str) -> Option<String> {
+    let ok = !s.is_empty()
+        && s.len() <= 32
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'/' | b'.'));
+    ok.then(|| s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(s: &str) -> DataKeys {
+        DataKeys::parse(&DataKeys::generate(s)).unwrap()
+    }
+
+    fn person() -> Person<'static> {
+        Person {
+            given: "Bill",
+            surname: "Evans",
+            date_of_birth: Some("1950-01-02"),
+            postcode: "CF10 1EP",
+            line1: "3 Heol y Bont",
+            line2: "",
+            uprn: None,
+            nino: None,
+        }
+    }
+
+    #[test]
+    fn a_look_up_finds_its_subject_only_under_the_same_key() {
+        let k = keys("k1");
+        let stored = k.person_entry(&Person { given: "William", ..person() });
+        let query = k.person_query(&person());
+        assert!(query.digests.iter().any(|(d, s)| stored.digests.contains(d) && *s == Scope::AtAddress));
+        let other = keys("k2");
+        let query = other.person_query(&person());
+        assert!(!query.digests.iter().any(|(d, _)| stored.digests.contains(d)), "another key, other digests");
+    }
+
+    #[test]
+    fn a_rotated_ring_still_finds_old_subjects() {
+        let old = DataKeys::generate("k1");
+        let new = DataKeys::generate("k2");
+        let before = DataKeys::parse(&old).unwrap();
+        let stored = before.person_entry(&person());
+        use secrecy::ExposeSecret;
+        let after =
+            DataKeys::parse(&secrecy::SecretString::from(format!("{},{}", new.expose_secret(), old.expose_secret())))
+                .unwrap();
+        assert_eq!(after.person_entry(&person()).key_id, "k2");
+        let query = after.person_query(&person());
+        assert!(query.digests.iter().any(|(d, _)| stored.digests.contains(d)));
+    }
+
+    #[test]
+    fn elector_numbers_are_checked() {
+        assert_eq!(elector_number("AB-123/4").as_deref(), Some("AB-123/4"));
+        assert!(elector_number("").is_none());
+        assert!(elector_number("a b").is_none());
+        assert!(elector_number(&"1".repeat(33)).is_none());
+    }
+}
