@@ -26,6 +26,7 @@
 
 pub mod audit;
 pub mod problem;
+pub mod register;
 pub mod wire;
 
 use axum::body::Bytes;
@@ -84,6 +85,9 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/applications/{reference}/verification", get(verification))
         .route("/v1/register-checks", get(pending_register_checks))
         .route("/v1/register-checks/{id}", get(register_check).post(answer_register_check))
+        .route("/v1/register", get(register::summary))
+        .route("/v1/register/electors", axum::routing::post(register::upload))
+        .route("/v1/register/removals", axum::routing::post(register::remove))
         .route("/v1/ero", get(ero))
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(not_found)
@@ -121,7 +125,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     info(
         title = "IER EMS API",
         version = "1.0.0",
-        description = "The API councils' Electoral Management Software uses to fetch applications to register to vote, confirm receipt, send determinations, read identity verification results and answer register checks. Clients authenticate with a TLS client certificate issued to their Electoral Registration Officer (ERO); every request sees only that ERO's councils. Errors are RFC 9457 problem details."
+        description = "The API councils' Electoral Management Software uses to fetch applications to register to vote, confirm receipt, send determinations, read identity verification results, answer register checks and keep their register in the person index (digests only) so repeat applicants are told before they send. Clients authenticate with a TLS client certificate issued to their Electoral Registration Officer (ERO); every request sees only that ERO's councils. Errors are RFC 9457 problem details."
     ),
     paths(
         pending_applications,
@@ -133,12 +137,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         pending_register_checks,
         register_check,
         answer_register_check,
+        register::summary,
+        register::upload,
+        register::remove,
         ero,
         openapi_json
     ),
     components(schemas(Problem, problem::FieldProblem)),
     modifiers(&MutualTls),
-    tags((name = "applications"), (name = "register-checks"), (name = "ero"))
+    tags((name = "applications"), (name = "register-checks"), (name = "register"), (name = "ero"))
 )]
 struct ApiDoc;
 

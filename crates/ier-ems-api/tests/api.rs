@@ -660,3 +660,68 @@ proptest! {
         }
     }
 }
+
+/// An EMS uploads its register to the person index and removes electors who
+/// leave: dirty values are read as missing and reported by position (never
+/// quoted); one ERO's numbers are its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_register_is_uploaded_in_pages_and_found_without_being_kept() {
+    use ier_storage::persons::{Person, Source};
+    for db in databases() {
+        let app = App::standard(db).await;
+        let page = json!({"electors": [
+            {"electorNumber": "CA-1", "givenName": "William", "surname": "Jones", "dateOfBirth": "1950-01-02",
+             "addressLines": ["3 Heol y Bont"], "postcode": "CF10 1EP"},
+            {"electorNumber": "CA-2", "givenName": "Ann", "surname": "Jones", "dateOfBirth": "1937-02-29",
+             "addressLines": ["3 Heol y Bont"], "postcode": "CF10 1EP", "nino": "AB123456C"},
+            {"electorNumber": "CA-3", "givenName": "Ivor", "surname": "Lewis", "dateOfBirth": "",
+             "addressLines": ["5 Heol y Bont"], "postcode": "CF10 1EP", "nino": "not a nino"},
+        ]});
+        let (s, out) = app.call("cardiff", "POST", "/v1/register/electors", Some(page)).await;
+        assert_eq!(s, StatusCode::OK, "{db:?} {out}");
+        assert_eq!(out["stored"], 2);
+        assert_eq!(out["electors"], 2);
+        assert_eq!(out["valuesSkipped"][0]["electorNumber"], "CA-2");
+        assert_eq!(out["valuesSkipped"][0]["field"], "dateOfBirth");
+        assert_eq!(out["valuesSkipped"][0]["reason"], "is a date that does not exist");
+        assert_eq!(out["valuesSkipped"][1]["field"], "nino");
+        assert_eq!(out["notIndexed"][0]["index"], 2, "no date of birth and no NINO: cannot be found");
+        assert!(!out.to_string().contains("1937") && !out.to_string().contains("not a nino"), "values never quoted");
+
+        let person = Person {
+            given: "Bill",
+            surname: "JONES",
+            date_of_birth: Some("1950-01-02"),
+            postcode: "cf101ep",
+            line1: "3, Heol-y-Bont",
+            line2: "",
+            uprn: None,
+            nino: None,
+        };
+        let found = app.store.citizen().find_person(&person).await.unwrap();
+        assert_eq!(found.len(), 1, "{db:?}");
+        assert_eq!((found[0].found.source, found[0].found.subject.as_str()), (Source::Elector, "CA-1"));
+
+        // Westminster's EMS cannot remove Cardiff's elector; Cardiff's can.
+        let removal = json!({"electorNumbers": ["CA-1"]});
+        let (_, out) = app.call("westminster", "POST", "/v1/register/removals", Some(removal.clone())).await;
+        assert_eq!(out["removed"], 0);
+        let (_, out) = app.call("cardiff", "POST", "/v1/register/removals", Some(removal)).await;
+        assert_eq!((out["removed"].as_u64(), out["electors"].as_u64()), (Some(1), Some(1)));
+        assert!(app.store.citizen().find_person(&person).await.unwrap().is_empty());
+        let (_, out) = app.call("cardiff", "GET", "/v1/register", None).await;
+        assert_eq!(out["electors"], 1);
+
+        for (body, msg) in [
+            (json!({"electors": []}), "electors: give 1 to 1000 electors"),
+            (
+                json!({"electors": [{"electorNumber": "a b", "givenName": "A", "surname": "B", "addressLines": ["1"], "postcode": "CF10 1EP"}]}),
+                "electors[0].electorNumber",
+            ),
+        ] {
+            let (s, p) = app.call("cardiff", "POST", "/v1/register/electors", Some(body)).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+            assert!(p["detail"].as_str().unwrap().contains(msg), "{p}");
+        }
+    }
+}

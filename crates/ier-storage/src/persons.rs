@@ -184,6 +184,11 @@ impl DataKeys {
     }
 }
 
+/// Whether a person can be found at all: a date of birth or NINO, and where they live.
+pub fn findable(person: &Person<'_>) -> bool {
+    !person_keys(person, Side::Stored).is_empty()
+}
+
 /// A reference number's subject string.
 pub fn application_subject(reference: &ReferenceNumber) -> String {
     reference.as_str().to_owned()
