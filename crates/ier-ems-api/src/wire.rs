@@ -48,10 +48,27 @@ pub struct Application {
     pub franchise: Vec<FranchiseEntry>,
     pub verification: VerificationResult,
     pub register_check: Option<RegisterCheckSummary>,
+    /// Present when the applicant seems to have applied before, or to be on a
+    /// register at this address already (from the service's person index when
+    /// read; the applicant was told before sending and chose to send).
+    pub repeat: Option<RepeatMark>,
     /// Present once the EMS has confirmed receipt.
     pub receipt: Option<ReceiptState>,
     /// The ERO's latest determination, once there is one.
     pub determination: Option<DeterminationState>,
+}
+
+/// Why an application may repeat another, or a registration.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RepeatMark {
+    /// The latest earlier application from the same person (same NINO, or the
+    /// same names, date of birth and address), still pending or approved.
+    #[schema(example = "B7K2M9QXTR")]
+    pub earlier_application: Option<String>,
+    /// The same person is on a register at this address already (uploaded by
+    /// an EMS, or approved here).
+    pub registered_at_address: bool,
 }
 
 /// The applicant's details. Personal data.
@@ -836,6 +853,10 @@ pub fn application(app: &DomainApplication, p: &Progress, today: NaiveDate) -> A
         franchise: franchise(app, today),
         verification: verification(p),
         register_check: p.register_check.as_ref().map(register_check_summary),
+        repeat: p.repeat.as_ref().map(|r| RepeatMark {
+            earlier_application: r.of.map(|of| of.to_string()),
+            registered_at_address: r.registered,
+        }),
         receipt: p.receipt.map(|r| ReceiptState {
             status: if r.success { "success" } else { "failure" }.to_owned(),
             at: r.at,

@@ -725,3 +725,33 @@ async fn a_register_is_uploaded_in_pages_and_found_without_being_kept() {
         }
     }
 }
+
+/// An application from someone who applied before, or who is on the register
+/// at that address, reaches the ERO marked with the earlier reference.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_application_is_marked_for_the_ero() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let first = app.submit("W06000015", "Repeat").await;
+        let second = app.submit("W06000015", "Repeat").await;
+        let other = app.submit("W06000015", "Different").await;
+        let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+        let mark = |r: &ReferenceNumber| {
+            page["applications"].as_array().unwrap().iter().find(|a| a["reference"] == r.to_string()).unwrap()["repeat"].clone()
+        };
+        assert_eq!(mark(&first), Value::Null, "{db:?}: the first is not a repeat");
+        assert_eq!(mark(&second)["earlierApplication"], first.to_string());
+        assert_eq!(mark(&second)["registeredAtAddress"], false);
+        // Same NINO (the test applicant's) but another name: the same person by NINO.
+        assert_eq!(mark(&other)["earlierApplication"], second.to_string(), "the latest earlier one");
+
+        // Once the register says they are there, the ERO sees that too.
+        let page = json!({"electors": [{"electorNumber": "R1", "givenName": "Siân", "surname": "Repeat",
+            "dateOfBirth": "1990-03-14", "addressLines": ["1 High Street"], "postcode": "CF10 1EP"}]});
+        let (s, _) = app.call("cardiff", "POST", "/v1/register/electors", Some(page)).await;
+        assert_eq!(s, StatusCode::OK);
+        let (_, one) = app.call("cardiff", "GET", &format!("/v1/applications/{first}"), None).await;
+        assert_eq!(one["repeat"]["registeredAtAddress"], true, "{one}");
+        assert_eq!(one["repeat"]["earlierApplication"], Value::Null);
+    }
+}

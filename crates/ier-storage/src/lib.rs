@@ -194,6 +194,9 @@ pub struct Progress {
     pub receipt_message: Option<String>,
     pub determination: Option<DeterminationState>,
     pub register_check: Option<RegisterCheckState>,
+    /// Whether the applicant had applied before or is registered already, from
+    /// the person index at the time of reading ([`persons::Repeat`]).
+    pub repeat: Option<persons::Repeat>,
 }
 
 /// The identity check's result with its plain-words evidence.
@@ -685,6 +688,7 @@ impl Store {
             receipt_message,
             determination: p.determination,
             register_check: p.register_check,
+            repeat: None,
         };
         let application = Application {
             reference: row.reference,
@@ -697,6 +701,29 @@ impl Store {
             details,
         };
         Ok((application, progress))
+    }
+
+    /// Mark each application that repeats an earlier one or an elector
+    /// already registered at its address ([`persons::Repeat`]), with one
+    /// look-up in the person index for them all.
+    async fn with_repeats(&self, apps: Vec<(Application, Progress)>) -> Result<Vec<(Application, Progress)>> {
+        let queries: Vec<persons::PersonQuery> =
+            apps.iter().map(|(a, _)| self.keys.application_query(&a.details)).collect();
+        let mut all: Vec<i64> = queries.iter().flat_map(|q| q.values()).collect();
+        if all.is_empty() {
+            return Ok(apps);
+        }
+        all.sort_unstable();
+        all.dedup();
+        let found = self.backend.find_persons(&all).await?;
+        Ok(apps
+            .into_iter()
+            .zip(queries)
+            .map(|((app, mut progress), query)| {
+                progress.repeat = persons::Repeat::of(&app, &query, &found);
+                (app, progress)
+            })
+            .collect())
     }
 
     /// Record accesses to the EMS API (audit; no personal data).
@@ -1109,7 +1136,10 @@ impl EroStore {
         reference: &ReferenceNumber,
     ) -> Result<Option<(Application, Progress)>> {
         match self.store.backend.application(&self.ero, reference).await? {
-            Some(row) => self.store.open_with_progress(row).map(Some),
+            Some(row) => {
+                let opened = vec![self.store.open_with_progress(row)?];
+                Ok(self.store.with_repeats(opened).await?.pop())
+            }
             None => Ok(None),
         }
     }
@@ -1118,7 +1148,8 @@ impl EroStore {
     /// progress. Reading does not consume: they stay until confirmed.
     pub async fn pending(&self, limit: u32) -> Result<Vec<(Application, Progress)>> {
         let rows = self.store.backend.pending_for_ems(&self.ero, limit).await?;
-        rows.into_iter().map(|r| self.store.open_with_progress(r)).collect()
+        let opened = rows.into_iter().map(|r| self.store.open_with_progress(r)).collect::<Result<Vec<_>>>()?;
+        self.store.with_repeats(opened).await
     }
 
     /// Confirm receipts (success, or failure with the EMS's message); one outcome each.

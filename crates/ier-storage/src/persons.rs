@@ -93,6 +93,46 @@ pub struct Found {
     pub found: PersonFound,
 }
 
+/// What the person index says of an application when its ERO reads it: the
+/// applicant applied before (the latest earlier application still pending or
+/// approved), or is on a register at this address already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repeat {
+    /// The earlier application, when there is one.
+    pub of: Option<ReferenceNumber>,
+    /// On a register at this address already (an uploaded register's elector,
+    /// or an earlier application the ERO approved).
+    pub registered: bool,
+}
+
+impl Repeat {
+    /// The mark of `app`, given what a look-up of its `query` found among `found`.
+    pub fn of(app: &ier_domain::Application, query: &PersonQuery, found: &[PersonFound]) -> Option<Self> {
+        let mut mark = Repeat { of: None, registered: false };
+        let mut latest: Option<DateTime<Utc>> = None;
+        for f in found {
+            let Some(scope) = query.scope_of(f.digest) else { continue };
+            match f.source {
+                Source::Elector => mark.registered |= scope == Scope::AtAddress,
+                Source::Application => {
+                    if f.subject == app.reference.as_str() || f.added_at >= app.submitted_at {
+                        continue;
+                    }
+                    if f.determination == Some(Determination::Rejected) {
+                        continue;
+                    }
+                    mark.registered |= scope == Scope::AtAddress && f.determination == Some(Determination::Approved);
+                    if latest.is_none_or(|t| f.added_at > t) {
+                        latest = Some(f.added_at);
+                        mark.of = ReferenceNumber::parse(&f.subject).ok();
+                    }
+                }
+            }
+        }
+        (mark.of.is_some() || mark.registered).then_some(mark)
+    }
+}
+
 /// A look-up: digests under every key in the ring, each with what a match means.
 #[derive(Debug, Clone, Default)]
 pub struct PersonQuery {
