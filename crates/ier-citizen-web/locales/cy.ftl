@@ -534,3 +534,8 @@ inbox-channel-letter = Llythyr
 inbox-to = At
 inbox-sent = Anfonwyd
 inbox-reference = Cyfeirnod
+
+# Told before sending: the person index found this applicant (an earlier application, or the register).
+repeat-applied = Gwnaethoch gais i gofrestru ar { $date }. Nid oes angen i chi wneud cais eto.
+repeat-registered = Efallai eich bod eisoes wedi cofrestru i bleidleisio yn y cyfeiriad hwn. Nid oes angen i chi wneud cais eto.
+repeat-send-anyway = Os yw eich enw neu fanylion eraill wedi newid, neu os nad ydych yn siŵr, gallwch anfon y cais hwn o hyd.

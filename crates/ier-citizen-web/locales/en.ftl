@@ -530,3 +530,8 @@ inbox-channel-letter = Letter
 inbox-to = To
 inbox-sent = Sent
 inbox-reference = Reference
+
+# Told before sending: the person index found this applicant (an earlier application, or the register).
+repeat-applied = You applied to register on { $date }. You do not need to apply again.
+repeat-registered = You may already be registered to vote at this address. You do not need to apply again.
+repeat-send-anyway = If your name or other details have changed, or you are not sure, you can still send this application.

@@ -26,6 +26,8 @@ pub enum Action {
     Submission,
     /// "Check your application": each lookup is a guess at a reference and a date of birth.
     StatusLookup,
+    /// A look-up in the person index: the repeat check on "Check your answers", and "Am I registered?".
+    PersonLookup,
 }
 
 /// A bucket's size and refill rate.
@@ -44,6 +46,8 @@ impl Action {
             Action::Submission => Limit { burst: 60.0, per_second: 0.1 },
             // 30 lookups at once, then one every 20 seconds.
             Action::StatusLookup => Limit { burst: 30.0, per_second: 0.05 },
+            // 30 at once, then one every 10 seconds (a journey makes one or two).
+            Action::PersonLookup => Limit { burst: 30.0, per_second: 0.1 },
         }
     }
 }
@@ -63,7 +67,7 @@ pub struct Limiter {
 impl Limiter {
     /// `trust_forwarded_for`: the service runs behind a load balancer that sets `X-Forwarded-For`.
     pub fn new(trust_forwarded_for: bool) -> Self {
-        let limits = [Action::PostcodeLookup, Action::Submission, Action::StatusLookup]
+        let limits = [Action::PostcodeLookup, Action::Submission, Action::StatusLookup, Action::PersonLookup]
             .into_iter()
             .map(|a| (a, a.default_limit()))
             .collect();

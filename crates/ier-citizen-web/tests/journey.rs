@@ -853,3 +853,31 @@ async fn a_journey_stores_one_application_however_often_it_is_sent() {
     assert_eq!(references.len(), 1, "sixteen clicks, one reference: {references:?}");
     assert_eq!(stored().await, 2);
 }
+
+/// Someone who has applied already is told so on "Check your answers",
+/// before sending, in their language, and may still send; someone else is
+/// told nothing, and nothing they did not type is ever shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeat_applicant_is_told_before_sending() {
+    let mut c = Client::new().await;
+    let check_of = |w: &support::Walked| w.pages.iter().find(|(n, _)| n == "check-answers").unwrap().1.body.clone();
+    let walk = support::Walk::named("ordinary-quick");
+    let first = walk.walk(&mut c, "en").await;
+    assert!(!check_of(&first).contains("id=\"repeat\""), "nothing to say the first time");
+
+    // The same person again, in Welsh: told, and may still send.
+    c.cookies.clear();
+    let again = walk.walk(&mut c, "cy").await;
+    let check = check_of(&again);
+    let today = ier_domain::dates::long_date(ier_citizen_web::journey::today(), ier_domain::Language::Cy);
+    assert!(check.contains(&format!("Gwnaethoch gais i gofrestru ar {today}")), "{check}");
+    assert!(check.contains("gallwch anfon y cais hwn o hyd"));
+    assert_ne!(again.reference, first.reference, "sending anyway stores the application");
+    assert!(!check.contains(first.reference.as_str()), "the earlier reference is for the ERO, not shown");
+
+    // Someone else at the same address is told nothing.
+    c.cookies.clear();
+    let other = walk.clone().with_persona("given", "Marija").with_persona("nino", "AB123456C");
+    let other = other.walk(&mut c, "en").await;
+    assert!(!check_of(&other).contains("id=\"repeat\""), "another person is not a repeat");
+}

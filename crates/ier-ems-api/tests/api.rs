@@ -737,7 +737,8 @@ async fn a_repeat_application_is_marked_for_the_ero() {
         let other = app.submit("W06000015", "Different").await;
         let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
         let mark = |r: &ReferenceNumber| {
-            page["applications"].as_array().unwrap().iter().find(|a| a["reference"] == r.to_string()).unwrap()["repeat"].clone()
+            page["applications"].as_array().unwrap().iter().find(|a| a["reference"] == r.to_string()).unwrap()["repeat"]
+                .clone()
         };
         assert_eq!(mark(&first), Value::Null, "{db:?}: the first is not a repeat");
         assert_eq!(mark(&second)["earlierApplication"], first.to_string());

@@ -483,7 +483,68 @@ fn declaration_key(a: &Answers) -> &'static str {
     }
 }
 
+/// What the person index says of the applicant, told before they send
+/// ([`repeat_notice`]).
+#[derive(Debug, Clone, Default)]
+struct RepeatNotice {
+    /// They applied on this day, at this address, and it is pending or approved.
+    applied_on: Option<NaiveDate>,
+    /// They are on a register at this address already.
+    registered: bool,
+}
+
+/// The smallest time a repeat check takes, found or not: its timing must not tell.
+const REPEAT_CHECK_FLOOR: std::time::Duration = std::time::Duration::from_millis(40);
+
+/// Look the applicant up in the person index, once their application is
+/// complete. Only what they typed is ever shown back: a match at their
+/// address (names, date of birth and address; or NINO and address) tells
+/// them they applied on a day or appear registered; a match by NINO alone is
+/// not shown (it is for the ERO). Rate-limited per client (over the limit,
+/// or with the index unavailable, nothing is said: the check only advises),
+/// and never faster than [`REPEAT_CHECK_FLOOR`].
+async fn repeat_notice(visit: &Visit, details: &ier_domain::ApplicantDetails) -> RepeatNotice {
+    let started = tokio::time::Instant::now();
+    let mut notice = RepeatNotice::default();
+    if visit.state.limiter.check(Action::PersonLookup, visit.client, std::time::Instant::now()).is_ok() {
+        match visit.state.citizen.find_applicant(details).await {
+            Ok(found) => {
+                use ier_storage::persons::{Scope, Source};
+                let recent = Utc::now() - chrono::Duration::days(365);
+                for f in found.iter().filter(|f| f.scope == Scope::AtAddress) {
+                    let d = &f.found;
+                    match d.source {
+                        Source::Elector => notice.registered = true,
+                        Source::Application => match d.determination {
+                            Some(ier_domain::Determination::Approved) => notice.registered = true,
+                            Some(ier_domain::Determination::Rejected) => {}
+                            _ if d.added_at >= recent => {
+                                let day = d.added_at.with_timezone(&chrono_tz::Europe::London).date_naive();
+                                notice.applied_on = notice.applied_on.max(Some(day));
+                            }
+                            _ => {}
+                        },
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "repeat check unavailable"),
+        }
+    }
+    tokio::time::sleep_until(started + REPEAT_CHECK_FLOOR).await;
+    notice
+}
+
 fn check_page(visit: &Visit, session: &Session<Answers>, status: StatusCode, error: Option<&str>) -> Response {
+    check_page_with(visit, session, status, error, &RepeatNotice::default())
+}
+
+fn check_page_with(
+    visit: &Visit,
+    session: &Session<Answers>,
+    status: StatusCode,
+    error: Option<&str>,
+    repeat: &RepeatNotice,
+) -> Response {
     let today = today();
     let f = flow(session.data.journey);
     let mut frame = visit.frame.clone();
@@ -501,7 +562,15 @@ fn check_page(visit: &Visit, session: &Session<Answers>, status: StatusCode, err
     };
     let error = error.map(|key| cx.error(key, &[], "#declaration")).unwrap_or_default();
     let rows = summary_rows(&cx, f, &session.data, today);
-    cx.page(status, "check_answers.html", context! { rows, error, declaration_key => declaration_key(&session.data) })
+    let repeat_applied = repeat
+        .applied_on
+        .map(|d| cx.frame.t_args("repeat-applied", &[("date", &ier_domain::dates::long_date(d, cx.frame.language()))]));
+    let repeat_registered = repeat.registered && repeat.applied_on.is_none();
+    cx.page(
+        status,
+        "check_answers.html",
+        context! { rows, error, declaration_key => declaration_key(&session.data), repeat_applied, repeat_registered },
+    )
 }
 
 async fn check_get(visit: Visit, mut session: Journey, kind: JourneyKind) -> Response {
@@ -514,7 +583,11 @@ async fn check_get(visit: Visit, mut session: Journey, kind: JourneyKind) -> Res
         let to = f.resume(&session.data, today);
         return visit.respond(session, Redirect::to(&to)).await;
     }
-    let page = check_page(&visit, &session, StatusCode::OK, None);
+    let repeat = match session.data.application(today) {
+        Some((details, _)) => repeat_notice(&visit, &details).await,
+        None => RepeatNotice::default(),
+    };
+    let page = check_page_with(&visit, &session, StatusCode::OK, None, &repeat);
     if session.data.reviewing {
         return visit.respond_unchanged(session, page).await;
     }
@@ -536,7 +609,8 @@ async fn check_post(visit: Visit, session: Journey, kind: JourneyKind, form: &en
         return visit.respond(session, Redirect::to(&to)).await;
     };
     if engine::field(form, "declaration") != "agreed" {
-        let page = check_page(&visit, &session, StatusCode::BAD_REQUEST, Some("error-declaration"));
+        let repeat = repeat_notice(&visit, &details).await;
+        let page = check_page_with(&visit, &session, StatusCode::BAD_REQUEST, Some("error-declaration"), &repeat);
         return visit.respond(session, page).await;
     }
     if let Err(wait) = visit.state.limiter.check(Action::Submission, visit.client, std::time::Instant::now()) {

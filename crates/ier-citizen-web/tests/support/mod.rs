@@ -191,6 +191,7 @@ impl ClientOf {
 
 /// One of the applicant walks in `data/walks.json` (the description the browser
 /// tests and the load generator walk too).
+#[derive(Clone)]
 pub struct Walk {
     pub name: String,
     json: serde_json::Value,
