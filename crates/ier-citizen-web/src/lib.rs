@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod inbox;
 pub mod journey;
 pub mod limits;
+pub mod registered;
 pub mod render;
 pub mod session;
 pub mod status;
@@ -113,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(ready))
         .route(status::PATH, get(status::show).post(status::lookup))
+        .route(registered::PATH, get(registered::show).post(registered::lookup))
         .route(inbox::PATH, get(inbox::show))
         .merge(journey::routes())
         .fallback(not_found)

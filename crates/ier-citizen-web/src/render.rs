@@ -45,6 +45,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "complete.html",
         "status.html",
         "status_result.html",
+        "registered.html",
+        "registered_result.html",
         "inbox.html",
         "field.html",
         "step_fields.html",
