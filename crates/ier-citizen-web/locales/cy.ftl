@@ -564,3 +564,19 @@ error-registered-postcode-gb = Rhowch god post yng Nghymru, Lloegr neu’r Alban
 start-registered = Gwirio a ydych eisoes wedi cofrestru
 start-status = Gwirio eich cais
 registered-status-link = wirio eich cais
+
+# The demo (/demo)
+demo-title = Rhoi cynnig ar y gwasanaeth heb wneud cais
+demo-lead = Ewch drwy’r broses o gofrestru i bleidleisio gyda’r un cwestiynau a gwiriadau â’r gwasanaeth go iawn. Nid yw dim a roddwch yn cael ei anfon at neb na’i gadw.
+demo-how = Atebwch y cwestiynau eich hun, neu llenwch fanylion person dychmygol i fynd yn syth i’r diwedd. Byddwch yn cael rhif cyfeirnod demo ar y diwedd: nid yw’n gais go iawn.
+demo-journey-ordinary = Byw yn y DU
+demo-journey-overseas = Dinasyddion Prydeinig sy’n byw dramor
+demo-journey-forces = Aelodau’r lluoedd arfog a’u teuluoedd
+demo-journey-crown = Gweision y Goron a gweithwyr y Cyngor Prydeinig dramor
+demo-start = Dechrau’r demo
+demo-fill = Llenwi manylion person dychmygol
+demo-real = Cofrestru i bleidleisio go iawn
+demo-banner-title = Demo
+demo-banner = Demo yw hwn. Nid yw dim a roddwch yn cael ei anfon at neb, ac nid ydych wedi cofrestru i bleidleisio.
+demo-banner-link = Gadael neu ailddechrau’r demo
+start-demo = Rhoi cynnig ar y gwasanaeth heb wneud cais

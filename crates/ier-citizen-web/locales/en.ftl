@@ -560,3 +560,19 @@ error-registered-postcode-gb = Enter a postcode in England, Scotland or Wales
 start-registered = Check if you are already registered
 start-status = Check your application
 registered-status-link = check your application
+
+# The demo (/demo)
+demo-title = Try the service without applying
+demo-lead = Walk through registering to vote with the same questions and checks as the real service. Nothing you enter is sent to anyone or kept.
+demo-how = Answer the questions yourself, or fill in a made-up person to go straight to the end. You will get a demo reference number at the end: it is not a real application.
+demo-journey-ordinary = Living in the UK
+demo-journey-overseas = British citizens living abroad
+demo-journey-forces = Armed forces members and their families
+demo-journey-crown = Crown servants and British Council employees abroad
+demo-start = Start the demo
+demo-fill = Fill in a made-up person
+demo-real = Register to vote for real
+demo-banner-title = Demo
+demo-banner = This is a demo. Nothing you enter is sent to anyone, and you are not registered to vote.
+demo-banner-link = Leave or restart the demo
+start-demo = Try the service without applying

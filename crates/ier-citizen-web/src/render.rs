@@ -47,6 +47,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "status_result.html",
         "registered.html",
         "registered_result.html",
+        "demo.html",
         "inbox.html",
         "field.html",
         "step_fields.html",
@@ -117,11 +118,13 @@ pub struct Frame {
     pub back: Option<String>,
     /// A page of a journey (it says how long answers are kept, and the timeout warning watches it).
     pub journey: bool,
+    /// A page of a demo journey: its banner says nothing entered is sent to anyone.
+    pub demo: bool,
 }
 
 impl Frame {
     pub fn new(lang: Language, path: &str) -> Self {
-        Self { lang: lang.as_str(), path: path.to_owned(), errors: Vec::new(), back: None, journey: false }
+        Self { lang: lang.as_str(), path: path.to_owned(), errors: Vec::new(), back: None, journey: false, demo: false }
     }
 
     pub fn language(&self) -> Language {

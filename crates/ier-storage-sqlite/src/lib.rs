@@ -35,6 +35,26 @@ pub struct SqliteBackend {
 }
 
 impl SqliteBackend {
+    /// Every table with its number of rows, by name (for checks that something
+    /// wrote nothing, such as a demo journey's; no data, only counts).
+    pub async fn table_counts(&self) -> Result<Vec<(String, i64)>> {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut counts = Vec::with_capacity(tables.len());
+        for t in tables {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM \"{}\"", t.replace('"', "\"\"")))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(unavailable)?;
+            counts.push((t, n));
+        }
+        Ok(counts)
+    }
+
     /// Open (creating if needed) the database file and bring its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
         let options = SqliteConnectOptions::new()

@@ -84,6 +84,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let people = demo_people(&population, Utc::now().date_naive());
     if fresh {
         seed(&store, &people).await?;
+        register(&store, &people).await?;
     }
     // Identity checks: the DWP simulator over the same population, draining the queue.
     let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
@@ -110,6 +111,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  Find your council: {base}/find-your-council?postcode=SW1A+1AA");
     println!("  Health:            {base}/health/ready");
     println!("  Check an application: {base}/register-to-vote/status");
+    println!("  Am I registered?:  {base}/am-i-registered");
+    println!("  Try it without applying: {base}/demo");
     println!("  Messages sent (GOV.UK Notify simulator): {base}/demo/notifications");
     println!("  Metrics:           http://{internal}/metrics (internal listener)");
     println!("  EMS API:           https://{ems}/v1/applications (mutual TLS; CA {})", pki.join("ca.pem").display());
@@ -122,16 +125,18 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     println!("Demo identities the DWP simulator knows (kind of applicant: name, date of birth, NINO, UK address):");
-    for (p, (kind, _)) in people.iter().zip(DEMO_KINDS) {
+    for (i, (p, (kind, _))) in people.iter().zip(DEMO_KINDS).enumerate() {
         println!(
-            "  {kind}: {} {}, {}, {}, {}",
+            "  {kind}: {} {}, {}, {}, {}{}",
             p.given,
             p.surname,
             p.date_of_birth.format("%-d/%-m/%Y"),
             p.nino,
-            p.address.one_line()
+            p.address.one_line(),
+            if REGISTERED.contains(&i) { " (on the register: \"Am I registered?\" says yes)" } else { "" }
         );
     }
+    println!("  Each has applied already: walk a journey as one of them and \"Check your answers\" says so.");
     println!("Press Ctrl-C to stop.");
     let health = state.health.clone();
     let app = ier_citizen_web::router(state);
@@ -266,6 +271,32 @@ fn demo_part(kind: ApplicationKind, today: chrono::NaiveDate) -> anyhow::Result<
             })
         }
     })
+}
+
+/// The demo people also on their ERO's register (in the person index), so
+/// that "Am I registered?" has someone to say yes to.
+const REGISTERED: [usize; 2] = [2, 3];
+
+/// Put the [`REGISTERED`] demo people on their ERO's register, as its EMS would upload them.
+async fn register(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()> {
+    for &i in &REGISTERED {
+        let Some(p) = people.get(i) else { continue };
+        let Some(council) = store.citizen().council(&p.address.gss_code).await? else { continue };
+        let dob = p.date_of_birth.format("%Y-%m-%d").to_string();
+        let postcode = p.address.postcode.compact();
+        let person = ier_storage::persons::Person {
+            given: &p.given,
+            surname: &p.surname,
+            date_of_birth: Some(&dob),
+            postcode: &postcode,
+            line1: &p.address.property,
+            line2: &p.address.street,
+            uprn: Some(p.address.uprn.get()),
+            nino: None,
+        };
+        store.for_ero(council.ero_id).put_electors(Utc::now(), &[(format!("DEMO-{i}"), person)]).await?;
+    }
+    Ok(())
 }
 
 /// Submit one application for each demo person, of its kind, as the journeys would.

@@ -255,6 +255,10 @@ pub struct Answers {
     /// sent (a replayed cookie, a second click), it stores one application.
     #[serde(rename = "ik", default, skip_serializing_if = "Option::is_none")]
     pub key: Option<JourneyKey>,
+    /// A demo journey (`/demo`): the same pages and rules, and nothing stored,
+    /// sent or counted ([`super::demo`]).
+    #[serde(rename = "dm", default, skip_serializing_if = "std::ops::Not::not")]
+    pub demo: bool,
     /// The applicant has reached "Check your answers": from now on an answer
     /// returns there (or to a question the change made apply).
     #[serde(rename = "rv", default, skip_serializing_if = "std::ops::Not::not")]
@@ -330,6 +334,11 @@ pub struct Answers {
 impl Answers {
     pub fn new(journey: JourneyKind) -> Self {
         Self { journey, key: Some(JourneyKey::generate()), ..Self::default() }
+    }
+
+    /// A demo journey ([`super::demo`]).
+    pub fn demo(journey: JourneyKind) -> Self {
+        Self { demo: true, ..Self::new(journey) }
     }
 
     /// Whether anything has been answered (a journey in progress, not just started).

@@ -18,6 +18,7 @@
 //! the journey state lives (a reload, or switching to Cymraeg, shows it again).
 
 pub mod answers;
+pub mod demo;
 pub mod engine;
 pub mod flows;
 pub mod questions;
@@ -57,7 +58,12 @@ pub const ERO_CONTACT_FINDER: &str = "https://www.gov.uk/contact-electoral-regis
 pub fn routes() -> Router<Arc<AppState>> {
     let mut paths: Vec<&String> = TARGETS.keys().collect();
     paths.sort();
-    paths.into_iter().fold(Router::new(), |r, path| r.route(path, get(get_page).post(post_page)))
+    paths
+        .into_iter()
+        .fold(Router::new(), |r, path| r.route(path, get(get_page).post(post_page)))
+        .route("/demo", get(demo::index))
+        .route("/demo/{journey}/start", get(demo::start))
+        .route("/demo/{journey}/fill", get(demo::fill))
 }
 
 /// Today on the UK calendar: dates of birth and ages are judged on it.
@@ -613,6 +619,9 @@ async fn check_post(visit: Visit, session: Journey, kind: JourneyKind, form: &en
         let page = check_page_with(&visit, &session, StatusCode::BAD_REQUEST, Some("error-declaration"), &repeat);
         return visit.respond(session, page).await;
     }
+    if session.data.demo {
+        return demo_sent(visit, session, details, gss_code, today).await;
+    }
     if let Err(wait) = visit.state.limiter.check(Action::Submission, visit.client, std::time::Instant::now()) {
         ier_ops::metrics().submission("rate-limited").inc();
         let res = too_many(&visit.frame, wait);
@@ -657,6 +666,39 @@ async fn check_post(visit: Visit, session: Journey, kind: JourneyKind, form: &en
             visit.respond(session, page).await
         }
     }
+}
+
+/// A demo journey's "Send application": nothing stored, sent or counted; the
+/// complete page with a reference that was made and never stored.
+async fn demo_sent(
+    visit: Visit,
+    session: Journey,
+    details: ier_domain::ApplicantDetails,
+    gss_code: ier_domain::GssCode,
+    today: NaiveDate,
+) -> Response {
+    let Some(council) = visit.state.locator.reference().council(&gss_code) else {
+        let to = flow(session.data.journey).resume(&session.data, today);
+        return visit.respond(session, Redirect::to(&to)).await;
+    };
+    let kind = details.kind();
+    let ends = match kind {
+        ApplicationKind::Overseas => Rules::current().overseas_registration_expires(today),
+        k if k.is_service_voter() => {
+            Rules::current().service_declaration_expires(k, today, session.data.date_of_birth())
+        }
+        _ => None,
+    };
+    let mut done = Box::new(visit.state.sessions.start(Answers::demo(session.data.journey), now()));
+    done.data.receipt = Some(Receipt {
+        reference: demo::reference(),
+        ero_id: council.ero_id.clone(),
+        kind,
+        way_to_vote: details.part.way_to_vote(),
+        ends,
+    });
+    let f = flow(session.data.journey);
+    visit.respond(done, Redirect::to(&f.complete_path())).await
 }
 
 /// The complete page: the reference, where the application went and what

@@ -71,6 +71,8 @@ impl FromRequestParts<Arc<AppState>> for Visit {
             Some(c) => load(state, c).await.map_err(|e| unavailable(&frame, e))?,
             None => Opened::None,
         };
+        let mut frame = frame;
+        frame.demo = matches!(&opened, Opened::Active(s) if s.data.demo);
         Ok(Visit { state: state.clone(), frame, opened: Box::new(opened), client: client.0, fragment })
     }
 }

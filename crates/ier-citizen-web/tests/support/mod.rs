@@ -26,6 +26,8 @@ pub struct Client {
     /// Requests sent so far.
     pub requests: usize,
     _dir: tempfile::TempDir,
+    /// The same database, opened again: for counting what a test wrote.
+    pub db: SqliteBackend,
 }
 
 pub struct Page {
@@ -76,7 +78,8 @@ impl Client {
         if let Some(gate) = gate {
             state.gate = gate;
         }
-        Self { app: router(state), store, session_key, cookies: BTreeMap::new(), requests: 0, _dir: dir }
+        let db = SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
+        Self { app: router(state), store, session_key, cookies: BTreeMap::new(), requests: 0, _dir: dir, db }
     }
 
     /// Another client of the same app and store, with no cookies.
