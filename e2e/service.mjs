@@ -41,9 +41,12 @@ export async function startService () {
       const site = out.match(/Public site:\s+(http:\/\/\S+?)\/?\n/)
       const ems = out.match(/EMS API:\s+(https:\/\/\S+?)\/v1\/applications/)
       const clients = out.match(/EMS client certificates in \S+: (.*)\n/)
-      if (site && ems && clients) {
+      if (site && ems && clients && out.includes('Press Ctrl-C to stop.')) {
         clearTimeout(timer)
-        resolve({ base: site[1], ems: ems[1], demoClients: clients[1].trim().split(/\s+/) })
+        // The demo identities: `  kind: Given Surname, d/m/yyyy, NINO, address[ (on the register…)]`.
+        const identities = [...out.matchAll(/^ {2}([A-Za-z -]+): (\S+) (.+?), (\d+)\/(\d+)\/(\d+), ([A-Z]{2}(?: ?\d\d){3} ?[A-D]?), (.+?)( \(on the register.*)?$/gm)]
+          .map((m) => ({ kind: m[1], given: m[2], surname: m[3], dob: [m[4], m[5], m[6]], nino: m[7], address: m[8], registered: Boolean(m[9]) }))
+        resolve({ base: site[1], ems: ems[1], demoClients: clients[1].trim().split(/\s+/), identities })
       }
     })
     server.on('exit', (code) => reject(new Error(`ier demo exited with ${code}: ${out}`)))
