@@ -177,19 +177,11 @@ pub async fn lookup(
         }
     };
     let language = frame.language();
-    let ero_name = match (&ero.name_cy, language) {
-        (Some(cy), Language::Cy) => cy.clone(),
-        _ => ero.name.clone(),
-    };
+    let (ero_name, contact) = crate::status::ero_words(ero, language);
     let council_name = match (&council.name_cy, language) {
         (Some(cy), Language::Cy) => cy.clone(),
         _ => council.name.clone(),
     };
-    let contact: Vec<String> = [&ero.contact.address, &ero.contact.phone, &ero.contact.email, &ero.contact.website]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
     page(
         StatusCode::OK,
         "registered_result.html",

@@ -48,6 +48,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "registered.html",
         "registered_result.html",
         "demo.html",
+        "ero_contact.html",
         "inbox.html",
         "field.html",
         "step_fields.html",

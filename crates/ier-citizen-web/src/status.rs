@@ -127,6 +127,17 @@ pub async fn lookup(
     }
 }
 
+/// An ERO's name in `language` and its contact details, a line each (none
+/// when the reference data holds none: pages then link to GOV.UK's finder).
+pub(crate) fn ero_words(ero: &ier_domain::Ero, language: Language) -> (String, Vec<String>) {
+    let name = match (&ero.name_cy, language) {
+        (Some(cy), Language::Cy) => cy.clone(),
+        _ => ero.name.clone(),
+    };
+    let c = &ero.contact;
+    (name, [&c.address, &c.phone, &c.email, &c.website].into_iter().flatten().cloned().collect())
+}
+
 /// One step of an application's progress, as shown.
 #[derive(serde::Serialize)]
 struct Step {
@@ -138,19 +149,10 @@ struct Step {
 fn progress_page(state: &AppState, frame: Frame, status: &ApplicationStatus) -> Response {
     let language = frame.language();
     let date = |at: chrono::DateTime<Utc>| long_date(at.date_naive(), language);
-    let ero = state.locator.reference().ero(&status.ero_id).cloned();
-    let ero_name = ero
-        .as_ref()
-        .map(|e| match (&e.name_cy, language) {
-            (Some(cy), Language::Cy) => cy.clone(),
-            _ => e.name.clone(),
-        })
-        .unwrap_or_else(|| status.ero_id.to_string());
-    let contact: Vec<String> = ero
-        .map(|e| {
-            [e.contact.address, e.contact.phone, e.contact.email, e.contact.website].into_iter().flatten().collect()
-        })
-        .unwrap_or_default();
+    let (ero_name, contact) = match state.locator.reference().ero(&status.ero_id) {
+        Some(ero) => ero_words(ero, language),
+        None => (status.ero_id.to_string(), Vec::new()),
+    };
     let t = |key: &str| frame.t(key);
     let mut steps = vec![Step {
         title: t("status-received"),

@@ -1040,20 +1040,15 @@ impl CitizenStore {
     /// caller decides what to say; it must never show anything the person did
     /// not type.
     pub async fn find_person(&self, person: &ier_match::person::Person<'_>) -> Result<Vec<persons::Found>> {
-        let query = self.store.keys.person_query(person);
-        if query.is_empty() {
-            return Ok(vec![]);
-        }
-        let found = self.store.backend.find_persons(&query.values()).await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|f| query.scope_of(f.digest).map(|scope| persons::Found { scope, found: f }))
-            .collect())
+        self.look_up(self.store.keys.person_query(person)).await
     }
 
     /// [`CitizenStore::find_person`] for an application's details.
     pub async fn find_applicant(&self, details: &ApplicantDetails) -> Result<Vec<persons::Found>> {
-        let query = self.store.keys.application_query(details);
+        self.look_up(self.store.keys.application_query(details)).await
+    }
+
+    async fn look_up(&self, query: persons::PersonQuery) -> Result<Vec<persons::Found>> {
         if query.is_empty() {
             return Ok(vec![]);
         }

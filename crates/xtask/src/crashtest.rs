@@ -153,6 +153,7 @@ async fn run(opts: &Options, work: &std::path::Path) -> anyhow::Result<usize> {
                     address: harness::client_address(rng.next()),
                     cookies: Vec::new(),
                     rng: Rng::new(rng.next()),
+                    persona_walked: None,
                 };
                 let Ok(token) = a.walk_to_check_answers().await else { return };
                 let prepared = a.cookies.clone();
@@ -397,6 +398,7 @@ async fn deliver(pool: &Pool, stats: &Stats, pending: &mut Vec<Jar>, behaviour: 
             address: harness::client_address(1),
             cookies: jar.clone(),
             rng: Rng::new(1),
+            persona_walked: None,
         };
         match a.complete().await {
             Ok(_) => shown += 1,

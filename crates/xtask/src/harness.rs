@@ -643,6 +643,16 @@ pub struct Stats {
     /// Completions per second since `started`.
     pub per_second: Mutex<Vec<u64>>,
     pub started: Instant,
+    /// The share of journeys (0 to 1) walked again by a person who has applied already.
+    pub repeat_share: f64,
+    /// The personas of completed journeys, for repeat applicants to walk again.
+    pub personas: Mutex<Vec<Vec<String>>>,
+    /// Journeys by someone who had applied: walked, and told on "Check your answers".
+    pub repeats_walked: AtomicU64,
+    pub repeats_told: AtomicU64,
+    /// Journeys by someone new: walked, and told (wrongly: someone else's application was taken for theirs).
+    pub fresh_walked: AtomicU64,
+    pub fresh_told: AtomicU64,
 }
 
 impl Stats {
@@ -661,7 +671,19 @@ impl Stats {
             keep_references,
             per_second: Mutex::default(),
             started: Instant::now(),
+            repeat_share: 0.0,
+            personas: Mutex::default(),
+            repeats_walked: AtomicU64::new(0),
+            repeats_told: AtomicU64::new(0),
+            fresh_walked: AtomicU64::new(0),
+            fresh_told: AtomicU64::new(0),
         }
+    }
+
+    /// With this share of repeat applicants.
+    pub fn with_repeats(mut self, share: f64) -> Self {
+        self.repeat_share = share.clamp(0.0, 1.0);
+        self
     }
 
     pub fn error(&self, page: Page, method: &Method, what: &str) {
@@ -961,6 +983,8 @@ pub struct Applicant<'a> {
     pub address: String,
     pub cookies: Vec<(String, String)>,
     pub rng: Rng,
+    /// The persona of the journey walked last, and whether it was a repeat.
+    pub persona_walked: Option<(Vec<String>, bool)>,
 }
 
 /// Form fields, urlencoded in order.
@@ -1170,7 +1194,11 @@ impl Applicant<'_> {
                         self.stats.error(page, &Method::GET, "no options");
                         return Err(Stop::Failed);
                     }
-                    options[self.rng.below(options.len() as u64) as usize].to_owned()
+                    // The same person picks the same address again.
+                    let h = persona.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+                        v.bytes().fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
+                    });
+                    options[(h % options.len() as u64) as usize].to_owned()
                 }
             };
             out.push('&');
@@ -1197,7 +1225,15 @@ impl Applicant<'_> {
             self.stats.error(first, &Method::GET, "no csrf");
             return Err(Stop::Failed);
         };
-        let persona = self.persona();
+        let earlier =
+            if self.stats.repeat_share > 0.0 && (self.rng.below(1_000_000) as f64) < self.stats.repeat_share * 1e6 {
+                let personas = self.stats.personas.lock().expect("stats");
+                (!personas.is_empty()).then(|| personas[self.rng.below(personas.len() as u64) as usize].clone())
+            } else {
+                None
+            };
+        let repeat = earlier.is_some();
+        let persona = earlier.unwrap_or_else(|| self.persona());
         for step in &walk.steps {
             for (fields, error) in &step.invalid {
                 let body = self.fill(fields, &persona, &token, step.page, shown.text())?;
@@ -1206,6 +1242,18 @@ impl Applicant<'_> {
             let body = self.fill(&step.form, &persona, &token, step.page, shown.text())?;
             shown = self.post_step(step.page, body, step.next).await?;
         }
+        // "Check your answers": told of an earlier application, or not.
+        let told = shown.text().contains(r#"id="repeat""#);
+        let (walked, told_count) = if repeat {
+            (&self.stats.repeats_walked, &self.stats.repeats_told)
+        } else {
+            (&self.stats.fresh_walked, &self.stats.fresh_told)
+        };
+        walked.fetch_add(1, Ordering::Relaxed);
+        if told {
+            told_count.fetch_add(1, Ordering::Relaxed);
+        }
+        self.persona_walked = Some((persona, repeat));
         Ok(token)
     }
 
@@ -1249,6 +1297,12 @@ impl Applicant<'_> {
             self.complete().await
         }
         .await;
+        if out.is_ok()
+            && self.stats.repeat_share > 0.0
+            && let Some((persona, false)) = self.persona_walked.take()
+        {
+            self.stats.personas.lock().expect("stats").push(persona);
+        }
         if let Err(Stop::Failed) = out {
             self.stats.journeys_abandoned.fetch_add(1, Ordering::Relaxed);
         }
@@ -1298,6 +1352,7 @@ mod tests {
             address: client_address(1),
             cookies: Vec::new(),
             rng: Rng::new(1),
+            persona_walked: None,
         };
         let step = |name: &str| walk().steps.iter().find(|s| s.page.name() == name).expect(name);
         let value = |body: &str, key: &str| {

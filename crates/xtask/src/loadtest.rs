@@ -9,7 +9,7 @@
 //!     [--users N] [--rate PER_S] [--duration SECS] [--think-ms MS] [--ramp SECS]
 //!     [--connections N] [--client-threads N] [--submit-only SECS] [--submit-clients N]
 //!     [--baseline SECS] [--baseline-clients N] [--json FILE] [--references FILE]
-//!     [--work-dir DIR] [--keep]
+//!     [--work-dir DIR] [--repeat-share SHARE] [--keep]
 //! ```
 //!
 //! Scenarios (every applicant walks the full journey, one client address each,
@@ -86,6 +86,8 @@ struct Options {
     references: Option<PathBuf>,
     work_dir: Option<PathBuf>,
     keep: bool,
+    /// The share of journeys walked by someone who has applied already (`--repeat-share`).
+    repeat_share: f64,
     command_line: String,
 }
 
@@ -125,6 +127,7 @@ impl Options {
             "json",
             "references",
             "work-dir",
+            "repeat-share",
         ];
         if let Some(k) = get.keys().find(|k| !known.contains(&k.as_str())) {
             bail!("unknown option --{k}\n{USAGE}");
@@ -163,12 +166,13 @@ impl Options {
             references: get.get("references").map(PathBuf::from),
             work_dir: get.get("work-dir").map(PathBuf::from),
             keep,
+            repeat_share: num("repeat-share", 0.0)?,
             command_line: format!("cargo xtask loadtest {}", args.join(" ")),
         })
     }
 }
 
-const USAGE: &str = "usage: cargo xtask loadtest [--db sqlite|postgres] [--scenario steady|surge|spike|max] [--users N] [--rate PER_S] [--duration SECS] [--think-ms MS] [--ramp SECS] [--connections N] [--client-threads N] [--submit-only SECS] [--submit-clients N] [--baseline SECS] [--baseline-clients N] [--json FILE] [--references FILE] [--work-dir DIR] [--keep]";
+const USAGE: &str = "usage: cargo xtask loadtest [--db sqlite|postgres] [--scenario steady|surge|spike|max] [--users N] [--rate PER_S] [--duration SECS] [--think-ms MS] [--ramp SECS] [--connections N] [--client-threads N] [--submit-only SECS] [--submit-clients N] [--baseline SECS] [--baseline-clients N] [--json FILE] [--references FILE] [--work-dir DIR] [--repeat-share 0.4] [--keep]";
 
 pub fn main(args: &[String]) -> anyhow::Result<()> {
     let opts = Options::parse(args)?;
@@ -213,7 +217,7 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
     );
 
     let pool = Arc::new(Pool::new(server.addr, opts.connections));
-    let stats = Arc::new(Stats::new(opts.references.is_some()));
+    let stats = Arc::new(Stats::new(opts.references.is_some()).with_repeats(opts.repeat_share));
     let server_cpu0 = server.cpu_seconds().unwrap_or(0.0);
     let client_cpu0 = harness::proc_cpu_seconds("self").unwrap_or(0.0);
     let load_before = loadavg();
@@ -286,6 +290,7 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
                             address: harness::client_address(n),
                             cookies: Vec::new(),
                             rng: Rng::new(rng.next()),
+                            persona_walked: None,
                         };
                         stats.session_began();
                         let out = a.journey().await;
@@ -335,6 +340,7 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
                             address: harness::client_address(n),
                             cookies: Vec::new(),
                             rng: Rng::new(n),
+                            persona_walked: None,
                         };
                         let _ = a.journey().await;
                         stats.session_ended();
@@ -439,6 +445,19 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
         stats.journeys_abandoned.load(Ordering::Relaxed),
         turned_away.load(Ordering::Relaxed)
     );
+    let (repeats, repeats_told) =
+        (stats.repeats_walked.load(Ordering::Relaxed), stats.repeats_told.load(Ordering::Relaxed));
+    let (fresh, fresh_told) = (stats.fresh_walked.load(Ordering::Relaxed), stats.fresh_told.load(Ordering::Relaxed));
+    let share = |n: u64, of: u64| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
+    if opts.repeat_share > 0.0 {
+        println!(
+            "repeat applicants ({:.0}% asked for): {repeats} reached Check your answers, {repeats_told} told they had applied ({:.2}%); \
+             new applicants: {fresh}, {fresh_told} wrongly told ({:.3}%)",
+            opts.repeat_share * 100.0,
+            share(repeats_told, repeats),
+            share(fresh_told, fresh)
+        );
+    }
     println!(
         "requests: {} ({:.0}/s); all pages p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; worst page p99 {:.1} ms",
         requests,
@@ -501,6 +520,8 @@ async fn run(opts: &Options, work: &Path) -> anyhow::Result<()> {
         "completed_per_s": rate,
         "journeys_abandoned": stats.journeys_abandoned.load(Ordering::Relaxed),
         "turned_away_at_cap": turned_away.load(Ordering::Relaxed),
+        "repeat_share": opts.repeat_share,
+        "repeats": {"walked": repeats, "told": repeats_told, "fresh_walked": fresh, "fresh_wrongly_told": fresh_told},
         "requests": requests,
         "requests_per_s": requests as f64 / elapsed,
         "all_pages": {"p50_ms": all.quantile_ms(0.5), "p95_ms": all.quantile_ms(0.95), "p99_ms": all.quantile_ms(0.99)},
@@ -587,6 +608,7 @@ async fn submit_only(opts: &Options, pool: &Arc<Pool>) -> anyhow::Result<SubmitO
             address: harness::client_address((1 << 23) + i as u64),
             cookies: Vec::new(),
             rng: Rng::new(7_000_000 + i as u64),
+            persona_walked: None,
         };
         if let Ok(token) = a.walk_to_check_answers().await {
             prepared.push((a.cookies.clone(), token));
@@ -617,6 +639,7 @@ async fn submit_only(opts: &Options, pool: &Arc<Pool>) -> anyhow::Result<SubmitO
                     address: harness::client_address((1 << 22) + n),
                     cookies: cookies.clone(),
                     rng: Rng::new(n),
+                    persona_walked: None,
                 };
                 if a.submit(token).await.is_ok() {
                     ok.fetch_add(1, Ordering::Relaxed);
