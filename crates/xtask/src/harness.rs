@@ -1377,12 +1377,15 @@ mod tests {
             seen.insert(given);
         }
         assert!(seen.len() > 3, "the names vary: {seen:?}");
-        // `@first`: one of the options the page offers, at random; none offered is an error.
+        // `@first`: one of the options the page offers, the same for the same person (a
+        // repeat applicant picks their own address again); none offered is an error.
         let select = step("address/select");
         let shown: String = (1..=5).map(|u| format!(r#"<input name="uprn" type="radio" value="u{u}">"#)).collect();
-        let picked: std::collections::BTreeSet<String> =
-            (0..40).map(|_| value(&a.fill(&select.form, &[], "tok", select.page, &shown).unwrap(), "uprn")).collect();
+        let personas: Vec<Vec<String>> = (0..40).map(|_| a.persona()).collect();
+        let mut pick = |p: &[String]| value(&a.fill(&select.form, p, "tok", select.page, &shown).unwrap(), "uprn");
+        let picked: std::collections::BTreeSet<String> = personas.iter().map(|p| pick(p)).collect();
         assert!(picked.len() > 1 && picked.iter().all(|u| shown.contains(&format!(r#"value="{u}""#))), "{picked:?}");
+        assert!(personas.iter().all(|p| pick(p) == pick(p)), "the same person, the same address");
         assert!(a.fill(&select.form, &[], "tok", select.page, "").is_err());
         assert_eq!(stats.errors_by_kind().get("no options"), Some(&1));
     }
