@@ -35,6 +35,68 @@ pub struct SqliteBackend {
 }
 
 impl SqliteBackend {
+    /// Load a whole register into the person index at once, as before the
+    /// service opens (every register in Great Britain: tens of millions of
+    /// electors), where [`Backend::put_electors`] takes an EMS's pages one by
+    /// one. `electors` are `(ERO, elector number, digests)` under data key
+    /// `key_id`, numbers unique per ERO and new to the index. Subjects are
+    /// written in (ERO, number) order and digests in digest order, with the
+    /// index by subject built once at the end, so the B-trees are filled in
+    /// order instead of at random; one transaction, all or none.
+    pub async fn bulk_load_electors(
+        &self,
+        key_id: &str,
+        at: DateTime<Utc>,
+        mut electors: Vec<(EroId, String, Vec<i64>)>,
+    ) -> Result<u64> {
+        electors.sort_unstable_by(|a, b| (a.0.as_str(), a.1.as_str()).cmp(&(b.0.as_str(), b.1.as_str())));
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let result = async {
+            let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM person_subjects")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+            sqlx::query("DROP INDEX IF EXISTS person_keys_subject").execute(&mut *conn).await.map_err(unavailable)?;
+            let mut keys: Vec<(i64, i64)> = Vec::with_capacity(electors.iter().map(|e| e.2.len()).sum());
+            for (n, chunk) in electors.chunks(BATCH_ROWS).enumerate() {
+                let first = last + 1 + (n * BATCH_ROWS) as i64;
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                    "INSERT INTO person_subjects (id, ero_id, source, subject, key_id, added_at) ",
+                );
+                q.push_values(chunk.iter().enumerate(), |mut b, (i, (ero, number, _))| {
+                    b.push_bind(first + i as i64)
+                        .push_bind(ero.as_str())
+                        .push_bind("elector")
+                        .push_bind(number.as_str())
+                        .push_bind(key_id)
+                        .push_bind(at);
+                });
+                q.build().execute(&mut *conn).await.map_err(unavailable)?;
+                for (i, (_, _, digests)) in chunk.iter().enumerate() {
+                    keys.extend(digests.iter().map(|d| (*d, first + i as i64)));
+                }
+            }
+            drop(electors);
+            keys.sort_unstable();
+            keys.dedup();
+            for chunk in keys.chunks(BATCH_ROWS * 4) {
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO person_keys (digest, subject_id) ");
+                q.push_values(chunk, |mut b, (digest, id)| {
+                    b.push_bind(*digest).push_bind(*id);
+                });
+                q.build().execute(&mut *conn).await.map_err(unavailable)?;
+            }
+            sqlx::query("CREATE INDEX person_keys_subject ON person_keys (subject_id)")
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(keys.len() as u64)
+        }
+        .await;
+        finish_with(&mut conn, result).await
+    }
+
     /// Every table with its number of rows, by name (for checks that something
     /// wrote nothing, such as a demo journey's; no data, only counts).
     pub async fn table_counts(&self) -> Result<Vec<(String, i64)>> {
