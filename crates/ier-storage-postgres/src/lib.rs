@@ -918,12 +918,8 @@ impl Backend for PgBackend {
         at: DateTime<Utc>,
         electors: &[ier_storage::persons::NewElector],
     ) -> Result<u64> {
-        // The last of one number wins.
-        let mut by_number = std::collections::BTreeMap::new();
-        for e in electors {
-            by_number.insert(e.number.as_str(), &e.entry);
-        }
-        let numbers: Vec<&str> = by_number.keys().copied().collect();
+        let by_number = ier_storage::persons::by_number(electors);
+        let numbers: Vec<&str> = by_number.iter().map(|(n, _)| *n).collect();
         let subjects: Vec<(String, &str, &ier_storage::persons::PersonEntry)> =
             by_number.iter().map(|(n, entry)| ((*n).to_owned(), ero.as_str(), *entry)).collect();
         // In the ERO's scope: row-level security keeps an EMS to its own register.

@@ -78,15 +78,7 @@ impl SqliteBackend {
                 }
             }
             drop(electors);
-            keys.sort_unstable();
-            keys.dedup();
-            for chunk in keys.chunks(BATCH_ROWS * 4) {
-                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("INSERT INTO person_keys (digest, subject_id) ");
-                q.push_values(chunk, |mut b, (digest, id)| {
-                    b.push_bind(*digest).push_bind(*id);
-                });
-                q.build().execute(&mut *conn).await.map_err(unavailable)?;
-            }
+            insert_person_keys(&mut conn, &mut keys).await?;
             sqlx::query("CREATE INDEX person_keys_subject ON person_keys (subject_id)")
                 .execute(&mut *conn)
                 .await
@@ -658,12 +650,8 @@ impl Backend for SqliteBackend {
         at: DateTime<Utc>,
         electors: &[ier_storage::persons::NewElector],
     ) -> Result<u64> {
-        // The last of one number wins.
-        let mut by_number = std::collections::BTreeMap::new();
-        for e in electors {
-            by_number.insert(e.number.as_str(), &e.entry);
-        }
-        let numbers: Vec<&str> = by_number.keys().copied().collect();
+        let by_number = ier_storage::persons::by_number(electors);
+        let numbers: Vec<&str> = by_number.iter().map(|(n, _)| *n).collect();
         let subjects: Vec<Subject<'_>> =
             by_number.iter().map(|(n, entry)| ((*n).to_owned(), ero.as_str(), *entry)).collect();
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
@@ -1130,6 +1118,11 @@ async fn insert_subjects(
     }
     let mut keys: Vec<(i64, i64)> =
         numbered.iter().flat_map(|(id, (_, _, entry))| entry.digests.iter().map(move |d| (*d, *id))).collect();
+    insert_person_keys(conn, &mut keys).await
+}
+
+/// Digests of subjects, `(digest, subject id)`, written in digest order.
+async fn insert_person_keys(conn: &mut sqlx::SqliteConnection, keys: &mut Vec<(i64, i64)>) -> Result<()> {
     keys.sort_unstable();
     keys.dedup();
     for chunk in keys.chunks(BATCH_ROWS * 4) {

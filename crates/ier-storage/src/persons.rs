@@ -70,6 +70,15 @@ pub struct NewElector {
     pub entry: PersonEntry,
 }
 
+/// A page of electors by number, sorted; of one number uploaded twice, the last.
+pub fn by_number(electors: &[NewElector]) -> Vec<(&str, &PersonEntry)> {
+    let mut by_number = std::collections::BTreeMap::new();
+    for e in electors {
+        by_number.insert(e.number.as_str(), &e.entry);
+    }
+    by_number.into_iter().collect()
+}
+
 /// What a look-up found: a subject and how it was met. Holds no personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonFound {
