@@ -580,3 +580,5 @@ demo-banner-title = Demo
 demo-banner = Demo yw hwn. Nid yw dim a roddwch yn cael ei anfon at neb, ac nid ydych wedi cofrestru i bleidleisio.
 demo-banner-link = Gadael neu ailddechrau’r demo
 start-demo = Rhoi cynnig ar y gwasanaeth heb wneud cais
+demo-replaces = Rydych wedi dechrau cais. Bydd dechrau’r demo yn ei ddod i ben, a bydd yr hyn a roesoch yn cael ei golli.
+demo-continue = Parhau â’ch cais yn lle hynny

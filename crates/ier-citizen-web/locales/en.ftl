@@ -576,3 +576,5 @@ demo-banner-title = Demo
 demo-banner = This is a demo. Nothing you enter is sent to anyone, and you are not registered to vote.
 demo-banner-link = Leave or restart the demo
 start-demo = Try the service without applying
+demo-replaces = You have started an application. Starting the demo ends it, and what you entered will be lost.
+demo-continue = Continue your application instead

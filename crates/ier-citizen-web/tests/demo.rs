@@ -71,3 +71,16 @@ async fn a_demo_journey_has_the_real_rules() {
     let real = c.get("/register-to-vote/country-of-residence").await;
     assert!(!real.body.contains("This is a demo"));
 }
+
+#[tokio::test]
+async fn the_demo_says_it_would_end_an_application_under_way() {
+    let mut c = Client::new().await;
+    c.get("/register-to-vote/start").await;
+    let csrf = c.get("/register-to-vote/country-of-residence").await.csrf();
+    c.post("/register-to-vote/country-of-residence", &[("csrf_token", &csrf), ("country", "wales")]).await;
+    let demo = c.get("/demo").await;
+    assert!(demo.body.contains("Starting the demo ends it"), "{}", demo.body);
+    assert!(demo.body.contains("Continue your application instead"));
+    let fresh = Client::new().await.get("/demo").await;
+    assert!(!fresh.body.contains("Starting the demo ends it"));
+}

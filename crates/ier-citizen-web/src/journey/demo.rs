@@ -43,7 +43,14 @@ pub async fn index(visit: Visit) -> Response {
             }
         })
         .collect();
-    page(StatusCode::OK, "demo.html", &visit.frame, context! { journeys })
+    // A real application under way would be replaced by a demo one: say so, and offer the way back.
+    let continue_href = match &*visit.opened {
+        crate::session::Opened::Active(s) if s.data.in_progress() && !s.data.demo && s.data.receipt.is_none() => {
+            Some(flow(s.data.journey).resume(&s.data, today()))
+        }
+        _ => None,
+    };
+    page(StatusCode::OK, "demo.html", &visit.frame, context! { journeys, continue_href })
 }
 
 /// `GET /demo/{journey}/start`: a demo journey from its first question.
