@@ -107,7 +107,7 @@ pub async fn record(State(sink): State<AuditSink>, req: Request, next: Next) -> 
         .extensions()
         .get::<ier_ops::RequestId>()
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), |id| id.0.clone());
-    let method = req.method().to_string();
+    let method = ier_ops::method_label(req.method()).to_owned();
     let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
     let caller = req.extensions().get::<Caller>().cloned();
     // The target: the path's last variable segment (a reference number or check id), never a query.

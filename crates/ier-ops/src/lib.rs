@@ -54,6 +54,23 @@ impl RequestId {
     }
 }
 
+/// An HTTP method as metrics and logs name it: one of the standard methods, or `other`.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
 /// Middleware (with [`axum::middleware::from_fn_with_state`] and the tier):
 /// request id, span, access log and metrics for every request.
 pub async fn observe(State(tier): State<Tier>, mut req: Request, next: Next) -> Response {
@@ -61,8 +78,9 @@ pub async fn observe(State(tier): State<Tier>, mut req: Request, next: Next) -> 
     let id = RequestId::of(&req);
     req.extensions_mut().insert(id.clone());
     let route = req.extensions().get::<MatchedPath>().map_or("(unmatched)", |p| p.as_str()).to_owned();
-    let method = req.method().clone();
-    let span = tracing::info_span!("request", id = %id.0, tier = tier.as_str(), method = %method, route = %route);
+    // A closed set: a client may send any token as a method, and labels and logs must not grow with it.
+    let method = method_label(req.method());
+    let span = tracing::info_span!("request", id = %id.0, tier = tier.as_str(), method, route = %route);
     let m = metrics();
     // Counted down when the request ends however it ends (a client that hangs up drops it).
     let in_flight = InFlight::enter(m.in_flight(tier));
@@ -70,7 +88,7 @@ pub async fn observe(State(tier): State<Tier>, mut req: Request, next: Next) -> 
     drop(in_flight);
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    m.observe_request(tier, &route, method.as_str(), status, elapsed);
+    m.observe_request(tier, &route, method, status, elapsed);
     if let Ok(v) = HeaderValue::from_str(&id.0) {
         res.headers_mut().insert(REQUEST_ID, v);
     }
@@ -347,6 +365,18 @@ mod tests {
         );
         assert!(!text.contains("1234567890"), "paths never reach metrics");
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[tokio::test]
+    async fn any_method_a_client_invents_counts_as_other() {
+        for i in 0..20 {
+            let method = axum::http::Method::from_bytes(format!("X{}{i}", "Y".repeat(10_000)).as_bytes()).unwrap();
+            let req = axum::http::Request::builder().method(method).uri("/things/1").body(Body::empty()).unwrap();
+            app().oneshot(req).await.unwrap();
+        }
+        let text = metrics().render();
+        assert!(!text.contains("YYYY"), "no invented method reaches the metrics");
+        assert!(text.contains(r#"method="other""#), "{text}");
     }
 
     #[tokio::test]
