@@ -124,8 +124,12 @@ pub struct Frame {
 }
 
 impl Frame {
+    /// `path` is the request's; the language links append `?lang=` to it, so it
+    /// is kept to one leading slash (`//evil.example` or `/\evil.example` would
+    /// be another site's address in a browser).
     pub fn new(lang: Language, path: &str) -> Self {
-        Self { lang: lang.as_str(), path: path.to_owned(), errors: Vec::new(), back: None, journey: false, demo: false }
+        let path = format!("/{}", path.trim_start_matches(['/', '\\']));
+        Self { lang: lang.as_str(), path, errors: Vec::new(), back: None, journey: false, demo: false }
     }
 
     pub fn language(&self) -> Language {

@@ -149,3 +149,18 @@ async fn hsts_and_secure_cookies_only_over_https() {
     let cookie = page.headers["set-cookie"].to_str().unwrap();
     assert!(cookie.starts_with("__Host-ier-session=") && cookie.contains("; Secure"), "{cookie}");
 }
+
+/// The 404 page's language links stay on this site whatever the path
+/// (issue 20, finding 6: `//evil.example` made them `//evil.example?lang=cy`).
+#[tokio::test]
+async fn language_links_never_point_to_another_site() {
+    for path in ["//evil.example", "///evil.example/x", "/\\evil.example", "/%2F%2Fevil.example"] {
+        let (status, _, body) = get(path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        let hrefs: Vec<&str> = body.split("href=\"").skip(1).filter_map(|s| s.split('"').next()).collect();
+        for href in hrefs.iter().filter(|h| h.contains("lang=")) {
+            let href = href.replace("&#x2f;", "/").replace("&#x5c;", "\\");
+            assert!(href.starts_with('/') && !href.starts_with("//") && !href.starts_with("/\\"), "{path}: {href}");
+        }
+    }
+}
