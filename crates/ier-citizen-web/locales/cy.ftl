@@ -582,3 +582,5 @@ demo-banner-link = Gadael neu ailddechrau’r demo
 start-demo = Rhoi cynnig ar y gwasanaeth heb wneud cais
 demo-replaces = Rydych wedi dechrau cais. Bydd dechrau’r demo yn ei ddod i ben, a bydd yr hyn a roesoch yn cael ei golli.
 demo-continue = Parhau â’ch cais yn lle hynny
+too-large-title = Mae’r hyn a anfonoch yn rhy fawr
+too-large-body = Nid oes ateb mor hir â hyn. Ewch yn ôl, gwiriwch yr hyn a roesoch a’i anfon eto.

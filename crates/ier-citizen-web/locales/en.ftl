@@ -578,3 +578,5 @@ demo-banner-link = Leave or restart the demo
 start-demo = Try the service without applying
 demo-replaces = You have started an application. Starting the demo ends it, and what you entered will be lost.
 demo-continue = Continue your application instead
+too-large-title = What you sent is too large
+too-large-body = No answer is this long. Go back, check what you entered and send it again.

@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route(inbox::PATH, get(inbox::show))
         .merge(journey::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn(plain_errors))
         .layer(middleware::from_fn(remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), shed))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
@@ -208,6 +209,25 @@ async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
+    }
+    res
+}
+
+/// A body too large for any form (over 2 MB) is refused by axum in plain
+/// text: it gets a page in the visitor's language instead.
+async fn plain_errors(lang: Lang, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    let plain = res.headers().get(header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && plain {
+        let frame = Frame::new(lang.language, &path);
+        return journey::message(
+            &frame,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large-title",
+            vec![frame.t("too-large-body")],
+            vec![],
+        );
     }
     res
 }

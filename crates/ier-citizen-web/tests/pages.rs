@@ -164,3 +164,14 @@ async fn language_links_never_point_to_another_site() {
         }
     }
 }
+
+/// A form body over 2 MB gets a page in the visitor's language, not plain text.
+#[tokio::test]
+async fn an_oversized_form_gets_a_page() {
+    let mut c = support::Client::new().await;
+    let big = "x".repeat(3 << 20);
+    let page = c.post("/am-i-registered", &[("given-name", big.as_str())]).await;
+    assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(page.headers[axum::http::header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(page.body.contains("What you sent is too large"), "{}", page.body);
+}

@@ -92,6 +92,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(problem_for_plain_errors))
         .layer(axum::middleware::from_fn_with_state(state.gate.clone(), shed))
         .layer(axum::middleware::from_fn_with_state(audit_sink, audit::record))
         .layer(axum::middleware::from_fn_with_state(ier_ops::Tier::Ems, ier_ops::observe))
@@ -113,6 +114,16 @@ async fn shed(
             res
         }
     }
+}
+
+/// axum refuses a body over its limit in plain text: the API answers with a
+/// problem document, as for every other error.
+async fn problem_for_plain_errors(res: Response) -> Response {
+    let plain = res.headers().get(header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && plain {
+        return Problem::too_large().into_response();
+    }
+    res
 }
 
 /// The OpenAPI 3.1 document, as generated from the code.

@@ -93,6 +93,16 @@ impl Problem {
         )
     }
 
+    /// A body over the API's limit (2 MB).
+    pub fn too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "The request body is too large",
+            "send at most 2 MB: a page of 1,000 electors or 200 receipts is well inside it",
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -188,7 +198,10 @@ pub fn mask_values(message: &str) -> String {
         } else {
             if !last_word.is_empty() {
                 // Values follow "string", "variant", "value" and "character" in serde's messages.
-                after_marker = matches!(last_word.as_str(), "string" | "variant" | "value" | "character" | "char");
+                after_marker = matches!(
+                    last_word.as_str(),
+                    "string" | "variant" | "value" | "character" | "char" | "integer" | "point" | "field"
+                );
             }
             last_word.clear();
         }
@@ -200,16 +213,27 @@ pub fn mask_values(message: &str) -> String {
 /// fields refused, values never echoed.
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
+        let mut path = e.path().to_string();
         let inner = e.into_inner();
-        let what = mask_values(&inner.to_string());
+        let message = inner.to_string();
+        if message.starts_with("unknown field") {
+            // The path ends in the unknown name, which the client chose: name its parent.
+            path = match path.rfind('.') {
+                Some(i) => path[..i].to_owned(),
+                None => ".".to_owned(),
+            };
+        }
+        let what = mask_values(&message);
         if inner.is_syntax() || inner.is_eof() || path == "." {
             Problem::validation(format!("the body is not valid JSON for this request: {what}"))
         } else {
             Problem::field(&path, what)
         }
-    })
+    })?;
+    // One JSON value and nothing after it but white space.
+    de.end().map_err(|_| Problem::validation("the body has more after its JSON value; send one JSON value"))?;
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -223,7 +247,14 @@ mod tests {
         let m = mask_values("unknown variant `maybe`, expected `success` or `failure`");
         assert_eq!(m, "unknown variant (value not shown), expected `success` or `failure`");
         let m = mask_values("unknown field `colour`, expected one of `status`, `message`");
-        assert_eq!(m, "unknown field `colour`, expected one of `status`, `message`", "field names are not data");
+        assert_eq!(
+            m, "unknown field (value not shown), expected one of `status`, `message`",
+            "a client's name is not repeated"
+        );
+        let m = mask_values("invalid value: integer `-123456`, expected u64");
+        assert_eq!(m, "invalid value: integer (value not shown), expected u64", "nor its numbers");
+        let m = mask_values("invalid type: floating point `4.5`, expected u32");
+        assert_eq!(m, "invalid type: floating point (value not shown), expected u32");
     }
 
     #[test]
@@ -237,9 +268,15 @@ mod tests {
         let p = parse_json::<B>(br#"{"a":[1,"Smith"]}"#).unwrap_err();
         assert_eq!(p.errors[0].field, "a[1]");
         assert!(!p.detail.contains("Smith"), "{}", p.detail);
-        let p = parse_json::<B>(br#"{"a":[1],"b":2}"#).unwrap_err();
-        assert!(p.detail.contains("unknown field `b`"), "{}", p.detail);
+        let p = parse_json::<B>(br#"{"a":[1],"bogus_name":2}"#).unwrap_err();
+        assert!(p.detail.contains("unknown field") && !p.detail.contains("bogus_name"), "{}", p.detail);
+        assert!(p.errors.iter().all(|e| !e.field.contains("bogus_name")));
+        let p = parse_json::<B>(br#"{"a":[99999999999]}"#).unwrap_err();
+        assert!(!p.detail.contains("99999999999"), "{}", p.detail);
         let p = parse_json::<B>(b"{").unwrap_err();
         assert_eq!(p.status, 400);
+        let p = parse_json::<B>(br#"{"a":[1]} trailing garbage"#).unwrap_err();
+        assert!(p.detail.contains("more after its JSON value"), "{}", p.detail);
+        assert!(parse_json::<B>(b"{\"a\":[1]}  \n").is_ok(), "white space after is fine");
     }
 }
