@@ -46,14 +46,16 @@ pub struct RegisterElector {
     pub elector_number: String,
     pub given_name: String,
     pub surname: String,
-    /// `YYYY-MM-DD`, where the register holds it.
-    #[schema(format = Date)]
+    /// `YYYY-MM-DD`, where the register holds it. Any text is accepted: one that
+    /// is not a date that exists is read as missing and reported in `valuesSkipped`.
+    #[schema(example = "1961-07-04")]
     pub date_of_birth: Option<String>,
     /// The address's lines above the town (house name or number, flat, street).
     #[schema(min_items = 1, max_items = 6)]
     pub address_lines: Vec<String>,
     pub postcode: String,
-    /// The address's Unique Property Reference Number, where known.
+    /// The address's Unique Property Reference Number, where known (1 to 999,999,999,999).
+    #[schema(minimum = 1, maximum = 999_999_999_999_i64)]
     pub uprn: Option<u64>,
     /// The elector's National Insurance number, where held.
     pub nino: Option<String>,
@@ -141,6 +143,12 @@ pub async fn upload(State(state): State<ApiState>, caller: Caller, headers: Head
             .into_iter()
             .chain(&e.address_lines)
             .any(|t| t.chars().count() > MAX_TEXT);
+        if e.address_lines.is_empty() {
+            return Err(Problem::field(&format!("electors[{i}].addressLines"), "give 1 to 6 address lines"));
+        }
+        if e.uprn.is_some_and(|u| ier_domain::Uprn::new(u).is_err()) {
+            return Err(Problem::field(&format!("electors[{i}].uprn"), "must be a UPRN: 1 to 12 digits"));
+        }
         if long || e.address_lines.len() > 6 {
             return Err(Problem::field(
                 &format!("electors[{i}]"),
