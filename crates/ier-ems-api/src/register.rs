@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use ier_pki::Caller;
 use ier_storage::persons::{Person, elector_number};
 use serde::{Deserialize, Serialize};
@@ -281,8 +281,6 @@ fn date_of_birth(s: &str) -> Result<NaiveDate, &'static str> {
     }
     Ok(date)
 }
-
-use chrono::Datelike;
 
 #[cfg(test)]
 mod tests {
