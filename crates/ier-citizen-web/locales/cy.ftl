@@ -584,3 +584,5 @@ demo-replaces = Rydych wedi dechrau cais. Bydd dechrau’r demo yn ei ddod i ben
 demo-continue = Parhau â’ch cais yn lle hynny
 too-large-title = Mae’r hyn a anfonoch yn rhy fawr
 too-large-body = Nid oes ateb mor hir â hyn. Ewch yn ôl, gwiriwch yr hyn a roesoch a’i anfon eto.
+unreadable-title = Mae’n ddrwg gennym, ni allem ddarllen yr hyn a anfonwyd
+unreadable-body = Ewch yn ôl i’r ffurflen, gwiriwch yr hyn a roesoch a’i anfon eto.

@@ -580,3 +580,5 @@ demo-replaces = You have started an application. Starting the demo ends it, and 
 demo-continue = Continue your application instead
 too-large-title = What you sent is too large
 too-large-body = No answer is this long. Go back, check what you entered and send it again.
+unreadable-title = Sorry, we could not read what was sent
+unreadable-body = Go back to the form, check what you entered and send it again.

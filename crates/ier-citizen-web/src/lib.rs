@@ -213,23 +213,25 @@ async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
     res
 }
 
-/// A body too large for any form (over 2 MB) is refused by axum in plain
-/// text: it gets a page in the visitor's language instead.
+/// A body axum refuses before any handler sees it (over 2 MB, not a form,
+/// not parseable) is answered in plain text: it gets a page in the visitor's
+/// language instead.
 async fn plain_errors(lang: Lang, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let res = next.run(req).await;
     let plain = res.headers().get(header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
-    if res.status() == StatusCode::PAYLOAD_TOO_LARGE && plain {
-        let frame = Frame::new(lang.language, &path);
-        return journey::message(
-            &frame,
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too-large-title",
-            vec![frame.t("too-large-body")],
-            vec![],
-        );
+    // axum's own refusals of a body it cannot read (too large, not a form, not parseable).
+    let key = match res.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+        StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE | StatusCode::UNPROCESSABLE_ENTITY => "unreadable",
+        _ => return res,
+    };
+    if !plain {
+        return res;
     }
-    res
+    let frame = Frame::new(lang.language, &path);
+    let (title, body) = (format!("{key}-title"), frame.t(&format!("{key}-body")));
+    journey::message(&frame, res.status(), &title, vec![body], vec![])
 }
 
 async fn start(lang: Lang, OriginalUri(uri): OriginalUri) -> Response {

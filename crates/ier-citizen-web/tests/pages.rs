@@ -174,4 +174,22 @@ async fn an_oversized_form_gets_a_page() {
     assert_eq!(page.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(page.headers[axum::http::header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
     assert!(page.body.contains("What you sent is too large"), "{}", page.body);
+    // Not a form at all: a page too, not axum's plain text.
+    let (status, headers, body) = post_raw("/am-i-registered", "text/plain", "x").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(headers[axum::http::header::CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(body.contains("we could not read what was sent"), "{body}");
+}
+
+async fn post_raw(path: &str, content_type: &str, body: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+    use tower::ServiceExt;
+    let c = support::Client::new().await;
+    let req = axum::http::Request::post(path)
+        .header(axum::http::header::CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(body.to_owned()))
+        .unwrap();
+    let res = c.app.clone().oneshot(req).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+    (status, headers, String::from_utf8_lossy(&bytes).into_owned())
 }

@@ -17,7 +17,7 @@ use ier_storage_sqlite::SqliteBackend;
 use tower::ServiceExt;
 
 pub struct Client {
-    app: Router,
+    pub app: Router,
     /// The store behind the app, so tests can check what was saved (as an ERO would read it).
     pub store: Store,
     /// The session key, so tests can make cookies the app accepts (expired ones, say).
