@@ -62,7 +62,7 @@ impl AppState {
     pub fn new(locator: Locator, store: Store, sessions: session::SessionCodec) -> Self {
         let gazetteer = Arc::new(ier_reference::SyntheticGazetteer::new(locator.directory(), locator.reference()));
         let https = sessions.is_secure();
-        let limiter = Arc::new(limits::Limiter::new(https));
+        let limiter = Arc::new(limits::Limiter::new(ier_ops::trusted_proxies().clone()));
         Self {
             locator,
             citizen: store.citizen(),

@@ -1,13 +1,14 @@
 //! Per-client rate limits on the expensive or abusable actions: postcode
-//! look-ups, submissions and status lookups. Over the limit, the client gets 429 with a
+//! look-ups, submissions, status lookups and look-ups in the person index. Over the limit, the client gets 429 with a
 //! `Retry-After` and a page that says what to do; nothing they entered is lost.
 //!
 //! Token buckets per client address, in memory. With several web instances
 //! behind a load balancer each enforces its own share, which is enough to
 //! stop a flood from one source; the limits are generous because many
 //! applicants can share one address (a university or office NAT on deadline
-//! day). The client address is the TCP peer, or, when the service runs
-//! behind a load balancer that sets it, the last `X-Forwarded-For` entry.
+//! day). The client address is the TCP peer, or, behind a load balancer named
+//! in `IER_TRUSTED_PROXIES`, the right-most `X-Forwarded-For` entry that is not
+//! a trusted proxy ([`ier_ops::proxies`]); an IPv6 client counts by its /64.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -61,17 +62,18 @@ struct Bucket {
 pub struct Limiter {
     limits: HashMap<Action, Limit>,
     buckets: Mutex<HashMap<(Action, IpAddr), Bucket>>,
-    trust_forwarded_for: bool,
+    /// Whose `X-Forwarded-For` is believed ([`ier_ops::proxies`]).
+    proxies: ier_ops::TrustedProxies,
 }
 
 impl Limiter {
-    /// `trust_forwarded_for`: the service runs behind a load balancer that sets `X-Forwarded-For`.
-    pub fn new(trust_forwarded_for: bool) -> Self {
+    /// `proxies`: the load balancers whose `X-Forwarded-For` names the client (none: the connection's address).
+    pub fn new(proxies: ier_ops::TrustedProxies) -> Self {
         let limits = [Action::PostcodeLookup, Action::Submission, Action::StatusLookup, Action::PersonLookup]
             .into_iter()
             .map(|a| (a, a.default_limit()))
             .collect();
-        Self { limits, buckets: Mutex::new(HashMap::new()), trust_forwarded_for }
+        Self { limits, buckets: Mutex::new(HashMap::new()), proxies }
     }
 
     /// Override one limit (tests, or operators tuning for an event).
@@ -103,14 +105,14 @@ impl Limiter {
         }
     }
 
+    /// The key the limits count this request's client under: the client
+    /// behind any trusted proxies ([`ier_ops::TrustedProxies::client`]), an
+    /// IPv6 client by its /64.
     fn client(&self, parts: &Parts) -> IpAddr {
-        if self.trust_forwarded_for {
-            let forwarded = parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok());
-            if let Some(ip) = forwarded.and_then(|v| v.rsplit(',').next()).and_then(|s| s.trim().parse().ok()) {
-                return ip;
-            }
-        }
-        parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]))
+        let peer =
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let forwarded = parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok());
+        ier_ops::limit_key(self.proxies.client(peer, forwarded))
     }
 }
 
@@ -135,7 +137,8 @@ mod tests {
 
     #[test]
     fn buckets_empty_and_refill() {
-        let l = Limiter::new(false).with_limit(Action::Submission, Limit { burst: 3.0, per_second: 0.5 });
+        let l = Limiter::new(ier_ops::TrustedProxies::none())
+            .with_limit(Action::Submission, Limit { burst: 3.0, per_second: 0.5 });
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         let other: IpAddr = "192.0.2.2".parse().unwrap();
         let t0 = Instant::now();
@@ -146,5 +149,38 @@ mod tests {
         assert!(l.check(Action::Submission, other, t0).is_ok(), "per client");
         assert!(l.check(Action::PostcodeLookup, ip, t0).is_ok(), "per action");
         assert!(l.check(Action::Submission, ip, t0 + Duration::from_secs(2)).is_ok(), "refilled");
+    }
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+        let mut req = axum::http::Request::get("/");
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        let (mut parts, _) = req.body(()).unwrap().into_parts();
+        let peer = SocketAddr::new(peer.parse().unwrap(), 40000);
+        parts.extensions.insert(ConnectInfo(peer));
+        parts
+    }
+
+    /// Issue 20, finding 2: a client that sends a new X-Forwarded-For each time is still one client.
+    #[test]
+    fn a_forged_forwarded_for_changes_nothing_and_a_trusted_one_names_the_client() {
+        let proxies = ier_ops::TrustedProxies::parse("10.0.0.0/8").unwrap();
+        let l = Limiter::new(proxies).with_limit(Action::Submission, Limit { burst: 3.0, per_second: 0.001 });
+        let t0 = Instant::now();
+        let mut refused = 0;
+        for i in 0..10 {
+            let client = l.client(&parts("203.0.113.9", Some(&format!("198.51.100.{i}"))));
+            assert_eq!(client, "203.0.113.9".parse::<IpAddr>().unwrap());
+            refused += usize::from(l.check(Action::Submission, client, t0).is_err());
+        }
+        assert_eq!(refused, 7, "limited as one client");
+        // Behind the trusted load balancer, the address it appends is the client.
+        let behind = l.client(&parts("10.0.0.5", Some("1.2.3.4, 198.51.100.7")));
+        assert_eq!(behind, "198.51.100.7".parse::<IpAddr>().unwrap());
+        // IPv6 clients by their /64.
+        let a = l.client(&parts("2001:db8:1:2::1", None));
+        let b = l.client(&parts("2001:db8:1:2:ffff::9", None));
+        assert_eq!(a, b);
     }
 }

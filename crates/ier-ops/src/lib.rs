@@ -20,6 +20,7 @@
 //!   served on an internal listener that is never exposed to the internet.
 
 pub mod metrics;
+pub mod proxies;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,18 +37,22 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use tracing::Instrument;
 
 pub use metrics::{Tier, metrics};
+pub use proxies::{TrustedProxies, limit_key, set_trusted_proxies, trusted_proxies};
 
 /// The request id header, on every response.
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// A request's id: from the load balancer's `X-Request-Id` when it is a
-/// plausible id (1–64 characters of `[A-Za-z0-9._-]`), otherwise a new UUID.
+/// A request's id: from the load balancer's `X-Request-Id` when it comes
+/// from a trusted proxy ([`proxies`]) and is a plausible id (1–64 characters
+/// of `[A-Za-z0-9._-]`), otherwise a new UUID.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
 impl RequestId {
     fn of(req: &Request) -> Self {
-        let given = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).filter(|s| {
+        let peer = req.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let from_proxy = peer.is_some_and(|p| trusted_proxies().contains(p));
+        let given = req.headers().get(REQUEST_ID).filter(|_| from_proxy).and_then(|v| v.to_str().ok()).filter(|s| {
             !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
         });
         Self(given.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned))
@@ -335,13 +340,22 @@ mod tests {
             .layer(axum::middleware::from_fn_with_state(Tier::Public, observe))
     }
 
-    async fn request_id(given: Option<&str>) -> String {
+    /// The id a request from `peer` carrying `given` is answered with.
+    async fn request_id_from(peer: &str, given: Option<&str>) -> String {
+        set_trusted_proxies(TrustedProxies::parse("10.0.0.0/8").unwrap());
         let mut req = axum::http::Request::get("/things/42");
         if let Some(g) = given {
             req = req.header(REQUEST_ID, g);
         }
-        let res = app().oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+        let mut req = req.body(Body::empty()).unwrap();
+        let peer: std::net::SocketAddr = format!("{peer}:40000").parse().unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        let res = app().oneshot(req).await.unwrap();
         res.headers().get(REQUEST_ID).expect("every response has an id").to_str().unwrap().to_owned()
+    }
+
+    async fn request_id(given: Option<&str>) -> String {
+        request_id_from("10.0.0.1", given).await
     }
 
     #[tokio::test]
@@ -353,6 +367,9 @@ mod tests {
             assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
         }
         assert!(uuid::Uuid::parse_str(&request_id(None).await).is_ok());
+        // From a client, not the trusted load balancer, even a plausible id is not believed.
+        let id = request_id_from("203.0.113.9", Some("lb-7f3a.1_x")).await;
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
     }
 
     #[tokio::test]

@@ -64,6 +64,13 @@ pub struct OpsArgs {
     /// Seconds a worker holds a job it has claimed: if it dies, another instance takes the job after this.
     #[arg(long, env = "IER_JOB_LEASE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u64).range(2..=3600))]
     pub job_lease_seconds: u64,
+    /// The load balancers (CIDRs, comma-separated) whose X-Forwarded-For and X-Request-Id are believed; none: never believed.
+    #[arg(long, env = "IER_TRUSTED_PROXIES", default_value = "", value_parser = parse_proxies)]
+    pub trusted_proxies: ier_ops::TrustedProxies,
+}
+
+fn parse_proxies(s: &str) -> Result<ier_ops::TrustedProxies, String> {
+    ier_ops::TrustedProxies::parse(s)
 }
 
 impl OpsArgs {
@@ -73,6 +80,9 @@ impl OpsArgs {
         store: &ier_storage::Store,
         state: &mut ier_citizen_web::AppState,
     ) -> anyhow::Result<SocketAddr> {
+        // Named once, before the first request: the limiter is made again with them.
+        ier_ops::set_trusted_proxies(self.trusted_proxies.clone());
+        state.limiter = std::sync::Arc::new(ier_citizen_web::limits::Limiter::new(self.trusted_proxies.clone()));
         state.gate = std::sync::Arc::new(ier_ops::Gate::new(
             self.max_in_flight,
             std::time::Duration::from_millis(self.queue_wait_ms),

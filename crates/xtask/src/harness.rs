@@ -240,6 +240,8 @@ impl ServerSetup {
             .env("IER_INTERNAL_ADDR", internal.to_string())
             // Stop at once when asked: there is no load balancer to drain from here.
             .env("IER_DRAIN_SECONDS", "0")
+            // The load generator stands in for the load balancer: its X-Forwarded-For names each applicant.
+            .env("IER_TRUSTED_PROXIES", "127.0.0.0/8,::1")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
