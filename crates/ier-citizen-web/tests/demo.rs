@@ -83,4 +83,15 @@ async fn the_demo_says_it_would_end_an_application_under_way() {
     assert!(demo.body.contains("Continue your application instead"));
     let fresh = Client::new().await.get("/demo").await;
     assert!(!fresh.body.contains("Starting the demo ends it"));
+
+    // A link from anywhere (another site's, say) does not end it: back to the demo page.
+    assert_eq!(c.get("/demo/ordinary/fill").await.location(), "/demo");
+    assert_eq!(c.post("/demo/ordinary/start", &[("csrf_token", "forged")]).await.location(), "/demo");
+    let kept = c.get("/register-to-vote/nationality").await;
+    assert_eq!(kept.status, StatusCode::OK, "the application is still there");
+    // The demo page's own form does, on purpose.
+    let demo = c.get("/demo").await;
+    let r = c.post("/demo/ordinary/fill", &[("csrf_token", &demo.csrf())]).await;
+    assert_eq!(r.location(), "/register-to-vote/check-answers");
+    assert!(c.get("/register-to-vote/check-answers").await.body.contains("This is a demo"));
 }

@@ -136,9 +136,7 @@ pub async fn upload(State(state): State<ApiState>, caller: Caller, headers: Head
     }
     let mut numbers = Vec::with_capacity(page.electors.len());
     for (i, e) in page.electors.iter().enumerate() {
-        let number = elector_number(e.elector_number.trim()).ok_or_else(|| {
-            Problem::field(&format!("electors[{i}].electorNumber"), "must be 1 to 32 letters, digits, '-', '/' or '.'")
-        })?;
+        let number = number(&e.elector_number, &format!("electors[{i}].electorNumber"))?;
         let long = [&e.given_name, &e.surname, &e.postcode]
             .into_iter()
             .chain(&e.address_lines)
@@ -243,9 +241,7 @@ pub async fn remove(State(state): State<ApiState>, caller: Caller, headers: Head
     }
     let mut numbers = Vec::with_capacity(removals.elector_numbers.len());
     for (i, n) in removals.elector_numbers.iter().enumerate() {
-        numbers.push(elector_number(n.trim()).ok_or_else(|| {
-            Problem::field(&format!("electorNumbers[{i}]"), "must be 1 to 32 letters, digits, '-', '/' or '.'")
-        })?);
+        numbers.push(number(n, &format!("electorNumbers[{i}]"))?);
     }
     let ero = state.for_caller(&caller);
     let removed = ero.remove_electors(&numbers).await?;
@@ -263,6 +259,11 @@ pub async fn remove(State(state): State<ApiState>, caller: Caller, headers: Head
 pub async fn summary(State(state): State<ApiState>, caller: Caller) -> ApiResult {
     let electors = state.for_caller(&caller).elector_count().await?;
     Ok(Json(RegisterSummary { electors }).into_response())
+}
+
+/// An elector number as sent, or the problem naming `field`.
+fn number(s: &str, field: &str) -> Result<String, Problem> {
+    elector_number(s.trim()).ok_or_else(|| Problem::field(field, "must be 1 to 32 letters, digits, '-', '/' or '.'"))
 }
 
 /// A register's date of birth: `YYYY-MM-DD` of a day that exists, not in the future.

@@ -10,9 +10,10 @@
 //! page had been posted, and opens "Check your answers". It is a link, so it
 //! works without JavaScript.
 
+use axum::Form;
 use axum::extract::Path;
 use axum::http::StatusCode;
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use ier_domain::{Postcode, ReferenceNumber};
 use minijinja::context;
 use std::sync::LazyLock;
@@ -31,6 +32,16 @@ fn kind_of(slug: &str) -> Option<JourneyKind> {
     JourneyKind::ALL.into_iter().find(|k| k.as_str() == slug)
 }
 
+/// A real application under way in this browser (a demo would replace it).
+fn real_journey(visit: &Visit) -> Option<&crate::session::Session<Answers>> {
+    match &*visit.opened {
+        crate::session::Opened::Active(s) if s.data.in_progress() && !s.data.demo && s.data.receipt.is_none() => {
+            Some(s)
+        }
+        _ => None,
+    }
+}
+
 /// `GET /demo`: what the demo is, and a way into each journey.
 pub async fn index(visit: Visit) -> Response {
     let journeys: Vec<minijinja::Value> = JourneyKind::ALL
@@ -43,19 +54,45 @@ pub async fn index(visit: Visit) -> Response {
             }
         })
         .collect();
-    // A real application under way would be replaced by a demo one: say so, and offer the way back.
-    let continue_href = match &*visit.opened {
-        crate::session::Opened::Active(s) if s.data.in_progress() && !s.data.demo && s.data.receipt.is_none() => {
-            Some(flow(s.data.journey).resume(&s.data, today()))
-        }
-        _ => None,
-    };
-    page(StatusCode::OK, "demo.html", &visit.frame, context! { journeys, continue_href })
+    // A real application under way would be replaced by a demo one: say so, offer the way back,
+    // and start the demo only from this page's own form (a link from anywhere must not end it).
+    let real = real_journey(&visit);
+    let continue_href = real.map(|s| flow(s.data.journey).resume(&s.data, today()));
+    let csrf_token = real.map(|s| s.csrf.clone());
+    page(StatusCode::OK, "demo.html", &visit.frame, context! { journeys, continue_href, csrf_token })
 }
 
 /// `GET /demo/{journey}/start`: a demo journey from its first question.
 pub async fn start(visit: Visit, Path(slug): Path<String>) -> Response {
-    let Some(kind) = kind_of(&slug) else { return crate::not_found_page(&visit.frame) };
+    if real_journey(&visit).is_some() {
+        return Redirect::to("/demo").into_response();
+    }
+    begin(visit, &slug).await
+}
+
+/// `POST /demo/{journey}/start`: the same, ending the application under way (with its CSRF token).
+pub async fn start_post(visit: Visit, Path(slug): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if !confirmed(&visit, &form) {
+        return Redirect::to("/demo").into_response();
+    }
+    begin(visit, &slug).await
+}
+
+/// `POST /demo/{journey}/fill`: "Fill in a made-up person", ending the application under way.
+pub async fn fill_post(visit: Visit, Path(slug): Path<String>, Form(form): Form<Vec<(String, String)>>) -> Response {
+    if !confirmed(&visit, &form) {
+        return Redirect::to("/demo").into_response();
+    }
+    filled(visit, &slug).await
+}
+
+/// The form came from the demo page of this browser's own journey.
+fn confirmed(visit: &Visit, form: &[(String, String)]) -> bool {
+    real_journey(visit).is_some_and(|s| crate::session::csrf_ok(s, super::engine::field(form, "csrf_token")))
+}
+
+async fn begin(visit: Visit, slug: &str) -> Response {
+    let Some(kind) = kind_of(slug) else { return crate::not_found_page(&visit.frame) };
     let session = Box::new(visit.state.sessions.start(Answers::demo(kind), now()));
     let first = flow(kind).resume(&session.data, today());
     visit.respond(session, Redirect::to(&first)).await
@@ -64,7 +101,14 @@ pub async fn start(visit: Visit, Path(slug): Path<String>) -> Response {
 /// `GET /demo/{journey}/fill`: a demo journey answered for a made-up person,
 /// opened at "Check your answers".
 pub async fn fill(visit: Visit, Path(slug): Path<String>) -> Response {
-    let Some(kind) = kind_of(&slug) else { return crate::not_found_page(&visit.frame) };
+    if real_journey(&visit).is_some() {
+        return Redirect::to("/demo").into_response();
+    }
+    filled(visit, &slug).await
+}
+
+async fn filled(visit: Visit, slug: &str) -> Response {
+    let Some(kind) = kind_of(slug) else { return crate::not_found_page(&visit.frame) };
     let mut session = Box::new(visit.state.sessions.start(Answers::demo(kind), now()));
     let walk = WALKS["walks"].as_array().into_iter().flatten().find(|w| w["journey"] == kind.as_str());
     let today = today();

@@ -62,8 +62,8 @@ pub fn routes() -> Router<Arc<AppState>> {
         .into_iter()
         .fold(Router::new(), |r, path| r.route(path, get(get_page).post(post_page)))
         .route("/demo", get(demo::index))
-        .route("/demo/{journey}/start", get(demo::start))
-        .route("/demo/{journey}/fill", get(demo::fill))
+        .route("/demo/{journey}/start", get(demo::start).post(demo::start_post))
+        .route("/demo/{journey}/fill", get(demo::fill).post(demo::fill_post))
 }
 
 /// Today on the UK calendar: dates of birth and ages are judged on it.
