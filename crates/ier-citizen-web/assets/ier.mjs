@@ -130,3 +130,23 @@ if (document.body.hasAttribute('data-ier-journey') && 'HTMLDialogElement' in win
   }
   arm()
 }
+
+// The performance page: today's count of applications updates itself every
+// 30 seconds (without JavaScript, a refresh shows the latest figures). Not
+// announced to screen readers each time: that would interrupt every 30 seconds.
+const live = document.querySelector('[data-ier-live-figures]')
+if (live) {
+  const count = document.getElementById('applications-today')
+  const hint = document.getElementById('perf-refresh')
+  if (hint) hint.hidden = true
+  setInterval(async () => {
+    try {
+      const response = await fetch('/performance/today.json', { credentials: 'omit' })
+      if (!response.ok) return
+      const today = await response.json()
+      count.textContent = today.applications.toLocaleString('en-GB')
+    } catch {
+      // Offline: keep the last figure.
+    }
+  }, 30000)
+}

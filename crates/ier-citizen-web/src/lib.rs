@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod inbox;
 pub mod journey;
 pub mod limits;
+pub mod performance;
 pub mod registered;
 pub mod render;
 pub mod session;
@@ -55,6 +56,14 @@ pub struct AppState {
     pub health: ier_ops::Health,
     /// The demo's inbox of simulated messages (`/demo/notifications`); `None` outside the demo.
     pub inbox: Option<Arc<dyn inbox::Inbox>>,
+    /// What this instance counts for the performance figures (journeys started,
+    /// requests, repeat notices), added to the database every few seconds.
+    pub tallies: Arc<ier_storage::performance::Tallies>,
+    /// The figures, worked out at most once every few seconds per instance.
+    pub figures: Arc<performance::Cache>,
+    /// EROs with the contact details operators loaded (`ier import contacts`),
+    /// read from the database every minute: pages name them without a database round trip.
+    eros: Arc<std::sync::RwLock<std::collections::HashMap<ier_domain::EroId, ier_domain::Ero>>>,
     store: Store,
 }
 
@@ -73,6 +82,9 @@ impl AppState {
             gate: Arc::new(ier_ops::Gate::default()),
             health: ier_ops::Health::default(),
             inbox: None,
+            tallies: Arc::default(),
+            figures: Arc::default(),
+            eros: Arc::default(),
             store,
         }
     }
@@ -84,6 +96,7 @@ impl AppState {
     /// expired, and rate-limit buckets once they are full again, every ten
     /// minutes (from every instance: the deletes are idempotent).
     pub fn start_housekeeping(&self) {
+        self.start_counting();
         let citizen = self.citizen.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
@@ -104,6 +117,48 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// An ERO with its contact details as last read from the database (the
+    /// shipped reference data, without contact details, until then).
+    pub fn ero(&self, id: &ier_domain::EroId) -> Option<ier_domain::Ero> {
+        let held = self.eros.read().unwrap_or_else(|e| e.into_inner()).get(id).cloned();
+        held.or_else(|| self.locator.reference().ero(id).cloned())
+    }
+
+    /// Read the EROs and their contact details from the database now.
+    pub async fn refresh_eros(&self) {
+        match self.citizen.eros().await {
+            Ok(eros) => {
+                let map = eros.into_iter().map(|e| (e.id.clone(), e)).collect();
+                *self.eros.write().unwrap_or_else(|e| e.into_inner()) = map;
+            }
+            Err(e) => tracing::warn!(error = %e, "could not read the EROs' contact details"),
+        }
+    }
+
+    /// Add what this instance counted to the performance figures every
+    /// [`performance::FLUSH_EVERY`] (counts that could not be written are kept
+    /// for the next time), and read the EROs' contact details every minute.
+    pub fn start_counting(&self) {
+        let (citizen, tallies) = (self.citizen.clone(), self.tallies.clone());
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(performance::FLUSH_EVERY);
+            loop {
+                every.tick().await;
+                performance::flush(&citizen, &tallies).await;
+            }
+        });
+        let state = self.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                state.refresh_eros().await;
+            }
+        });
+    }
+}
+
 /// The public router.
 pub fn router(state: AppState) -> Router {
     let state = Arc::new(state);
@@ -117,13 +172,32 @@ pub fn router(state: AppState) -> Router {
         .route(registered::PATH, get(registered::show).post(registered::lookup))
         .route(inbox::PATH, get(inbox::show))
         .merge(journey::routes())
+        .merge(performance::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(plain_errors))
         .layer(middleware::from_fn(remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), shed))
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn_with_state(ier_ops::Tier::Public, ier_ops::observe))
         .with_state(state)
+}
+
+/// Count requests for pages (not assets or health checks) and those answered
+/// with a server error, for the availability figure. Outside the gate: a
+/// request shed with 503 counts against availability.
+async fn count_requests(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let counted = !(path.starts_with("/assets/") || path.starts_with("/health/"));
+    let res = next.run(req).await;
+    if counted {
+        let now = chrono::Utc::now();
+        state.tallies.add(now, ier_storage::performance::Measure::Requests, "all");
+        if res.status().is_server_error() {
+            state.tallies.add(now, ier_storage::performance::Measure::Requests, "server-error");
+        }
+    }
+    res
 }
 
 /// The overload gate: a request that cannot start soon gets 503, `Retry-After`

@@ -177,7 +177,8 @@ pub async fn lookup(
         }
     };
     let language = frame.language();
-    let (ero_name, contact) = crate::status::ero_words(ero, language);
+    let ero = state.ero(&ero.id).unwrap_or_else(|| ero.clone());
+    let (ero_name, contact) = crate::status::ero_words(&ero, language);
     let council_name = match (&council.name_cy, language) {
         (Some(cy), Language::Cy) => cy.clone(),
         _ => council.name.clone(),

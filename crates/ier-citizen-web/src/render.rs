@@ -54,7 +54,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "step_fields.html",
         "step_checks.html",
         "restart.html",
-        "timeout_warning.html"
+        "timeout_warning.html",
+        "performance.html",
+        "performance_data.html"
     );
     env.add_function("t", t);
     crate::components::register(&mut env);

@@ -149,8 +149,8 @@ struct Step {
 fn progress_page(state: &AppState, frame: Frame, status: &ApplicationStatus) -> Response {
     let language = frame.language();
     let date = |at: chrono::DateTime<Utc>| long_date(at.date_naive(), language);
-    let (ero_name, contact) = match state.locator.reference().ero(&status.ero_id) {
-        Some(ero) => ero_words(ero, language),
+    let (ero_name, contact) = match state.ero(&status.ero_id) {
+        Some(ero) => ero_words(&ero, language),
         None => (status.ero_id.to_string(), Vec::new()),
     };
     let t = |key: &str| frame.t(key);

@@ -68,6 +68,7 @@ async fn the_right_reference_and_date_of_birth_show_the_progress_and_nothing_per
     let effects = JobEffects {
         event: Some(EventKind::Verified { outcome: VerificationOutcome::NoMatch, explanation }),
         jobs: vec![],
+        ..Default::default()
     };
     assert!(worker.complete(&job, Utc::now(), None, &effects).await.unwrap());
     let council = c.store.for_ero(ero.clone());

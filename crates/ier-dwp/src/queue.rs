@@ -70,6 +70,7 @@ impl Handler for VerifyHandler {
             effects: JobEffects {
                 event: Some(EventKind::Verified { outcome, explanation }),
                 jobs: ier_storage::jobs::verification_jobs(job.reference, outcome),
+                tallies: vec![ier_storage::performance::identity_tally(outcome)],
             },
         })
     }

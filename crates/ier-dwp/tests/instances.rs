@@ -61,7 +61,7 @@ async fn three_instances_verify_each_application_exactly_once() {
         .map(|p| {
             let details = p.as_applicant();
             let gss_code = postcodes.district(&details.address.postcode).unwrap();
-            NewApplication { language: Language::En, gss_code, details, journey: None }
+            NewApplication { language: Language::En, gss_code, details, journey: None, facts: Default::default() }
         })
         .collect();
     let receipts = first.submit_many(news, chrono::Utc::now()).await.unwrap();

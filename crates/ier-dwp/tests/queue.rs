@@ -30,7 +30,8 @@ fn reference_population() -> Population {
 
 async fn submit(store: &Store, details: ApplicantDetails) -> (ReferenceNumber, EroId) {
     let gss = ier_reference::PostcodeDirectory::embedded().district(&details.address.postcode).unwrap();
-    let new = NewApplication { language: Language::En, gss_code: gss, details, journey: None };
+    let new =
+        NewApplication { language: Language::En, gss_code: gss, details, journey: None, facts: Default::default() };
     let r = store.citizen().submit(new, chrono::Utc::now()).await.unwrap();
     (r.reference, r.ero_id)
 }

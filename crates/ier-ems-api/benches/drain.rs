@@ -131,6 +131,7 @@ async fn run(a: Args) {
                 gss_code: councils[i % a.councils].gss_code,
                 details: ier_storage::contract::applicant("Drain", "SW1A 1AA"),
                 journey: None,
+                facts: Default::default(),
             })
             .collect();
         store.submit_many(batch, Utc::now()).await.unwrap();

@@ -130,8 +130,13 @@ impl App {
             _ => "EH1 1YZ",
         })
         .unwrap();
-        let new =
-            NewApplication { language: Language::En, gss_code: GssCode::parse(gss).unwrap(), details, journey: None };
+        let new = NewApplication {
+            language: Language::En,
+            gss_code: GssCode::parse(gss).unwrap(),
+            details,
+            journey: None,
+            facts: Default::default(),
+        };
         self.store.citizen().submit(new, Utc::now()).await.unwrap().reference
     }
 
@@ -356,7 +361,7 @@ async fn verification_results_come_with_their_evidence() {
         );
         let worker = store.worker(ier_storage::Queue::Verify, "test-verifier");
         let job = worker.claim(Utc::now(), std::time::Duration::from_secs(60), 1).await.unwrap().remove(0);
-        let effects = ier_storage::JobEffects { event: Some(kind), jobs: vec![] };
+        let effects = ier_storage::JobEffects { event: Some(kind), ..Default::default() };
         assert!(worker.complete(&job, Utc::now(), None, &effects).await.unwrap());
         let (_, v) = app.call("cardiff", "GET", &path, None).await;
         assert_eq!(v["status"], "match");

@@ -43,6 +43,7 @@ impl Handler for Flaky {
             effects: JobEffects {
                 event: Some(EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] }),
                 jobs: vec![],
+                ..Default::default()
             },
         })
     }

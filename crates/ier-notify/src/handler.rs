@@ -88,6 +88,8 @@ fn from_notify(e: NotifyError) -> JobError {
     }
 }
 
+use ier_storage::performance::Measure as Ms;
+
 #[async_trait]
 impl Handler for NotifyHandler {
     async fn handle(&self, store: &WorkerStore, job: &Job) -> Result<Done, JobError> {
@@ -179,6 +181,7 @@ impl Handler for NotifyHandler {
             }
             Message::Acknowledgement | Message::IdentityNotChecked => {}
         }
+        let channel = recipient.channel();
         let notification = Notification {
             template_id: self.ids.get(message, language, recipient.channel()).to_owned(),
             recipient,
@@ -186,7 +189,9 @@ impl Handler for NotifyHandler {
             reference,
         };
         let sent = self.notifier.send(&notification).await.map_err(from_notify)?;
-        Ok(Done { result: Some(sent.id), effects: Default::default() })
+        // Counted in the performance figures with the job's completion.
+        let tallies = vec![ier_storage::performance::Tally::new(Ms::Notifications, channel.as_str())];
+        Ok(Done { result: Some(sent.id), effects: ier_storage::JobEffects { tallies, ..Default::default() } })
     }
 }
 

@@ -89,6 +89,7 @@ async fn checked(store: &Store, outcome: VerificationOutcome, now: chrono::DateT
         let effects = JobEffects {
             event: Some(EventKind::Verified { outcome, explanation: vec![] }),
             jobs: ier_storage::jobs::verification_jobs(job.reference, outcome),
+            ..Default::default()
         };
         assert!(worker.complete(&job, now, None, &effects).await.unwrap());
     }
@@ -96,7 +97,13 @@ async fn checked(store: &Store, outcome: VerificationOutcome, now: chrono::DateT
 
 fn submitted(language: Language, details: ApplicantDetails) -> NewApplication {
     // Cardiff: its council and ERO have Welsh names.
-    NewApplication { language, gss_code: GssCode::parse("W06000015").unwrap(), details, journey: None }
+    NewApplication {
+        language,
+        gss_code: GssCode::parse("W06000015").unwrap(),
+        details,
+        journey: None,
+        facts: Default::default(),
+    }
 }
 
 /// What the simulator recorded, one block a message, oldest first, in a stable order.

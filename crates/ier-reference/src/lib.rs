@@ -9,6 +9,7 @@
 //!   synthetic implementation stands in for AddressBase, which is not open data.
 //! - [`locator`]: the three together answer "which council and ERO, for this postcode?".
 
+pub mod contacts;
 pub mod councils;
 pub mod gazetteer;
 pub mod locator;

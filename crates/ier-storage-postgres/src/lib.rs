@@ -157,6 +157,30 @@ fn register_check_from(r: &PgRow) -> Result<RegisterCheckState> {
 
 /// Applications with their two events, verification requests and register
 /// checks, in a few multi-row statements (a submission is a batch of one).
+/// Add to the performance counters, in one of 8 shards chosen at random for
+/// the transaction (rows in key order, so two writers never deadlock).
+async fn add_counts(tx: &mut Transaction<'_, Postgres>, rows: &[ier_storage::performance::CountRow]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let shard: i16 = rand::random_range(0..8);
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let mut q = sqlx::QueryBuilder::<Postgres>::new(
+            "INSERT INTO performance_counts (measure, period, category, shard, n) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.measure.as_str())
+                .push_bind(r.period)
+                .push_bind(&r.category)
+                .push_bind(shard)
+                .push_bind(r.count);
+        });
+        q.push(" ON CONFLICT (measure, period, category, shard) DO UPDATE SET n = performance_counts.n + excluded.n");
+        q.build().execute(&mut **tx).await.map_err(unavailable)?;
+    }
+    Ok(())
+}
+
 async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submission]) -> Result<Vec<Receipt>> {
     let gss: Vec<String> = submissions.iter().map(|s| s.row.gss_code.to_string()).collect();
     let found: Vec<(String, String)> = sqlx::query_as("SELECT gss_code, ero_id FROM councils WHERE gss_code = ANY($1)")
@@ -255,6 +279,8 @@ async fn insert_batch(tx: &mut Transaction<'_, Postgres>, submissions: &[Submiss
     if let Some(first) = submissions.first() {
         insert_subjects(tx, ier_storage::persons::Source::Application, first.row.submitted_at, &people).await?;
     }
+    let tallies = submissions.iter().flat_map(|s| s.tallies.iter().map(|t| (s.row.submitted_at, t)));
+    add_counts(tx, &ier_storage::performance::rows_of(tallies)).await?;
     let journeys: Vec<(&str, &Submission, &String)> =
         submissions.iter().zip(&eros).filter_map(|(s, e)| s.journey.as_ref().map(|k| (k.as_str(), *s, *e))).collect();
     for chunk in journeys.chunks(BATCH_ROWS) {
@@ -428,8 +454,9 @@ impl Backend for PgBackend {
         for e in eros {
             sqlx::query(
                 "INSERT INTO eros (id, name, name_cy, email, phone, website, address) VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_cy = excluded.name_cy, email = excluded.email,
-                 phone = excluded.phone, website = excluded.website, address = excluded.address",
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_cy = excluded.name_cy,
+                 email = COALESCE(excluded.email, eros.email), phone = COALESCE(excluded.phone, eros.phone),
+                 website = COALESCE(excluded.website, eros.website), address = COALESCE(excluded.address, eros.address)",
             )
             .bind(e.id.as_str())
             .bind(&e.name)
@@ -1053,6 +1080,7 @@ impl Backend for PgBackend {
         }
         let rows: Vec<(&NewJob, &str)> = effects.jobs.iter().map(|j| (j, ero.as_str())).collect();
         insert_jobs(&mut tx, &rows, now).await?;
+        add_counts(&mut tx, &ier_storage::performance::rows_of(effects.tallies.iter().map(|t| (now, t)))).await?;
         tx.commit().await.map_err(unavailable)?;
         Ok(true)
     }
@@ -1174,6 +1202,83 @@ impl Backend for PgBackend {
             .await
             .map_err(unavailable)
             .map(|r| r.rows_affected())
+    }
+
+    async fn add_counts(&self, rows: &[ier_storage::performance::CountRow]) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        add_counts(&mut tx, rows).await?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn counts_between(
+        &self,
+        from: i64,
+        to: i64,
+        measures: &[ier_storage::performance::Measure],
+    ) -> Result<Vec<ier_storage::performance::CountRow>> {
+        let names: Vec<&str> = measures.iter().map(|m| m.as_str()).collect();
+        let rows: Vec<(String, i64, String, i64)> = sqlx::query_as(
+            "SELECT measure, period, category, SUM(n)::BIGINT FROM performance_counts
+             WHERE measure = ANY($1) AND period BETWEEN $2 AND $3 GROUP BY measure, period, category",
+        )
+        .bind(&names)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(measure, period, category, count)| {
+                let measure =
+                    ier_storage::performance::Measure::parse(&measure).ok_or_else(|| decode::corrupt("measure"))?;
+                Ok(ier_storage::performance::CountRow { period, measure, category, count })
+            })
+            .collect()
+    }
+
+    async fn count_totals(
+        &self,
+        from: i64,
+        to: i64,
+        measures: &[ier_storage::performance::Measure],
+    ) -> Result<Vec<ier_storage::performance::CountRow>> {
+        let names: Vec<&str> = measures.iter().map(|m| m.as_str()).collect();
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT measure, category, SUM(n)::BIGINT FROM performance_counts
+             WHERE measure = ANY($1) AND period BETWEEN $2 AND $3 GROUP BY measure, category",
+        )
+        .bind(&names)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(measure, category, count)| {
+                let measure =
+                    ier_storage::performance::Measure::parse(&measure).ok_or_else(|| decode::corrupt("measure"))?;
+                Ok(ier_storage::performance::CountRow { period: from, measure, category, count })
+            })
+            .collect()
+    }
+
+    async fn put_ero_contacts(&self, contacts: &[(EroId, ier_domain::EroContact)]) -> Result<u64> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut known = 0;
+        for (id, c) in contacts {
+            let done = sqlx::query("UPDATE eros SET email = $1, phone = $2, website = $3, address = $4 WHERE id = $5")
+                .bind(&c.email)
+                .bind(&c.phone)
+                .bind(&c.website)
+                .bind(&c.address)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+            known += done.rows_affected();
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(known)
     }
 
     async fn counts(&self) -> Result<Counts> {

@@ -175,8 +175,9 @@ impl Backend for SqliteBackend {
         for e in eros {
             sqlx::query(
                 "INSERT INTO eros (id, name, name_cy, email, phone, website, address) VALUES (?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_cy = excluded.name_cy, email = excluded.email,
-                 phone = excluded.phone, website = excluded.website, address = excluded.address",
+                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, name_cy = excluded.name_cy,
+                 email = COALESCE(excluded.email, eros.email), phone = COALESCE(excluded.phone, eros.phone),
+                 website = COALESCE(excluded.website, eros.website), address = COALESCE(excluded.address, eros.address)",
             )
             .bind(e.id.as_str())
             .bind(&e.name)
@@ -793,6 +794,7 @@ impl Backend for SqliteBackend {
             }
             let rows: Vec<(&NewJob, &str)> = effects.jobs.iter().map(|j| (j, ero.as_str())).collect();
             insert_jobs(&mut conn, &rows, now).await?;
+            add_counts(&mut conn, &ier_storage::performance::rows_of(effects.tallies.iter().map(|t| (now, t)))).await?;
             Ok(true)
         }
         .await;
@@ -918,6 +920,85 @@ impl Backend for SqliteBackend {
             .map(|r| r.rows_affected())
     }
 
+    async fn add_counts(&self, rows: &[ier_storage::performance::CountRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let outcome = add_counts(&mut conn, rows).await;
+        finish_with(&mut conn, outcome).await
+    }
+
+    async fn counts_between(
+        &self,
+        from: i64,
+        to: i64,
+        measures: &[ier_storage::performance::Measure],
+    ) -> Result<Vec<ier_storage::performance::CountRow>> {
+        let sql = format!(
+            "SELECT measure, period, category, SUM(n) FROM performance_counts
+             WHERE measure IN ({}) AND period BETWEEN ? AND ? GROUP BY measure, period, category",
+            vec!["?"; measures.len()].join(",")
+        );
+        let mut q = sqlx::query_as::<_, (String, i64, String, i64)>(&sql);
+        for m in measures {
+            q = q.bind(m.as_str());
+        }
+        let rows = q.bind(from).bind(to).fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(measure, period, category, count)| {
+                let measure =
+                    ier_storage::performance::Measure::parse(&measure).ok_or_else(|| decode::corrupt("measure"))?;
+                Ok(ier_storage::performance::CountRow { period, measure, category, count })
+            })
+            .collect()
+    }
+
+    async fn count_totals(
+        &self,
+        from: i64,
+        to: i64,
+        measures: &[ier_storage::performance::Measure],
+    ) -> Result<Vec<ier_storage::performance::CountRow>> {
+        let sql = format!(
+            "SELECT measure, category, SUM(n) FROM performance_counts
+             WHERE measure IN ({}) AND period BETWEEN ? AND ? GROUP BY measure, category",
+            vec!["?"; measures.len()].join(",")
+        );
+        let mut q = sqlx::query_as::<_, (String, String, i64)>(&sql);
+        for m in measures {
+            q = q.bind(m.as_str());
+        }
+        let rows = q.bind(from).bind(to).fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.into_iter()
+            .map(|(measure, category, count)| {
+                let measure =
+                    ier_storage::performance::Measure::parse(&measure).ok_or_else(|| decode::corrupt("measure"))?;
+                Ok(ier_storage::performance::CountRow { period: from, measure, category, count })
+            })
+            .collect()
+    }
+
+    async fn put_ero_contacts(&self, contacts: &[(EroId, ier_domain::EroContact)]) -> Result<u64> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let mut known = 0;
+        for (id, c) in contacts {
+            let done = sqlx::query("UPDATE eros SET email = ?, phone = ?, website = ?, address = ? WHERE id = ?")
+                .bind(&c.email)
+                .bind(&c.phone)
+                .bind(&c.website)
+                .bind(&c.address)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+            known += done.rows_affected();
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(known)
+    }
+
     async fn counts(&self) -> Result<Counts> {
         let rows = sqlx::query("SELECT stage, COUNT(*) FROM applications GROUP BY stage ORDER BY stage")
             .fetch_all(&self.pool)
@@ -939,6 +1020,25 @@ impl Backend for SqliteBackend {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(unavailable).map(|_| ())
     }
+}
+
+/// Add to the performance counters (shard 0: SQLite has one writer at a time).
+async fn add_counts(conn: &mut sqlx::SqliteConnection, rows: &[ier_storage::performance::CountRow]) -> Result<()> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO performance_counts (measure, period, category, shard, n) ",
+        );
+        q.push_values(chunk, |mut b, r| {
+            b.push_bind(r.measure.as_str())
+                .push_bind(r.period)
+                .push_bind(&r.category)
+                .push_bind(0i64)
+                .push_bind(r.count);
+        });
+        q.push(" ON CONFLICT (measure, period, category, shard) DO UPDATE SET n = n + excluded.n");
+        q.build().execute(&mut *conn).await.map_err(unavailable)?;
+    }
+    Ok(())
 }
 
 /// Applications with their two events, verification requests and register
@@ -1059,6 +1159,8 @@ async fn insert_batch(conn: &mut sqlx::SqliteConnection, submissions: &[Submissi
         insert_subjects(conn, ier_storage::persons::Source::Application, submissions[0].row.submitted_at, &subjects)
             .await?;
     }
+    let tallies = submissions.iter().flat_map(|s| s.tallies.iter().map(|t| (s.row.submitted_at, t)));
+    add_counts(conn, &ier_storage::performance::rows_of(tallies)).await?;
     let journeys: Vec<(&str, &Submission, &String)> =
         submissions.iter().zip(&eros).filter_map(|(s, e)| s.journey.as_ref().map(|k| (k.as_str(), *s, *e))).collect();
     for chunk in journeys.chunks(BATCH_ROWS) {

@@ -45,6 +45,7 @@ async fn version_1_rows_open_as_ordinary_applications() {
             jobs: vec![],
             register_check: None,
             journey: None,
+            tallies: vec![],
             person: None,
         };
         let ero: EroId = backend.insert_application(&submission).await.unwrap().ero_id;

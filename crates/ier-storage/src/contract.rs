@@ -54,7 +54,9 @@ macro_rules! contract_tests {
             many_applications_are_stored_in_one_transaction_or_none,
             group_commit_stores_every_submission_and_a_bad_one_fails_alone,
             every_kind_of_application_is_stored_with_its_part,
-            journey_state_is_kept_until_it_expires_and_then_purged
+            journey_state_is_kept_until_it_expires_and_then_purged,
+            performance_counts_are_kept_with_what_they_count,
+            contact_details_outlive_reloading_the_reference_data
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -152,6 +154,7 @@ fn new_app(gss: &str, surname: &str) -> NewApplication {
         gss_code: GssCode::parse(gss).unwrap(),
         details: applicant(surname, "CF10 1EP"),
         journey: None,
+        facts: Default::default(),
     }
 }
 
@@ -198,6 +201,7 @@ async fn verified(
             let effects = JobEffects {
                 event: Some(EventKind::Verified { outcome, explanation: explanation.clone() }),
                 jobs: crate::jobs::verification_jobs(reference, outcome),
+                ..Default::default()
             };
             assert!(worker.complete(&job, at, None, &effects).await.unwrap());
         } else {
@@ -335,6 +339,7 @@ pub async fn jobs_are_claimed_in_order_leased_and_finished_once(backend: Arc<dyn
     let effects = JobEffects {
         event: Some(EventKind::Verified { outcome: VerificationOutcome::NoMatch, explanation: vec![] }),
         jobs: crate::jobs::verification_jobs(a, VerificationOutcome::NoMatch),
+        ..Default::default()
     };
     assert!(!two.complete(&claimed[0], t(4), None, &effects).await.unwrap(), "another worker cannot finish it");
     assert!(one.complete(&claimed[0], t(4), Some("dwp-1"), &effects).await.unwrap());
@@ -357,6 +362,7 @@ pub async fn jobs_are_claimed_in_order_leased_and_finished_once(backend: Arc<dyn
     let effects = JobEffects {
         event: Some(EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] }),
         jobs: vec![],
+        ..Default::default()
     };
     assert!(one.complete(&claimed[1], t(7), None, &effects).await.unwrap());
     assert_eq!(c.application(&b).await.unwrap().unwrap().stage, Stage::WithEro, "never moved back");
@@ -377,6 +383,7 @@ pub async fn an_expired_lease_returns_the_job_to_the_queue(backend: Arc<dyn Back
     let effects = JobEffects {
         event: Some(EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] }),
         jobs: vec![],
+        ..Default::default()
     };
     assert!(!killed.complete(&first[0], t(63), None, &effects).await.unwrap(), "the first worker's lease is lost");
     assert!(!killed.release(&first[0], t(63), &Release::Fail { error: "late".into() }).await.unwrap());
@@ -461,7 +468,11 @@ pub async fn jobs_are_queued_with_their_cause_and_only_once(backend: Arc<dyn Bac
     let worker = store.worker(Queue::Notify, "n");
     let jobs = worker.claim(t(3), std::time::Duration::from_secs(60), 10).await.unwrap();
     assert_eq!(jobs.len(), 3);
-    let effects = JobEffects { event: None, jobs: crate::jobs::verification_jobs(r, VerificationOutcome::NoMatch) };
+    let effects = JobEffects {
+        event: None,
+        jobs: crate::jobs::verification_jobs(r, VerificationOutcome::NoMatch),
+        ..Default::default()
+    };
     assert!(worker.complete(&jobs[0], t(4), None, &effects).await.unwrap());
     let names = job_names(&store).await;
     assert_eq!(names.iter().filter(|n| *n == "notify:identity-not-checked").count(), 1, "{names:?}");
@@ -475,6 +486,7 @@ pub async fn determinations_queue_their_messages_and_reminders(backend: Arc<dyn 
         gss_code: GssCode::parse("W06000015").unwrap(),
         details: applicant_of_kind(ApplicationKind::Overseas),
         journey: None,
+        facts: Default::default(),
     };
     let r = store.citizen().submit(overseas, t(0)).await.unwrap().reference;
     c.confirm_receipts(t(1), &[(r, true, None)]).await.unwrap();
@@ -969,6 +981,7 @@ pub async fn every_kind_of_application_is_stored_with_its_part(backend: Arc<dyn 
             gss_code: GssCode::parse("W06000015").unwrap(),
             details,
             journey: None,
+            facts: Default::default(),
         };
         let r = store.citizen().submit(new.clone(), t(0)).await.unwrap().reference;
         let (app, progress) = cardiff.application_with_progress(&r).await.unwrap().unwrap();
@@ -997,4 +1010,78 @@ pub async fn journey_state_is_kept_until_it_expires_and_then_purged(backend: Arc
     citizen.delete_journey_state("a").await.unwrap();
     assert_eq!(citizen.journey_state("a", t(0)).await.unwrap(), None);
     assert_eq!(citizen.purge_journey_states(t(1000)).await.unwrap(), 0);
+}
+
+/// The performance counters: a submission counts in its own transaction (by
+/// hour and by London day), a job's tallies with the job, counts add up
+/// across writers, and reading sums them.
+pub async fn performance_counts_are_kept_with_what_they_count(backend: Arc<dyn Backend>) {
+    use crate::performance::{CountRow, Figures, Measure, Shown};
+    let store = seeded(backend.clone()).await;
+    let now = Utc::now();
+    let facts =
+        crate::performance::JourneyFacts { started_at: Some(now - chrono::Duration::minutes(4)), repeat_told: true };
+    store.submit(NewApplication { facts, ..new_app("W06000015", "Jones") }, now).await.unwrap();
+    store.submit(new_app("E09000033", "Smith"), now).await.unwrap();
+    // An application that fails (unknown council) counts nothing.
+    assert!(store.submit(new_app("E09999999", "Nobody"), now).await.is_err());
+    let worker = store.worker(Queue::Verify, "w");
+    let job = worker.claim(now, std::time::Duration::from_secs(60), 1).await.unwrap().remove(0);
+    let effects = JobEffects {
+        event: Some(EventKind::Verified { outcome: VerificationOutcome::Match, explanation: vec![] }),
+        tallies: vec![crate::performance::identity_tally(VerificationOutcome::Match)],
+        ..Default::default()
+    };
+    assert!(worker.complete(&job, now, None, &effects).await.unwrap());
+    // A lost lease records nothing, counts included.
+    assert!(!worker.complete(&job, now, None, &effects).await.unwrap());
+    let started = CountRow {
+        period: Measure::JourneysStarted.period(now),
+        measure: Measure::JourneysStarted,
+        category: String::new(),
+        count: 3,
+    };
+    backend.add_counts(&[started.clone()]).await.unwrap();
+    backend.add_counts(&[started]).await.unwrap();
+    let f = store.citizen().figures(now).await.unwrap();
+    assert_eq!(f.today_applications, 2);
+    assert_eq!(f.hourly.last().unwrap().1, Shown::FewerThan10);
+    assert_eq!(f.by_nation.rows, vec![("england".into(), 1), ("wales".into(), 1), ("scotland".into(), 0)]);
+    assert_eq!(f.identity_matched, 1);
+    assert_eq!(f.journeys_started, 6);
+    assert_eq!(f.journeys_completed, 1);
+    assert_eq!(f.median_minutes, Some(4));
+    assert_eq!(f.repeat_sent, 1);
+    assert_eq!(f.councils.len(), 2);
+    let (from, to) = crate::performance::window(now);
+    let rows = backend.counts_between(from, to, &[Measure::Applications]).await.unwrap();
+    assert_eq!(rows.iter().map(|r| r.count).sum::<i64>(), 2, "one row per hour, summed over shards");
+    let totals = backend.count_totals(from, to, &[Measure::Council, Measure::Kind]).await.unwrap();
+    assert_eq!(totals.len(), 3, "two councils and one kind: {totals:?}");
+    assert_eq!(totals.iter().map(|r| r.count).sum::<i64>(), 4);
+    let by_day = store.citizen().figures_by_day(now).await.unwrap();
+    assert!(by_day.iter().any(|d| d.measure == Measure::JourneysStarted && d.count == 6));
+    assert!(by_day.iter().all(|d| d.measure != Measure::Council && d.measure != Measure::Applications));
+    assert_eq!(Figures::from_rows(&[], now).today_applications, 0);
+}
+
+/// Contact details loaded by operators stay when the shipped reference data
+/// (which has none) is loaded again at start-up; an unknown ERO is not counted.
+pub async fn contact_details_outlive_reloading_the_reference_data(backend: Arc<dyn Backend>) {
+    let _store = seeded(backend.clone()).await;
+    let contact = ier_domain::EroContact {
+        email: Some("vote@cardiff.example".into()),
+        phone: Some("029 2087 2034".into()),
+        website: None,
+        address: Some("City Hall".into()),
+    };
+    let cardiff = EroId::parse("cardiff").unwrap();
+    let known = backend
+        .put_ero_contacts(&[(cardiff.clone(), contact.clone()), (EroId::parse("nowhere").unwrap(), contact.clone())])
+        .await
+        .unwrap();
+    assert_eq!(known, 1);
+    backend.put_eros(&[Ero { contact: EroContact::default(), ..ero("cardiff") }]).await.unwrap();
+    assert_eq!(backend.ero(&cardiff).await.unwrap().unwrap().contact, contact);
+    assert!(backend.eros().await.unwrap().iter().any(|e| e.id == cardiff && e.contact == contact));
 }

@@ -283,6 +283,8 @@ pub struct JobEffects {
     pub event: Option<EventKind>,
     /// Further jobs (a message that follows from what the job found).
     pub jobs: Vec<NewJob>,
+    /// What it adds to the performance figures (an identity check's outcome, a message sent), counted now.
+    pub tallies: Vec<crate::performance::Tally>,
 }
 
 impl JobKind {

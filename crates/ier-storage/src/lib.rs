@@ -26,6 +26,7 @@ pub mod crypto;
 pub mod decode;
 pub mod group;
 pub mod jobs;
+pub mod performance;
 pub mod persons;
 pub mod sql;
 
@@ -100,6 +101,8 @@ pub struct Submission {
     pub journey: Option<JourneyKey>,
     /// Its digests in the person index ([`persons`]), so a repeat application is found.
     pub person: Option<persons::PersonEntry>,
+    /// What it adds to the performance figures ([`performance::submission_tallies`]), counted at `row.submitted_at`.
+    pub tallies: Vec<performance::Tally>,
 }
 
 /// A register check made with an application.
@@ -121,12 +124,19 @@ impl Submission {
             register_check: Some(NewRegisterCheck { id: uuid::Uuid::new_v4().to_string(), historical }),
             journey: None,
             person: None,
+            tallies: Vec::new(),
         }
     }
 
     /// The same, from the journey `key` ([`NewApplication::journey`]).
     pub fn from_journey(mut self, key: Option<JourneyKey>) -> Self {
         self.journey = key;
+        self
+    }
+
+    /// The same, counted in the performance figures by these tallies.
+    pub fn with_tallies(mut self, tallies: Vec<performance::Tally>) -> Self {
+        self.tallies = tallies;
         self
     }
 
@@ -473,6 +483,29 @@ pub trait Backend: Send + Sync + 'static {
     async fn find_persons(&self, digests: &[i64]) -> Result<Vec<persons::PersonFound>>;
 
     async fn counts(&self) -> Result<Counts>;
+
+    /// Add to the performance counters (each row's count to its period,
+    /// measure and category), in one transaction.
+    async fn add_counts(&self, rows: &[performance::CountRow]) -> Result<()>;
+    /// The performance counters of `measures` for periods `from..=to`, summed
+    /// (one row per period, measure and category).
+    async fn counts_between(
+        &self,
+        from: i64,
+        to: i64,
+        measures: &[performance::Measure],
+    ) -> Result<Vec<performance::CountRow>>;
+    /// The counters of `measures` for periods `from..=to`, summed over the
+    /// periods (one row per measure and category, its period `from`).
+    async fn count_totals(
+        &self,
+        from: i64,
+        to: i64,
+        measures: &[performance::Measure],
+    ) -> Result<Vec<performance::CountRow>>;
+    /// Set EROs' contact details (operators' `ier import contacts`); returns
+    /// how many EROs were known. Loading the shipped reference data leaves them alone.
+    async fn put_ero_contacts(&self, contacts: &[(EroId, ier_domain::EroContact)]) -> Result<u64>;
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
 }
@@ -558,6 +591,9 @@ pub struct NewApplication {
     /// application, and sending it again (a replayed cookie, a second click)
     /// gives back the first one's receipt.
     pub journey: Option<JourneyKey>,
+    /// What the journey knew beyond the answers (when it started, whether the
+    /// applicant was told they had applied already), for the performance figures.
+    pub facts: performance::JourneyFacts,
 }
 
 /// A journey's idempotency key: 128 random bits, sealed in the journey's
@@ -761,6 +797,13 @@ impl Store {
         )
         .from_journey(new.journey.clone())
         .with_person(self.keys.application_entry(&new.details))
+        .with_tallies(performance::submission_tallies(
+            &new.details,
+            new.language,
+            new.gss_code,
+            new.facts,
+            now,
+        ))
     }
 
     /// Store one application in a transaction of its own.
@@ -944,6 +987,44 @@ pub struct CitizenStore {
 }
 
 impl CitizenStore {
+    /// Every ERO with the contact details held for it (the open register of EROs).
+    pub async fn eros(&self) -> Result<Vec<Ero>> {
+        self.store.backend.eros().await
+    }
+
+    /// Add the public tier's own counts ([`performance::Tallies`]) to the figures.
+    pub async fn add_counts(&self, rows: &[performance::CountRow]) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.store.backend.add_counts(rows).await
+    }
+
+    /// Every measure counted by day (but councils) over the figures' 90 days,
+    /// day by day: the open data's long form.
+    pub async fn figures_by_day(&self, now: DateTime<Utc>) -> Result<Vec<performance::DayCount>> {
+        let (from, to) = performance::window(now);
+        let measures: Vec<performance::Measure> = performance::Measure::ALL
+            .into_iter()
+            .filter(|m| m.summed() || *m == performance::Measure::Requests)
+            .collect();
+        Ok(performance::by_day(&self.store.backend.counts_between(from, to, &measures).await?))
+    }
+
+    /// The performance figures at `now`, from the counters alone (no application is read).
+    pub async fn figures(&self, now: DateTime<Utc>) -> Result<performance::Figures> {
+        use performance::Measure;
+        let (from, to) = performance::window(now);
+        let b = &self.store.backend;
+        // Few rows, whatever the volume: 48 hours, 90 days, and totals summed in the database.
+        let mut rows = b.counts_between(to - performance::HOURS + 1, to, &[Measure::Applications]).await?;
+        rows.extend(b.counts_between(from, to, &[Measure::DailyApplications]).await?);
+        let totals: Vec<Measure> = Measure::ALL.into_iter().filter(|m| m.summed()).collect();
+        rows.extend(b.count_totals(from, to, &totals).await?);
+        rows.extend(b.count_totals(performance::availability_from(now), to, &[Measure::Requests]).await?);
+        Ok(performance::Figures::from_rows(&rows, now))
+    }
+
     pub async fn submit(&self, new: NewApplication, now: DateTime<Utc>) -> Result<Receipt> {
         self.store.submit(new, now).await
     }

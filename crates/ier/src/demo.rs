@@ -83,6 +83,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let population = reference_population()?;
     let people = demo_people(&population, Utc::now().date_naive());
     if fresh {
+        contacts(&store, &people).await?;
         seed(&store, &people).await?;
         register(&store, &people).await?;
     }
@@ -277,6 +278,32 @@ fn demo_part(kind: ApplicationKind, today: chrono::NaiveDate) -> anyhow::Result<
 /// that "Am I registered?" has someone to say yes to.
 const REGISTERED: [usize; 2] = [2, 3];
 
+/// Made-up contact details for the demo people's EROs (no real office's are
+/// shipped: operators load them with `ier import contacts`), through the same
+/// checks as an operator's file. Telephone numbers are from Ofcom's range for
+/// drama (01632 960xxx); addresses and domains are marked as the demo's.
+async fn contacts(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()> {
+    let reference = ier_reference::ReferenceData::embedded();
+    let mut csv = String::from("ero_id,email,phone,website,address\n");
+    let mut done = std::collections::BTreeSet::new();
+    for (i, p) in people.iter().enumerate() {
+        let Some(council) = reference.council(&p.address.gss_code) else { continue };
+        let Some(ero) = reference.ero(&council.ero_id) else { continue };
+        if !done.insert(ero.id.clone()) {
+            continue;
+        }
+        let id = ero.id.as_str();
+        csv.push_str(&format!(
+            "{id},electoral.services@{id}.example,01632 960{i:03},https://{id}.example/elections,\"Electoral Services, {}, Town Hall (demo address)\"\n",
+            ero.name.replace('"', "")
+        ));
+    }
+    let contacts = ier_reference::contacts::parse_contacts(&csv, reference)
+        .map_err(|p| anyhow::anyhow!("demo contacts: {}", p.first().map(|p| p.to_string()).unwrap_or_default()))?;
+    store.backend().put_ero_contacts(&contacts).await?;
+    Ok(())
+}
+
 /// Put the [`REGISTERED`] demo people on their ERO's register, as its EMS would upload them.
 async fn register(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()> {
     for &i in &REGISTERED {
@@ -305,7 +332,13 @@ async fn seed(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()>
     for (p, (kind, language)) in people.iter().zip(DEMO_KINDS) {
         let mut details = p.as_applicant();
         details.part = demo_part(kind, today)?;
-        let new = NewApplication { language, gss_code: p.address.gss_code, details, journey: None };
+        let new = NewApplication {
+            language,
+            gss_code: p.address.gss_code,
+            details,
+            journey: None,
+            facts: Default::default(),
+        };
         let receipt = store.submit(new, Utc::now()).await?;
         tracing::info!(reference = %receipt.reference, ero = %receipt.ero_id, "demo application submitted");
     }

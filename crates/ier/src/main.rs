@@ -106,6 +106,16 @@ enum Import {
         #[arg(long)]
         live_only: bool,
     },
+    /// Load EROs' contact details (shown to applicants and in messages, published at /api/eros)
+    /// from a CSV of ero_id,email,phone,website,address; every row is checked first.
+    Contacts {
+        /// The CSV file.
+        #[arg(long)]
+        file: PathBuf,
+        /// The database: `sqlite:PATH` or `postgres://...`.
+        #[arg(long, env = "IER_DATABASE_URL", hide_env_values = true)]
+        database_url: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -114,6 +124,9 @@ fn main() -> anyhow::Result<()> {
         Command::Demo(args) => runtime()?.block_on(demo::run(args)),
         Command::Serve(args) => runtime()?.block_on(config::serve(args)),
         Command::Import(Import::Onspd { file, out, live_only }) => import_onspd(&file, &out, live_only),
+        Command::Import(Import::Contacts { file, database_url }) => {
+            runtime()?.block_on(import_contacts(&file, &database_url))
+        }
         Command::Lookup { postcode, postcode_table } => lookup(&postcode, postcode_table.as_deref()),
         Command::Synth(cmd) => synth::run(cmd),
         Command::Match(cmd) => match_cmd::run(cmd),
@@ -133,6 +146,27 @@ fn main() -> anyhow::Result<()> {
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+}
+
+async fn import_contacts(file: &std::path::Path, url: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let contacts = match ier_reference::contacts::parse_contacts(&text, ier_reference::ReferenceData::embedded()) {
+        Ok(c) => c,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{}: {p}", file.display());
+            }
+            anyhow::bail!("{} problems in {}; nothing was loaded", problems.len(), file.display());
+        }
+    };
+    let backend = open::backend(url, Some(1)).await?;
+    // The councils and EROs first, so a fresh database takes the contacts too.
+    let reference = ier_reference::ReferenceData::embedded();
+    backend.put_eros(&reference.eros().cloned().collect::<Vec<_>>()).await.context("loading EROs")?;
+    backend.put_councils(&reference.councils().cloned().collect::<Vec<_>>()).await.context("loading councils")?;
+    let loaded = backend.put_ero_contacts(&contacts).await.context("loading contact details")?;
+    println!("contact details loaded for {loaded} EROs");
+    Ok(())
 }
 
 fn import_onspd(file: &std::path::Path, out: &std::path::Path, live_only: bool) -> anyhow::Result<()> {

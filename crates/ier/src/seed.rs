@@ -72,6 +72,7 @@ async fn seed(args: SeedArgs) -> anyhow::Result<()> {
                 gss_code: councils[(i % councils.len() as u64) as usize],
                 details: applicant(i, today),
                 journey: None,
+                facts: Default::default(),
             })
             .collect();
         let receipts = store.submit_many(batch, Utc::now()).await.context("submitting a batch")?;

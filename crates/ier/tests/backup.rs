@@ -97,6 +97,7 @@ fn an_online_backup_taken_while_a_writer_inserts_restores_and_verifies() {
                             gss_code: gss,
                             details: ier_storage::contract::applicant("Writer", "CF10 1AA"),
                             journey: None,
+                            facts: Default::default(),
                         })
                         .collect();
                     let got = store.submit_many(batch, Utc::now()).await.unwrap();

@@ -502,6 +502,7 @@ fn submit_into_demo(data: &std::path::Path, gss: &str, surnames: &[&str]) -> Vec
                 gss_code: ier_domain::GssCode::parse(gss).unwrap(),
                 details: ier_storage::contract::applicant(s, "CF10 1EP"),
                 journey: None,
+                facts: Default::default(),
             };
             refs.push(store.citizen().submit(new, chrono::Utc::now()).await.unwrap().reference.to_string());
         }

@@ -263,6 +263,10 @@ pub struct Answers {
     /// returns there (or to a question the change made apply).
     #[serde(rename = "rv", default, skip_serializing_if = "std::ops::Not::not")]
     pub reviewing: bool,
+    /// "Check your answers" told them they had applied already or were registered
+    /// (counted once in the performance figures, and again if they send all the same).
+    #[serde(rename = "rt", default, skip_serializing_if = "std::ops::Not::not")]
+    pub repeat_told: bool,
     #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
     pub residence: Option<Residence>,
     #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]

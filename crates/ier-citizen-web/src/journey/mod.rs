@@ -24,6 +24,7 @@ pub mod flows;
 pub mod questions;
 pub mod state;
 
+use ier_storage::performance::Measure;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
@@ -34,7 +35,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
-use ier_domain::{ApplicationKind, Language, Rules, WayToVote};
+use ier_domain::{ApplicationKind, Rules, WayToVote};
 use minijinja::{Value, context};
 
 pub use answers::{Answers, JourneyKind, Receipt};
@@ -303,6 +304,7 @@ async fn start_post(visit: Visit, kind: JourneyKind, form: &engine::Form) -> Res
 
 async fn begin(visit: Visit, kind: JourneyKind) -> Response {
     let session = Box::new(visit.state.sessions.start(Answers::new(kind), now()));
+    visit.state.tallies.add(Utc::now(), Measure::JourneysStarted, "");
     let f = flow(kind);
     let first = f.resume(&session.data, today());
     visit.respond(session, Redirect::to(&first)).await
@@ -594,9 +596,14 @@ async fn check_get(visit: Visit, mut session: Journey, kind: JourneyKind) -> Res
         None => RepeatNotice::default(),
     };
     let page = check_page_with(&visit, &session, StatusCode::OK, None, &repeat);
-    if session.data.reviewing {
+    let told = repeat.applied_on.is_some() || repeat.registered;
+    if session.data.reviewing && (session.data.repeat_told || !told) {
         return visit.respond_unchanged(session, page).await;
     }
+    if told && !session.data.repeat_told && !session.data.demo {
+        visit.state.tallies.add(Utc::now(), Measure::RepeatNotices, "");
+    }
+    session.data.repeat_told |= told;
     session.data.reviewing = true;
     visit.respond(session, page).await
 }
@@ -641,6 +648,10 @@ async fn check_post(visit: Visit, session: Journey, kind: JourneyKind, form: &en
         gss_code,
         details,
         journey: session.data.key.clone(),
+        facts: ier_storage::performance::JourneyFacts {
+            started_at: chrono::TimeZone::timestamp_opt(&Utc, session.created, 0).single(),
+            repeat_told: session.data.repeat_told,
+        },
     };
     // The reference is shown only once the application is durably stored.
     match visit.state.citizen.submit(new, Utc::now()).await {
@@ -715,20 +726,11 @@ async fn complete(visit: Visit, session: Journey, kind: JourneyKind) -> Response
     }
     let frame = &visit.frame;
     let language = frame.language();
-    // From the reference data the store was loaded from: no database round trip on deadline day.
-    let ero = visit.state.locator.reference().ero(&receipt.ero_id).cloned();
-    let ero_name = ero
-        .as_ref()
-        .map(|e| match (&e.name_cy, language) {
-            (Some(cy), Language::Cy) => cy.clone(),
-            _ => e.name.clone(),
-        })
-        .unwrap_or_else(|| receipt.ero_id.to_string());
-    let contact: Vec<String> = ero
-        .map(|e| {
-            [e.contact.address, e.contact.phone, e.contact.email, e.contact.website].into_iter().flatten().collect()
-        })
-        .unwrap_or_default();
+    // Held in memory (contact details re-read every minute): no database round trip on deadline day.
+    let (ero_name, contact) = match visit.state.ero(&receipt.ero_id) {
+        Some(ero) => crate::status::ero_words(&ero, language),
+        None => (receipt.ero_id.to_string(), Vec::new()),
+    };
     let vote_form = match &receipt.way_to_vote {
         WayToVote::InPerson => String::new(),
         WayToVote::ByPost(d) | WayToVote::ByProxy(d) => {

@@ -28,6 +28,8 @@ pub struct Client {
     _dir: tempfile::TempDir,
     /// The same database, opened again: for counting what a test wrote.
     pub db: SqliteBackend,
+    /// The app's state (its counters and caches), as the router holds it.
+    pub state: AppState,
 }
 
 pub struct Page {
@@ -79,7 +81,16 @@ impl Client {
             state.gate = gate;
         }
         let db = SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
-        Self { app: router(state), store, session_key, cookies: BTreeMap::new(), requests: 0, _dir: dir, db }
+        Self {
+            app: router(state.clone()),
+            store,
+            session_key,
+            cookies: BTreeMap::new(),
+            requests: 0,
+            _dir: dir,
+            db,
+            state,
+        }
     }
 
     /// Another client of the same app and store, with no cookies.
