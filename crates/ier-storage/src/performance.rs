@@ -253,7 +253,10 @@ pub fn minutes_bucket(minutes: u32) -> u32 {
 }
 
 /// Counts made in memory, added to the database now and then (the public
-/// tier's own: journeys started, requests, repeat notices).
+/// tier's own: journeys started, requests, repeat notices). Counting is a
+/// division and a hash-map entry under an uncontended lock (it runs on every
+/// request); the hour becomes its measure's period (a London day) only when
+/// the counts are taken.
 #[derive(Debug, Default)]
 pub struct Tallies {
     counts: std::sync::Mutex<HashMap<(Measure, i64, &'static str), i64>>,
@@ -262,27 +265,30 @@ pub struct Tallies {
 impl Tallies {
     /// Count one at `at`. Categories are static: a closed set, never a value.
     pub fn add(&self, at: DateTime<Utc>, measure: Measure, category: &'static str) {
+        let hour = hour_of(at);
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        *counts.entry((measure, measure.period(at), category)).or_default() += 1;
+        *counts.entry((measure, hour, category)).or_default() += 1;
     }
 
-    /// Everything counted since the last call.
+    /// Everything counted since the last call, as rows by period.
     pub fn take(&self) -> Vec<CountRow> {
         let counts = std::mem::take(&mut *self.counts.lock().unwrap_or_else(|e| e.into_inner()));
-        let mut rows: Vec<CountRow> = counts
-            .into_iter()
+        let mut rows: BTreeMap<(Measure, i64, &'static str), i64> = BTreeMap::new();
+        for ((measure, hour, category), n) in counts {
+            *rows.entry((measure, measure.period(hour_start(hour)), category)).or_default() += n;
+        }
+        rows.into_iter()
             .map(|((measure, period, category), count)| CountRow {
-                period,
                 measure,
+                period,
                 category: category.to_owned(),
                 count,
             })
-            .collect();
-        rows.sort();
-        rows
+            .collect()
     }
 
-    /// Put rows back that could not be written (the database was away).
+    /// Put rows back that could not be written (the database was away). A
+    /// row's period is the first hour of its period, so it is counted there again.
     pub fn restore(&self, rows: Vec<CountRow>) {
         let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         for r in rows {
@@ -583,6 +589,22 @@ mod tests {
         assert_eq!(Figures::percent(1, 9), None);
         assert_eq!(Figures::percent(1, 3), None);
         assert_eq!(Figures::percent(2, 3 * 10), Some(6.7));
+    }
+
+    #[test]
+    fn tallies_count_by_period_and_survive_a_failed_write() {
+        let t = Tallies::default();
+        let now = at("2026-07-01T23:30:00Z");
+        t.add(now, Measure::Requests, "all");
+        t.add(now - chrono::Duration::hours(1), Measure::Requests, "all");
+        t.add(now, Measure::JourneysStarted, "");
+        let rows = t.take();
+        let requests: Vec<_> = rows.iter().filter(|r| r.measure == Measure::Requests).collect();
+        // 23:30 UTC is 2 July in London, 22:30 is 1 July: two days.
+        assert_eq!(requests.len(), 2);
+        assert!(t.take().is_empty());
+        t.restore(rows.clone());
+        assert_eq!(t.take(), rows);
     }
 
     #[test]

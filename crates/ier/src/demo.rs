@@ -115,6 +115,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("  Am I registered?:  {base}/am-i-registered");
     println!("  Try it without applying: {base}/demo");
     println!("  Messages sent (GOV.UK Notify simulator): {base}/demo/notifications");
+    println!("  Service performance: {base}/performance (open data: {base}/performance/data)");
     println!("  Metrics:           http://{internal}/metrics (internal listener)");
     println!("  EMS API:           https://{ems}/v1/applications (mutual TLS; CA {})", pki.join("ca.pem").display());
     println!("  EMS client certificates in {}: {}", clients.display(), eros.join(" "));

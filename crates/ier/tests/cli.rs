@@ -141,6 +141,47 @@ fn import_onspd_builds_a_table_that_lookup_uses() {
     assert!(err.contains("missing.csv"), "{err}");
 }
 
+#[test]
+fn import_contacts_checks_every_row_then_loads_them_for_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("ier.db").display());
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        "ero_id,email,phone,website,address\r\ncardiff,not-an-email,,,\r\nnowhere,,,,\r\nadur,a@b.example\r\n",
+    )
+    .unwrap();
+    let (code, out, err) =
+        output(ier().args(["import", "contacts", "--file"]).arg(&bad).args(["--database-url", &url]));
+    assert_ne!(code, 0, "{out}");
+    for line in ["line 2: email is not an email address", "line 3: no ERO nowhere", "line 4: the row could not be read"]
+    {
+        assert!(err.contains(line), "{line}: {err}");
+    }
+    assert!(err.contains("3 problems") && err.contains("nothing was loaded"), "{err}");
+    let good = dir.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "ero_id,email,phone,website,address\ncardiff,vote@cardiff.example,029 2087 2034,,City Hall\n",
+    )
+    .unwrap();
+    let (code, out, err) =
+        output(ier().args(["import", "contacts", "--file"]).arg(&good).args(["--database-url", &url]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("contact details loaded for 1 EROs"), "{out}");
+    // Opening the database again (as `ier serve` does, loading the shipped reference data) keeps them.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ero = rt.block_on(async {
+        use ier_storage::Backend;
+        let backend = ier_storage_sqlite::SqliteBackend::open(&dir.path().join("ier.db")).await.unwrap();
+        let reference = ier_reference::ReferenceData::embedded();
+        backend.put_eros(&reference.eros().cloned().collect::<Vec<_>>()).await.unwrap();
+        backend.ero(&ier_domain::EroId::parse("cardiff").unwrap()).await.unwrap().unwrap()
+    });
+    assert_eq!(ero.contact.email.as_deref(), Some("vote@cardiff.example"));
+    assert_eq!(ero.contact.address.as_deref(), Some("City Hall"));
+}
+
 /// A running `ier demo` with its base URL and EMS API address; killed on drop.
 struct Demo {
     child: std::process::Child,
