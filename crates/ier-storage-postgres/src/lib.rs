@@ -1229,9 +1229,8 @@ impl Backend for PgBackend {
         .map_err(unavailable)?;
         rows.into_iter()
             .map(|(measure, period, category, count)| {
-                let measure =
-                    ier_storage::performance::Measure::parse(&measure).ok_or_else(|| decode::corrupt("measure"))?;
-                Ok(ier_storage::performance::CountRow { period, measure, category, count })
+                ier_storage::performance::CountRow::stored(&measure, period, category, count)
+                    .ok_or_else(|| decode::corrupt("measure"))
             })
             .collect()
     }
@@ -1255,9 +1254,8 @@ impl Backend for PgBackend {
         .map_err(unavailable)?;
         rows.into_iter()
             .map(|(measure, category, count)| {
-                let measure =
-                    ier_storage::performance::Measure::parse(&measure).ok_or_else(|| decode::corrupt("measure"))?;
-                Ok(ier_storage::performance::CountRow { period: from, measure, category, count })
+                ier_storage::performance::CountRow::stored(&measure, from, category, count)
+                    .ok_or_else(|| decode::corrupt("measure"))
             })
             .collect()
     }

@@ -948,9 +948,8 @@ impl Backend for SqliteBackend {
         let rows = q.bind(from).bind(to).fetch_all(&self.pool).await.map_err(unavailable)?;
         rows.into_iter()
             .map(|(measure, period, category, count)| {
-                let measure =
-                    ier_storage::performance::Measure::parse(&measure).ok_or_else(|| decode::corrupt("measure"))?;
-                Ok(ier_storage::performance::CountRow { period, measure, category, count })
+                ier_storage::performance::CountRow::stored(&measure, period, category, count)
+                    .ok_or_else(|| decode::corrupt("measure"))
             })
             .collect()
     }
@@ -973,9 +972,8 @@ impl Backend for SqliteBackend {
         let rows = q.bind(from).bind(to).fetch_all(&self.pool).await.map_err(unavailable)?;
         rows.into_iter()
             .map(|(measure, category, count)| {
-                let measure =
-                    ier_storage::performance::Measure::parse(&measure).ok_or_else(|| decode::corrupt("measure"))?;
-                Ok(ier_storage::performance::CountRow { period: from, measure, category, count })
+                ier_storage::performance::CountRow::stored(&measure, from, category, count)
+                    .ok_or_else(|| decode::corrupt("measure"))
             })
             .collect()
     }

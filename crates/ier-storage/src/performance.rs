@@ -168,12 +168,27 @@ pub struct CountRow {
 /// category, in key order: writers lock rows in one order, never deadlocking).
 pub fn rows_of<'a>(tallies: impl IntoIterator<Item = (DateTime<Utc>, &'a Tally)>) -> Vec<CountRow> {
     let mut sums: BTreeMap<(Measure, i64, &str), i64> = BTreeMap::new();
+    // The London day of an hour, worked out once an hour rather than once a tally.
+    let mut days: HashMap<i64, i64> = HashMap::new();
     for (at, t) in tallies {
-        *sums.entry((t.measure, t.measure.period(at), t.category.as_str())).or_default() += 1;
+        let hour = hour_of(at);
+        let period = if t.measure.hourly() {
+            hour
+        } else {
+            *days.entry(hour).or_insert_with(|| day_start_hour(london_date(at)))
+        };
+        *sums.entry((t.measure, period, t.category.as_str())).or_default() += 1;
     }
     sums.into_iter()
         .map(|((measure, period, category), count)| CountRow { period, measure, category: category.to_owned(), count })
         .collect()
+}
+
+impl CountRow {
+    /// A row as a backend reads it back (`None` for a measure this build does not know).
+    pub fn stored(measure: &str, period: i64, category: String, count: i64) -> Option<CountRow> {
+        Some(CountRow { measure: Measure::parse(measure)?, period, category, count })
+    }
 }
 
 /// What the journey knew of an application beyond its answers, for the figures.
