@@ -657,6 +657,17 @@ pub async fn one_journey_stores_one_application(backend: Arc<dyn Backend>) {
         assert_eq!(stored(store.clone()).await.0, before + 1 + 24);
     }
 
+    // The performance figures count each stored application once, however often it was sent.
+    let counted = store
+        .backend()
+        .count_totals(0, i64::MAX / 2, &[crate::performance::Measure::Applications])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.count)
+        .sum::<i64>();
+    assert_eq!(counted as u64, stored(store.clone()).await.0, "counted once a stored application");
+
     // Keys outlive any journey by a day, then go; the applications stay.
     let total = stored(store.clone()).await.0;
     store.citizen().purge_journey_states(t(0) + Duration::days(2)).await.unwrap();
