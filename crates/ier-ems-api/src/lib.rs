@@ -56,6 +56,8 @@ pub struct ApiState {
     pub audit: AuditSink,
     /// The overload gate: past it, requests get a `busy` problem (503 + `Retry-After`).
     pub gate: Arc<ier_ops::Gate>,
+    /// How long a client has, after a request's head, to send its body ([`BODY_TIMEOUT`]).
+    pub body_timeout: std::time::Duration,
 }
 
 impl ApiState {
@@ -64,7 +66,7 @@ impl ApiState {
     pub fn new(store: Store) -> Self {
         let audit = AuditSink::spawn(store.clone());
         let gate = Arc::new(ier_ops::Gate::new(512, ier_ops::Gate::DEFAULT_WAIT));
-        Self { store, audit, gate }
+        Self { store, audit, gate, body_timeout: BODY_TIMEOUT }
     }
 
     fn for_caller(&self, caller: &Caller) -> EroStore {
@@ -93,6 +95,7 @@ pub fn router(state: ApiState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::map_response(problem_for_plain_errors))
+        .layer(axum::middleware::from_fn_with_state(state.body_timeout, body_deadline))
         .layer(axum::middleware::from_fn_with_state(state.gate.clone(), shed))
         .layer(axum::middleware::from_fn_with_state(audit_sink, audit::record))
         .layer(axum::middleware::from_fn_with_state(ier_ops::Tier::Ems, ier_ops::observe))
@@ -114,6 +117,26 @@ async fn shed(
             res
         }
     }
+}
+
+/// How long a client has, after a request's head, to send its body (2 MB at 35 KB/s).
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A body still arriving `limit` after its head gets the `timeout` problem (408) and the
+/// connection is closed: a client trickling bodies cannot hold connections open.
+async fn body_deadline(
+    State(limit): State<std::time::Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (req, expired) = ier_ops::listener::BodyDeadline::wrap(req, limit);
+    let res = next.run(req).await;
+    if !expired.expired() {
+        return res;
+    }
+    let mut res = Problem::timeout().into_response();
+    res.headers_mut().insert(header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    res
 }
 
 /// axum refuses a body over its limit in plain text: the API answers with a

@@ -103,6 +103,16 @@ impl Problem {
         )
     }
 
+    /// A body that did not arrive in time.
+    pub fn timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            "The request body did not arrive in time",
+            "send the whole body within 60 seconds of the request's headers",
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -523,6 +523,54 @@ async fn past_capacity_requests_get_a_busy_problem_are_audited_and_nothing_is_do
 }
 
 #[tokio::test]
+async fn a_body_that_never_finishes_gets_a_timeout_problem_and_closes_the_connection() {
+    let app = App::standard(Db::Sqlite).await;
+    let r = app.submit("W06000015", "Slow").await;
+    let mut state = app.state.clone();
+    state.body_timeout = std::time::Duration::from_millis(300);
+    let slow_router = router(state);
+    // The first bytes of a receipt, and then nothing: a client trickling its body.
+    let body = Body::new(Stalled(Some(axum::body::Bytes::from_static(b"{\"status\": \"succ"))));
+    let mut req = Request::builder()
+        .method("PUT")
+        .uri(format!("/v1/applications/{r}/receipt"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .unwrap();
+    req.extensions_mut()
+        .insert(Caller { ero: EroId::parse("cardiff").unwrap(), serial: Serial::parse("0a1b2c3d").unwrap() });
+    let res = tokio::time::timeout(std::time::Duration::from_secs(5), slow_router.oneshot(req))
+        .await
+        .expect("the deadline fired")
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+    assert_eq!(res.headers()[header::CONNECTION], "close");
+    let body: Value = serde_json::from_slice(&axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap()).unwrap();
+    assert_eq!(body["type"], "urn:ier:problem:timeout");
+    // Nothing was done: still on the queue.
+    let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+    assert_eq!(refs(&page), vec![r.to_string()]);
+}
+
+/// A body that sends its first bytes and then nothing, for ever.
+struct Stalled(Option<axum::body::Bytes>);
+
+impl axum::body::HttpBody for Stalled {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        match self.0.take() {
+            Some(bytes) => std::task::Poll::Ready(Some(Ok(http_body::Frame::data(bytes)))),
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_openapi_document_is_generated_from_the_code_and_served() {
     let doc = serde_json::to_value(ier_ems_api::openapi()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");

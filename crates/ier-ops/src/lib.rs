@@ -18,7 +18,10 @@
 //! - [`Health`] and [`internal_router`]: liveness, readiness (the database
 //!   answers, and the instance is not draining for shutdown) and `/metrics`,
 //!   served on an internal listener that is never exposed to the internet.
+//! - [`listener`]: the accept loop with header and body read timeouts, so clients trickling
+//!   requests cannot hold connections open.
 
+pub mod listener;
 pub mod metrics;
 pub mod proxies;
 

@@ -358,12 +358,14 @@ pub struct EmsServer {
     tls: Arc<ServerTls>,
     allow: SharedAllowList,
     handshake_timeout: Duration,
+    header_timeout: Duration,
     max_connection_age: Duration,
     drain_timeout: Duration,
 }
 
 impl EmsServer {
-    /// A listener with no IP restrictions, a 10 s handshake timeout, connections closed
+    /// A listener with no IP restrictions, a 10 s handshake timeout, 10 s for each request's
+    /// head (or, on a kept-alive connection, for the next request to start), connections closed
     /// gracefully after 10 minutes (so a kept-alive connection cannot outlive a revocation for
     /// long), and 10 s to drain on shutdown.
     pub fn new(tls: Arc<ServerTls>) -> Self {
@@ -371,6 +373,7 @@ impl EmsServer {
             tls,
             allow: SharedAllowList::default(),
             handshake_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
             max_connection_age: Duration::from_secs(600),
             drain_timeout: Duration::from_secs(10),
         }
@@ -390,6 +393,13 @@ impl EmsServer {
 
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// How long a client has to send a request's head, however it trickles it; then the
+    /// connection is closed. (Bodies have their own deadline in the API's router.)
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
         self
     }
 
@@ -512,7 +522,7 @@ impl EmsServer {
             }
         });
         let mut builder = http1::Builder::new();
-        builder.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(30)).keep_alive(allowed);
+        builder.timer(TokioTimer::new()).header_read_timeout(self.header_timeout).keep_alive(allowed);
         let conn = builder.serve_connection(TokioIo::new(tls), service);
         tokio::pin!(conn);
         let age = tokio::time::sleep(self.max_connection_age);

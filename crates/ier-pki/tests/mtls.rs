@@ -499,3 +499,34 @@ async fn each_refusal_is_logged_with_its_reason_and_the_peer_address_only() {
         assert!(!text.contains(secret), "the log shows `{secret}`:\n{text}");
     }
 }
+
+#[tokio::test]
+async fn a_client_trickling_its_request_head_is_cut_off_at_the_header_timeout() {
+    let pki = Pki::new();
+    let cert = pki.issue("cardiff");
+    let tls = ServerTls::from_dir(pki.identity(), pki.path()).unwrap();
+    let router = Router::new().route("/whoami", get(whoami)).with_state(Arc::new(AtomicUsize::new(0)));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = EmsServer::new(tls).header_timeout(std::time::Duration::from_millis(300));
+    tokio::spawn(server.serve(listener, router));
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let connector = TlsConnector::from(Arc::new(pki.client(&cert)));
+    let tls = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
+    let (mut reader, mut writer) = tokio::io::split(tls);
+    // A head a byte every 50 ms would take 2.5 s; the listener gives it 0.3 s.
+    tokio::spawn(async move {
+        for b in b"GET /whoami HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaa" {
+            if writer.write_all(&[*b]).await.is_err() || writer.flush().await.is_err() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    let started = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let end = tokio::time::timeout(std::time::Duration::from_secs(3), reader.read_to_end(&mut buf)).await;
+    assert!(end.is_ok(), "still open after 3 s");
+    assert!(buf.is_empty(), "answered: {}", String::from_utf8_lossy(&buf));
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "closed only after {:?}", started.elapsed());
+}

@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -67,6 +68,12 @@ pub struct OpsArgs {
     /// The load balancers (CIDRs, comma-separated) whose X-Forwarded-For and X-Request-Id are believed; none: never believed.
     #[arg(long, env = "IER_TRUSTED_PROXIES", default_value = "", value_parser = parse_proxies)]
     pub trusted_proxies: ier_ops::TrustedProxies,
+    /// Seconds a client has to send a request's head (or, on a kept-alive connection, to start the next); then the connection is closed.
+    #[arg(long, env = "IER_HEADER_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's body after its head; then it gets 408 and the connection is closed.
+    #[arg(long, env = "IER_BODY_TIMEOUT_SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub body_timeout_seconds: u64,
 }
 
 fn parse_proxies(s: &str) -> Result<ier_ops::TrustedProxies, String> {
@@ -92,13 +99,18 @@ impl OpsArgs {
             .with_context(|| format!("binding the internal listener to {} (IER_INTERNAL_ADDR)", self.internal_addr))?;
         let bound = internal.local_addr()?;
         let router = ier_ops::internal_router(store.clone(), state.health.clone());
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(internal, router).await {
-                tracing::error!(error = %e, "internal listener stopped");
-            }
-        });
+        let timeouts = self.timeouts();
+        tokio::spawn(ier_ops::listener::serve(internal, router, timeouts, Duration::ZERO, std::future::pending()));
         tracing::info!(addr = %bound, "internal listener (metrics, health)");
         Ok(bound)
+    }
+
+    /// How long clients of every listener have to send their requests.
+    pub fn timeouts(&self) -> ier_ops::listener::Timeouts {
+        ier_ops::listener::Timeouts {
+            header: Duration::from_secs(self.header_timeout_seconds),
+            body: Duration::from_secs(self.body_timeout_seconds),
+        }
     }
 
     pub fn job_lease(&self) -> std::time::Duration {
@@ -227,11 +239,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.public_addr))?;
     tracing::info!(addr = %config.public_addr, "public site listening");
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(ops.shutdown(health))
-        .await?;
+    ier_ops::listener::serve(listener, app, ops.timeouts(), DRAIN_REQUESTS, ops.shutdown(health)).await;
     Ok(())
 }
+
+/// After shutdown starts and readiness has failed for the drain time: how long requests in
+/// flight have to finish.
+pub const DRAIN_REQUESTS: Duration = Duration::from_secs(30);
 
 pub fn env_filter() -> tracing_subscriber::EnvFilter {
     tracing_subscriber::EnvFilter::try_from_env("IER_LOG").unwrap_or_else(|_| "info,sqlx=warn".into())

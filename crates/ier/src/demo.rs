@@ -142,9 +142,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("Press Ctrl-C to stop.");
     let health = state.health.clone();
     let app = ier_citizen_web::router(state);
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(ier_ops::shutdown_signal(health, std::time::Duration::ZERO))
-        .await?;
+    let shutdown = ier_ops::shutdown_signal(health, std::time::Duration::ZERO);
+    ier_ops::listener::serve(listener, app, args.ops.timeouts(), crate::config::DRAIN_REQUESTS, shutdown).await;
     Ok(())
 }
 
