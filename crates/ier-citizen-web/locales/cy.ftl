@@ -586,6 +586,8 @@ too-large-title = Mae’r hyn a anfonoch yn rhy fawr
 too-large-body = Nid oes ateb mor hir â hyn. Ewch yn ôl, gwiriwch yr hyn a roesoch a’i anfon eto.
 unreadable-title = Mae’n ddrwg gennym, ni allem ddarllen yr hyn a anfonwyd
 unreadable-body = Ewch yn ôl i’r ffurflen, gwiriwch yr hyn a roesoch a’i anfon eto.
+slow-body-title = Mae’n ddrwg gennym, cymerodd yr hyn a anfonoch ormod o amser i gyrraedd
+slow-body-body = Efallai fod eich cysylltiad yn araf. Ewch yn ôl i’r ffurflen a’i hanfon eto.
 
 footer-links = Dolenni cymorth
 footer-performance = Perfformiad y gwasanaeth

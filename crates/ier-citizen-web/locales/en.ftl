@@ -582,6 +582,8 @@ too-large-title = What you sent is too large
 too-large-body = No answer is this long. Go back, check what you entered and send it again.
 unreadable-title = Sorry, we could not read what was sent
 unreadable-body = Go back to the form, check what you entered and send it again.
+slow-body-title = Sorry, what you sent took too long to arrive
+slow-body-body = Your connection may be slow. Go back to the form and send it again.
 
 footer-links = Support links
 footer-performance = Service performance

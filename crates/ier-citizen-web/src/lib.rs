@@ -177,6 +177,7 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn(plain_errors))
         .layer(middleware::from_fn(remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), shed))
+        .layer(middleware::from_fn(read_body))
         .layer(middleware::from_fn_with_state(state.clone(), count_requests))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn_with_state(ier_ops::Tier::Public, ier_ops::observe))
@@ -198,6 +199,47 @@ async fn count_requests(State(state): State<Arc<AppState>>, req: Request, next: 
         }
     }
     res
+}
+
+/// The largest request body read (axum's default limit, which the extractors also apply).
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Reads a request's whole body before it may take a place at the gate: a client trickling a
+/// body must not hold one of the places that answer everyone else. A body over the limit gets
+/// the "too large" page, one that did not arrive in time (the listener's deadline,
+/// `ier_ops::listener`) the "took too long" page with 408, and one that broke off the
+/// "could not read" page; in every case nothing was done.
+async fn read_body(lang: Lang, req: Request, next: Next) -> Response {
+    use axum::body::HttpBody;
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let expired = req.extensions().get::<ier_ops::listener::BodyExpired>().cloned();
+    let path = req.uri().path().to_owned();
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
+        Err(e) => {
+            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            let (status, key) = if expired.is_some_and(|x| x.expired()) {
+                (StatusCode::REQUEST_TIMEOUT, "slow-body")
+            } else if too_large {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too-large")
+            } else {
+                (StatusCode::BAD_REQUEST, "unreadable")
+            };
+            let frame = Frame::new(lang.language, &path);
+            let mut res = journey::message(
+                &frame,
+                status,
+                &format!("{key}-title"),
+                vec![frame.t(&format!("{key}-body"))],
+                vec![],
+            );
+            res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            res
+        }
+    }
 }
 
 /// The overload gate: a request that cannot start soon gets 503, `Retry-After`

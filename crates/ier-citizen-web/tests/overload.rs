@@ -92,3 +92,52 @@ async fn hold(gate: &ier_ops::Gate, n: usize) -> Vec<tokio::sync::SemaphorePermi
     }
     held
 }
+
+/// A body that sends its first bytes and then nothing, for ever.
+struct Stalled(Option<axum::body::Bytes>);
+
+impl axum::body::HttpBody for Stalled {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        match self.0.take() {
+            Some(bytes) => std::task::Poll::Ready(Some(Ok(http_body::Frame::data(bytes)))),
+            None => std::task::Poll::Pending,
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_trickled_body_holds_no_place_at_the_gate_and_gets_the_took_too_long_page() {
+    let gate = Arc::new(ier_ops::Gate::new(1, Duration::from_millis(20)));
+    let c = Client::with_gate(gate.clone()).await;
+    let stalled = || {
+        axum::http::Request::builder()
+            .method("POST")
+            .uri("/register-to-vote/status?lang=cy")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(axum::body::Body::new(Stalled(Some(axum::body::Bytes::from_static(b"reference=AB")))))
+            .unwrap()
+    };
+    // Ten clients trickling bodies at once, on an app with one place.
+    let mut slow = Vec::new();
+    for _ in 0..10 {
+        let app = c.app.clone();
+        slow.push(tokio::spawn(ier_ops::listener::with_body_deadline(app, stalled(), Duration::from_millis(500))));
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Everyone else is still answered: the one place is free.
+    assert_eq!(c.clone_app().get("/register-to-vote/status").await.status, StatusCode::OK);
+    for t in slow {
+        let res = t.await.unwrap();
+        assert_eq!(res.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(res.headers()[header::CONNECTION], "close");
+        let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("cymerodd yr hyn a anfonoch ormod o amser"), "{body}");
+    }
+}

@@ -76,12 +76,14 @@ impl BodyExpired {
 
 impl BodyDeadline {
     /// Gives `req` a body that fails if it has not all arrived within `limit` from now, and
-    /// returns the flag that says so.
+    /// returns the flag that says so. The flag is also put in the request's extensions, so a
+    /// tier's own middleware can answer a late body in its own words.
     pub fn wrap(req: Request, limit: Duration) -> (Request, BodyExpired) {
         let expired = BodyExpired::default();
         let flag = expired.0.clone();
-        let req = req
+        let mut req = req
             .map(|inner| Body::new(BodyDeadline { inner, sleep: Box::pin(tokio::time::sleep(limit)), expired: flag }));
+        req.extensions_mut().insert(expired.clone());
         (req, expired)
     }
 }
@@ -123,6 +125,7 @@ pub async fn with_body_deadline(router: Router, req: Request, limit: Duration) -
         Err(never) => match never {},
     };
     if expired.expired() {
+        // The tier may have answered in its own words already; either way it is a 408.
         *res.status_mut() = StatusCode::REQUEST_TIMEOUT;
         res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
