@@ -33,6 +33,7 @@ pub async fn backend(url: &str, pool: Option<u32>) -> anyhow::Result<Arc<dyn Bac
         let options = url
             .parse::<sqlx::postgres::PgConnectOptions>()
             .map_err(|_| anyhow::anyhow!("IER_DATABASE_URL is not a valid Postgres URL"))?;
+        warn_if_unverified(&options);
         let size = pool.unwrap_or(ier_storage_postgres::DEFAULT_CONNECTIONS);
         Arc::new(PgBackend::connect_with(options, size).await.context("connecting to Postgres")?)
     } else if url.starts_with("sqlite:") {
@@ -41,6 +42,24 @@ pub async fn backend(url: &str, pool: Option<u32>) -> anyhow::Result<Arc<dyn Bac
     } else {
         anyhow::bail!("IER_DATABASE_URL must start with postgres:// or sqlite: (got a URL of another kind)");
     })
+}
+
+/// Postgres across a network should be reached with `sslmode=verify-full` (and `sslrootcert`
+/// naming the CA), or `verify-ca`: anything less can be read or impersonated on the way. The
+/// default (`prefer`) encrypts when the server offers TLS but checks nothing. Said once at
+/// start-up; a loopback address or a Unix socket is left alone.
+fn warn_if_unverified(options: &sqlx::postgres::PgConnectOptions) {
+    use sqlx::postgres::PgSslMode;
+    let local = options.get_socket().is_some()
+        || options.get_host() == "localhost"
+        || options.get_host().starts_with('/')
+        || options.get_host().parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let verified = matches!(options.get_ssl_mode(), PgSslMode::VerifyFull | PgSslMode::VerifyCa);
+    if !local && !verified {
+        tracing::warn!(
+            "the Postgres server's certificate is not checked: add sslmode=verify-full&sslrootcert=<CA file> to IER_DATABASE_URL"
+        );
+    }
 }
 
 /// Does this database URL name Postgres (rather than SQLite)?

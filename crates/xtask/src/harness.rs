@@ -131,9 +131,14 @@ impl Drop for Database {
 }
 
 /// The same server URL naming another database.
+/// `url` naming database `db` instead, its query (`?sslmode=...`) kept.
 pub fn with_database(url: &str, db: &str) -> String {
+    let (url, query) = url.split_once('?').map_or((url, None), |(u, q)| (u, Some(q)));
     let (base, _) = url.rsplit_once('/').unwrap_or((url, ""));
-    format!("{base}/{db}")
+    match query {
+        Some(q) => format!("{base}/{db}?{q}"),
+        None => format!("{base}/{db}"),
+    }
 }
 
 /// Run one SQL command with `psql`, returning its unaligned output.

@@ -99,7 +99,16 @@ fn crash_smoke() -> anyhow::Result<()> {
         crashtest
             .args(["run", "--quiet", "--locked", "-p", "xtask", "--", "crashtest", "--db", db, "--trials", "5"])
             .env("IER_XTASK_DEBUG", "1");
-        if let Some(url) = std::env::var_os("IER_TEST_POSTGRES_URL") {
+        // Over TLS when the server has it (`.ci/postgres-tls`): `ier serve` and `ier verify`
+        // against a Postgres that refuses this role in clear, with `sslmode=verify-full`.
+        if let Some(ca) = std::env::var_os("IER_TEST_POSTGRES_TLS_CA") {
+            let url = format!(
+                "postgres://ier_tls@127.0.0.1:5432/test?sslmode=verify-full&sslrootcert={}",
+                Path::new(&ca).display()
+            );
+            eprintln!("crash smoke on Postgres over TLS (sslmode=verify-full)");
+            crashtest.env("IER_LOADTEST_POSTGRES_URL", url);
+        } else if let Some(url) = std::env::var_os("IER_TEST_POSTGRES_URL") {
             crashtest.env("IER_LOADTEST_POSTGRES_URL", url);
         }
         run(&mut crashtest)?;
