@@ -72,6 +72,7 @@ impl AppState {
         let gazetteer = Arc::new(ier_reference::SyntheticGazetteer::new(locator.directory(), locator.reference()));
         let https = sessions.is_secure();
         let limiter = Arc::new(limits::Limiter::new(ier_ops::trusted_proxies().clone()));
+        assets::prepare();
         Self {
             locator,
             citizen: store.citizen(),

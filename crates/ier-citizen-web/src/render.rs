@@ -59,6 +59,7 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "performance_data.html"
     );
     env.add_function("t", t);
+    env.add_function("asset", crate::assets::url);
     crate::components::register(&mut env);
     env
 });

@@ -20,7 +20,7 @@ async fn start_page_has_the_postcode_form_and_security_headers() {
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains(r#"<label class="govuk-label" for="postcode">"#));
     assert!(body.contains(r#"<html lang="en" class="govuk-template govuk-template--rebranded">"#));
-    assert!(body.contains(r#"<link rel="stylesheet" href="/assets/govuk-frontend.min.css">"#));
+    assert!(body.contains(r#"<link rel="stylesheet" href="/assets/govuk-frontend.min.css?v="#));
     assert!(body.contains(r#"hreflang="cy""#), "language switcher");
     assert!(
         body.contains(r#"<a href="&#x2f;register-to-vote&#x2f;start" role="button""#)
@@ -118,6 +118,71 @@ async fn govuk_frontend_assets_are_served() {
         assert_eq!(get(url).await.0, StatusCode::OK, "{url}");
     }
     assert_eq!(get("/assets/../Cargo.toml").await.0, StatusCode::NOT_FOUND);
+}
+
+/// One request to the public router with extra headers.
+async fn get_bytes(path: &str, headers: &[(&str, &str)]) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let c = support::Client::new().await;
+    let mut req = axum::http::Request::builder().uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let res = tower::ServiceExt::oneshot(c.app.clone(), req.body(axum::body::Body::empty()).unwrap()).await.unwrap();
+    let (status, headers) = (res.status(), res.headers().clone());
+    (status, headers, axum::body::to_bytes(res.into_body(), 1 << 22).await.unwrap().to_vec())
+}
+
+#[tokio::test]
+async fn assets_go_out_gzipped_with_etags_and_versioned_ones_are_cached_for_a_year() {
+    let (_, _, page) = get("/").await;
+    let css_url = page.split(r#"<link rel="stylesheet" href=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(css_url.starts_with("/assets/govuk-frontend.min.css?v="), "{css_url}");
+
+    // Plain for a client that does not ask for compression.
+    let (status, plain_headers, plain) = get_bytes(&css_url, &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(plain_headers.get("content-encoding").is_none());
+    assert_eq!(plain_headers["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(plain_headers["vary"], "Accept-Encoding");
+
+    // Gzipped for one that does, far smaller, and the same bytes once unzipped.
+    let (status, headers, gz) = get_bytes(&css_url, &[("accept-encoding", "br;q=1.0, gzip;q=0.8, *;q=0.1")]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert!(gz.len() * 5 < plain.len(), "{} bytes gzipped of {}", gz.len(), plain.len());
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, plain);
+    assert_ne!(headers["etag"], plain_headers["etag"], "each encoding has its own ETag");
+    // gzip;q=0 means no gzip.
+    let (_, headers, _) = get_bytes(&css_url, &[("accept-encoding", "gzip;q=0")]).await;
+    assert!(headers.get("content-encoding").is_none());
+
+    // Revalidation: the ETag of what the client would get gives 304 and no body.
+    let etag = headers_str(&headers, "etag");
+    let (status, _, body) = get_bytes(&css_url, &[("if-none-match", &etag)]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    let gz_etag = get_bytes(&css_url, &[("accept-encoding", "gzip")]).await.1["etag"].to_str().unwrap().to_owned();
+    let (status, _, _) =
+        get_bytes(&css_url, &[("accept-encoding", "gzip"), ("if-none-match", &format!("\"x\", W/{gz_etag}"))]).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // The plain ETag does not validate the gzipped copy.
+    let (status, _, _) = get_bytes(&css_url, &[("accept-encoding", "gzip"), ("if-none-match", &etag)]).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // Unversioned (or an old version's) URLs are cached for a day and revalidated.
+    for url in ["/assets/govuk-frontend.min.css", "/assets/govuk-frontend.min.css?v=0000000000000000"] {
+        assert_eq!(get_bytes(url, &[]).await.1["cache-control"], "public, max-age=86400", "{url}");
+    }
+    // Fonts carry their digest in their names; images are not worth compressing.
+    let (_, headers, _) = get_bytes("/assets/fonts/bold-b542beb274-v2.woff2", &[("accept-encoding", "gzip")]).await;
+    assert_eq!(headers["cache-control"], "public, max-age=31536000, immutable");
+    assert!(headers.get("content-encoding").is_none());
+}
+
+fn headers_str(headers: &axum::http::HeaderMap, name: &str) -> String {
+    headers[name].to_str().unwrap().to_owned()
 }
 
 #[tokio::test]
