@@ -99,7 +99,7 @@ pub fn grouped(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -247,7 +247,7 @@ fn page_values(frame: &Frame, f: &Figures) -> Value {
         .iter()
         .enumerate()
         .map(|(i, (d, n))| Bar {
-            axis: ((f.daily.len() - 1 - i) % 14 == 0).then(|| short_date(*d, language)),
+            axis: (f.daily.len() - 1 - i).is_multiple_of(14).then(|| short_date(*d, language)),
             label: long_date(*d, language),
             value: Some(*n),
             mark: Some(*d) == record,

@@ -76,8 +76,8 @@ async fn every_journey_in_english_and_welsh_stores_an_application_of_its_kind() 
 async fn walk_to(c: &mut Client, walk: &Walk, upto: &str) -> String {
     let pages = walk.pages();
     let n = pages.iter().position(|p| p == upto).expect("a step of the walk");
-    let walked = walk.to_check_answers_until(c, "en", n).await;
-    walked
+
+    walk.to_check_answers_until(c, "en", n).await
 }
 
 #[tokio::test]
@@ -88,8 +88,8 @@ async fn back_goes_to_the_previous_step_that_applies() {
     let page = c.get("/register-to-vote/open-register").await.body;
     let back = |body: &str| {
         let i = body.find("govuk-back-link").unwrap();
-        let href = body[..i].rsplit("href=\"").next().unwrap().split('"').next().unwrap().replace("&#x2f;", "/");
-        href
+
+        body[..i].rsplit("href=\"").next().unwrap().split('"').next().unwrap().replace("&#x2f;", "/")
     };
     assert_eq!(back(&page), "/register-to-vote/previous-address", "moved from the UK: the previous address");
     // Not moved: the previous address step no longer applies, and Back skips it.

@@ -106,7 +106,7 @@ fn text_value(name: &str, pick: u64) -> String {
     } else {
         (3, &["Siân", "O'Brien-Jones", "Llewellyn", "", "<script>", "𠀀𠀀"])
     };
-    let n = if pick % 3 != 0 { valid } else { pool.len() };
+    let n = if !pick.is_multiple_of(3) { valid } else { pool.len() };
     pool[((pick / 3) % n as u64) as usize].to_owned()
 }
 
@@ -124,7 +124,7 @@ fn fill(shape: &FormShape, picks: &mut impl Iterator<Item = u64>) -> Vec<(String
                     out.push((name.clone(), o.clone()));
                 }
             }
-        } else if p % 10 != 0 {
+        } else if !p.is_multiple_of(10) {
             // Mostly a choice; sometimes none at all.
             out.push((name.clone(), options[(p as usize / 10) % options.len()].clone()));
         }

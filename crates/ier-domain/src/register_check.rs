@@ -282,7 +282,7 @@ mod tests {
         let future = RegisterCandidate { registered_from: NaiveDate::from_ymd_opt(2027, 1, 1), ..candidate() };
         assert_eq!(resolve(&a, 1, &[future], today(), false), RegisterCheckResult::NotStarted);
         let ended = RegisterCandidate { registered_until: NaiveDate::from_ymd_opt(2025, 1, 1), ..candidate() };
-        assert_eq!(resolve(&a, 1, &[ended.clone()], today(), false), RegisterCheckResult::Expired);
+        assert_eq!(resolve(&a, 1, std::slice::from_ref(&ended), today(), false), RegisterCheckResult::Expired);
         assert_eq!(resolve(&a, 1, &[ended], today(), true), RegisterCheckResult::ExactMatch, "historical search");
     }
 

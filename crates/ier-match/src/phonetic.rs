@@ -77,9 +77,10 @@ pub fn nysiis(name: &str) -> String {
         } else if rest.starts_with(b"PH") {
             i += 1;
             b"FF"
-        } else if c == b'H' && (!is_vowel(s[i - 1]) || s.get(i + 1).is_some_and(|&n| !is_vowel(n))) {
-            std::slice::from_ref(&s[i - 1])
-        } else if c == b'W' && is_vowel(s[i - 1]) {
+        } else if (c == b'H' && (!is_vowel(s[i - 1]) || s.get(i + 1).is_some_and(|&n| !is_vowel(n))))
+            || (c == b'W' && is_vowel(s[i - 1]))
+        {
+            // An H not between vowels, or a W after a vowel: the previous letter again.
             std::slice::from_ref(&s[i - 1])
         } else {
             std::slice::from_ref(&s[i])

@@ -234,7 +234,7 @@ impl Reference {
     fn build_blocks(&self) -> Vec<BlockIndex> {
         let idx: Vec<u32> = (0..self.recs.len() as u32).collect();
         let per_rule: Vec<Vec<Vec<u64>>> = {
-            let parts = par_chunks(&idx, 1 << 16, |chunk| {
+            par_chunks(&idx, 1 << 16, |chunk| {
                 let mut out: Vec<Vec<u64>> = vec![Vec::with_capacity(chunk.len()); Rule::ALL.len()];
                 let mut keys = Vec::new();
                 for &i in chunk {
@@ -246,8 +246,7 @@ impl Reference {
                     }
                 }
                 vec![out]
-            });
-            parts
+            })
         };
         let mut rules: Vec<Vec<u64>> = vec![Vec::new(); Rule::ALL.len()];
         for (r, all) in rules.iter_mut().enumerate() {

@@ -220,11 +220,11 @@ pub fn train(reference: &Reference, sample: &[Prepared], options: &TrainOptions)
             }
         }
     }
-    for f in 0..NFIELDS {
-        let sum: u64 = total[f].iter().sum();
+    for (f, counts) in total.iter().enumerate() {
+        let sum: u64 = counts.iter().sum();
         if sum > 0 {
-            let k = total[f].len() as f64;
-            model.u[f] = total[f].iter().map(|&c| (c as f64 + 0.5) / (sum as f64 + 0.5 * k)).collect();
+            let k = counts.len() as f64;
+            model.u[f] = counts.iter().map(|&c| (c as f64 + 0.5) / (sum as f64 + 0.5 * k)).collect();
         }
     }
     report.u_pairs = n_u;
@@ -249,7 +249,7 @@ pub fn train(reference: &Reference, sample: &[Prepared], options: &TrainOptions)
             let (g, s, pc) = (v.ids().0, v.ids().2, v.ids().4);
             let ok = |id: u32| id != 0 && id != u32::MAX;
             let entry = match session {
-                Session::Nino => (p.nino != 0).then(|| (p.nino, 1.0)),
+                Session::Nino => (p.nino != 0).then_some((p.nino, 1.0)),
                 Session::Dob => (p.dob != 0).then(|| (u64::from(p.dob), dob_block)),
                 Session::Names => (ok(g) && ok(s)).then(|| {
                     let block = count(&reference.given_count, g) * count(&reference.surname_count, s) / n_r as f64;

@@ -1052,7 +1052,7 @@ pub async fn performance_counts_are_kept_with_what_they_count(backend: Arc<dyn B
         category: String::new(),
         count: 3,
     };
-    backend.add_counts(&[started.clone()]).await.unwrap();
+    backend.add_counts(std::slice::from_ref(&started)).await.unwrap();
     backend.add_counts(&[started]).await.unwrap();
     let f = store.citizen().figures(now).await.unwrap();
     assert_eq!(f.today_applications, 2);

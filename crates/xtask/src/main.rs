@@ -1,6 +1,7 @@
 //! Development automation, run as `cargo xtask <task>`.
 //!
-//! - `test`: the whole test suite (what CI runs): every crate's tests (with
+//! - `test`: the whole test suite (what CI runs): `cargo fmt --check` and clippy
+//!   with warnings as errors, then every crate's tests (with
 //!   Postgres when `IER_TEST_POSTGRES_URL` is set), then the real-browser tests
 //!   in `e2e/` (Playwright with the system's Chromium, axe-core) when Chromium
 //!   and npm are there; `IER_REQUIRE_BROWSER=1` makes their absence an error.
@@ -79,10 +80,18 @@ fn test() -> anyhow::Result<()> {
     if std::env::var_os("IER_TEST_POSTGRES_URL").is_none() {
         eprintln!("note: IER_TEST_POSTGRES_URL is not set, so the Postgres contract tests are skipped");
     }
+    lint()?;
     run(cargo().args(["test", "--workspace", "--locked"]))?;
     crash_smoke()?;
     browser_tests()?;
     api_tests()
+}
+
+/// Formatting as `rustfmt.toml` says, and clippy with the workspace's lints (`Cargo.toml`),
+/// warnings as errors, on every target.
+fn lint() -> anyhow::Result<()> {
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo().args(["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"]))
 }
 
 /// A few `kill -9` trials of the debug `ier serve` during submissions, on SQLite (and Postgres

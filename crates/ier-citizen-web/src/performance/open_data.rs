@@ -163,9 +163,9 @@ fn cached(headers: &HeaderMap, content_type: &'static str, body: Vec<u8>, max_ag
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
     h.insert(
         header::LINK,
-        HeaderValue::from_static(concat!(
-            "<https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/>; rel=\"license\""
-        )),
+        HeaderValue::from_static(
+            "<https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/>; rel=\"license\"",
+        ),
     );
     res
 }
