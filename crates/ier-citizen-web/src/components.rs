@@ -28,6 +28,7 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_function("govukErrorMessage", |p: Value| done(|o| error_message(o, &p)));
     env.add_function("govukInput", |p: Value| done(|o| input(o, &p)));
     env.add_function("govukTextarea", |p: Value| done(|o| textarea(o, &p)));
+    env.add_function("govukCharacterCount", |p: Value| done(|o| character_count(o, &p)));
     env.add_function("govukSelect", |p: Value| done(|o| select(o, &p)));
     env.add_function("govukButton", |p: Value| done(|o| button(o, &p)));
     env.add_function("govukSkipLink", |p: Value| done(|o| skip_link(o, &p)));
@@ -410,6 +411,63 @@ fn textarea(out: &mut String, p: &Value) {
         put(out, &value);
     }
     out.push_str("</textarea>\n</div>");
+}
+
+/// The character count: a textarea whose limit is said below it (without
+/// JavaScript, "You can enter up to N characters"; with it, govuk-frontend's
+/// script counts as you type). Options: those of a textarea, `maxlength`,
+/// `textareaDescriptionText` (with `%{count}`), and `i18n`, a map of the
+/// script's messages by its keys (`characters-under-limit.one`, ...), for Welsh.
+fn character_count(out: &mut String, p: &Value) {
+    let id = either(p, "id", "name");
+    let id_text = text(&id);
+    let error = set(p, "errorMessage");
+    out.push_str("<div class=\"govuk-form-group govuk-character-count");
+    if error {
+        out.push_str(" govuk-form-group--error");
+    }
+    out.push_str("\" data-module=\"govuk-character-count\" data-maxlength=\"");
+    let max = get(p, "maxlength");
+    put(out, &max);
+    out.push('"');
+    let i18n = get(p, "i18n");
+    if let Ok(keys) = i18n.try_iter() {
+        for k in keys {
+            let _ = write!(out, " data-i18n.{}=\"", text(&k));
+            put(out, &i18n.get_item(&k).unwrap_or(Value::UNDEFINED));
+            out.push('"');
+        }
+    }
+    out.push_str(">\n  ");
+    control_label(out, p, &id);
+    let mut described_by = format!("{id_text}-info");
+    hint_and_error(out, p, &id_text, &mut described_by);
+    out.push_str("\n  <textarea class=\"govuk-textarea");
+    if error {
+        out.push_str(" govuk-textarea--error");
+    }
+    out.push_str(" govuk-js-character-count");
+    classes(out, p, "classes");
+    out.push_str("\" id=\"");
+    put(out, &id);
+    out.push_str("\" name=\"");
+    put(out, &get(p, "name"));
+    out.push_str("\" rows=\"");
+    put(out, &either_or(p, "rows", "5"));
+    out.push('"');
+    spellcheck(out, p);
+    described_by_attr(out, &described_by);
+    out.push('>');
+    let value = get(p, "value");
+    if !value.is_undefined() && !value.is_none() {
+        put(out, &value);
+    }
+    out.push_str("</textarea>\n  <div id=\"");
+    put(out, &id);
+    out.push_str("-info\" class=\"govuk-hint govuk-character-count__message\">\n    ");
+    let description = text(&either_or(p, "textareaDescriptionText", "You can enter up to %{count} characters"));
+    escape(out, &description.replace("%{count}", &text(&max)));
+    out.push_str("\n  </div>\n</div>");
 }
 
 /// `v | lower if v is boolean else v`: how a choice's value is written.

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod performance;
 pub mod registered;
 pub mod render;
+pub mod service_pages;
 pub mod session;
 pub mod status;
 
@@ -174,6 +175,7 @@ pub fn router(state: AppState) -> Router {
         .route(inbox::PATH, get(inbox::show))
         .merge(journey::routes())
         .merge(performance::routes())
+        .merge(service_pages::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(plain_errors))
         .layer(middleware::from_fn(remember_language))

@@ -1,5 +1,5 @@
 //! Per-client rate limits on the expensive or abusable actions: postcode
-//! look-ups, submissions, status lookups and look-ups in the person index. Over the limit, the client gets 429 with a
+//! look-ups, submissions, status lookups, look-ups in the person index and feedback. Over the limit, the client gets 429 with a
 //! `Retry-After` and a page that says what to do; nothing they entered is lost.
 //!
 //! Token buckets per client address, in memory. With several web instances
@@ -29,6 +29,8 @@ pub enum Action {
     StatusLookup,
     /// A look-up in the person index: the repeat check on "Check your answers", and "Am I registered?".
     PersonLookup,
+    /// Feedback sent with the feedback form (each one stored).
+    Feedback,
 }
 
 /// A bucket's size and refill rate.
@@ -49,6 +51,8 @@ impl Action {
             Action::StatusLookup => Limit { burst: 30.0, per_second: 0.05 },
             // 30 at once, then one every 10 seconds (a journey makes one or two).
             Action::PersonLookup => Limit { burst: 30.0, per_second: 0.1 },
+            // 20 at once, then one a minute: people behind one address may all send feedback.
+            Action::Feedback => Limit { burst: 20.0, per_second: 1.0 / 60.0 },
         }
     }
 }
@@ -69,10 +73,11 @@ pub struct Limiter {
 impl Limiter {
     /// `proxies`: the load balancers whose `X-Forwarded-For` names the client (none: the connection's address).
     pub fn new(proxies: ier_ops::TrustedProxies) -> Self {
-        let limits = [Action::PostcodeLookup, Action::Submission, Action::StatusLookup, Action::PersonLookup]
-            .into_iter()
-            .map(|a| (a, a.default_limit()))
-            .collect();
+        let limits =
+            [Action::PostcodeLookup, Action::Submission, Action::StatusLookup, Action::PersonLookup, Action::Feedback]
+                .into_iter()
+                .map(|a| (a, a.default_limit()))
+                .collect();
         Self { limits, buckets: Mutex::new(HashMap::new()), proxies }
     }
 

@@ -56,7 +56,9 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "restart.html",
         "timeout_warning.html",
         "performance.html",
-        "performance_data.html"
+        "performance_data.html",
+        "content.html",
+        "feedback.html"
     );
     env.add_function("t", t);
     env.add_function("asset", crate::assets::url);
@@ -124,6 +126,8 @@ pub struct Frame {
     pub journey: bool,
     /// A page of a demo journey: its banner says nothing entered is sent to anyone.
     pub demo: bool,
+    /// The phase banner's feedback link: the feedback form, told which page it was sent from.
+    pub feedback_href: String,
 }
 
 impl Frame {
@@ -132,7 +136,8 @@ impl Frame {
     /// be another site's address in a browser).
     pub fn new(lang: Language, path: &str) -> Self {
         let path = format!("/{}", path.trim_start_matches(['/', '\\']));
-        Self { lang: lang.as_str(), path, errors: Vec::new(), back: None, journey: false, demo: false }
+        let feedback_href = crate::service_pages::feedback_href(lang, &path);
+        Self { lang: lang.as_str(), path, errors: Vec::new(), back: None, journey: false, demo: false, feedback_href }
     }
 
     pub fn language(&self) -> Language {

@@ -19,6 +19,11 @@
 //! every form posts back (synchroniser-token pattern; the cookie is also
 //! `SameSite=Lax` and `HttpOnly`, and `Secure` with the `__Host-` prefix in
 //! production).
+//!
+//! Forms that must work without a journey (the feedback form) carry a sealed
+//! form token instead ([`SessionCodec::form_token`]): a random form id and the
+//! time the form was shown, sealed under a purpose of its own, so it cannot be
+//! made up or altered and runs out ([`FORM_TOKEN_SECS`]).
 
 use std::fmt;
 
@@ -173,6 +178,38 @@ impl SessionCodec {
     }
 }
 
+/// How long a form token (a form shown without a journey) is accepted (seconds).
+pub const FORM_TOKEN_SECS: i64 = 4 * 60 * 60;
+
+#[derive(Serialize, Deserialize)]
+struct FormToken {
+    form: String,
+    issued: i64,
+}
+
+impl SessionCodec {
+    /// A sealed token for a form of `purpose` shown at `now`, carrying `form_id`.
+    pub fn form_token(&self, purpose: &str, form_id: &str, now: i64) -> String {
+        let json = serde_json::to_vec(&FormToken { form: form_id.to_owned(), issued: now }).expect("serialises");
+        let sealed = self.keys.seal(&json, &form_purpose(purpose));
+        format!("{}.{}", sealed.key_id, URL_SAFE_NO_PAD.encode(&sealed.blob))
+    }
+
+    /// The form id in a token made by [`SessionCodec::form_token`] for `purpose`,
+    /// if it is genuine and not older than [`FORM_TOKEN_SECS`] at `now`.
+    pub fn open_form_token(&self, purpose: &str, token: &str, now: i64) -> Option<String> {
+        let (key_id, b64) = token.split_once('.')?;
+        let blob = URL_SAFE_NO_PAD.decode(b64).ok()?;
+        let plain = self.keys.open(&Sealed { key_id: key_id.to_owned(), blob }, &form_purpose(purpose)).ok()?;
+        let token: FormToken = serde_json::from_slice(&plain).ok()?;
+        (now - token.issued <= FORM_TOKEN_SECS && token.issued <= now + 60).then_some(token.form)
+    }
+}
+
+fn form_purpose(purpose: &str) -> Vec<u8> {
+    format!("ier citizen form token v1/{purpose}").into_bytes()
+}
+
 fn state_purpose(id: &str) -> Vec<u8> {
     let mut p = b"ier citizen journey state v1/".to_vec();
     p.extend_from_slice(id.as_bytes());
@@ -264,6 +301,21 @@ mod tests {
         assert!(csrf_ok(&a, &a.csrf.clone()));
         assert!(!csrf_ok(&a, &b.csrf));
         assert!(!csrf_ok(&a, ""));
+    }
+
+    #[test]
+    fn form_tokens_are_sealed_bound_to_their_purpose_and_run_out() {
+        let k = DataKeys::generate("s1");
+        let c = codec(k.expose_secret());
+        let token = c.form_token("feedback", "form-1", 1000);
+        assert!(!token.contains("form-1"));
+        assert_eq!(c.open_form_token("feedback", &token, 1000 + FORM_TOKEN_SECS).as_deref(), Some("form-1"));
+        assert_eq!(c.open_form_token("feedback", &token, 1001 + FORM_TOKEN_SECS), None, "ran out");
+        assert_eq!(c.open_form_token("other", &token, 1000), None, "another purpose");
+        assert_eq!(c.open_form_token("feedback", &token.replace('.', ".A"), 1000), None, "altered");
+        assert_eq!(c.open_form_token("feedback", "", 1000), None);
+        let journey = c.seal(&c.start(journey(), 1000)).unwrap();
+        assert_eq!(c.open_form_token("feedback", &journey, 1000), None, "a journey cookie is not a form token");
     }
 
     #[test]

@@ -57,3 +57,29 @@ async fn every_page_of_every_journey_in_english_and_welsh() {
         }
     }
 }
+
+/// The service's own pages (accessibility, privacy, cookies, help, feedback
+/// with its errors, thanks), in English and Welsh: their `<main>`, and once the
+/// phase banner and footer every page carries.
+#[tokio::test]
+async fn the_service_pages_in_english_and_welsh() {
+    let mut s = settings();
+    s.add_filter(r#"name="form_token" value="[^"]+""#, r#"name="form_token" value="[token]""#);
+    for lang in ["en", "cy"] {
+        let mut c = Client::new().await;
+        let mut pages = Vec::new();
+        for path in ["/accessibility", "/privacy", "/cookies", "/help", "/feedback?from=/register-to-vote/name"] {
+            let page = c.get(&format!("{}{}lang={lang}", path, if path.contains('?') { "&" } else { "?" })).await;
+            pages.push(format!("=== {path}\n{}\n", main_of(&page.body)));
+        }
+        let errors = c.post("/feedback", &[("form_token", "x"), ("comment", &"a".repeat(1201))]).await;
+        pages.push(format!("=== feedback errors\n{}\n", main_of(&errors.body)));
+        let thanks = c.get(&format!("/feedback/thank-you?lang={lang}&from=/register-to-vote/name")).await;
+        pages.push(format!("=== thank you\n{}\n", main_of(&thanks.body)));
+        let body = &thanks.body;
+        let banner = &body[body.find("<div class=\"govuk-phase-banner\">").unwrap()..body.find("<nav").unwrap()];
+        let footer = &body[body.find("<footer").unwrap()..body.find("</footer>").unwrap()];
+        pages.push(format!("=== phase banner and footer\n{banner}\n{footer}\n"));
+        s.bind(|| insta::assert_snapshot!(format!("service-pages-{lang}"), pages.join("\n")));
+    }
+}

@@ -108,3 +108,40 @@ async fn row_level_security_confines_a_scoped_transaction_to_one_ero() {
     let all: i64 = sqlx::query_scalar("SELECT count(*) FROM applications").fetch_one(pg.pool()).await.unwrap();
     assert_eq!(all, 5);
 }
+
+/// Feedback (migration 0009) is outside every ERO's scope: the EROs' role is
+/// granted nothing on it, so a scoped transaction can neither read nor write it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ero_scope_cannot_read_or_write_feedback() {
+    let Some(url) = std::env::var("IER_TEST_POSTGRES_URL").ok() else {
+        eprintln!("skipped: backend not configured");
+        return;
+    };
+    let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
+    admin.close().await;
+    let _guard = Schema { url: url.clone(), name: name.clone() };
+    let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
+    let pg = PgBackend::connect_with(options, 4).await.unwrap();
+    let backend: Arc<dyn Backend> = Arc::new(pg.clone());
+    let store = ier_storage::contract::seeded_store(backend).await;
+    let feedback = ier_storage::feedback::Feedback {
+        rating: ier_storage::feedback::Satisfaction::Satisfied,
+        comment: "Quick".into(),
+        page: None,
+    };
+    let form = ier_storage::feedback::FormId::generate();
+    assert!(store.citizen().send_feedback(&form, &feedback, chrono::Utc::now()).await.unwrap());
+    let westminster = ier_domain::EroId::parse("westminster").unwrap();
+    let mut tx = pg.scoped(&westminster).await.unwrap();
+    let read = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM feedback").fetch_one(&mut *tx).await;
+    assert!(read.is_err(), "an ERO's scope cannot read feedback");
+    tx.rollback().await.unwrap();
+    let mut tx = pg.scoped(&westminster).await.unwrap();
+    let write = sqlx::query("INSERT INTO feedback (form_id, received_at, rating) VALUES ('x', now(), 'neither')")
+        .execute(&mut *tx)
+        .await;
+    assert!(write.is_err(), "nor write it");
+    tx.rollback().await.unwrap();
+}

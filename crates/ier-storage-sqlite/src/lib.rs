@@ -1018,6 +1018,50 @@ impl Backend for SqliteBackend {
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map_err(unavailable).map(|_| ())
     }
+
+    async fn insert_feedback(&self, row: &ier_storage::feedback::FeedbackRow) -> Result<bool> {
+        let done = sqlx::query(
+            "INSERT INTO feedback (form_id, received_at, rating, page, key_id, comment) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (form_id) DO NOTHING",
+        )
+        .bind(row.form_id.as_str())
+        .bind(row.received_at)
+        .bind(row.rating.as_str())
+        .bind(row.page.as_deref())
+        .bind(row.comment.as_ref().map(|c| c.key_id.as_str()))
+        .bind(row.comment.as_ref().map(|c| c.blob.as_slice()))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn feedback_since(&self, since: DateTime<Utc>) -> Result<Vec<ier_storage::feedback::FeedbackRow>> {
+        let rows = sqlx::query(
+            "SELECT form_id, received_at, rating, page, key_id, comment FROM feedback
+             WHERE received_at >= ? ORDER BY received_at, form_id",
+        )
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(feedback_from).collect()
+    }
+}
+
+fn feedback_from(r: &sqlx::sqlite::SqliteRow) -> Result<ier_storage::feedback::FeedbackRow> {
+    use ier_storage::feedback::{FeedbackRow, FormId, Satisfaction};
+    let comment = match (r.get::<Option<String>, _>("key_id"), r.get::<Option<Vec<u8>>, _>("comment")) {
+        (Some(key_id), Some(blob)) => Some(Sealed { key_id, blob }),
+        _ => None,
+    };
+    Ok(FeedbackRow {
+        form_id: FormId::parse(r.get("form_id")).ok_or_else(|| ier_storage::decode::corrupt("feedback form id"))?,
+        received_at: r.get("received_at"),
+        rating: Satisfaction::parse(r.get("rating")).ok_or_else(|| ier_storage::decode::corrupt("feedback rating"))?,
+        page: r.get("page"),
+        comment,
+    })
 }
 
 /// Add to the performance counters (shard 0: SQLite has one writer at a time).

@@ -56,7 +56,8 @@ macro_rules! contract_tests {
             every_kind_of_application_is_stored_with_its_part,
             journey_state_is_kept_until_it_expires_and_then_purged,
             performance_counts_are_kept_with_what_they_count,
-            contact_details_outlive_reloading_the_reference_data
+            contact_details_outlive_reloading_the_reference_data,
+            feedback_is_stored_once_sealed_and_to_the_hour
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -1095,4 +1096,49 @@ pub async fn contact_details_outlive_reloading_the_reference_data(backend: Arc<d
     backend.put_eros(&[Ero { contact: EroContact::default(), ..ero("cardiff") }]).await.unwrap();
     assert_eq!(backend.ero(&cardiff).await.unwrap().unwrap().contact, contact);
     assert!(backend.eros().await.unwrap().iter().any(|e| e.id == cardiff && e.contact == contact));
+}
+
+/// Feedback from the public form: stored once per form however often it is
+/// sent, the time to the hour, the comment sealed (not in the row in clear),
+/// a page kept only as a path of ours; read back, opened, only by operators.
+pub async fn feedback_is_stored_once_sealed_and_to_the_hour(backend: Arc<dyn Backend>) {
+    use crate::feedback::{Feedback, FormId, Satisfaction};
+    let store = seeded(backend.clone()).await;
+    let citizen = store.citizen();
+    let (first, second, third) = (FormId::generate(), FormId::generate(), FormId::generate());
+    let comment = "The date of birth page was confusing. My name is Rhiannon Price.".to_owned();
+    let feedback = Feedback {
+        rating: Satisfaction::Dissatisfied,
+        comment: comment.clone(),
+        page: Some("/register-to-vote/date-of-birth".into()),
+    };
+    let at = t(47 * 60 + 12);
+    assert!(citizen.send_feedback(&first, &feedback, at).await.unwrap());
+    // The same form again (a second click, a resent POST): nothing new is stored, the first stands.
+    let again = Feedback { rating: Satisfaction::VerySatisfied, ..feedback.clone() };
+    assert!(!citizen.send_feedback(&first, &again, at + Duration::seconds(1)).await.unwrap());
+    let bare =
+        Feedback { rating: Satisfaction::VerySatisfied, comment: "   ".into(), page: Some("//evil.example".into()) };
+    assert!(citizen.send_feedback(&second, &bare, at + Duration::hours(2)).await.unwrap());
+    let longest =
+        Feedback { rating: Satisfaction::Neither, comment: "ŵ".repeat(crate::feedback::MAX_COMMENT), page: None };
+    assert!(citizen.send_feedback(&third, &longest, at + Duration::hours(3)).await.unwrap());
+
+    let rows = backend.feedback_since(t(0)).await.unwrap();
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0].received_at, t(0), "to the hour");
+    assert_eq!(rows[0].rating, Satisfaction::Dissatisfied);
+    let sealed = rows[0].comment.as_ref().expect("a comment");
+    let needle = b"Rhiannon";
+    assert!(!sealed.blob.windows(needle.len()).any(|w| w == needle), "the comment is sealed");
+    assert_eq!(rows[1].comment, None, "an empty comment is not stored");
+    assert_eq!(rows[1].page, None, "not a path of ours");
+
+    let read = store.feedback_since(t(0)).await.unwrap();
+    assert_eq!(read.len(), 3);
+    assert_eq!(read[0].comment, comment);
+    assert_eq!(read[0].page.as_deref(), Some("/register-to-vote/date-of-birth"));
+    assert_eq!(read[1].rating, Satisfaction::VerySatisfied);
+    assert_eq!(read[2].comment.chars().count(), crate::feedback::MAX_COMMENT);
+    assert_eq!(store.feedback_since(t(3 * 3600)).await.unwrap().len(), 1, "since an hour");
 }

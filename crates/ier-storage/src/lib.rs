@@ -24,6 +24,7 @@
 
 pub mod crypto;
 pub mod decode;
+pub mod feedback;
 pub mod group;
 pub mod jobs;
 pub mod performance;
@@ -508,6 +509,11 @@ pub trait Backend: Send + Sync + 'static {
     async fn put_ero_contacts(&self, contacts: &[(EroId, ier_domain::EroContact)]) -> Result<u64>;
     /// A cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
+    /// Store feedback; `false` when feedback from the same form is already
+    /// stored (nothing is changed: the first one stands).
+    async fn insert_feedback(&self, row: &feedback::FeedbackRow) -> Result<bool>;
+    /// Feedback received at or after `since`, oldest first (for operators).
+    async fn feedback_since(&self, since: DateTime<Utc>) -> Result<Vec<feedback::FeedbackRow>>;
 }
 
 /// An application's events with its EMS receipt among them. A receipt is
@@ -867,6 +873,28 @@ impl Store {
     }
 
     /// Each queue's depth, failures and oldest due job.
+    /// Feedback received since `since`, oldest first, its comments opened
+    /// (operators' `ier feedback export`; the public tier cannot read feedback).
+    pub async fn feedback_since(&self, since: DateTime<Utc>) -> Result<Vec<feedback::Received>> {
+        let rows = self.backend.feedback_since(since).await?;
+        rows.into_iter()
+            .map(|row| {
+                let comment = match &row.comment {
+                    None => String::new(),
+                    Some(sealed) => {
+                        let plain = self
+                            .keys
+                            .open(sealed, &feedback::comment_aad(&row.form_id))
+                            .map_err(|e| StorageError::Corrupt(format!("feedback comment: {e}")))?;
+                        String::from_utf8(plain)
+                            .map_err(|_| StorageError::Corrupt("feedback comment: not UTF-8".into()))?
+                    }
+                };
+                Ok(feedback::Received { received_at: row.received_at, rating: row.rating, page: row.page, comment })
+            })
+            .collect()
+    }
+
     pub async fn job_stats(&self, now: DateTime<Utc>) -> Result<Vec<QueueStats>> {
         self.backend.job_stats(now).await
     }
@@ -1109,6 +1137,28 @@ impl CitizenStore {
         burst: f64,
     ) -> Result<u32> {
         self.store.backend.take_tokens(bucket, now, want, per_second, burst).await
+    }
+
+    /// Store feedback from the feedback form ([`feedback`]): the time to the
+    /// hour, the comment sealed. `false` when this form's feedback was already
+    /// stored (a second click, a resent form): it is not stored twice. The
+    /// public tier can store feedback but never read it back.
+    pub async fn send_feedback(
+        &self,
+        form: &feedback::FormId,
+        feedback: &feedback::Feedback,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let comment = feedback.comment.trim();
+        let row = feedback::FeedbackRow {
+            form_id: form.clone(),
+            received_at: feedback::hour_of(now),
+            rating: feedback.rating,
+            page: feedback.page.as_deref().and_then(feedback::page_path),
+            comment: (!comment.is_empty())
+                .then(|| self.store.keys.seal(comment.as_bytes(), &feedback::comment_aad(form))),
+        };
+        self.store.backend.insert_feedback(&row).await
     }
 
     /// Forget rate-limit buckets untouched since `before`.

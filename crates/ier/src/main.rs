@@ -10,14 +10,16 @@
 //! SQLite database, checked), `restore` (a backup into a fresh location,
 //! migrated and verified), `verify` (every application of a SQLite or Postgres
 //! database decrypts; listed references are all there), `seed` (synthetic
-//! applications for drills and benchmarks) and `jobs` (the job queue, for
-//! operators: list, retry, discard).
+//! applications for drills and benchmarks), `jobs` (the job queue, for
+//! operators: list, retry, discard) and `feedback export` (the feedback form's
+//! answers as CSV).
 
 mod backup;
 mod config;
 mod demo;
 mod ems_client;
 mod ero_cmd;
+mod feedback_cmd;
 mod jobs_cmd;
 mod match_cmd;
 mod open;
@@ -84,6 +86,9 @@ enum Command {
     /// The job queue: list queues and jobs (no personal data), retry or discard failed jobs.
     #[command(subcommand)]
     Jobs(jobs_cmd::Jobs),
+    /// The feedback sent with the public feedback form: export it as CSV.
+    #[command(subcommand)]
+    Feedback(feedback_cmd::Feedback),
     /// Print a new random data-encryption key, for IER_DATA_KEYS.
     Keygen {
         /// The key's id, stored with every row it seals (for rotation).
@@ -137,6 +142,7 @@ fn main() -> anyhow::Result<()> {
         Command::Verify(args) => std::process::exit(backup::verify(args)),
         Command::Seed(args) => seed::run(args),
         Command::Jobs(cmd) => jobs_cmd::run(cmd),
+        Command::Feedback(cmd) => feedback_cmd::run(cmd),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
             Ok(())

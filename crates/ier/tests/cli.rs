@@ -50,6 +50,7 @@ fn help_is_available_everywhere() {
         &["restore", "--help"],
         &["verify", "--help"],
         &["seed", "--help"],
+        &["feedback", "export", "--help"],
     ] {
         let (code, out, _) = output(ier().args(args));
         assert_eq!(code, 0, "{args:?}");
@@ -652,4 +653,67 @@ fn ems_openapi_prints_the_document() {
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/v1/applications"].is_object());
+}
+
+#[test]
+fn feedback_export_prints_csv_with_comments_opened_and_nothing_about_who_sent_it() {
+    use secrecy::ExposeSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ier.db");
+    let key = ier_storage::DataKeys::generate("k1");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use ier_storage::feedback::{Feedback, FormId, Satisfaction};
+        let backend = ier_storage_sqlite::SqliteBackend::open(&db).await.unwrap();
+        let store = ier_storage::Store::new(std::sync::Arc::new(backend), ier_storage::DataKeys::parse(&key).unwrap());
+        let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+        let sent = [
+            (
+                Satisfaction::VerySatisfied,
+                "Quick, \"easy\",\nthank you",
+                Some("/register-to-vote/name"),
+                "2026-05-03T10:20:00Z",
+            ),
+            (Satisfaction::Dissatisfied, "", None, "2026-05-04T13:47:12Z"),
+        ];
+        for (rating, comment, page, when) in sent {
+            let f = Feedback { rating, comment: comment.into(), page: page.map(Into::into) };
+            store.citizen().send_feedback(&FormId::generate(), &f, at(when)).await.unwrap();
+        }
+    });
+    let url = format!("sqlite:{}", db.display());
+    let (code, out, err) =
+        output(ier().args(["feedback", "export", "--database-url", &url]).env("IER_DATA_KEYS", key.expose_secret()));
+    assert_eq!(code, 0, "{err}");
+    let mut rows = csv::Reader::from_reader(out.as_bytes());
+    assert_eq!(rows.headers().unwrap(), vec!["received_at", "rating", "page", "comment"]);
+    let rows: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0],
+        vec!["2026-05-03T10:00Z", "very-satisfied", "/register-to-vote/name", "Quick, \"easy\",\nthank you"]
+    );
+    assert_eq!(rows[1], vec!["2026-05-04T13:00Z", "dissatisfied", "", ""]);
+    let (code, out, _) = output(
+        ier()
+            .args(["feedback", "export", "--database-url", &url, "--since", "2026-05-04"])
+            .env("IER_DATA_KEYS", key.expose_secret()),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.lines().count(), 2, "{out}");
+    // The wrong key opens nothing.
+    let (code, _, err) = output(
+        ier()
+            .args(["feedback", "export", "--database-url", &url])
+            .env("IER_DATA_KEYS", ier_storage::DataKeys::generate("k1").expose_secret()),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("feedback comment"), "{err}");
+    let (code, _, err) = output(
+        ier()
+            .args(["feedback", "export", "--database-url", &url, "--since", "yesterday"])
+            .env("IER_DATA_KEYS", key.expose_secret()),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("is not a date"), "{err}");
 }
