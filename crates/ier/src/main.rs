@@ -20,6 +20,7 @@ mod demo;
 mod ems_client;
 mod ero_cmd;
 mod feedback_cmd;
+mod health_cmd;
 mod jobs_cmd;
 mod match_cmd;
 mod open;
@@ -89,6 +90,15 @@ enum Command {
     /// The feedback sent with the public feedback form: export it as CSV.
     #[command(subcommand)]
     Feedback(feedback_cmd::Feedback),
+    /// Is the instance ready? Asks its internal listener (for container health checks): exit 0 if so.
+    Health {
+        /// The internal listener's address.
+        #[arg(long, env = "IER_INTERNAL_ADDR", default_value = "127.0.0.1:9090")]
+        addr: std::net::SocketAddr,
+        /// `ready` (the database answers and the instance is not draining) or `live` (the process answers).
+        #[arg(long, default_value = "ready", value_parser = ["ready", "live"])]
+        check: String,
+    },
     /// Print a new random data-encryption key, for IER_DATA_KEYS.
     Keygen {
         /// The key's id, stored with every row it seals (for rotation).
@@ -143,6 +153,7 @@ fn main() -> anyhow::Result<()> {
         Command::Seed(args) => seed::run(args),
         Command::Jobs(cmd) => jobs_cmd::run(cmd),
         Command::Feedback(cmd) => feedback_cmd::run(cmd),
+        Command::Health { addr, check } => std::process::exit(health_cmd::run(addr, &format!("/health/{check}"))),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
             Ok(())

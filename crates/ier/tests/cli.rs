@@ -717,3 +717,35 @@ fn feedback_export_prints_csv_with_comments_opened_and_nothing_about_who_sent_it
     assert_ne!(code, 0);
     assert!(err.contains("is not a date"), "{err}");
 }
+
+/// A one-shot HTTP server on loopback that answers every request with `status`.
+fn answering(status: &'static str) -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut conn in listener.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = std::io::Read::read(&mut conn, &mut buf);
+            let _ = std::io::Write::write_all(
+                &mut conn,
+                format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes(),
+            );
+        }
+    });
+    addr
+}
+
+#[test]
+fn health_exits_0_only_when_the_instance_says_it_is_ready() {
+    let ready = answering("200 OK");
+    let (code, out, _) = output(ier().args(["health", "--addr", &ready.to_string()]));
+    assert_eq!((code, out.trim()), (0, "ready"));
+    let draining = answering("503 Service Unavailable");
+    let (code, out, _) = output(ier().args(["health", "--addr", &draining.to_string()]));
+    assert_eq!(code, 1);
+    assert!(out.contains("answered 503"), "{out}");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (code, out, _) = output(ier().args(["health", "--addr", &closed.to_string(), "--check", "live"]));
+    assert_eq!(code, 1);
+    assert!(out.contains("not ready"), "{out}");
+}

@@ -1,0 +1,40 @@
+# syntax=docker/dockerfile:1.7
+# The `ier` binary in a small image: built with the toolchain CI tests with, run as a non-root
+# user on Debian slim. Everything the binary needs is compiled in (reference data, postcode
+# table, GOV.UK Frontend assets, TLS roots), so the runtime stage installs nothing.
+#
+#   docker build -t ier .
+#   docker run --rm ier --help
+#
+# `deploy/compose.yaml` runs it with Postgres; docs/OPERATIONS.md ("Deploying with containers").
+
+FROM rust:1.95-slim-bookworm AS build
+WORKDIR /src
+# The dependency graph first, so a change to our code rebuilds only our crates (BuildKit caches
+# the registry and target directories between builds).
+COPY . .
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked -p ier \
+ && cp target/release/ier /usr/local/bin/ier \
+ && strip /usr/local/bin/ier
+
+FROM debian:bookworm-slim AS runtime
+# A fixed uid/gid, no shell login, no home to write to: the service writes only to its database
+# (over the network) and reads its keys from the environment and its PKI from a volume.
+RUN groupadd --system --gid 10001 ier \
+ && useradd --system --uid 10001 --gid ier --no-create-home --shell /usr/sbin/nologin ier
+COPY --from=build /usr/local/bin/ier /usr/local/bin/ier
+USER 10001:10001
+ENV IER_PUBLIC_ADDR=0.0.0.0:8080 \
+    IER_EMS_ADDR=0.0.0.0:8443 \
+    IER_INTERNAL_ADDR=0.0.0.0:9090 \
+    IER_PKI_DIR=/pki
+# Public site, EMS API (mutual TLS), internal listener (metrics, health: never publish it).
+EXPOSE 8080 8443 9090
+# The image has no curl: `ier health` asks the internal listener whether the instance is ready
+# (the database answers, not draining).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["/usr/local/bin/ier", "health", "--addr", "127.0.0.1:9090"]
+ENTRYPOINT ["/usr/local/bin/ier"]
+CMD ["serve"]
