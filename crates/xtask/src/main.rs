@@ -115,7 +115,9 @@ fn crash_smoke() -> anyhow::Result<()> {
                 "postgres://ier_tls@127.0.0.1:5432/test?sslmode=verify-full&sslrootcert={}",
                 Path::new(&ca).display()
             );
-            eprintln!("crash smoke on Postgres over TLS (sslmode=verify-full)");
+            if db == "postgres" {
+                eprintln!("crash smoke on Postgres over TLS (sslmode=verify-full)");
+            }
             crashtest.env("IER_LOADTEST_POSTGRES_URL", url);
         } else if let Some(url) = std::env::var_os("IER_TEST_POSTGRES_URL") {
             crashtest.env("IER_LOADTEST_POSTGRES_URL", url);
