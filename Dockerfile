@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1.7
 # The `ier` binary in a small image: built with the toolchain CI tests with, run as a non-root
 # user on Debian slim. Everything the binary needs is compiled in (reference data, postcode
 # table, GOV.UK Frontend assets, TLS roots), so the runtime stage installs nothing.
