@@ -187,17 +187,23 @@ impl From<JsonRejection> for Problem {
 /// keep what kind of thing was wrong and where, not the value itself.
 pub fn mask_values(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut chars = message.chars().peekable();
     let mut after_marker = false;
     let mut last_word = String::new();
-    while let Some(c) = chars.next() {
+    let mut rest = message;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
         if (c == '"' || c == '`') && after_marker {
-            // Skip to the closing quote.
-            for d in chars.by_ref() {
-                if d == c {
-                    break;
-                }
-            }
+            // The value may itself hold quotes: it ends at the last quote that serde's own words
+            // follow (", expected ..." or ", there are no ..."), else at the last quote of all.
+            let end = [format!("{c}, expected"), format!("{c}, there are no")]
+                .iter()
+                .filter_map(|suffix| rest.rfind(suffix.as_str()))
+                .max()
+                .or_else(|| rest.rfind(c));
+            rest = match end {
+                Some(i) => &rest[i + c.len_utf8()..],
+                None => "",
+            };
             out.push_str("(value not shown)");
             after_marker = false;
             continue;
@@ -286,6 +292,9 @@ mod tests {
         let p = parse_json::<B>(b"{").unwrap_err();
         assert_eq!(p.status, 400);
         let p = parse_json::<B>(br#"{"a":[1]} trailing garbage"#).unwrap_err();
+        // A field name holding backticks (found by fuzzing) is not shown in part either.
+        let p2 = parse_json::<B>(b"{\"a\":[1],\"x``[[secret[[`stu\":1}").unwrap_err();
+        assert!(!p2.detail.contains("secret") && !p2.detail.contains("stu"), "{}", p2.detail);
         assert!(p.detail.contains("more after its JSON value"), "{}", p.detail);
         assert!(parse_json::<B>(b"{\"a\":[1]}  \n").is_ok(), "white space after is fine");
     }
