@@ -74,6 +74,42 @@ impl PgBackend {
     }
 }
 
+fn pg_api_access(r: &PgRow) -> Result<ApiAccess> {
+    Ok(ApiAccess {
+        at: r.get("at"),
+        request_id: r.get("request_id"),
+        ero_id: decode::ero_id(r.get("ero_id"))?,
+        certificate_serial: r.get("certificate_serial"),
+        method: r.get("method"),
+        route: r.get("route"),
+        target: r.get("target"),
+        status: u16::try_from(r.get::<i32, _>("status")).map_err(|_| decode::corrupt("status"))?,
+        items: r.get::<Option<i32>, _>("items").map(|n| n as u32),
+    })
+}
+
+/// The audit chain's head (made by migration 0010), locked for the transaction when `lock`.
+async fn pg_chain_head(
+    tx: &mut Transaction<'static, Postgres>,
+    lock: bool,
+) -> Result<ier_storage::audit_chain::ChainHead> {
+    let sql = if lock {
+        "SELECT from_id, last_id, hash FROM audit_chain WHERE id = 1 FOR UPDATE"
+    } else {
+        "SELECT from_id, last_id, hash FROM audit_chain WHERE id = 1"
+    };
+    let row = sqlx::query(sql)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| decode::corrupt("audit_chain"))?;
+    Ok(ier_storage::audit_chain::ChainHead {
+        from_id: row.get("from_id"),
+        last_id: row.get("last_id"),
+        hash: row.get("hash"),
+    })
+}
+
 fn unavailable(e: sqlx::Error) -> StorageError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StorageError::Duplicate,
@@ -849,22 +885,62 @@ impl Backend for PgBackend {
         if records.is_empty() {
             return Ok(());
         }
-        // One statement for the whole batch.
-        let mut q = sqlx::QueryBuilder::<Postgres>::new(
-            "INSERT INTO api_audit (at, request_id, ero_id, certificate_serial, method, route, target, status, items) ",
-        );
-        q.push_values(records, |mut b, a| {
-            b.push_bind(a.at)
-                .push_bind(&a.request_id)
-                .push_bind(a.ero_id.as_str())
-                .push_bind(&a.certificate_serial)
-                .push_bind(&a.method)
-                .push_bind(&a.route)
-                .push_bind(&a.target)
-                .push_bind(i32::from(a.status))
-                .push_bind(a.items.map(|n| i32::try_from(n).unwrap_or(i32::MAX)));
-        });
-        q.build().execute(&self.pool).await.map_err(unavailable).map(|_| ())
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        // The chain's head, locked: instances writing at once take turns, and make one chain.
+        let head = pg_chain_head(&mut tx, true).await?;
+        let (links, next) = ier_storage::audit_chain::extend(&head, records);
+        for chunk in records.iter().zip(&links).collect::<Vec<_>>().chunks(2_000) {
+            // One statement for the batch; ids come from the chain, not the sequence.
+            let mut q = sqlx::QueryBuilder::<Postgres>::new(
+                "INSERT INTO api_audit (id, at, request_id, ero_id, certificate_serial, method, route, target, status, items, hash) ",
+            );
+            q.push_values(chunk, |mut b, (a, (id, hash))| {
+                b.push_bind(*id)
+                    .push_bind(ier_storage::audit_chain::stored_time(a.at))
+                    .push_bind(&a.request_id)
+                    .push_bind(a.ero_id.as_str())
+                    .push_bind(&a.certificate_serial)
+                    .push_bind(&a.method)
+                    .push_bind(&a.route)
+                    .push_bind(&a.target)
+                    .push_bind(i32::from(a.status))
+                    .push_bind(a.items.map(|n| i32::try_from(n).unwrap_or(i32::MAX)))
+                    .push_bind(hash.to_vec());
+            });
+            q.build().execute(&mut *tx).await.map_err(unavailable)?;
+        }
+        sqlx::query("UPDATE audit_chain SET last_id = $1, hash = $2 WHERE id = 1")
+            .bind(next.last_id)
+            .bind(&next.hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
+    async fn audit_chain_head(&self) -> Result<ier_storage::audit_chain::ChainHead> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        let head = pg_chain_head(&mut tx, false).await?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(head)
+    }
+
+    async fn audit_rows(&self, after_id: i64, limit: u32) -> Result<Vec<ier_storage::audit_chain::ChainedAccess>> {
+        let rows = sqlx::query("SELECT * FROM api_audit WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter()
+            .map(|r| {
+                Ok(ier_storage::audit_chain::ChainedAccess {
+                    id: r.get("id"),
+                    access: pg_api_access(r)?,
+                    hash: r.get("hash"),
+                })
+            })
+            .collect()
     }
 
     async fn api_accesses(&self, limit: u32) -> Result<Vec<ApiAccess>> {
@@ -873,21 +949,7 @@ impl Backend for PgBackend {
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| {
-                Ok(ApiAccess {
-                    at: r.get("at"),
-                    request_id: r.get("request_id"),
-                    ero_id: decode::ero_id(r.get("ero_id"))?,
-                    certificate_serial: r.get("certificate_serial"),
-                    method: r.get("method"),
-                    route: r.get("route"),
-                    target: r.get("target"),
-                    status: u16::try_from(r.get::<i32, _>("status")).map_err(|_| decode::corrupt("status"))?,
-                    items: r.get::<Option<i32>, _>("items").map(|n| n as u32),
-                })
-            })
-            .collect()
+        rows.iter().map(pg_api_access).collect()
     }
 
     async fn put_journey_state(&self, id: &str, expires_at: DateTime<Utc>, state: &Sealed) -> Result<()> {

@@ -565,26 +565,67 @@ impl Backend for SqliteBackend {
     }
 
     async fn record_api_access(&self, records: &[ApiAccess]) -> Result<()> {
-        let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        for a in records {
-            sqlx::query(
-                "INSERT INTO api_audit (at, request_id, ero_id, certificate_serial, method, route, target, status, items)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(a.at)
-            .bind(&a.request_id)
-            .bind(a.ero_id.as_str())
-            .bind(&a.certificate_serial)
-            .bind(&a.method)
-            .bind(&a.route)
-            .bind(&a.target)
-            .bind(a.status as i64)
-            .bind(a.items.map(|n| n as i64))
-            .execute(&mut *tx)
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        // The write lock first: the chain's head is read and moved on by one writer at a time.
+        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+        let result = async {
+            let head = sqlite_chain_head(&mut conn).await?;
+            let (links, next) = ier_storage::audit_chain::extend(&head, records);
+            for chunk in records.iter().zip(&links).collect::<Vec<_>>().chunks(BATCH_ROWS) {
+                let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                    "INSERT INTO api_audit (id, at, request_id, ero_id, certificate_serial, method, route, target, status, items, hash) ",
+                );
+                q.push_values(chunk, |mut b, (a, (id, hash))| {
+                    b.push_bind(*id)
+                        .push_bind(ier_storage::audit_chain::stored_time(a.at))
+                        .push_bind(&a.request_id)
+                        .push_bind(a.ero_id.as_str())
+                        .push_bind(&a.certificate_serial)
+                        .push_bind(&a.method)
+                        .push_bind(&a.route)
+                        .push_bind(&a.target)
+                        .push_bind(a.status as i64)
+                        .push_bind(a.items.map(|n| n as i64))
+                        .push_bind(hash.to_vec());
+                });
+                q.build().execute(&mut *conn).await.map_err(unavailable)?;
+            }
+            sqlx::query("UPDATE audit_chain SET last_id = ?, hash = ? WHERE id = 1")
+                .bind(next.last_id)
+                .bind(&next.hash)
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        }
+        .await;
+        finish(&mut conn, result).await
+    }
+
+    async fn audit_chain_head(&self) -> Result<ier_storage::audit_chain::ChainHead> {
+        let mut conn = self.pool.acquire().await.map_err(unavailable)?;
+        sqlite_chain_head(&mut conn).await
+    }
+
+    async fn audit_rows(&self, after_id: i64, limit: u32) -> Result<Vec<ier_storage::audit_chain::ChainedAccess>> {
+        let rows = sqlx::query("SELECT * FROM api_audit WHERE id > ? ORDER BY id LIMIT ?")
+            .bind(after_id)
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        }
-        tx.commit().await.map_err(unavailable)
+        rows.iter()
+            .map(|r| {
+                Ok(ier_storage::audit_chain::ChainedAccess {
+                    id: r.get("id"),
+                    access: api_access_from(r)?,
+                    hash: r.get("hash"),
+                })
+            })
+            .collect()
     }
 
     async fn api_accesses(&self, limit: u32) -> Result<Vec<ApiAccess>> {
@@ -1363,6 +1404,20 @@ async fn insert_jobs(conn: &mut sqlx::SqliteConnection, jobs: &[(&NewJob, &str)]
         q.build().execute(&mut *conn).await.map_err(unavailable)?;
     }
     Ok(())
+}
+
+/// The audit chain's head (made by migration 0010).
+async fn sqlite_chain_head(conn: &mut sqlx::SqliteConnection) -> Result<ier_storage::audit_chain::ChainHead> {
+    let row = sqlx::query("SELECT from_id, last_id, hash FROM audit_chain WHERE id = 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(|| decode::corrupt("audit_chain"))?;
+    Ok(ier_storage::audit_chain::ChainHead {
+        from_id: row.get("from_id"),
+        last_id: row.get("last_id"),
+        hash: row.get("hash"),
+    })
 }
 
 async fn finish(conn: &mut sqlx::SqliteConnection, result: Result<()>) -> Result<()> {

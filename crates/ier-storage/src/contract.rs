@@ -51,6 +51,7 @@ macro_rules! contract_tests {
             determinations_follow_receipt_and_final_ones_stand,
             register_checks_are_made_with_each_application_and_answered_once,
             api_accesses_are_recorded_without_personal_data,
+            the_audit_is_one_hash_chain_however_many_write_at_once,
             many_applications_are_stored_in_one_transaction_or_none,
             group_commit_stores_every_submission_and_a_bad_one_fails_alone,
             every_kind_of_application_is_stored_with_its_part,
@@ -876,6 +877,46 @@ pub async fn api_accesses_are_recorded_without_personal_data(backend: Arc<dyn Ba
     store.record_api_access(&[]).await.unwrap();
     assert_eq!(backend.api_accesses(10).await.unwrap(), vec![access(2), access(1)], "newest first");
     assert_eq!(backend.api_accesses(1).await.unwrap().len(), 1);
+}
+
+pub async fn the_audit_is_one_hash_chain_however_many_write_at_once(backend: Arc<dyn Backend>) {
+    use crate::audit_chain::{Verdict, verify};
+    let store = seeded(backend.clone()).await;
+    assert_eq!(verify(&*backend).await.unwrap(), Verdict::Intact { chained: 0, older: 0 }, "an empty chain");
+    let access = |writer: u32, n: u32| crate::ApiAccess {
+        // Nanoseconds too: the chain hashes what is stored (microseconds), not what was given.
+        at: t(n as i64) + chrono::Duration::nanoseconds(123_456_789),
+        request_id: format!("req-{writer}-{n}"),
+        ero_id: id(if n % 2 == 0 { "cardiff" } else { "westminster" }),
+        certificate_serial: "0a1b2c".into(),
+        method: "PUT".into(),
+        route: "/v1/applications/{reference}/receipt".into(),
+        target: (n % 3 == 0).then(|| format!("T{n}")),
+        status: 204,
+        items: (n % 2 == 0).then_some(n),
+    };
+    for (writer, size) in [(0, 1), (1, 5), (2, 2)] {
+        store.record_api_access(&(0..size).map(|n| access(writer, n)).collect::<Vec<_>>()).await.unwrap();
+    }
+    // Four writers at once (instances sharing the database).
+    let writers: Vec<_> = (10..14)
+        .map(|w| {
+            let store = store.clone();
+            let batch: Vec<_> = (0..10).map(|n| access(w, n)).collect();
+            tokio::spawn(async move {
+                for pair in batch.chunks(2) {
+                    store.record_api_access(pair).await.unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert_eq!(verify(&*backend).await.unwrap(), Verdict::Intact { chained: 48, older: 0 });
+    let head = backend.audit_chain_head().await.unwrap();
+    assert_eq!(head.last_id - head.from_id + 1, 48);
+    assert_eq!(backend.api_accesses(100).await.unwrap().len(), 48);
 }
 
 pub async fn many_applications_are_stored_in_one_transaction_or_none(backend: Arc<dyn Backend>) {

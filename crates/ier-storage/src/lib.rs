@@ -22,6 +22,7 @@
 //! ([`EroStore::pending_register_checks`], [`EroStore::answer_register_check`]).
 //! Every API access is recorded with [`Store::record_api_access`] (no personal data).
 
+pub mod audit_chain;
 pub mod crypto;
 pub mod decode;
 pub mod feedback;
@@ -397,10 +398,17 @@ pub trait Backend: Send + Sync + 'static {
         at: DateTime<Utc>,
         answer: &RegisterAnswerRow,
     ) -> Result<()>;
-    /// Append audit records of API accesses.
+    /// Append audit records of API accesses, each chained to the one before
+    /// ([`audit_chain`]), while the chain's head is locked.
     async fn record_api_access(&self, records: &[ApiAccess]) -> Result<()>;
     /// The newest audit records, newest first.
     async fn api_accesses(&self, limit: u32) -> Result<Vec<ApiAccess>>;
+
+    /// Where the audit's hash chain starts and where it has got to ([`audit_chain`]).
+    async fn audit_chain_head(&self) -> Result<audit_chain::ChainHead>;
+
+    /// Audit rows with ids above `after_id`, in id order, at most `limit`, with their hashes.
+    async fn audit_rows(&self, after_id: i64, limit: u32) -> Result<Vec<audit_chain::ChainedAccess>>;
 
     /// Keep (or replace) journey state that is too large for a cookie, sealed by
     /// the web tier, until `expires_at`.

@@ -14,6 +14,7 @@
 //! operators: list, retry, discard) and `feedback export` (the feedback form's
 //! answers as CSV).
 
+mod audit_cmd;
 mod backup;
 mod config;
 mod demo;
@@ -90,6 +91,9 @@ enum Command {
     /// The feedback sent with the public feedback form: export it as CSV.
     #[command(subcommand)]
     Feedback(feedback_cmd::Feedback),
+    /// The audit of EMS API accesses: check its hash chain.
+    #[command(subcommand)]
+    Audit(audit_cmd::Audit),
     /// Is the instance ready? Asks its internal listener (for container health checks): exit 0 if so.
     Health {
         /// The internal listener's address.
@@ -153,6 +157,7 @@ fn main() -> anyhow::Result<()> {
         Command::Seed(args) => seed::run(args),
         Command::Jobs(cmd) => jobs_cmd::run(cmd),
         Command::Feedback(cmd) => feedback_cmd::run(cmd),
+        Command::Audit(cmd) => std::process::exit(audit_cmd::run(cmd)?),
         Command::Health { addr, check } => std::process::exit(health_cmd::run(addr, &format!("/health/{check}"))),
         Command::Keygen { id } => {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());

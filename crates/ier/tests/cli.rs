@@ -749,3 +749,62 @@ fn health_exits_0_only_when_the_instance_says_it_is_ready() {
     assert_eq!(code, 1);
     assert!(out.contains("not ready"), "{out}");
 }
+
+/// A SQLite database whose audit holds `n` chained rows.
+fn audited_database(dir: &std::path::Path, n: u32) -> String {
+    let path = dir.join("audit.db");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let backend = ier_storage_sqlite::SqliteBackend::open(&path).await.unwrap();
+        let access = |i: u32| ier_storage::ApiAccess {
+            at: chrono::Utc::now(),
+            request_id: format!("req-{i}"),
+            ero_id: ier_domain::EroId::parse("cardiff").unwrap(),
+            certificate_serial: "0a1b2c".into(),
+            method: "GET".into(),
+            route: "/v1/applications".into(),
+            target: None,
+            status: 200,
+            items: Some(i),
+        };
+        use ier_storage::Backend;
+        for chunk in (0..n).collect::<Vec<_>>().chunks(3) {
+            backend.record_api_access(&chunk.iter().map(|&i| access(i)).collect::<Vec<_>>()).await.unwrap();
+        }
+    });
+    format!("sqlite:{}", path.display())
+}
+
+/// Run SQL on the audit database behind the service's back.
+fn tamper(url: &str, sql: &str) {
+    let out = Command::new("sqlite3").arg(url.trim_start_matches("sqlite:")).arg(sql).output().expect("sqlite3");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn audit_verify_passes_an_intact_chain_and_names_the_first_row_of_each_kind_of_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = audited_database(dir.path(), 10);
+    let (code, out, _) = output(ier().args(["audit", "verify", "--database-url", &url]));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("audit chain intact: 10 rows chained"), "{out}");
+    assert!(out.contains("head: row 10 hash "), "{out}");
+    let backup = dir.path().join("intact.db");
+    std::fs::copy(dir.path().join("audit.db"), &backup).unwrap();
+    for (sql, expected) in [
+        ("UPDATE api_audit SET status = 404 WHERE id = 4", "at row 4: its content"),
+        ("DELETE FROM api_audit WHERE id = 6", "at row 7: the row before it in the chain is missing"),
+        (
+            "UPDATE api_audit SET id = -id WHERE id IN (2, 3); UPDATE api_audit SET id = 5 + id WHERE id IN (-2, -3)",
+            "at row 2: its content",
+        ),
+        ("DELETE FROM api_audit WHERE id >= 9", "at row 9: the rows end before the chain does"),
+        ("UPDATE api_audit SET hash = NULL WHERE id = 5", "at row 5: it is not part of the chain"),
+    ] {
+        std::fs::copy(&backup, dir.path().join("audit.db")).unwrap();
+        tamper(&url, sql);
+        let (code, out, _) = output(ier().args(["audit", "verify", "--database-url", &url]));
+        assert_eq!(code, 1, "{sql}: {out}");
+        assert!(out.contains(&format!("AUDIT CHAIN BROKEN {expected}")), "{sql}: {out}");
+    }
+}
