@@ -165,15 +165,20 @@ fn collect(v: &serde_json::Value, out: &mut Vec<String>) {
 }
 
 /// EROs' contact details as operators load them: every problem named by line, never by the
-/// contact details themselves (an unknown ERO id, public reference data, may be named).
+/// contact details themselves.
 pub fn contacts_csv(data: &[u8]) {
     let Some(s) = text(data) else { return };
     if let Err(problems) = ier_reference::contacts::parse_contacts(s, ier_reference::ReferenceData::embedded()) {
         for p in problems {
-            for line in s.lines() {
-                for cell in line.split([',', '"']).skip(1) {
-                    not_echoed(cell, &p.to_string());
-                }
+            // An unknown ERO id is named ("no ERO x in the reference data"): public reference
+            // data, not a contact detail. Nothing else may be.
+            let message = p.to_string();
+            let message = match (message.find("no ERO "), message.rfind(" in the reference data")) {
+                (Some(a), Some(b)) if a < b => format!("{}{}", &message[..a], &message[b..]),
+                _ => message,
+            };
+            for cell in s.split([',', '"', '\n', '\r']) {
+                not_echoed(cell, &message);
             }
         }
     }
