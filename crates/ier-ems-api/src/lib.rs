@@ -9,7 +9,7 @@
 //! | --- | --- | --- |
 //! | GET | `/v1/applications?pageSize=` | the caller's applications not yet confirmed, oldest first (default 100, at most 200); reading does not consume |
 //! | GET | `/v1/applications/{reference}` | one application, whatever its stage |
-//! | PUT | `/v1/applications/{reference}/receipt` | confirm receipt, `success` or `failure` + message; idempotent; a confirmed application leaves the queue |
+//! | PUT | `/v1/applications/{reference}/receipt` | confirm receipt: `success` (idempotent; it leaves the queue) or `failure` + message ("not received": recorded, it stays on the queue until a success) |
 //! | POST | `/v1/receipts` | confirm up to 200 receipts at once, in one transaction, each with its outcome |
 //! | PUT | `/v1/applications/{reference}/determination` | the ERO's decision: approved, rejected or evidence requested, with reason codes |
 //! | GET | `/v1/applications/{reference}/verification` | the DWP identity check's result and its evidence |
@@ -323,7 +323,11 @@ async fn application(State(state): State<ApiState>, caller: Caller, Path(r): Pat
 /// The longest message with a failed receipt.
 const MAX_MESSAGE: usize = 1000;
 
-/// Confirm receipt of an application: it leaves the queue. Confirming again changes nothing.
+/// Confirm receipt of an application: a success takes it off the queue.
+///
+/// Confirming again changes nothing. A failure means "not received": it is
+/// recorded and the application stays on the queue until a success. A failure
+/// after a success changes nothing.
 #[utoipa::path(
     put,
     path = "/v1/applications/{reference}/receipt",
@@ -331,7 +335,7 @@ const MAX_MESSAGE: usize = 1000;
     params(("reference" = String, Path, description = "The application's reference number", pattern = r"^[23456789BCDFGHJKMNPQRSTVWXYZ]{10}$")),
     request_body = ReceiptRequest,
     responses(
-        (status = 204, description = "Confirmed (now or before: confirming twice is harmless)."),
+        (status = 204, description = "Recorded: a success confirmed (now or before: confirming twice is harmless); a failure recorded, the application still pending (or ignored, if a success came before)."),
         (status = 400, description = "The body is not valid.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
     )
@@ -351,11 +355,11 @@ async fn confirm_receipt(
     }
     let success = req.status == ReceiptStatus::Success;
     let outcome = state.for_caller(&caller).confirm_receipts(Utc::now(), &[(r, success, message)]).await?;
-    match outcome.first() {
-        Some(ConfirmOutcome::Confirmed | ConfirmOutcome::AlreadyConfirmed) => {
-            Ok(with_items(StatusCode::NO_CONTENT.into_response(), 1))
-        }
-        _ => Err(Problem::not_found("no application with this reference among your councils")),
+    let outcome = outcome.first().copied().unwrap_or(ConfirmOutcome::NotFound);
+    count_receipt(outcome);
+    match outcome {
+        ConfirmOutcome::NotFound => Err(Problem::not_found("no application with this reference among your councils")),
+        _ => Ok(with_items(StatusCode::NO_CONTENT.into_response(), 1)),
     }
 }
 
@@ -366,7 +370,7 @@ async fn confirm_receipt(
     tag = "applications",
     request_body = ReceiptBatch,
     responses(
-        (status = 200, description = "Each receipt's outcome, in order (confirming twice is harmless; another ERO's reference is not-found).", body = ReceiptBatchResult),
+        (status = 200, description = "Each receipt's outcome, in order: a success is confirmed (twice is harmless); a failure is failure-recorded and the application stays on the queue, or already-confirmed if a success came before (it stands); another ERO's reference is not-found.", body = ReceiptBatchResult),
         (status = 400, description = "The body is not valid.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -390,18 +394,25 @@ async fn confirm_receipts(State(state): State<ApiState>, caller: Caller, headers
     let results: Vec<ReceiptOutcome> = items
         .iter()
         .zip(outcomes)
-        .map(|((r, _, _), o)| ReceiptOutcome {
-            reference: r.to_string(),
-            outcome: match o {
-                ConfirmOutcome::Confirmed => "confirmed",
-                ConfirmOutcome::AlreadyConfirmed => "already-confirmed",
-                ConfirmOutcome::NotFound => "not-found",
-            }
-            .to_owned(),
-        })
+        .map(|((r, _, _), o)| ReceiptOutcome { reference: r.to_string(), outcome: count_receipt(o).to_owned() })
         .collect();
     let n = results.len();
     Ok(with_items(Json(ReceiptBatchResult { results }).into_response(), n))
+}
+
+/// A receipt's outcome, as the API names it, counted in the metrics (operators see failures).
+fn count_receipt(outcome: ConfirmOutcome) -> &'static str {
+    let name = match outcome {
+        ConfirmOutcome::Confirmed => "confirmed",
+        ConfirmOutcome::AlreadyConfirmed => "already-confirmed",
+        ConfirmOutcome::FailureRecorded => "failure-recorded",
+        ConfirmOutcome::NotFound => "not-found",
+    };
+    ier_ops::metrics().ems_receipt(name).inc();
+    if outcome == ConfirmOutcome::FailureRecorded {
+        tracing::warn!("an EMS reported a failed receipt; the application stays on its queue");
+    }
+    name
 }
 
 /// The most reason codes a determination may carry.

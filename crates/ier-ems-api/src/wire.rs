@@ -52,7 +52,8 @@ pub struct Application {
     /// register at this address already (from the service's person index when
     /// read; the applicant was told before sending and chose to send).
     pub repeat: Option<RepeatMark>,
-    /// Present once the EMS has confirmed receipt.
+    /// Present once the EMS has confirmed receipt (`success`), or, until it
+    /// does, after a failed receipt (`failure`: not received, still on the queue).
     pub receipt: Option<ReceiptState>,
     /// The ERO's latest determination, once there is one.
     pub determination: Option<DeterminationState>,
@@ -334,10 +335,12 @@ pub struct RegisterCheckSummary {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptState {
-    /// success or failure.
+    /// success (confirmed, at `at`) or failure (the latest failure was at `at`; still on the queue).
     pub status: String,
     pub at: DateTime<Utc>,
-    /// The EMS's message with a failure.
+    /// How many receipts failed (before the success, if there is one).
+    pub failures: u32,
+    /// The EMS's message with its latest failure.
     pub message: Option<String>,
 }
 
@@ -389,7 +392,7 @@ pub struct ReceiptBatchResult {
 #[serde(rename_all = "camelCase")]
 pub struct ReceiptOutcome {
     pub reference: String,
-    /// confirmed, already-confirmed (harmless) or not-found (not among the caller's councils).
+    /// confirmed, already-confirmed (harmless; a failure after a success changes nothing), failure-recorded (not received: the application stays on the queue) or not-found (not among the caller's councils).
     #[schema(example = "confirmed")]
     pub outcome: String,
 }
@@ -860,6 +863,7 @@ pub fn application(app: &DomainApplication, p: &Progress, today: NaiveDate) -> A
         receipt: p.receipt.map(|r| ReceiptState {
             status: if r.success { "success" } else { "failure" }.to_owned(),
             at: r.at,
+            failures: r.failures,
             message: p.receipt_message.clone(),
         }),
         determination: p

@@ -265,14 +265,75 @@ async fn receipts_take_items_off_the_queue_idempotently() {
         let (s, p) = app.call("cardiff", "GET", "/v1/applications/not-a-ref", None).await;
         assert_eq!(s, StatusCode::BAD_REQUEST);
         assert!(p["detail"].as_str().unwrap().contains("reference: is not a reference number"));
-        // A failure with a message.
+        // A failure with a message: recorded, and still on the queue.
         let failure = json!({"status": "failure", "message": "Our import rejected it: duplicate elector"});
         let (s, _) = app.call("cardiff", "PUT", &put(&b), Some(failure)).await;
         assert_eq!(s, StatusCode::NO_CONTENT);
         let (_, one) = app.call("cardiff", "GET", &format!("/v1/applications/{b}"), None).await;
         assert_eq!(one["receipt"]["status"], "failure");
+        assert_eq!(one["receipt"]["failures"], 1);
         assert_eq!(one["receipt"]["message"], "Our import rejected it: duplicate elector");
+        let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+        assert_eq!(refs(&page), vec![b.to_string()], "a failure means not received");
+        // A failure after a success does not undo it.
+        let (s, _) = app.call("cardiff", "PUT", &put(&a), Some(json!({"status": "failure"}))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, one) = app.call("cardiff", "GET", &format!("/v1/applications/{a}"), None).await;
+        assert_eq!((one["receipt"]["status"].as_str(), one["stage"].as_str()), (Some("success"), Some("with-ero")));
     }
+}
+
+/// Security review, finding 3: after `POST /v1/receipts` with `status: failure`
+/// the application was off the queue for good, a later success was a silent
+/// no-op and every determination was refused with 409. Now a failure means
+/// "not received": it stays fetchable until a success, the failure is counted
+/// for operators, and determinations work after the success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_receipt_does_not_strand_the_application() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let r = app.submit("W06000015", "Stranded").await;
+        let before = failures_counted();
+        let failure =
+            json!({"receipts": [{"reference": r.to_string(), "status": "failure", "message": "import failed"}]});
+        let (s, out) = app.call("cardiff", "POST", "/v1/receipts", Some(failure.clone())).await;
+        assert_eq!(s, StatusCode::OK, "{db:?} {out}");
+        assert_eq!(out["results"][0]["outcome"], "failure-recorded");
+        app.call("cardiff", "POST", "/v1/receipts", Some(failure)).await;
+        assert!(failures_counted() >= before + 2, "operators see failures in the metrics");
+        let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+        assert_eq!(refs(&page), vec![r.to_string()], "still on the queue");
+        assert_eq!(page["applications"][0]["receipt"]["failures"], 2);
+        let det = format!("/v1/applications/{r}/determination");
+        let (s, _) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved"}))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "not received yet");
+
+        let success = json!({"receipts": [{"reference": r.to_string(), "status": "success"}]});
+        let (_, out) = app.call("cardiff", "POST", "/v1/receipts", Some(success.clone())).await;
+        assert_eq!(out["results"][0]["outcome"], "confirmed", "a success after failures is not a no-op");
+        let (_, out) = app.call("cardiff", "POST", "/v1/receipts", Some(success)).await;
+        assert_eq!(out["results"][0]["outcome"], "already-confirmed");
+        let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
+        assert!(refs(&page).is_empty());
+        let (s, p) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved"}))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "determinations work after the success: {p}");
+        let (_, one) = app.call("cardiff", "GET", &format!("/v1/applications/{r}"), None).await;
+        assert_eq!(
+            (one["receipt"]["status"].as_str(), one["receipt"]["failures"].as_u64()),
+            (Some("success"), Some(2))
+        );
+        assert_eq!(one["stage"], "determined");
+    }
+}
+
+/// The count of failed receipts in this process's metrics.
+fn failures_counted() -> u64 {
+    let text = ier_ops::metrics().render();
+    text.lines()
+        .find(|l| l.starts_with("ier_ems_receipts_total{") && l.contains("outcome=\"failure-recorded\""))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse::<f64>().ok())
+        .map_or(0, |n| n as u64)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -294,9 +355,9 @@ async fn a_page_of_receipts_is_confirmed_at_once() {
         assert_eq!(s, StatusCode::OK, "{db:?} {out}");
         let outcomes: Vec<&str> =
             out["results"].as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
-        assert_eq!(outcomes, vec!["confirmed", "confirmed", "not-found", "already-confirmed"]);
+        assert_eq!(outcomes, vec!["confirmed", "failure-recorded", "not-found", "already-confirmed"]);
         let (_, page) = app.call("cardiff", "GET", "/v1/applications", None).await;
-        assert_eq!(refs(&page), mine[2..]);
+        assert_eq!(refs(&page), mine[1..], "the failed one stays on the queue");
         let (_, w) = app.call("westminster", "GET", "/v1/applications", None).await;
         assert_eq!(refs(&w), vec![theirs.clone()], "another ERO's item is untouched");
         for (body, msg) in [

@@ -104,6 +104,7 @@ pub struct Metrics {
     applications: Family<StageLabels, Gauge>,
     verification_queue: Gauge,
     ems_queue: Gauge,
+    ems_receipts: Family<OutcomeLabels, Counter>,
     job_depth: Family<QueueLabels, Gauge>,
     job_oldest: Family<QueueLabels, Gauge>,
     job_failed: Family<QueueLabels, Gauge>,
@@ -164,6 +165,12 @@ impl Metrics {
             "ems_queue_depth",
             "Applications waiting for their council's EMS to confirm receipt",
             ems_queue.clone(),
+        );
+        let ems_receipts = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "ems_receipts",
+            "Receipts sent by councils' EMS, by outcome (confirmed, already-confirmed, failure-recorded: not received, still on the queue; not-found)",
+            ems_receipts.clone(),
         );
         let job_depth = Family::<QueueLabels, Gauge>::default();
         registry.register("job_queue_depth", "Jobs due or running, by queue", job_depth.clone());
@@ -229,6 +236,7 @@ impl Metrics {
             applications,
             verification_queue,
             ems_queue,
+            ems_receipts,
             job_depth,
             job_oldest,
             job_failed,
@@ -263,6 +271,11 @@ impl Metrics {
     /// `outcome`: `stored`, `failed` or `rate-limited`.
     pub fn submission(&self, outcome: &'static str) -> Counter {
         self.submissions.get_or_create(&OutcomeLabels { outcome }).clone()
+    }
+
+    /// An EMS receipt's outcome: `confirmed`, `already-confirmed`, `failure-recorded` or `not-found`.
+    pub fn ems_receipt(&self, outcome: &'static str) -> Counter {
+        self.ems_receipts.get_or_create(&OutcomeLabels { outcome }).clone()
     }
 
     /// `outcome`: `match`, `no-match`, `nothing-to-check` or `deferred`.

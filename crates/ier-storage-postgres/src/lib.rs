@@ -160,6 +160,8 @@ fn application_from(r: &PgRow) -> Result<ApplicationRow> {
             ems_success: r.get("ems_success"),
             ems_message_key: r.get("ems_message_key"),
             ems_message: r.get("ems_message"),
+            ems_failures: r.get::<i32, _>("ems_failures").into(),
+            ems_failed_at: r.get("ems_failed_at"),
             determination: r.get("determination"),
             determined_at: r.get("determined_at"),
             verified_at: r.get("verified_at"),
@@ -689,41 +691,33 @@ impl Backend for PgBackend {
     ) -> Result<Vec<ConfirmOutcome>> {
         use std::collections::HashSet;
         let mut tx = self.scoped(ero).await?;
-        // Set-wise: one UPDATE for the receipts without a message (almost all), one each for the rest.
-        let mut confirmed: Vec<(ReferenceNumber, bool)> = Vec::new();
-        for success in [true, false] {
-            let refs: Vec<String> = receipts
-                .iter()
-                .filter(|r| r.success == success && r.message.is_none())
-                .map(|r| r.reference.to_string())
-                .collect();
-            if refs.is_empty() {
-                continue;
-            }
+        // Successes set-wise (almost all), then each failure on what is still pending.
+        let mut confirmed_now: HashSet<ReferenceNumber> = HashSet::new();
+        let refs: Vec<String> = receipts.iter().filter(|r| r.success).map(|r| r.reference.to_string()).collect();
+        if !refs.is_empty() {
             let done: Vec<String> = sqlx::query_scalar(
-                "UPDATE applications SET ems_confirmed_at = $1, ems_success = $2,
-                   stage = CASE WHEN $2 AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
-                 WHERE ero_id = $3 AND ems_confirmed_at IS NULL AND reference = ANY($4) RETURNING reference",
+                "UPDATE applications SET ems_confirmed_at = $1, ems_success = true,
+                   stage = CASE WHEN stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
+                 WHERE ero_id = $2 AND ems_confirmed_at IS NULL AND reference = ANY($3) RETURNING reference",
             )
             .bind(at)
-            .bind(success)
             .bind(ero.as_str())
             .bind(&refs)
             .fetch_all(&mut *tx)
             .await
             .map_err(unavailable)?;
             for r in done {
-                confirmed.push((decode::reference(&r)?, success));
+                confirmed_now.insert(decode::reference(&r)?);
             }
         }
-        for r in receipts.iter().filter(|r| r.message.is_some()) {
+        let mut failed_now: HashSet<ReferenceNumber> = HashSet::new();
+        for r in receipts.iter().filter(|r| !r.success) {
             let updated = sqlx::query(
-                "UPDATE applications SET ems_confirmed_at = $1, ems_success = $2, ems_message_key = $3, ems_message = $4,
-                   stage = CASE WHEN $2 AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
-                 WHERE ero_id = $5 AND reference = $6 AND ems_confirmed_at IS NULL",
+                "UPDATE applications SET ems_failures = ems_failures + 1, ems_failed_at = $1,
+                   ems_message_key = $2, ems_message = $3
+                 WHERE ero_id = $4 AND reference = $5 AND ems_confirmed_at IS NULL",
             )
             .bind(at)
-            .bind(r.success)
             .bind(r.message.as_ref().map(|m| m.key_id.as_str()))
             .bind(r.message.as_ref().map(|m| m.blob.as_slice()))
             .bind(ero.as_str())
@@ -733,13 +727,14 @@ impl Backend for PgBackend {
             .map_err(unavailable)?
             .rows_affected();
             if updated == 1 {
-                confirmed.push((r.reference, r.success));
+                insert_event(&mut tx, &r.reference, ero.as_str(), at, &EventKind::ConfirmedByEms { success: false })
+                    .await?;
+                failed_now.insert(r.reference);
             }
         }
-        let confirmed_now: HashSet<ReferenceNumber> = confirmed.iter().map(|(r, _)| *r).collect();
         let others: Vec<String> = receipts
             .iter()
-            .filter(|r| !confirmed_now.contains(&r.reference))
+            .filter(|r| !confirmed_now.contains(&r.reference) && !failed_now.contains(&r.reference))
             .map(|r| r.reference.to_string())
             .collect();
         let mut existing = HashSet::new();
@@ -756,7 +751,7 @@ impl Backend for PgBackend {
             }
         }
         tx.commit().await.map_err(unavailable)?;
-        Ok(ier_storage::receipt_outcomes(receipts, &confirmed_now, &existing))
+        Ok(ier_storage::receipt_outcomes(receipts, &confirmed_now, &failed_now, &existing))
     }
 
     async fn determine(

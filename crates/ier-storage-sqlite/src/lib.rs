@@ -333,6 +333,7 @@ impl Backend for SqliteBackend {
         .await
         .map_err(unavailable)?;
         let events = rows.iter().map(event_from).collect::<Result<Vec<_>>>()?;
+        // The success, stored as the application's state; failures are event rows.
         let receipt: Option<(Option<DateTime<Utc>>, Option<bool>)> =
             sqlx::query_as("SELECT ems_confirmed_at, ems_success FROM applications WHERE ero_id = ? AND reference = ?")
                 .bind(ero.as_str())
@@ -366,42 +367,34 @@ impl Backend for SqliteBackend {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
         sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
         let result = async {
-            // Set-wise: one UPDATE for the receipts without a message (almost all), one each for the rest.
-            let mut confirmed: Vec<(ReferenceNumber, bool)> = Vec::new();
-            for success in [true, false] {
-                let refs: Vec<&str> = receipts
-                    .iter()
-                    .filter(|r| r.success == success && r.message.is_none())
-                    .map(|r| r.reference.as_str())
-                    .collect();
-                if refs.is_empty() {
-                    continue;
-                }
+            // Successes set-wise (almost all), then each failure on what is still pending.
+            let mut confirmed_now: HashSet<ReferenceNumber> = HashSet::new();
+            let refs: Vec<&str> = receipts.iter().filter(|r| r.success).map(|r| r.reference.as_str()).collect();
+            if !refs.is_empty() {
                 let sql = format!(
-                    "UPDATE applications SET ems_confirmed_at = ?, ems_success = ?,
-                       stage = CASE WHEN ? AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
+                    "UPDATE applications SET ems_confirmed_at = ?, ems_success = 1,
+                       stage = CASE WHEN stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
                      WHERE ero_id = ? AND ems_confirmed_at IS NULL AND reference IN ({}) RETURNING reference",
                     vec!["?"; refs.len()].join(",")
                 );
-                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(at).bind(success).bind(success).bind(ero.as_str());
+                let mut q = sqlx::query_scalar::<_, String>(&sql).bind(at).bind(ero.as_str());
                 for r in &refs {
                     q = q.bind(*r);
                 }
                 for r in q.fetch_all(&mut *conn).await.map_err(unavailable)? {
-                    confirmed.push((decode::reference(&r)?, success));
+                    confirmed_now.insert(decode::reference(&r)?);
                 }
             }
-            for r in receipts.iter().filter(|r| r.message.is_some()) {
+            let mut failed_now: HashSet<ReferenceNumber> = HashSet::new();
+            for r in receipts.iter().filter(|r| !r.success) {
                 let updated = sqlx::query(
-                    "UPDATE applications SET ems_confirmed_at = ?, ems_success = ?, ems_message_key = ?, ems_message = ?,
-                       stage = CASE WHEN ? AND stage IN ('submitted', 'verified') THEN 'with-ero' ELSE stage END
+                    "UPDATE applications SET ems_failures = ems_failures + 1, ems_failed_at = ?,
+                       ems_message_key = ?, ems_message = ?
                      WHERE ero_id = ? AND reference = ? AND ems_confirmed_at IS NULL",
                 )
                 .bind(at)
-                .bind(r.success)
                 .bind(r.message.as_ref().map(|m| m.key_id.as_str()))
                 .bind(r.message.as_ref().map(|m| m.blob.as_slice()))
-                .bind(r.success)
                 .bind(ero.as_str())
                 .bind(r.reference.as_str())
                 .execute(&mut *conn)
@@ -409,13 +402,20 @@ impl Backend for SqliteBackend {
                 .map_err(unavailable)?
                 .rows_affected();
                 if updated == 1 {
-                    confirmed.push((r.reference, r.success));
+                    insert_event(
+                        &mut conn,
+                        &r.reference,
+                        ero.as_str(),
+                        at,
+                        &EventKind::ConfirmedByEms { success: false },
+                    )
+                    .await?;
+                    failed_now.insert(r.reference);
                 }
             }
-            let confirmed_now: HashSet<ReferenceNumber> = confirmed.iter().map(|(r, _)| *r).collect();
             let others: Vec<&str> = receipts
                 .iter()
-                .filter(|r| !confirmed_now.contains(&r.reference))
+                .filter(|r| !confirmed_now.contains(&r.reference) && !failed_now.contains(&r.reference))
                 .map(|r| r.reference.as_str())
                 .collect();
             let mut existing = HashSet::new();
@@ -432,7 +432,7 @@ impl Backend for SqliteBackend {
                     existing.insert(decode::reference(&r)?);
                 }
             }
-            Ok(ier_storage::receipt_outcomes(receipts, &confirmed_now, &existing))
+            Ok(ier_storage::receipt_outcomes(receipts, &confirmed_now, &failed_now, &existing))
         }
         .await;
         finish_with(&mut conn, result).await

@@ -49,6 +49,8 @@ pub fn application_from(r: &SqliteRow) -> Result<ApplicationRow> {
             ems_success: r.get("ems_success"),
             ems_message_key: r.get("ems_message_key"),
             ems_message: r.get("ems_message"),
+            ems_failures: r.get("ems_failures"),
+            ems_failed_at: r.get("ems_failed_at"),
             determination: r.get("determination"),
             determined_at: r.get("determined_at"),
             verified_at: r.get("verified_at"),

@@ -49,6 +49,7 @@ macro_rules! contract_tests {
             the_person_index_finds_applicants_and_electors_by_digest_only,
             ems_queue_is_not_consumed_by_reading_and_confirming_removes_items,
             determinations_follow_receipt_and_final_ones_stand,
+            a_failed_receipt_keeps_the_application_pending_until_a_success,
             register_checks_are_made_with_each_application_and_answered_once,
             api_accesses_are_recorded_without_personal_data,
             the_audit_is_one_hash_chain_however_many_write_at_once,
@@ -762,16 +763,20 @@ pub async fn ems_queue_is_not_consumed_by_reading_and_confirming_removes_items(b
         .confirm_receipts(t(10), &[(refs[0], true, None), (refs[1], false, Some("Duplicate of elector 42".into()))])
         .await
         .unwrap();
-    assert_eq!(out, vec![Confirmed, Confirmed]);
-    assert_eq!(listed(w.pending(10).await.unwrap()), refs[2..], "confirmed items leave the queue");
+    assert_eq!(out, vec![Confirmed, FailureRecorded]);
+    assert_eq!(listed(w.pending(10).await.unwrap()), refs[1..], "a success leaves the queue, a failure stays");
     let again = w.confirm_receipts(t(11), &[(refs[0], false, None), (other, true, None)]).await.unwrap();
-    assert_eq!(again, vec![AlreadyConfirmed, NotFound], "twice is harmless; another ERO's is not found");
+    assert_eq!(
+        again,
+        vec![AlreadyConfirmed, NotFound],
+        "a failure after a success changes nothing; another ERO's is not found"
+    );
     let (app, p) = w.application_with_progress(&refs[0]).await.unwrap().unwrap();
     assert_eq!(app.stage, Stage::WithEro);
-    assert_eq!(p.receipt, Some(crate::ReceiptState { at: t(10), success: true }), "the first confirmation stands");
+    assert_eq!(p.receipt, Some(crate::ReceiptState { at: t(10), success: true, failures: 0 }), "the success stands");
     let (app, p) = w.application_with_progress(&refs[1]).await.unwrap().unwrap();
     assert_eq!(app.stage, Stage::Submitted, "a failed receipt does not put it with the ERO");
-    assert_eq!(p.receipt.map(|r| r.success), Some(false));
+    assert_eq!(p.receipt, Some(crate::ReceiptState { at: t(10), success: false, failures: 1 }));
     assert_eq!(p.receipt_message.as_deref(), Some("Duplicate of elector 42"));
     let raw = backend.application(&id("westminster"), &refs[1]).await.unwrap().unwrap();
     let sealed = raw.progress.receipt_message.expect("stored");
@@ -780,6 +785,62 @@ pub async fn ems_queue_is_not_consumed_by_reading_and_confirming_removes_items(b
     assert_eq!(listed(cardiff.pending(10).await.unwrap()), vec![other], "untouched by Westminster's confirmations");
     let events = w.events(&refs[0]).await.unwrap();
     assert_eq!(events.iter().filter(|e| matches!(e.kind, EventKind::ConfirmedByEms { .. })).count(), 1);
+}
+
+/// A failed receipt means "not received": the application stays on the
+/// queue, each failure is counted and shows in its events, a later success
+/// confirms it (and then determinations work), and a failure after the
+/// success changes nothing.
+pub async fn a_failed_receipt_keeps_the_application_pending_until_a_success(backend: Arc<dyn Backend>) {
+    use crate::ConfirmOutcome::*;
+    let store = seeded(backend).await;
+    let r = store.citizen().submit(new_app("E09000033", "Stranded"), t(0)).await.unwrap().reference;
+    let w = store.for_ero(id("westminster"));
+    let pending = |v: Vec<(Application, crate::Progress)>| v.into_iter().map(|(a, _)| a.reference).collect::<Vec<_>>();
+    assert_eq!(
+        w.confirm_receipts(t(1), &[(r, false, Some("import failed".into()))]).await.unwrap(),
+        vec![FailureRecorded]
+    );
+    assert_eq!(w.confirm_receipts(t(2), &[(r, false, None)]).await.unwrap(), vec![FailureRecorded]);
+    assert_eq!(pending(w.pending(10).await.unwrap()), vec![r], "still fetchable after failures");
+    let (app, p) = w.application_with_progress(&r).await.unwrap().unwrap();
+    assert_eq!(app.stage, Stage::Submitted);
+    assert_eq!(p.receipt, Some(crate::ReceiptState { at: t(2), success: false, failures: 2 }));
+    assert_eq!(p.receipt_message, None, "the latest failure's message (none)");
+    let early = w.determine(&r, t(3), Determination::Approved, &[]).await.unwrap_err();
+    assert!(matches!(early, StorageError::Conflict(_)), "not received yet: {early}");
+
+    assert_eq!(
+        w.confirm_receipts(t(4), &[(r, true, None)]).await.unwrap(),
+        vec![Confirmed],
+        "a success after failures works"
+    );
+    assert_eq!(w.confirm_receipts(t(5), &[(r, true, None)]).await.unwrap(), vec![AlreadyConfirmed], "idempotent");
+    assert_eq!(w.confirm_receipts(t(6), &[(r, false, None)]).await.unwrap(), vec![AlreadyConfirmed], "no undoing");
+    assert!(w.pending(10).await.unwrap().is_empty());
+    let (app, p) = w.application_with_progress(&r).await.unwrap().unwrap();
+    assert_eq!(app.stage, Stage::WithEro);
+    assert_eq!(p.receipt, Some(crate::ReceiptState { at: t(4), success: true, failures: 2 }));
+    assert_eq!(w.determine(&r, t(7), Determination::Approved, &[]).await.unwrap(), crate::DetermineOutcome::Recorded);
+    let receipts: Vec<_> = w
+        .events(&r)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EventKind::ConfirmedByEms { success } => Some((e.at, success)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(receipts, vec![(t(1), false), (t(2), false), (t(4), true)], "the ERO's events show the failures");
+
+    // In one batch, a success and a failure of the same application: the success stands.
+    let b = store.citizen().submit(new_app("E09000033", "Batched"), t(8)).await.unwrap().reference;
+    assert_eq!(
+        w.confirm_receipts(t(9), &[(b, false, None), (b, true, None)]).await.unwrap(),
+        vec![AlreadyConfirmed, Confirmed]
+    );
+    assert!(w.pending(10).await.unwrap().is_empty());
 }
 
 pub async fn determinations_follow_receipt_and_final_ones_stand(backend: Arc<dyn Backend>) {

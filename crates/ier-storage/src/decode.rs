@@ -65,6 +65,9 @@ pub struct ProgressColumns {
     pub ems_success: Option<bool>,
     pub ems_message_key: Option<String>,
     pub ems_message: Option<Vec<u8>>,
+    /// Failed receipts so far (the application stays on the queue after each).
+    pub ems_failures: i64,
+    pub ems_failed_at: Option<chrono::DateTime<chrono::Utc>>,
     pub determination: Option<String>,
     pub determined_at: Option<chrono::DateTime<chrono::Utc>>,
     pub verified_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -85,9 +88,11 @@ pub fn progress(c: ProgressColumns) -> Result<crate::ProgressRow> {
         (None, None) => None,
         _ => return Err(corrupt("verification event")),
     };
-    let receipt = match (c.ems_confirmed_at, c.ems_success) {
-        (Some(at), Some(success)) => Some(crate::ReceiptState { at, success }),
-        (None, _) => None,
+    let failures = u32::try_from(c.ems_failures).map_err(|_| corrupt("EMS receipt failures"))?;
+    let receipt = match (c.ems_confirmed_at, c.ems_success, c.ems_failed_at) {
+        (Some(at), Some(true), _) => Some(crate::ReceiptState { at, success: true, failures }),
+        (None, _, Some(at)) if failures > 0 => Some(crate::ReceiptState { at, success: false, failures }),
+        (None, _, None) if failures == 0 => None,
         _ => return Err(corrupt("EMS receipt")),
     };
     let receipt_message = match (c.ems_message_key, c.ems_message) {

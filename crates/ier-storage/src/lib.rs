@@ -200,9 +200,9 @@ pub struct ProgressRow {
 pub struct Progress {
     /// The DWP identity check's result, once there is one.
     pub verification: Option<Verification>,
-    /// The EMS's confirmation of receipt, once given.
+    /// The EMS's confirmation of receipt once given, or else its latest failed receipt.
     pub receipt: Option<ReceiptState>,
-    /// The EMS's message with a failed receipt.
+    /// The EMS's message with its latest failed receipt.
     pub receipt_message: Option<String>,
     pub determination: Option<DeterminationState>,
     pub register_check: Option<RegisterCheckState>,
@@ -219,11 +219,15 @@ pub struct Verification {
     pub explanation: Vec<String>,
 }
 
-/// When the EMS confirmed receipt, and whether it could take the application.
+/// The EMS's receipts of an application: when it confirmed it (`success`),
+/// or, until it does, when its latest failed receipt came (a failure means
+/// "not received": the application stays on the queue); and how many failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReceiptState {
     pub at: DateTime<Utc>,
     pub success: bool,
+    /// Failed receipts (before the success, if there is one).
+    pub failures: u32,
 }
 
 /// The ERO's latest determination.
@@ -258,8 +262,13 @@ pub struct ReceiptRow {
 pub enum ConfirmOutcome {
     /// Confirmed now: it has left the queue.
     Confirmed,
-    /// Confirmed before: nothing changed (confirming twice is harmless).
+    /// Confirmed before: nothing changed (confirming twice is harmless, and a
+    /// failure after a success does not undo it).
     AlreadyConfirmed,
+    /// A failed receipt, recorded (counted, its time and sealed message kept,
+    /// a `confirmed-by-ems` event with `success: false`): the application
+    /// stays on the queue until a success.
+    FailureRecorded,
     /// No such application for this ERO.
     NotFound,
 }
@@ -354,9 +363,11 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The ERO's applications its EMS has not confirmed, oldest first. Reading does not consume.
     async fn pending_for_ems(&self, ero: &EroId, limit: u32) -> Result<Vec<ApplicationRow>>;
-    /// Confirm receipts in one transaction (the first confirmation of each
-    /// stands; it shows in [`Backend::events`] as `confirmed-by-ems`); one
-    /// outcome per receipt, in order.
+    /// Confirm receipts in one transaction (the first success of each stands
+    /// and takes it off the queue; it shows in [`Backend::events`] as
+    /// `confirmed-by-ems`); a failure before any success is counted, its time
+    /// and message kept and an event written, and the application stays
+    /// pending. One outcome per receipt, in order ([`receipt_outcomes`]).
     async fn confirm_receipts(
         &self,
         ero: &EroId,
@@ -542,18 +553,23 @@ pub fn events_with_receipt(
 }
 
 /// The outcome of each receipt of a batch, in order, from what the batch's
-/// set-wise update confirmed and which references the ERO has at all (a
-/// reference given twice is confirmed once, then already confirmed).
+/// set-wise update confirmed, which failures were recorded (backends apply a
+/// batch's successes first, then its failures to what is still pending), and
+/// which references the ERO has at all (a reference given twice is confirmed
+/// once, then already confirmed).
 pub fn receipt_outcomes(
     receipts: &[ReceiptRow],
     confirmed_now: &std::collections::HashSet<ReferenceNumber>,
+    failed_now: &std::collections::HashSet<ReferenceNumber>,
     existing: &std::collections::HashSet<ReferenceNumber>,
 ) -> Vec<ConfirmOutcome> {
     let mut reported = std::collections::HashSet::new();
     receipts
         .iter()
         .map(|r| {
-            if confirmed_now.contains(&r.reference) && reported.insert(r.reference) {
+            if !r.success && failed_now.contains(&r.reference) {
+                ConfirmOutcome::FailureRecorded
+            } else if r.success && confirmed_now.contains(&r.reference) && reported.insert(r.reference) {
                 ConfirmOutcome::Confirmed
             } else if confirmed_now.contains(&r.reference) || existing.contains(&r.reference) {
                 ConfirmOutcome::AlreadyConfirmed
@@ -1286,7 +1302,8 @@ impl EroStore {
         self.store.with_repeats(opened).await
     }
 
-    /// Confirm receipts (success, or failure with the EMS's message); one outcome each.
+    /// Confirm receipts (success, or failure with the EMS's message: it stays
+    /// pending until a success); one outcome each.
     pub async fn confirm_receipts(
         &self,
         at: DateTime<Utc>,
