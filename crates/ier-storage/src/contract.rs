@@ -948,13 +948,13 @@ pub async fn the_audit_is_one_hash_chain_however_many_write_at_once(backend: Arc
         // Nanoseconds too: the chain hashes what is stored (microseconds), not what was given.
         at: t(n as i64) + chrono::Duration::nanoseconds(123_456_789),
         request_id: format!("req-{writer}-{n}"),
-        ero_id: id(if n % 2 == 0 { "cardiff" } else { "westminster" }),
+        ero_id: id(if n.is_multiple_of(2) { "cardiff" } else { "westminster" }),
         certificate_serial: "0a1b2c".into(),
         method: "PUT".into(),
         route: "/v1/applications/{reference}/receipt".into(),
-        target: (n % 3 == 0).then(|| format!("T{n}")),
+        target: n.is_multiple_of(3).then(|| format!("T{n}")),
         status: 204,
-        items: (n % 2 == 0).then_some(n),
+        items: n.is_multiple_of(2).then_some(n),
     };
     for (writer, size) in [(0, 1), (1, 5), (2, 2)] {
         store.record_api_access(&(0..size).map(|n| access(writer, n)).collect::<Vec<_>>()).await.unwrap();
