@@ -57,7 +57,7 @@ pub use allow::{IpAllowList, IpNet, IpNetError};
 pub use ca::{CertificateAuthority, DEFAULT_CA_NAME, ERO_ORGANISATION, IssuedCertificate, ServerCertificate, Validity};
 pub use client::{client_config, client_config_without_certificate};
 pub use error::PkiError;
-pub use https::{HttpsClient, HttpsError};
+pub use https::{HttpsClient, HttpsError, Progress, Retry, Timeouts};
 pub use identity::{CertIdentity, ERO_URI_PREFIX, IdentityError, IdentityMap, ero_uri};
 pub use revocation::{Reason, Revocation, RevocationList, revoke};
 pub use serial::{Serial, SerialError};

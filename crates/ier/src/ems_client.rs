@@ -21,6 +21,15 @@
 //!
 //! `ier ems determine REFERENCE DECISION [--reason CODE]...` sends the ERO's
 //! determination of one application (`PUT /v1/applications/{reference}/determination`).
+//!
+//! Both wait at most `--connect-timeout` seconds for a connection (TCP and TLS)
+//! and `--request-timeout` for each answer, and try each request up to
+//! `--attempts` times with exponential backoff and jitter (honouring
+//! `Retry-After`) on connection errors, timeouts, 408, 429 and 5xx, for
+//! requests that may be repeated: reads, PUTs, `POST /v1/receipts` (confirming
+//! twice is harmless) and register check answers (a repeat is refused with 409,
+//! which counts as answered). Each retry is announced on stderr by route,
+//! without references or anything else from the applications.
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -74,6 +83,29 @@ pub struct PollArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+/// How patient the client is with the network and the server.
+#[derive(Args)]
+pub struct NetArgs {
+    /// Seconds to wait for a connection (TCP and TLS handshake).
+    #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+    connect_timeout: f64,
+    /// Seconds to wait for each request's whole answer.
+    #[arg(long, default_value_t = 60.0, value_parser = seconds)]
+    request_timeout: f64,
+    /// Attempts at each request before giving up (1: no retries).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=20))]
+    attempts: u32,
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(n) if n > 0.0 && n <= 3600.0 => Ok(n),
+        _ => Err("a number of seconds, more than 0 and at most 3600".into()),
+    }
 }
 
 #[derive(Args)]
@@ -97,10 +129,12 @@ pub struct DetermineArgs {
     /// A reason code (repeat for more), e.g. identity-not-confirmed.
     #[arg(long = "reason")]
     reasons: Vec<String>,
+    #[command(flatten)]
+    net: NetArgs,
 }
 
 async fn determine(args: DetermineArgs) -> anyhow::Result<()> {
-    let mut client = Client::new(&args.server, &args.cert, &args.key, &args.ca)?;
+    let mut client = Client::new(&args.server, &args.cert, &args.key, &args.ca, &args.net, false)?;
     let reference = ier_domain::ReferenceNumber::parse(&args.reference)
         .map_err(|_| anyhow::anyhow!("{:?} is not a reference number (10 letters and numbers)", args.reference))?;
     let body = json!({ "decision": args.decision, "reasons": args.reasons });
@@ -136,18 +170,49 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(server: &str, cert: &Path, key: &Path, ca: &Path) -> anyhow::Result<Self> {
+    pub fn new(server: &str, cert: &Path, key: &Path, ca: &Path, net: &NetArgs, quiet: bool) -> anyhow::Result<Self> {
         let read = |p: &Path| std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()));
         let config = ier_pki::client_config(&read(cert)?, &read(key)?, &read(ca)?)
             .context("the certificate, key or CA is not usable")?;
-        Ok(Self { https: ier_pki::HttpsClient::new(server, config).context("--server")? })
+        let timeouts = ier_pki::Timeouts {
+            connect: Duration::from_secs_f64(net.connect_timeout),
+            request: Duration::from_secs_f64(net.request_timeout),
+        };
+        let retry = ier_pki::Retry { attempts: net.attempts, ..ier_pki::Retry::default() };
+        let mut https =
+            ier_pki::HttpsClient::new(server, config).context("--server")?.with_timeouts(timeouts).with_retry(retry);
+        if !quiet {
+            https = https.with_progress(std::sync::Arc::new(|line: &str| eprintln!("{line}")));
+        }
+        Ok(Self { https })
     }
 
-    /// A request; returns the status and the JSON body (Null when empty).
+    /// A request, retried if its method may be repeated; returns the status and the JSON body (Null when empty).
     pub async fn call(&mut self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<(u16, Value)> {
         let json = body.map(serde_json::to_vec).transpose()?;
-        let (status, bytes) = self.https.call(method, path, json).await?;
-        let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes)? };
+        let (status, bytes) = self.https.call(method, path, json).await.context("the EMS API")?;
+        Self::parse(status, &bytes)
+    }
+
+    /// A request the API makes idempotent whatever its method, retried like a read.
+    pub async fn call_idempotent(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(u16, Value)> {
+        let json = body.map(serde_json::to_vec).transpose()?;
+        let (status, bytes) = self.https.call_idempotent(method, path, json).await.context("the EMS API")?;
+        Self::parse(status, &bytes)
+    }
+
+    fn parse(status: u16, bytes: &[u8]) -> anyhow::Result<(u16, Value)> {
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(bytes)
+                .with_context(|| format!("the EMS API answered {status} with a body that is not JSON"))?
+        };
         Ok((status, value))
     }
 }
@@ -235,12 +300,21 @@ async fn poll_loop(args: PollArgs) -> anyhow::Result<()> {
     if !(1..=200).contains(&args.page_size) {
         bail!("--page-size must be from 1 to 200");
     }
-    let mut client = Client::new(&args.server, &args.cert, &args.key, &args.ca)?;
+    let mut client = Client::new(&args.server, &args.cert, &args.key, &args.ca, &args.net, args.quiet)?;
     let mut out = Output::open(&args.out)?;
     let register = args.register.as_deref().map(Register::load).transpose()?;
     let abort_after: Option<u64> = std::env::var("IER_EMS_POLL_ABORT_AFTER").ok().and_then(|v| v.parse().ok());
     loop {
-        let report = poll_once(&mut client, &mut out, register.as_ref(), args.page_size, abort_after).await?;
+        let report = match poll_once(&mut client, &mut out, register.as_ref(), args.page_size, abort_after).await {
+            Ok(report) => report,
+            // Polling for good: a poll that failed (after its retries) is tried again at the next interval.
+            Err(e) if !args.once => {
+                eprintln!("this poll failed: {e:#}; polling again in {} s", args.interval);
+                tokio::time::sleep(Duration::from_secs(args.interval)).await;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if !args.quiet {
             println!(
                 "fetched {} applications, confirmed {}, answered {} register checks; output in {}",
@@ -285,7 +359,9 @@ async fn poll_once(
             receipts.push(json!({"reference": reference, "status": "success"}));
         }
         // Every application of the page is on disk: confirm the page in one request.
-        let (status, body) = client.call("POST", "/v1/receipts", Some(&json!({ "receipts": receipts }))).await?;
+        // Confirming twice is harmless, so a lost answer is asked again.
+        let (status, body) =
+            client.call_idempotent("POST", "/v1/receipts", Some(&json!({ "receipts": receipts }))).await?;
         if status != 200 {
             return Err(problem(status, &body));
         }
@@ -410,7 +486,8 @@ async fn answer_checks(client: &mut Client, out: &mut Output, register: &Registe
                 "matchCount": found.len(),
                 "matches": matches,
             });
-            let (status, outcome) = client.call("POST", &format!("/v1/register-checks/{id}"), Some(&body)).await?;
+            let (status, outcome) =
+                client.call_idempotent("POST", &format!("/v1/register-checks/{id}"), Some(&body)).await?;
             // 409: answered already (by us, before a crash): nothing to do.
             if status != 201 && status != 409 {
                 return Err(problem(status, &outcome));

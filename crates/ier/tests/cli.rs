@@ -553,6 +553,37 @@ fn submit_into_demo(data: &std::path::Path, gss: &str, surnames: &[&str]) -> Vec
 }
 
 #[test]
+fn ems_poll_gives_up_on_a_refused_connection_after_its_attempts_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    let (code, _, err) = output(ier().args(["ero", "cert", "issue", "--ero", "cardiff", "--pki"]).arg(&pki));
+    assert_eq!(code, 0, "{err}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let ca = pki.join("ca.pem");
+    let started = std::time::Instant::now();
+    let (code, _, err) = output(
+        ier()
+            .args(["ems", "poll", "--once", "--attempts", "3", "--connect-timeout", "2", "--server"])
+            .arg(format!("https://127.0.0.1:{port}"))
+            .arg("--cert")
+            .arg(pki.join("clients/cardiff.pem"))
+            .arg("--key")
+            .arg(pki.join("clients/cardiff.key"))
+            .arg("--ca")
+            .arg(&ca)
+            .arg("--out")
+            .arg(dir.path().join("out")),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("gave up after 3 attempts: connecting to 127.0.0.1"), "{err}");
+    assert_eq!(err.matches("GET /v1/applications: could not connect; trying again in").count(), 2, "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let (code, _, err) =
+        output(ier().args(["ems", "poll", "--attempts", "0", "--cert", "c", "--key", "k", "--ca", "a", "--out", "o"]));
+    assert_eq!(code, 2, "{err}");
+}
+
+#[test]
 fn ems_client_fetches_over_mutual_tls_survives_a_crash_and_is_refused_once_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("ier-data");
