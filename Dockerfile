@@ -9,8 +9,9 @@
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-# The dependency graph first, so a change to our code rebuilds only our crates (BuildKit caches
-# the registry and target directories between builds).
+# The registry and target directories are BuildKit cache mounts, kept between builds: a change
+# to our code recompiles only the crates it touches (the dependencies stay compiled), without
+# the dummy-main dependency layer trick, which a 16-crate workspace would make brittle.
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
@@ -21,8 +22,11 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM debian:bookworm-slim AS runtime
 # A fixed uid/gid, no shell login, no home to write to: the service writes only to its database
 # (over the network) and reads its keys from the environment and its PKI from a volume.
+# /pki belongs to it: a named volume mounted there starts as a copy of this directory, owner
+# included, so the one-shot `ier ero server-cert` in compose can write the listener's certificate.
 RUN groupadd --system --gid 10001 ier \
- && useradd --system --uid 10001 --gid ier --no-create-home --shell /usr/sbin/nologin ier
+ && useradd --system --uid 10001 --gid ier --no-create-home --shell /usr/sbin/nologin ier \
+ && mkdir /pki && chown 10001:10001 /pki && chmod 0750 /pki
 COPY --from=build /usr/local/bin/ier /usr/local/bin/ier
 USER 10001:10001
 ENV IER_PUBLIC_ADDR=0.0.0.0:8080 \
