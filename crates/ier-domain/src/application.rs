@@ -566,6 +566,9 @@ pub enum EventKind {
     RegisterChecked {
         result: crate::register_check::RegisterCheckResult,
     },
+    /// Its personal data was deleted under the retention rules (`retention`);
+    /// what is left holds none.
+    Erased,
 }
 
 impl EventKind {
@@ -576,7 +579,10 @@ impl EventKind {
             Self::Verified { .. } => Some(Stage::Verified),
             Self::ConfirmedByEms { success: true } => Some(Stage::WithEro),
             Self::Determined { .. } => Some(Stage::Determined),
-            Self::FetchedByEms | Self::ConfirmedByEms { success: false } | Self::RegisterChecked { .. } => None,
+            Self::FetchedByEms
+            | Self::ConfirmedByEms { success: false }
+            | Self::RegisterChecked { .. }
+            | Self::Erased => None,
         }
     }
 
@@ -590,6 +596,7 @@ impl EventKind {
             Self::ConfirmedByEms { .. } => "confirmed-by-ems",
             Self::Determined { .. } => "determined",
             Self::RegisterChecked { .. } => "register-checked",
+            Self::Erased => "erased",
         }
     }
 }

@@ -3,7 +3,7 @@
 //! Parse-don't-validate types (names, NINOs, postcodes, dates of birth,
 //! nationalities, GSS codes, UPRNs, ERO ids, reference numbers), the
 //! application model (a common core and a part per kind of applicant), the
-//! franchise rules read from versioned data, and what a council's answer to a
+//! franchise rules and the retention periods read from versioned data, and what a council's answer to a
 //! register check means.
 //!
 //! This crate does no I/O: no files, no network, no clock. "Today" is always an
@@ -21,6 +21,7 @@ pub mod nino;
 pub mod postcode;
 pub mod reasons;
 pub mod register_check;
+pub mod retention;
 pub mod rules;
 
 pub use application::{

@@ -308,6 +308,7 @@ async fn pending_applications(
         (status = 200, description = "The application.", body = Application),
         (status = 400, description = "Not a reference number.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Its personal data has been deleted under the retention rules (a set time after receipt and determination): the `erased` problem.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn application(State(state): State<ApiState>, caller: Caller, Path(r): Path<String>) -> ApiResult {
@@ -429,6 +430,7 @@ const MAX_REASONS: usize = 20;
         (status = 204, description = "Recorded (or the same determination was already recorded)."),
         (status = 400, description = "The body is not valid.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Its personal data has been deleted under the retention rules (a set time after receipt and determination): the `erased` problem.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Receipt not yet confirmed, or a final determination would change.", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -467,6 +469,7 @@ async fn determine(
         (status = 200, description = "The result (pending until DWP has answered) and its evidence.", body = VerificationResult),
         (status = 400, description = "Not a reference number.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Its personal data has been deleted under the retention rules (a set time after receipt and determination): the `erased` problem.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn verification(State(state): State<ApiState>, caller: Caller, Path(r): Path<String>) -> ApiResult {
@@ -512,6 +515,7 @@ async fn pending_register_checks(
         (status = 200, description = "The register check.", body = RegisterCheck),
         (status = 400, description = "Not a register check id.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such register check among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Its personal data has been deleted under the retention rules (a set time after receipt and determination): the `erased` problem.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn register_check(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> ApiResult {
@@ -539,6 +543,7 @@ const MAX_MATCH_COUNT: u32 = 100_000;
         (status = 400, description = "The answer is not valid (its council is not the check's, or its candidates disagree with its count).", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The gssCode is not one of the caller's councils.", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such register check among the caller's councils.", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Its personal data has been deleted under the retention rules (a set time after receipt and determination): the `erased` problem.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already answered.", body = Problem, content_type = "application/problem+json"),
     )
 )]

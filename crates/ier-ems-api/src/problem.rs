@@ -1,6 +1,7 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`): one type
 //! for the whole API, with the statuses the real back office uses (400
-//! validation, 403 council mismatch, 404 unknown or not yours, 409 wrong state)
+//! validation, 403 council mismatch, 404 unknown or not yours, 409 wrong state,
+//! 410 personal data deleted under the retention rules)
 //! and a `detail` that says exactly what is wrong, never quoting personal data.
 
 use axum::Json;
@@ -113,6 +114,16 @@ impl Problem {
         )
     }
 
+    /// An application whose personal data was deleted under the retention rules.
+    pub fn erased() -> Self {
+        Self::new(
+            StatusCode::GONE,
+            "erased",
+            "The application's personal data has been deleted",
+            "this application's personal data was deleted under the retention rules (a set time after you confirmed receipt and determined it); nothing more can be read or changed through the API",
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -144,6 +155,7 @@ impl From<StorageError> for Problem {
         match e {
             StorageError::NotFound => Problem::not_found("no such record among your councils' data"),
             StorageError::Conflict(why) => Problem::conflict(why),
+            StorageError::Erased => Problem::erased(),
             StorageError::Unavailable(_) => {
                 // Storage errors carry codes, never values; logged once, here.
                 tracing::error!(error = %e, "storage unavailable");

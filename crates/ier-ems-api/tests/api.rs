@@ -406,6 +406,66 @@ async fn determinations_follow_receipt() {
     }
 }
 
+/// Once the retention rules have deleted an application's personal data, every
+/// read or change of it is `410 Gone` with the `erased` problem, and nothing personal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_erased_application_is_gone_with_a_problem() {
+    for db in databases() {
+        let app = App::standard(db).await;
+        let r = app.submit("W06000015", "Erased").await;
+        let kept = app.submit("W06000015", "Kept").await;
+        app.call("cardiff", "PUT", &format!("/v1/applications/{r}/receipt"), Some(json!({"status": "success"}))).await;
+        let det = format!("/v1/applications/{r}/determination");
+        let (s, _) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved"}))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT);
+        let (_, page) = app.call("cardiff", "GET", "/v1/register-checks", None).await;
+        let check = page["registerChecks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["reference"] == r.to_string())
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .expect("its register check is asked");
+        // Its messages are sent; then 29 days pass.
+        let later = Utc::now() + chrono::Duration::days(29);
+        for queue in ier_storage::Queue::ALL {
+            let worker = app.store.worker(queue, "test-finisher");
+            for job in worker.claim(later, std::time::Duration::from_secs(60), 100).await.unwrap() {
+                assert!(worker.complete(&job, later, None, &Default::default()).await.unwrap());
+            }
+        }
+        let rules = ier_domain::retention::Retention::current();
+        let report = app.store.run_retention(rules, later, 100, false).await.unwrap();
+        assert_eq!(report.applications_total(), 1, "{db:?}");
+        for (method, path, body) in [
+            ("GET", format!("/v1/applications/{r}"), None),
+            ("GET", format!("/v1/applications/{r}/verification"), None),
+            ("PUT", det.clone(), Some(json!({"decision": "approved"}))),
+            ("GET", format!("/v1/register-checks/{check}"), None),
+            (
+                "POST",
+                format!("/v1/register-checks/{check}"),
+                Some(json!({"gssCode": "W06000015", "matchCount": 0, "matches": []})),
+            ),
+        ] {
+            let (s, p) = app.call("cardiff", method, &path, body).await;
+            assert_eq!(s, StatusCode::GONE, "{db:?} {method} {path}: {p}");
+            assert_eq!(p["type"], "urn:ier:problem:erased");
+            assert!(!p.to_string().contains("Erased"), "nothing personal: {p}");
+        }
+        let (s, _) = app.call("westminster", "GET", &format!("/v1/applications/{r}"), None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "another ERO still learns nothing");
+        let (s, _) = app
+            .call("cardiff", "PUT", &format!("/v1/applications/{r}/receipt"), Some(json!({"status": "success"})))
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "confirming again stays harmless");
+        let (_, page) = app.call("cardiff", "GET", "/v1/register-checks", None).await;
+        assert!(!page.to_string().contains(&r.to_string()), "its check is no longer asked");
+        let (s, one) = app.call("cardiff", "GET", &format!("/v1/applications/{kept}"), None).await;
+        assert_eq!((s, one["reference"].as_str()), (StatusCode::OK, Some(kept.to_string().as_str())));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verification_results_come_with_their_evidence() {
     for db in databases() {

@@ -53,7 +53,12 @@ impl JobError {
 
 impl From<StorageError> for JobError {
     fn from(e: StorageError) -> Self {
-        JobError::retry(e.to_string())
+        match e {
+            // Its application's personal data is gone (retention waits for waiting jobs,
+            // so only an operator's retry of an old job gets here): it can never run.
+            StorageError::Erased => JobError::Permanent(e.to_string()),
+            e => JobError::retry(e.to_string()),
+        }
     }
 }
 

@@ -175,6 +175,7 @@ fn application_from(r: &PgRow) -> Result<ApplicationRow> {
             check_answered_at: r.get("check_answered_at"),
             check_result: r.get("check_result"),
             check_match_count: r.get::<Option<i32>, _>("check_match_count").map(i64::from),
+            erased_at: r.get("erased_at"),
         })?,
     })
 }
@@ -804,7 +805,8 @@ impl Backend for PgBackend {
     ) -> Result<Vec<(RegisterCheckState, ApplicationRow)>> {
         let mut tx = self.scoped(ero).await?;
         let rows = sqlx::query(&format!(
-            "{APPLICATION_SELECT} WHERE rc.ero_id = $1 AND rc.answered_at IS NULL ORDER BY rc.seq LIMIT $2"
+            "{APPLICATION_SELECT} WHERE rc.ero_id = $1 AND rc.answered_at IS NULL AND a.erased_at IS NULL
+             ORDER BY rc.seq LIMIT $2"
         ))
         .bind(ero.as_str())
         .bind(limit as i64)
@@ -1386,7 +1388,112 @@ impl Backend for PgBackend {
         .map_err(unavailable)?;
         rows.iter().map(feedback_from).collect()
     }
+
+    async fn erasable_applications(
+        &self,
+        cutoffs: &ier_domain::retention::Cutoffs,
+        limit: u32,
+    ) -> Result<Vec<(EroId, ReferenceNumber)>> {
+        // Two range scans of the partial indexes (migration 0012), not a scan of every row.
+        let rows: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT ero_id, reference FROM (
+               SELECT a.seq, a.ero_id, a.reference FROM applications a
+                WHERE a.erased_at IS NULL AND a.determination IN ('approved', 'rejected') AND a.determined_at < $1
+                  AND {ERASABLE}
+               UNION
+               SELECT a.seq, a.ero_id, a.reference FROM applications a
+                WHERE a.erased_at IS NULL AND a.ems_confirmed_at IS NOT NULL AND a.ems_confirmed_at < $2
+                  AND {ERASABLE}) due
+             ORDER BY seq LIMIT $3"
+        ))
+        .bind(cutoffs.decided_before)
+        .bind(cutoffs.received_before)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(|(e, r)| Ok((decode::ero_id(e)?, decode::reference(r)?))).collect()
+    }
+
+    async fn erase_applications(
+        &self,
+        references: &[ReferenceNumber],
+        cutoffs: &ier_domain::retention::Cutoffs,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(EroId, ReferenceNumber)>> {
+        if references.is_empty() {
+            return Ok(Vec::new());
+        }
+        let refs: Vec<&str> = references.iter().map(|r| r.as_str()).collect();
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        // The condition again, under the rows' locks: an instance erasing at the
+        // same time waits, sees `erased_at` set, and skips them.
+        let rows: Vec<(String, String)> = sqlx::query_as(&format!(
+            "UPDATE applications a SET details = ''::bytea, key_id = '', ems_message = NULL,
+                 ems_message_key = NULL, erased_at = $3
+             WHERE a.reference = ANY($4) AND a.erased_at IS NULL AND a.ems_confirmed_at IS NOT NULL
+               AND ((a.determination IN ('approved', 'rejected') AND a.determined_at < $1)
+                    OR a.ems_confirmed_at < $2)
+               AND {ERASABLE}
+             RETURNING a.ero_id, a.reference"
+        ))
+        .bind(cutoffs.decided_before)
+        .bind(cutoffs.received_before)
+        .bind(now)
+        .bind(&refs)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        let erased =
+            rows.iter().map(|(e, r)| Ok((decode::ero_id(e)?, decode::reference(r)?))).collect::<Result<Vec<_>>>()?;
+        let erased_refs: Vec<&str> = erased.iter().map(|(_, r)| r.as_str()).collect();
+        sqlx::query("UPDATE register_checks SET candidates = NULL, key_id = NULL WHERE reference = ANY($1)")
+            .bind(&erased_refs)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        let mut by_ero: std::collections::BTreeMap<&EroId, Vec<String>> = Default::default();
+        for (ero, r) in &erased {
+            by_ero.entry(ero).or_default().push(ier_storage::persons::application_subject(r));
+        }
+        for (ero, subjects) in by_ero {
+            let subjects: Vec<&str> = subjects.iter().map(String::as_str).collect();
+            delete_subjects(&mut tx, ero, ier_storage::persons::Source::Application, &subjects).await?;
+        }
+        for (ero, r) in &erased {
+            insert_event(&mut tx, r, ero.as_str(), now, &EventKind::Erased).await?;
+        }
+        tx.commit().await.map_err(unavailable)?;
+        Ok(erased)
+    }
+
+    async fn erasable_feedback_comments(&self, before: DateTime<Utc>) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM feedback WHERE received_at < $1 AND comment IS NOT NULL")
+            .bind(before)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        Ok(n as u64)
+    }
+
+    async fn erase_feedback_comments(&self, before: DateTime<Utc>, limit: u32) -> Result<u64> {
+        sqlx::query(
+            "UPDATE feedback SET key_id = NULL, comment = NULL WHERE form_id IN (
+               SELECT form_id FROM feedback WHERE received_at < $1 AND comment IS NOT NULL LIMIT $2
+               FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(before)
+        .bind(i64::from(limit))
+        .execute(&self.pool)
+        .await
+        .map_err(unavailable)
+        .map(|r| r.rows_affected())
+    }
 }
+
+/// What else an application must be for erasure, besides being due by its
+/// dates: no job about it still to run (a message the applicant is owed goes first).
+const ERASABLE: &str = "NOT EXISTS (SELECT 1 FROM jobs j WHERE j.reference = a.reference AND j.finished_at IS NULL)";
 
 fn feedback_from(r: &PgRow) -> Result<ier_storage::feedback::FeedbackRow> {
     use ier_storage::feedback::{FeedbackRow, FormId, Satisfaction};

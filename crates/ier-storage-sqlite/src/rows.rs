@@ -61,6 +61,7 @@ pub fn application_from(r: &SqliteRow) -> Result<ApplicationRow> {
             check_answered_at: r.get("check_answered_at"),
             check_result: r.get("check_result"),
             check_match_count: r.get("check_match_count"),
+            erased_at: r.get("erased_at"),
         })?,
     })
 }

@@ -59,7 +59,10 @@ macro_rules! contract_tests {
             journey_state_is_kept_until_it_expires_and_then_purged,
             performance_counts_are_kept_with_what_they_count,
             contact_details_outlive_reloading_the_reference_data,
-            feedback_is_stored_once_sealed_and_to_the_hour
+            feedback_is_stored_once_sealed_and_to_the_hour,
+            retention_erases_personal_data_when_due_and_keeps_the_rest,
+            retention_runs_at_once_erase_each_application_once,
+            feedback_comments_are_deleted_after_their_time
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -238,7 +241,7 @@ pub async fn eros_see_only_their_own_applications(backend: Arc<dyn Backend>) {
     assert!(westminster.application(&c.reference).await.unwrap().is_none());
     assert!(westminster.events(&c.reference).await.unwrap().is_empty());
     let listed = westminster.applications(None, 100).await.unwrap();
-    assert_eq!(listed.iter().map(|a| a.reference).collect::<Vec<_>>(), vec![w.reference]);
+    assert_eq!(listed.iter().map(|a| a.reference()).collect::<Vec<_>>(), vec![w.reference]);
     let cardiff = store.for_ero(id("cardiff"));
     assert_eq!(cardiff.applications(None, 100).await.unwrap().len(), 1);
     assert!(store.for_ero(id("lothian-vjb")).applications(None, 100).await.unwrap().is_empty());
@@ -253,7 +256,7 @@ pub async fn one_ero_serves_several_councils(backend: Arc<dyn Backend>) {
     let b = store.citizen().submit(new_app("S12000019", "Midlothian"), t(1)).await.unwrap();
     assert_eq!(a.ero_id, id("lothian-vjb"));
     assert_eq!(b.ero_id, id("lothian-vjb"));
-    let listed = lothian.applications(None, 10).await.unwrap();
+    let listed: Vec<_> = lothian.applications(None, 10).await.unwrap().into_iter().filter_map(|a| a.open()).collect();
     assert_eq!(listed.iter().map(|a| a.gss_code.as_str()).collect::<Vec<_>>(), vec!["S12000036", "S12000019"]);
 }
 
@@ -317,11 +320,11 @@ pub async fn applications_list_oldest_first_in_pages(backend: Arc<dyn Backend>) 
     }
     let w = store.for_ero(id("westminster"));
     let first = w.applications(None, 3).await.unwrap();
-    assert_eq!(first.iter().map(|a| a.reference).collect::<Vec<_>>(), refs[..3]);
+    assert_eq!(first.iter().map(|a| a.reference()).collect::<Vec<_>>(), refs[..3]);
     let second = w.applications(Some(&refs[2]), 3).await.unwrap();
-    assert_eq!(second.iter().map(|a| a.reference).collect::<Vec<_>>(), refs[3..6]);
+    assert_eq!(second.iter().map(|a| a.reference()).collect::<Vec<_>>(), refs[3..6]);
     let last = w.applications(Some(&refs[5]), 3).await.unwrap();
-    assert_eq!(last.iter().map(|a| a.reference).collect::<Vec<_>>(), refs[6..]);
+    assert_eq!(last.iter().map(|a| a.reference()).collect::<Vec<_>>(), refs[6..]);
 }
 
 pub async fn jobs_are_claimed_in_order_leased_and_finished_once(backend: Arc<dyn Backend>) {
@@ -1243,4 +1246,164 @@ pub async fn feedback_is_stored_once_sealed_and_to_the_hour(backend: Arc<dyn Bac
     assert_eq!(read[1].rating, Satisfaction::VerySatisfied);
     assert_eq!(read[2].comment.chars().count(), crate::feedback::MAX_COMMENT);
     assert_eq!(store.feedback_since(t(3 * 3600)).await.unwrap().len(), 1, "since an hour");
+}
+
+/// Run every job due at `at` on both queues, as if its work were done.
+async fn finish_due_jobs(store: &Store, at: DateTime<Utc>) {
+    for queue in Queue::ALL {
+        let worker = store.worker(queue, "contract-finisher");
+        for job in worker.claim(at, std::time::Duration::from_secs(60), 1000).await.unwrap() {
+            assert!(worker.complete(&job, at, None, &JobEffects::default()).await.unwrap());
+        }
+    }
+}
+
+pub async fn retention_erases_personal_data_when_due_and_keeps_the_rest(backend: Arc<dyn Backend>) {
+    use ier_domain::register_check::RegisterCandidate;
+    use ier_domain::retention::Retention;
+    let store = seeded(backend.clone()).await;
+    let citizen = store.citizen();
+    let rules = Retention::current();
+    let days = |n: i64| Duration::days(n);
+    let decided = citizen.submit(new_app("W06000015", "Decided"), t(0)).await.unwrap().reference;
+    let undecided = citizen.submit(new_app("W06000015", "Undecided"), t(0)).await.unwrap().reference;
+    let unreceived = citizen.submit(new_app("W06000015", "Unreceived"), t(0)).await.unwrap().reference;
+    let overseas =
+        NewApplication { details: applicant_of_kind(ApplicationKind::Overseas), ..new_app("W06000015", "Abroad") };
+    let owed = citizen.submit(overseas, t(0)).await.unwrap().reference;
+    let c = store.for_ero(id("cardiff"));
+    let received = [(decided, true, None), (undecided, true, Some("Llwyth 7".to_owned())), (owed, true, None)];
+    c.confirm_receipts(t(1), &received).await.unwrap();
+    let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+    c.determine(&decided, t(2), Determination::Rejected, &reasons).await.unwrap();
+    c.determine(&undecided, t(2), Determination::EvidenceRequested, &reasons).await.unwrap();
+    c.determine(&owed, t(2), Determination::Approved, &[]).await.unwrap();
+    let candidate = RegisterCandidate {
+        ems_elector_id: "CDF-1".into(),
+        given_name: "SIAN".into(),
+        surname: "DECIDED".into(),
+        date_of_birth: None,
+        uprn: None,
+        property: None,
+        street: "High Street".into(),
+        postcode: "CF10 1EP".into(),
+        franchise_code: "G".into(),
+        registered_from: None,
+        registered_until: None,
+    };
+    let (check, _) =
+        c.pending_register_checks(10).await.unwrap().into_iter().find(|(_, a)| a.reference == decided).unwrap();
+    let today = t(3).date_naive();
+    c.answer_register_check(&check.id, t(3), today, 1, vec![candidate]).await.unwrap().unwrap();
+    // Every message is sent but the overseas elector's renewal reminder (due in 2029).
+    finish_due_jobs(&store, t(4)).await;
+    let found_before = citizen.find_applicant(&applicant("Decided", "CF10 1EP")).await.unwrap();
+    assert!(found_before.iter().any(|f| f.found.subject == decided.as_str()), "in the person index");
+
+    let none = store.run_retention(rules, t(2) + days(27), 100, false).await.unwrap();
+    assert_eq!(none.applications_total(), 0, "27 days after the decision: nothing yet");
+    let at = t(2) + days(29);
+    let dry = store.run_retention(rules, at, 100, true).await.unwrap();
+    assert_eq!(dry.applications, [(id("cardiff"), 1)].into_iter().collect());
+    assert!(c.application(&decided).await.unwrap().is_some(), "a dry run changes nothing");
+    let report = store.run_retention(rules, at, 100, false).await.unwrap();
+    assert_eq!(report, dry, "the dry run said what the run did");
+
+    // Erased: nothing personal can be read back, by anyone.
+    assert!(matches!(c.application(&decided).await, Err(StorageError::Erased)));
+    assert!(matches!(c.application_with_progress(&decided).await, Err(StorageError::Erased)));
+    assert!(matches!(c.register_check(&check.id).await, Err(StorageError::Erased)));
+    let dob = DateOfBirth::parse("14", "3", "1990", t(0).date_naive()).unwrap();
+    assert_eq!(citizen.status(&decided, dob).await.unwrap(), None, "the same answer as a wrong date of birth");
+    let again = c.determine(&decided, at, Determination::Approved, &[]).await.unwrap_err();
+    assert!(matches!(again, StorageError::Erased), "{again}");
+    let row = backend.application(&id("cardiff"), &decided).await.unwrap().unwrap();
+    assert!(row.details.blob.is_empty() && row.details.key_id.is_empty(), "the sealed details are gone");
+    assert_eq!(row.progress.erased_at, Some(at));
+    // What stays holds no personal data: stage, dates, the determination, the events.
+    assert_eq!(row.stage, Stage::Determined);
+    assert_eq!(row.progress.determination.map(|d| d.determination), Some(Determination::Rejected));
+    let (_, _, candidates) = backend.register_check(&id("cardiff"), &check.id).await.unwrap().unwrap();
+    assert_eq!(candidates, None, "the register's candidates are gone");
+    let events = c.events(&decided).await.unwrap();
+    assert_eq!(events.last().map(|e| (&e.kind, e.at)), Some((&EventKind::Erased, at)));
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::Determined { .. })));
+    let found = citizen.find_applicant(&applicant("Decided", "CF10 1EP")).await.unwrap();
+    assert!(!found.iter().any(|f| f.found.subject == decided.as_str()), "out of the person index");
+    // Listing goes on past it.
+    let listed = c.applications(None, 10).await.unwrap();
+    assert_eq!(listed.iter().map(|l| l.reference()).collect::<Vec<_>>(), vec![decided, undecided, unreceived, owed]);
+    assert_eq!(listed[0], crate::Listed::Erased { reference: decided, at });
+    assert_eq!(store.run_retention(rules, at, 100, false).await.unwrap().applications_total(), 0, "once");
+
+    // A year after receipt, one the ERO never finally decided goes too; one its EMS never
+    // confirmed stays (the ERO has not got it), and so does one a message is still owed about.
+    let year = t(1) + days(366);
+    let report = store.run_retention(rules, year, 100, false).await.unwrap();
+    assert_eq!(report.applications, [(id("cardiff"), 1)].into_iter().collect());
+    assert!(matches!(c.application(&undecided).await, Err(StorageError::Erased)));
+    let (_, progress) =
+        backend.application(&id("cardiff"), &undecided).await.unwrap().map(|r| ((), r.progress)).unwrap();
+    assert_eq!(progress.receipt_message, None, "the EMS's message is gone");
+    assert!(c.application(&unreceived).await.unwrap().is_some());
+    assert!(c.application(&owed).await.unwrap().is_some());
+    assert!(
+        c.pending_register_checks(10).await.unwrap().iter().all(|(_, a)| a.reference != undecided),
+        "an erased application's check is no longer asked"
+    );
+    // Once the reminder is sent, the overseas elector's application goes at the next run.
+    let reminder = t(0) + days(3 * 365 + 30);
+    finish_due_jobs(&store, reminder).await;
+    let report = store.run_retention(rules, reminder, 100, false).await.unwrap();
+    assert_eq!(report.applications_total(), 1);
+    assert!(matches!(c.application(&owed).await, Err(StorageError::Erased)));
+    assert!(c.application(&unreceived).await.unwrap().is_some(), "never before its EMS has it");
+}
+
+pub async fn retention_runs_at_once_erase_each_application_once(backend: Arc<dyn Backend>) {
+    use ier_domain::retention::Retention;
+    let store = seeded(backend.clone()).await;
+    let other = seeded(backend).await;
+    let mut refs = Vec::new();
+    for i in 0..23 {
+        let gss = if i % 2 == 0 { "W06000015" } else { "E09000033" };
+        refs.push((gss, store.citizen().submit(new_app(gss, "Many"), t(i)).await.unwrap().reference));
+    }
+    for (gss, r) in &refs {
+        let ero = if *gss == "W06000015" { id("cardiff") } else { id("westminster") };
+        let s = store.for_ero(ero);
+        s.confirm_receipts(t(100), &[(*r, true, None)]).await.unwrap();
+        s.determine(r, t(101), Determination::Approved, &[]).await.unwrap();
+    }
+    finish_due_jobs(&store, t(200)).await;
+    let at = t(200) + Duration::days(40);
+    let rules = Retention::current();
+    let (a, b) = tokio::join!(store.run_retention(rules, at, 3, false), other.run_retention(rules, at, 3, false));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.applications_total() + b.applications_total(), 23, "{a:?} {b:?}");
+    assert_eq!(a.applications.get(&id("cardiff")).unwrap_or(&0) + b.applications.get(&id("cardiff")).unwrap_or(&0), 12);
+    for (gss, r) in &refs {
+        let ero = if *gss == "W06000015" { id("cardiff") } else { id("westminster") };
+        let events = store.for_ero(ero).events(r).await.unwrap();
+        assert_eq!(events.iter().filter(|e| e.kind == EventKind::Erased).count(), 1, "erased once");
+    }
+}
+
+pub async fn feedback_comments_are_deleted_after_their_time(backend: Arc<dyn Backend>) {
+    use crate::feedback::{Feedback, FormId, Satisfaction};
+    use ier_domain::retention::Retention;
+    let store = seeded(backend.clone()).await;
+    let citizen = store.citizen();
+    let said = |c: &str| Feedback { rating: Satisfaction::Satisfied, comment: c.into(), page: None };
+    citizen.send_feedback(&FormId::generate(), &said("Old, by Rhiannon Price"), t(0)).await.unwrap();
+    citizen.send_feedback(&FormId::generate(), &said(""), t(0)).await.unwrap();
+    citizen.send_feedback(&FormId::generate(), &said("Newer"), t(0) + Duration::days(200)).await.unwrap();
+    let rules = Retention::current();
+    let at = t(0) + Duration::days(366);
+    assert_eq!(store.run_retention(rules, at, 1, true).await.unwrap().feedback_comments, 1);
+    assert_eq!(store.run_retention(rules, at, 1, false).await.unwrap().feedback_comments, 1);
+    let rows = store.feedback_since(t(0) - Duration::days(1)).await.unwrap();
+    assert_eq!(rows.len(), 3, "the ratings stay");
+    assert_eq!(rows.iter().map(|r| r.comment.as_str()).collect::<Vec<_>>(), vec!["", "", "Newer"]);
+    assert_eq!(store.run_retention(rules, at, 1, false).await.unwrap().feedback_comments, 0);
 }

@@ -78,6 +78,7 @@ pub struct ProgressColumns {
     pub check_answered_at: Option<chrono::DateTime<chrono::Utc>>,
     pub check_result: Option<String>,
     pub check_match_count: Option<i64>,
+    pub erased_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub fn progress(c: ProgressColumns) -> Result<crate::ProgressRow> {
@@ -115,7 +116,14 @@ pub fn progress(c: ProgressColumns) -> Result<crate::ProgressRow> {
         }),
         _ => None,
     };
-    Ok(crate::ProgressRow { verification, receipt, receipt_message, determination, register_check })
+    Ok(crate::ProgressRow {
+        verification,
+        receipt,
+        receipt_message,
+        determination,
+        register_check,
+        erased_at: c.erased_at,
+    })
 }
 
 pub fn job_kind(json: &str) -> Result<crate::JobKind> {

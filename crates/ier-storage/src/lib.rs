@@ -30,6 +30,7 @@ pub mod group;
 pub mod jobs;
 pub mod performance;
 pub mod persons;
+pub mod retention;
 pub mod sql;
 
 #[cfg(feature = "contract")]
@@ -66,6 +67,9 @@ pub enum StorageError {
     /// The record is not in a state that allows this (the message says why, with no personal data).
     #[error("{0}")]
     Conflict(&'static str),
+    /// The application's personal data was deleted under the retention rules ([`retention`]).
+    #[error("the personal data of this application has been deleted under the retention rules")]
+    Erased,
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -193,6 +197,8 @@ pub struct ProgressRow {
     pub receipt_message: Option<Sealed>,
     pub determination: Option<DeterminationState>,
     pub register_check: Option<RegisterCheckState>,
+    /// When its personal data was deleted under the retention rules ([`retention`]), if it was.
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 /// An application's progress, as the ERO sees it.
@@ -533,6 +539,34 @@ pub trait Backend: Send + Sync + 'static {
     async fn insert_feedback(&self, row: &feedback::FeedbackRow) -> Result<bool>;
     /// Feedback received at or after `since`, oldest first (for operators).
     async fn feedback_since(&self, since: DateTime<Utc>) -> Result<Vec<feedback::FeedbackRow>>;
+
+    // Retention ([`retention`]).
+
+    /// Applications due for erasure under `cutoffs`, oldest first, at most
+    /// `limit`: received by their EMS, finally determined before
+    /// `decided_before` or received before `received_before`, not erased
+    /// yet, with no job about them still to run.
+    async fn erasable_applications(
+        &self,
+        cutoffs: &ier_domain::retention::Cutoffs,
+        limit: u32,
+    ) -> Result<Vec<(EroId, ReferenceNumber)>>;
+    /// Erase those of `references` that are still due (checked again in the
+    /// transaction), in one transaction: their details, the EMS's receipt
+    /// message, the register check's candidates and their person-index
+    /// entries go, `erased_at` is set and an `erased` event written. Returns
+    /// the ones erased.
+    async fn erase_applications(
+        &self,
+        references: &[ReferenceNumber],
+        cutoffs: &ier_domain::retention::Cutoffs,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(EroId, ReferenceNumber)>>;
+    /// How many feedback comments were received before `before`.
+    async fn erasable_feedback_comments(&self, before: DateTime<Utc>) -> Result<u64>;
+    /// Delete up to `limit` comments of feedback received before `before` (the
+    /// rating, page and hour stay); how many.
+    async fn erase_feedback_comments(&self, before: DateTime<Utc>, limit: u32) -> Result<u64>;
 }
 
 /// An application's events with its EMS receipt among them. A receipt is
@@ -737,6 +771,9 @@ impl Store {
     }
 
     fn open_with_progress(&self, row: ApplicationRow) -> Result<(Application, Progress)> {
+        if row.progress.erased_at.is_some() {
+            return Err(StorageError::Erased);
+        }
         let plain = self
             .keys
             .open(&row.details, row.reference.as_str().as_bytes())
@@ -1118,7 +1155,12 @@ impl CitizenStore {
         let Some(row) = self.store.backend.find_application(reference).await? else {
             return Ok(None);
         };
-        let (application, progress) = self.store.open_with_progress(row)?;
+        // Erased: nothing left to check the date of birth against, so the same
+        // answer as a wrong one (the page says when applications are deleted).
+        let (application, progress) = match self.store.open_with_progress(row) {
+            Err(StorageError::Erased) => return Ok(None),
+            other => other?,
+        };
         match application.details.birth {
             ier_domain::BirthDetails::Date(d) if d == date_of_birth => {}
             _ => return Ok(None),
@@ -1215,6 +1257,34 @@ impl CitizenStore {
     }
 }
 
+/// One application of a listing ([`EroStore::applications`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listed {
+    Open(Box<Application>),
+    /// Its personal data was deleted under the retention rules.
+    Erased {
+        reference: ReferenceNumber,
+        at: DateTime<Utc>,
+    },
+}
+
+impl Listed {
+    pub fn reference(&self) -> ReferenceNumber {
+        match self {
+            Listed::Open(a) => a.reference,
+            Listed::Erased { reference, .. } => *reference,
+        }
+    }
+
+    /// The application, unless it was erased.
+    pub fn open(self) -> Option<Application> {
+        match self {
+            Listed::Open(a) => Some(*a),
+            Listed::Erased { .. } => None,
+        }
+    }
+}
+
 /// One ERO's view: every read and write names the ERO, and the backend's SQL
 /// filters on it (invariant 2).
 #[derive(Clone)]
@@ -1259,9 +1329,17 @@ impl EroStore {
         }
     }
 
-    pub async fn applications(&self, after: Option<&ReferenceNumber>, limit: u32) -> Result<Vec<Application>> {
+    /// A page of the ERO's applications in submission order, after `after`:
+    /// each opened, or [`Listed::Erased`] for one whose personal data was
+    /// deleted (it keeps its place, so paging goes on past it).
+    pub async fn applications(&self, after: Option<&ReferenceNumber>, limit: u32) -> Result<Vec<Listed>> {
         let rows = self.store.backend.applications(&self.ero, after, limit).await?;
-        rows.into_iter().map(|r| self.store.open(r)).collect()
+        rows.into_iter()
+            .map(|r| match r.progress.erased_at {
+                Some(at) => Ok(Listed::Erased { reference: r.reference, at }),
+                None => self.store.open(r).map(|a| Listed::Open(Box::new(a))),
+            })
+            .collect()
     }
 
     pub async fn record(&self, reference: &ReferenceNumber, at: DateTime<Utc>, kind: &EventKind) -> Result<()> {

@@ -6,7 +6,7 @@
 /// register check by a left join on its unique reference. Filter on `a.` columns.
 pub const APPLICATION_SELECT: &str = "SELECT a.reference, a.kind, a.language, a.gss_code, a.ero_id, a.submitted_at,
     a.stage, a.key_id, a.details, a.ems_confirmed_at, a.ems_success, a.ems_message_key, a.ems_message,
-    a.ems_failures, a.ems_failed_at, a.determination, a.determined_at,
+    a.ems_failures, a.ems_failed_at, a.determination, a.determined_at, a.erased_at,
     (SELECT v.at FROM application_events v WHERE v.reference = a.reference AND v.kind = 'verified' ORDER BY v.id LIMIT 1) AS verified_at,
     (SELECT v.detail FROM application_events v WHERE v.reference = a.reference AND v.kind = 'verified' ORDER BY v.id LIMIT 1) AS verified_detail,
     rc.id AS check_id, rc.created_at AS check_created_at, rc.historical AS check_historical,
@@ -17,7 +17,7 @@ pub const APPLICATION_SELECT: &str = "SELECT a.reference, a.kind, a.language, a.
 /// [`APPLICATION_SELECT`] with a register check's sealed candidates.
 pub const APPLICATION_SELECT_WITH_CANDIDATES: &str = "SELECT a.reference, a.kind, a.language, a.gss_code, a.ero_id,
     a.submitted_at, a.stage, a.key_id, a.details, a.ems_confirmed_at, a.ems_success, a.ems_message_key,
-    a.ems_message, a.ems_failures, a.ems_failed_at, a.determination, a.determined_at,
+    a.ems_message, a.ems_failures, a.ems_failed_at, a.determination, a.determined_at, a.erased_at,
     (SELECT v.at FROM application_events v WHERE v.reference = a.reference AND v.kind = 'verified' ORDER BY v.id LIMIT 1) AS verified_at,
     (SELECT v.detail FROM application_events v WHERE v.reference = a.reference AND v.kind = 'verified' ORDER BY v.id LIMIT 1) AS verified_detail,
     rc.id AS check_id, rc.created_at AS check_created_at, rc.historical AS check_historical,

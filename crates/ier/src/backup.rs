@@ -472,6 +472,8 @@ struct Scan {
     /// Applications in the database (all stages).
     total: u64,
     decrypted: u64,
+    /// Applications whose personal data was deleted under the retention rules.
+    erased: u64,
     failures: Vec<Failure>,
     /// Every reference read, with the index of its ERO in `ero_ids`.
     seen: HashMap<ReferenceNumber, u32>,
@@ -508,7 +510,7 @@ async fn scan(store: Store, backend: &Arc<dyn Backend>) -> anyhow::Result<Scan> 
     for _ in 0..WORKERS {
         let (store, ero_ids, next) = (store.clone(), ero_ids.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
-            let mut part = (0u64, Vec::new(), Vec::new());
+            let mut part = (0u64, Vec::new(), Vec::new(), 0u64);
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(ero) = ero_ids.get(i) else { return Ok::<_, anyhow::Error>(part) };
@@ -520,13 +522,15 @@ async fn scan(store: Store, backend: &Arc<dyn Backend>) -> anyhow::Result<Scan> 
         eros: ero_ids.len(),
         total,
         decrypted: 0,
+        erased: 0,
         failures: Vec::new(),
         seen: HashMap::with_capacity(total as usize),
         ero_ids: Vec::new(),
     };
     for t in tasks {
-        let (n, seen, failures) = t.await.context("a verification task failed")??;
+        let (n, seen, failures, erased) = t.await.context("a verification task failed")??;
         scan.decrypted += n;
+        scan.erased += erased;
         scan.seen.extend(seen);
         scan.failures.extend(failures);
     }
@@ -534,7 +538,8 @@ async fn scan(store: Store, backend: &Arc<dyn Backend>) -> anyhow::Result<Scan> 
     Ok(scan)
 }
 
-type Part = (u64, Vec<(ReferenceNumber, u32)>, Vec<Failure>);
+/// Opened, every reference read (with its ERO's index), failures, erased.
+type Part = (u64, Vec<(ReferenceNumber, u32)>, Vec<Failure>, u64);
 
 async fn scan_ero(store: &Store, ero: &EroId, index: u32, part: &mut Part) -> anyhow::Result<()> {
     let scoped = store.for_ero(ero.clone());
@@ -542,14 +547,25 @@ async fn scan_ero(store: &Store, ero: &EroId, index: u32, part: &mut Part) -> an
     loop {
         let got = match scoped.applications(after.as_ref(), PAGE).await {
             Ok(apps) => {
-                part.0 += apps.len() as u64;
-                part.1.extend(apps.iter().map(|a| (a.reference, index)));
+                for a in &apps {
+                    match a {
+                        ier_storage::Listed::Open(_) => part.0 += 1,
+                        // Its personal data was deleted under the retention rules: present, as it should be.
+                        ier_storage::Listed::Erased { .. } => part.3 += 1,
+                    }
+                    part.1.push((a.reference(), index));
+                }
                 apps.len()
             }
             // Some row of this page does not open: go through it one by one to name them.
             Err(StorageError::Corrupt(_)) => {
                 let rows = store.backend().applications(ero, after.as_ref(), PAGE).await?;
                 for row in &rows {
+                    if row.progress.erased_at.is_some() {
+                        part.3 += 1;
+                        part.1.push((row.reference, index));
+                        continue;
+                    }
                     match scoped.application(&row.reference).await {
                         Ok(Some(a)) => {
                             part.0 += 1;
@@ -582,7 +598,7 @@ async fn scan_ero(store: &Store, ero: &EroId, index: u32, part: &mut Part) -> an
 
 impl Scan {
     fn reached(&self) -> u64 {
-        self.decrypted + self.failures.len() as u64
+        self.decrypted + self.erased + self.failures.len() as u64
     }
 
     fn unreached(&self) -> u64 {
@@ -655,10 +671,11 @@ impl Scan {
 
     fn print_text(&self, refs: Option<&RefCheck>) {
         println!(
-            "EROs: {}; applications: {} in the database, {} opened, {} could not be opened, {} not reached",
+            "EROs: {}; applications: {} in the database, {} opened, {} erased under the retention rules, {} could not be opened, {} not reached",
             self.eros,
             self.total,
             self.decrypted,
+            self.erased,
             self.failures.len(),
             self.unreached()
         );
@@ -685,6 +702,7 @@ impl Scan {
             "eros": self.eros,
             "applications": self.total,
             "decrypted": self.decrypted,
+            "erased": self.erased,
             "failed": self.failures.len(),
             "unreached": self.unreached(),
             "failures": self.failures.iter().map(|f| json!({
