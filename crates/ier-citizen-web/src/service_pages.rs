@@ -65,6 +65,9 @@ pub enum Block {
     Link(&'static str, &'static str),
     /// The cookies this service sets, as a table.
     CookieTable,
+    /// A paragraph that says how long something is kept: given the retention
+    /// periods (`decision_days`, `receipt_days`, `feedback_days`) from the data.
+    Kept(&'static str),
 }
 
 use Block::*;
@@ -139,9 +142,9 @@ const PRIVACY_PAGE: &[Block] = &[
     List(&["privacy-shared-ero", "privacy-shared-dwp", "privacy-shared-notify"]),
     P("privacy-shared-not"),
     H2("privacy-kept"),
-    P("privacy-kept-application"),
+    Kept("privacy-kept-application"),
     P("privacy-kept-register"),
-    P("privacy-kept-feedback"),
+    Kept("privacy-kept-feedback"),
     P("privacy-kept-security"),
     H2("privacy-rights"),
     P("privacy-rights-intro"),
@@ -187,6 +190,16 @@ fn render_blocks(frame: &Frame, blocks: &[Block], cookies: &[(String, String, St
             H2(k) => context! { kind => "h2", text => frame.t(k), id => *k },
             H3(k) => context! { kind => "h3", text => frame.t(k) },
             P(k) => context! { kind => "p", text => frame.t(k) },
+            Kept(k) => {
+                let r = ier_domain::retention::Retention::current();
+                let (decision, receipt, feedback) = (
+                    r.after_decision_days.get().to_string(),
+                    r.after_receipt_days.get().to_string(),
+                    r.feedback_comment_days.get().to_string(),
+                );
+                let args = [("decision_days", &*decision), ("receipt_days", &*receipt), ("feedback_days", &*feedback)];
+                context! { kind => "p", text => frame.t_args(k, &args) }
+            }
             List(items) => context! { kind => "list", items => items.iter().map(|k| frame.t(k)).collect::<Vec<_>>() },
             Link(href, k) => {
                 let href = match href.strip_prefix('/') {

@@ -62,6 +62,7 @@ fn form_page(frame: Frame, status: StatusCode, form: &StatusForm) -> Response {
         context! {
             action => PATH, reference => form.reference, day => form.day, month => form.month, year => form.year,
             reference_error, dob_error,
+            kept_days => ier_domain::retention::Retention::current().after_decision_days.get(),
         },
     )
 }

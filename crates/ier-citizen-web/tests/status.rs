@@ -117,6 +117,35 @@ async fn a_wrong_reference_and_a_wrong_date_of_birth_get_the_same_answer() {
     );
 }
 
+/// Once the retention rules have deleted an application's details, there is
+/// nothing to check a date of birth against: the answer is the same as for a
+/// wrong one, and the page says (in both languages) how long details are kept.
+#[tokio::test]
+async fn an_erased_application_gets_the_same_answer_and_the_page_says_how_long_details_are_kept() {
+    let mut c = Client::new().await;
+    let (reference, ero, dob) = applied(&mut c).await;
+    let council = c.store.for_ero(ero.clone());
+    council.confirm_receipts(Utc::now(), &[(reference, true, None)]).await.unwrap();
+    council.determine(&reference, Utc::now(), Determination::Approved, &[]).await.unwrap();
+    let later = Utc::now() + chrono::Duration::days(29);
+    for queue in Queue::ALL {
+        let worker = c.store.worker(queue, "test");
+        for job in worker.claim(later, Duration::from_secs(60), 100).await.unwrap() {
+            assert!(worker.complete(&job, later, None, &JobEffects::default()).await.unwrap());
+        }
+    }
+    let report = c.store.run_retention(ier_domain::retention::Retention::current(), later, 100, false).await.unwrap();
+    assert_eq!(report.applications_total(), 1);
+    let erased = c.post(PATH, &fields(reference.as_str(), &dob)).await;
+    let other = ReferenceNumber::generate(&mut rand::rng());
+    let unknown = c.post(PATH, &fields(other.as_str(), &dob)).await;
+    assert_eq!((erased.status, unknown.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+    assert_eq!(erased.body.replace(reference.as_str(), "REF"), unknown.body.replace(other.as_str(), "REF"));
+    assert!(erased.body.contains("We delete the details of an application 28 days after"), "{}", erased.body);
+    let cy = c.get(&format!("{PATH}?lang=cy")).await;
+    assert!(cy.body.contains("Rydym yn dileu manylion cais 28 diwrnod ar ôl"), "{}", cy.body);
+}
+
 #[tokio::test]
 async fn bad_input_gets_a_clear_error_and_keeps_what_was_typed() {
     let mut c = Client::new().await;

@@ -62,6 +62,11 @@ struct OutcomeLabels {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct WhatLabels {
+    what: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 struct StageLabels {
     stage: &'static str,
 }
@@ -105,6 +110,7 @@ pub struct Metrics {
     verification_queue: Gauge,
     ems_queue: Gauge,
     ems_receipts: Family<OutcomeLabels, Counter>,
+    erased: Family<WhatLabels, Counter>,
     job_depth: Family<QueueLabels, Gauge>,
     job_oldest: Family<QueueLabels, Gauge>,
     job_failed: Family<QueueLabels, Gauge>,
@@ -172,6 +178,12 @@ impl Metrics {
             "Receipts sent by councils' EMS, by outcome (confirmed, already-confirmed, failure-recorded: not received, still on the queue; not-found)",
             ems_receipts.clone(),
         );
+        let erased = Family::<WhatLabels, Counter>::default();
+        registry.register(
+            "retention_erased",
+            "Records whose personal data the retention rules deleted (application, feedback-comment)",
+            erased.clone(),
+        );
         let job_depth = Family::<QueueLabels, Gauge>::default();
         registry.register("job_queue_depth", "Jobs due or running, by queue", job_depth.clone());
         let job_oldest = Family::<QueueLabels, Gauge>::default();
@@ -216,6 +228,9 @@ impl Metrics {
         for outcome in ["match", "no-match", "nothing-to-check", "deferred"] {
             let _ = verifications.get_or_create(&OutcomeLabels { outcome });
         }
+        for what in ["application", "feedback-comment"] {
+            let _ = erased.get_or_create(&WhatLabels { what });
+        }
         for queue in ier_storage::Queue::ALL {
             let labels = QueueLabels { queue: queue.as_str() };
             let _ = (job_depth.get_or_create(&labels), job_oldest.get_or_create(&labels));
@@ -237,6 +252,7 @@ impl Metrics {
             verification_queue,
             ems_queue,
             ems_receipts,
+            erased,
             job_depth,
             job_oldest,
             job_failed,
@@ -276,6 +292,11 @@ impl Metrics {
     /// An EMS receipt's outcome: `confirmed`, `already-confirmed`, `failure-recorded` or `not-found`.
     pub fn ems_receipt(&self, outcome: &'static str) -> Counter {
         self.ems_receipts.get_or_create(&OutcomeLabels { outcome }).clone()
+    }
+
+    /// Records the retention rules erased: `what` is `application` or `feedback-comment`.
+    pub fn erased(&self, what: &'static str) -> Counter {
+        self.erased.get_or_create(&WhatLabels { what }).clone()
     }
 
     /// `outcome`: `match`, `no-match`, `nothing-to-check` or `deferred`.

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use ier_domain::EroId;
 use ier_domain::retention::Retention;
 
-use crate::{Result, Store};
+use crate::{Backend, Result, Store};
 
 /// What a retention run erased (or, in a dry run, would erase): counts only.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,9 +38,7 @@ impl Report {
 }
 
 impl Store {
-    /// Erase what is due under `retention` at `now`, `batch` applications (or
-    /// feedback comments) a transaction, until nothing is due; with `dry_run`,
-    /// only count what would be.
+    /// [`run`] on this store's backend.
     pub async fn run_retention(
         &self,
         retention: &Retention,
@@ -48,40 +46,52 @@ impl Store {
         batch: u32,
         dry_run: bool,
     ) -> Result<Report> {
-        let cutoffs = retention.cutoffs(now);
-        let batch = batch.max(1);
-        let backend = self.backend();
-        let mut report = Report::default();
-        if dry_run {
-            for (ero, _) in backend.erasable_applications(&cutoffs, u32::MAX).await? {
-                *report.applications.entry(ero).or_default() += 1;
-            }
-            report.feedback_comments = backend.erasable_feedback_comments(cutoffs.feedback_before).await?;
-            return Ok(report);
-        }
-        loop {
-            let due = backend.erasable_applications(&cutoffs, batch).await?;
-            if due.is_empty() {
-                break;
-            }
-            let references: Vec<_> = due.iter().map(|(_, r)| *r).collect();
-            let erased = backend.erase_applications(&references, &cutoffs, now).await?;
-            for (ero, _) in &erased {
-                *report.applications.entry(ero.clone()).or_default() += 1;
-            }
-            // Nothing of a due batch erased: another instance took it, or it stopped being
-            // due meanwhile. The next run looks again; never spin here.
-            if erased.is_empty() || due.len() < batch as usize {
-                break;
-            }
-        }
-        loop {
-            let n = backend.erase_feedback_comments(cutoffs.feedback_before, batch).await?;
-            report.feedback_comments += n;
-            if n < u64::from(batch) {
-                break;
-            }
-        }
-        Ok(report)
+        run(self.backend(), retention, now, batch, dry_run).await
     }
+}
+
+/// Erase what is due under `retention` at `now`, `batch` applications (or
+/// feedback comments) a transaction, until nothing is due; with `dry_run`,
+/// only count what would be. Needs no data keys: nothing is opened.
+pub async fn run(
+    backend: &dyn Backend,
+    retention: &Retention,
+    now: DateTime<Utc>,
+    batch: u32,
+    dry_run: bool,
+) -> Result<Report> {
+    let cutoffs = retention.cutoffs(now);
+    let batch = batch.max(1);
+    let mut report = Report::default();
+    if dry_run {
+        for (ero, _) in backend.erasable_applications(&cutoffs, u32::MAX).await? {
+            *report.applications.entry(ero).or_default() += 1;
+        }
+        report.feedback_comments = backend.erasable_feedback_comments(cutoffs.feedback_before).await?;
+        return Ok(report);
+    }
+    loop {
+        let due = backend.erasable_applications(&cutoffs, batch).await?;
+        if due.is_empty() {
+            break;
+        }
+        let references: Vec<_> = due.iter().map(|(_, r)| *r).collect();
+        let erased = backend.erase_applications(&references, &cutoffs, now).await?;
+        for (ero, _) in &erased {
+            *report.applications.entry(ero.clone()).or_default() += 1;
+        }
+        // Nothing of a due batch erased: another instance took it, or it stopped being
+        // due meanwhile. The next run looks again; never spin here.
+        if erased.is_empty() || due.len() < batch as usize {
+            break;
+        }
+    }
+    loop {
+        let n = backend.erase_feedback_comments(cutoffs.feedback_before, batch).await?;
+        report.feedback_comments += n;
+        if n < u64::from(batch) {
+            break;
+        }
+    }
+    Ok(report)
 }

@@ -227,6 +227,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     crate::workers::start_verification(&store, simulator, ops.job_lease());
     // Applicants are told what happens: GOV.UK Notify, or the simulator when IER_NOTIFY says so.
     config.notify.start(&store, ops.job_lease());
+    // Personal data past its retention period is erased every hour.
+    crate::retention_cmd::schedule(&store);
     crate::ero_cmd::start_listener(store.clone(), &config.pki_dir, config.ems_addr).await?;
     // Production is served over HTTPS (TLS at the load balancer): cookies are Secure.
     let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);

@@ -103,6 +103,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     // Messages to applicants: the GOV.UK Notify simulator, whose inbox the demo shows.
     let simulator = std::sync::Arc::new(ier_notify::simulator::NotifySimulator::new());
     crate::workers::NotifySetup::demo(simulator.clone(), &base).start(&store, args.ops.job_lease());
+    // Personal data past its retention period is erased every hour.
+    crate::retention_cmd::schedule(&store);
     let mut state = ier_citizen_web::AppState::new(locator, store.clone(), sessions);
     state.inbox = Some(std::sync::Arc::new(crate::workers::SimulatorInbox(simulator)));
     state.start_housekeeping();

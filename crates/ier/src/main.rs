@@ -25,6 +25,7 @@ mod health_cmd;
 mod jobs_cmd;
 mod match_cmd;
 mod open;
+mod retention_cmd;
 mod seed;
 mod synth;
 mod workers;
@@ -91,6 +92,9 @@ enum Command {
     /// The feedback sent with the public feedback form: export it as CSV.
     #[command(subcommand)]
     Feedback(feedback_cmd::Feedback),
+    /// Personal data past its retention period: erase it now (ier serve does so every hour).
+    #[command(subcommand)]
+    Retention(retention_cmd::RetentionCmd),
     /// The audit of EMS API accesses: check its hash chain.
     #[command(subcommand)]
     Audit(audit_cmd::Audit),
@@ -157,6 +161,7 @@ fn main() -> anyhow::Result<()> {
         Command::Seed(args) => seed::run(args),
         Command::Jobs(cmd) => jobs_cmd::run(cmd),
         Command::Feedback(cmd) => feedback_cmd::run(cmd),
+        Command::Retention(cmd) => retention_cmd::run(cmd),
         Command::Audit(cmd) => std::process::exit(audit_cmd::run(cmd)?),
         Command::Health { addr, check } => std::process::exit(health_cmd::run(addr, &format!("/health/{check}"))),
         Command::Keygen { id } => {

@@ -839,3 +839,87 @@ fn audit_verify_passes_an_intact_chain_and_names_the_first_row_of_each_kind_of_t
         assert!(out.contains(&format!("AUDIT CHAIN BROKEN {expected}")), "{sql}: {out}");
     }
 }
+
+/// A database with applications of Cardiff's: one decided 40 days ago (due
+/// for erasure), one decided yesterday, one its EMS never took; their
+/// messages all sent. Returns the URL, the data keys and the references.
+fn retention_database(dir: &std::path::Path) -> (String, secrecy::SecretString, Vec<String>, Vec<u8>) {
+    let path = dir.join("ier.db");
+    let key = ier_storage::DataKeys::generate("k1");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (refs, sealed) = runtime.block_on(async {
+        use ier_storage::{Backend, JobEffects, Queue};
+        let backend = std::sync::Arc::new(ier_storage_sqlite::SqliteBackend::open(&path).await.unwrap());
+        ier_storage::contract::seeded_store(backend.clone()).await;
+        let store = ier_storage::Store::new(backend.clone(), ier_storage::DataKeys::parse(&key).unwrap());
+        let cardiff = store.for_ero(ier_domain::EroId::parse("cardiff").unwrap());
+        let now = chrono::Utc::now();
+        let ago = |days: i64| now - chrono::Duration::days(days);
+        let mut refs = Vec::new();
+        for (surname, decided) in [("Oldest", Some(40)), ("Recent", Some(1)), ("Untaken", None)] {
+            let new = ier_storage::contract::new_application("W06000015", surname);
+            let r = store.citizen().submit(new, ago(60)).await.unwrap().reference;
+            if let Some(days) = decided {
+                cardiff.confirm_receipts(ago(days + 1), &[(r, true, None)]).await.unwrap();
+                cardiff.determine(&r, ago(days), ier_domain::Determination::Approved, &[]).await.unwrap();
+            }
+            refs.push(r.to_string());
+        }
+        for queue in Queue::ALL {
+            let worker = store.worker(queue, "test");
+            for job in worker.claim(now, std::time::Duration::from_secs(60), 100).await.unwrap() {
+                worker.complete(&job, now, None, &JobEffects::default()).await.unwrap();
+            }
+        }
+        let oldest = ier_domain::ReferenceNumber::parse(&refs[0]).unwrap();
+        let row = backend.application(&ier_domain::EroId::parse("cardiff").unwrap(), &oldest).await.unwrap().unwrap();
+        (refs, row.details.blob)
+    });
+    (format!("sqlite:{}", path.display()), key, refs, sealed)
+}
+
+#[test]
+fn retention_run_erases_what_is_due_says_how_many_and_leaves_nothing_behind() {
+    use secrecy::ExposeSecret;
+    let dir = tempfile::tempdir().unwrap();
+    let (url, key, refs, sealed) = retention_database(dir.path());
+    let db = dir.path().join("ier.db");
+    let holds = |bytes: &[u8]| bytes.windows(32).any(|w| w == &sealed[sealed.len() - 32..]);
+    let files = [db.clone(), db.with_extension("db-wal")];
+    assert!(files.iter().any(|f| holds(&std::fs::read(f).unwrap_or_default())), "the sealed details are stored");
+    let (code, out, err) = output(ier().args(["retention", "run", "--dry-run", "--database-url", &url]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("28 days after a decision"), "{out}");
+    assert!(out.contains("would erase 1 application(s): cardiff 1"), "{out}");
+    let ahead = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let (_, out, _) = output(ier().args(["retention", "run", "--dry-run", "--as-of", &ahead, "--database-url", &url]));
+    assert!(out.contains("would erase 2 application(s): cardiff 2"), "looking ahead: {out}");
+    let (code, _, err) = output(ier().args(["retention", "run", "--as-of", &ahead, "--database-url", &url]));
+    assert_ne!(code, 0, "--as-of only counts: it never erases early");
+    assert!(err.contains("--dry-run"), "{err}");
+    let (code, _, err) = output(ier().args(["retention", "run", "--batch", "0", "--database-url", &url]));
+    assert_ne!(code, 0);
+    assert!(err.contains("--batch"), "{err}");
+
+    let (code, out, err) = output(ier().args(["retention", "run", "--batch", "1", "--database-url", &url]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("erased 1 application(s): cardiff 1"), "{out}");
+    let (_, out, _) = output(ier().args(["retention", "run", "--database-url", &url]));
+    assert!(out.contains("erased 0 application(s)"), "once: {out}");
+    // Not a byte of the sealed details is left in the database's files.
+    for file in &files {
+        assert!(!holds(&std::fs::read(file).unwrap_or_default()), "{} still holds it", file.display());
+    }
+    // ier verify counts it as present and erased, and the others as opened.
+    let listed = dir.path().join("refs.txt");
+    std::fs::write(&listed, refs.join("\n")).unwrap();
+    let (code, out, err) = output(
+        ier()
+            .args(["verify", "--database-url", &url, "--references"])
+            .arg(&listed)
+            .env("IER_DATA_KEYS", key.expose_secret()),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 in the database, 2 opened, 1 erased under the retention rules"), "{out}");
+    assert!(out.contains("3 listed, 3 found intact"), "{out}");
+}
