@@ -84,6 +84,10 @@ pub struct Comparison {
     pub levels: [u8; NFIELDS],
     /// Given name and surname read swapped on the left.
     pub swapped: bool,
+    /// Both given names are known, whole names (not initials), and at the
+    /// "different" level: not a variant, a nickname, a typo or the other's
+    /// middle name. See [`Comparison::another_person`].
+    pub given_clearly_different: bool,
     /// For an exact given name / surname: the share of reference records with that value.
     pub given_tf: f64,
     pub surname_tf: f64,
@@ -403,6 +407,12 @@ pub fn compare(reference: &Reference, v: &LeftView<'_>, right: u32) -> Compariso
             (given, surname, swapped) = (g2, s2, true);
         }
     }
+    let given_clearly_different = !swapped && {
+        let (l, rg) = (v.p.given(), reference.names.resolve(r.given));
+        whole_name(l)
+            && whole_name(rg)
+            && (given == GIVEN_DIFFERENT || (given == GIVEN_DIFFERENT - 1 && edits_at_least(l, rg, 3)))
+    };
     let n = reference.len() as f64;
     let given_tf = if given == 0 { f64::from(reference.given_count[r.given as usize]) / n } else { 0.0 };
     let surname_tf = if surname == 0 { f64::from(reference.surname_count[r.surname as usize]) / n } else { 0.0 };
@@ -416,8 +426,47 @@ pub fn compare(reference: &Reference, v: &LeftView<'_>, right: u32) -> Compariso
             address_level(reference, v, r),
         ],
         swapped,
+        given_clearly_different,
         given_tf,
         surname_tf,
+    }
+}
+
+/// The given-name level "different".
+const GIVEN_DIFFERENT: u8 = 4;
+
+/// Whether `a` and `b` are at least `n` single-character edits apart (Levenshtein): a
+/// typo is one or two edits; names three apart ("Sean" and "Sinead") are different names.
+fn edits_at_least(a: &str, b: &str, n: usize) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) >= n {
+        return true;
+    }
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let next = (prev + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            prev = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()] >= n
+}
+
+/// A name of two letters or more (an initial says too little to tell two people apart).
+fn whole_name(s: &str) -> bool {
+    s.chars().filter(|c| c.is_alphabetic()).nth(1).is_some()
+}
+
+impl Comparison {
+    /// Whether the pair is two people, whatever else they share: their given
+    /// names are clearly different and no exact NINO says otherwise. A
+    /// household's members share a surname and an address (twins a date of
+    /// birth too); only the given name tells them apart, so it decides.
+    pub fn another_person(&self) -> bool {
+        self.given_clearly_different && self.levels[Field::Nino as usize] != 0
     }
 }
 
@@ -427,7 +476,23 @@ mod tests {
     use crate::normalise::one_edit_apart;
     use proptest::prelude::*;
 
+    #[test]
+    fn names_three_edits_apart_are_different_names_and_initials_say_nothing() {
+        assert!(edits_at_least("sean", "sinead", 3));
+        assert!(edits_at_least("jill", "marija", 3));
+        assert!(!edits_at_least("jonathon", "jonathan", 2));
+        assert!(!edits_at_least("catherine", "katharine", 3), "two edits: a spelling");
+        assert!(edits_at_least("", "abc", 3) && !edits_at_least("", "ab", 3));
+        assert!(whole_name("Jo") && !whole_name("J") && !whole_name("J.") && !whole_name(""));
+    }
+
     proptest! {
+        #[test]
+        fn edits_at_least_is_one_edit_apart_at_two(a in "[a-d]{0,6}", b in "[a-d]{0,6}") {
+            let one_or_none = a == b || one_edit_apart(&a, &b);
+            prop_assert_eq!(!edits_at_least(&a, &b, 2), one_or_none);
+        }
+
         #[test]
         fn byte_one_edit_agrees_with_the_shared_definition(a in "[a-d]{0,6}", b in "[a-d]{0,6}") {
             prop_assert_eq!(one_edit_apart_bytes(a.as_bytes(), b.as_bytes()), one_edit_apart(&a, &b));

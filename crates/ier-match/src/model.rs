@@ -9,6 +9,10 @@ use crate::compare::{Comparison, Field, MISSING, NFIELDS};
 /// Smallest probability a parameter may take (keeps logs finite).
 pub const FLOOR: f64 = 1e-7;
 
+/// The most a pair of two people ([`Comparison::another_person`]) may weigh:
+/// a probability of about one in a million, far below any threshold.
+pub const ANOTHER_PERSON_WEIGHT: f64 = -20.0;
+
 /// Model parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Model {
@@ -85,9 +89,11 @@ impl Model {
         (m / u).log2()
     }
 
-    /// The match weight of a comparison.
+    /// The match weight of a comparison: at most [`ANOTHER_PERSON_WEIGHT`]
+    /// for two people whose given names are clearly different (no exact NINO).
     pub fn weight(&self, c: &Comparison) -> f64 {
-        self.prior_weight() + (0..NFIELDS).map(|f| self.field_weight(f, c.levels[f], c)).sum::<f64>()
+        let w = self.prior_weight() + (0..NFIELDS).map(|f| self.field_weight(f, c.levels[f], c)).sum::<f64>();
+        if c.another_person() { w.min(ANOTHER_PERSON_WEIGHT) } else { w }
     }
 
     /// The evidence per field.
@@ -97,7 +103,11 @@ impl Model {
             .enumerate()
             .map(|(f, field)| FieldEvidence {
                 field: *field,
-                level: field.level_name(c.levels[f]),
+                level: if *field == Field::GivenName && c.another_person() {
+                    "different: another person"
+                } else {
+                    field.level_name(c.levels[f])
+                },
                 log2_bayes_factor: self.field_weight(f, c.levels[f], c),
             })
             .collect()
