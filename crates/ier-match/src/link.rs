@@ -22,6 +22,10 @@ pub struct Candidate {
     pub right: u32,
     /// The match weight (log2 odds).
     pub weight: f64,
+    /// The first of the reference records among this left record's candidates that
+    /// are one person recorded twice ([`Reference::same_person`]) with this one
+    /// (`right` itself when there is none): the others are its possible duplicates.
+    pub group: u32,
 }
 
 impl Candidate {
@@ -59,6 +63,8 @@ pub struct Decision {
     /// Whether given name and surname were read the other way round.
     pub names_swapped: bool,
     pub evidence: Vec<FieldEvidence>,
+    /// Other reference records of the same person (possible duplicates in the reference).
+    pub possible_duplicates: Vec<String>,
 }
 
 /// Records in flight in [`Linker::candidates_each`]: one at each stage of a look-up.
@@ -83,6 +89,8 @@ pub struct Scratch {
     slots: [Slot; DEPTH],
     weights: Vec<f64>,
     exclusive: Vec<f64>,
+    /// Each weighed right's group (see [`Candidate::group`]), by position.
+    groups: Vec<u32>,
 }
 
 /// Scores left records against a reference with a trained model.
@@ -183,37 +191,67 @@ impl<'a> Linker<'a> {
     }
 
     /// Weights of `p` against `rights`: the Fellegi–Sunter weight of each into
-    /// `weights`, and the weight after the one-to-one correction into `exclusive`.
+    /// `weights`, its group into `groups` ([`Linker::group`]) and the weight after the
+    /// one-to-one correction into `exclusive` (records of one group are one person:
+    /// they do not count against each other).
     fn weigh(
         &self,
         p: &Prepared,
         rights: &[u32],
         weights: &mut Vec<f64>,
         exclusive: &mut Vec<f64>,
+        groups: &mut Vec<u32>,
         stats: &mut LinkStats,
     ) {
         stats.pairs_compared += rights.len() as u64;
         let view = LeftView::new(self.reference, p);
         weights.clear();
         weights.extend(rights.iter().map(|&r| self.model.weight(&compare(self.reference, &view, r))));
-        exclusive_weights_into(weights, exclusive);
+        if self.group(rights, weights, groups) {
+            exclusive_weights_grouped_into(weights, groups, exclusive);
+        } else {
+            exclusive_weights_into(weights, exclusive);
+        }
+    }
+
+    /// Group the strong candidates that are one person recorded twice: `groups[i]`
+    /// is the first such right of `rights[i]`'s group (itself when alone). Only
+    /// candidates that could reach the threshold are compared with each other.
+    /// Whether any two were grouped.
+    fn group(&self, rights: &[u32], weights: &[f64], groups: &mut Vec<u32>) -> bool {
+        groups.clear();
+        groups.extend_from_slice(rights);
+        let mut strong = [0usize; 8];
+        let mut n = 0;
+        let mut grouped = false;
+        for i in (0..rights.len()).filter(|&i| weights[i] >= self.min_weight) {
+            if let Some(&j) = strong[..n].iter().find(|&&j| self.reference.same_person(rights[j], rights[i])) {
+                groups[i] = groups[j];
+                grouped = true;
+            }
+            if n < strong.len() {
+                strong[n] = i;
+                n += 1;
+            }
+        }
+        grouped
     }
 
     /// Every blocked candidate with its Fellegi–Sunter weight and its weight
     /// after the one-to-one correction (see [`exclusive_weights`]), in reference order.
     pub fn scored(&self, p: &Prepared, scratch: &mut Scratch, stats: &mut LinkStats) -> Vec<(u32, f64, f64)> {
         self.blocked(p, scratch, stats);
-        let Scratch { slots, weights, exclusive, .. } = scratch;
-        self.weigh(p, &slots[0].rights, weights, exclusive, stats);
+        let Scratch { slots, weights, exclusive, groups, .. } = scratch;
+        self.weigh(p, &slots[0].rights, weights, exclusive, groups, stats);
         slots[0].rights.iter().zip(weights.iter()).zip(exclusive.iter()).map(|((&r, &w), &x)| (r, w, x)).collect()
     }
 
     /// The best candidates of the weighed rights (at most [`KEEP_PER_LEFT`], at or above the threshold).
-    fn choose(&self, rights: &[u32], exclusive: &[f64], out: &mut Vec<Candidate>) {
+    fn choose(&self, rights: &[u32], exclusive: &[f64], groups: &[u32], out: &mut Vec<Candidate>) {
         out.clear();
-        for (&right, &weight) in rights.iter().zip(exclusive) {
+        for ((&right, &weight), &group) in rights.iter().zip(exclusive).zip(groups) {
             if weight >= self.min_weight {
-                out.push(Candidate { right, weight });
+                out.push(Candidate { right, weight, group });
             }
         }
         out.sort_unstable_by(|a, b| b.weight.total_cmp(&a.weight).then(a.right.cmp(&b.right)));
@@ -225,9 +263,9 @@ impl<'a> Linker<'a> {
     pub fn candidates(&self, p: &Prepared, scratch: &mut Scratch, stats: &mut LinkStats, out: &mut Vec<Candidate>) {
         stats.left_records += 1;
         self.blocked(p, scratch, stats);
-        let Scratch { slots, weights, exclusive, .. } = scratch;
-        self.weigh(p, &slots[0].rights, weights, exclusive, stats);
-        self.choose(&slots[0].rights, exclusive, out);
+        let Scratch { slots, weights, exclusive, groups, .. } = scratch;
+        self.weigh(p, &slots[0].rights, weights, exclusive, groups, stats);
+        self.choose(&slots[0].rights, exclusive, groups, out);
     }
 
     /// [`Linker::candidates`] of `n` records (`record(i)` is the i-th), handed to
@@ -242,7 +280,7 @@ impl<'a> Linker<'a> {
         mut each: impl FnMut(usize, &[Candidate]),
     ) {
         let mut out = Vec::with_capacity(KEEP_PER_LEFT * 4);
-        let Scratch { key_parts, keys, slots, weights, exclusive } = scratch;
+        let Scratch { key_parts, keys, slots, weights, exclusive, groups } = scratch;
         for t in 0..n + DEPTH - 1 {
             if t < n {
                 self.stage_keys(record(t), key_parts, keys, &mut slots[t % DEPTH]);
@@ -262,8 +300,8 @@ impl<'a> Linker<'a> {
             if let Some(j) = t.checked_sub(DEPTH - 1) {
                 stats.left_records += 1;
                 let rights = &slots[j % DEPTH].rights;
-                self.weigh(record(j), rights, weights, exclusive, stats);
-                self.choose(rights, exclusive, &mut out);
+                self.weigh(record(j), rights, weights, exclusive, groups, stats);
+                self.choose(rights, exclusive, groups, &mut out);
                 each(j, &out);
             }
         }
@@ -284,6 +322,17 @@ impl<'a> Linker<'a> {
             .map_or(0.0, |(_, w, x)| w - x);
         (probability(w - others), c.swapped, self.model.evidence(&c), others)
     }
+
+    /// The other reference records of `right`'s group among `p`'s candidates: the
+    /// same person recorded again (possible duplicates in the reference).
+    pub fn duplicates_of(&self, p: &Prepared, right: u32) -> Vec<u32> {
+        let (mut scratch, mut stats) = (Scratch::default(), LinkStats::default());
+        self.scored(p, &mut scratch, &mut stats);
+        let Scratch { slots, groups, .. } = &scratch;
+        let Some(i) = slots[0].rights.iter().position(|&r| r == right) else { return Vec::new() };
+        let group = groups[i];
+        slots[0].rights.iter().zip(groups).filter(|&(&r, &g)| g == group && r != right).map(|(&r, _)| r).collect()
+    }
 }
 
 /// The one-to-one correction. A left record is at most one reference person, so
@@ -296,6 +345,23 @@ pub fn exclusive_weights(weights: &[f64]) -> Vec<f64> {
     let mut out = Vec::with_capacity(weights.len());
     exclusive_weights_into(weights, &mut out);
     out
+}
+
+/// [`exclusive_weights`] where the candidates of one group (`groups[i]`, the
+/// group's label) are one person: a candidate's odds are O_i / (1 + Σ O_j over the
+/// candidates of other groups), so a person recorded twice in the reference does not
+/// halve the odds of either record.
+fn exclusive_weights_grouped_into(weights: &[f64], groups: &[u32], out: &mut Vec<f64>) {
+    out.clear();
+    let Some(max) = weights.iter().copied().reduce(f64::max) else { return };
+    let shift = max.max(0.0);
+    let sum: f64 = weights.iter().map(|w| (w - shift).exp2()).sum();
+    let one = (-shift).exp2();
+    out.extend(weights.iter().zip(groups).map(|(&w, g)| {
+        let own: f64 = weights.iter().zip(groups).filter(|(_, h)| *h == g).map(|(v, _)| (v - shift).exp2()).sum();
+        let others = (sum - own).max(0.0) + one;
+        w - (others.log2() + shift)
+    }));
 }
 
 /// [`exclusive_weights`] into a reused buffer.
@@ -442,6 +508,11 @@ pub fn link(
         .into_iter()
         .map(|(l, r, _)| {
             let (probability, names_swapped, evidence, competing) = linker.explain(&prepared[l as usize], r);
+            let possible_duplicates = linker
+                .duplicates_of(&prepared[l as usize], r)
+                .into_iter()
+                .map(|d| reference.id(d).to_owned())
+                .collect();
             Decision {
                 left: left[l as usize].id.to_owned(),
                 right: reference.id(r).to_owned(),
@@ -450,6 +521,7 @@ pub fn link(
                 competing_log2_odds: competing,
                 names_swapped,
                 evidence,
+                possible_duplicates,
             }
         })
         .collect();

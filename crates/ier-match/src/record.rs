@@ -59,6 +59,11 @@ pub struct Prepared {
     pub dob: Dob,
     /// [`id_key`] of the NINO or other identifier, 0 = missing.
     pub nino: u64,
+    /// Who the record is beyond its names, whatever the options use for matching:
+    /// a hash of its date of birth (or, without one, its identifier), 0 = neither.
+    /// Tells one person recorded twice from a same-named relative
+    /// ([`Reference::same_person`](crate::Reference::same_person)).
+    pub identity: u32,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -95,7 +100,12 @@ impl Prepared {
         end(&text, 4);
         name_key_into(r.town, &mut text);
         end(&text, 5);
-        Ok(Self { text, ends, dob, nino: if options.use_nino { id_key(r.nino) } else { 0 } })
+        let identity = match (if options.use_dob { Ok(dob) } else { parse_dob(r.date_of_birth) }, id_key(r.nino)) {
+            (Ok(d), _) if d != 0 => crate::hash::mix(u64::from(d)) as u32 | 1,
+            (_, n) if n != 0 => crate::hash::mix(n ^ 0x9e37_79b9_7f4a_7c15) as u32 | 1,
+            _ => 0,
+        };
+        Ok(Self { text, ends, dob, nino: if options.use_nino { id_key(r.nino) } else { 0 }, identity })
     }
 
     fn part(&self, i: usize) -> &str {

@@ -33,6 +33,7 @@ pub struct ReferenceBuilder {
     postcodes: Interner,
     towns: Interner,
     recs: Vec<Rec>,
+    identity: Vec<u32>,
     ids: Vec<u8>,
     id_ends: Vec<u64>,
 }
@@ -44,6 +45,8 @@ pub struct Reference {
     pub(crate) postcodes: Interner,
     pub(crate) towns: Interner,
     pub(crate) recs: Vec<Rec>,
+    /// Per record: [`Prepared::identity`](crate::Prepared::identity).
+    identity: Vec<u32>,
     ids: Vec<u8>,
     id_ends: Vec<u64>,
     /// Per name id: how many records have it as given name / surname.
@@ -85,6 +88,7 @@ impl ReferenceBuilder {
             nino: p.nino,
         };
         self.recs.push(rec);
+        self.identity.push(p.identity);
         self.ids.extend_from_slice(id.as_bytes());
         self.id_ends.push(self.ids.len() as u64);
     }
@@ -104,6 +108,7 @@ impl ReferenceBuilder {
             pool.shrink();
         }
         self.recs.shrink_to_fit();
+        self.identity.shrink_to_fit();
         self.ids.shrink_to_fit();
         self.id_ends.shrink_to_fit();
         let mut given_count = vec![0u32; self.names.len()];
@@ -136,6 +141,7 @@ impl ReferenceBuilder {
             postcodes: self.postcodes,
             towns: self.towns,
             recs: self.recs,
+            identity: self.identity,
             ids: self.ids,
             id_ends: self.id_ends,
             given_count,
@@ -194,6 +200,23 @@ impl Reference {
             self.names.prefetch_bytes(rec.surname);
             self.postcodes.prefetch_bytes(rec.postcode);
         }
+    }
+
+    /// Whether records `a`, `b`, both strong candidates for one left record, are one
+    /// person recorded twice: the same known date of birth (or, without one, the same
+    /// identifier), whether or not the matching uses them. A parent and child of one
+    /// name at one address differ in their dates of birth; twins in their given names
+    /// (the two records' given names must be alike: the same, or Jaro-Winkler 0.80 or
+    /// more, as a typo is).
+    pub fn same_person(&self, a: u32, b: u32) -> bool {
+        let (Some(&x), Some(&y)) = (self.identity.get(a as usize), self.identity.get(b as usize)) else {
+            return false;
+        };
+        if x == 0 || x != y {
+            return false;
+        }
+        let (ga, gb) = (self.recs[a as usize].given, self.recs[b as usize].given);
+        ga == gb || crate::normalise::jaro_winkler(self.names.resolve(ga), self.names.resolve(gb)) >= 0.80
     }
 
     /// The id of record `i`, as given.

@@ -206,3 +206,45 @@ fn a_household_member_is_never_confirmed_as_another() {
     assert!(wrong.len() - same_name <= 2, "{} wrong decisions besides same-named relatives", wrong.len() - same_name);
     assert!(recall >= 0.85, "recall {recall}");
 }
+
+/// A person recorded twice in the reference (FEBRL2/3-style duplicates): neither
+/// record may halve the other's odds. The left record links to the best of them,
+/// and the decision names the other as a possible duplicate.
+#[test]
+fn a_person_recorded_twice_in_the_reference_still_links_and_the_other_is_named() {
+    for (options, noise, floor) in [
+        (Options::confirmation(), NoiseModel { confirmation_style: true, ..NoiseModel::confirmation() }, 0.9),
+        (Options::default(), NoiseModel::realistic(), 0.99),
+    ] {
+        let population = Population::new(16, PEOPLE, NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap();
+        let mut right: Vec<MatchRecord> = population.reference_extract().map(|r| reference_of(&r)).collect();
+        let twice: Vec<MatchRecord> =
+            right.iter().step_by(4).map(|r| MatchRecord { id: format!("{}-again", r.id), ..r.clone() }).collect();
+        right.extend(twice);
+        let noisy: Vec<_> = population.applicants(&noise).unwrap().collect();
+        let truth: HashMap<&str, Option<String>> =
+            noisy.iter().map(|r| (r.record.id.as_str(), r.person_id.map(|p| p.to_string()))).collect();
+        let left: Vec<InputRecord<'_>> = noisy.iter().map(|r| input(&r.record)).collect();
+        let right_in: Vec<InputRecord<'_>> = right.iter().map(input).collect();
+        let config = LinkConfig { options, ..LinkConfig::default() };
+        let (decisions, _, _) = link(&left, &right_in, &config).unwrap();
+        let person = |id: &str| id.trim_end_matches("-again").to_owned();
+        let correct = decisions.iter().filter(|d| truth[d.left.as_str()].as_deref() == Some(&person(&d.right))).count();
+        let linkable = truth.values().filter(|p| p.is_some()).count();
+        let recall = correct as f64 / linkable as f64;
+        let doubled: Vec<&Decision> =
+            decisions.iter().filter(|d| right.iter().any(|r| r.id == format!("{}-again", person(&d.right)))).collect();
+        let named = doubled
+            .iter()
+            .filter(|d| {
+                let other = if d.right.ends_with("-again") { person(&d.right) } else { format!("{}-again", d.right) };
+                d.possible_duplicates == vec![other]
+            })
+            .count();
+        eprintln!("{options:?}: recall {recall:.4}, {} of {} doubled named", named, doubled.len());
+        assert!(recall >= floor, "recall {recall}");
+        assert!(doubled.len() > 500, "the doubled people are linked ({})", doubled.len());
+        assert!(named as f64 >= 0.99 * doubled.len() as f64, "{named} of {} named their duplicate", doubled.len());
+        assert!(decisions.iter().filter(|d| !doubled.contains(d)).all(|d| d.possible_duplicates.is_empty()));
+    }
+}

@@ -3,9 +3,12 @@
 //! Reads the right (reference) file into a compact index, trains the model on
 //! the first `--train-sample` left records, then streams the left file in
 //! chunks scored on all cores, and writes one row per matched left record
-//! (`left_id,right_id,match_probability`) after the one-to-one assignment.
+//! (`left_id,right_id,match_probability,possible_duplicates`) after the
+//! one-to-one assignment; `possible_duplicates` names the same person's other
+//! records in the reference (same date of birth, alike given names), `;` between.
 //! Progress goes to stderr. Errors name the file, line and column, never a value.
 
+use std::collections::HashMap;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -427,12 +430,19 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     let mut ids: Vec<u8> = Vec::new();
     let mut id_ends: Vec<u64> = Vec::new();
     let mut stats = LinkStats::default();
+    // Left records with a person recorded twice among their candidates: (right, group) of each.
+    let mut twice: HashMap<u32, Vec<(u32, u32)>> = HashMap::new();
     let mut absorb = |chunk: &Chunk, scored: Scored, assigner: &mut Assigner| {
         let mut start = 0;
         for (i, end) in scored.records {
             ids.extend_from_slice(chunk.id(i).as_bytes());
             id_ends.push(ids.len() as u64);
-            assigner.push(id_ends.len() as u32 - 1, &scored.candidates[start..end]);
+            let left = id_ends.len() as u32 - 1;
+            let cands = &scored.candidates[start..end];
+            assigner.push(left, cands);
+            if cands.iter().any(|c| c.group != c.right) {
+                twice.insert(left, cands.iter().map(|c| (c.right, c.group)).collect());
+            }
             start = end;
         }
     };
@@ -460,7 +470,7 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     let decisions = assigner.assign(reference.len());
     let out = std::fs::File::create(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, out);
-    writeln!(w, "left_id,right_id,match_probability")?;
+    writeln!(w, "left_id,right_id,match_probability,possible_duplicates")?;
     let field = |w: &mut BufWriter<std::fs::File>, s: &str| -> std::io::Result<()> {
         if s.contains([',', '"', '\n', '\r']) {
             write!(w, "\"{}\"", s.replace('"', "\"\""))
@@ -475,7 +485,18 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
         field(&mut w, left_id)?;
         w.write_all(b",")?;
         field(&mut w, reference.id(r))?;
-        writeln!(w, ",{:.6}", probability(f64::from(weight)))?;
+        write!(w, ",{:.6},", probability(f64::from(weight)))?;
+        // The same person's other records in the reference, `;` between them.
+        if let Some(cands) = twice.get(&(l as u32)) {
+            let group = cands.iter().find(|(right, _)| *right == r).map(|(_, g)| *g);
+            let others: Vec<&str> = cands
+                .iter()
+                .filter(|(right, g)| Some(*g) == group && *right != r)
+                .map(|(right, _)| reference.id(*right))
+                .collect();
+            field(&mut w, &others.join(";"))?;
+        }
+        writeln!(w)?;
     }
     w.flush()?;
     progress.done(format!(

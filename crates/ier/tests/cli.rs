@@ -473,7 +473,7 @@ fn match_link_links_noisy_records_to_a_reference_and_names_bad_rows_without_thei
         assert_eq!(code, 0, "{err}");
         assert!(err.contains("pairs compared"), "progress and counts on stderr: {err}");
         let out = std::fs::read_to_string(p("out.csv")).unwrap();
-        assert!(out.starts_with("left_id,right_id,match_probability\n"), "{out}");
+        assert!(out.starts_with("left_id,right_id,match_probability,possible_duplicates\n"), "{out}");
         let rows: Vec<_> = out.lines().skip(1).map(|l| l.split(',').collect::<Vec<_>>()).collect();
         let linkable = truth.values().filter(|p| !p.is_empty()).count();
         let correct = rows.iter().filter(|r| truth[r[0]] == r[1]).count();
@@ -483,6 +483,37 @@ fn match_link_links_noisy_records_to_a_reference_and_names_bad_rows_without_thei
             let prob: f64 = r[2].parse().unwrap();
             assert!((0.9..=1.0).contains(&prob), "{prob}");
         }
+    }
+
+    // A person recorded twice in the reference: still linked, and the other record named.
+    let reference = std::fs::read_to_string(p("ref.csv")).unwrap();
+    let mut doubled = reference.clone();
+    for line in reference.lines().skip(1).take(600) {
+        let (id, rest) = line.split_once(',').unwrap();
+        doubled.push_str(&format!("{id}-again,{rest}\n"));
+    }
+    std::fs::write(p("ref2.csv"), doubled).unwrap();
+    let (code, _, err) = output(
+        ier()
+            .args(["match", "link", "--left"])
+            .arg(p("left.csv"))
+            .arg("--right")
+            .arg(p("ref2.csv"))
+            .arg("--out")
+            .arg(p("out2.csv")),
+    );
+    assert_eq!(code, 0, "{err}");
+    let out = std::fs::read_to_string(p("out2.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let person = |id: &str| id.trim_end_matches("-again").to_owned();
+    let correct = rows.iter().filter(|r| truth[r[0]] == person(r[1])).count();
+    let linkable = truth.values().filter(|p| !p.is_empty()).count();
+    assert!(correct as f64 >= 0.98 * linkable as f64, "{correct} of {linkable} linked with people recorded twice");
+    let twice: Vec<&Vec<&str>> = rows.iter().filter(|r| !r[3].is_empty()).collect();
+    assert!(twice.len() > 100, "{} rows name a duplicate", twice.len());
+    for r in &twice {
+        let other = if r[1].ends_with("-again") { person(r[1]) } else { format!("{}-again", r[1]) };
+        assert_eq!(r[3], other, "{r:?}");
     }
 
     // Bad input: the file, line and column are named; the value never is.

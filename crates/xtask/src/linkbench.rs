@@ -486,7 +486,7 @@ type Link = (String, String, f64);
 
 fn read_links(path: &Path) -> anyhow::Result<Vec<Link>> {
     let (header, rows) = lines(path)?;
-    if csv_fields(&header) != ["left_id", "right_id", "match_probability"] {
+    if csv_fields(&header).get(..3) != Some(&["left_id", "right_id", "match_probability"][..]) {
         bail!("{}: header must be left_id,right_id,match_probability", path.display());
     }
     parse_links(&rows).with_context(|| format!("in {}", path.display()))
@@ -495,8 +495,9 @@ fn read_links(path: &Path) -> anyhow::Result<Vec<Link>> {
 fn parse_links(rows: &[String]) -> anyhow::Result<Vec<Link>> {
     rows.iter()
         .map(|row| {
+            // (A fourth column, `ier match link`'s possible duplicates, is not scored.)
             let f = csv_fields(row);
-            if f.len() != 3 {
+            if !(3..=4).contains(&f.len()) {
                 bail!("bad row {row:?}");
             }
             let p: f64 = f[2].parse().with_context(|| format!("probability in {row:?}"))?;
