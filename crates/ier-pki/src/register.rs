@@ -160,8 +160,8 @@ impl Register {
                 Err(_) if words.len() == 2 && Serial::parse(words[0]).is_ok() => {
                     return Err(bad(format!(
                         "this line names no CA: a serial is known only together with the CA that issued it. \
-                         Write `<CA fingerprint> {} {}` instead (`ier ero serial map --ca <CA certificate> \
-                         --serial {} --ero {}` writes it; then delete this line)",
+                         Delete the line, then map the serial again under that CA: `ier ero serial map \
+                         --ca <CA certificate> --serial {} --ero {}` (it writes `<CA fingerprint> {} {}`)",
                         words[0], words[1], words[0], words[1]
                     )));
                 }

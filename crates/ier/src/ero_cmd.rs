@@ -288,15 +288,16 @@ pub fn run(cmd: Ero) -> anyhow::Result<()> {
             let mut check = ier_pki::TrustConfig::new();
             check.add_ca_pem(&pem, &ca.display().to_string()).context("--ca must be the issuing CA's certificate")?;
             let issuer = CaFingerprint::of_pem(&pem, &ca.display().to_string())?;
-            let trusted = ier_pki::TrustConfig::load_dir(&pki).map(|t| t.ca_fingerprints().contains(&issuer));
             let registration = Registration { issuer, serial: serial.clone(), ero: Some(ero.clone()), not_after: None };
             ier_pki::register::record(&pki, ier_pki::files::SERIALS_FILE, SERIALS_HEADER, registration)?;
             println!("certificates of CA {issuer} with serial {serial} now speak for {ero}");
-            if !matches!(trusted, Ok(true)) {
-                println!(
+            match ier_pki::TrustConfig::load_dir(&pki) {
+                Ok(trust) if trust.ca_fingerprints().contains(&issuer) => {}
+                Ok(_) => println!(
                     "  note: that CA is not among those {} trusts: its certificates are accepted only if it is an intermediate of one that is (ier ero ca import)",
                     pki.display()
-                );
+                ),
+                Err(e) => println!("  note: the EMS listener would refuse {} as it is: {e}", pki.display()),
             }
         }
     }
