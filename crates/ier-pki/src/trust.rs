@@ -65,8 +65,8 @@ impl TrustConfig {
     }
 
     /// Trusts every CA certificate in `pem` (each must be a CA certificate). `what` names the
-    /// input in errors (a file name).
-    /// A PEM that also holds a private key is refused: trust needs only the certificate.
+    /// input in errors (a file name). A PEM that also holds a private key is refused: trust
+    /// needs only the certificate.
     pub fn add_ca_pem(&mut self, pem: &str, what: &str) -> Result<&mut Self, PkiError> {
         if holds_private_key(pem.as_bytes()) {
             return Err(PkiError::KeyWithCertificate { what: what.to_owned() });
