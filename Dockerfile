@@ -22,17 +22,20 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM debian:bookworm-slim AS runtime
 # A fixed uid/gid, no shell login, no home to write to: the service writes only to its database
 # (over the network) and reads its keys from the environment and its PKI from a volume.
-# /pki belongs to it: a named volume mounted there starts as a copy of this directory, owner
-# included, so the one-shot `ier ero server-cert` in compose can write the listener's certificate.
+# /pki (what the EMS listener reads: certificates only) and /pki-issuer (the service's CA and
+# its key, for `ier ero` alone) belong to it: a named volume mounted there starts as a copy of
+# the directory, owner and mode included, so the one-shot `pki` service in compose can write both.
 RUN groupadd --system --gid 10001 ier \
  && useradd --system --uid 10001 --gid ier --no-create-home --shell /usr/sbin/nologin ier \
- && mkdir /pki && chown 10001:10001 /pki && chmod 0750 /pki
+ && mkdir /pki /pki-issuer && chown 10001:10001 /pki /pki-issuer \
+ && chmod 0750 /pki && chmod 0700 /pki-issuer
 COPY --from=build /usr/local/bin/ier /usr/local/bin/ier
 USER 10001:10001
 ENV IER_PUBLIC_ADDR=0.0.0.0:8080 \
     IER_EMS_ADDR=0.0.0.0:8443 \
     IER_INTERNAL_ADDR=0.0.0.0:9090 \
-    IER_PKI_DIR=/pki
+    IER_PKI_DIR=/pki \
+    IER_CA_DIR=/pki-issuer
 # Public site, EMS API (mutual TLS), internal listener (metrics, health: never publish it).
 EXPOSE 8080 8443 9090
 # The image has no curl: `ier health` asks the internal listener whether the instance is ready

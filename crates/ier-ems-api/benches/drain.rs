@@ -152,18 +152,20 @@ async fn run(a: Args) {
     let server = ca.issue_server(&[], Validity::days_from(now, 2)).unwrap();
     let mut trust = TrustConfig::new();
     trust.add_ca_pem(ca.cert_pem(), "bench CA").unwrap();
+    // Each ERO's certificate, registered as the issuer records it in issued.txt.
+    let configs: Vec<_> = eros
+        .iter()
+        .map(|e| {
+            let c = ca.issue_ero(&e.id, Validity::days_from(now, 2)).unwrap();
+            trust.register_issued(&c);
+            ier_pki::client_config(&c.cert_pem, c.key_pem.expose_secret(), ca.cert_pem()).unwrap()
+        })
+        .collect();
     let tls = ServerTls::new(ServerIdentity::from_pem(&server.cert_pem, &server.key_pem).unwrap(), trust).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let state = ier_ems_api::ApiState::new(store.clone());
     tokio::spawn(EmsServer::new(tls).serve(listener, ier_ems_api::router(state.clone())));
-    let configs: Vec<_> = eros
-        .iter()
-        .map(|e| {
-            let c = ca.issue_ero(&e.id, Validity::days_from(now, 2)).unwrap();
-            ier_pki::client_config(&c.cert_pem, c.key_pem.expose_secret(), ca.cert_pem()).unwrap()
-        })
-        .collect();
 
     let t = Instant::now();
     let mut tasks = Vec::new();

@@ -205,6 +205,8 @@ pub fn journey_cookie(data: &[u8]) {
 /// A client certificate's identity (ERO and serial) from DER bytes, as the EMS listener reads it.
 pub fn certificate(data: &[u8]) {
     let trust = ier_pki::TrustConfig::new();
-    let _ = trust.identify(data);
+    let der = ier_pki::rustls::pki_types::CertificateDer::from(data);
+    let _ = trust.identify(&der, &[], ier_pki::rustls::pki_types::UnixTime::now());
+    let _ = ier_pki::identity::named_ero(data);
     let _ = ier_pki::identity::serial_of(data);
 }

@@ -1,6 +1,7 @@
 //! The service's own certificate authority (development, demo, and production when no external
 //! CA is used): create, save and load it, and issue ERO client certificates and the API
-//! listener's server certificate with rcgen (ECDSA P-256).
+//! listener's server certificate with rcgen (ECDSA P-256). It signs in memory and records
+//! nothing: [`crate::IssuingCa`] keeps it in the issuer's folder and registers what it issues.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
@@ -19,6 +20,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 use crate::error::PkiError;
 use crate::files::{self, CA_CERT_FILE, CA_KEY_FILE};
 use crate::identity::ero_uri;
+use crate::register::CaFingerprint;
 use crate::serial::Serial;
 
 /// The organisation in the subject of every ERO client certificate.
@@ -52,10 +54,12 @@ impl Validity {
 ///
 /// The key is shown to nobody by `Debug`; write it out with [`IssuedCertificate::write_files`]
 /// (mode 0600) or hand it to the ERO over a secure channel. The service need keep only
-/// `ero`, `serial` and the dates.
+/// `ero`, `issuer`, `serial` and the dates.
 #[derive(Debug, Clone)]
 pub struct IssuedCertificate {
     pub ero: EroId,
+    /// The CA that signed it: with `serial`, what the listener's register knows it by.
+    pub issuer: CaFingerprint,
     pub serial: Serial,
     pub not_before: DateTime<Utc>,
     pub not_after: DateTime<Utc>,
@@ -73,6 +77,7 @@ impl IssuedCertificate {
 /// A server certificate for the EMS API listener, with its private key.
 #[derive(Debug, Clone)]
 pub struct ServerCertificate {
+    pub issuer: CaFingerprint,
     pub serial: Serial,
     pub not_before: DateTime<Utc>,
     pub not_after: DateTime<Utc>,
@@ -97,6 +102,7 @@ fn write_pair(dir: &Path, stem: &str, cert_pem: &str, key_pem: &SecretString) ->
 pub struct CertificateAuthority {
     cert_pem: String,
     key_pem: SecretString,
+    fingerprint: CaFingerprint,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -123,15 +129,16 @@ impl CertificateAuthority {
         set_validity(&mut params, validity);
         let cert = params.self_signed(&key)?;
         let key_pem = SecretString::from(key.serialize_pem());
-        Ok(Self { cert_pem: cert.pem(), key_pem, issuer: Issuer::new(params, key) })
+        let fingerprint = CaFingerprint::of_der(cert.der());
+        Ok(Self { cert_pem: cert.pem(), key_pem, fingerprint, issuer: Issuer::new(params, key) })
     }
 
-    /// Creates a CA (`generate`, ten years from `now`), saves it in `dir` and publishes its
-    /// (empty) CRL there.
+    /// Creates a CA (`generate`, ten years from `now`) and saves it in `dir`, a folder of its
+    /// own (created with mode 0700).
     pub fn create(dir: &Path, common_name: &str, now: DateTime<Utc>) -> Result<Self, PkiError> {
         let ca = Self::generate(common_name, Validity::days_from(now, 3653))?;
+        files::create_private_dir(dir)?;
         ca.save(dir)?;
-        ca.publish_crl(dir, &crate::revocation::RevocationList::load(dir)?, now)?;
         Ok(ca)
     }
 
@@ -173,13 +180,19 @@ impl CertificateAuthority {
         if x509.public_key().subject_public_key.data.as_ref() != key.public_key_raw() {
             return Err(PkiError::KeyMismatch);
         }
+        let fingerprint = CaFingerprint::of_der(der.as_ref());
         let issuer = Issuer::from_ca_cert_der(&der, key)?;
-        Ok(Self { cert_pem: cert_pem.to_owned(), key_pem, issuer })
+        Ok(Self { cert_pem: cert_pem.to_owned(), key_pem, fingerprint, issuer })
     }
 
     /// The CA certificate in PEM: what clients and the listener trust.
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem
+    }
+
+    /// The SHA-256 fingerprint of the CA certificate: the issuer in the listener's registers.
+    pub fn fingerprint(&self) -> CaFingerprint {
+        self.fingerprint
     }
 
     pub(crate) fn issuer(&self) -> &Issuer<'static, KeyPair> {
@@ -199,7 +212,15 @@ impl CertificateAuthority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let (serial, cert_pem, key_pem) = self.sign_new(params, validity)?;
         let Validity { not_before, not_after } = truncate(validity);
-        Ok(IssuedCertificate { ero: ero.clone(), serial, not_before, not_after, cert_pem, key_pem })
+        Ok(IssuedCertificate {
+            ero: ero.clone(),
+            issuer: self.fingerprint,
+            serial,
+            not_before,
+            not_after,
+            cert_pem,
+            key_pem,
+        })
     }
 
     /// Issues a server certificate for the EMS API listener: SANs DNS `localhost`, IP
@@ -227,7 +248,7 @@ impl CertificateAuthority {
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         let (serial, cert_pem, key_pem) = self.sign_new(params, validity)?;
         let Validity { not_before, not_after } = truncate(validity);
-        Ok(ServerCertificate { serial, not_before, not_after, cert_pem, key_pem })
+        Ok(ServerCertificate { issuer: self.fingerprint, serial, not_before, not_after, cert_pem, key_pem })
     }
 
     /// Signs arbitrary parameters for `key` (the escape hatch for tooling and tests that need a

@@ -1,5 +1,6 @@
-//! The PKI directory's layout and the small file helpers that keep private keys private
-//! (created with mode 0600, refused if group- or world-readable) and replace files atomically.
+//! The layout of the listener's PKI directory and of the issuer's folder, and the small file
+//! helpers that keep private keys private (created with mode 0600, refused if group- or
+//! world-readable) and replace files atomically.
 
 use std::fs;
 use std::io::Write;
@@ -7,9 +8,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::PkiError;
 
-/// The CA certificate (PEM). Trusted by the listener.
+/// The CA certificate (PEM): in the issuer's folder, and published to the PKI directory, where
+/// the listener trusts it.
 pub const CA_CERT_FILE: &str = "ca.pem";
-/// The CA private key (PEM, mode 0600).
+/// The CA private key (PEM, mode 0600): in the issuer's folder only, never in the PKI directory.
 pub const CA_KEY_FILE: &str = "ca.key";
 /// Further CA certificates the listener trusts (imported production CAs), `*.pem`.
 pub const TRUSTED_DIR: &str = "trusted";
@@ -19,8 +21,15 @@ pub const CRL_DIR: &str = "crls";
 pub const OWN_CRL_FILE: &str = "ier-ca.crl.pem";
 /// The revocation register: one revoked serial a line (see [`crate::revocation`]).
 pub const REVOKED_FILE: &str = "revoked.txt";
-/// Serials registered to EROs for external certificates without an ERO URI: `serial ero-id`.
+/// Certificates of imported CAs mapped to EROs, by issuer and serial ([`crate::register`]).
 pub const SERIALS_FILE: &str = "serials.txt";
+/// Every certificate our CA issued, by issuer and serial, written by the issuer
+/// ([`crate::register`]).
+pub const ISSUED_FILE: &str = "issued.txt";
+/// The listener's own certificate and key (`ems.pem`, `ems.key`), inside the PKI directory.
+pub const SERVER_DIR: &str = "server";
+/// Where the issuer writes client certificates and keys by default, inside its own folder.
+pub const CLIENTS_DIR: &str = "clients";
 
 pub(crate) fn read_to_string(path: &Path) -> Result<String, PkiError> {
     fs::read_to_string(path).map_err(|e| PkiError::io("read", path, e))
@@ -36,6 +45,18 @@ pub(crate) fn read_optional(path: &Path) -> Result<Option<String>, PkiError> {
 
 pub(crate) fn create_dir(path: &Path) -> Result<(), PkiError> {
     fs::create_dir_all(path).map_err(|e| PkiError::io("create directory", path, e))
+}
+
+/// Creates a folder that holds private keys: mode 0700 for a folder it creates.
+pub(crate) fn create_private_dir(path: &Path) -> Result<(), PkiError> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path).map_err(|e| PkiError::io("create directory", path, e))
 }
 
 /// Writes a new private key file with mode 0600; refuses to overwrite an existing one.

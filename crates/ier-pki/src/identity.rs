@@ -6,10 +6,14 @@
 //!    [`ERO_URI_PREFIX`] (`urn:ier:ero:`) names an ERO; the rest of the URI must be a valid
 //!    [`EroId`] (lower-case letters, digits and single hyphens). Two different ERO URIs in one
 //!    certificate are refused as ambiguous.
-//! 2. A serial registered with [`IdentityMap::register`] (for an external CA that cannot put our
-//!    URI in its certificates) names an ERO too. If both a URI and a registration exist they must
-//!    agree.
-//! 3. Otherwise the certificate carries no ERO identity and is refused.
+//! 2. The certificate's issuer (the CA certificate that signed it, on a verified path to a
+//!    trusted CA: see [`crate::TrustConfig::identify`]) and its serial must be registered
+//!    together ([`crate::register`]: `issued.txt` for the service's own CA, `serials.txt` for
+//!    imported CAs). The registration names the ERO. A certificate that is not registered
+//!    speaks for nobody, whatever its URI says: a trusted CA cannot speak for an ERO by
+//!    writing its URI, nor by reusing a serial registered under another CA.
+//! 3. If the certificate also carries an ERO URI, it must name the registered ERO. A
+//!    registration for no ERO (the listener's own server certificate) identifies nobody.
 //!
 //! The subject common name is informational only: it is never used to decide who is calling.
 
@@ -19,6 +23,7 @@ use ier_domain::EroId;
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
+use crate::register::{CaFingerprint, Register};
 use crate::serial::Serial;
 
 /// The prefix of the URI subject alternative name that carries an ERO id: `urn:ier:ero:cardiff`.
@@ -34,13 +39,20 @@ pub fn ero_uri(ero: &EroId) -> String {
 pub enum IdentityError {
     #[error("the certificate cannot be parsed")]
     Unparsable,
-    #[error("the certificate has no ERO identity (expected a URI SAN urn:ier:ero:<id> or a registered serial)")]
-    Missing,
+    #[error("the certificate does not chain to a trusted CA")]
+    Untrusted,
+    #[error(
+        "the certificate's issuer and serial are not registered together (issued.txt for the service's CA, \
+         serials.txt for an imported CA)"
+    )]
+    NotRegistered,
+    #[error("the certificate is registered as speaking for no ERO")]
+    NoEro,
     #[error("the certificate's urn:ier:ero: URI does not hold a valid ERO id")]
     Malformed,
     #[error("the certificate names more than one ERO")]
     Ambiguous,
-    #[error("the certificate's ERO URI and its registered serial name different EROs")]
+    #[error("the certificate's ERO URI and its registration name different EROs")]
     Conflicting,
 }
 
@@ -49,12 +61,15 @@ pub enum IdentityError {
 pub struct CertIdentity {
     pub ero: EroId,
     pub serial: Serial,
+    /// The CA certificate that signed it.
+    pub issuer: CaFingerprint,
 }
 
-/// Serials registered to EROs, for certificates from external CAs that carry no ERO URI.
+/// Certificates registered to EROs by issuer and serial (what `issued.txt` and `serials.txt`
+/// say, together).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IdentityMap {
-    registered: BTreeMap<Serial, EroId>,
+    registered: BTreeMap<(CaFingerprint, Serial), Option<EroId>>,
 }
 
 impl IdentityMap {
@@ -62,29 +77,56 @@ impl IdentityMap {
         Self::default()
     }
 
-    /// Registers a certificate serial as speaking for an ERO.
-    pub fn register(&mut self, serial: Serial, ero: EroId) {
-        self.registered.insert(serial, ero);
+    /// Registers the certificate of `issuer` with `serial` as speaking for `ero` (or, with
+    /// `None`, for no ERO).
+    pub fn register(&mut self, issuer: CaFingerprint, serial: Serial, ero: Option<EroId>) {
+        self.registered.insert((issuer, serial), ero);
+    }
+
+    /// Registers every certificate in a register. An issuer and serial already registered to
+    /// another ERO is refused (the reason names both).
+    pub fn add_register(&mut self, register: &Register) -> Result<(), String> {
+        for r in register.iter() {
+            let key = (r.issuer, r.serial.clone());
+            match self.registered.get(&key) {
+                Some(ero) if ero != &r.ero => {
+                    return Err(format!(
+                        "serial {} of CA {} is registered for {} elsewhere",
+                        r.serial,
+                        r.issuer,
+                        ero.as_ref().map(EroId::as_str).unwrap_or("no ERO")
+                    ));
+                }
+                _ => {
+                    self.registered.insert(key, r.ero.clone());
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn is_empty(&self) -> bool {
         self.registered.is_empty()
     }
 
-    /// Applies the rule (module docs) to a DER certificate.
-    pub fn identify(&self, cert_der: &[u8]) -> Result<CertIdentity, IdentityError> {
-        let (_, cert) = X509Certificate::from_der(cert_der).map_err(|_| IdentityError::Unparsable)?;
-        let serial = Serial::from_bytes(cert.raw_serial());
-        let from_uri = ero_from_sans(&cert)?;
-        let registered = self.registered.get(&serial);
-        let ero = match (from_uri, registered) {
-            (Some(a), Some(b)) if &a != b => return Err(IdentityError::Conflicting),
-            (Some(a), _) => a,
-            (None, Some(b)) => b.clone(),
-            (None, None) => return Err(IdentityError::Missing),
+    /// Applies the rule (module docs) to a DER certificate signed by `issuer`.
+    pub fn identify(&self, cert_der: &[u8], issuer: &CaFingerprint) -> Result<CertIdentity, IdentityError> {
+        let (serial, from_uri) = named_ero(cert_der)?;
+        let ero = match (self.registered.get(&(*issuer, serial.clone())), from_uri) {
+            (None, _) => return Err(IdentityError::NotRegistered),
+            (Some(None), _) => return Err(IdentityError::NoEro),
+            (Some(Some(registered)), Some(uri)) if registered != &uri => return Err(IdentityError::Conflicting),
+            (Some(Some(registered)), _) => registered.clone(),
         };
-        Ok(CertIdentity { ero, serial })
+        Ok(CertIdentity { ero, serial, issuer: *issuer })
     }
+}
+
+/// A DER certificate's serial and the ERO its URI SAN names, if any (rule 1 of the module
+/// docs; nothing here says the certificate may speak for that ERO).
+pub fn named_ero(cert_der: &[u8]) -> Result<(Serial, Option<EroId>), IdentityError> {
+    let (_, cert) = X509Certificate::from_der(cert_der).map_err(|_| IdentityError::Unparsable)?;
+    Ok((Serial::from_bytes(cert.raw_serial()), ero_from_sans(&cert)?))
 }
 
 fn ero_from_sans(cert: &X509Certificate<'_>) -> Result<Option<EroId>, IdentityError> {

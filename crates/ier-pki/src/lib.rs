@@ -7,17 +7,26 @@
 //!   separate from the public site. The handshake fails unless the certificate chains to a
 //!   trusted CA, is inside its validity period, is not revoked, is for client authentication
 //!   (extended key usage `clientAuth` when present) and names an ERO.
-//! - **Which CAs.** For development and the demo the service runs its own CA
-//!   ([`CertificateAuthority`]: ECDSA P-256, `ca.pem` + `ca.key` with mode 0600), which issues
-//!   ERO certificates (`ier ero cert issue --ero ID`) and the listener's server certificate. In
+//! - **Which CAs.** For development, the demo, and production without an external CA, the
+//!   service runs its own CA ([`CertificateAuthority`]: ECDSA P-256), which issues ERO
+//!   certificates (`ier ero cert issue --ero ID`) and the listener's server certificate. In
 //!   production an external CA's certificate is imported instead or as well (`trusted/*.pem`,
 //!   [`TrustConfig`]); any number of CAs may be trusted at once.
-//! - **Identity.** A verified certificate speaks for the ERO in its URI subject alternative
-//!   name `urn:ier:ero:<ero-id>` ([`identity`] has the exact rule; a certificate naming two EROs
-//!   is refused). Certificates from an external CA that cannot carry that URI are mapped by
-//!   serial (`serials.txt`). The common name is never used. The listener turns the identity
-//!   into a [`Caller`] `{ ero, serial }` in the request's extensions; serial → ERO → GSS codes of
-//!   its councils is the storage layer's business, not this crate's.
+//! - **Issuing happens apart.** The listener needs certificates, never a CA's key: our CA's
+//!   `ca.pem` and `ca.key` (mode 0600) live in an issuer folder of its own ([`IssuingCa`], by
+//!   default the PKI directory's name with `-issuer`), which publishes `ca.pem` and its CRL to
+//!   the PKI directory. The listener refuses to start, and a running one refuses every
+//!   connection, while a private key is in its trust folders ([`PkiError::PrivateKeyInTrustDir`]);
+//!   [`issuer::split`] moves the key out of a PKI directory made before.
+//! - **Identity: issuer and serial together.** A verified certificate speaks for an ERO only if
+//!   the CA that signed it and its serial are registered together ([`register`]): our CA
+//!   records every certificate it issues in `issued.txt`; an imported CA's certificates are
+//!   mapped in `serials.txt`, each line naming that CA by fingerprint. So no trusted CA can
+//!   speak for an ERO by writing its URI, or by reusing a serial mapped under another CA. A URI
+//!   subject alternative name `urn:ier:ero:<ero-id>`, if present, must agree ([`identity`] has
+//!   the exact rule). The common name is never used. The listener turns the identity into a
+//!   [`Caller`] `{ ero, serial }` in the request's extensions; serial → ERO → GSS codes of its
+//!   councils is the storage layer's business, not this crate's.
 //! - **Revocation.** `revoked.txt` lists revoked serials and our CA publishes a real X.509 CRL
 //!   from it (`crls/ier-ca.crl.pem`); CRLs from external CAs go in `crls/` too and rustls checks
 //!   them. The listener re-reads the directory on the first connection after it changes, so a
@@ -37,8 +46,10 @@
 //!
 //! # Files
 //!
-//! A PKI directory holds `ca.pem`, `ca.key`, `trusted/`, `crls/`, `revoked.txt` and
-//! `serials.txt` (see [`TrustConfig`] and [`files`]).
+//! The listener's PKI directory holds certificates and registers only: `ca.pem`, `trusted/`,
+//! `crls/`, `revoked.txt`, `issued.txt`, `serials.txt`, and the listener's own `server/ems.pem`
+//! and `server/ems.key` (see [`TrustConfig`] and [`files`]). The issuer folder holds `ca.pem`,
+//! `ca.key` and, by default, the client certificates it issues (`clients/`).
 
 pub mod allow;
 pub mod ca;
@@ -47,7 +58,9 @@ pub mod error;
 pub mod files;
 pub mod https;
 pub mod identity;
+pub mod issuer;
 pub mod pem;
+pub mod register;
 pub mod revocation;
 pub mod serial;
 pub mod server;
@@ -59,6 +72,8 @@ pub use client::{client_config, client_config_without_certificate};
 pub use error::PkiError;
 pub use https::{HttpsClient, HttpsError, Progress, Retry, Timeouts};
 pub use identity::{CertIdentity, ERO_URI_PREFIX, IdentityError, IdentityMap, ero_uri};
+pub use issuer::{IssuingCa, Split, default_issuer_dir};
+pub use register::{CaFingerprint, Register, Registration};
 pub use revocation::{Reason, Revocation, RevocationList, revoke};
 pub use serial::{Serial, SerialError};
 pub use server::{Caller, EmsServer, HandshakeRejection, ServerIdentity, ServerTls, SharedAllowList, serve};

@@ -221,17 +221,15 @@ impl CertificateAuthority {
     }
 }
 
-/// Revokes `serial` in the PKI directory `dir`: records it in `revoked.txt` and, when our CA
-/// lives in `dir`, republishes its CRL. Returns false if it was already revoked. A running
-/// listener on `dir` refuses the certificate from its next connection on.
+/// Revokes `serial` in the PKI directory `dir`: records it in `revoked.txt`. Returns false if
+/// it was already revoked. A running listener on `dir` refuses the certificate from its next
+/// connection on. Our CA's CRL is republished by [`crate::IssuingCa::revoke`], which calls
+/// this; the CA's key is never in `dir`.
 pub fn revoke(dir: &Path, serial: Serial, reason: Reason, now: DateTime<Utc>) -> Result<bool, PkiError> {
     let mut list = RevocationList::load(dir)?;
     let added = list.add(serial, Revocation { at: now, reason });
     if added {
         list.save(dir)?;
-    }
-    if dir.join(crate::files::CA_KEY_FILE).exists() {
-        CertificateAuthority::load(dir)?.publish_crl(dir, &list, now)?;
     }
     Ok(added)
 }

@@ -22,7 +22,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use ier_domain::EroId;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
 use rustls::{CertificateError, ServerConfig};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -320,7 +320,7 @@ impl fmt::Display for HandshakeRejection {
             Self::Revoked => f.write_str("client certificate revoked"),
             Self::UnknownCa => f.write_str("client certificate from an unknown CA"),
             Self::RevocationStatusUnknown => f.write_str("client certificate's revocation status unknown (no CRL)"),
-            Self::NoEroIdentity => f.write_str("client certificate names no ERO"),
+            Self::NoEroIdentity => f.write_str("client certificate speaks for no ERO"),
             Self::NotForClientAuth => f.write_str("certificate not issued for client authentication"),
             Self::BadSignature => f.write_str("bad or unsupported signature"),
             Self::BadCertificate => f.write_str("malformed client certificate"),
@@ -488,8 +488,8 @@ impl EmsServer {
             .get_ref()
             .1
             .peer_certificates()
-            .and_then(|certs| certs.first())
-            .map(|cert| snapshot.trust.identify(cert));
+            .and_then(|certs| certs.split_first())
+            .map(|(cert, intermediates)| snapshot.trust.identify(cert, intermediates, UnixTime::now()));
         let caller = match identity {
             Some(Ok(id)) => Caller { ero: id.ero, serial: id.serial },
             // The verifier already checked both; refuse rather than guess.

@@ -1,8 +1,14 @@
 //! What the listener trusts: CA certificates (our own and imported production CAs), CRLs, the
-//! revocation register, and serials registered to EROs; and the rustls client verifier built
-//! from them, which refuses at the handshake any certificate that does not chain to a trusted
-//! CA, is outside its validity, is revoked, is not for client authentication, or names no ERO.
+//! revocation register, and the registers of certificates by issuer and serial; and the rustls
+//! client verifier built from them, which refuses at the handshake any certificate that does
+//! not chain to a trusted CA, is outside its validity, is revoked, is not for client
+//! authentication, or whose issuer and serial are not registered together to an ERO.
+//!
+//! The listener's PKI folder holds certificates only: [`TrustConfig::load_dir`] refuses a
+//! folder with a private key in it (the CA's key belongs in the issuer's folder,
+//! [`crate::IssuingCa`]).
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -10,15 +16,18 @@ use std::sync::Arc;
 
 use ier_domain::EroId;
 use rustls::client::danger::HandshakeSignatureValid;
-use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, UnixTime};
+use rustls::pki_types::{
+    CertificateDer, CertificateRevocationListDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime,
+};
 use rustls::server::WebPkiClientVerifier;
 use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::error::PkiError;
-use crate::files::{self, CA_CERT_FILE, CRL_DIR, SERIALS_FILE, TRUSTED_DIR};
+use crate::files::{self, CA_CERT_FILE, CRL_DIR, ISSUED_FILE, SERIALS_FILE, TRUSTED_DIR};
 use crate::identity::{CertIdentity, IdentityError, IdentityMap, serial_of};
+use crate::register::{CaFingerprint, Register};
 use crate::revocation::RevocationList;
 use crate::serial::Serial;
 
@@ -28,14 +37,21 @@ use crate::serial::Serial;
 ///
 /// | file | what |
 /// | --- | --- |
-/// | `ca.pem` | our own CA (created by `ier ero ca create`), if used |
+/// | `ca.pem` | our own CA's certificate (published there by its issuer, [`crate::IssuingCa`]), if used |
 /// | `trusted/*.pem` | imported CA certificates (production) |
 /// | `crls/*.pem`, `crls/*.crl` | CRLs (PEM or DER); our CA writes `crls/ier-ca.crl.pem` |
 /// | `revoked.txt` | the revocation register ([`crate::revocation`]) |
-/// | `serials.txt` | `serial ero-id` a line: EROs for external certificates without an ERO URI |
+/// | `issued.txt` | every certificate our CA issued, by issuer and serial ([`crate::register`]) |
+/// | `serials.txt` | imported CAs' certificates mapped to EROs, by issuer and serial |
+///
+/// No private key may be in the folder, `trusted/` or `crls/` (the listener's own key lives in
+/// `server/`, which is not read here).
 #[derive(Debug, Clone, Default)]
 pub struct TrustConfig {
     roots: Vec<CertificateDer<'static>>,
+    /// The roots as trust anchors, and each one's fingerprint (same order as `roots`).
+    anchors: Vec<TrustAnchor<'static>>,
+    anchor_ids: Vec<CaFingerprint>,
     crls: Vec<CertificateRevocationListDer<'static>>,
     revoked: BTreeSet<Serial>,
     identities: IdentityMap,
@@ -49,19 +65,31 @@ impl TrustConfig {
     }
 
     /// Trusts every CA certificate in `pem` (each must be a CA certificate). `what` names the
-    /// input in errors (a file name).
+    /// input in errors (a file name). A PEM that also holds a private key is refused: trust
+    /// needs only the certificate.
     pub fn add_ca_pem(&mut self, pem: &str, what: &str) -> Result<&mut Self, PkiError> {
+        if holds_private_key(pem.as_bytes()) {
+            return Err(PkiError::KeyWithCertificate { what: what.to_owned() });
+        }
         for der in crate::pem::certificates(pem, what)? {
             let (_, cert) =
                 X509Certificate::from_der(&der).map_err(|_| PkiError::BadCertificate { what: what.to_owned() })?;
             if !cert.is_ca() {
                 return Err(PkiError::NotACa { what: what.to_owned() });
             }
-            let mut probe = RootCertStore::empty();
-            probe.add(der.clone()).map_err(|_| PkiError::BadCertificate { what: what.to_owned() })?;
+            let anchor = webpki::anchor_from_trusted_cert(&der)
+                .map_err(|_| PkiError::BadCertificate { what: what.to_owned() })?
+                .to_owned();
+            self.anchor_ids.push(CaFingerprint::of_der(der.as_ref()));
+            self.anchors.push(anchor);
             self.roots.push(der);
         }
         Ok(self)
+    }
+
+    /// The fingerprints of the trusted CA certificates, in the order they were added.
+    pub fn ca_fingerprints(&self) -> &[CaFingerprint] {
+        &self.anchor_ids
     }
 
     /// Honours the CRLs in `pem` (PEM `X509 CRL` blocks).
@@ -88,10 +116,17 @@ impl TrustConfig {
         self
     }
 
-    /// Maps a certificate serial to an ERO, for external certificates without an ERO URI.
-    pub fn register_serial(&mut self, serial: Serial, ero: EroId) -> &mut Self {
-        self.identities.register(serial, ero);
+    /// Registers the certificate of CA `issuer` with `serial` as speaking for `ero`: what a
+    /// line of `issued.txt` or `serials.txt` says.
+    pub fn register(&mut self, issuer: CaFingerprint, serial: Serial, ero: EroId) -> &mut Self {
+        self.identities.register(issuer, serial, Some(ero));
         self
+    }
+
+    /// Registers a certificate our CA has just issued (as [`crate::IssuingCa`] records it in
+    /// `issued.txt`).
+    pub fn register_issued(&mut self, cert: &crate::IssuedCertificate) -> &mut Self {
+        self.register(cert.issuer, cert.serial.clone(), cert.ero.clone())
     }
 
     /// With `true`, a certificate whose CA has no CRL here is refused ("revocation status
@@ -102,8 +137,10 @@ impl TrustConfig {
         self
     }
 
-    /// Loads a PKI directory (layout in the type's docs). At least one CA must be trusted.
+    /// Loads a PKI directory (layout in the type's docs). At least one CA must be trusted, and
+    /// no private key may be there ([`PkiError::PrivateKeyInTrustDir`] names the file).
     pub fn load_dir(dir: &Path) -> Result<Self, PkiError> {
+        refuse_private_keys(dir)?;
         let mut trust = Self::new();
         let ca = dir.join(CA_CERT_FILE);
         if let Some(pem) = files::read_optional(&ca)? {
@@ -121,20 +158,12 @@ impl TrustConfig {
             }
         }
         trust.add_revocations(&RevocationList::load(dir)?);
-        let serials = dir.join(SERIALS_FILE);
-        if let Some(text) = files::read_optional(&serials)? {
-            for (i, line) in text.lines().enumerate() {
-                let bad = |reason: String| PkiError::BadLine { file: serials.clone(), line: i + 1, reason };
-                let line = line.split('#').next().unwrap_or("").trim();
-                if line.is_empty() {
-                    continue;
-                }
-                let mut words = line.split_whitespace();
-                let serial = Serial::parse(words.next().unwrap_or("")).map_err(|e| bad(e.to_string()))?;
-                let ero = words.next().ok_or_else(|| bad("the ERO id is missing".into()))?;
-                let ero = EroId::parse(ero).map_err(|e| bad(format!("the ERO id {e}")))?;
-                trust.register_serial(serial, ero);
-            }
+        for file in [ISSUED_FILE, SERIALS_FILE] {
+            let register = Register::load(dir, file)?;
+            trust
+                .identities
+                .add_register(&register)
+                .map_err(|reason| PkiError::Conflict { file: dir.join(file), reason })?;
         }
         if trust.roots.is_empty() {
             return Err(PkiError::NoTrustedCa);
@@ -142,9 +171,57 @@ impl TrustConfig {
         Ok(trust)
     }
 
-    /// The ERO identity of an (already verified) client certificate.
-    pub fn identify(&self, cert_der: &[u8]) -> Result<CertIdentity, IdentityError> {
-        self.identities.identify(cert_der)
+    /// The ERO identity of a client certificate (`end_entity`, with the `intermediates` its
+    /// client sent) at `now`: the rule of [`crate::identity`], with the issuer taken from a
+    /// path that verifies to a trusted CA. The issuer is the CA certificate that signed
+    /// `end_entity` on that path (a trusted CA, or an intermediate the client sent); when more
+    /// than one path verifies, any whose issuer has `end_entity`'s serial registered will do.
+    pub fn identify(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<CertIdentity, IdentityError> {
+        // A malformed or ambiguous ERO URI is refused whoever signed it.
+        crate::identity::named_ero(end_entity)?;
+        let cert = webpki::EndEntityCert::try_from(end_entity).map_err(|_| IdentityError::Unparsable)?;
+        let outcome: RefCell<Option<Result<CertIdentity, IdentityError>>> = RefCell::new(None);
+        let check = |path: &webpki::VerifiedPath<'_>| -> Result<(), webpki::Error> {
+            let issuer = match path.intermediate_certificates().next() {
+                Some(intermediate) => CaFingerprint::of_der(intermediate.der().as_ref()),
+                None => {
+                    let anchor = path.anchor();
+                    let index = self.anchors.iter().position(|a| std::ptr::eq(a, anchor));
+                    match index.or_else(|| self.anchors.iter().position(|a| a == anchor)) {
+                        Some(i) => self.anchor_ids[i],
+                        None => return Err(webpki::Error::UnknownIssuer),
+                    }
+                }
+            };
+            let result = self.identities.identify(end_entity, &issuer);
+            let accepted = result.is_ok();
+            let mut kept = outcome.borrow_mut();
+            // Keep the most telling answer: a registration that disagrees says more than none.
+            let replace = accepted || matches!(&*kept, None | Some(Err(IdentityError::NotRegistered)));
+            if replace {
+                *kept = Some(result);
+            }
+            if accepted { Ok(()) } else { Err(webpki::Error::UnknownIssuer) }
+        };
+        let verified = cert.verify_for_usage(
+            signature_algorithms(),
+            &self.anchors,
+            intermediates,
+            now,
+            webpki::KeyUsage::client_auth(),
+            None,
+            Some(&check),
+        );
+        match (verified, outcome.into_inner()) {
+            (Ok(_), Some(Ok(identity))) => Ok(identity),
+            (_, Some(Err(e))) => Err(e),
+            _ => Err(IdentityError::Untrusted),
+        }
     }
 
     /// Whether a serial is in the revocation register.
@@ -172,8 +249,36 @@ impl TrustConfig {
             builder = builder.allow_unknown_revocation_status();
         }
         let inner = builder.build()?;
-        Ok(Arc::new(EroClientVerifier { inner, revoked: self.revoked.clone(), identities: self.identities.clone() }))
+        Ok(Arc::new(EroClientVerifier { inner, trust: self.clone() }))
     }
+}
+
+/// The signature algorithms paths are verified with: rustls's own (ring) set.
+fn signature_algorithms() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
+    rustls::crypto::ring::default_provider().signature_verification_algorithms.all
+}
+
+/// Whether PEM text holds a private key block (`PRIVATE KEY`, `EC PRIVATE KEY`, ...).
+fn holds_private_key(text: &[u8]) -> bool {
+    text.windows(b"PRIVATE KEY-----".len()).any(|w| w == b"PRIVATE KEY-----")
+}
+
+/// Refuses a private key in the listener's trust folders (the PKI folder itself, `trusted/`,
+/// `crls/`): a `*.key` file, or a certificate file that holds a key block. The listener's own
+/// key is in `server/`, which is not a trust folder.
+fn refuse_private_keys(dir: &Path) -> Result<(), PkiError> {
+    for folder in [dir.to_owned(), dir.join(TRUSTED_DIR), dir.join(CRL_DIR)] {
+        if let Some(path) = dir_files(&folder, &["key"])?.into_iter().next() {
+            return Err(PkiError::PrivateKeyInTrustDir { path, dir: dir.to_owned() });
+        }
+        for path in dir_files(&folder, &["pem", "crt"])? {
+            let bytes = fs::read(&path).map_err(|e| PkiError::io("read", &path, e))?;
+            if holds_private_key(&bytes) {
+                return Err(PkiError::PrivateKeyInTrustDir { path, dir: dir.to_owned() });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Regular files in `dir` with one of the extensions, sorted; a missing directory is empty.
@@ -199,8 +304,7 @@ fn dir_files(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, PkiError> 
 #[derive(Debug)]
 struct EroClientVerifier {
     inner: Arc<dyn ClientCertVerifier>,
-    revoked: BTreeSet<Serial>,
-    identities: IdentityMap,
+    trust: TrustConfig,
 }
 
 impl ClientCertVerifier for EroClientVerifier {
@@ -223,10 +327,10 @@ impl ClientCertVerifier for EroClientVerifier {
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
         self.inner.verify_client_cert(end_entity, intermediates, now)?;
-        if serial_of(end_entity).is_some_and(|s| self.revoked.contains(&s)) {
+        if serial_of(end_entity).is_some_and(|s| self.trust.revoked.contains(&s)) {
             return Err(rustls::Error::InvalidCertificate(CertificateError::Revoked));
         }
-        match self.identities.identify(end_entity) {
+        match self.trust.identify(end_entity, intermediates, now) {
             Ok(_) => Ok(ClientCertVerified::assertion()),
             // Sent to the client as the access_denied alert; the listener logs which rule failed.
             Err(e) => {

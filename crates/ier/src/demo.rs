@@ -4,9 +4,10 @@
 //! Creates its data directory (database, a generated data key readable only by
 //! its owner), loads councils and EROs, submits a few demo applications the
 //! first time, and serves the public site on localhost. It also serves the EMS
-//! API over mutual TLS, with its own CA in `pki/`, and issues client
-//! certificates (in `ems-clients/`) for the EROs of the demo applications, so
-//! `ier ems poll` can fetch them at once.
+//! API over mutual TLS, trusting its own CA (kept in `pki-issuer/`, apart from
+//! the listener's `pki/`), and issues client certificates (in `ems-clients/`)
+//! for the EROs of the demo applications, so `ier ems poll` can fetch them at
+//! once.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -95,7 +96,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {} (is another demo running?)", args.addr))?;
     let base = format!("http://{}", listener.local_addr()?);
-    // The EMS API: the demo's own CA, server certificate and a client certificate per demo ERO.
+    // The EMS API: the demo's own CA (apart from the listener's directory), server certificate
+    // and a client certificate per demo ERO.
     let pki = args.data_dir.join("pki");
     let clients = args.data_dir.join("ems-clients");
     let eros = demo_pki(&pki, &clients, &people)?;
@@ -149,11 +151,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The demo's PKI: a CA and server certificate for localhost, and a client
-/// certificate for each ERO with a demo application (made once, kept). Returns those EROs.
+/// The demo's PKI: the listener's directory `pki` (the CA's certificate, the registers, the
+/// server certificate for localhost), the CA itself apart in `pki-issuer`, and a client
+/// certificate for each ERO with a demo application (made once, kept). A data directory from
+/// before the split has its CA moved out first. Returns those EROs.
 fn demo_pki(pki: &Path, clients: &Path, people: &[ier_synth::Person]) -> anyhow::Result<Vec<String>> {
-    let ca = crate::ero_cmd::ca(pki)?;
     let now = Utc::now();
+    let issuer_dir = ier_pki::default_issuer_dir(pki);
+    if pki.join(ier_pki::files::CA_KEY_FILE).exists() {
+        let split = ier_pki::issuer::split(pki, &issuer_dir, &[clients.to_owned()], now)
+            .with_context(|| format!("moving the demo's CA from {} to {}", pki.display(), issuer_dir.display()))?;
+        tracing::info!(
+            from = %pki.display(),
+            to = %issuer_dir.display(),
+            registered = split.registered.len(),
+            "moved the demo's CA key out of the EMS listener's PKI directory"
+        );
+    }
+    let ca = crate::ero_cmd::issuer(&issuer_dir, pki)?;
     if !pki.join("server/ems.pem").exists() {
         ca.issue_server(&[], ier_pki::Validity::days_from(now, 825))?.write_files(&pki.join("server"), "ems")?;
     }

@@ -1,57 +1,89 @@
 //! `ier ero ...`: the EMS API's certificates, for operators. The service's own
-//! CA issues ERO client certificates (`cert issue`) and the listener's server
-//! certificate (`server-cert`); production may trust an external CA instead
-//! or as well (`ca import`, with `serial map` for certificates that cannot name
-//! their ERO); certificates are revoked with `cert revoke` (the listener sees it
-//! on its next connection, no restart). Also: starting the EMS listener for
-//! `ier demo` and `ier serve`, with an optional per-ERO IP allow-list
-//! (`allowlist.txt` in the PKI directory: `ero-id cidr [cidr ...]` a line).
+//! CA lives in an issuer folder of its own (`--ca-dir`, `IER_CA_DIR`; by default
+//! the PKI directory's name with `-issuer`), never in the PKI directory the
+//! listener reads: it issues ERO client certificates (`cert issue`) and the
+//! listener's server certificate (`server-cert`), recording each in the PKI
+//! directory's `issued.txt`, and publishes its certificate and CRL there.
+//! Production may trust an external CA instead or as well (`ca import`, with
+//! `serial map --ca` naming the CA of each mapped serial); certificates are
+//! revoked with `cert revoke` (the listener sees it on its next connection, no
+//! restart). `ca split` moves the CA out of a PKI directory made before the
+//! split. Also: starting the EMS listener for `ier demo` and `ier serve`, with an
+//! optional per-ERO IP allow-list (`allowlist.txt` in the PKI directory:
+//! `ero-id cidr [cidr ...]` a line).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use ier_domain::EroId;
-use ier_pki::{CertificateAuthority, IpAllowList, IpNet, Reason, Serial, ServerIdentity, ServerTls, Validity};
+use ier_pki::register::SERIALS_HEADER;
+use ier_pki::{
+    CaFingerprint, IpAllowList, IpNet, IssuingCa, Reason, Registration, Serial, ServerIdentity, ServerTls, Validity,
+};
 use ier_reference::ReferenceData;
 use ier_storage::Store;
+
+/// The listener's PKI directory and, apart from it, the issuer folder with the service's CA.
+#[derive(Args)]
+pub struct Folders {
+    /// The EMS listener's PKI directory: the CAs it trusts, the registers of certificates, revocations.
+    #[arg(long, env = "IER_PKI_DIR")]
+    pki: PathBuf,
+    /// The issuer folder: the service's CA certificate and private key, kept apart from the PKI
+    /// directory (default: the PKI directory's name with -issuer, e.g. /pki-issuer for /pki).
+    #[arg(long = "ca-dir", env = "IER_CA_DIR")]
+    ca_dir: Option<PathBuf>,
+}
+
+impl Folders {
+    fn ca_dir(&self) -> PathBuf {
+        self.ca_dir.clone().unwrap_or_else(|| ier_pki::default_issuer_dir(&self.pki))
+    }
+
+    /// The service's CA in the issuer folder, created there if there is none.
+    fn issuer(&self) -> anyhow::Result<IssuingCa> {
+        let dir = self.ca_dir();
+        IssuingCa::open_or_create(&dir, &self.pki, Utc::now())
+            .with_context(|| format!("opening the CA in {} for {}", dir.display(), self.pki.display()))
+    }
+}
 
 #[derive(Subcommand)]
 pub enum Ero {
     /// Client certificates for EROs' Electoral Management Software.
     #[command(subcommand)]
     Cert(Cert),
-    /// Issue the EMS API listener's server certificate from the service's CA.
+    /// Issue the EMS API listener's server certificate from the service's CA (into the PKI directory's server/).
     ServerCert {
-        #[arg(long, env = "IER_PKI_DIR")]
-        pki: PathBuf,
+        #[command(flatten)]
+        folders: Folders,
         /// Host names or IP addresses clients connect to (localhost and 127.0.0.1 are always included).
         #[arg(long = "name")]
         names: Vec<String>,
         #[arg(long, default_value_t = 398)]
         days: u32,
     },
-    /// External certificate authorities.
+    /// Certificate authorities: import an external one, or move the service's own out of the PKI directory.
     #[command(subcommand)]
     Ca(Ca),
-    /// Serial → ERO mappings, for external certificates that do not name their ERO.
+    /// Serial → ERO mappings for an imported CA's certificates, each tied to that CA.
     #[command(subcommand)]
     Serial(SerialCmd),
 }
 
 #[derive(Subcommand)]
 pub enum Cert {
-    /// Issue a client certificate for an ERO's EMS (creates the service's CA on first use).
+    /// Issue a client certificate for an ERO's EMS (creates the service's CA in the issuer folder on first use).
     Issue {
         /// The ERO's id, e.g. cardiff or lothian-vjb.
         #[arg(long)]
         ero: String,
-        /// The PKI directory (CA, trust, revocations).
-        #[arg(long, env = "IER_PKI_DIR")]
-        pki: PathBuf,
-        /// Where to write <ero>.pem and <ero>.key (default: the PKI directory's clients/).
+        #[command(flatten)]
+        folders: Folders,
+        /// Where to write <ero>.pem and <ero>.key (default: the issuer folder's clients/).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Days the certificate is valid.
@@ -63,11 +95,19 @@ pub enum Cert {
         /// The serial in hex, as `cert issue` printed it.
         #[arg(long)]
         serial: String,
-        #[arg(long, env = "IER_PKI_DIR")]
-        pki: PathBuf,
+        #[command(flatten)]
+        folders: Folders,
         /// unspecified, key-compromise, affiliation-changed, superseded or cessation-of-operation.
         #[arg(long, default_value = "unspecified")]
         reason: String,
+    },
+    /// Record certificates the service's CA issued before it kept a register (refused if it did not issue them).
+    Register {
+        /// A certificate (PEM); repeat for more.
+        #[arg(long = "cert", required = true)]
+        certs: Vec<PathBuf>,
+        #[command(flatten)]
+        folders: Folders,
     },
 }
 
@@ -80,12 +120,25 @@ pub enum Ca {
         #[arg(long, env = "IER_PKI_DIR")]
         pki: PathBuf,
     },
+    /// Move the service's CA out of a PKI directory made before issuing was kept apart: ca.key
+    /// (and a copy of ca.pem) go to the issuer folder, and the certificates it issued that are
+    /// found in the PKI directory's server/ and clients/ (and in each --certs folder) are recorded.
+    Split {
+        #[command(flatten)]
+        folders: Folders,
+        /// A further folder of certificates the CA issued (e.g. where --out put them); repeat for more.
+        #[arg(long = "certs")]
+        certs: Vec<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum SerialCmd {
-    /// Map an external certificate's serial to an ERO.
+    /// Map the serial of a certificate issued by an imported CA to an ERO.
     Map {
+        /// The certificate (PEM) of the CA that issued it: the mapping holds for its certificates only.
+        #[arg(long)]
+        ca: PathBuf,
         #[arg(long)]
         serial: String,
         #[arg(long)]
@@ -104,23 +157,20 @@ fn known_ero(id: &str) -> anyhow::Result<EroId> {
     Ok(ero)
 }
 
-/// The service's CA in `pki`, created if there is none.
-pub fn ca(pki: &Path) -> anyhow::Result<CertificateAuthority> {
-    if pki.join(ier_pki::files::CA_CERT_FILE).exists() {
-        CertificateAuthority::load(pki).with_context(|| format!("loading the CA in {}", pki.display()))
-    } else {
-        CertificateAuthority::create(pki, ier_pki::DEFAULT_CA_NAME, Utc::now())
-            .with_context(|| format!("creating a CA in {}", pki.display()))
-    }
+/// The service's CA in the issuer folder `ca_dir` for the PKI directory `pki`, created if
+/// there is none (as `ier demo` uses it).
+pub fn issuer(ca_dir: &Path, pki: &Path) -> anyhow::Result<IssuingCa> {
+    IssuingCa::open_or_create(ca_dir, pki, Utc::now())
+        .with_context(|| format!("opening the CA in {} for {}", ca_dir.display(), pki.display()))
 }
 
 pub fn run(cmd: Ero) -> anyhow::Result<()> {
     match cmd {
-        Ero::Cert(Cert::Issue { ero, pki, out, days }) => {
+        Ero::Cert(Cert::Issue { ero, folders, out, days }) => {
             let ero = known_ero(&ero)?;
-            let ca = ca(&pki)?;
+            let ca = folders.issuer()?;
             let cert = ca.issue_ero(&ero, Validity::days_from(Utc::now(), days))?;
-            let out = out.unwrap_or_else(|| pki.join("clients"));
+            let out = out.unwrap_or_else(|| ca.dir().join(ier_pki::files::CLIENTS_DIR));
             cert.write_files(&out, ero.as_str())
                 .with_context(|| format!("writing {}/{ero}.pem and .key (they must not exist yet)", out.display()))?;
             println!(
@@ -130,49 +180,138 @@ pub fn run(cmd: Ero) -> anyhow::Result<()> {
             );
             println!("  certificate: {}", out.join(format!("{ero}.pem")).display());
             println!("  private key: {} (give it only to the ERO's EMS)", out.join(format!("{ero}.key")).display());
-            println!("  CA to trust: {}", pki.join(ier_pki::files::CA_CERT_FILE).display());
+            println!("  CA to trust: {}", folders.pki.join(ier_pki::files::CA_CERT_FILE).display());
+            println!("  recorded in: {}", folders.pki.join(ier_pki::files::ISSUED_FILE).display());
         }
-        Ero::Cert(Cert::Revoke { serial, pki, reason }) => {
+        Ero::Cert(Cert::Revoke { serial, folders, reason }) => {
             let serial = Serial::parse(&serial).map_err(|e| anyhow::anyhow!("--serial {e}"))?;
             let reason: Reason = reason.parse().map_err(|e| anyhow::anyhow!("--reason {e}"))?;
-            let new = ier_pki::revoke(&pki, serial.clone(), reason, Utc::now())?;
+            let ca_dir = folders.ca_dir();
+            let new = if ca_dir.join(ier_pki::files::CA_KEY_FILE).exists() {
+                IssuingCa::open(&ca_dir, &folders.pki, Utc::now())
+                    .with_context(|| format!("opening the CA in {}", ca_dir.display()))?
+                    .revoke(serial.clone(), reason, Utc::now())?
+            } else {
+                let new = ier_pki::revoke(&folders.pki, serial.clone(), reason, Utc::now())?;
+                println!(
+                    "(no CA in {}: recorded in revoked.txt only, no CRL signed; give --ca-dir if the service's CA issued it)",
+                    ca_dir.display()
+                );
+                new
+            };
             if new {
                 println!("revoked {serial} ({reason}); the EMS API refuses it from its next connection");
             } else {
                 println!("{serial} was already revoked");
             }
         }
-        Ero::ServerCert { pki, names, days } => {
-            let ca = ca(&pki)?;
+        Ero::Cert(Cert::Register { certs, folders }) => {
+            let ca_dir = folders.ca_dir();
+            let ca = IssuingCa::open(&ca_dir, &folders.pki, Utc::now())
+                .with_context(|| format!("opening the CA in {}", ca_dir.display()))?;
+            for path in certs {
+                let pem = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                let (registration, added) = ca.register_existing(&pem, &path.display().to_string())?;
+                let state = if added { "recorded" } else { "already recorded" };
+                println!("{state}: {}", describe(&registration));
+            }
+        }
+        Ero::ServerCert { folders, names, days } => {
+            let ca = folders.issuer()?;
             let cert = ca.issue_server(&names, Validity::days_from(Utc::now(), days))?;
-            let dir = pki.join("server");
+            let dir = folders.pki.join(ier_pki::files::SERVER_DIR);
             cert.write_files(&dir, "ems")
                 .with_context(|| format!("writing {}/ems.pem and .key (they must not exist yet)", dir.display()))?;
-            println!("issued the EMS API server certificate: {}", dir.join("ems.pem").display());
+            println!(
+                "issued the EMS API server certificate: {} (serial {})",
+                dir.join("ems.pem").display(),
+                cert.serial
+            );
         }
         Ero::Ca(Ca::Import { file, pki }) => {
             let pem = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            // Refuse anything that is not a CA certificate before trusting it.
+            // Refuse anything that is not a CA certificate (or that holds a key) before trusting it.
             let mut check = ier_pki::TrustConfig::new();
             check.add_ca_pem(&pem, &file.display().to_string())?;
             let dir = pki.join(ier_pki::files::TRUSTED_DIR);
-            std::fs::create_dir_all(&dir)?;
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "ca.pem".into());
             let target = dir.join(if name.ends_with(".pem") { name } else { format!("{name}.pem") });
-            std::fs::write(&target, pem)?;
-            println!("trusting {} for EMS clients", target.display());
+            match std::fs::read_to_string(&target) {
+                Ok(existing) if existing == pem => println!("{} is trusted already", target.display()),
+                Ok(_) => {
+                    bail!("{} exists and differs: remove it first, or import under another file name", target.display())
+                }
+                Err(_) => {
+                    std::fs::write(&target, &pem).with_context(|| format!("writing {}", target.display()))?;
+                    println!("trusting {} for EMS clients", target.display());
+                }
+            }
+            for fingerprint in check.ca_fingerprints() {
+                println!("  CA fingerprint (SHA-256): {fingerprint}");
+            }
+            println!(
+                "  its certificates speak for an ERO only once mapped: ier ero serial map --ca {} --serial HEX --ero ID",
+                file.display()
+            );
         }
-        Ero::Serial(SerialCmd::Map { serial, ero, pki }) => {
+        Ero::Ca(Ca::Split { folders, certs }) => {
+            let ca_dir = folders.ca_dir();
+            let split = ier_pki::issuer::split(&folders.pki, &ca_dir, &certs, Utc::now())
+                .with_context(|| format!("moving the CA from {} to {}", folders.pki.display(), ca_dir.display()))?;
+            println!(
+                "moved the CA's key from {} to {}; the EMS listener now reads only certificates",
+                folders.pki.display(),
+                ca_dir.display()
+            );
+            for (path, registration) in &split.registered {
+                println!("  recorded {}: {}", path.display(), describe(registration));
+            }
+            for path in &split.not_ours {
+                println!("  not recorded (not issued by this CA): {}", path.display());
+            }
+            for path in &split.client_keys {
+                println!(
+                    "  a client's private key the listener does not need: {} (hand it over, then delete it)",
+                    path.display()
+                );
+            }
+            println!(
+                "  certificates it issued that are elsewhere: ier ero cert register --pki {} --cert FILE",
+                folders.pki.display()
+            );
+        }
+        Ero::Serial(SerialCmd::Map { ca, serial, ero, pki }) => {
             let serial = Serial::parse(&serial).map_err(|e| anyhow::anyhow!("--serial {e}"))?;
             let ero = known_ero(&ero)?;
-            use std::io::Write;
-            let path = pki.join(ier_pki::files::SERIALS_FILE);
-            let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
-            writeln!(f, "{serial} {ero}")?;
-            println!("certificates with serial {serial} now speak for {ero}");
+            let pem = std::fs::read_to_string(&ca).with_context(|| format!("reading {}", ca.display()))?;
+            let mut check = ier_pki::TrustConfig::new();
+            check.add_ca_pem(&pem, &ca.display().to_string()).context("--ca must be the issuing CA's certificate")?;
+            let issuer = CaFingerprint::of_pem(&pem, &ca.display().to_string())?;
+            let registration = Registration { issuer, serial: serial.clone(), ero: Some(ero.clone()), not_after: None };
+            ier_pki::register::record(&pki, ier_pki::files::SERIALS_FILE, SERIALS_HEADER, registration)?;
+            println!("certificates of CA {issuer} with serial {serial} now speak for {ero}");
+            match ier_pki::TrustConfig::load_dir(&pki) {
+                Ok(trust) if trust.ca_fingerprints().contains(&issuer) => {}
+                Ok(_) => println!(
+                    "  note: that CA is not among those {} trusts: its certificates are accepted only if it is an intermediate of one that is (ier ero ca import)",
+                    pki.display()
+                ),
+                Err(e) => println!("  note: the EMS listener would refuse {} as it is: {e}", pki.display()),
+            }
         }
     }
     Ok(())
+}
+
+/// A registration in words, for operators.
+fn describe(registration: &Registration) -> String {
+    let ero = registration
+        .ero
+        .as_ref()
+        .map(|e| format!("for {e}"))
+        .unwrap_or_else(|| "for no ERO (a server certificate)".into());
+    format!("serial {} {ero}", registration.serial)
 }
 
 /// The IP allow-list in the PKI directory, if there is one.

@@ -41,8 +41,10 @@ fn help_is_available_everywhere() {
         &["ero", "--help"],
         &["ero", "cert", "issue", "--help"],
         &["ero", "cert", "revoke", "--help"],
+        &["ero", "cert", "register", "--help"],
         &["ero", "server-cert", "--help"],
         &["ero", "ca", "import", "--help"],
+        &["ero", "ca", "split", "--help"],
         &["ero", "serial", "map", "--help"],
         &["ems", "poll", "--help"],
         &["ems", "openapi", "--help"],
@@ -336,6 +338,17 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     assert_eq!(acknowledgements, 8, "{inbox}");
     // Every response carries a request id.
     assert!(page.to_ascii_lowercase().contains("x-request-id: "), "{page}");
+    // A message is in the inbox once sent, and its job is done a moment later, in its own
+    // transaction: wait for the jobs before stopping the demo (stopped between the two, a job
+    // stays `running` until its lease runs out).
+    let url = format!("sqlite:{}", data.join("ier.db").display());
+    for _ in 0..100 {
+        let (_, out, _) = output(ier().args(["jobs", "list", "--database-url", &url, "--limit", "100"]));
+        if !out.contains(" running ") && out.lines().filter(|l| l.contains(" done ")).count() >= 16 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
     drop(demo);
 
     assert!(data.join("ier.db").exists());
@@ -361,7 +374,6 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     });
 
     // Operators see the job queue, without personal data.
-    let url = format!("sqlite:{}", data.join("ier.db").display());
     let (code, out, err) = output(ier().args(["jobs", "list", "--database-url", &url, "--limit", "100"]));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("QUEUE") && out.contains("verify") && out.contains("notify:acknowledgement"), "{out}");
@@ -382,15 +394,45 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     assert_ne!(code, 0);
     assert!(err.contains("--queue must be verify or notify"), "{err}");
 
+    // The demo keeps its CA apart from the EMS listener's directory.
+    let (pki, issuer) = (data.join("pki"), data.join("pki-issuer"));
+    assert!(issuer.join("ca.key").exists() && !pki.join("ca.key").exists());
+    // A data directory from before the split (the CA's key among the listener's files, no
+    // register of what it issued) has its CA moved out on the next start.
+    std::fs::rename(issuer.join("ca.key"), pki.join("ca.key")).unwrap();
+    std::fs::remove_dir_all(&issuer).unwrap();
+    std::fs::remove_file(pki.join("issued.txt")).unwrap();
+
     // A second start reuses the data (no second set of demo applications).
     let (demo, _) = start_demo(&data);
     assert!(http_get(&demo.base, "/health/ready").starts_with("HTTP/1.1 200"));
+    assert!(issuer.join("ca.key").exists() && !pki.join("ca.key").exists());
+    let issued = std::fs::read_to_string(pki.join("issued.txt")).unwrap();
+    assert!(issued.contains(" cardiff ") && issued.contains(" - "), "the demo's certificates recorded: {issued}");
+    // The client certificates made before the split still fetch.
+    let (code, printed, err) = output(
+        ier()
+            .args(["ems", "poll", "--once", "--server", &demo.ems, "--cert"])
+            .arg(data.join("ems-clients/cardiff.pem"))
+            .arg("--key")
+            .arg(data.join("ems-clients/cardiff.key"))
+            .arg("--ca")
+            .arg(pki.join("ca.pem"))
+            .arg("--out")
+            .arg(dir.path().join("after-split")),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(printed.contains("fetched 1 applications"), "{printed}");
     drop(demo);
     rt.block_on(async {
         let backend = ier_storage_sqlite::SqliteBackend::open(&data.join("ier.db")).await.unwrap();
         use ier_storage::Backend;
         let counts = backend.counts().await.unwrap();
-        assert_eq!(counts.by_stage, vec![(ier_domain::Stage::Verified, 8)], "still the same 8 applications");
+        assert_eq!(
+            counts.by_stage,
+            vec![(ier_domain::Stage::Verified, 7), (ier_domain::Stage::WithEro, 1)],
+            "still the same 8 applications, Cardiff's fetched and confirmed after the split"
+        );
     });
 }
 
@@ -591,15 +633,16 @@ fn ems_poll_gives_up_on_a_refused_connection_after_its_attempts_with_a_clear_err
     assert_eq!(code, 0, "{err}");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let ca = pki.join("ca.pem");
+    let clients = dir.path().join("pki-issuer/clients");
     let started = std::time::Instant::now();
     let (code, _, err) = output(
         ier()
             .args(["ems", "poll", "--once", "--attempts", "3", "--connect-timeout", "2", "--server"])
             .arg(format!("https://127.0.0.1:{port}"))
             .arg("--cert")
-            .arg(pki.join("clients/cardiff.pem"))
+            .arg(clients.join("cardiff.pem"))
             .arg("--key")
-            .arg(pki.join("clients/cardiff.key"))
+            .arg(clients.join("cardiff.key"))
             .arg("--ca")
             .arg(&ca)
             .arg("--out")
@@ -612,6 +655,104 @@ fn ems_poll_gives_up_on_a_refused_connection_after_its_attempts_with_a_clear_err
     let (code, _, err) =
         output(ier().args(["ems", "poll", "--attempts", "0", "--cert", "c", "--key", "k", "--ca", "a", "--out", "o"]));
     assert_eq!(code, 2, "{err}");
+}
+
+/// Runs `cmd` to its end (at most 60 s: it is killed after that, and the test fails).
+fn output_within_a_minute(cmd: &mut Command) -> (i32, String) {
+    let mut child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (child.wait().unwrap().code().unwrap_or(-1), err)
+}
+
+#[test]
+fn ero_keeps_the_ca_apart_from_the_listener_and_serve_refuses_a_ca_key_among_its_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pki, issuer) = (dir.path().join("pki"), dir.path().join("pki-issuer"));
+    let (code, printed, err) = output(ier().args(["ero", "cert", "issue", "--ero", "cardiff", "--pki"]).arg(&pki));
+    assert_eq!(code, 0, "{err}");
+    let serial = printed.split("serial ").nth(1).unwrap().split(',').next().unwrap().to_owned();
+    assert!(printed.contains(&format!("recorded in: {}", pki.join("issued.txt").display())), "{printed}");
+    // The CA and the client's key in the issuer folder; only the CA's certificate for the listener.
+    assert!(issuer.join("ca.key").exists() && issuer.join("clients/cardiff.key").exists());
+    assert!(pki.join("ca.pem").exists() && !pki.join("ca.key").exists());
+    let issued = std::fs::read_to_string(pki.join("issued.txt")).unwrap();
+    assert!(issued.lines().any(|l| l.contains(&format!(" {serial} cardiff "))), "{issued}");
+    let (code, _, err) = output(ier().args(["ero", "server-cert", "--pki"]).arg(&pki).arg("--name").arg("localhost"));
+    assert_eq!(code, 0, "{err}");
+    // The issuer folder is never the listener's, nor inside it.
+    let (code, _, err) = output(
+        ier().args(["ero", "cert", "issue", "--ero", "newport", "--pki"]).arg(&pki).env("IER_CA_DIR", pki.join("ca")),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("is the EMS listener's PKI folder"), "{err}");
+
+    // An imported CA's serials are mapped under that CA, by its fingerprint.
+    let other = dir.path().join("council");
+    let (code, _, err) = output(ier().args(["ero", "cert", "issue", "--ero", "wigan", "--pki"]).arg(&other));
+    assert_eq!(code, 0, "{err}");
+    let council_ca = dir.path().join("council-issuer/ca.pem");
+    let (code, printed, err) =
+        output(ier().args(["ero", "ca", "import", "--pki"]).arg(&pki).arg("--file").arg(&council_ca));
+    assert_eq!(code, 0, "{err}");
+    let fingerprint =
+        printed.split("CA fingerprint (SHA-256): ").nth(1).unwrap().split_whitespace().next().unwrap().to_owned();
+    assert_eq!(fingerprint.len(), 64, "{printed}");
+    let map = |ca: &std::path::Path| {
+        let mut c = ier();
+        c.args(["ero", "serial", "map", "--serial", "12:34", "--ero", "newport", "--pki"])
+            .arg(&pki)
+            .arg("--ca")
+            .arg(ca);
+        c
+    };
+    let (code, _, err) = output(&mut map(&council_ca));
+    assert_eq!(code, 0, "{err}");
+    let serials = std::fs::read_to_string(pki.join("serials.txt")).unwrap();
+    assert!(serials.contains(&format!("{fingerprint} 1234 newport")), "{serials}");
+    let (code, _, err) = output(&mut map(&dir.path().join("council-issuer/clients/wigan.pem")));
+    assert_ne!(code, 0);
+    assert!(err.contains("--ca must be the issuing CA's certificate") && err.contains("not a CA certificate"), "{err}");
+
+    // `ier serve` refuses to start while the CA's key is among the listener's files, and says what to do.
+    std::fs::rename(issuer.join("ca.key"), pki.join("ca.key")).unwrap();
+    let key = |id: &str| output(ier().args(["keygen", "--id", id])).1.trim().to_owned();
+    let (code, err) = output_within_a_minute(
+        ier()
+            .arg("serve")
+            .env("IER_DATABASE_URL", format!("sqlite:{}", dir.path().join("ier.db").display()))
+            .env("IER_DATA_KEYS", key("d1"))
+            .env("IER_SESSION_KEYS", key("s1"))
+            .env("IER_PKI_DIR", &pki)
+            .env("IER_NOTIFY", "simulator")
+            .env("IER_PUBLIC_ADDR", "127.0.0.1:0")
+            .env("IER_EMS_ADDR", "127.0.0.1:0")
+            .env("IER_INTERNAL_ADDR", "127.0.0.1:0"),
+    );
+    assert_ne!(code, 0, "{err}");
+    assert!(err.contains(&format!("{} holds a private key", pki.join("ca.key").display())), "{err}");
+    assert!(err.contains(&format!("`ier ero ca split --pki {}`", pki.display())), "{err}");
+    // So does the issuer.
+    let (code, _, err) = output(ier().args(["ero", "cert", "issue", "--ero", "newport", "--pki"]).arg(&pki));
+    assert_ne!(code, 0);
+    assert!(err.contains("ier ero ca split"), "{err}");
+
+    // `ier ero ca split` moves it back out and records what the CA issued.
+    let (code, printed, err) =
+        output(ier().args(["ero", "ca", "split", "--pki"]).arg(&pki).arg("--certs").arg(issuer.join("clients")));
+    assert_eq!(code, 0, "{err}");
+    assert!(issuer.join("ca.key").exists() && !pki.join("ca.key").exists());
+    assert!(printed.contains(&format!("serial {serial} for cardiff")), "{printed}");
+    let (code, _, err) = output(ier().args(["ero", "cert", "issue", "--ero", "newport", "--pki"]).arg(&pki));
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]
