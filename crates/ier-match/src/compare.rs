@@ -462,11 +462,15 @@ fn whole_name(s: &str) -> bool {
 
 impl Comparison {
     /// Whether the pair is two people, whatever else they share: their given
-    /// names are clearly different and no exact NINO says otherwise. A
-    /// household's members share a surname and an address (twins a date of
-    /// birth too); only the given name tells them apart, so it decides.
+    /// names are clearly different, and neither an exact NINO nor an exact date
+    /// of birth says otherwise. A household's members share a surname and an
+    /// address; without dates of birth (a register) only the given name tells
+    /// them apart, so it decides. With the same date of birth too (twins, or one
+    /// person whose given name was recorded wrongly) the model weighs the evidence.
     pub fn another_person(&self) -> bool {
-        self.given_clearly_different && self.levels[Field::Nino as usize] != 0
+        self.given_clearly_different
+            && self.levels[Field::Nino as usize] != 0
+            && self.levels[Field::DateOfBirth as usize] != 0
     }
 }
 
