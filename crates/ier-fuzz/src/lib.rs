@@ -339,9 +339,12 @@ pub fn onspd_csv(data: &[u8]) {
         for (pc, gss) in &expected {
             assert_eq!(dir.district(pc), Some(*gss), "a postcode's last district");
         }
-        let mut file = Vec::new();
-        dir.write(&mut file).expect("written");
-        assert_eq!(PostcodeDirectory::read(&file[..]).expect("read back"), dir, "write and read back");
+        // Once an input (compressing is most of a run's time), and only a table with something in it.
+        if !live_only && !dir.is_empty() {
+            let mut file = Vec::new();
+            dir.write(&mut file).expect("written");
+            assert_eq!(PostcodeDirectory::read(&file[..]).expect("read back"), dir, "write and read back");
+        }
     }
 }
 

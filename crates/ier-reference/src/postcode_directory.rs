@@ -334,10 +334,14 @@ impl PostcodeDirectory {
                 units.push((i as u16, code as u16));
                 prev = i;
             }
-            let first = inward_string(units[start as usize].0);
-            match Postcode::parse(&format!("{name}{first}")) {
-                Ok(Postcode::Uk { outward, .. }) if outward == name => {}
-                _ => return Err(DirectoryError::Corrupt),
+            // Every unit must make a postcode with its outward code, or it could never be found.
+            // Any inward code goes with a real outward code but for `GIR`, which takes only `0AA`,
+            // the lowest: so the first and the last unit (they are in order) say it for them all.
+            for unit in [units[start as usize], units[units.len() - 1]] {
+                match Postcode::parse(&format!("{name}{}", inward_string(unit.0))) {
+                    Ok(Postcode::Uk { outward, .. }) if outward == name => {}
+                    _ => return Err(DirectoryError::Corrupt),
+                }
             }
             outwards.push((name.into(), start));
         }
