@@ -96,24 +96,78 @@ impl<S: Send + Sync> FromRequestParts<S> for Lang {
 
 impl Lang {
     fn of(parts: &Parts) -> Self {
-        let query = parts.uri.query().unwrap_or("");
-        if let Some(language) = query.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(|l| l.parse().ok()) {
-            return Lang { language, explicit: true };
-        }
-        let cookie = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .find_map(|c| c.trim().strip_prefix("lang=").and_then(|l| l.parse().ok()));
-        if let Some(language) = cookie {
-            return Lang { language, explicit: false };
-        }
+        let cookies = parts.headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok());
         let accept = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let first = accept.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
-        let language = if first.starts_with("cy") { Language::Cy } else { Language::En };
-        Lang { language, explicit: false }
+        choose(parts.uri.query().unwrap_or(""), cookies, accept)
+    }
+}
+
+/// A request's language from what it carries, all of it outside input: `lang=` in its query
+/// (explicit), then a `lang` cookie (in any of its `Cookie` headers), then `Accept-Language`
+/// ([`from_accept_language`]). Pure, so it is fuzzed (`fuzz/`, target `accept_language`).
+pub fn choose<'a>(query: &str, cookie_headers: impl IntoIterator<Item = &'a str>, accept_language: &str) -> Lang {
+    if let Some(language) = query.split('&').find_map(|kv| kv.strip_prefix("lang=")).and_then(|l| l.parse().ok()) {
+        return Lang { language, explicit: true };
+    }
+    let cookie = cookie_headers
+        .into_iter()
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix("lang=").and_then(|l| l.parse().ok()));
+    if let Some(language) = cookie {
+        return Lang { language, explicit: false };
+    }
+    Lang { language: from_accept_language(accept_language), explicit: false }
+}
+
+/// Welsh or English from an `Accept-Language` header (RFC 9110, section 12.5.4): the
+/// language range the browser weights highest (`q`, 1 when not given; the first of equal
+/// weights) among those naming Welsh (`cy`, `cy-GB`), English (`en`, `en-GB`) or any language
+/// (`*`). Welsh only when that range names Welsh; English otherwise, and for a header that
+/// names neither. A range with `q=0` is one the browser refuses; a malformed weight makes its
+/// range count for nothing.
+pub fn from_accept_language(header: &str) -> Language {
+    let mut best: Option<(u16, Language)> = None;
+    for range in header.split(',') {
+        let mut parts = range.split(';');
+        let tag = parts.next().unwrap_or("").trim();
+        let primary = tag.split('-').next().unwrap_or("");
+        let language = if primary.eq_ignore_ascii_case("cy") {
+            Language::Cy
+        } else if primary.eq_ignore_ascii_case("en") || tag == "*" {
+            Language::En
+        } else {
+            continue;
+        };
+        let mut q = Some(1000);
+        for param in parts {
+            if let Some((name, value)) = param.split_once('=')
+                && name.trim().eq_ignore_ascii_case("q")
+            {
+                q = quality(value.trim());
+            }
+        }
+        if let Some(q) = q
+            && q > 0
+            && best.is_none_or(|(b, _)| q > b)
+        {
+            best = Some((q, language));
+        }
+    }
+    best.map_or(Language::En, |(_, language)| language)
+}
+
+/// A weight (`qvalue`: 0 to 1 with at most three decimals) in thousandths; `None` if malformed.
+fn quality(value: &str) -> Option<u16> {
+    let (whole, decimals) = value.split_once('.').unwrap_or((value, ""));
+    if decimals.len() > 3 || !decimals.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths =
+        decimals.bytes().chain(std::iter::repeat(b'0')).take(3).fold(0u16, |n, b| n * 10 + u16::from(b - b'0'));
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
     }
 }
 
@@ -152,5 +206,42 @@ mod tests {
         );
         assert_eq!(translate(Language::En, "addresses-found", &args(1)), "1 address found");
         assert_eq!(translate(Language::En, "addresses-found", &args(3)), "3 addresses found");
+    }
+
+    #[test]
+    fn accept_language_weights_are_honoured() {
+        for (header, language) in [
+            ("", Language::En),
+            ("cy", Language::Cy),
+            ("CY-gb", Language::Cy),
+            ("cy-GB,cy;q=0.9,en;q=0.5", Language::Cy),
+            ("en-GB,en;q=0.9,cy;q=0.8", Language::En),
+            // Neither offered language first: the first that is offered.
+            ("fr-FR, fr;q=0.9, cy;q=0.8, en;q=0.7", Language::Cy),
+            // Weights, not order.
+            ("en;q=0.5, cy", Language::Cy),
+            ("cy;q=0.5, en;q=0.500", Language::Cy),
+            ("cy;q=0.5 , *", Language::En),
+            // q=0 refuses Welsh; malformed weights count for nothing.
+            ("cy;q=0", Language::En),
+            ("cy;q=0.000, fr", Language::En),
+            ("cy;q=2", Language::En),
+            ("cy;q=0.5000", Language::En),
+            ("cy;q=", Language::En),
+            ("cy;q=1.0, en", Language::Cy),
+            // Not Welsh, however it starts.
+            ("cymraeg", Language::En),
+            ("cyx-GB", Language::En),
+            (",,;;==", Language::En),
+        ] {
+            assert_eq!(from_accept_language(header), language, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn the_query_then_the_cookie_then_the_header() {
+        assert_eq!(choose("a=1&lang=cy", ["lang=en"], "en"), Lang { language: Language::Cy, explicit: true });
+        assert_eq!(choose("lang=xx", ["a=b", "x=y; lang=cy"], "en"), Lang { language: Language::Cy, explicit: false });
+        assert_eq!(choose("", ["lang=fr"], "cy"), Lang { language: Language::Cy, explicit: false });
     }
 }

@@ -6,6 +6,9 @@
 //! CI replays what the fuzzers found on every run without a fuzzer. Beyond "never panics", each
 //! checks what is cheap to check: a parsed value written out parses back to itself, and an
 //! error message never quotes the input (the service's rule: outside values are not echoed).
+//!
+//! The second round adds the files operators and councils hand over (`ier match link`'s rows,
+//! the ONSPD importer, the postcode table) and the language a browser asks for.
 
 use chrono::NaiveDate;
 use ier_domain::{
@@ -23,6 +26,10 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("contacts_csv", contacts_csv),
     ("journey_cookie", journey_cookie),
     ("certificate", certificate),
+    ("match_row", match_row),
+    ("onspd_csv", onspd_csv),
+    ("postcode_table", postcode_table),
+    ("accept_language", accept_language),
 ];
 
 fn text(data: &[u8]) -> Option<&str> {
@@ -209,4 +216,196 @@ pub fn certificate(data: &[u8]) {
     let _ = trust.identify(&der, &[], ier_pki::rustls::pki_types::UnixTime::now());
     let _ = ier_pki::identity::named_ero(data);
     let _ = ier_pki::identity::serial_of(data);
+}
+
+/// The cells of a CSV text, roughly (split at its delimiters): what an error must not quote.
+fn cells(s: &str) -> impl Iterator<Item = &str> {
+    s.split([',', '"', '\n', '\r'])
+}
+
+/// `ier match link`'s files (registers and DWP extracts councils send): the header and every
+/// row, with NINOs and dates used and without (confirmation mode), as the command reads them
+/// (`ier_match::rows`). Errors name a line and a column, never a value; a row that is read
+/// gives back its own fields, written out as CSV and read again; and its comparable form is
+/// the same both times.
+pub fn match_row(data: &[u8]) {
+    use ier_match::Options;
+    use ier_match::rows::{COLUMNS, Layout, RowError, fields};
+    let quoted = |message: String, values: &mut dyn Iterator<Item = &str>| {
+        for v in values {
+            not_echoed(v, &message);
+        }
+    };
+    let whole = String::from_utf8_lossy(data);
+    for options in [Options::default(), Options::confirmation()] {
+        let mut reader = csv::ReaderBuilder::new().from_reader(data);
+        let headers = match reader.byte_headers() {
+            Ok(h) => h.clone(),
+            Err(e) => return quoted(RowError::from(e).to_string(), &mut cells(&whole)),
+        };
+        let layout = match Layout::read(&headers, &options) {
+            Ok(l) => l,
+            Err(e) => return quoted(e.to_string(), &mut cells(&whole)),
+        };
+        let mut record = csv::ByteRecord::new();
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => {
+                    quoted(RowError::from(e).to_string(), &mut cells(&whole));
+                    break;
+                }
+            }
+            match layout.prepare(&record, &options) {
+                Err(e) => {
+                    let texts: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+                    quoted(e.to_string(), &mut texts.iter().map(String::as_str));
+                }
+                Ok((input, prepared)) => {
+                    let got = fields(&input);
+                    // Each field is the row's own cell (the id trimmed; a missing column empty).
+                    for (c, value) in got.iter().enumerate() {
+                        let cell = layout.column(c).and_then(|i| record.get(i)).unwrap_or(b"");
+                        if c == 0 {
+                            // The id is trimmed (as text: Unicode spaces too).
+                            assert_eq!(*value, std::str::from_utf8(cell).expect("read as UTF-8").trim(), "the id");
+                        } else {
+                            assert_eq!(value.as_bytes(), cell, "field {} is not the row's cell", COLUMNS[c]);
+                        }
+                    }
+                    // Written out as CSV and read back: the same fields, the same comparable form.
+                    let mut w = csv::Writer::from_writer(Vec::new());
+                    w.write_record(COLUMNS).expect("a header");
+                    w.write_record(got).expect("a row");
+                    let written = w.into_inner().expect("written");
+                    let mut again = csv::ReaderBuilder::new().from_reader(&written[..]);
+                    let layout2 = Layout::read(again.byte_headers().expect("a header"), &options).expect("all columns");
+                    let row = again.byte_records().next().expect("one row").expect("a valid row");
+                    let (input2, prepared2) = layout2.prepare(&row, &options).expect("read again");
+                    assert_eq!(fields(&input2), got, "round trip");
+                    assert!(prepared2 == prepared, "the comparable form changed on a round trip");
+                }
+            }
+        }
+    }
+}
+
+/// The ONSPD/NSPL importer (`ier import onspd`), with and without terminated postcodes: an
+/// error names a line or a column, never a cell; an imported table holds exactly the last
+/// district given for every valid postcode, counts what it left out, and survives being
+/// written and read back.
+pub fn onspd_csv(data: &[u8]) {
+    use ier_domain::GssCode;
+    use ier_reference::PostcodeDirectory;
+    use std::collections::BTreeMap;
+    for live_only in [false, true] {
+        let (dir, report) = match PostcodeDirectory::from_onspd_csv(data, live_only) {
+            Ok(x) => x,
+            Err(e) => {
+                let whole = String::from_utf8_lossy(data);
+                let message = e.to_string();
+                for cell in cells(&whole) {
+                    not_echoed(cell, &message);
+                }
+                continue;
+            }
+        };
+        // The same file read independently: the columns the importer documents, in its order.
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+        let headers = reader.headers().expect("the importer read it").clone();
+        let find = |names: &[&str]| {
+            names.iter().find_map(|n| headers.iter().position(|h| h.trim().eq_ignore_ascii_case(n))).expect("found")
+        };
+        let (pc_col, la_col) =
+            (find(&["pcds", "pcd", "pcd7", "pcd8"]), find(&["laua", "lad25cd", "lad24cd", "lad23cd", "oslaua"]));
+        let term_col = headers.iter().position(|h| h.trim().eq_ignore_ascii_case("doterm"));
+        let mut expected = BTreeMap::new();
+        let mut rows = 0u64;
+        for record in reader.records() {
+            let record = record.expect("the importer read it");
+            rows += 1;
+            if live_only && term_col.and_then(|c| record.get(c)).is_some_and(|t| !t.trim().is_empty()) {
+                continue;
+            }
+            if let (Ok(pc @ Postcode::Uk { .. }), Ok(gss)) =
+                (Postcode::parse(record.get(pc_col).unwrap_or("")), GssCode::parse(record.get(la_col).unwrap_or("")))
+            {
+                expected.insert(pc, gss);
+            }
+        }
+        let skipped = report.skipped_invalid_postcode + report.skipped_no_district + report.skipped_terminated;
+        assert_eq!(report.postcodes, dir.len() as u64, "the report counts the table");
+        assert!(skipped + report.postcodes <= rows, "more counted than there were rows");
+        assert_eq!(dir.len(), expected.len(), "one entry a valid postcode");
+        for (pc, gss) in &expected {
+            assert_eq!(dir.district(pc), Some(*gss), "a postcode's last district");
+        }
+        // Once an input (compressing is most of a run's time), and only a table with something in it.
+        if !live_only && !dir.is_empty() {
+            let mut file = Vec::new();
+            dir.write(&mut file).expect("written");
+            assert_eq!(PostcodeDirectory::read(&file[..]).expect("read back"), dir, "write and read back");
+        }
+    }
+}
+
+/// The postcode table read from outside (`IER_POSTCODE_TABLE`), as a file and once inflated
+/// (bare, and behind the right header, which a fuzzer seldom finds): never a panic nor an
+/// allocation beyond the input's size (a huge one aborts the fuzzer); a table that reads has
+/// every postcode findable again, and is written and read back the same.
+pub fn postcode_table(data: &[u8]) {
+    use ier_reference::PostcodeDirectory;
+    fn check(dir: PostcodeDirectory) {
+        let mut n = 0u32;
+        for (pc, code) in dir.iter() {
+            assert_eq!(dir.ordinal(&pc), Some(n), "a postcode found at its own place");
+            assert_eq!(dir.district(&pc), Some(code), "a postcode's district");
+            n += 1;
+        }
+        assert_eq!(n as usize, dir.len(), "every postcode of the table can be listed");
+        let mut file = Vec::new();
+        dir.write(&mut file).expect("written");
+        assert_eq!(PostcodeDirectory::read(&file[..]).expect("read back"), dir, "write and read back");
+    }
+    if let Ok(dir) = PostcodeDirectory::read(data) {
+        check(dir);
+    }
+    if let Ok(dir) = PostcodeDirectory::from_uncompressed(data) {
+        check(dir);
+    }
+    let mut raw = b"IERPCD1\n".to_vec();
+    raw.extend_from_slice(data);
+    if let Ok(dir) = PostcodeDirectory::from_uncompressed(&raw) {
+        check(dir);
+    }
+}
+
+/// The public site's language from a request's query, `Cookie` header and `Accept-Language`
+/// (the input's first three lines): never a panic; Welsh only when something asks for it; a
+/// query's `lang=` wins; and in `Accept-Language`, a first range of Welsh or English at full
+/// weight decides, whatever follows, and ranges of other languages change nothing.
+pub fn accept_language(data: &[u8]) {
+    use ier_citizen_web::i18n::{Lang, choose, from_accept_language};
+    use ier_domain::Language;
+    let Some(s) = text(data) else { return };
+    let mut lines = s.splitn(3, '\n');
+    let (query, cookie, accept) = (lines.next().unwrap_or(""), lines.next().unwrap_or(""), lines.next().unwrap_or(""));
+    let lang = choose(query, [cookie], accept);
+    if lang.language == Language::Cy {
+        assert!(s.to_ascii_lowercase().contains("cy"), "Welsh that nothing asked for");
+    }
+    let explicit = choose(&format!("lang=cy&{query}"), [cookie], accept);
+    assert_eq!(explicit, Lang { language: Language::Cy, explicit: true }, "the query's lang= wins");
+
+    let language = from_accept_language(accept);
+    if language == Language::Cy {
+        assert!(
+            accept.split(',').any(|r| r.split(['-', ';']).next().is_some_and(|t| t.trim().eq_ignore_ascii_case("cy"))),
+            "Welsh from a header that names no Welsh range"
+        );
+    }
+    assert_eq!(from_accept_language(&format!("cy,{accept}")), Language::Cy, "a first cy at full weight");
+    assert_eq!(from_accept_language(&format!("en-GB,{accept}")), Language::En, "a first en at full weight");
+    assert_eq!(from_accept_language(&format!("fr;q=0.9,{accept},de")), language, "other languages change nothing");
 }

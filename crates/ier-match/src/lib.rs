@@ -2,7 +2,7 @@
 //! applicant stream, an electoral register) is which person of a right file
 //! (the DWP reference extract), with a calibrated probability and the evidence
 //! for every decision. Pure: no network and no file I/O (the `ier match link`
-//! command reads and writes the CSV files).
+//! command reads and writes the CSV files; [`rows`] reads their header and rows).
 //!
 //! ## The model
 //!
@@ -75,6 +75,7 @@ pub mod person;
 pub mod phonetic;
 pub mod record;
 pub mod reference;
+pub mod rows;
 pub mod train;
 pub mod variants;
 

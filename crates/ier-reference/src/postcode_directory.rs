@@ -15,18 +15,32 @@
 //! then each outward code with its inward codes as ascending indexes
 //! (digit × 400 + letter × 20 + letter, over the 20 inward letters) delta-coded
 //! as LEB128 varints, each followed by its GSS code's index in the table.
+//!
+//! A table can come from outside (`IER_POSTCODE_TABLE`), so [`PostcodeDirectory::read`]
+//! trusts nothing in it: a count is believed only as far as the bytes that follow can hold
+//! it, the inflated table may be at most [`MAX_TABLE_BYTES`] (a zlib bomb is refused, not
+//! inflated), and outward codes, inward codes and district indexes must be in order and in
+//! range, so every postcode read can be found again. A corrupt, truncated or oversized file is
+//! a [`DirectoryError`], never a panic or an allocation larger than the file warrants.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::sync::LazyLock;
 
 use flate2::Compression;
-use flate2::read::ZlibDecoder;
+use flate2::bufread::ZlibDecoder;
 use flate2::write::ZlibEncoder;
 use ier_domain::{GssCode, Postcode};
 
 const MAGIC: &[u8] = b"IERPCD1\n";
 const INWARD_LETTERS: &[u8; 20] = b"ABDEFGHJLNPQRSTUWXYZ";
+
+/// The largest table [`PostcodeDirectory::read`] inflates: 64 MiB, nine times the shipped
+/// table's 7.1 MB (every GB, NI, Channel Islands and Isle of Man postcode).
+pub const MAX_TABLE_BYTES: u64 = 64 << 20;
+
+/// The most districts a table can name (their indexes are 16 bits).
+pub const MAX_DISTRICTS: usize = 1 << 16;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectoryError {
@@ -34,6 +48,10 @@ pub enum DirectoryError {
     BadMagic,
     #[error("postcode directory file is truncated or corrupt")]
     Corrupt,
+    #[error("postcode directory file is larger than any real table (over {} MiB inflated)", MAX_TABLE_BYTES >> 20)]
+    TooLarge,
+    #[error("more than {MAX_DISTRICTS} different districts (a table holds at most that many)")]
+    TooManyDistricts,
     #[error("reading the directory: {0}")]
     Io(#[from] io::Error),
     #[error("CSV line {line}: {problem}")]
@@ -43,7 +61,7 @@ pub enum DirectoryError {
 }
 
 /// An in-memory postcode directory.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PostcodeDirectory {
     codes: Vec<GssCode>,
     /// Outward codes in order, each with the ordinal of its first unit.
@@ -89,8 +107,9 @@ impl PostcodeDirectory {
         &EMBEDDED
     }
 
-    /// Build from (postcode, district) pairs; later duplicates win.
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (Postcode, GssCode)>) -> Self {
+    /// Build from (postcode, district) pairs; later duplicates win; BFPO numbers are left out
+    /// (they are not in the directory). More than [`MAX_DISTRICTS`] districts is an error.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (Postcode, GssCode)>) -> Result<Self, DirectoryError> {
         let mut map: BTreeMap<String, BTreeMap<u16, GssCode>> = BTreeMap::new();
         for (pc, gss) in pairs {
             if let Postcode::Uk { outward, inward } = &pc
@@ -102,15 +121,19 @@ impl PostcodeDirectory {
         let mut codes: Vec<GssCode> = map.values().flat_map(|m| m.values().copied()).collect();
         codes.sort();
         codes.dedup();
+        if codes.len() > MAX_DISTRICTS {
+            return Err(DirectoryError::TooManyDistricts);
+        }
         let mut outwards = Vec::with_capacity(map.len());
         let mut units = Vec::new();
         for (outward, inwards) in map {
             outwards.push((outward.into_boxed_str(), units.len() as u32));
             for (i, gss) in inwards {
-                units.push((i, codes.binary_search(&gss).expect("code collected") as u16));
+                let code = codes.binary_search(&gss).expect("code collected");
+                units.push((i, u16::try_from(code).expect("at most MAX_DISTRICTS codes")));
             }
         }
-        Self { codes, outwards, units }
+        Ok(Self { codes, outwards, units })
     }
 
     /// Parse an official ONSPD or NSPL CSV (any release): the postcode from
@@ -138,7 +161,8 @@ impl PostcodeDirectory {
                 report.skipped_terminated += 1;
                 continue;
             }
-            let Ok(pc) = Postcode::parse(record.get(pc_col).unwrap_or("")) else {
+            // A BFPO number is not a place: not in the directory, so counted as invalid here.
+            let Ok(pc @ Postcode::Uk { .. }) = Postcode::parse(record.get(pc_col).unwrap_or("")) else {
                 report.skipped_invalid_postcode += 1;
                 continue;
             };
@@ -148,7 +172,7 @@ impl PostcodeDirectory {
             };
             pairs.push((pc, gss));
         }
-        let dir = Self::from_pairs(pairs);
+        let dir = Self::from_pairs(pairs)?;
         report.postcodes = dir.len() as u64;
         Ok((dir, report))
     }
@@ -228,11 +252,41 @@ impl PostcodeDirectory {
         Ok(())
     }
 
+    /// Read a table written by [`write`](Self::write) (or `ier import onspd`), from a file that
+    /// may come from outside: see the module documentation for what is checked.
     pub fn read(input: impl Read) -> Result<Self, DirectoryError> {
+        let mut input = BufReader::new(input);
+        // Not zlib at all (the header's check bits fail): not a table. Inflating fails later: corrupt.
+        let head = input.fill_buf()?;
+        if head.len() < 2 || (u16::from(head[0]) << 8 | u16::from(head[1])) % 31 != 0 || head[0] & 0x0f != 8 {
+            return Err(DirectoryError::BadMagic);
+        }
         let mut raw = Vec::new();
-        ZlibDecoder::new(input).read_to_end(&mut raw).map_err(|_| DirectoryError::BadMagic)?;
+        let mut z = ZlibDecoder::new(input);
+        (&mut z).take(MAX_TABLE_BYTES + 1).read_to_end(&mut raw).map_err(|e| match e.kind() {
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof => {
+                DirectoryError::Corrupt
+            }
+            _ => DirectoryError::Io(e),
+        })?;
+        if raw.len() as u64 > MAX_TABLE_BYTES {
+            return Err(DirectoryError::TooLarge);
+        }
+        // Bytes after the compressed stream: not what `write` makes.
+        if !z.into_inner().fill_buf()?.is_empty() {
+            return Err(DirectoryError::Corrupt);
+        }
+        Self::from_uncompressed(&raw)
+    }
+
+    /// Parse a table once inflated (what [`read`](Self::read) does after zlib). Every count is
+    /// checked against the bytes left before anything is allocated for it.
+    pub fn from_uncompressed(raw: &[u8]) -> Result<Self, DirectoryError> {
         let mut r = raw.strip_prefix(MAGIC).ok_or(DirectoryError::BadMagic)?;
-        let n_codes = read_varint(&mut r)? as usize;
+        let n_codes = read_count(&mut r, 9)?;
+        if n_codes > MAX_DISTRICTS {
+            return Err(DirectoryError::Corrupt);
+        }
         let mut codes = Vec::with_capacity(n_codes);
         for _ in 0..n_codes {
             let (code, rest) = r.split_at_checked(9).ok_or(DirectoryError::Corrupt)?;
@@ -242,32 +296,68 @@ impl PostcodeDirectory {
             );
             r = rest;
         }
-        let n_out = read_varint(&mut r)? as usize;
-        let mut outwards = Vec::with_capacity(n_out);
+        // An outward code takes at least its length, its name, its count and one unit of two bytes.
+        let n_out = read_count(&mut r, 5)?;
+        let mut outwards: Vec<(Box<str>, u32)> = Vec::with_capacity(n_out);
         let mut units = Vec::new();
         for _ in 0..n_out {
             let (&len, rest) = r.split_first().ok_or(DirectoryError::Corrupt)?;
             let (name, rest) = rest.split_at_checked(len as usize).ok_or(DirectoryError::Corrupt)?;
             r = rest;
             let name = std::str::from_utf8(name).map_err(|_| DirectoryError::Corrupt)?;
-            outwards.push((name.into(), units.len() as u32));
-            let n = read_varint(&mut r)?;
+            // In order (lookups search them), each a real outward code.
+            if outwards.last().is_some_and(|(last, _)| **last >= *name) {
+                return Err(DirectoryError::Corrupt);
+            }
+            let start = u32::try_from(units.len()).map_err(|_| DirectoryError::Corrupt)?;
+            // Each unit takes at least two bytes (its inward code and its district).
+            let n = read_count(&mut r, 2)?;
+            if n == 0 {
+                return Err(DirectoryError::Corrupt);
+            }
+            units.reserve(n);
             let mut prev = 0u64;
             for k in 0..n {
                 let delta = read_varint(&mut r)?;
-                let i = if k == 0 { delta } else { prev + delta };
+                // Inward codes strictly ascending (lookups search them too).
+                let i = if k == 0 {
+                    delta
+                } else if delta == 0 {
+                    return Err(DirectoryError::Corrupt);
+                } else {
+                    prev.checked_add(delta).ok_or(DirectoryError::Corrupt)?
+                };
                 let code = read_varint(&mut r)?;
-                if i >= 4000 || code as usize >= codes.len() {
+                if i >= 4000 || code >= codes.len() as u64 {
                     return Err(DirectoryError::Corrupt);
                 }
                 units.push((i as u16, code as u16));
                 prev = i;
             }
+            // Every unit must make a postcode with its outward code, or it could never be found.
+            // Any inward code goes with a real outward code but for `GIR`, which takes only `0AA`,
+            // the lowest: so the first and the last unit (they are in order) say it for them all.
+            for unit in [units[start as usize], units[units.len() - 1]] {
+                match Postcode::parse(&format!("{name}{}", inward_string(unit.0))) {
+                    Ok(Postcode::Uk { outward, .. }) if outward == name => {}
+                    _ => return Err(DirectoryError::Corrupt),
+                }
+            }
+            outwards.push((name.into(), start));
         }
         if !r.is_empty() {
             return Err(DirectoryError::Corrupt);
         }
         Ok(Self { codes, outwards, units })
+    }
+}
+
+/// A count of items each at least `min_bytes` long: more than the bytes left could hold is corrupt.
+fn read_count(r: &mut &[u8], min_bytes: usize) -> Result<usize, DirectoryError> {
+    let n = read_varint(r)?;
+    match usize::try_from(n) {
+        Ok(n) if n <= r.len() / min_bytes => Ok(n),
+        _ => Err(DirectoryError::Corrupt),
     }
 }
 
@@ -341,7 +431,7 @@ mod tests {
     #[test]
     fn corrupt_files_are_refused() {
         assert!(matches!(PostcodeDirectory::read(&b"nonsense"[..]), Err(DirectoryError::BadMagic)));
-        let dir = PostcodeDirectory::from_pairs([(pc("SW1A 1AA"), gss("E09000033"))]);
+        let dir = PostcodeDirectory::from_pairs([(pc("SW1A 1AA"), gss("E09000033"))]).unwrap();
         let mut out = Vec::new();
         dir.write(&mut out).unwrap();
         let mut raw = Vec::new();
@@ -357,7 +447,7 @@ mod tests {
         fn write_read_round_trip(entries in proptest::collection::btree_map(("[A-PR-UWYZ][A-HK-Y][0-9]{1,2}", 0u16..4000), 0u32..5, 0..200)) {
             let codes = [gss("E09000033"), gss("W06000015"), gss("S12000036"), gss("E06000001"), gss("N09000003")];
             let pairs: Vec<_> = entries.iter().map(|((o, i), c)| (pc(&format!("{o}{}", inward_string(*i))), codes[*c as usize])).collect();
-            let dir = PostcodeDirectory::from_pairs(pairs.clone());
+            let dir = PostcodeDirectory::from_pairs(pairs.clone()).unwrap();
             let mut out = Vec::new();
             dir.write(&mut out).unwrap();
             let back = PostcodeDirectory::read(&out[..]).unwrap();

@@ -6,7 +6,8 @@
 //! (`left_id,right_id,match_probability,possible_duplicates`) after the
 //! one-to-one assignment; `possible_duplicates` names the same person's other
 //! records in the reference (same date of birth, alike given names), `;` between.
-//! Progress goes to stderr. Errors name the file, line and column, never a value.
+//! Progress goes to stderr. Errors name the file, line and column, never a value. The header
+//! and rows are read by `ier_match::rows` (fuzzed); this module streams, scores and writes.
 
 use std::collections::HashMap;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -17,8 +18,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use csv::ByteRecord;
 use ier_match::{
-    Assigner, Candidate, DEFAULT_THRESHOLD, InputRecord, LinkStats, Linker, Options, Prepared, ReferenceBuilder,
-    Scratch, TrainOptions, probability, train,
+    Assigner, Candidate, DEFAULT_THRESHOLD, LinkStats, Linker, Options, Prepared, ReferenceBuilder, Scratch,
+    TrainOptions, probability, rows, train,
 };
 
 #[derive(Subcommand)]
@@ -63,90 +64,22 @@ pub enum Mode {
     Confirmation,
 }
 
-const COLUMNS: [&str; 10] = [
-    "id",
-    "given_name",
-    "middle_names",
-    "surname",
-    "date_of_birth",
-    "nino",
-    "address_line_1",
-    "address_line_2",
-    "town",
-    "postcode",
-];
-
-/// Where each contract column is in one file.
+/// Where each contract column is in one file, and the file's name for errors.
 struct Layout {
     file: String,
-    at: [Option<usize>; 10],
+    rows: rows::Layout,
 }
 
 impl Layout {
     fn read(file: &Path, headers: &ByteRecord, options: &Options) -> anyhow::Result<Self> {
         let name = file.display().to_string();
-        let mut at = [None; 10];
-        for (i, h) in headers.iter().enumerate() {
-            let h = String::from_utf8_lossy(h);
-            let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-            let h = if h == "person_id" || h == "record_id" { "id".to_string() } else { h };
-            if let Some(c) = COLUMNS.iter().position(|c| *c == h)
-                && at[c].is_none()
-            {
-                at[c] = Some(i);
-            }
-        }
-        for (c, col) in COLUMNS.iter().enumerate() {
-            let optional = (*col == "nino" && !options.use_nino) || (*col == "date_of_birth" && !options.use_dob);
-            if at[c].is_none() && !optional {
-                bail!("{name}: line 1: the header has no `{col}` column (needed: {})", COLUMNS.join(","));
-            }
-        }
-        Ok(Self { file: name, at })
-    }
-
-    fn record<'a>(&self, r: &'a ByteRecord) -> anyhow::Result<InputRecord<'a>> {
-        let line = r.position().map_or(0, |p| p.line());
-        let mut f = [""; 10];
-        // Nearly every row is ASCII: one check of the whole row then covers its fields.
-        let ascii = r.as_slice().is_ascii();
-        for (c, at) in self.at.iter().enumerate() {
-            if let Some(i) = *at {
-                let bytes = r.get(i).unwrap_or(b"");
-                f[c] = if ascii {
-                    // SAFETY: every byte of the row, so of this field, is ASCII, which is UTF-8.
-                    unsafe { std::str::from_utf8_unchecked(bytes) }
-                } else {
-                    std::str::from_utf8(bytes).map_err(|_| {
-                        anyhow::anyhow!("{}: line {line}, column {}: not valid UTF-8", self.file, COLUMNS[c])
-                    })?
-                };
-            }
-        }
-        if f[0].trim().is_empty() {
-            bail!("{}: line {line}, column id: the id is empty", self.file);
-        }
-        Ok(InputRecord {
-            id: f[0].trim(),
-            given_name: f[1],
-            middle_names: f[2],
-            surname: f[3],
-            date_of_birth: f[4],
-            nino: f[5],
-            address_line_1: f[6],
-            address_line_2: f[7],
-            town: f[8],
-            postcode: f[9],
-        })
+        let rows = rows::Layout::read(headers, options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+        Ok(Self { file: name, rows })
     }
 
     /// The record in comparable form, its id appended to `chunk`'s ids.
     fn prepare_into(&self, r: &ByteRecord, options: &Options, chunk: &mut Chunk) -> anyhow::Result<()> {
-        let input = self.record(r)?;
-        let p = Prepared::new(&input, options).map_err(|e| {
-            let line = r.position().map_or(0, |p| p.line());
-            anyhow::anyhow!("{}: line {line}, column date_of_birth: {e}", self.file)
-        })?;
+        let (input, p) = self.rows.prepare(r, options).map_err(|e| anyhow::anyhow!("{}: {e}", self.file))?;
         chunk.id_text.push_str(input.id);
         chunk.id_ends.push(chunk.id_text.len());
         chunk.records.push(p);
@@ -164,16 +97,7 @@ fn open(path: &Path, options: &Options) -> anyhow::Result<(csv::Reader<std::fs::
 
 /// A CSV error without the data: position and kind only.
 fn csv_error(path: &Path, e: csv::Error) -> anyhow::Error {
-    let line = e.position().map_or(0, |p| p.line());
-    let what = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!("has {len} fields where the header has {expected_len}")
-        }
-        csv::ErrorKind::Utf8 { .. } => "is not valid UTF-8".into(),
-        csv::ErrorKind::Io(err) => format!("could not be read ({})", err.kind()),
-        _ => "is not valid CSV".into(),
-    };
-    anyhow::anyhow!("{}: line {line}: the row {what}", path.display())
+    anyhow::anyhow!("{}: {}", path.display(), rows::RowError::from(e))
 }
 
 /// Stream a file in chunks of `n` records to `each`, a reader thread parsing the
