@@ -257,6 +257,17 @@ pub fn match_row(data: &[u8]) {
                     break;
                 }
             }
+            // Leniently (the default of `ier match link`): never a panic; a row read strictly is
+            // read the same; what is set aside is described without any cell.
+            let mut skipped = ier_match::rows::Skipped::default();
+            let lenient = layout.prepare_lenient(&record, &options, &mut skipped).map(|(i, p)| (fields(&i), p));
+            if let Ok((input, prepared)) = layout.prepare(&record, &options) {
+                assert!(lenient == Some((fields(&input), prepared)), "a readable row read differently");
+            }
+            for line in skipped.lines() {
+                let texts: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+                quoted(line, &mut texts.iter().map(String::as_str));
+            }
             match layout.prepare(&record, &options) {
                 Err(e) => {
                     let texts: Vec<String> = record.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();

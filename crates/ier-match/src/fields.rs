@@ -29,7 +29,20 @@ pub type Dob = u32;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum FieldError {
     #[error("date_of_birth must be a date in the form YYYY-MM-DD")]
-    BadDate,
+    NotADate,
+    /// Written as a date, but no such day exists (1937-02-29, 1980-04-31).
+    #[error("date_of_birth is in the form YYYY-MM-DD, but that day does not exist")]
+    NoSuchDate,
+}
+
+impl FieldError {
+    /// A few words for a summary of values set aside.
+    pub fn reason(self) -> &'static str {
+        match self {
+            FieldError::NotADate => "not a date in the form YYYY-MM-DD",
+            FieldError::NoSuchDate => "a day that does not exist",
+        }
+    }
 }
 
 /// The comparable form of a name: lower-case words of letters and digits, one space apart.
@@ -63,7 +76,7 @@ pub fn parse_dob(input: &str) -> Result<Dob, FieldError> {
     }
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return Err(FieldError::BadDate);
+        return Err(FieldError::NotADate);
     }
     let mut v = 0u32;
     for (i, &c) in b.iter().enumerate() {
@@ -71,7 +84,7 @@ pub fn parse_dob(input: &str) -> Result<Dob, FieldError> {
             continue;
         }
         if !c.is_ascii_digit() {
-            return Err(FieldError::BadDate);
+            return Err(FieldError::NotADate);
         }
         v = v * 10 + u32::from(c - b'0');
     }
@@ -79,7 +92,7 @@ pub fn parse_dob(input: &str) -> Result<Dob, FieldError> {
     // kept as written: the comparison recognises the swap. Anything else must be real.
     let (y, m, d) = dob_parts(v);
     if !real_date(y, m, d) && !real_date(y, d, m) {
-        return Err(FieldError::BadDate);
+        return Err(FieldError::NoSuchDate);
     }
     Ok(v)
 }
@@ -332,15 +345,16 @@ mod tests {
         assert_eq!(parse_dob("1980-03-07"), Ok(19800307));
         assert_eq!(parse_dob(""), Ok(0));
         assert_eq!(parse_dob("1980-13-05"), Ok(19801305), "day and month swapped: kept for the comparison");
-        assert_eq!(parse_dob("1980-13-40"), Err(FieldError::BadDate));
-        assert_eq!(parse_dob("07/03/1980"), Err(FieldError::BadDate));
-        assert_eq!(parse_dob("1980-3-7"), Err(FieldError::BadDate));
-        assert_eq!(parse_dob("1990-13-13"), Err(FieldError::BadDate));
-        assert_eq!(parse_dob("1990-02-30"), Err(FieldError::BadDate));
-        assert_eq!(parse_dob("1990-00-10"), Err(FieldError::BadDate));
-        assert_eq!(parse_dob("1900-02-29"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("1980-13-40"), Err(FieldError::NoSuchDate));
+        assert_eq!(parse_dob("07/03/1980"), Err(FieldError::NotADate));
+        assert_eq!(parse_dob("1980-3-7"), Err(FieldError::NotADate));
+        assert_eq!(parse_dob("1990-13-13"), Err(FieldError::NoSuchDate));
+        assert_eq!(parse_dob("1990-02-30"), Err(FieldError::NoSuchDate));
+        assert_eq!(parse_dob("1990-00-10"), Err(FieldError::NoSuchDate));
+        assert_eq!(parse_dob("1900-02-29"), Err(FieldError::NoSuchDate));
+        assert_eq!(parse_dob("1937-02-29"), Err(FieldError::NoSuchDate), "no leap day in 1937");
         assert_eq!(parse_dob("2000-02-29"), Ok(20000229));
-        assert_eq!(parse_dob("0000-00-00"), Err(FieldError::BadDate));
+        assert_eq!(parse_dob("0000-00-00"), Err(FieldError::NoSuchDate));
         assert_eq!(dob_swapped(19800307), 19800703);
         assert_eq!(dob_swapped(19800313), 0);
         assert_eq!(dob_swapped(19800303), 0);

@@ -72,6 +72,66 @@ impl From<csv::Error> for RowError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {
     at: [Option<usize>; 10],
+    /// Fields in the header: a row with another number is not read.
+    width: usize,
+    /// Lines end in CRLF: the `csv` reader counts such a row's line one short (it starts
+    /// the row at the `\n`, counted only once the row is read), so one is added.
+    crlf: bool,
+}
+
+/// What a lenient read ([`Layout::prepare_lenient`]) set aside, by what (a column, or `row`
+/// for a row skipped whole) and why, with how many and the first few lines; never a value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Skipped {
+    entries: std::collections::BTreeMap<(&'static str, &'static str), (u64, Vec<u64>)>,
+}
+
+/// Lines kept per kind of problem in a [`Skipped`].
+pub const FIRST_LINES: usize = 5;
+
+impl Skipped {
+    pub fn add(&mut self, what: &'static str, why: &'static str, line: u64) {
+        let (n, lines) = self.entries.entry((what, why)).or_default();
+        *n += 1;
+        if lines.len() < FIRST_LINES {
+            lines.push(line);
+        }
+    }
+
+    /// Add another part's (read later in the file).
+    pub fn merge(&mut self, other: Skipped) {
+        for ((what, why), (n, lines)) in other.entries {
+            let (m, mine) = self.entries.entry((what, why)).or_default();
+            *m += n;
+            mine.extend(lines.into_iter().take(FIRST_LINES.saturating_sub(mine.len())));
+        }
+    }
+
+    /// Rows skipped whole.
+    pub fn rows(&self) -> u64 {
+        self.entries.iter().filter(|((what, _), _)| *what == "row").map(|(_, (n, _))| n).sum()
+    }
+
+    /// Values read as missing.
+    pub fn values(&self) -> u64 {
+        self.entries.iter().filter(|((what, _), _)| *what != "row").map(|(_, (n, _))| n).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// One line per kind: `date_of_birth: a day that does not exist: 39 (lines 12, 45, ...)`.
+    pub fn lines(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|((what, why), (n, lines))| {
+                let at: Vec<String> = lines.iter().map(u64::to_string).collect();
+                let more = if *n > lines.len() as u64 { ", ..." } else { "" };
+                format!("{what}: {why}: {n} (line {}{more})", at.join(", "))
+            })
+            .collect()
+    }
 }
 
 impl Layout {
@@ -96,7 +156,18 @@ impl Layout {
                 return Err(RowError::MissingColumn(col));
             }
         }
-        Ok(Self { at })
+        Ok(Self { at, width: headers.len(), crlf: false })
+    }
+
+    /// The same, for a file whose lines end in CRLF (see [`Layout::line`]).
+    pub fn with_crlf(mut self, crlf: bool) -> Self {
+        self.crlf = crlf;
+        self
+    }
+
+    /// The line of the file a row starts on.
+    pub fn line(&self, r: &ByteRecord) -> u64 {
+        r.position().map_or(0, |p| p.line() + u64::from(self.crlf && p.line() > 0))
     }
 
     /// Where a contract column (by its index in [`COLUMNS`]) is in the file.
@@ -107,7 +178,11 @@ impl Layout {
     /// One row as text: every used field UTF-8, the id not empty (and trimmed; the other
     /// fields as they are). A column the row is too short for reads as empty.
     pub fn record<'a>(&self, r: &'a ByteRecord) -> Result<InputRecord<'a>, RowError> {
-        let line = r.position().map_or(0, |p| p.line());
+        let line = self.line(r);
+        if r.len() != self.width {
+            let problem = CsvProblem::UnequalLengths { expected_len: self.width as u64, len: r.len() as u64 };
+            return Err(RowError::Csv { line, problem });
+        }
         let mut f = [""; 10];
         // Nearly every row is ASCII: one check of the whole row then covers its fields.
         let ascii = r.as_slice().is_ascii();
@@ -143,9 +218,69 @@ impl Layout {
     /// is not `YYYY-MM-DD`, when dates are used).
     pub fn prepare<'a>(&self, r: &'a ByteRecord, options: &Options) -> Result<(InputRecord<'a>, Prepared), RowError> {
         let input = self.record(r)?;
-        let prepared = Prepared::new(&input, options)
-            .map_err(|error| RowError::Field { line: r.position().map_or(0, |p| p.line()), error })?;
+        let prepared = Prepared::new(&input, options).map_err(|error| RowError::Field { line: self.line(r), error })?;
         Ok((input, prepared))
+    }
+
+    /// One row as [`Layout::prepare`] reads it, but what cannot be read does not stop
+    /// the run: a value that is not UTF-8 or not a real date reads as missing, a row with
+    /// the wrong number of fields, an empty id or an id that is not UTF-8 is skipped
+    /// (`None`); each is counted in `skipped` with its line.
+    pub fn prepare_lenient<'a>(
+        &self,
+        r: &'a ByteRecord,
+        options: &Options,
+        skipped: &mut Skipped,
+    ) -> Option<(InputRecord<'a>, Prepared)> {
+        let line = self.line(r);
+        if r.len() != self.width {
+            skipped.add("row", "the wrong number of fields", line);
+            return None;
+        }
+        let mut f = [""; 10];
+        let ascii = r.as_slice().is_ascii();
+        for (c, at) in self.at.iter().enumerate() {
+            if let Some(i) = *at {
+                let bytes = r.get(i).unwrap_or(b"");
+                f[c] = match std::str::from_utf8(bytes) {
+                    Ok(s) => s,
+                    Err(_) if c == 0 => {
+                        skipped.add("row", "an id that is not valid UTF-8", line);
+                        return None;
+                    }
+                    Err(_) => {
+                        debug_assert!(!ascii);
+                        skipped.add(COLUMNS[c], "not valid UTF-8", line);
+                        ""
+                    }
+                };
+            }
+        }
+        if f[0].trim().is_empty() {
+            skipped.add("row", "the id is empty", line);
+            return None;
+        }
+        let mut input = InputRecord {
+            id: f[0].trim(),
+            given_name: f[1],
+            middle_names: f[2],
+            surname: f[3],
+            date_of_birth: f[4],
+            nino: f[5],
+            address_line_1: f[6],
+            address_line_2: f[7],
+            town: f[8],
+            postcode: f[9],
+        };
+        let prepared = match Prepared::new(&input, options) {
+            Ok(p) => p,
+            Err(e) => {
+                skipped.add("date_of_birth", e.reason(), line);
+                input.date_of_birth = "";
+                Prepared::new(&input, options).ok()?
+            }
+        };
+        Some((input, prepared))
     }
 }
 
@@ -190,6 +325,51 @@ mod tests {
     }
 
     #[test]
+    fn a_lenient_read_sets_aside_what_cannot_be_read_and_says_where() {
+        let header =
+            "id,given_name,middle_names,surname,date_of_birth,nino,address_line_1,address_line_2,town,postcode";
+        let text = format!(
+            "{header}\r\n1,Jo,,Smith,1937-02-29,,,,,\r\n2,Al,,Jones\r\n\"3\",\"Bo\r\nB\",,Brown,1980-3-7,,,,,\r\n ,Cy,,Dunn,,,,,,\r\n"
+        );
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+        let headers = reader.byte_headers().unwrap().clone();
+        let layout = Layout::read(&headers, &Options::default()).unwrap().with_crlf(true);
+        let rows: Vec<ByteRecord> = reader.byte_records().map(Result::unwrap).collect();
+        let mut skipped = Skipped::default();
+        let read: Vec<String> = rows
+            .iter()
+            .filter_map(|r| layout.prepare_lenient(r, &Options::default(), &mut skipped))
+            .map(|(input, p)| format!("{} {}", input.id, p.dob))
+            .collect();
+        assert_eq!(read, vec!["1 0", "3 0"], "impossible and malformed dates read as missing");
+        assert_eq!((skipped.values(), skipped.rows()), (2, 2));
+        assert_eq!(
+            skipped.lines(),
+            vec![
+                "date_of_birth: a day that does not exist: 1 (line 2)",
+                "date_of_birth: not a date in the form YYYY-MM-DD: 1 (line 4)",
+                "row: the id is empty: 1 (line 6)",
+                "row: the wrong number of fields: 1 (line 3)",
+            ]
+        );
+        // Strictly, the first of them stops the read, at its true line.
+        assert_eq!(
+            layout.prepare(&rows[0], &Options::default()).unwrap_err().to_string(),
+            "line 2, column date_of_birth: date_of_birth is in the form YYYY-MM-DD, but that day does not exist"
+        );
+        assert_eq!(
+            layout.record(&rows[1]).unwrap_err().to_string(),
+            "line 3: the row has 4 fields where the header has 10"
+        );
+        let mut more = Skipped::default();
+        for line in 10..20 {
+            more.add("row", "the id is empty", line);
+        }
+        skipped.merge(more);
+        assert!(skipped.lines().contains(&"row: the id is empty: 11 (line 6, 10, 11, 12, 13, ...)".to_owned()));
+    }
+
+    #[test]
     fn errors_name_the_line_and_column_not_the_value() {
         let (h, _) = rows("id,given_name,surname\n");
         let e = Layout::read(&h, &Options::default()).unwrap_err();
@@ -216,7 +396,7 @@ mod tests {
         let mut bad = ByteRecord::new();
         let err = reader.read_byte_record(&mut bad).map(|_| ()).unwrap_err();
         assert_eq!(RowError::from(err).to_string(), "line 2: the row has 4 fields where the header has 9");
-        let r = csv::ByteRecord::from(vec![&b"x"[..], b"\xff\xfe", b"", b"S"]);
+        let r = csv::ByteRecord::from(vec![&b"x"[..], b"\xff\xfe", b"", b"S", b"", b"", b"", b"", b""]);
         assert_eq!(layout.record(&r).unwrap_err().to_string(), "line 0, column given_name: not valid UTF-8");
     }
 }

@@ -55,6 +55,11 @@ pub struct LinkArgs {
     /// Print the trained model's parameters to stderr.
     #[arg(long, short)]
     verbose: bool,
+    /// Refuse a file at its first row that cannot be read. Without it a value that is not
+    /// UTF-8 or not a real date counts as missing, a row with the wrong number of fields or no
+    /// id is skipped, and a summary says how many of each and on which lines (no values).
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -64,35 +69,72 @@ pub enum Mode {
     Confirmation,
 }
 
-/// Where each contract column is in one file, and the file's name for errors.
+/// Where each contract column is in one file, the file's name for errors, and whether a
+/// row that cannot be read stops the run (`--strict`).
 struct Layout {
     file: String,
     rows: rows::Layout,
+    strict: bool,
 }
 
 impl Layout {
-    fn read(file: &Path, headers: &ByteRecord, options: &Options) -> anyhow::Result<Self> {
+    fn read(file: &Path, headers: &ByteRecord, options: &Options, crlf: bool, strict: bool) -> anyhow::Result<Self> {
         let name = file.display().to_string();
-        let rows = rows::Layout::read(headers, options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
-        Ok(Self { file: name, rows })
+        let rows = rows::Layout::read(headers, options).map_err(|e| anyhow::anyhow!("{name}: {e}"))?.with_crlf(crlf);
+        Ok(Self { file: name, rows, strict })
     }
 
-    /// The record in comparable form, its id appended to `chunk`'s ids.
+    /// The record in comparable form, its id appended to `chunk`'s ids; or, unless strict,
+    /// what could not be read counted in `chunk.skipped`.
     fn prepare_into(&self, r: &ByteRecord, options: &Options, chunk: &mut Chunk) -> anyhow::Result<()> {
-        let (input, p) = self.rows.prepare(r, options).map_err(|e| anyhow::anyhow!("{}: {e}", self.file))?;
-        chunk.id_text.push_str(input.id);
-        chunk.id_ends.push(chunk.id_text.len());
-        chunk.records.push(p);
+        let prepared = if self.strict {
+            Some(self.rows.prepare(r, options).map_err(|e| anyhow::anyhow!("{}: {e}", self.file))?)
+        } else {
+            self.rows.prepare_lenient(r, options, &mut chunk.skipped)
+        };
+        if let Some((input, p)) = prepared {
+            chunk.id_text.push_str(input.id);
+            chunk.id_ends.push(chunk.id_text.len());
+            chunk.records.push(p);
+        }
         Ok(())
     }
 }
 
-fn open(path: &Path, options: &Options) -> anyhow::Result<(csv::Reader<std::fs::File>, Layout)> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut reader = csv::ReaderBuilder::new().buffer_capacity(1 << 20).from_reader(file);
+fn open(path: &Path, options: &Options, strict: bool) -> anyhow::Result<(csv::Reader<std::fs::File>, Layout)> {
+    let mut file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let crlf = ends_lines_with_crlf(&mut file).with_context(|| format!("reading {}", path.display()))?;
+    // Flexible: a row with the wrong number of fields reaches `rows`, which names it (or skips it).
+    let mut reader = csv::ReaderBuilder::new().buffer_capacity(1 << 20).flexible(true).from_reader(file);
     let headers = reader.byte_headers().map_err(|e| csv_error(path, e))?.clone();
-    let layout = Layout::read(path, &headers, options)?;
+    let layout = Layout::read(path, &headers, options, crlf, strict)?;
     Ok((reader, layout))
+}
+
+/// What a file had that could not be read (not with `--strict`): counts and first lines, on stderr.
+fn report_skipped(path: &Path, skipped: &rows::Skipped) {
+    if skipped.is_empty() {
+        return;
+    }
+    eprintln!(
+        "{}: {} value(s) read as missing and {} row(s) skipped, as they could not be read (--strict refuses the file instead):",
+        path.display(),
+        skipped.values(),
+        skipped.rows()
+    );
+    for line in skipped.lines() {
+        eprintln!("  {line}");
+    }
+}
+
+/// Whether the file's first line ends in CRLF (then rows' line numbers need correcting:
+/// [`rows::Layout::line`]); the file is left at its start.
+fn ends_lines_with_crlf(file: &mut std::fs::File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek};
+    let mut head = Vec::with_capacity(1 << 16);
+    Read::by_ref(file).take(1 << 16).read_to_end(&mut head)?;
+    file.rewind()?;
+    Ok(head.iter().position(|&b| b == b'\n').is_some_and(|i| i > 0 && head[i - 1] == b'\r'))
 }
 
 /// A CSV error without the data: position and kind only.
@@ -167,6 +209,8 @@ struct Chunk {
     id_text: String,
     id_ends: Vec<usize>,
     records: Vec<Prepared>,
+    /// What its rows had that could not be read (not with `--strict`).
+    skipped: rows::Skipped,
 }
 
 impl Chunk {
@@ -180,6 +224,7 @@ impl Chunk {
         self.id_text.push_str(&other.id_text);
         self.id_ends.extend(other.id_ends.iter().map(|e| e + base));
         self.records.extend(other.records);
+        self.skipped.merge(other.skipped);
     }
 }
 
@@ -300,22 +345,23 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
     // the previous chunk on all cores, and an indexing thread adds the one before.
     // Meanwhile, a fourth thread reads and prepares the left file's training sample
     // (which does not need the index), so that it is ready when the index is.
-    let (reader, layout) = open(&args.right, &options)?;
-    let (mut left_reader, left_layout) = open(&args.left, &options)?;
-    let (reference, sample) = std::thread::scope(|scope| -> anyhow::Result<_> {
+    let (reader, layout) = open(&args.right, &options, args.strict)?;
+    let (mut left_reader, left_layout) = open(&args.left, &options, args.strict)?;
+    let ((reference, right_skipped), mut sample) = std::thread::scope(|scope| -> anyhow::Result<_> {
         let sampler = scope.spawn(|| -> anyhow::Result<Chunk> {
             let rows = read_chunk(&mut left_reader, &args.left, args.train_sample.max(1))?;
             prepare_rows(&rows, &left_layout, &options)
         });
         let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
         let indexer = scope.spawn(move || {
-            let mut builder = ReferenceBuilder::new();
+            let (mut builder, mut skipped) = (ReferenceBuilder::new(), rows::Skipped::default());
             for chunk in rx {
                 for (i, p) in chunk.records.iter().enumerate() {
                     builder.push(chunk.id(i), p);
                 }
+                skipped.merge(chunk.skipped);
             }
-            builder
+            (builder, skipped)
         });
         let mut read = 0usize;
         read_ahead(reader, &args.right, CHUNK, |rows| {
@@ -326,9 +372,9 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
             Ok(())
         })?;
         drop(tx);
-        let reference = indexer.join().map_err(|_| anyhow::anyhow!("indexing the right file failed"))?.finish();
+        let (builder, right_skipped) = indexer.join().map_err(|_| anyhow::anyhow!("indexing the right file failed"))?;
         let sample = sampler.join().map_err(|_| anyhow::anyhow!("reading the left file failed"))??;
-        Ok((reference, sample))
+        Ok(((builder.finish(), right_skipped), sample))
     })?;
     let read_right = started.elapsed();
     progress.done(format!(
@@ -337,6 +383,7 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
         started.elapsed(),
         reference.heap_bytes() / reference.len().max(1)
     ));
+    report_skipped(&args.right, &right_skipped);
 
     // Train on the sample.
     let t_train = Instant::now();
@@ -370,12 +417,14 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
             start = end;
         }
     };
+    let mut left_skipped = std::mem::take(&mut sample.skipped);
     let (scored, s) = score_chunk(&linker, &sample);
     stats.add(&s);
     absorb(&sample, scored, &mut assigner);
     drop(sample);
     read_ahead(left_reader, &args.left, CHUNK, |rows| {
-        let records = prepare_chunk(rows, &left_layout, &options)?;
+        let mut records = prepare_chunk(rows, &left_layout, &options)?;
+        left_skipped.merge(std::mem::take(&mut records.skipped));
         let (scored, s) = score_chunk(&linker, &records);
         stats.add(&s);
         absorb(&records, scored, &mut assigner);
@@ -437,6 +486,7 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
         started.elapsed()
     ));
     // One machine-readable line (counts and seconds only), as `cargo xtask linkbench` reads from any linker.
+    report_skipped(&args.left, &left_skipped);
     eprintln!(
         "stats: linker=ier left_records={} right_records={} read_right_seconds={:.2} train_seconds={:.2} link_seconds={:.2} total_seconds={:.2} pairs_compared={} links={}",
         stats.left_records,

@@ -558,11 +558,11 @@ fn match_link_links_noisy_records_to_a_reference_and_names_bad_rows_without_thei
         assert_eq!(r[3], other, "{r:?}");
     }
 
-    // Bad input: the file, line and column are named; the value never is.
+    // Bad input: with --strict the file, line and column are named; the value never is.
     let link_fails = |left: &str| {
         let (code, _, err) = output(
             ier()
-                .args(["match", "link", "--left"])
+                .args(["match", "link", "--strict", "--left"])
                 .arg(p(left))
                 .arg("--right")
                 .arg(p("ref.csv"))
@@ -587,6 +587,43 @@ fn match_link_links_noisy_records_to_a_reference_and_names_bad_rows_without_thei
     let err = link_fails("bad.csv");
     assert!(err.contains("line 3") && err.contains("surname") && err.contains("not valid UTF-8"), "{err}");
     assert!(!err.contains("Zebedee") && !err.contains("Quim"), "no personal data in errors: {err}");
+    // Without --strict a run never dies on a row: a value that cannot be read is missing, a
+    // row that cannot be read is skipped, and a summary says how many and where (CRLF lines
+    // and quoted line breaks counted right), never what.
+    let dirty = format!(
+        "{header}1,Ann,,Bell,1937-02-29,,1 High St,,Town,SW1A 1AA\n2,Cat,,Dee,07/03/1980,,,,,\n3,Ed,,Fox\n,Gil,,Hay,,,,,,\n4,\"Ivy\nMay\",,Jay,1990-01-01,,,,,\n5,Kit,,Lee,1990-02-30,,,,,\n"
+    )
+    .replace('\n', "\r\n");
+    std::fs::write(p("dirty.csv"), dirty).unwrap();
+    let (code, _, err) = output(
+        ier()
+            .args(["match", "link", "--left"])
+            .arg(p("dirty.csv"))
+            .arg("--right")
+            .arg(p("ref.csv"))
+            .arg("--out")
+            .arg(p("o.csv")),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("3 value(s) read as missing and 2 row(s) skipped"), "{err}");
+    assert!(err.contains("date_of_birth: a day that does not exist: 2 (line 2, 8)"), "{err}");
+    assert!(err.contains("date_of_birth: not a date in the form YYYY-MM-DD: 1 (line 3)"), "{err}");
+    assert!(err.contains("row: the wrong number of fields: 1 (line 4)"), "{err}");
+    assert!(err.contains("row: the id is empty: 1 (line 5)"), "{err}");
+    for value in ["1937-02-29", "07/03/1980", "Gil", "Ann", "Kit"] {
+        assert!(!err.contains(value), "{value} in {err}");
+    }
+    let (code, _, err) = output(
+        ier()
+            .args(["match", "link", "--strict", "--left"])
+            .arg(p("dirty.csv"))
+            .arg("--right")
+            .arg(p("ref.csv"))
+            .arg("--out")
+            .arg(p("o.csv")),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("line 2, column date_of_birth") && err.contains("that day does not exist"), "{err}");
     let err = link_fails("missing.csv");
     assert!(err.contains("missing.csv"), "{err}");
     let (code, _, err) = output(
