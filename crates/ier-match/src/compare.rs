@@ -435,24 +435,33 @@ pub fn compare(reference: &Reference, v: &LeftView<'_>, right: u32) -> Compariso
 /// The given-name level "different".
 const GIVEN_DIFFERENT: u8 = 4;
 
-/// Whether `a` and `b` are at least `n` single-character edits apart (Levenshtein): a
-/// typo is one or two edits; names three apart ("Sean" and "Sinead") are different names.
+/// Whether `a` and `b` are at least `n` single-character edits apart (an insertion, a
+/// deletion, a substitution or two neighbours swapped: the optimal string alignment
+/// distance, as [`one_edit_apart`](crate::normalise::one_edit_apart) counts one). A typo is one
+/// or two edits; names three apart ("Sean" and "Sinead") are different names.
 fn edits_at_least(a: &str, b: &str, n: usize) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
     if a.len().abs_diff(b.len()) >= n {
         return true;
     }
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = row[j + 1];
-            row[j + 1] = next;
+    // Three rows of the table: two rows back (for swaps), the last, and this one.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
+    let mut last: Vec<usize> = (0..=b.len()).collect();
+    let mut row: Vec<usize> = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        row[0] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (last[j - 1] + cost).min(last[j] + 1).min(row[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            row[j] = d;
         }
+        std::mem::swap(&mut before, &mut last);
+        std::mem::swap(&mut last, &mut row);
     }
-    row[b.len()] >= n
+    last[b.len()] >= n
 }
 
 /// A name of two letters or more (an initial says too little to tell two people apart).

@@ -200,18 +200,7 @@ impl Layout {
         if f[0].trim().is_empty() {
             return Err(RowError::EmptyId { line });
         }
-        Ok(InputRecord {
-            id: f[0].trim(),
-            given_name: f[1],
-            middle_names: f[2],
-            surname: f[3],
-            date_of_birth: f[4],
-            nino: f[5],
-            address_line_1: f[6],
-            address_line_2: f[7],
-            town: f[8],
-            postcode: f[9],
-        })
+        Ok(record_of(f))
     }
 
     /// One row as text and in comparable form (the only further error: a date of birth that
@@ -260,18 +249,7 @@ impl Layout {
             skipped.add("row", "the id is empty", line);
             return None;
         }
-        let mut input = InputRecord {
-            id: f[0].trim(),
-            given_name: f[1],
-            middle_names: f[2],
-            surname: f[3],
-            date_of_birth: f[4],
-            nino: f[5],
-            address_line_1: f[6],
-            address_line_2: f[7],
-            town: f[8],
-            postcode: f[9],
-        };
+        let mut input = record_of(f);
         let prepared = match Prepared::new(&input, options) {
             Ok(p) => p,
             Err(e) => {
@@ -281,6 +259,22 @@ impl Layout {
             }
         };
         Some((input, prepared))
+    }
+}
+
+/// A record from its fields in [`COLUMNS`]' order (the id trimmed).
+fn record_of(f: [&str; 10]) -> InputRecord<'_> {
+    InputRecord {
+        id: f[0].trim(),
+        given_name: f[1],
+        middle_names: f[2],
+        surname: f[3],
+        date_of_birth: f[4],
+        nino: f[5],
+        address_line_1: f[6],
+        address_line_2: f[7],
+        town: f[8],
+        postcode: f[9],
     }
 }
 
