@@ -134,7 +134,11 @@ impl SessionCodec {
         let Ok(session) = serde_json::from_slice::<Session<T>>(&plain) else {
             return Opened::None;
         };
-        if now - session.seen > IDLE_TIMEOUT_SECS || now - session.created > MAX_AGE_SECS || session.seen > now + 60 {
+        // Saturating: times come from a sealed cookie (ours), but no value of them may panic.
+        if now.saturating_sub(session.seen) > IDLE_TIMEOUT_SECS
+            || now.saturating_sub(session.created) > MAX_AGE_SECS
+            || session.seen > now.saturating_add(60)
+        {
             return Opened::Expired;
         }
         Opened::Active(session)
@@ -202,7 +206,8 @@ impl SessionCodec {
         let blob = URL_SAFE_NO_PAD.decode(b64).ok()?;
         let plain = self.keys.open(&Sealed { key_id: key_id.to_owned(), blob }, &form_purpose(purpose)).ok()?;
         let token: FormToken = serde_json::from_slice(&plain).ok()?;
-        (now - token.issued <= FORM_TOKEN_SECS && token.issued <= now + 60).then_some(token.form)
+        (now.saturating_sub(token.issued) <= FORM_TOKEN_SECS && token.issued <= now.saturating_add(60))
+            .then_some(token.form)
     }
 }
 
@@ -239,6 +244,16 @@ mod tests {
 
     fn journey() -> Journey {
         Journey { surname: "Llewellyn".into(), steps: vec!["country".into(), "nationality".into()] }
+    }
+
+    #[test]
+    fn times_at_the_ends_of_the_range_expire_without_a_panic() {
+        let k = DataKeys::generate("s1");
+        let c = codec(k.expose_secret());
+        for (created, seen, now) in [(i64::MIN, i64::MIN, i64::MAX), (i64::MAX, i64::MAX, i64::MIN), (0, i64::MIN, 0)] {
+            let s = Session { created, seen, ..c.start(journey(), 0) };
+            assert_eq!(c.open::<Journey>(&c.seal(&s).unwrap(), now), Opened::Expired);
+        }
     }
 
     #[test]
