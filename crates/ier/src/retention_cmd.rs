@@ -102,7 +102,10 @@ pub fn schedule(store: &ier_storage::Store) {
                         );
                     }
                 }
-                Err(e) => tracing::error!(error = %e, "retention run failed; trying again in an hour"),
+                Err(e) => {
+                    ier_ops::metrics().error("retention").inc();
+                    tracing::error!(error = %e, "retention run failed; trying again in an hour");
+                }
             }
         }
     });
