@@ -307,32 +307,42 @@ impl<'a> Linker<'a> {
         }
     }
 
-    /// The evidence for a pair: the decision's probability (after the one-to-one
-    /// correction), whether names were swapped, per-field evidence, and the
-    /// log2 odds taken off for the other candidates of the left record.
-    pub fn explain(&self, p: &Prepared, right: u32) -> (f64, bool, Vec<FieldEvidence>, f64) {
+    /// The evidence for a pair, from one look-up of the left record's candidates.
+    pub fn explain(&self, p: &Prepared, right: u32) -> Explained {
         let view = LeftView::new(self.reference, p);
         let c = compare(self.reference, &view, right);
         let w = self.model.weight(&c);
         let (mut scratch, mut stats) = (Scratch::default(), LinkStats::default());
-        let others = self
-            .scored(p, &mut scratch, &mut stats)
-            .into_iter()
-            .find(|(r, _, _)| *r == right)
-            .map_or(0.0, |(_, w, x)| w - x);
-        (probability(w - others), c.swapped, self.model.evidence(&c), others)
+        let scored = self.scored(p, &mut scratch, &mut stats);
+        let at = scored.iter().position(|(r, _, _)| *r == right);
+        let others = at.map_or(0.0, |i| scored[i].1 - scored[i].2);
+        let groups = &scratch.groups;
+        let possible_duplicates = at.map_or_else(Vec::new, |i| {
+            scored.iter().zip(groups).filter(|&(s, &g)| g == groups[i] && s.0 != right).map(|(s, _)| s.0).collect()
+        });
+        Explained {
+            probability: probability(w - others),
+            names_swapped: c.swapped,
+            evidence: self.model.evidence(&c),
+            competing_log2_odds: others,
+            possible_duplicates,
+        }
     }
+}
 
-    /// The other reference records of `right`'s group among `p`'s candidates: the
-    /// same person recorded again (possible duplicates in the reference).
-    pub fn duplicates_of(&self, p: &Prepared, right: u32) -> Vec<u32> {
-        let (mut scratch, mut stats) = (Scratch::default(), LinkStats::default());
-        self.scored(p, &mut scratch, &mut stats);
-        let Scratch { slots, groups, .. } = &scratch;
-        let Some(i) = slots[0].rights.iter().position(|&r| r == right) else { return Vec::new() };
-        let group = groups[i];
-        slots[0].rights.iter().zip(groups).filter(|&(&r, &g)| g == group && r != right).map(|(&r, _)| r).collect()
-    }
+/// What [`Linker::explain`] says of a pair.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Explained {
+    /// The decision's probability, after the one-to-one correction.
+    pub probability: f64,
+    /// Whether given name and surname were read the other way round.
+    pub names_swapped: bool,
+    pub evidence: Vec<FieldEvidence>,
+    /// log2 odds taken off for the left record's other candidates.
+    pub competing_log2_odds: f64,
+    /// The other reference records of the right one's group among the left record's
+    /// candidates: the same person recorded again.
+    pub possible_duplicates: Vec<u32>,
 }
 
 /// The one-to-one correction. A left record is at most one reference person, so
@@ -507,21 +517,16 @@ pub fn link(
         .assign(reference.len())
         .into_iter()
         .map(|(l, r, _)| {
-            let (probability, names_swapped, evidence, competing) = linker.explain(&prepared[l as usize], r);
-            let possible_duplicates = linker
-                .duplicates_of(&prepared[l as usize], r)
-                .into_iter()
-                .map(|d| reference.id(d).to_owned())
-                .collect();
+            let e = linker.explain(&prepared[l as usize], r);
             Decision {
                 left: left[l as usize].id.to_owned(),
                 right: reference.id(r).to_owned(),
-                probability,
+                probability: e.probability,
                 prior_log2_odds: model.prior_weight(),
-                competing_log2_odds: competing,
-                names_swapped,
-                evidence,
-                possible_duplicates,
+                competing_log2_odds: e.competing_log2_odds,
+                names_swapped: e.names_swapped,
+                evidence: e.evidence,
+                possible_duplicates: e.possible_duplicates.into_iter().map(|d| reference.id(d).to_owned()).collect(),
             }
         })
         .collect();
