@@ -22,6 +22,10 @@ pub struct Retention {
     pub after_receipt_days: Days,
     /// Days a feedback comment is kept.
     pub feedback_comment_days: Days,
+    /// A data matching run (its register upload, local data and results), after its last match finished.
+    pub matching_after_matched_days: Days,
+    /// A data matching run no match of which ever finished, after it was created.
+    pub matching_unfinished_days: Days,
 }
 
 /// A period in whole days, 1 to [`MAX_DAYS`].
@@ -57,6 +61,14 @@ pub enum RetentionError {
 struct File {
     applications: ApplicationsSection,
     feedback: FeedbackSection,
+    matching_runs: MatchingSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatchingSection {
+    after_matched_days: u32,
+    unfinished_days: u32,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +97,10 @@ pub struct Cutoffs {
     pub received_before: DateTime<Utc>,
     /// Feedback received before this loses its comment.
     pub feedback_before: DateTime<Utc>,
+    /// Data matching runs whose last match finished before this.
+    pub matched_before: DateTime<Utc>,
+    /// Data matching runs with no finished match, created before this.
+    pub unfinished_before: DateTime<Utc>,
 }
 
 impl Retention {
@@ -104,6 +120,8 @@ impl Retention {
             after_decision_days: decision,
             after_receipt_days: receipt,
             feedback_comment_days: Days::new(f.feedback.comment_days)?,
+            matching_after_matched_days: Days::new(f.matching_runs.after_matched_days)?,
+            matching_unfinished_days: Days::new(f.matching_runs.unfinished_days)?,
         })
     }
 
@@ -113,6 +131,8 @@ impl Retention {
             decided_before: self.after_decision_days.before(now),
             received_before: self.after_receipt_days.before(now),
             feedback_before: self.feedback_comment_days.before(now),
+            matched_before: self.matching_after_matched_days.before(now),
+            unfinished_before: self.matching_unfinished_days.before(now),
         }
     }
 }
@@ -141,7 +161,7 @@ mod tests {
 
     fn file(decision: &str, receipt: &str, feedback: &str) -> String {
         format!(
-            "[applications]\nafter_decision_days = {decision}\nafter_receipt_days = {receipt}\n[feedback]\ncomment_days = {feedback}\n"
+            "[applications]\nafter_decision_days = {decision}\nafter_receipt_days = {receipt}\n[feedback]\ncomment_days = {feedback}\n[matching_runs]\nafter_matched_days = 28\nunfinished_days = 7\n"
         )
     }
 

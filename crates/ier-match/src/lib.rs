@@ -82,8 +82,8 @@ pub mod variants;
 pub use compare::{Comparison, Field, LeftView, compare};
 pub use fields::FieldError;
 pub use link::{
-    Assigner, Candidate, DEFAULT_THRESHOLD, Decision, Explained, LinkConfig, LinkStats, Linker, RowError, Scratch,
-    Side, build_reference, link,
+    Assigner, Candidate, DEFAULT_THRESHOLD, Decision, Explained, LinkConfig, LinkStats, Linked, Linker, RowError,
+    Scored, Scratch, Side, build_reference, link, link_prepared,
 };
 pub use model::{FieldEvidence, Model, probability};
 pub use record::{InputRecord, Options, Prepared};

@@ -330,6 +330,101 @@ impl<'a> Linker<'a> {
     }
 }
 
+impl Linker<'_> {
+    /// Score `records` on all cores ([`crate::parallel`]): the candidates of those that have any.
+    pub fn score_all(&self, records: &[Prepared]) -> (Scored, LinkStats) {
+        const PART: usize = 1024;
+        let starts: Vec<usize> = (0..records.len()).step_by(PART).collect();
+        let parts = crate::parallel::par_chunks(&starts, 1, |start| {
+            let (start, (mut scratch, mut stats)) = (start[0], (Scratch::default(), LinkStats::default()));
+            let part = &records[start..(start + PART).min(records.len())];
+            let mut out = Scored::default();
+            self.candidates_each(
+                part.len(),
+                |i| &part[i],
+                &mut scratch,
+                &mut stats,
+                |i, cands| {
+                    if !cands.is_empty() {
+                        out.candidates.extend_from_slice(cands);
+                        out.records.push((start + i, out.candidates.len()));
+                    }
+                },
+            );
+            vec![(out, stats)]
+        });
+        let mut all = Scored::default();
+        let mut stats = LinkStats::default();
+        for (out, s) in parts {
+            let base = all.candidates.len();
+            all.records.extend(out.records.iter().map(|&(i, end)| (i, end + base)));
+            all.candidates.extend(out.candidates);
+            stats.add(&s);
+        }
+        (all, stats)
+    }
+}
+
+/// The candidates of a set of records that have any ([`Linker::score_all`]).
+#[derive(Debug, Default)]
+pub struct Scored {
+    /// (the record's position in the set, where its candidates end in `candidates`).
+    pub records: Vec<(usize, usize)>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// One left record's outcome in [`link_prepared`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Linked {
+    /// The reference record's position.
+    pub right: u32,
+    /// The decision's probability (after the one-to-one correction).
+    pub probability: f64,
+    /// Whether the reference holds this person more than once (possible duplicates).
+    pub duplicated: bool,
+}
+
+/// Link a whole set of prepared records to `reference`, as `ier match link` does for a
+/// file: train on (up to `train_sample` of) them, score on all cores in parts of
+/// `part`, calling `progress(records scored)` after each, then decide one-to-one.
+/// One outcome per record, in order (`None`: no match at or above `threshold`).
+pub fn link_prepared(
+    reference: &Reference,
+    records: &[Prepared],
+    threshold: f64,
+    train_options: &TrainOptions,
+    train_sample: usize,
+    part: usize,
+    mut progress: impl FnMut(usize),
+) -> (Vec<Option<Linked>>, TrainReport, LinkStats) {
+    let sample = &records[..records.len().min(train_sample.max(1))];
+    let (model, report) = train(reference, sample, train_options);
+    let linker = Linker::new(reference, &model, threshold);
+    let mut assigner = Assigner::new();
+    let mut stats = LinkStats::default();
+    let mut duplicated = vec![false; records.len()];
+    let mut done = 0;
+    for chunk in records.chunks(part.max(1)) {
+        let (scored, s) = linker.score_all(chunk);
+        stats.add(&s);
+        let mut start = 0;
+        for (i, end) in scored.records {
+            let cands = &scored.candidates[start..end];
+            assigner.push((done + i) as u32, cands);
+            duplicated[done + i] = cands.iter().any(|c| c.group != c.right);
+            start = end;
+        }
+        done += chunk.len();
+        progress(done);
+    }
+    let mut out = vec![None; records.len()];
+    for (l, r, w) in assigner.assign(reference.len()) {
+        let l = l as usize;
+        out[l] = Some(Linked { right: r, probability: probability(f64::from(w)), duplicated: duplicated[l] });
+    }
+    (out, report, stats)
+}
+
 /// What [`Linker::explain`] says of a pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explained {

@@ -4,6 +4,7 @@
 //! returns, so an acknowledged application survives a power cut), foreign keys
 //! on, and a busy timeout so concurrent writers queue rather than fail.
 
+mod matching;
 mod rows;
 
 use std::path::Path;
@@ -13,6 +14,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use ier_domain::{Council, Determination, Ero, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber};
+use ier_storage::matching as m;
 use ier_storage::{
     ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, Job, JobEffects, JobFilter, JobRow,
     NewJob, Queue, QueueStats, Receipt, ReceiptRow, RegisterAnswerRow, RegisterCheckState, Release, Result, Sealed,
@@ -1209,6 +1211,111 @@ impl Backend for SqliteBackend {
         .await
         .map_err(unavailable)
         .map(|r| r.rows_affected())
+    }
+
+    async fn create_matching_run(&self, run: &m::NewRun) -> Result<()> {
+        matching::create(&self.pool, run).await
+    }
+
+    async fn matching_run(&self, ero: &EroId, id: &m::RunId) -> Result<Option<m::RunRow>> {
+        matching::get(&self.pool, ero, id).await
+    }
+
+    async fn matching_runs(&self, ero: &EroId, limit: u32) -> Result<Vec<m::RunRow>> {
+        matching::list(&self.pool, ero, limit).await
+    }
+
+    async fn put_run_electors(&self, ero: &EroId, id: &m::RunId, electors: &[m::SealedElector]) -> Result<u64> {
+        matching::put_electors(&self.pool, ero, id, electors).await
+    }
+
+    async fn put_local_records(&self, ero: &EroId, id: &m::RunId, records: &[m::SealedRecord]) -> Result<u64> {
+        matching::put_local(&self.pool, ero, id, records).await
+    }
+
+    async fn queue_match(
+        &self,
+        ero: &EroId,
+        id: &m::RunId,
+        against: m::Against,
+        now: DateTime<Utc>,
+    ) -> Result<m::RunRow> {
+        matching::queue(&self.pool, ero, id, against, now).await
+    }
+
+    async fn delete_matching_run(&self, ero: &EroId, id: &m::RunId) -> Result<bool> {
+        matching::delete(&self.pool, ero, id).await
+    }
+
+    async fn match_results(
+        &self,
+        ero: &EroId,
+        id: &m::RunId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<m::ElectorRow>> {
+        matching::results(&self.pool, ero, id, after, limit).await
+    }
+
+    async fn match_properties(
+        &self,
+        ero: &EroId,
+        id: &m::RunId,
+        after: u32,
+        limit: u32,
+    ) -> Result<Vec<m::PropertyRow>> {
+        matching::properties(&self.pool, ero, id, after, limit).await
+    }
+
+    async fn claim_matching_run(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<m::RunRow>> {
+        matching::claim(&self.pool, worker, now, until).await
+    }
+
+    async fn run_electors(&self, id: &m::RunId, worker: &str) -> Result<Vec<m::WorkElector>> {
+        matching::work_electors(&self.pool, id, worker).await
+    }
+
+    async fn run_local_records(&self, id: &m::RunId, worker: &str) -> Result<Vec<m::SealedRecord>> {
+        matching::work_local(&self.pool, id, worker).await
+    }
+
+    async fn matching_progress(
+        &self,
+        id: &m::RunId,
+        worker: &str,
+        done: u64,
+        total: u64,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        matching::progress(&self.pool, id, worker, done, total, until).await
+    }
+
+    async fn put_match_results(
+        &self,
+        id: &m::RunId,
+        worker: &str,
+        against: m::Against,
+        results: &[m::ElectorResult],
+    ) -> Result<bool> {
+        matching::put_results(&self.pool, id, worker, against, results).await
+    }
+
+    async fn finish_match(&self, id: &m::RunId, worker: &str, now: DateTime<Utc>, error: Option<&str>) -> Result<bool> {
+        matching::finish(&self.pool, id, worker, now, error).await
+    }
+
+    async fn erase_matching_runs(
+        &self,
+        cutoffs: &ier_domain::retention::Cutoffs,
+        limit: u32,
+        dry_run: bool,
+    ) -> Result<Vec<EroId>> {
+        matching::erase(&self.pool, cutoffs, limit, dry_run).await
     }
 }
 

@@ -28,6 +28,7 @@ pub mod decode;
 pub mod feedback;
 pub mod group;
 pub mod jobs;
+pub mod matching;
 pub mod performance;
 pub mod persons;
 pub mod retention;
@@ -567,6 +568,107 @@ pub trait Backend: Send + Sync + 'static {
     /// Delete up to `limit` comments of feedback received before `before` (the
     /// rating, page and hour stay); how many.
     async fn erase_feedback_comments(&self, before: DateTime<Utc>, limit: u32) -> Result<u64>;
+
+    // Data matching runs ([`matching`]). Every EMS-side call names the ERO and
+    // finds nothing of another ERO's runs (`NotFound`); a call the run's state
+    // does not allow is `Conflict` ([`matching::refuse`]).
+
+    async fn create_matching_run(&self, run: &matching::NewRun) -> Result<()>;
+    async fn matching_run(&self, ero: &EroId, id: &matching::RunId) -> Result<Option<matching::RunRow>>;
+    /// The ERO's runs, newest first.
+    async fn matching_runs(&self, ero: &EroId, limit: u32) -> Result<Vec<matching::RunRow>>;
+    /// Add electors (replacing any of the same number) while the run is
+    /// uploading; the run's electors afterwards.
+    async fn put_run_electors(
+        &self,
+        ero: &EroId,
+        id: &matching::RunId,
+        electors: &[matching::SealedElector],
+    ) -> Result<u64>;
+    /// Add local data records while the run is uploading or matched; the run's local records afterwards.
+    async fn put_local_records(
+        &self,
+        ero: &EroId,
+        id: &matching::RunId,
+        records: &[matching::SealedRecord],
+    ) -> Result<u64>;
+    /// Queue a match of the run ([`matching::refuse`] says when); the run afterwards.
+    async fn queue_match(
+        &self,
+        ero: &EroId,
+        id: &matching::RunId,
+        against: matching::Against,
+        now: DateTime<Utc>,
+    ) -> Result<matching::RunRow>;
+    /// Delete a run with everything uploaded and its results; whether it was there.
+    async fn delete_matching_run(&self, ero: &EroId, id: &matching::RunId) -> Result<bool>;
+    /// Per-elector results in elector-number order, after `after`.
+    async fn match_results(
+        &self,
+        ero: &EroId,
+        id: &matching::RunId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<matching::ElectorRow>>;
+    /// Properties in order, after property `after`, each with its electors and how many matched.
+    async fn match_properties(
+        &self,
+        ero: &EroId,
+        id: &matching::RunId,
+        after: u32,
+        limit: u32,
+    ) -> Result<Vec<matching::PropertyRow>>;
+
+    // The matching worker's side: only a run it holds the lease of.
+
+    /// Claim the oldest queued run (or one whose lease ran out), leased to
+    /// `worker` until `until`, counting an attempt.
+    async fn claim_matching_run(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<matching::RunRow>>;
+    /// The electors of a run `worker` holds, in number order.
+    async fn run_electors(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::WorkElector>>;
+    /// The local records of a run `worker` holds.
+    async fn run_local_records(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::SealedRecord>>;
+    /// Record progress and renew the lease; false if the lease was lost.
+    async fn matching_progress(
+        &self,
+        id: &matching::RunId,
+        worker: &str,
+        done: u64,
+        total: u64,
+        until: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Write results of the running match; false if the lease was lost.
+    async fn put_match_results(
+        &self,
+        id: &matching::RunId,
+        worker: &str,
+        against: matching::Against,
+        results: &[matching::ElectorResult],
+    ) -> Result<bool>;
+    /// Finish the running match: matched, or with `error` queued again (failed after
+    /// [`matching::MAX_ATTEMPTS`]); false if the lease was lost.
+    async fn finish_match(
+        &self,
+        id: &matching::RunId,
+        worker: &str,
+        now: DateTime<Utc>,
+        error: Option<&str>,
+    ) -> Result<bool>;
+    /// Delete up to `limit` runs due under the retention periods (last match
+    /// finished before `cutoffs.matched_before`, or none finished and created before
+    /// `cutoffs.unfinished_before`), not while queued or being matched; their
+    /// EROs. With `dry_run`, only say which would be.
+    async fn erase_matching_runs(
+        &self,
+        cutoffs: &ier_domain::retention::Cutoffs,
+        limit: u32,
+        dry_run: bool,
+    ) -> Result<Vec<EroId>>;
 }
 
 /// An application's events with its EMS receipt among them. A receipt is

@@ -10,6 +10,7 @@
 //! the EMS's receipt message and the register check's candidates, removes its
 //! person-index entries and records an [`EventKind::Erased`](ier_domain::EventKind::Erased)
 //! event; reading it afterwards gives [`StorageError::Erased`](crate::StorageError::Erased).
+//! Data matching runs ([`crate::matching`]) are deleted whole once due.
 //! Each backend checks the condition again inside the erasing transaction, so
 //! instances running at once (or a determination arriving meanwhile) erase
 //! nothing early and nothing twice.
@@ -29,6 +30,8 @@ pub struct Report {
     pub applications: BTreeMap<EroId, u64>,
     /// Feedback comments deleted.
     pub feedback_comments: u64,
+    /// Data matching runs deleted (with their electors, local data and results), by ERO.
+    pub matching_runs: BTreeMap<EroId, u64>,
 }
 
 impl Report {
@@ -68,6 +71,9 @@ pub async fn run(
             *report.applications.entry(ero).or_default() += 1;
         }
         report.feedback_comments = backend.erasable_feedback_comments(cutoffs.feedback_before).await?;
+        for ero in backend.erase_matching_runs(&cutoffs, u32::MAX, true).await? {
+            *report.matching_runs.entry(ero).or_default() += 1;
+        }
         return Ok(report);
     }
     loop {
@@ -90,6 +96,17 @@ pub async fn run(
         let n = backend.erase_feedback_comments(cutoffs.feedback_before, batch).await?;
         report.feedback_comments += n;
         if n < u64::from(batch) {
+            break;
+        }
+    }
+    // A run can hold a million electors: a few at a time.
+    let runs = batch.min(10);
+    loop {
+        let erased = backend.erase_matching_runs(&cutoffs, runs, false).await?;
+        for ero in &erased {
+            *report.matching_runs.entry(ero.clone()).or_default() += 1;
+        }
+        if erased.len() < runs as usize {
             break;
         }
     }

@@ -18,8 +18,8 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use csv::ByteRecord;
 use ier_match::{
-    Assigner, Candidate, DEFAULT_THRESHOLD, LinkStats, Linker, Options, Prepared, ReferenceBuilder, Scratch,
-    TrainOptions, probability, rows, train,
+    Assigner, DEFAULT_THRESHOLD, LinkStats, Linker, Options, Prepared, ReferenceBuilder, Scored, TrainOptions,
+    probability, rows, train,
 };
 
 #[derive(Subcommand)]
@@ -282,47 +282,6 @@ impl Progress {
     }
 }
 
-/// The candidates of a chunk's records that have any: (the record's position in
-/// the chunk, where its candidates end in the flat list).
-#[derive(Default)]
-struct Scored {
-    records: Vec<(usize, usize)>,
-    candidates: Vec<Candidate>,
-}
-
-/// Score one chunk on all cores.
-fn score_chunk(linker: &Linker<'_>, chunk: &Chunk) -> (Scored, LinkStats) {
-    const PART: usize = 1024;
-    let starts: Vec<usize> = (0..chunk.records.len()).step_by(PART).collect();
-    let parts = ier_match::parallel::par_chunks(&starts, 1, |start| {
-        let (start, (mut scratch, mut stats)) = (start[0], (Scratch::default(), LinkStats::default()));
-        let records = &chunk.records[start..(start + PART).min(chunk.records.len())];
-        let mut out = Scored::default();
-        linker.candidates_each(
-            records.len(),
-            |i| &records[i],
-            &mut scratch,
-            &mut stats,
-            |i, cands| {
-                if !cands.is_empty() {
-                    out.candidates.extend_from_slice(cands);
-                    out.records.push((start + i, out.candidates.len()));
-                }
-            },
-        );
-        vec![(out, stats)]
-    });
-    let mut all = Scored::default();
-    let mut stats = LinkStats::default();
-    for (out, s) in parts {
-        let base = all.candidates.len();
-        all.records.extend(out.records.iter().map(|&(i, end)| (i, end + base)));
-        all.candidates.extend(out.candidates);
-        stats.add(&s);
-    }
-    (all, stats)
-}
-
 pub fn run(cmd: Match) -> anyhow::Result<()> {
     match cmd {
         Match::Link(args) => link(args),
@@ -418,14 +377,14 @@ fn link(args: LinkArgs) -> anyhow::Result<()> {
         }
     };
     let mut left_skipped = std::mem::take(&mut sample.skipped);
-    let (scored, s) = score_chunk(&linker, &sample);
+    let (scored, s) = linker.score_all(&sample.records);
     stats.add(&s);
     absorb(&sample, scored, &mut assigner);
     drop(sample);
     read_ahead(left_reader, &args.left, CHUNK, |rows| {
         let mut records = prepare_chunk(rows, &left_layout, &options)?;
         left_skipped.merge(std::mem::take(&mut records.skipped));
-        let (scored, s) = score_chunk(&linker, &records);
+        let (scored, s) = linker.score_all(&records.records);
         stats.add(&s);
         absorb(&records, scored, &mut assigner);
         progress.tick(|| {

@@ -51,10 +51,12 @@ pub fn run(cmd: RetentionCmd) -> anyhow::Result<()> {
             .await
             .context("applying the retention periods")?;
         println!(
-            "retention periods: {} days after a decision, {} after receipt when undecided, feedback comments {} days",
+            "retention periods: {} days after a decision, {} after receipt when undecided, feedback comments {} days, data matching runs {} days after matching ({} unfinished)",
             rules.after_decision_days.get(),
             rules.after_receipt_days.get(),
-            rules.feedback_comment_days.get()
+            rules.feedback_comment_days.get(),
+            rules.matching_after_matched_days.get(),
+            rules.matching_unfinished_days.get()
         );
         print!("{}", describe(&report, args.dry_run));
         Ok(())
@@ -70,6 +72,13 @@ fn describe(report: &Report, dry_run: bool) -> String {
         out.push_str(&format!(": {}", by.join(", ")));
     }
     out.push_str(&format!("\n{delete} {} feedback comment(s)\n", report.feedback_comments));
+    let runs: u64 = report.matching_runs.values().sum();
+    out.push_str(&format!("{delete} {runs} data matching run(s)"));
+    if !report.matching_runs.is_empty() {
+        let by: Vec<String> = report.matching_runs.iter().map(|(ero, n)| format!("{ero} {n}")).collect();
+        out.push_str(&format!(": {}", by.join(", ")));
+    }
+    out.push('\n');
     out
 }
 
@@ -94,10 +103,13 @@ pub fn schedule(store: &ier_storage::Store) {
                     let metrics = ier_ops::metrics();
                     metrics.erased("application").inc_by(report.applications_total());
                     metrics.erased("feedback-comment").inc_by(report.feedback_comments);
-                    if report.applications_total() + report.feedback_comments > 0 {
+                    let runs: u64 = report.matching_runs.values().sum();
+                    metrics.erased("matching-run").inc_by(runs);
+                    if report.applications_total() + report.feedback_comments + runs > 0 {
                         tracing::info!(
                             applications = report.applications_total(),
                             feedback_comments = report.feedback_comments,
+                            matching_runs = runs,
                             "retention: personal data erased"
                         );
                     }

@@ -1,0 +1,550 @@
+//! Data matching runs on SQLite ([`ier_storage::matching`]): every EMS-side
+//! statement names the ERO, every worker-side statement the worker holding the
+//! run's lease. Writes take the database's one write lock (`BEGIN IMMEDIATE`),
+//! so two claims never take the same run.
+
+use chrono::{DateTime, Utc};
+use ier_domain::EroId;
+use ier_storage::matching::{
+    Action, Against, ElectorResult, ElectorRow, Level, NewRun, Outcome, PropertyRow, Purpose, RunId, RunRow, RunState,
+    SealedElector, SealedRecord, WorkElector, refuse,
+};
+use ier_storage::{Result, Sealed, StorageError};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+use super::{BATCH_ROWS, finish_with, unavailable};
+
+const RUN_COLUMNS: &str = "id, ero_id, purpose, state, against, created_at, queued_at, started_at, finished_at,
+    dwp_matched_at, local_matched_at, electors, local_records, done, total, attempts, error";
+
+fn run_from(r: &SqliteRow) -> Result<RunRow> {
+    let id: String = r.get("id");
+    let ero: String = r.get("ero_id");
+    let against: Option<String> = r.get("against");
+    Ok(RunRow {
+        id: RunId::parse(&id).ok_or_else(|| StorageError::Corrupt("matching run id".into()))?,
+        ero: EroId::parse(&ero).map_err(|_| StorageError::Corrupt("matching run ERO".into()))?,
+        purpose: Purpose::parse(r.get("purpose"))?,
+        state: RunState::parse(r.get("state"))?,
+        against: against.as_deref().map(Against::parse).transpose()?,
+        created_at: r.get("created_at"),
+        queued_at: r.get("queued_at"),
+        started_at: r.get("started_at"),
+        finished_at: r.get("finished_at"),
+        dwp_matched_at: r.get("dwp_matched_at"),
+        local_matched_at: r.get("local_matched_at"),
+        electors: r.get::<i64, _>("electors") as u64,
+        local_records: r.get::<i64, _>("local_records") as u64,
+        done: r.get::<i64, _>("done") as u64,
+        total: r.get::<i64, _>("total") as u64,
+        attempts: r.get::<i64, _>("attempts") as u32,
+        error: r.get("error"),
+    })
+}
+
+pub async fn create(pool: &SqlitePool, run: &NewRun) -> Result<()> {
+    sqlx::query("INSERT INTO matching_runs (id, ero_id, purpose, state, created_at) VALUES (?, ?, ?, 'uploading', ?)")
+        .bind(run.id.as_str())
+        .bind(run.ero.as_str())
+        .bind(run.purpose.as_str())
+        .bind(run.created_at)
+        .execute(pool)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+pub async fn get(pool: &SqlitePool, ero: &EroId, id: &RunId) -> Result<Option<RunRow>> {
+    let row = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM matching_runs WHERE id = ? AND ero_id = ?"))
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(unavailable)?;
+    row.as_ref().map(run_from).transpose()
+}
+
+pub async fn list(pool: &SqlitePool, ero: &EroId, limit: u32) -> Result<Vec<RunRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {RUN_COLUMNS} FROM matching_runs WHERE ero_id = ? ORDER BY created_at DESC, id LIMIT ?"
+    ))
+    .bind(ero.as_str())
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter().map(run_from).collect()
+}
+
+/// The run's state, locked for this transaction (SQLite: the write lock is already held).
+async fn state_in(conn: &mut sqlx::SqliteConnection, ero: &EroId, id: &RunId) -> Result<RunState> {
+    let state: Option<String> = sqlx::query_scalar("SELECT state FROM matching_runs WHERE id = ? AND ero_id = ?")
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    RunState::parse(&state.ok_or(StorageError::NotFound)?)
+}
+
+fn allowed(state: RunState, action: Action) -> Result<()> {
+    match refuse(state, action) {
+        Some(why) => Err(StorageError::Conflict(why)),
+        None => Ok(()),
+    }
+}
+
+pub async fn put_electors(pool: &SqlitePool, ero: &EroId, id: &RunId, electors: &[SealedElector]) -> Result<u64> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        allowed(state_in(&mut conn, ero, id).await?, Action::AddElectors)?;
+        let mut new = 0i64;
+        for chunk in electors.chunks(BATCH_ROWS) {
+            let mut q =
+                sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT COUNT(*) FROM matching_electors WHERE run_id = ");
+            q.push_bind(id.as_str()).push(" AND elector_number IN (");
+            let mut sep = q.separated(", ");
+            for e in chunk {
+                sep.push_bind(e.number.as_str());
+            }
+            sep.push_unseparated(")");
+            let existing: i64 = q.build_query_scalar().fetch_one(&mut *conn).await.map_err(unavailable)?;
+            new += chunk.len() as i64 - existing;
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT OR REPLACE INTO matching_electors (run_id, elector_number, ero_id, key_id, details) ",
+            );
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(id.as_str())
+                    .push_bind(e.number.as_str())
+                    .push_bind(ero.as_str())
+                    .push_bind(e.sealed.key_id.as_str())
+                    .push_bind(e.sealed.blob.as_slice());
+            });
+            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        }
+        let total: i64 = sqlx::query_scalar(
+            "UPDATE matching_runs SET electors = electors + ? WHERE id = ? AND ero_id = ? RETURNING electors",
+        )
+        .bind(new)
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+        Ok(total as u64)
+    }
+    .await;
+    finish_with(&mut conn, result).await
+}
+
+pub async fn put_local(pool: &SqlitePool, ero: &EroId, id: &RunId, records: &[SealedRecord]) -> Result<u64> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        allowed(state_in(&mut conn, ero, id).await?, Action::AddLocalData)?;
+        for chunk in records.chunks(BATCH_ROWS) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+                "INSERT INTO matching_local_records (run_id, id, ero_id, key_id, details) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(id.as_str())
+                    .push_bind(r.id)
+                    .push_bind(ero.as_str())
+                    .push_bind(r.sealed.key_id.as_str())
+                    .push_bind(r.sealed.blob.as_slice());
+            });
+            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        }
+        let total: i64 = sqlx::query_scalar(
+            "UPDATE matching_runs SET local_records = local_records + ? WHERE id = ? AND ero_id = ? RETURNING local_records",
+        )
+        .bind(records.len() as i64)
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+        Ok(total as u64)
+    }
+    .await;
+    finish_with(&mut conn, result).await
+}
+
+pub async fn queue(pool: &SqlitePool, ero: &EroId, id: &RunId, against: Against, now: DateTime<Utc>) -> Result<RunRow> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        let state = state_in(&mut conn, ero, id).await?;
+        match against {
+            Against::Dwp => allowed(state, Action::MatchDwp)?,
+            Against::LocalData => allowed(state, Action::MatchLocal)?,
+        }
+        let counts: (i64, i64) =
+            sqlx::query_as("SELECT electors, local_records FROM matching_runs WHERE id = ? AND ero_id = ?")
+                .bind(id.as_str())
+                .bind(ero.as_str())
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+        if counts.0 == 0 {
+            return Err(StorageError::Conflict("the run has no electors: upload the register first"));
+        }
+        if against == Against::LocalData && counts.1 == 0 {
+            return Err(StorageError::Conflict("the run has no local data: upload it first"));
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE matching_runs SET state = 'queued', against = ?, queued_at = ?, done = 0, total = 0,
+                 attempts = 0, error = NULL, leased_by = NULL, leased_until = NULL
+             WHERE id = ? AND ero_id = ? RETURNING {RUN_COLUMNS}"
+        ))
+        .bind(against.as_str())
+        .bind(now)
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+        run_from(&row)
+    }
+    .await;
+    finish_with(&mut conn, result).await
+}
+
+pub async fn delete(pool: &SqlitePool, ero: &EroId, id: &RunId) -> Result<bool> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        let state = state_in(&mut conn, ero, id).await;
+        match state {
+            Err(StorageError::NotFound) => return Ok(false),
+            Err(e) => return Err(e),
+            Ok(RunState::Matching) => {
+                return Err(StorageError::Conflict("the run is being matched: delete it once it has finished"));
+            }
+            Ok(_) => {}
+        }
+        delete_runs(&mut conn, &[id.as_str().to_owned()]).await?;
+        Ok(true)
+    }
+    .await;
+    let deleted = finish_with(&mut conn, result).await?;
+    if deleted {
+        checkpoint(pool).await;
+    }
+    Ok(deleted)
+}
+
+/// Delete runs with their electors and local records (children first: one statement each).
+async fn delete_runs(conn: &mut sqlx::SqliteConnection, ids: &[String]) -> Result<()> {
+    for table in ["matching_electors", "matching_local_records"] {
+        for id in ids {
+            sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
+                .bind(id)
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+        }
+    }
+    for id in ids {
+        sqlx::query("DELETE FROM matching_runs WHERE id = ?")
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+/// Deleted personal data leaves the write-ahead log too (freed pages are zeroed: `secure_delete`).
+async fn checkpoint(pool: &SqlitePool) {
+    let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await;
+}
+
+fn outcome(r: &SqliteRow, result: &str, probability: &str) -> Result<Option<Outcome>> {
+    let code: Option<i64> = r.get(result);
+    let Some(code) = code else { return Ok(None) };
+    Ok(Some(Outcome { level: Level::from_code(code)?, probability: r.get(probability) }))
+}
+
+pub async fn results(
+    pool: &SqlitePool,
+    ero: &EroId,
+    id: &RunId,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<ElectorRow>> {
+    let rows = sqlx::query(
+        "SELECT elector_number, property, dwp_result, dwp_probability, local_result, local_probability
+         FROM matching_electors WHERE run_id = ? AND ero_id = ? AND elector_number > ?
+         ORDER BY elector_number LIMIT ?",
+    )
+    .bind(id.as_str())
+    .bind(ero.as_str())
+    .bind(after.unwrap_or(""))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter()
+        .map(|r| {
+            let property: Option<i64> = r.get("property");
+            Ok(ElectorRow {
+                number: r.get("elector_number"),
+                property: property.map(|p| p as u32),
+                dwp: outcome(r, "dwp_result", "dwp_probability")?,
+                local: outcome(r, "local_result", "local_probability")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn properties(
+    pool: &SqlitePool,
+    ero: &EroId,
+    id: &RunId,
+    after: u32,
+    limit: u32,
+) -> Result<Vec<PropertyRow>> {
+    // Unit separator between numbers: elector numbers are letters, digits, '-', '/' and '.'.
+    let rows = sqlx::query(
+        "SELECT property, group_concat(elector_number, char(31)) AS electors,
+                SUM(CASE WHEN dwp_result > 0 OR local_result > 0 THEN 1 ELSE 0 END) AS matched
+         FROM (SELECT property, elector_number, dwp_result, local_result FROM matching_electors
+               WHERE run_id = ? AND ero_id = ? AND property > ? ORDER BY property, elector_number)
+         GROUP BY property ORDER BY property LIMIT ?",
+    )
+    .bind(id.as_str())
+    .bind(ero.as_str())
+    .bind(i64::from(after))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let electors: String = r.get("electors");
+            PropertyRow {
+                property: r.get::<i64, _>("property") as u32,
+                electors: electors.split('\u{1f}').map(str::to_owned).collect(),
+                matched: r.get::<i64, _>("matched") as u32,
+            }
+        })
+        .collect())
+}
+
+pub async fn claim(
+    pool: &SqlitePool,
+    worker: &str,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Option<RunRow>> {
+    // One statement: SQLite runs writers one at a time, so no two claims overlap.
+    let row = sqlx::query(&format!(
+        "UPDATE matching_runs SET state = 'matching', leased_by = ?1, leased_until = ?2, started_at = ?3,
+             attempts = attempts + 1, done = 0, total = 0
+         WHERE id = (SELECT id FROM matching_runs
+                     WHERE state = 'queued' OR (state = 'matching' AND leased_until < ?3)
+                     ORDER BY queued_at, id LIMIT 1)
+         RETURNING {RUN_COLUMNS}"
+    ))
+    .bind(worker)
+    .bind(until)
+    .bind(now)
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)?;
+    row.as_ref().map(run_from).transpose()
+}
+
+const HELD: &str = "SELECT 1 FROM matching_runs WHERE id = ? AND leased_by = ? AND state = 'matching'";
+
+async fn held(conn: &mut sqlx::SqliteConnection, id: &RunId, worker: &str) -> Result<bool> {
+    let held: Option<i64> = sqlx::query_scalar(HELD)
+        .bind(id.as_str())
+        .bind(worker)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(held.is_some())
+}
+
+pub async fn work_electors(pool: &SqlitePool, id: &RunId, worker: &str) -> Result<Vec<WorkElector>> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    if !held(&mut conn, id, worker).await? {
+        return Err(StorageError::Conflict("the run's lease was lost"));
+    }
+    let rows = sqlx::query(
+        "SELECT elector_number, key_id, details, COALESCE(dwp_result, 0) > 0 AS matched
+         FROM matching_electors WHERE run_id = ? ORDER BY elector_number",
+    )
+    .bind(id.as_str())
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| WorkElector {
+            elector: SealedElector {
+                number: r.get("elector_number"),
+                sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
+            },
+            dwp_matched: r.get("matched"),
+        })
+        .collect())
+}
+
+pub async fn work_local(pool: &SqlitePool, id: &RunId, worker: &str) -> Result<Vec<SealedRecord>> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    if !held(&mut conn, id, worker).await? {
+        return Err(StorageError::Conflict("the run's lease was lost"));
+    }
+    let rows = sqlx::query("SELECT id, key_id, details FROM matching_local_records WHERE run_id = ? ORDER BY id")
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| SealedRecord { id: r.get("id"), sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") } })
+        .collect())
+}
+
+pub async fn progress(
+    pool: &SqlitePool,
+    id: &RunId,
+    worker: &str,
+    done: u64,
+    total: u64,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE matching_runs SET done = ?, total = ?, leased_until = ?
+         WHERE id = ? AND leased_by = ? AND state = 'matching'",
+    )
+    .bind(done as i64)
+    .bind(total as i64)
+    .bind(until)
+    .bind(id.as_str())
+    .bind(worker)
+    .execute(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn put_results(
+    pool: &SqlitePool,
+    id: &RunId,
+    worker: &str,
+    against: Against,
+    results: &[ElectorResult],
+) -> Result<bool> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        if !held(&mut conn, id, worker).await? {
+            return Ok(false);
+        }
+        let sql = match against {
+            Against::Dwp => {
+                "UPDATE matching_electors SET dwp_result = ?, dwp_probability = ?, property = ?,
+                     local_result = NULL, local_probability = NULL
+                 WHERE run_id = ? AND elector_number = ?"
+            }
+            Against::LocalData => {
+                "UPDATE matching_electors SET local_result = ?, local_probability = ?, property = COALESCE(?, property)
+                 WHERE run_id = ? AND elector_number = ?"
+            }
+        };
+        for r in results {
+            sqlx::query(sql)
+                .bind(Level::code(r.level))
+                .bind(r.probability)
+                .bind(r.property.map(i64::from))
+                .bind(id.as_str())
+                .bind(r.number.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(true)
+    }
+    .await;
+    finish_with(&mut conn, result).await
+}
+
+pub async fn finish(
+    pool: &SqlitePool,
+    id: &RunId,
+    worker: &str,
+    now: DateTime<Utc>,
+    error: Option<&str>,
+) -> Result<bool> {
+    let r = match error {
+        None => sqlx::query(
+            "UPDATE matching_runs SET state = 'matched', finished_at = ?1, leased_by = NULL, leased_until = NULL,
+                 done = total, error = NULL,
+                 dwp_matched_at = CASE WHEN against = 'dwp' THEN ?1 ELSE dwp_matched_at END,
+                 local_matched_at = CASE WHEN against = 'local-data' THEN ?1 ELSE local_matched_at END
+             WHERE id = ?2 AND leased_by = ?3 AND state = 'matching'",
+        )
+        .bind(now)
+        .bind(id.as_str())
+        .bind(worker),
+        Some(error) => sqlx::query(
+            "UPDATE matching_runs SET leased_by = NULL, leased_until = NULL, error = ?1,
+                 state = CASE WHEN attempts >= ?2 THEN 'failed' ELSE 'queued' END,
+                 finished_at = CASE WHEN attempts >= ?2 THEN ?3 ELSE finished_at END
+             WHERE id = ?4 AND leased_by = ?5 AND state = 'matching'",
+        )
+        .bind(error)
+        .bind(i64::from(ier_storage::matching::MAX_ATTEMPTS))
+        .bind(now)
+        .bind(id.as_str())
+        .bind(worker),
+    }
+    .execute(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn erase(
+    pool: &SqlitePool,
+    cutoffs: &ier_domain::retention::Cutoffs,
+    limit: u32,
+    dry_run: bool,
+) -> Result<Vec<EroId>> {
+    const DUE: &str = "state NOT IN ('queued', 'matching')
+        AND ((COALESCE(dwp_matched_at, local_matched_at) IS NOT NULL AND finished_at < ?)
+             OR (COALESCE(dwp_matched_at, local_matched_at) IS NULL AND created_at < ?))";
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    let begin = if dry_run { "BEGIN" } else { "BEGIN IMMEDIATE" };
+    sqlx::query(begin).execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        let due: Vec<(String, String)> =
+            sqlx::query_as(&format!("SELECT id, ero_id FROM matching_runs WHERE {DUE} ORDER BY created_at LIMIT ?"))
+                .bind(cutoffs.matched_before)
+                .bind(cutoffs.unfinished_before)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+        if !dry_run {
+            let ids: Vec<String> = due.iter().map(|(id, _)| id.clone()).collect();
+            delete_runs(&mut conn, &ids).await?;
+        }
+        due.into_iter()
+            .map(|(_, ero)| EroId::parse(&ero).map_err(|_| StorageError::Corrupt("matching run ERO".into())))
+            .collect::<Result<Vec<_>>>()
+    }
+    .await;
+    let erased = finish_with(&mut conn, result).await?;
+    if !dry_run && !erased.is_empty() {
+        checkpoint(pool).await;
+    }
+    Ok(erased)
+}

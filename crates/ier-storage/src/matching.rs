@@ -1,0 +1,570 @@
+//! Data matching runs: an ERO's register matched against DWP's records (the
+//! confirmation of a whole register, or the annual canvass's national data
+//! matching step), then, for the electors DWP did not match, against the ERO's
+//! own local data (council tax, benefits).
+//!
+//! A run belongs to one ERO and goes through these states:
+//!
+//! ```text
+//! uploading ──(match against dwp)──▶ queued ─▶ matching ─▶ matched ──(match against local data)──▶ queued ─▶ …
+//!                                                   └──(failed three times)──▶ failed
+//! ```
+//!
+//! Electors are uploaded in pages while it is `uploading` (the same elector
+//! number again replaces the elector); local data while it is `uploading` or
+//! `matched`. Each elector and local record is sealed with the data keys
+//! (associated data: the run, and the elector's number or the record's id), so
+//! nothing uploaded is kept in clear. The run row is its own queue entry: a
+//! matching worker claims the oldest queued run with a lease (on Postgres with
+//! `FOR UPDATE SKIP LOCKED`), renews it as it reports progress, and writes the
+//! results; a worker that dies leaves the lease to run out and another takes
+//! the run, from the start (results are overwritten, never added to). Runs of
+//! many EROs are therefore matched in turn, one at a time per instance.
+//!
+//! A run is deleted whole (electors, local data, results) under the retention
+//! periods ([`ier_domain::retention`]: after its last match, or when abandoned).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use ier_domain::EroId;
+use serde::{Deserialize, Serialize};
+
+use crate::{Result, Sealed, StorageError};
+
+/// Attempts at matching a run before it is failed.
+pub const MAX_ATTEMPTS: u32 = 3;
+
+/// A run's id: `mr-` and 20 lowercase letters and digits from the OS CSPRNG.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RunId(String);
+
+const ALPHABET: &[u8; 32] = b"abcdefghijkmnpqrstuvwxyz23456789";
+
+impl RunId {
+    pub fn generate() -> Self {
+        let bytes: [u8; 20] = rand::random();
+        let tail: String = bytes.iter().map(|b| ALPHABET[usize::from(b % 32)] as char).collect();
+        Self(format!("mr-{tail}"))
+    }
+
+    /// A run id as [`RunId::generate`] makes them, or `None`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let tail = s.strip_prefix("mr-")?;
+        (tail.len() == 20 && tail.bytes().all(|b| ALPHABET.contains(&b))).then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for RunId {
+    type Error = &'static str;
+    fn try_from(s: String) -> std::result::Result<Self, Self::Error> {
+        Self::parse(&s).ok_or("not a matching run id")
+    }
+}
+
+impl From<RunId> for String {
+    fn from(r: RunId) -> String {
+        r.0
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! words {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name { $($(#[$vdoc])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(s: &str) -> Result<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+                    .ok_or_else(|| StorageError::Corrupt(format!("{} {s:?}", stringify!($name))))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+words!(
+    /// Why the register is matched (the same matching either way; kept for the ERO's records and the figures).
+    Purpose {
+        /// The annual canvass's national data matching step.
+        Canvass = "canvass",
+        /// Confirming a whole register (as before individual registration began).
+        Confirmation = "confirmation",
+    }
+);
+
+words!(
+    /// What a match compares the electors with.
+    Against {
+        /// DWP's records (the simulator by default, an extract file in production).
+        Dwp = "dwp",
+        /// The ERO's local data, for the electors DWP did not match.
+        LocalData = "local-data",
+    }
+);
+
+words!(
+    /// Where a run is.
+    RunState {
+        /// Taking electors (and local data).
+        Uploading = "uploading",
+        /// A match waits for a worker.
+        Queued = "queued",
+        /// A worker is matching it.
+        Matching = "matching",
+        /// Its last match finished: results can be read; local data can be added and matched.
+        Matched = "matched",
+        /// Its match failed [`MAX_ATTEMPTS`] times.
+        Failed = "failed",
+    }
+);
+
+/// How sure a match is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    /// At or above the matching threshold (0.9) but below 0.99.
+    Likely,
+    /// 0.99 or more.
+    Strong,
+}
+
+impl Level {
+    /// The level of a match of `probability`, or `None` below the threshold.
+    pub fn of(probability: f64, threshold: f64) -> Option<Self> {
+        if probability >= STRONG {
+            Some(Level::Strong)
+        } else if probability >= threshold {
+            Some(Level::Likely)
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Level::Likely => "likely",
+            Level::Strong => "strong",
+        }
+    }
+
+    /// As stored: 1 likely, 2 strong (0 is "not matched").
+    pub fn code(level: Option<Level>) -> i64 {
+        match level {
+            None => 0,
+            Some(Level::Likely) => 1,
+            Some(Level::Strong) => 2,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Result<Option<Level>> {
+        match code {
+            0 => Ok(None),
+            1 => Ok(Some(Level::Likely)),
+            2 => Ok(Some(Level::Strong)),
+            n => Err(StorageError::Corrupt(format!("match level {n}"))),
+        }
+    }
+}
+
+/// The probability at and above which a match is [`Level::Strong`].
+pub const STRONG: f64 = 0.99;
+
+/// A person as uploaded (an elector of the register, or a record of local data), sealed
+/// for storage. Empty strings are missing values. Personal data: never printed.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub given_name: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub middle_names: String,
+    pub surname: String,
+    /// `YYYY-MM-DD` of a day that exists, or empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub date_of_birth: String,
+    /// A NINO (compact), or empty.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub nino: String,
+    pub address_lines: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub town: String,
+    pub postcode: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uprn: Option<u64>,
+}
+
+impl fmt::Debug for Person {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Person(<redacted>)")
+    }
+}
+
+/// A new run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRun {
+    pub id: RunId,
+    pub ero: EroId,
+    pub purpose: Purpose,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A run as stored: no personal data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub id: RunId,
+    pub ero: EroId,
+    pub purpose: Purpose,
+    pub state: RunState,
+    /// The match queued, running or last finished.
+    pub against: Option<Against>,
+    pub created_at: DateTime<Utc>,
+    pub queued_at: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the last match finished (or the run failed).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// When the match against DWP finished.
+    pub dwp_matched_at: Option<DateTime<Utc>>,
+    /// When the last match against local data finished.
+    pub local_matched_at: Option<DateTime<Utc>>,
+    pub electors: u64,
+    pub local_records: u64,
+    /// Records compared so far by the running match, of `total`.
+    pub done: u64,
+    pub total: u64,
+    pub attempts: u32,
+    /// Why the last attempt failed (no personal data).
+    pub error: Option<String>,
+}
+
+/// An elector sealed under its run and number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedElector {
+    pub number: String,
+    pub sealed: Sealed,
+}
+
+/// A local data record sealed under its run and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRecord {
+    pub id: i64,
+    pub sealed: Sealed,
+}
+
+/// An elector as a matching worker reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkElector {
+    pub elector: SealedElector,
+    /// Whether the match against DWP matched them.
+    pub dwp_matched: bool,
+}
+
+/// One elector's result of a match.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElectorResult {
+    pub number: String,
+    pub level: Option<Level>,
+    /// The match's probability (`None` when not matched).
+    pub probability: Option<f64>,
+    /// The property the elector lives at (a number within the run), set by the DWP match.
+    pub property: Option<u32>,
+}
+
+/// One match's outcome for an elector.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Outcome {
+    pub level: Option<Level>,
+    pub probability: Option<f64>,
+}
+
+/// An elector's results, as the EMS reads them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElectorRow {
+    pub number: String,
+    pub property: Option<u32>,
+    pub dwp: Option<Outcome>,
+    pub local: Option<Outcome>,
+}
+
+impl ElectorRow {
+    /// Matched by either match.
+    pub fn matched(&self) -> bool {
+        [self.dwp, self.local].iter().flatten().any(|o| o.level.is_some())
+    }
+}
+
+/// A property's electors and how many of them matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyRow {
+    pub property: u32,
+    /// Its electors' numbers, in order.
+    pub electors: Vec<String>,
+    pub matched: u32,
+}
+
+/// The canvass route a property takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Every elector matched: a canvass communication that asks for a reply only if something changed.
+    Route1,
+    /// Someone did not match: the full canvass form, with a reply required.
+    Route2,
+}
+
+impl PropertyRow {
+    pub fn route(&self) -> Route {
+        if self.matched as usize == self.electors.len() { Route::Route1 } else { Route::Route2 }
+    }
+}
+
+impl Route {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Route::Route1 => "route-1",
+            Route::Route2 => "route-2",
+        }
+    }
+}
+
+/// Associated data of an elector's seal.
+pub fn elector_aad(run: &RunId, number: &str) -> Vec<u8> {
+    format!("matching/{run}/elector/{number}").into_bytes()
+}
+
+/// Associated data of a local record's seal.
+pub fn record_aad(run: &RunId, id: i64) -> Vec<u8> {
+    format!("matching/{run}/local/{id}").into_bytes()
+}
+
+/// Which state a run must be in for `action`, as the conflict's message (no personal data).
+pub fn refuse(state: RunState, action: Action) -> Option<&'static str> {
+    use RunState::*;
+    match (action, state) {
+        (Action::AddElectors, Uploading) => None,
+        (Action::AddElectors, _) => Some("electors can only be added before the run is matched"),
+        (Action::AddLocalData, Uploading | Matched) => None,
+        (Action::AddLocalData, Queued | Matching) => Some("local data cannot be added while the run is being matched"),
+        (Action::AddLocalData, Failed) => Some("the run failed: start a new one"),
+        (Action::MatchDwp, Uploading) => None,
+        (Action::MatchDwp, _) => Some("the run has already been matched against DWP"),
+        (Action::MatchLocal, Matched) => None,
+        (Action::MatchLocal, Uploading) => Some("match the run against DWP first"),
+        (Action::MatchLocal, Queued | Matching) => Some("the run is being matched"),
+        (Action::MatchLocal, Failed) => Some("the run failed: start a new one"),
+    }
+}
+
+/// What an EMS asks of a run ([`refuse`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    AddElectors,
+    AddLocalData,
+    MatchDwp,
+    MatchLocal,
+}
+
+impl crate::EroStore {
+    /// Start a run for this ERO.
+    pub async fn create_matching_run(&self, purpose: Purpose, now: DateTime<Utc>) -> Result<RunRow> {
+        let id = RunId::generate();
+        let new = NewRun { id: id.clone(), ero: self.ero.clone(), purpose, created_at: now };
+        self.store.backend.create_matching_run(&new).await?;
+        self.matching_run(&id).await?.ok_or(StorageError::NotFound)
+    }
+
+    pub async fn matching_run(&self, id: &RunId) -> Result<Option<RunRow>> {
+        self.store.backend.matching_run(&self.ero, id).await
+    }
+
+    /// This ERO's runs, newest first.
+    pub async fn matching_runs(&self, limit: u32) -> Result<Vec<RunRow>> {
+        self.store.backend.matching_runs(&self.ero, limit).await
+    }
+
+    /// Add electors to a run that is uploading, sealed here; the run's electors
+    /// afterwards. A number given twice keeps its last elector.
+    pub async fn add_run_electors(&self, id: &RunId, electors: &[(String, Person)]) -> Result<u64> {
+        let mut sealed: Vec<SealedElector> = Vec::with_capacity(electors.len());
+        let mut seen = std::collections::HashMap::with_capacity(electors.len());
+        for (number, person) in electors {
+            let json = serde_json::to_vec(person).expect("a person serialises");
+            let e =
+                SealedElector { number: number.clone(), sealed: self.store.keys.seal(&json, &elector_aad(id, number)) };
+            match seen.insert(number.as_str(), sealed.len()) {
+                Some(at) => sealed[at] = e,
+                None => sealed.push(e),
+            }
+        }
+        self.store.backend.put_run_electors(&self.ero, id, &sealed).await
+    }
+
+    /// Add local data records to a run, sealed here; the run's local records afterwards.
+    pub async fn add_local_records(&self, id: &RunId, records: &[Person]) -> Result<u64> {
+        let sealed: Vec<SealedRecord> = records
+            .iter()
+            .map(|p| {
+                let rid = rand::random::<i64>() & i64::MAX;
+                let json = serde_json::to_vec(p).expect("a person serialises");
+                SealedRecord { id: rid, sealed: self.store.keys.seal(&json, &record_aad(id, rid)) }
+            })
+            .collect();
+        self.store.backend.put_local_records(&self.ero, id, &sealed).await
+    }
+
+    /// Queue a match of the run.
+    pub async fn queue_match(&self, id: &RunId, against: Against, now: DateTime<Utc>) -> Result<RunRow> {
+        self.store.backend.queue_match(&self.ero, id, against, now).await
+    }
+
+    /// Delete the run and everything in it; whether it was there.
+    pub async fn delete_matching_run(&self, id: &RunId) -> Result<bool> {
+        self.store.backend.delete_matching_run(&self.ero, id).await
+    }
+
+    pub async fn match_results(&self, id: &RunId, after: Option<&str>, limit: u32) -> Result<Vec<ElectorRow>> {
+        self.store.backend.match_results(&self.ero, id, after, limit).await
+    }
+
+    pub async fn match_properties(&self, id: &RunId, after: u32, limit: u32) -> Result<Vec<PropertyRow>> {
+        self.store.backend.match_properties(&self.ero, id, after, limit).await
+    }
+}
+
+/// A matching worker's view: claim runs, and read and write only the run it holds.
+#[derive(Clone)]
+pub struct MatchingWorker {
+    store: crate::Store,
+    worker: String,
+}
+
+impl crate::Store {
+    /// The matching worker `worker` (unique among instances).
+    pub fn matching_worker(&self, worker: impl Into<String>) -> MatchingWorker {
+        MatchingWorker { store: self.clone(), worker: worker.into() }
+    }
+}
+
+impl MatchingWorker {
+    pub fn name(&self) -> &str {
+        &self.worker
+    }
+
+    /// Claim the oldest queued run, leased for `lease`.
+    pub async fn claim(&self, now: DateTime<Utc>, lease: std::time::Duration) -> Result<Option<RunRow>> {
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(10));
+        self.store.backend.claim_matching_run(&self.worker, now, until).await
+    }
+
+    /// The run's electors, opened: (number, person, matched by DWP).
+    pub async fn electors(&self, id: &RunId) -> Result<Vec<(String, Person, bool)>> {
+        let rows = self.store.backend.run_electors(id, &self.worker).await?;
+        rows.into_iter()
+            .map(|w| {
+                let plain = self
+                    .store
+                    .keys
+                    .open(&w.elector.sealed, &elector_aad(id, &w.elector.number))
+                    .map_err(|e| StorageError::Corrupt(format!("matching run {id} elector: {e}")))?;
+                let person = serde_json::from_slice(&plain)
+                    .map_err(|_| StorageError::Corrupt(format!("matching run {id} elector: does not parse")))?;
+                Ok((w.elector.number, person, w.dwp_matched))
+            })
+            .collect()
+    }
+
+    /// The run's local data records, opened.
+    pub async fn local_records(&self, id: &RunId) -> Result<Vec<Person>> {
+        let rows = self.store.backend.run_local_records(id, &self.worker).await?;
+        rows.into_iter()
+            .map(|r| {
+                let plain = self
+                    .store
+                    .keys
+                    .open(&r.sealed, &record_aad(id, r.id))
+                    .map_err(|e| StorageError::Corrupt(format!("matching run {id} local record: {e}")))?;
+                serde_json::from_slice(&plain)
+                    .map_err(|_| StorageError::Corrupt(format!("matching run {id} local record: does not parse")))
+            })
+            .collect()
+    }
+
+    /// Record progress and renew the lease; false if it was lost.
+    pub async fn progress(&self, id: &RunId, done: u64, total: u64, lease: std::time::Duration) -> Result<bool> {
+        let until = Utc::now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(10));
+        self.store.backend.matching_progress(id, &self.worker, done, total, until).await
+    }
+
+    pub async fn put_results(&self, id: &RunId, against: Against, results: &[ElectorResult]) -> Result<bool> {
+        self.store.backend.put_match_results(id, &self.worker, against, results).await
+    }
+
+    pub async fn finish(&self, id: &RunId, now: DateTime<Utc>, error: Option<&str>) -> Result<bool> {
+        self.store.backend.finish_match(id, &self.worker, now, error).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_parse_only_as_generated() {
+        let id = RunId::generate();
+        assert_eq!(RunId::parse(id.as_str()), Some(id.clone()));
+        assert_ne!(RunId::generate(), id);
+        for bad in [
+            "",
+            "mr-",
+            "mr-ABCDEFGHIJKLMNOPQRST",
+            "mr-abcdefghijkmnpqrst1",
+            "xx-abcdefghijkmnpqrst",
+            "mr-abcdefghijkmnpqrs0",
+        ] {
+            assert_eq!(RunId::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn levels_band_probabilities() {
+        assert_eq!(Level::of(0.5, 0.9), None);
+        assert_eq!(Level::of(0.9, 0.9), Some(Level::Likely));
+        assert_eq!(Level::of(0.995, 0.9), Some(Level::Strong));
+        for l in [None, Some(Level::Likely), Some(Level::Strong)] {
+            assert_eq!(Level::from_code(Level::code(l)).unwrap(), l);
+        }
+    }
+
+    #[test]
+    fn a_property_is_route_1_only_when_everyone_matched() {
+        let p = |matched| PropertyRow { property: 1, electors: vec!["1".into(), "2".into()], matched };
+        assert_eq!(p(2).route(), Route::Route1);
+        assert_eq!(p(1).route(), Route::Route2);
+        assert_eq!(p(0).route(), Route::Route2);
+    }
+}
