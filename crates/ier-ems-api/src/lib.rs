@@ -16,6 +16,12 @@
 //! | GET | `/v1/register-checks?pageSize=` | register checks waiting for an answer, oldest first |
 //! | GET | `/v1/register-checks/{id}` | one register check, with its answer once given |
 //! | POST | `/v1/register-checks/{id}` | answer it: a match count and up to 10 candidate electors |
+//! | POST/GET | `/v1/matching-runs` | start a data matching run (canvass or confirmation); list the caller's runs |
+//! | GET/DELETE | `/v1/matching-runs/{id}` | a run with its match's progress; delete it now |
+//! | POST | `/v1/matching-runs/{id}/electors` | a page of the register (up to 10,000 electors) |
+//! | POST | `/v1/matching-runs/{id}/local-data` | local data as CSV, the query naming its columns |
+//! | POST | `/v1/matching-runs/{id}/matches` | queue the match against `dwp`, then `local-data` |
+//! | GET | `/v1/matching-runs/{id}/results`, `.../properties` | per elector (matched, level), per property (canvass route 1 or 2) |
 //! | GET | `/v1/ero` | the caller's ERO and its councils |
 //! | GET | `/v1/openapi.json` | this API's OpenAPI 3.1 document |
 //!
@@ -25,6 +31,7 @@
 //! ([`problem`]). Every access is audited ([`audit`]).
 
 pub mod audit;
+pub mod matching;
 pub mod problem;
 pub mod register;
 pub mod wire;
@@ -90,6 +97,19 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/register", get(register::summary))
         .route("/v1/register/electors", axum::routing::post(register::upload))
         .route("/v1/register/removals", axum::routing::post(register::remove))
+        .route("/v1/matching-runs", get(matching::list).post(matching::create))
+        .route("/v1/matching-runs/{id}", get(matching::get).delete(matching::delete))
+        .route(
+            "/v1/matching-runs/{id}/electors",
+            axum::routing::post(matching::electors).layer(axum::extract::DefaultBodyLimit::max(matching::MAX_UPLOAD)),
+        )
+        .route(
+            "/v1/matching-runs/{id}/local-data",
+            axum::routing::post(matching::local_data).layer(axum::extract::DefaultBodyLimit::max(matching::MAX_UPLOAD)),
+        )
+        .route("/v1/matching-runs/{id}/matches", axum::routing::post(matching::queue))
+        .route("/v1/matching-runs/{id}/results", get(matching::results))
+        .route("/v1/matching-runs/{id}/properties", get(matching::properties))
         .route("/v1/ero", get(ero))
         .route("/v1/openapi.json", get(openapi_json))
         .fallback(not_found)
@@ -159,7 +179,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     info(
         title = "IER EMS API",
         version = "1.0.0",
-        description = "The API councils' Electoral Management Software uses to fetch applications to register to vote, confirm receipt, send determinations, read identity verification results, answer register checks and keep their register in the person index (digests only) so repeat applicants are told before they send. Clients authenticate with a TLS client certificate issued to their Electoral Registration Officer (ERO); every request sees only that ERO's councils. Errors are RFC 9457 problem details."
+        description = "The API councils' Electoral Management Software uses to fetch applications to register to vote, confirm receipt, send determinations, read identity verification results, answer register checks keep their register in the person index (digests only) so repeat applicants are told before they send, and match their register against DWP records and local data (the canvass and confirmation), with results per elector and per property. Clients authenticate with a TLS client certificate issued to their Electoral Registration Officer (ERO); every request sees only that ERO's councils. Errors are RFC 9457 problem details."
     ),
     paths(
         pending_applications,
@@ -174,12 +194,21 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         register::summary,
         register::upload,
         register::remove,
+        matching::create,
+        matching::list,
+        matching::get,
+        matching::delete,
+        matching::electors,
+        matching::queue,
+        matching::results,
+        matching::properties,
+        matching::local_data,
         ero,
         openapi_json
     ),
     components(schemas(Problem, problem::FieldProblem)),
     modifiers(&MutualTls),
-    tags((name = "applications"), (name = "register-checks"), (name = "register"), (name = "ero"))
+    tags((name = "applications"), (name = "register-checks"), (name = "register"), (name = "matching"), (name = "ero"))
 )]
 struct ApiDoc;
 

@@ -100,7 +100,7 @@ impl Problem {
             StatusCode::PAYLOAD_TOO_LARGE,
             "too-large",
             "The request body is too large",
-            "send at most 2 MB: a page of 1,000 electors or 200 receipts is well inside it",
+            "send at most 2 MB (16 MiB to a matching run): a page of 1,000 electors or 200 receipts is well inside it, as is a matching run's page of 10,000",
         )
     }
 

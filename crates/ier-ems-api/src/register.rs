@@ -131,66 +131,8 @@ pub struct RegisterSummary {
 )]
 pub async fn upload(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult {
     let page: RegisterPage = json_body(&headers, &body)?;
-    if page.electors.is_empty() || page.electors.len() > MAX_ELECTORS {
-        return Err(Problem::field("electors", format!("give 1 to {MAX_ELECTORS} electors")));
-    }
-    let mut numbers = Vec::with_capacity(page.electors.len());
-    for (i, e) in page.electors.iter().enumerate() {
-        let number = number(&e.elector_number, &format!("electors[{i}].electorNumber"))?;
-        let long = [&e.given_name, &e.surname, &e.postcode]
-            .into_iter()
-            .chain(&e.address_lines)
-            .any(|t| t.chars().count() > MAX_TEXT);
-        if e.address_lines.is_empty() {
-            return Err(Problem::field(&format!("electors[{i}].addressLines"), "give 1 to 6 address lines"));
-        }
-        if e.uprn.is_some_and(|u| ier_domain::Uprn::new(u).is_err()) {
-            return Err(Problem::field(&format!("electors[{i}].uprn"), "must be a UPRN: 1 to 12 digits"));
-        }
-        if long || e.address_lines.len() > 6 {
-            return Err(Problem::field(
-                &format!("electors[{i}]"),
-                format!(
-                    "names, postcode and address lines must be {MAX_TEXT} characters or fewer, with at most 6 lines"
-                ),
-            ));
-        }
-        numbers.push(number);
-    }
-    let mut values_skipped = Vec::new();
+    let Read { numbers, dates, ninos, values_skipped } = read(&page.electors, MAX_ELECTORS)?;
     let mut not_indexed = Vec::new();
-    let mut dates = Vec::with_capacity(page.electors.len());
-    let mut ninos = Vec::with_capacity(page.electors.len());
-    for (i, e) in page.electors.iter().enumerate() {
-        let skip = |field: &str, reason: &str| Skipped {
-            index: i,
-            elector_number: numbers[i].clone(),
-            field: Some(field.to_owned()),
-            reason: reason.to_owned(),
-        };
-        let date = match e.date_of_birth.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-            None => None,
-            Some(d) => match date_of_birth(d) {
-                Ok(date) => Some(date),
-                Err(reason) => {
-                    values_skipped.push(skip("dateOfBirth", reason));
-                    None
-                }
-            },
-        };
-        dates.push(date.map(|d| d.format("%Y-%m-%d").to_string()));
-        let nino = match e.nino.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
-            None => None,
-            Some(n) => match ier_domain::Nino::parse(n) {
-                Ok(n) => Some(n.compact()),
-                Err(_) => {
-                    values_skipped.push(skip("nino", "is not a National Insurance number"));
-                    None
-                }
-            },
-        };
-        ninos.push(nino);
-    }
     let mut electors = Vec::with_capacity(page.electors.len());
     for (i, e) in page.electors.iter().enumerate() {
         let person = Person {
@@ -221,6 +163,81 @@ pub async fn upload(State(state): State<ApiState>, caller: Caller, headers: Head
     let total = ero.elector_count().await?;
     let n = page.electors.len();
     Ok(with_items(Json(RegisterPageResult { stored, not_indexed, values_skipped, electors: total }).into_response(), n))
+}
+
+/// What [`read`] made of a page of electors: by position, each one's number, date of
+/// birth (`YYYY-MM-DD`) and NINO (compact) where usable, and what was read as missing.
+pub struct Read {
+    pub numbers: Vec<String>,
+    pub dates: Vec<Option<String>>,
+    pub ninos: Vec<Option<String>>,
+    pub values_skipped: Vec<Skipped>,
+}
+
+/// Check a page of 1 to `max` electors: a page with an elector number, a length or a
+/// UPRN that is not possible is refused with the problem naming it; a date of birth
+/// or NINO that cannot be used is read as missing and reported (never quoted).
+pub fn read(electors: &[RegisterElector], max: usize) -> Result<Read, Problem> {
+    if electors.is_empty() || electors.len() > max {
+        return Err(Problem::field("electors", format!("give 1 to {max} electors")));
+    }
+    let mut numbers = Vec::with_capacity(electors.len());
+    for (i, e) in electors.iter().enumerate() {
+        let number = number(&e.elector_number, &format!("electors[{i}].electorNumber"))?;
+        let long = [&e.given_name, &e.surname, &e.postcode]
+            .into_iter()
+            .chain(&e.address_lines)
+            .any(|t| t.chars().count() > MAX_TEXT);
+        if e.address_lines.is_empty() {
+            return Err(Problem::field(&format!("electors[{i}].addressLines"), "give 1 to 6 address lines"));
+        }
+        if e.uprn.is_some_and(|u| ier_domain::Uprn::new(u).is_err()) {
+            return Err(Problem::field(&format!("electors[{i}].uprn"), "must be a UPRN: 1 to 12 digits"));
+        }
+        if long || e.address_lines.len() > 6 {
+            return Err(Problem::field(
+                &format!("electors[{i}]"),
+                format!(
+                    "names, postcode and address lines must be {MAX_TEXT} characters or fewer, with at most 6 lines"
+                ),
+            ));
+        }
+        numbers.push(number);
+    }
+    let mut values_skipped = Vec::new();
+    let mut dates = Vec::with_capacity(electors.len());
+    let mut ninos = Vec::with_capacity(electors.len());
+    for (i, e) in electors.iter().enumerate() {
+        let skip = |field: &str, reason: &str| Skipped {
+            index: i,
+            elector_number: numbers[i].clone(),
+            field: Some(field.to_owned()),
+            reason: reason.to_owned(),
+        };
+        let date = match e.date_of_birth.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+            None => None,
+            Some(d) => match date_of_birth(d) {
+                Ok(date) => Some(date),
+                Err(reason) => {
+                    values_skipped.push(skip("dateOfBirth", reason));
+                    None
+                }
+            },
+        };
+        dates.push(date.map(|d| d.format("%Y-%m-%d").to_string()));
+        let nino = match e.nino.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            None => None,
+            Some(n) => match ier_domain::Nino::parse(n) {
+                Ok(n) => Some(n.compact()),
+                Err(_) => {
+                    values_skipped.push(skip("nino", "is not a National Insurance number"));
+                    None
+                }
+            },
+        };
+        ninos.push(nino);
+    }
+    Ok(Read { numbers, dates, ninos, values_skipped })
 }
 
 /// Remove electors who have left the register.
@@ -267,7 +284,7 @@ fn number(s: &str, field: &str) -> Result<String, Problem> {
 }
 
 /// A register's date of birth: `YYYY-MM-DD` of a day that exists, not in the future.
-fn date_of_birth(s: &str) -> Result<NaiveDate, &'static str> {
+pub fn date_of_birth(s: &str) -> Result<NaiveDate, &'static str> {
     let b = s.as_bytes();
     let shaped = b.len() == 10
         && b[4] == b'-'

@@ -714,6 +714,8 @@ enum Op {
     Checks,
     GetCheck(usize),
     Answer(usize, usize),
+    /// A matching run: read it, add electors, queue it, read results or properties, delete it.
+    Run(usize, u8),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -726,6 +728,7 @@ fn op() -> impl Strategy<Value = Op> {
         Just(Op::Checks),
         (0usize..64).prop_map(Op::GetCheck),
         ((0usize..64), (0usize..8)).prop_map(|(i, g)| Op::Answer(i, g)),
+        ((0usize..64), (0u8..6)).prop_map(|(i, what)| Op::Run(i, what)),
     ]
 }
 
@@ -755,6 +758,17 @@ async fn isolation_run(db: Db, ops: Vec<(usize, Op)>) {
         for c in page["registerChecks"].as_array().unwrap() {
             checks.push((e, c["id"].as_str().unwrap().to_owned()));
         }
+    }
+    // A matching run per ERO, its elector named after it.
+    let mut runs: Vec<(&str, String)> = Vec::new();
+    for (e, _) in EROS.iter() {
+        let (_, run) = app.call(e, "POST", "/v1/matching-runs", Some(json!({"purpose": "canvass"}))).await;
+        let id = run["id"].as_str().unwrap().to_owned();
+        let page = json!({"electors": [{"electorNumber": "1", "givenName": "Ann", "surname": letters(&format!("Owner{e}x")),
+            "addressLines": ["1 High Street"], "postcode": "AB1 2CD"}]});
+        let (s, _) = app.call(e, "POST", &format!("/v1/matching-runs/{id}/electors"), Some(page)).await;
+        assert_eq!(s, StatusCode::OK);
+        runs.push((e, id));
     }
     for (who, op) in ops {
         let caller = EROS[who % EROS.len()].0;
@@ -802,6 +816,21 @@ async fn isolation_run(db: Db, ops: Vec<(usize, Op)>) {
                 let (s, b) = app.call(caller, "POST", &format!("/v1/register-checks/{id}"), Some(body)).await;
                 (*owner, s, b)
             }
+            Op::Run(i, what) => {
+                let (owner, id) = &runs[i % runs.len()];
+                let run = format!("/v1/matching-runs/{id}");
+                let page = json!({"electors": [{"electorNumber": "2", "givenName": "Bo", "surname": "Intruder",
+                    "addressLines": ["2 High Street"], "postcode": "AB1 2CD"}]});
+                let (s, b) = match what {
+                    0 => app.call(caller, "GET", &run, None).await,
+                    1 => app.call(caller, "POST", &format!("{run}/electors"), Some(page)).await,
+                    2 => app.call(caller, "POST", &format!("{run}/matches"), Some(json!({"against": "dwp"}))).await,
+                    3 => app.call(caller, "GET", &format!("{run}/results"), None).await,
+                    4 => app.call(caller, "GET", &format!("{run}/properties"), None).await,
+                    _ => app.call(caller, "GET", "/v1/matching-runs", None).await,
+                };
+                (if what == 5 { caller } else { *owner }, s, b)
+            }
         };
         let text = body.to_string();
         // No other ERO's applicant ever appears in what the caller gets back.
@@ -822,6 +851,15 @@ async fn isolation_run(db: Db, ops: Vec<(usize, Op)>) {
         let (s, a) = app.call(owner, "GET", &format!("/v1/applications/{r}"), None).await;
         assert_eq!(s, StatusCode::OK);
         assert!(a["applicant"]["name"]["surname"].as_str().unwrap().starts_with(&letters(&format!("Owner{owner}x"))));
+    }
+    // Each run holds only its own ERO's electors.
+    for (owner, id) in &runs {
+        let (s, run) = app.call(owner, "GET", &format!("/v1/matching-runs/{id}"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert!(run["electors"].as_u64().unwrap() <= 2);
+        let (_, list) = app.call(owner, "GET", "/v1/matching-runs", None).await;
+        let ids: Vec<&str> = list["runs"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert_eq!(ids, vec![id.as_str()]);
     }
     app.state.audit.flush().await;
     let audit = app.backend.api_accesses(10_000).await.unwrap();
@@ -950,4 +988,225 @@ async fn oversized_and_trailing_bodies_get_problems() {
         app.call_raw("cardiff", "POST", "/v1/register/removals", Some(trailing), "application/json").await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(text.contains("more after its JSON value"), "{text}");
+}
+
+// --- Data matching: a register against DWP, then local data -------------------------------
+
+/// People the DWP reference holds (a synthetic population), as register electors, with the
+/// electors of whole households so that properties can be checked.
+fn population() -> ier_synth::Population {
+    ier_synth::Population::new(7, 4_000, chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap()).unwrap()
+}
+
+fn dwp_reference(population: &ier_synth::Population) -> ier_jobs::matching::DwpReference {
+    let mut b = ier_match::ReferenceBuilder::new();
+    for person in population.people() {
+        let r = ier_synth::ReferenceRecord::of(&person);
+        let input = ier_match::InputRecord {
+            id: "",
+            given_name: &r.given_name,
+            middle_names: &r.middle_names,
+            surname: &r.surname,
+            date_of_birth: &r.date_of_birth,
+            nino: &r.nino,
+            address_line_1: &r.address_line_1,
+            address_line_2: &r.address_line_2,
+            town: &r.town,
+            postcode: &r.postcode,
+        };
+        b.push(&r.person_id.to_string(), &ier_match::Prepared::new(&input, &ier_match::Options::default()).unwrap());
+    }
+    ier_jobs::matching::DwpReference::of("test", b.finish())
+}
+
+fn elector_json(number: &str, p: &ier_synth::Person, with_dob: bool) -> Value {
+    let r = ier_synth::ReferenceRecord::of(p);
+    let mut e = json!({"electorNumber": number, "givenName": r.given_name, "surname": r.surname,
+        "addressLines": [r.address_line_1, r.address_line_2], "postcode": r.postcode});
+    if with_dob {
+        e["dateOfBirth"] = json!(r.date_of_birth);
+    }
+    e
+}
+
+async fn match_queued(app: &App, dwp: &std::sync::Arc<ier_jobs::matching::DwpReference>) {
+    let matcher = ier_jobs::matching::Matcher::new(app.store.matching_worker("test-matcher"), dwp.clone());
+    let run = matcher.run_once().await.unwrap();
+    assert!(run.is_some(), "a run was waiting");
+}
+
+/// An EMS uploads its register in pages (dirty values reported, never quoted), the
+/// worker matches it against DWP, and the EMS reads results per elector and property;
+/// local data then matches those DWP did not; another ERO sees none of it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_register_is_matched_against_dwp_then_local_data_with_results_per_elector_and_property() {
+    let population = population();
+    let dwp = std::sync::Arc::new(dwp_reference(&population));
+    // Whole households: people sharing an address, in population order.
+    let people: Vec<ier_synth::Person> = population.people().take(600).collect();
+    for db in databases() {
+        let app = App::standard(db).await;
+        let (s, run) = app.call("cardiff", "POST", "/v1/matching-runs", Some(json!({"purpose": "canvass"}))).await;
+        assert_eq!(s, StatusCode::CREATED, "{db:?} {run}");
+        let id = run["id"].as_str().unwrap().to_owned();
+        assert_eq!(run["state"], "uploading");
+        let base = format!("/v1/matching-runs/{id}");
+        // Not a person DWP knows: two newcomers sharing the first person's address.
+        let first = ier_synth::ReferenceRecord::of(&people[0]);
+        let newcomers = json!([
+            {"electorNumber": "N-1", "givenName": "Zebedee", "surname": "Quillfeather", "dateOfBirth": "1937-02-29",
+             "addressLines": [first.address_line_1, first.address_line_2], "postcode": first.postcode, "nino": "not one"},
+            {"electorNumber": "N-2", "givenName": "Xanthe", "surname": "Quillfeather",
+             "addressLines": [first.address_line_1, first.address_line_2], "postcode": first.postcode},
+        ]);
+        let mut electors: Vec<Value> =
+            people.iter().enumerate().map(|(i, p)| elector_json(&format!("E-{i:04}"), p, i % 2 == 0)).collect();
+        electors.extend(newcomers.as_array().unwrap().iter().cloned());
+        for page in electors.chunks(250) {
+            let (s, out) =
+                app.call("cardiff", "POST", &format!("{base}/electors"), Some(json!({"electors": page}))).await;
+            assert_eq!(s, StatusCode::OK, "{out}");
+            let text = out.to_string();
+            assert!(!text.contains("1937-02-29") && !text.contains("not one"), "values are never quoted: {text}");
+        }
+        let (_, run) = app.call("cardiff", "GET", &base, None).await;
+        assert_eq!(run["electors"], 602);
+        // No results before the match; another ERO sees nothing.
+        assert_eq!(app.call("cardiff", "GET", &format!("{base}/results"), None).await.0, StatusCode::CONFLICT);
+        for path in [base.clone(), format!("{base}/results"), format!("{base}/properties")] {
+            assert_eq!(app.call("westminster", "GET", &path, None).await.0, StatusCode::NOT_FOUND, "{path}");
+        }
+        let (s, _) = app.call("westminster", "POST", &format!("{base}/matches"), Some(json!({"against": "dwp"}))).await;
+        assert_eq!(s, StatusCode::NOT_FOUND);
+        // Queue the match; the register is then closed.
+        let (s, run) = app.call("cardiff", "POST", &format!("{base}/matches"), Some(json!({"against": "dwp"}))).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{run}");
+        assert_eq!(run["state"], "queued");
+        let page = json!({"electors": [electors[0].clone()]});
+        assert_eq!(app.call("cardiff", "POST", &format!("{base}/electors"), Some(page)).await.0, StatusCode::CONFLICT);
+        match_queued(&app, &dwp).await;
+        let (_, run) = app.call("cardiff", "GET", &base, None).await;
+        assert_eq!(run["state"], "matched", "{run}");
+        assert_eq!(run["progress"]["percent"], 100.0);
+        // Results: every elector once, in number order, paged.
+        let mut results = Vec::new();
+        let mut after = String::new();
+        loop {
+            let q = if after.is_empty() { String::new() } else { format!("&after={after}") };
+            let (s, page) = app.call("cardiff", "GET", &format!("{base}/results?pageSize=100{q}"), None).await;
+            assert_eq!(s, StatusCode::OK, "{page}");
+            results.extend(page["results"].as_array().unwrap().iter().cloned());
+            match page["next"].as_str() {
+                Some(n) => after = n.to_owned(),
+                None => break,
+            }
+        }
+        assert_eq!(results.len(), 602);
+        let numbers: Vec<&str> = results.iter().map(|r| r["electorNumber"].as_str().unwrap()).collect();
+        assert!(numbers.windows(2).all(|w| w[0] < w[1]));
+        let matched = results.iter().filter(|r| r["matched"] == true).count();
+        assert!(matched >= 560, "{db:?}: {matched} of 600 known people matched");
+        for r in &results {
+            if r["matched"] == true {
+                assert!(["strong", "likely"].contains(&r["dwp"]["level"].as_str().unwrap()));
+            }
+        }
+        let newcomer = |n: &str| results.iter().find(|r| r["electorNumber"] == n).unwrap().clone();
+        assert_eq!(newcomer("N-1")["dwp"]["result"], "not-matched");
+        assert_eq!(newcomer("N-2")["matched"], false);
+        assert_eq!(newcomer("N-1")["property"], newcomer("E-0000")["property"], "the same address is one property");
+        // Properties: route 1 only when every elector matched.
+        let (s, props) = app.call("cardiff", "GET", &format!("{base}/properties?pageSize=10000"), None).await;
+        assert_eq!(s, StatusCode::OK);
+        let props = props["properties"].as_array().unwrap().clone();
+        assert_eq!(props.iter().map(|p| p["electorNumbers"].as_array().unwrap().len()).sum::<usize>(), 602);
+        assert!(props.len() > 150 && props.len() < 600, "{} properties: households share them", props.len());
+        for p in &props {
+            let all = p["matched"].as_u64().unwrap() as usize == p["electorNumbers"].as_array().unwrap().len();
+            assert_eq!(p["route"], if all { "route-1" } else { "route-2" });
+        }
+        let home = newcomer("N-1")["property"].as_u64().unwrap();
+        let home_route = |props: &[Value]| props.iter().find(|p| p["property"] == home).unwrap()["route"].clone();
+        assert_eq!(home_route(&props), "route-2");
+        // Local data (council tax) names the newcomers: a CSV with its own columns and dates.
+        let csv = format!(
+            "ACCOUNT,FORENAME,SURNAME,DOB,ADDR1,ADDR2,POSTCODE\r\n\
+             1,Zebedee,Quillfeather,,\"{}\",\"{}\",{}\r\n\
+             2,Xanthe,Quillfeather,31/02/1980,\"{}\",\"{}\",{}\r\n\
+             3,short\r\n",
+            first.address_line_1,
+            first.address_line_2,
+            first.postcode,
+            first.address_line_1,
+            first.address_line_2,
+            first.postcode
+        );
+        let path = format!(
+            "{base}/local-data?source=council-tax&givenName=FORENAME&surname=SURNAME&dateOfBirth=DOB&address=ADDR1,ADDR2&postcode=POSTCODE"
+        );
+        let (s, _, out) = app.call_raw("cardiff", "POST", &path, Some(csv.clone()), "text/csv").await;
+        assert_eq!(s, StatusCode::OK, "{out}");
+        let out: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            (out["stored"].clone(), out["rowsSkipped"].clone(), out["valuesSkipped"].clone()),
+            (json!(2), json!(1), json!(1))
+        );
+        assert_eq!(out["problems"][0]["line"], 3);
+        assert_eq!(out["problems"][0]["column"], "dob");
+        assert!(!out.to_string().contains("31/02/1980"));
+        let bad = format!("{base}/local-data?surname=NOPE&postcode=POSTCODE");
+        let (s, _, out) = app.call_raw("cardiff", "POST", &bad, Some(csv.clone()), "text/csv").await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{out}");
+        assert!(out.contains("surname"));
+        assert_eq!(app.call_raw("westminster", "POST", &path, Some(csv), "text/csv").await.0, StatusCode::NOT_FOUND);
+        let (s, run) =
+            app.call("cardiff", "POST", &format!("{base}/matches"), Some(json!({"against": "local-data"}))).await;
+        assert_eq!(s, StatusCode::ACCEPTED, "{run}");
+        match_queued(&app, &dwp).await;
+        let (_, page) = app.call("cardiff", "GET", &format!("{base}/results?pageSize=10000"), None).await;
+        let after_local = page["results"].as_array().unwrap().clone();
+        let n1 = after_local.iter().find(|r| r["electorNumber"] == "N-1").unwrap();
+        assert_eq!(n1["localData"]["result"], "matched", "{n1}");
+        assert_eq!(n1["matched"], true);
+        assert_eq!(n1["dwp"]["result"], "not-matched", "the DWP result stands");
+        let known = after_local.iter().find(|r| r["electorNumber"] == "E-0000").unwrap();
+        assert!(known["localData"].is_null(), "electors DWP matched are not matched again: {known}");
+        // The run is deleted on request, with everything in it.
+        assert_eq!(app.call("westminster", "DELETE", &base, None).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(app.call("cardiff", "DELETE", &base, None).await.0, StatusCode::NO_CONTENT);
+        assert_eq!(app.call("cardiff", "GET", &base, None).await.0, StatusCode::NOT_FOUND);
+    }
+}
+
+/// Bad runs, pages and queries get specific problems, never a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matching_runs_refuse_what_they_cannot_do_with_specific_problems() {
+    let app = App::standard(Db::Sqlite).await;
+    let (s, out) = app.call("cardiff", "POST", "/v1/matching-runs", Some(json!({"purpose": "census"}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(out["errors"][0]["field"], "purpose");
+    let (_, run) = app.call("cardiff", "POST", "/v1/matching-runs", Some(json!({"purpose": "confirmation"}))).await;
+    let base = format!("/v1/matching-runs/{}", run["id"].as_str().unwrap());
+    assert_eq!(app.call("cardiff", "GET", "/v1/matching-runs/mr-nope", None).await.0, StatusCode::NOT_FOUND);
+    let (s, out) = app.call("cardiff", "POST", &format!("{base}/matches"), Some(json!({"against": "dwp"}))).await;
+    assert_eq!(s, StatusCode::CONFLICT, "no electors yet: {out}");
+    let (s, _) = app.call("cardiff", "POST", &format!("{base}/matches"), Some(json!({"against": "local-data"}))).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    let e = |n: usize| json!({"electorNumber": format!("E{n}"), "givenName": "A", "surname": "B", "addressLines": ["1 X St"], "postcode": "CF10 1EP"});
+    let too_many: Vec<Value> = (0..10_001).map(e).collect();
+    let (s, out) = app.call("cardiff", "POST", &format!("{base}/electors"), Some(json!({"electors": too_many}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{out}");
+    let (s, out) =
+        app.call("cardiff", "POST", &format!("{base}/electors"), Some(json!({"electors": [e(1), e(1), e(2)]}))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((out["stored"].clone(), out["electors"].clone()), (json!(2), json!(2)), "a number twice counts once");
+    let (s, _) = app.call("cardiff", "GET", &format!("{base}/results?pageSize=0"), None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _) = app.call("cardiff", "GET", &format!("{base}/properties?after=x"), None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, _, out) = app
+        .call_raw("cardiff", "POST", &format!("{base}/local-data?surname=b"), Some("b\nx\n".into()), "text/plain")
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{out}");
+    assert!(out.contains("text/csv"));
 }

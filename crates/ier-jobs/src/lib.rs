@@ -15,6 +15,8 @@
 //! of refusals. Each outcome is counted by job kind (`ier_jobs{kind,outcome}`).
 //! Errors carry no personal data: they are stored with the job and shown to operators.
 
+pub mod matching;
+
 use std::sync::Arc;
 use std::time::Duration;
 

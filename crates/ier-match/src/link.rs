@@ -384,22 +384,19 @@ pub struct Linked {
     pub duplicated: bool,
 }
 
-/// Link a whole set of prepared records to `reference`, as `ier match link` does for a
-/// file: train on (up to `train_sample` of) them, score on all cores in parts of
-/// `part`, calling `progress(records scored)` after each, then decide one-to-one.
-/// One outcome per record, in order (`None`: no match at or above `threshold`).
+/// Link a whole set of prepared records to `reference` with `model`, as `ier match link`
+/// does for a file: score on all cores in parts of `part`, calling `progress(records
+/// scored)` after each, then decide one-to-one. One outcome per record, in order
+/// (`None`: no match at or above `threshold`).
 pub fn link_prepared(
     reference: &Reference,
     records: &[Prepared],
+    model: &Model,
     threshold: f64,
-    train_options: &TrainOptions,
-    train_sample: usize,
     part: usize,
     mut progress: impl FnMut(usize),
-) -> (Vec<Option<Linked>>, TrainReport, LinkStats) {
-    let sample = &records[..records.len().min(train_sample.max(1))];
-    let (model, report) = train(reference, sample, train_options);
-    let linker = Linker::new(reference, &model, threshold);
+) -> (Vec<Option<Linked>>, LinkStats) {
+    let linker = Linker::new(reference, model, threshold);
     let mut assigner = Assigner::new();
     let mut stats = LinkStats::default();
     let mut duplicated = vec![false; records.len()];
@@ -422,7 +419,7 @@ pub fn link_prepared(
         let l = l as usize;
         out[l] = Some(Linked { right: r, probability: probability(f64::from(w)), duplicated: duplicated[l] });
     }
-    (out, report, stats)
+    (out, stats)
 }
 
 /// What [`Linker::explain`] says of a pair.

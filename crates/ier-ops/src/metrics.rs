@@ -294,7 +294,7 @@ impl Metrics {
         self.ems_receipts.get_or_create(&OutcomeLabels { outcome }).clone()
     }
 
-    /// Records the retention rules erased: `what` is `application` or `feedback-comment`.
+    /// Records the retention rules erased: `what` is `application`, `feedback-comment` or `matching-run`.
     pub fn erased(&self, what: &'static str) -> Counter {
         self.erased.get_or_create(&WhatLabels { what }).clone()
     }
@@ -308,6 +308,11 @@ impl Metrics {
     /// done, retry, failed, lease-lost.
     pub fn job(&self, kind: &ier_storage::JobKind, outcome: &'static str) -> Counter {
         self.jobs.get_or_create(&JobLabels { kind: kind.name(), outcome }).clone()
+    }
+
+    /// A data matching run's match (kind `matching`): `done`, `retry` or `lease-lost`.
+    pub fn matching_run(&self, outcome: &'static str) -> Counter {
+        self.jobs.get_or_create(&JobLabels { kind: "matching".into(), outcome }).clone()
     }
 
     /// Each queue's depth, oldest due job and failures.

@@ -240,7 +240,21 @@ impl HttpsClient {
     /// One request, a JSON body when `json` is given, retried if the method is
     /// idempotent ([`Retry`]); returns the status and body.
     pub async fn call(&mut self, method: &str, path: &str, json: Option<Vec<u8>>) -> Result<(u16, Bytes), HttpsError> {
-        self.attempts(method, path, json, idempotent(method)).await
+        let body = json.map(|j| (j, "application/json"));
+        self.attempts(method, path, body, idempotent(method)).await
+    }
+
+    /// One request with a body of `content_type` (CSV, say), retried only if
+    /// `repeatable` (the API makes it idempotent) or the method is.
+    pub async fn call_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Vec<u8>,
+        content_type: &'static str,
+        repeatable: bool,
+    ) -> Result<(u16, Bytes), HttpsError> {
+        self.attempts(method, path, Some((body, content_type)), repeatable || idempotent(method)).await
     }
 
     /// As [`HttpsClient::call`], for a request the API makes idempotent whatever
@@ -252,14 +266,14 @@ impl HttpsClient {
         path: &str,
         json: Option<Vec<u8>>,
     ) -> Result<(u16, Bytes), HttpsError> {
-        self.attempts(method, path, json, true).await
+        self.attempts(method, path, json.map(|j| (j, "application/json")), true).await
     }
 
     async fn attempts(
         &mut self,
         method: &str,
         path: &str,
-        json: Option<Vec<u8>>,
+        json: Option<(Vec<u8>, &'static str)>,
         repeatable: bool,
     ) -> Result<(u16, Bytes), HttpsError> {
         let attempts = self.retry.attempts.max(1);
@@ -302,7 +316,7 @@ impl HttpsClient {
         &mut self,
         method: &str,
         path: &str,
-        json: Option<Vec<u8>>,
+        json: Option<(Vec<u8>, &'static str)>,
     ) -> Result<(u16, Option<Duration>, Bytes), HttpsError> {
         let limit = self.timeouts.request;
         match tokio::time::timeout(limit, self.exchange(method, path, json)).await {
@@ -323,17 +337,17 @@ impl HttpsClient {
         &mut self,
         method: &str,
         path: &str,
-        json: Option<Vec<u8>>,
+        json: Option<(Vec<u8>, &'static str)>,
     ) -> Result<(u16, Option<Duration>, Bytes), HttpsError> {
         for attempt in 0..2 {
             let mut req = http::Request::builder()
                 .method(method)
                 .uri(path)
                 .header(http::header::HOST, format!("{}:{}", self.host, self.port));
-            if json.is_some() {
-                req = req.header(http::header::CONTENT_TYPE, "application/json");
+            if let Some((_, content_type)) = &json {
+                req = req.header(http::header::CONTENT_TYPE, *content_type);
             }
-            let req = req.body(Full::new(json.clone().map(Bytes::from).unwrap_or_default()))?;
+            let req = req.body(Full::new(json.clone().map(|(b, _)| Bytes::from(b)).unwrap_or_default()))?;
             let sender = self.connect().await?;
             match sender.send_request(req).await {
                 Ok(res) => {

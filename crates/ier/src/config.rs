@@ -41,6 +41,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub notify: crate::workers::NotifyArgs,
     #[command(flatten)]
+    pub dwp: crate::workers::DwpArgs,
+    #[command(flatten)]
     pub ops: OpsArgs,
 }
 
@@ -186,6 +188,7 @@ impl ServeArgs {
             })
             .ok();
         let notify = self.notify.check(&mut problems);
+        self.dwp.check(&mut problems);
         match (problems.is_empty(), self.database_url, keys, sessions, addr, self.pki_dir, ems_addr, notify) {
             (
                 true,
@@ -207,6 +210,7 @@ impl ServeArgs {
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let args_dwp = args.dwp.clone();
     let (config, table, ops) = match args.check() {
         Ok(c) => c,
         Err(message) => {
@@ -225,6 +229,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
         std::sync::Arc::new(ier_dwp::DwpSimulator::new(crate::demo::reference_population()?));
     crate::workers::start_verification(&store, simulator, ops.job_lease());
+    // Data matching runs: against an extract when IER_DWP_EXTRACT names one, else the same population.
+    crate::workers::start_matching(&store, args_dwp.reference());
     // Applicants are told what happens: GOV.UK Notify, or the simulator when IER_NOTIFY says so.
     config.notify.start(&store, ops.job_lease());
     // Personal data past its retention period is erased every hour.

@@ -32,6 +32,8 @@ pub struct DemoArgs {
     ems_addr: SocketAddr,
     #[command(flatten)]
     ops: crate::config::OpsArgs,
+    #[command(flatten)]
+    dwp: crate::workers::DwpArgs,
 }
 
 /// The DWP simulator's reference population: fixed, so the demo identities
@@ -92,6 +94,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
         std::sync::Arc::new(ier_dwp::DwpSimulator::new(population));
     crate::workers::start_verification(&store, simulator, args.ops.job_lease());
+    // Data matching runs over the EMS API: the same population, or an extract (--dwp-extract).
+    let mut problems = Vec::new();
+    args.dwp.check(&mut problems);
+    if let Some(problem) = problems.first() {
+        anyhow::bail!("{problem}");
+    }
+    crate::workers::start_matching(&store, args.dwp.reference());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {} (is another demo running?)", args.addr))?;

@@ -47,6 +47,9 @@ pub enum Ems {
     Poll(PollArgs),
     /// Send the ERO's determination of an application (the applicant is then told).
     Determine(DetermineArgs),
+    /// Data matching runs: upload the register, local data, and fetch results per elector and property.
+    #[command(subcommand)]
+    Register(crate::ems_register::Register),
     /// Print the EMS API's OpenAPI 3.1 document.
     Openapi,
 }
@@ -153,6 +156,7 @@ pub fn run(cmd: Ems) -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&ier_ems_api::openapi())?);
             Ok(())
         }
+        Ems::Register(cmd) => crate::ems_register::run(cmd),
         Ems::Determine(args) => {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             rt.block_on(determine(args))
@@ -185,6 +189,11 @@ impl Client {
             https = https.with_progress(std::sync::Arc::new(|line: &str| eprintln!("{line}")));
         }
         Ok(Self { https })
+    }
+
+    /// The HTTPS client underneath, for bodies other than JSON.
+    pub fn https(&mut self) -> &mut ier_pki::HttpsClient {
+        &mut self.https
     }
 
     /// A request, retried if its method may be repeated; returns the status and the JSON body (Null when empty).

@@ -19,6 +19,7 @@ mod backup;
 mod config;
 mod demo;
 mod ems_client;
+mod ems_register;
 mod ero_cmd;
 mod feedback_cmd;
 mod health_cmd;

@@ -282,6 +282,24 @@ impl Progress {
     }
 }
 
+/// Index a reference file (a DWP extract in the contract's columns) as `ier match link` reads
+/// its right file, leniently: what cannot be read is summarised on stderr.
+pub fn read_reference(path: &Path) -> anyhow::Result<ier_match::Reference> {
+    let options = Options::default();
+    let (reader, layout) = open(path, &options, false)?;
+    let (mut builder, mut skipped) = (ReferenceBuilder::new(), rows::Skipped::default());
+    read_ahead(reader, path, 1 << 15, |rows| {
+        let mut chunk = prepare_chunk(rows, &layout, &options)?;
+        for (i, p) in chunk.records.iter().enumerate() {
+            builder.push(chunk.id(i), p);
+        }
+        skipped.merge(std::mem::take(&mut chunk.skipped));
+        Ok(())
+    })?;
+    report_skipped(path, &skipped);
+    Ok(builder.finish())
+}
+
 pub fn run(cmd: Match) -> anyhow::Result<()> {
     match cmd {
         Match::Link(args) => link(args),

@@ -191,3 +191,68 @@ impl ier_citizen_web::inbox::Inbox for SimulatorInbox {
             .collect()
     }
 }
+
+/// Where data matching finds DWP's records: an extract file (`IER_DWP_EXTRACT`, in the
+/// columns `ier match link` reads), or else the DWP simulator's reference population.
+#[derive(Args, Clone, Default)]
+pub struct DwpArgs {
+    /// A DWP reference extract (CSV in `ier match link`'s columns) for data matching runs; without it, the simulator's population.
+    #[arg(long, env = "IER_DWP_EXTRACT")]
+    pub dwp_extract: Option<PathBuf>,
+}
+
+impl DwpArgs {
+    /// Check the settings; every problem is pushed onto `problems`, naming its variable.
+    pub fn check(&self, problems: &mut Vec<String>) {
+        if let Some(path) = &self.dwp_extract
+            && !path.is_file()
+        {
+            problems.push(format!("IER_DWP_EXTRACT: {} is not a readable file", path.display()));
+        }
+    }
+
+    /// The reference, built when the first run needs it.
+    pub fn reference(&self) -> Arc<ier_jobs::matching::DwpReference> {
+        use ier_jobs::matching::DwpReference;
+        Arc::new(match self.dwp_extract.clone() {
+            Some(path) => DwpReference::new("extract", move || {
+                crate::match_cmd::read_reference(&path).map_err(|e| format!("{e:#}"))
+            }),
+            None => DwpReference::new("simulator", || {
+                let population = crate::demo::reference_population().map_err(|e| e.to_string())?;
+                Ok(simulator_reference(&population))
+            }),
+        })
+    }
+}
+
+/// The simulator's population as DWP's reference for data matching.
+pub fn simulator_reference(population: &ier_synth::Population) -> ier_match::Reference {
+    let mut b = ier_match::ReferenceBuilder::new();
+    for person in population.people() {
+        let r = ier_synth::ReferenceRecord::of(&person);
+        let input = ier_match::InputRecord {
+            id: "",
+            given_name: &r.given_name,
+            middle_names: &r.middle_names,
+            surname: &r.surname,
+            date_of_birth: &r.date_of_birth,
+            nino: &r.nino,
+            address_line_1: &r.address_line_1,
+            address_line_2: &r.address_line_2,
+            town: &r.town,
+            postcode: &r.postcode,
+        };
+        if let Ok(p) = ier_match::Prepared::new(&input, &ier_match::Options::default()) {
+            b.push(&r.person_id.to_string(), &p);
+        }
+    }
+    b.finish()
+}
+
+/// Match queued data matching runs on this instance, one at a time.
+pub fn start_matching(store: &ier_storage::Store, dwp: Arc<ier_jobs::matching::DwpReference>) {
+    let name = ier_jobs::worker_name(Queue::Verify).replacen("verify@", "matching@", 1);
+    let matcher = ier_jobs::matching::Matcher::new(store.matching_worker(name), dwp);
+    tokio::spawn(matcher.run());
+}

@@ -200,6 +200,10 @@ impl Drop for Demo {
 }
 
 fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
+    start_demo_with(data_dir, &[])
+}
+
+fn start_demo_with(data_dir: &std::path::Path, extra: &[&str]) -> (Demo, Vec<String>) {
     let mut child = ier()
         .args([
             "demo",
@@ -212,6 +216,7 @@ fn start_demo(data_dir: &std::path::Path) -> (Demo, Vec<String>) {
             "--data-dir",
         ])
         .arg(data_dir)
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -1131,4 +1136,130 @@ fn retention_run_erases_what_is_due_says_how_many_and_leaves_nothing_behind() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3 in the database, 2 opened, 1 erased under the retention rules"), "{out}");
     assert!(out.contains("3 listed, 3 found intact"), "{out}");
+}
+
+/// Data matching through the reference client: a register of 2,000 electors uploaded over
+/// mutual TLS, matched by the demo's worker against a DWP extract, results per elector and
+/// per property written; local data then matches people DWP does not know.
+#[test]
+fn ems_register_uploads_a_register_and_fetches_its_results_per_elector_and_property() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n);
+    let (code, _, err) =
+        output(ier().args(["synth", "reference", "--seed", "11", "--size", "2000", "--out"]).arg(p("dwp.csv")));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = output(
+        ier()
+            .args(["synth", "records", "--seed", "11", "--size", "2000", "--noise", "confirmation", "--out"])
+            .arg(p("register.csv"))
+            .arg("--truth")
+            .arg(p("truth.csv")),
+    );
+    assert_eq!(code, 0, "{err}");
+    // Two newcomers DWP does not know, one with a date that does not exist, and a CRLF short row.
+    let mut register = std::fs::read_to_string(p("register.csv")).unwrap();
+    let electors = register.lines().count() - 1 + 2;
+    register.push_str("NEW-1,Zebedee,,Quillfeather,1937-02-29,,1 Nowhere Lane,,Cardiff,CF10 1EP\n");
+    register.push_str("NEW-2,Xanthe,,Quillfeather,,,1 Nowhere Lane,,Cardiff,CF10 1EP\n");
+    register.push_str("SHORT,row\n");
+    std::fs::write(p("register.csv"), register).unwrap();
+    let data = p("ier-data");
+    let extract = p("dwp.csv");
+    let (demo, _) = start_demo_with(&data, &["--dwp-extract", extract.to_str().unwrap()]);
+    let clients = data.join("ems-clients");
+    let client = |cmd: &[&str]| {
+        let mut c = ier();
+        c.args(["ems", "register"])
+            .args(cmd)
+            .args(["--server", &demo.ems, "--cert"])
+            .arg(clients.join("cardiff.pem"))
+            .arg("--key")
+            .arg(clients.join("cardiff.key"))
+            .arg("--ca")
+            .arg(data.join("pki/ca.pem"));
+        c
+    };
+    let path = |n: &str| p(n).to_str().unwrap().to_owned();
+    let register = path("register.csv");
+    let (code, printed, err) = output(&mut client(&[
+        "upload",
+        "--purpose",
+        "confirmation",
+        "--page-size",
+        "700",
+        "--wait",
+        "--file",
+        &register,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let run = printed.trim().to_owned();
+    assert!(run.starts_with("mr-"), "{printed}");
+    assert!(err.contains(&format!("{electors} electors uploaded")), "{err}");
+    assert!(err.contains("1 row(s) not sent") && err.contains(&format!("(line {})", electors + 2)), "{err}");
+    assert!(err.contains("1 value(s) read as missing"), "{err}");
+    assert!(!err.contains("Quillfeather") && !err.contains("1937-02-29"), "no values in messages: {err}");
+    let (out, props) = (path("results.csv"), path("properties.csv"));
+    let (code, _, err) = output(&mut client(&["results", "--run", &run, "--out", &out, "--properties", &props]));
+    assert_eq!(code, 0, "{err}");
+    let results = std::fs::read_to_string(p("results.csv")).unwrap();
+    assert!(results.starts_with("elector_number,matched,dwp_result,dwp_level,dwp_probability,"));
+    let rows: Vec<Vec<&str>> = results.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), electors);
+    let matched = rows.iter().filter(|r| r[1] == "true").count();
+    // The truth: which register rows are people in the extract.
+    let truth = std::fs::read_to_string(p("truth.csv")).unwrap();
+    let known = truth.lines().skip(1).filter(|l| !l.ends_with(',')).count();
+    assert!(matched * 100 >= known * 85, "{matched} matched of {known} known");
+    let newcomer = rows.iter().find(|r| r[0] == "NEW-1").unwrap();
+    assert_eq!(newcomer[1], "false");
+    let properties = std::fs::read_to_string(p("properties.csv")).unwrap();
+    assert!(properties.starts_with("property,route,electors,matched,elector_numbers"));
+    let home = properties.lines().find(|l| l.contains("NEW-1")).unwrap();
+    assert!(home.contains(",route-2,") && home.contains("NEW-2"), "{home}");
+    // Council tax names the newcomers, DD/MM/YYYY dates and all.
+    std::fs::write(
+        p("council-tax.csv"),
+        "Account,Name,Born,Address,Post Code\r\n1,Zebedee Quillfeather,01/01/1950,1 Nowhere Lane,CF10 1EP\r\n2,Xanthe Quillfeather,,1 Nowhere Lane,CF10 1EP\r\n",
+    )
+    .unwrap();
+    let local = path("council-tax.csv");
+    let (code, _, err) = output(&mut client(&[
+        "local-data",
+        "--run",
+        &run,
+        "--column",
+        "fullName=Name",
+        "--column",
+        "dateOfBirth=Born",
+        "--column",
+        "address=Address",
+        "--column",
+        "postcode=Post Code",
+        "--wait",
+        "--file",
+        &local,
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("2 local records stored"), "{err}");
+    let out2 = path("results2.csv");
+    let (code, _, err) = output(&mut client(&["results", "--run", &run, "--out", &out2]));
+    assert_eq!(code, 0, "{err}");
+    let results = std::fs::read_to_string(p("results2.csv")).unwrap();
+    let newcomer = results.lines().find(|l| l.starts_with("NEW-2,")).unwrap();
+    assert!(newcomer.starts_with("NEW-2,true,not-matched,,,matched,"), "{newcomer}");
+    // Another ERO's client cannot see the run.
+    let mut wigan = ier();
+    wigan
+        .args(["ems", "register", "results", "--run", &run, "--server", &demo.ems, "--cert"])
+        .arg(clients.join("wigan.pem"))
+        .arg("--key")
+        .arg(clients.join("wigan.key"))
+        .arg("--ca")
+        .arg(data.join("pki/ca.pem"))
+        .arg("--out")
+        .arg(p("x.csv"));
+    let (code, _, err) = output(&mut wigan);
+    assert_ne!(code, 0);
+    assert!(err.contains("404"), "{err}");
+    drop(demo);
 }

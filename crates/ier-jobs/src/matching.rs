@@ -1,0 +1,309 @@
+//! The data matching worker: takes queued data matching runs
+//! ([`ier_storage::matching`]) one at a time, oldest first, and matches them with
+//! `ier-match`: the register against DWP's reference (built once per process
+//! and shared by every run: [`DwpReference`]), or the electors DWP did not match
+//! against the run's local data. Its lease is renewed as it reports progress
+//! (records compared, then results written); a worker that dies leaves the
+//! lease to run out and another instance takes the run from the start. The
+//! CPU-bound parts run on blocking threads, so the instance keeps answering.
+//!
+//! Each elector is also given its property (by UPRN, else by its normalised
+//! address and postcode), so the EMS can read the canvass route of each.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use chrono::Utc;
+use ier_match::{
+    DEFAULT_THRESHOLD, InputRecord, Model, Options, Prepared, Reference, ReferenceBuilder, TrainOptions, train,
+};
+use ier_storage::StorageError;
+use ier_storage::matching::{Against, ElectorResult, Level, MatchingWorker, Person, RunRow};
+
+/// Results written a transaction.
+const RESULT_BATCH: usize = 5_000;
+/// Records scored between progress reports.
+const PART: usize = 32_768;
+/// Left records the model is trained on, at most.
+const TRAIN_SAMPLE: usize = 200_000;
+
+/// DWP's reference, built on first use and shared by every run of the process.
+pub struct DwpReference {
+    name: &'static str,
+    build: Box<dyn Fn() -> Result<Reference, String> + Send + Sync>,
+    built: OnceLock<Result<Arc<Reference>, String>>,
+}
+
+impl DwpReference {
+    /// `name` says where it comes from (`simulator`, `extract`), for logs.
+    pub fn new(name: &'static str, build: impl Fn() -> Result<Reference, String> + Send + Sync + 'static) -> Self {
+        Self { name, build: Box::new(build), built: OnceLock::new() }
+    }
+
+    /// An already built reference.
+    pub fn of(name: &'static str, reference: Reference) -> Self {
+        let built = OnceLock::new();
+        let _ = built.set(Ok(Arc::new(reference)));
+        Self { name, build: Box::new(|| Err("already built".into())), built }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The reference, built now if it has not been (blocking: call off the async threads).
+    pub fn get(&self) -> Result<Arc<Reference>, String> {
+        self.built
+            .get_or_init(|| {
+                let started = std::time::Instant::now();
+                let r = (self.build)().map(Arc::new);
+                if let Ok(r) = &r {
+                    tracing::info!(
+                        source = self.name,
+                        records = r.len(),
+                        seconds = started.elapsed().as_secs_f64(),
+                        "DWP reference built"
+                    );
+                }
+                r
+            })
+            .clone()
+    }
+}
+
+/// The comparable form of a person ([`Options::default`]: a field that is missing counts as missing).
+pub fn prepare(p: &Person) -> Prepared {
+    let line2 = p.address_lines.get(1..).map(|l| l.join(" ")).unwrap_or_default();
+    let mut input = InputRecord {
+        id: "",
+        given_name: &p.given_name,
+        middle_names: &p.middle_names,
+        surname: &p.surname,
+        date_of_birth: &p.date_of_birth,
+        nino: &p.nino,
+        address_line_1: p.address_lines.first().map(String::as_str).unwrap_or(""),
+        address_line_2: &line2,
+        town: &p.town,
+        postcode: &p.postcode,
+    };
+    Prepared::new(&input, &Options::default()).unwrap_or_else(|_| {
+        // Dates were checked on upload; one that still does not read is missing.
+        input.date_of_birth = "";
+        Prepared::new(&input, &Options::default()).expect("without a date of birth a record always prepares")
+    })
+}
+
+/// A reference from local data records (ids are their positions).
+pub fn local_reference(records: &[Person]) -> Reference {
+    let mut b = ReferenceBuilder::new();
+    for (i, p) in records.iter().enumerate() {
+        b.push(&i.to_string(), &prepare(p));
+    }
+    b.finish()
+}
+
+/// Property numbers by first appearance: the same UPRN, or else the same normalised
+/// address and postcode, is one property.
+fn properties(people: &[(String, Person, bool)], prepared: &[Prepared]) -> Vec<u32> {
+    let mut seen: HashMap<String, u32> = HashMap::with_capacity(people.len());
+    people
+        .iter()
+        .zip(prepared)
+        .map(|((_, person, _), p)| {
+            let key = match person.uprn {
+                Some(u) => format!("u{u}"),
+                None => format!("a{}|{}", p.address(), p.postcode()),
+            };
+            let next = seen.len() as u32 + 1;
+            *seen.entry(key).or_insert(next)
+        })
+        .collect()
+}
+
+/// The model a match scores with. Against DWP: trained on the run's electors (a sample)
+/// and DWP's reference, as `ier match link` trains. Against local data the same model
+/// serves (how a register's records agree with a person's records, and how often two
+/// people's do by chance, are properties of people, best estimated on DWP's whole
+/// population), with the prior set for the local file's size, and no term-frequency
+/// adjustment: a file of a few hundred records says little about how common a name is.
+fn model(
+    dwp: &Reference,
+    people: &[(String, Person, bool)],
+    prepared: &[Prepared],
+    against: Against,
+    reference_len: usize,
+) -> Model {
+    let sample: Vec<Prepared> = match against {
+        Against::Dwp => prepared[..prepared.len().min(TRAIN_SAMPLE)].to_vec(),
+        // Every elector (those DWP matched teach the model most), not only the ones left.
+        Against::LocalData => people.iter().take(TRAIN_SAMPLE).map(|p| prepare(&p.1)).collect(),
+    };
+    let (mut model, _) = train(dwp, &sample, &TrainOptions::default());
+    if against == Against::LocalData {
+        model.lambda = (1.0 / reference_len.max(2) as f64).min(0.5);
+        model.term_frequency = false;
+    }
+    model
+}
+
+/// The matching worker of one instance.
+pub struct Matcher {
+    store: MatchingWorker,
+    dwp: Arc<DwpReference>,
+    lease: Duration,
+    idle: Duration,
+}
+
+impl Matcher {
+    pub fn new(store: MatchingWorker, dwp: Arc<DwpReference>) -> Self {
+        Self { store, dwp, lease: Duration::from_secs(300), idle: Duration::from_secs(1) }
+    }
+
+    /// How long a claimed run is held without a progress report (default 5 minutes).
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Claim the oldest queued run and match it; the run, if there was one.
+    pub async fn run_once(&self) -> Result<Option<RunRow>, StorageError> {
+        let Some(run) = self.store.claim(Utc::now(), self.lease).await? else { return Ok(None) };
+        let against = run.against.unwrap_or(Against::Dwp);
+        let started = std::time::Instant::now();
+        tracing::info!(run = %run.id, ero = %run.ero, against = %against, attempt = run.attempts, "matching run claimed");
+        let outcome = self.match_run(&run, against).await;
+        let metrics = ier_ops::metrics();
+        match outcome {
+            Ok(true) => {
+                if self.store.finish(&run.id, Utc::now(), None).await? {
+                    metrics.matching_run("done").inc();
+                    tracing::info!(run = %run.id, against = %against, seconds = started.elapsed().as_secs_f64(), "matching run matched");
+                }
+            }
+            Ok(false) => {
+                metrics.matching_run("lease-lost").inc();
+                tracing::warn!(run = %run.id, "matching run's lease lost: another worker has it");
+            }
+            Err(error) => {
+                metrics.matching_run("retry").inc();
+                tracing::error!(run = %run.id, %error, "matching run failed");
+                self.store.finish(&run.id, Utc::now(), Some(&error)).await?;
+            }
+        }
+        Ok(Some(run))
+    }
+
+    /// Work for ever, pausing when there is nothing to do or the database fails.
+    pub async fn run(self) {
+        loop {
+            let pause = match self.run_once().await {
+                Ok(Some(_)) => Duration::ZERO,
+                Ok(None) => self.idle,
+                Err(e) => {
+                    tracing::error!(error = %e, "matching runs unavailable");
+                    ier_ops::metrics().error("jobs").inc();
+                    Duration::from_secs(5)
+                }
+            };
+            if !pause.is_zero() {
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+
+    /// Match one run; `Ok(false)` when its lease was lost. Errors carry no personal data.
+    async fn match_run(&self, run: &RunRow, against: Against) -> Result<bool, String> {
+        let id = &run.id;
+        let people = self.store.electors(id).await.map_err(|e| e.to_string())?;
+        let (reference, chosen): (Arc<Reference>, Vec<usize>) = match against {
+            Against::Dwp => {
+                let dwp = self.dwp.clone();
+                let reference = tokio::task::spawn_blocking(move || dwp.get())
+                    .await
+                    .map_err(|_| "building the DWP reference failed".to_owned())?
+                    .map_err(|e| format!("the DWP reference is not available: {e}"))?;
+                (reference, (0..people.len()).collect())
+            }
+            Against::LocalData => {
+                let records = self.store.local_records(id).await.map_err(|e| e.to_string())?;
+                let reference = tokio::task::spawn_blocking(move || local_reference(&records))
+                    .await
+                    .map_err(|_| "indexing the local data failed".to_owned())?;
+                (Arc::new(reference), people.iter().enumerate().filter(|(_, p)| !p.2).map(|(i, _)| i).collect())
+            }
+        };
+        let total = chosen.len() as u64;
+        if !self.store.progress(id, 0, total, self.lease).await.map_err(|e| e.to_string())? {
+            return Ok(false);
+        }
+        // Score on blocking threads, reporting progress (and renewing the lease) as it goes.
+        let (tx, mut rx) = tokio::sync::watch::channel(0usize);
+        let people = Arc::new(people);
+        let dwp = match against {
+            Against::Dwp => reference.clone(),
+            Against::LocalData => {
+                let dwp = self.dwp.clone();
+                tokio::task::spawn_blocking(move || dwp.get())
+                    .await
+                    .map_err(|_| "building the DWP reference failed".to_owned())?
+                    .map_err(|e| format!("the DWP reference is not available: {e}"))?
+            }
+        };
+        let work = {
+            let (people, chosen, reference) = (people.clone(), chosen.clone(), reference.clone());
+            tokio::task::spawn_blocking(move || {
+                let prepared: Vec<Prepared> = chosen.iter().map(|&i| prepare(&people[i].1)).collect();
+                let property = match against {
+                    Against::Dwp => Some(properties(&people, &prepared)),
+                    Against::LocalData => None,
+                };
+                let model = model(&dwp, &people, &prepared, against, reference.len());
+                let (linked, _) =
+                    ier_match::link_prepared(&reference, &prepared, &model, DEFAULT_THRESHOLD, PART, |done| {
+                        let _ = tx.send(done);
+                    });
+                (linked, property)
+            })
+        };
+        tokio::pin!(work);
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let (linked, property) = loop {
+            tokio::select! {
+                done = &mut work => break done.map_err(|_| "matching failed".to_owned())?,
+                _ = tick.tick() => {
+                    let done = *rx.borrow_and_update() as u64;
+                    // Scoring is most of the work; writing the results is the rest.
+                    if !self.store.progress(id, done * 9 / 10, total, self.lease).await.map_err(|e| e.to_string())? {
+                        return Ok(false);
+                    }
+                }
+            }
+        };
+        let results: Vec<ElectorResult> = chosen
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let l = linked[k];
+                ElectorResult {
+                    number: people[i].0.clone(),
+                    level: l.and_then(|l| Level::of(l.probability, DEFAULT_THRESHOLD)),
+                    probability: l.map(|l| l.probability),
+                    property: property.as_ref().map(|p| p[k]),
+                }
+            })
+            .collect();
+        let mut written = 0u64;
+        for batch in results.chunks(RESULT_BATCH) {
+            if !self.store.put_results(id, against, batch).await.map_err(|e| e.to_string())? {
+                return Ok(false);
+            }
+            written += batch.len() as u64;
+            let done = total * 9 / 10 + written / 10;
+            if !self.store.progress(id, done.min(total), total, self.lease).await.map_err(|e| e.to_string())? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,531 @@
+//! `ier ems register ...`: the reference EMS client's side of data matching
+//! (the canvass's national data matching step, or confirming a whole register)
+//! over the EMS API's `/v1/matching-runs`.
+//!
+//! - `upload --file REGISTER.csv`: start a run, upload the register in pages
+//!   (the columns `ier match link` reads: `id` is the elector number, and an
+//!   optional `uprn`), queue the match against DWP, and with `--wait` follow its
+//!   progress;
+//! - `local-data --run ID --file LOCAL.csv --column FIELD=COLUMN...`: upload a
+//!   local data file (council tax, benefits) in parts, each with the header, and
+//!   queue the match of the electors DWP did not match against it;
+//! - `results --run ID --out RESULTS.csv [--properties PROPERTIES.csv]`: wait
+//!   for the match, then write a row per elector (matched, by what, level,
+//!   probability, property) and per property (its electors, its canvass route).
+//!
+//! Progress is a bar on a terminal, a line every few seconds otherwise. Rows that
+//! cannot be read are counted and reported by line, never quoted.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use crate::ems_client::{Client, NetArgs};
+
+#[derive(Subcommand)]
+pub enum Register {
+    /// Start a data matching run: upload the register, then queue its match against DWP.
+    Upload(UploadArgs),
+    /// Upload local data (council tax, benefits) to a run, and match the electors DWP did not.
+    LocalData(LocalArgs),
+    /// Wait for a run's match, then write its results per elector (and per property).
+    Results(ResultsArgs),
+}
+
+#[derive(Args)]
+pub struct Connection {
+    /// The EMS API, e.g. https://127.0.0.1:8443.
+    #[arg(long, default_value = "https://127.0.0.1:8443")]
+    server: String,
+    /// The ERO's client certificate (PEM).
+    #[arg(long)]
+    cert: PathBuf,
+    /// Its private key (PEM).
+    #[arg(long)]
+    key: PathBuf,
+    /// The CA that issued the server's certificate (PEM).
+    #[arg(long)]
+    ca: PathBuf,
+    #[command(flatten)]
+    net: NetArgs,
+}
+
+impl Connection {
+    fn client(&self) -> anyhow::Result<Client> {
+        Client::new(&self.server, &self.cert, &self.key, &self.ca, &self.net, false)
+    }
+}
+
+#[derive(Args)]
+pub struct UploadArgs {
+    #[command(flatten)]
+    conn: Connection,
+    /// The register: CSV with `id` (the elector number), names, `date_of_birth`, `nino`,
+    /// address lines, `town`, `postcode` (as `ier match link` reads), and an optional `uprn`.
+    #[arg(long)]
+    file: PathBuf,
+    /// canvass or confirmation.
+    #[arg(long, default_value = "canvass")]
+    purpose: String,
+    /// Electors a page (1 to 10,000).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    page_size: u32,
+    /// Follow the match until it has finished.
+    #[arg(long)]
+    wait: bool,
+}
+
+#[derive(Args)]
+pub struct LocalArgs {
+    #[command(flatten)]
+    conn: Connection,
+    /// The run's id (from `upload`).
+    #[arg(long)]
+    run: String,
+    /// The local data file (CSV with a header row).
+    #[arg(long)]
+    file: PathBuf,
+    /// council-tax, benefits or other.
+    #[arg(long, default_value = "council-tax")]
+    source: String,
+    /// Which column holds what, e.g. `surname=SURNAME` (repeat): fullName, givenName, middleNames,
+    /// surname, dateOfBirth, nino, address (columns comma-separated), town, postcode, uprn.
+    #[arg(long = "column", required = true)]
+    columns: Vec<String>,
+    /// Bytes a part (each with the header), at most 16 MiB.
+    #[arg(long, default_value_t = 8 << 20)]
+    part_bytes: usize,
+    /// Follow the match until it has finished.
+    #[arg(long)]
+    wait: bool,
+}
+
+#[derive(Args)]
+pub struct ResultsArgs {
+    #[command(flatten)]
+    conn: Connection,
+    /// The run's id (from `upload`).
+    #[arg(long)]
+    run: String,
+    /// Where the results per elector go (CSV).
+    #[arg(long)]
+    out: PathBuf,
+    /// Where the properties and their canvass routes go (CSV).
+    #[arg(long)]
+    properties: Option<PathBuf>,
+}
+
+pub fn run(cmd: Register) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    match cmd {
+        Register::Upload(args) => rt.block_on(upload(args)),
+        Register::LocalData(args) => rt.block_on(local_data(args)),
+        Register::Results(args) => rt.block_on(results(args)),
+    }
+}
+
+/// A progress bar on stderr: redrawn in place on a terminal, a line every 5 seconds otherwise.
+pub struct Bar {
+    what: &'static str,
+    tty: bool,
+    last: Option<Instant>,
+    started: Instant,
+}
+
+impl Bar {
+    pub fn new(what: &'static str) -> Self {
+        Self { what, tty: std::io::stderr().is_terminal(), last: None, started: Instant::now() }
+    }
+
+    pub fn show(&mut self, done: u64, total: Option<u64>) {
+        let every = if self.tty { Duration::from_millis(100) } else { Duration::from_secs(5) };
+        if self.last.is_some_and(|l| l.elapsed() < every) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let line = self.line(done, total);
+        if self.tty {
+            eprint!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    fn line(&self, done: u64, total: Option<u64>) -> String {
+        let secs = self.started.elapsed().as_secs_f64();
+        match total {
+            Some(total) if total > 0 => {
+                let share = (done as f64 / total as f64).clamp(0.0, 1.0);
+                let filled = (share * 30.0).round() as usize;
+                format!(
+                    "{} [{}{}] {:>5.1}% {done}/{total} ({secs:.0} s)",
+                    self.what,
+                    "#".repeat(filled),
+                    "-".repeat(30 - filled),
+                    share * 100.0
+                )
+            }
+            _ if self.what == "matching" => format!("matching: waiting for a worker ({secs:.0} s)"),
+            _ => format!("{}: {done} ({secs:.0} s)", self.what),
+        }
+    }
+
+    pub fn finish(&mut self, done: u64, total: Option<u64>) {
+        let line = self.line(done, total);
+        if self.tty {
+            eprintln!("\r\x1b[2K{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+}
+
+fn problem(status: u16, body: &Value) -> anyhow::Error {
+    let detail = body.get("detail").and_then(Value::as_str).unwrap_or("(no detail)");
+    anyhow::anyhow!("the EMS API answered {status}: {detail}")
+}
+
+fn run_path(run: &str) -> anyhow::Result<String> {
+    if ier_storage::matching::RunId::parse(run).is_none() {
+        bail!("--run: not a matching run id (mr- and 20 letters and digits)");
+    }
+    Ok(format!("/v1/matching-runs/{run}"))
+}
+
+/// One elector of the register file as the API takes it.
+fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> Value {
+    let lines: Vec<&str> = [r.address_line_1, r.address_line_2, r.town].into_iter().filter(|l| !l.is_empty()).collect();
+    let lines = if lines.is_empty() { vec![""] } else { lines };
+    let given = if r.middle_names.is_empty() {
+        r.given_name.to_owned()
+    } else {
+        format!("{} {}", r.given_name, r.middle_names)
+    };
+    let mut e = json!({
+        "electorNumber": r.id,
+        "givenName": given,
+        "surname": r.surname,
+        "addressLines": lines,
+        "postcode": r.postcode,
+    });
+    if !r.date_of_birth.is_empty() {
+        e["dateOfBirth"] = json!(r.date_of_birth);
+    }
+    if !r.nino.is_empty() {
+        e["nino"] = json!(r.nino);
+    }
+    if let Some(u) = uprn.and_then(|u| u.trim().parse::<u64>().ok()) {
+        e["uprn"] = json!(u);
+    }
+    e
+}
+
+async fn upload(args: UploadArgs) -> anyhow::Result<()> {
+    let mut client = args.conn.client()?;
+    let file = std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::BufReader::new(file));
+    let headers = reader.byte_headers().context("reading the register's header")?.clone();
+    let options = ier_match::Options::default();
+    let layout = ier_match::rows::Layout::read(&headers, &options)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+    let uprn_column = headers.iter().position(|h| h.eq_ignore_ascii_case(b"uprn"));
+    let (status, run) = client.call("POST", "/v1/matching-runs", Some(&json!({ "purpose": args.purpose }))).await?;
+    if status != 201 {
+        return Err(problem(status, &run));
+    }
+    let id = run["id"].as_str().context("the API gave no run id")?.to_owned();
+    eprintln!("run {id}: uploading {}", args.file.display());
+    let path = format!("/v1/matching-runs/{id}/electors");
+    let mut bar = Bar::new("uploading");
+    let (mut sent, mut skipped_values, mut electors) = (0u64, 0u64, 0u64);
+    let mut skipped = ier_match::rows::Skipped::default();
+    let mut page: Vec<Value> = Vec::with_capacity(args.page_size as usize);
+    let mut row = csv::ByteRecord::new();
+    loop {
+        let more = reader
+            .read_byte_record(&mut row)
+            .map_err(|e| anyhow::anyhow!("{}: {}", args.file.display(), ier_match::rows::RowError::from(e)))?;
+        if more {
+            match layout.record(&row) {
+                Ok(r) if ier_storage::persons::elector_number(r.id).is_some() => {
+                    let uprn = uprn_column.and_then(|c| row.get(c)).and_then(|u| std::str::from_utf8(u).ok());
+                    page.push(elector(&r, uprn));
+                }
+                Ok(_) => skipped.add("row", "an id that is not an elector number", layout.line(&row)),
+                Err(_) => skipped.add("row", "the wrong number of fields, or not UTF-8", layout.line(&row)),
+            }
+        }
+        if page.len() == args.page_size as usize || (!more && !page.is_empty()) {
+            let body = json!({ "electors": page });
+            let (status, answer) = client.call_idempotent("POST", &path, Some(&body)).await?;
+            if status != 200 {
+                return Err(problem(status, &answer));
+            }
+            sent += page.len() as u64;
+            skipped_values += answer["valuesSkipped"].as_array().map_or(0, |a| a.len() as u64);
+            electors = answer["electors"].as_u64().unwrap_or(electors);
+            page.clear();
+            bar.show(sent, None);
+        }
+        if !more {
+            break;
+        }
+    }
+    bar.finish(sent, None);
+    if !skipped.is_empty() {
+        eprintln!("{}: {} row(s) not sent:", args.file.display(), skipped.rows() + skipped.values());
+        for line in skipped.lines() {
+            eprintln!("  {line}");
+        }
+    }
+    if skipped_values > 0 {
+        eprintln!(
+            "{skipped_values} value(s) read as missing by the service (dates that do not exist, NINOs that are not)"
+        );
+    }
+    let (status, answer) =
+        client.call("POST", &format!("/v1/matching-runs/{id}/matches"), Some(&json!({ "against": "dwp" }))).await?;
+    if status != 202 {
+        return Err(problem(status, &answer));
+    }
+    eprintln!("run {id}: {electors} electors uploaded; match against DWP queued");
+    println!("{id}");
+    if args.wait {
+        wait(&mut client, &id).await?;
+    }
+    Ok(())
+}
+
+/// Follow a run until its match has finished.
+async fn wait(client: &mut Client, id: &str) -> anyhow::Result<Value> {
+    let mut bar = Bar::new("matching");
+    loop {
+        let (status, run) = client.call("GET", &format!("/v1/matching-runs/{id}"), None).await?;
+        if status != 200 {
+            return Err(problem(status, &run));
+        }
+        let (done, total) = (run["progress"]["done"].as_u64().unwrap_or(0), run["progress"]["total"].as_u64());
+        match run["state"].as_str() {
+            Some("matched") => {
+                bar.finish(total.unwrap_or(done), total);
+                return Ok(run);
+            }
+            Some("failed") => {
+                bar.finish(done, total);
+                bail!("the run's match failed: {}", run["error"].as_str().unwrap_or("(no reason given)"));
+            }
+            Some("uploading") => bail!("the run has no match queued"),
+            Some("queued") => bar.show(0, None),
+            _ => bar.show(done, total),
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn local_data(args: LocalArgs) -> anyhow::Result<()> {
+    let base = run_path(&args.run)?;
+    if args.part_bytes == 0 || args.part_bytes > 16 << 20 {
+        bail!("--part-bytes must be from 1 to 16 MiB");
+    }
+    let mut query = vec![format!("source={}", encode(&args.source))];
+    for c in &args.columns {
+        let (field, column) = c.split_once('=').with_context(|| "--column takes FIELD=COLUMN, e.g. surname=SURNAME")?;
+        query.push(format!("{}={}", encode(field.trim()), encode(column.trim())));
+    }
+    let path = format!("{base}/local-data?{}", query.join("&"));
+    let data = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let parts = split_csv(&data, args.part_bytes)?;
+    let mut client = args.conn.client()?;
+    let mut bar = Bar::new("uploading local data");
+    let (mut stored, mut rows_skipped, mut values_skipped, mut total) = (0u64, 0u64, 0u64, 0u64);
+    let mut line_base = 0u64;
+    for (part, lines) in &parts {
+        // A part is sent once: sending it again would store its records twice.
+        let (status, answer) = client.https().call_with("POST", &path, part.clone(), "text/csv", false).await?;
+        let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
+        if status != 200 {
+            return Err(problem(status, &answer));
+        }
+        stored += answer["stored"].as_u64().unwrap_or(0);
+        rows_skipped += answer["rowsSkipped"].as_u64().unwrap_or(0);
+        values_skipped += answer["valuesSkipped"].as_u64().unwrap_or(0);
+        total = answer["localRecords"].as_u64().unwrap_or(total);
+        for p in answer["problems"].as_array().into_iter().flatten() {
+            // Lines in the part (1: its header) back to lines in the file.
+            let line = p["line"].as_u64().unwrap_or(0) + line_base;
+            let column = p["column"].as_str().map(|c| format!(" {c}")).unwrap_or_default();
+            eprintln!("  {}: line {line}{column}: {}", args.file.display(), p["reason"].as_str().unwrap_or(""));
+        }
+        line_base += lines;
+        bar.show(stored, None);
+    }
+    bar.finish(stored, None);
+    eprintln!(
+        "{stored} local records stored ({total} in the run); {rows_skipped} row(s) skipped and {values_skipped} value(s) read as missing"
+    );
+    let (status, answer) =
+        client.call("POST", &format!("{base}/matches"), Some(&json!({ "against": "local-data" }))).await?;
+    if status != 202 {
+        return Err(problem(status, &answer));
+    }
+    eprintln!("match against local data queued");
+    if args.wait {
+        wait(&mut client, &args.run).await?;
+    }
+    Ok(())
+}
+
+/// Percent-encode a query value.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Split a CSV file into parts of about `max` bytes, each starting with the header and
+/// ending at a record's end (quoted line breaks kept whole); each with its count of lines
+/// after the header.
+fn split_csv(data: &[u8], max: usize) -> anyhow::Result<Vec<(Vec<u8>, u64)>> {
+    let mut ends = Vec::new();
+    let mut quoted = false;
+    for (i, &b) in data.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => ends.push(i + 1),
+            _ => {}
+        }
+    }
+    if ends.last() != Some(&data.len()) && !data.is_empty() {
+        ends.push(data.len());
+    }
+    let Some(&header_end) = ends.first() else { bail!("the file is empty") };
+    let header = &data[..header_end];
+    let mut parts = Vec::new();
+    let newlines = |part: &[u8]| part.iter().filter(|&&b| b == b'\n').count() as u64;
+    let (mut start, mut last_end) = (header_end, header_end);
+    for &end in &ends[1..] {
+        if end - start + header.len() > max && last_end > start {
+            parts.push(([header, &data[start..last_end]].concat(), newlines(&data[start..last_end])));
+            start = last_end;
+        }
+        last_end = end;
+    }
+    if last_end > start {
+        parts.push(([header, &data[start..last_end]].concat(), newlines(&data[start..last_end])));
+    }
+    if parts.is_empty() {
+        bail!("the file has no rows under its header");
+    }
+    Ok(parts)
+}
+
+async fn results(args: ResultsArgs) -> anyhow::Result<()> {
+    let base = run_path(&args.run)?;
+    let mut client = args.conn.client()?;
+    let run = wait(&mut client, &args.run).await?;
+    let total = run["electors"].as_u64();
+    let mut out = BufWriter::new(create(&args.out)?);
+    writeln!(
+        out,
+        "elector_number,matched,dwp_result,dwp_level,dwp_probability,local_result,local_level,local_probability,property"
+    )?;
+    let mut bar = Bar::new("fetching results");
+    let (mut after, mut fetched, mut matched) = (None::<String>, 0u64, 0u64);
+    loop {
+        let path = match &after {
+            None => format!("{base}/results?pageSize=10000"),
+            Some(a) => format!("{base}/results?pageSize=10000&after={}", encode(a)),
+        };
+        let (status, page) = client.call("GET", &path, None).await?;
+        if status != 200 {
+            return Err(problem(status, &page));
+        }
+        for r in page["results"].as_array().into_iter().flatten() {
+            let outcome = |o: &Value| -> String {
+                if o.is_null() {
+                    ",,".into()
+                } else {
+                    format!(
+                        "{},{},{}",
+                        o["result"].as_str().unwrap_or(""),
+                        o["level"].as_str().unwrap_or(""),
+                        o["probability"].as_f64().map(|p| format!("{p:.6}")).unwrap_or_default()
+                    )
+                }
+            };
+            let is_matched = r["matched"].as_bool().unwrap_or(false);
+            matched += u64::from(is_matched);
+            writeln!(
+                out,
+                "{},{},{},{},{}",
+                r["electorNumber"].as_str().unwrap_or(""),
+                is_matched,
+                outcome(&r["dwp"]),
+                outcome(&r["localData"]),
+                r["property"].as_u64().map(|p| p.to_string()).unwrap_or_default()
+            )?;
+            fetched += 1;
+        }
+        bar.show(fetched, total);
+        match page["next"].as_str() {
+            Some(n) => after = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    bar.finish(fetched, total);
+    out.flush()?;
+    eprintln!("{fetched} electors, {matched} matched: {}", args.out.display());
+    if let Some(path) = &args.properties {
+        let mut out = BufWriter::new(create(path)?);
+        writeln!(out, "property,route,electors,matched,elector_numbers")?;
+        let (mut after, mut routes) = (None::<String>, [0u64; 2]);
+        loop {
+            let q = after.as_ref().map(|a| format!("&after={a}")).unwrap_or_default();
+            let (status, page) = client.call("GET", &format!("{base}/properties?pageSize=10000{q}"), None).await?;
+            if status != 200 {
+                return Err(problem(status, &page));
+            }
+            for p in page["properties"].as_array().into_iter().flatten() {
+                let numbers: Vec<&str> =
+                    p["electorNumbers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+                let route = p["route"].as_str().unwrap_or("");
+                routes[usize::from(route == "route-2")] += 1;
+                writeln!(out, "{},{route},{},{},{}", p["property"], numbers.len(), p["matched"], numbers.join(";"))?;
+            }
+            match page["next"].as_str() {
+                Some(n) => after = Some(n.to_owned()),
+                None => break,
+            }
+        }
+        out.flush()?;
+        eprintln!("{} properties on route 1, {} on route 2: {}", routes[0], routes[1], path.display());
+    }
+    Ok(())
+}
+
+fn create(path: &Path) -> anyhow::Result<std::fs::File> {
+    std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_parts_each_carry_the_header_and_whole_records() {
+        let data = b"a,b\n1,\"x\ny\"\n2,z\n3,w";
+        let parts = split_csv(data, 12).unwrap();
+        let texts: Vec<&str> = parts.iter().map(|(p, _)| std::str::from_utf8(p).unwrap()).collect();
+        assert_eq!(texts, vec!["a,b\n1,\"x\ny\"\n", "a,b\n2,z\n3,w"]);
+        assert_eq!(parts.iter().map(|p| p.1).collect::<Vec<_>>(), vec![2, 1]);
+        assert_eq!(split_csv(data, 1 << 20).unwrap().len(), 1);
+        assert!(split_csv(b"a,b\n", 100).is_err());
+    }
+}
