@@ -617,6 +617,7 @@ pub async fn local_data(
 }
 
 /// A local data file read with its column mapping.
+#[derive(Debug)]
 pub struct LocalRead {
     pub records: Vec<Person>,
     pub rows_skipped: u64,
@@ -872,7 +873,7 @@ mod tests {
         let csv = b"forename,surname\nAnn,Jones\n";
         let mut c = columns();
         let p = read_local(&c, csv).unwrap_err();
-        assert!(p.detail.starts_with("dateOfBirth:"), "{}", p.detail);
+        assert!(p.detail.starts_with("address:"), "{}", p.detail);
         c = LocalColumns { postcode: Some("forename".into()), ..Default::default() };
         assert!(read_local(&c, csv).unwrap_err().detail.starts_with("surname:"));
         c = LocalColumns { full_name: Some("surname".into()), ..Default::default() };
