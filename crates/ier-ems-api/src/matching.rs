@@ -47,19 +47,31 @@ const LISTED: usize = 20;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewRun {
-    /// `canvass` (the annual canvass's data matching step) or `confirmation` (a whole register).
-    #[schema(example = "canvass")]
-    pub purpose: String,
+    pub purpose: WirePurpose,
+}
+
+/// `canvass` (the annual canvass's data matching step) or `confirmation` (a whole register).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WirePurpose {
+    Canvass,
+    Confirmation,
+}
+
+/// `dwp` (once, after the electors are uploaded) or `local-data` (after the DWP match, for
+/// the electors it did not match; again after more local data).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum WireAgainst {
+    Dwp,
+    LocalData,
 }
 
 /// A match to run.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewMatch {
-    /// `dwp` (once, after the electors are uploaded) or `local-data` (after the DWP match,
-    /// for the electors it did not match; again after more local data).
-    #[schema(example = "dwp")]
-    pub against: String,
+    pub against: WireAgainst,
 }
 
 /// A page of the register for a run.
@@ -217,6 +229,20 @@ pub struct PropertyPage {
     pub next: Option<String>,
 }
 
+/// A page of properties.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PropertyQuery {
+    /// The `next` of the previous page (a property number).
+    #[param(value_type = Option<u32>, minimum = 0)]
+    after: Option<String>,
+    /// Items per page: 1 to 10,000 (default 1,000).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 10000)]
+    page_size: Option<String>,
+}
+
+/// A page of results.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -315,11 +341,10 @@ pub fn run_json(r: &RunRow) -> Run {
 )]
 pub async fn create(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult {
     let new: NewRun = json_body(&headers, &body)?;
-    let purpose = Purpose::ALL
-        .iter()
-        .copied()
-        .find(|p| p.as_str() == new.purpose)
-        .ok_or_else(|| Problem::field("purpose", "must be canvass or confirmation"))?;
+    let purpose = match new.purpose {
+        WirePurpose::Canvass => Purpose::Canvass,
+        WirePurpose::Confirmation => Purpose::Confirmation,
+    };
     let run = state.for_caller(&caller).create_matching_run(purpose, Utc::now()).await?;
     let mut res = (StatusCode::CREATED, Json(run_json(&run))).into_response();
     if let Ok(v) = format!("/v1/matching-runs/{}", run.id).parse() {
@@ -454,17 +479,16 @@ pub async fn queue(
 ) -> ApiResult {
     let id = run_id(&id)?;
     let new: NewMatch = json_body(&headers, &body)?;
-    let against = Against::ALL
-        .iter()
-        .copied()
-        .find(|a| a.as_str() == new.against)
-        .ok_or_else(|| Problem::field("against", "must be dwp or local-data"))?;
+    let against = match new.against {
+        WireAgainst::Dwp => Against::Dwp,
+        WireAgainst::LocalData => Against::LocalData,
+    };
     let run = state.for_caller(&caller).queue_match(&id, against, Utc::now()).await?;
     Ok(with_items((StatusCode::ACCEPTED, Json(run_json(&run))).into_response(), 1))
 }
 
-fn page_size(q: &ResultQuery) -> Result<u32, Problem> {
-    match &q.page_size {
+fn page_size(page_size: &Option<String>) -> Result<u32, Problem> {
+    match page_size {
         None => Ok(DEFAULT_RESULTS),
         Some(s) => match s.parse::<u32>() {
             Ok(n) if (1..=MAX_RESULTS).contains(&n) => Ok(n),
@@ -514,9 +538,10 @@ pub async fn results(
 ) -> ApiResult {
     let id = run_id(&id)?;
     let Query(q) = q.map_err(Problem::from)?;
-    let size = page_size(&q)?;
+    let size = page_size(&q.page_size)?;
     matched_run(&state, &caller, &id).await?;
-    let rows = state.for_caller(&caller).match_results(&id, q.after.as_deref(), size).await?;
+    let after = q.after.as_deref().filter(|a| !a.is_empty());
+    let rows = state.for_caller(&caller).match_results(&id, after, size).await?;
     let next = (rows.len() == size as usize).then(|| rows.last().map(|r| r.number.clone())).flatten();
     let results: Vec<ElectorResult> = rows
         .iter()
@@ -537,7 +562,7 @@ pub async fn results(
     get,
     path = "/v1/matching-runs/{id}/properties",
     tag = "matching",
-    params(("id" = String, Path, description = "The run's id", pattern = r"^mr-[a-z2-9]{20}$"), ResultQuery),
+    params(("id" = String, Path, description = "The run's id", pattern = r"^mr-[a-z2-9]{20}$"), PropertyQuery),
     responses(
         (status = 200, description = "A page of properties.", body = PropertyPage),
         (status = 400, description = "A bad page size, `after` or an unknown query parameter.", body = Problem, content_type = "application/problem+json"),
@@ -549,12 +574,12 @@ pub async fn properties(
     State(state): State<ApiState>,
     caller: Caller,
     Path(id): Path<String>,
-    q: Result<Query<ResultQuery>, axum::extract::rejection::QueryRejection>,
+    q: Result<Query<PropertyQuery>, axum::extract::rejection::QueryRejection>,
 ) -> ApiResult {
     let id = run_id(&id)?;
     let Query(q) = q.map_err(Problem::from)?;
-    let size = page_size(&q)?;
-    let after = match q.after.as_deref() {
+    let size = page_size(&q.page_size)?;
+    let after = match q.after.as_deref().filter(|a| !a.is_empty()) {
         None => 0,
         Some(a) => a.parse::<u32>().map_err(|_| Problem::field("after", "must be the `next` of the previous page"))?,
     };

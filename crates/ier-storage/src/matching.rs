@@ -416,9 +416,12 @@ impl crate::EroStore {
             let json = serde_json::to_vec(person).expect("a person serialises");
             let e =
                 SealedElector { number: number.clone(), sealed: self.store.keys.seal(&json, &elector_aad(id, number)) };
-            match seen.insert(number.as_str(), sealed.len()) {
-                Some(at) => sealed[at] = e,
-                None => sealed.push(e),
+            match seen.entry(number.as_str()) {
+                std::collections::hash_map::Entry::Occupied(at) => sealed[*at.get()] = e,
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(sealed.len());
+                    sealed.push(e);
+                }
             }
         }
         self.store.backend.put_run_electors(&self.ero, id, &sealed).await

@@ -253,7 +253,18 @@ impl ServerSetup {
             .stderr(log)
             .spawn()
             .context("starting ier serve")?;
-        Ok(Server { pid: child.id(), child, addr })
+        Ok(Server { pid: child.id(), child, addr, ems })
+    }
+
+    /// Set an environment variable for `ier serve`.
+    pub fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// The PKI directory (the CA's certificate is its `ca.pem`; the CA itself in `<dir>-issuer`).
+    pub fn pki(&self) -> &Path {
+        &self.pki
     }
 
     pub fn log_path(&self) -> &Path {
@@ -295,6 +306,8 @@ pub struct Server {
     child: Child,
     pub pid: u32,
     pub addr: SocketAddr,
+    /// The EMS API (mutual TLS).
+    pub ems: SocketAddr,
 }
 
 impl Server {

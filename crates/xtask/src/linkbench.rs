@@ -199,10 +199,10 @@ impl Options {
 }
 
 /// Left, right and truth files of one data set.
-struct Files {
-    left: PathBuf,
-    right: PathBuf,
-    truth: PathBuf,
+pub(crate) struct Files {
+    pub(crate) left: PathBuf,
+    pub(crate) right: PathBuf,
+    pub(crate) truth: PathBuf,
 }
 
 /// What one linker run produced.
@@ -334,7 +334,7 @@ fn ier_binary(o: &Options) -> anyhow::Result<PathBuf> {
 }
 
 /// Generate (or reuse) the synthetic reference and one noisy record file.
-fn synthetic(ier: &Path, work: &Path, size: u64, seed: u64, noise: &str) -> anyhow::Result<Files> {
+pub(crate) fn synthetic(ier: &Path, work: &Path, size: u64, seed: u64, noise: &str) -> anyhow::Result<Files> {
     let dir = work.join(format!("synthetic-{size}-seed{seed}"));
     std::fs::create_dir_all(&dir)?;
     let (size, seed) = (size.to_string(), seed.to_string());
@@ -367,10 +367,10 @@ fn febrl4(python: &Path, work: &Path) -> anyhow::Result<Files> {
     Ok(files)
 }
 
-struct Measured {
-    success: bool,
-    wall: Duration,
-    peak_rss_kib: Option<u64>,
+pub(crate) struct Measured {
+    pub(crate) success: bool,
+    pub(crate) wall: Duration,
+    pub(crate) peak_rss_kib: Option<u64>,
     stats: HashMap<String, String>,
 }
 
@@ -382,7 +382,7 @@ fn gnu_time() -> Option<PathBuf> {
 }
 
 /// Run `cmd` with its stderr to `log`, measuring wall time and peak RSS.
-fn measure(cmd: Command, log: &Path) -> anyhow::Result<Measured> {
+pub(crate) fn measure(cmd: Command, log: &Path) -> anyhow::Result<Measured> {
     let stderr = std::fs::File::create(log)?;
     let time_out = log.with_extension("time");
     let _ = std::fs::remove_file(&time_out);

@@ -20,6 +20,8 @@
 //! - `crashtest`: `kill -9` the server again and again during submissions and
 //!   check that every reference number a client was shown is stored, intact,
 //!   and every acknowledgement sent exactly once (see [`crashtest`]).
+//! - `matchbench`: data matching through the EMS API beside `ier match link` on the same
+//!   files, for one ERO and 350 at once (see [`matchbench`]).
 //! - `notify-drain`: a deadline-day backlog of acknowledgements drains through
 //!   GOV.UK Notify (a fake that counts) at the configured rate (see [`notifydrain`]).
 
@@ -35,6 +37,7 @@ mod fakenotify;
 mod harness;
 mod linkbench;
 mod loadtest;
+mod matchbench;
 mod notifydrain;
 
 fn main() -> anyhow::Result<()> {
@@ -47,10 +50,11 @@ fn main() -> anyhow::Result<()> {
         Some("linkbench") => linkbench::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("loadtest") => loadtest::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("crashtest") => crashtest::main(&std::env::args().skip(2).collect::<Vec<_>>()),
+        Some("matchbench") => matchbench::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         Some("notify-drain") => notifydrain::main(&std::env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  api-tests   only the schemathesis run against the EMS API\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data\n  linkbench   record-linkage accuracy and speed, ier against Splink (--help for options)\n  loadtest    full journeys against a release ier serve, submissions alone, raw insert rate (--help)\n  crashtest   kill -9 the server during submissions; every reference shown must be stored (--help)\n  notify-drain  a backlog of acknowledgements drains through (fake) GOV.UK Notify at the configured rate (--help)"
+                "usage: cargo xtask <task>\n\ntasks:\n  test        run every test (set IER_TEST_POSTGRES_URL to include Postgres)\n  api-tests   only the schemathesis run against the EMS API\n  postcodes   rebuild crates/ier-reference/data/postcodes.ierpcd from ONS open data\n  linkbench   record-linkage accuracy and speed, ier against Splink (--help for options)\n  loadtest    full journeys against a release ier serve, submissions alone, raw insert rate (--help)\n  crashtest   kill -9 the server during submissions; every reference shown must be stored (--help)\n  matchbench  data matching through the EMS API against ier match link on the same files, one ERO and 350 at once (--help)\n  notify-drain  a backlog of acknowledgements drains through (fake) GOV.UK Notify at the configured rate (--help)"
             );
             std::process::exit(2);
         }
