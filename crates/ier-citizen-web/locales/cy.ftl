@@ -789,6 +789,7 @@ privacy-shared-not = Nid ydym yn gwerthu eich data nac yn ei ddefnyddio ar gyfer
 privacy-kept = Am ba hyd rydym yn ei gadw
 privacy-kept-application = Mae’r gwasanaeth hwn yn cadw’r data personol yn eich cais tan { $decision_days } diwrnod ar ôl i’ch Swyddog Cofrestru Etholiadol benderfynu arno, ac yna’n ei ddileu. Os na fyddant yn anfon eu penderfyniad drwy’r gwasanaeth hwn, caiff ei ddileu { $receipt_days } diwrnod ar ôl iddynt gael eich cais. Os ydym i’ch atgoffa i adnewyddu eich cofrestriad, rydym yn ei gadw nes ein bod wedi anfon y nodyn atgoffa. Ar ôl hynny, dim ond y cyfeirnod, y dyddiadau a’r penderfyniad sy’n cael eu cadw, heb ddim sy’n dweud pwy ydych chi.
 privacy-kept-register = Ar ôl i chi gofrestru, mae eich Swyddog Cofrestru Etholiadol yn cadw eich manylion ar y gofrestr etholiadol fel y mae cyfraith etholiadol yn ei gwneud yn ofynnol.
+privacy-kept-matching = Pan fydd eich Swyddog Cofrestru Etholiadol yn gwirio ei gofrestr etholiadol yn erbyn cofnodion yr Adran Gwaith a Phensiynau (ar gyfer y canfasiad blynyddol, er enghraifft), caiff y copi o’r gofrestr y mae’n ei anfon i’r gwasanaeth hwn, a’r canlyniadau, eu dileu { $matching_days } diwrnod ar ôl y gwiriad.
 privacy-kept-feedback = Caiff adborth rydych yn ei anfon drwy’r ffurflen adborth ei gadw heb eich cyfeiriad IP, cwcis nac unrhyw gysylltiad â chais, a dim ond yr awr y cafodd ei anfon. Caiff unrhyw sylw rydych yn ei ysgrifennu ei ddileu ar ôl { $feedback_days } diwrnod.
 privacy-kept-security = Caiff data personol ei amgryptio pan gaiff ei storio.
 privacy-rights = Eich hawliau

@@ -785,6 +785,7 @@ privacy-shared-not = We do not sell your data or use it for marketing.
 privacy-kept = How long we keep it
 privacy-kept-application = This service keeps the personal data in your application until { $decision_days } days after your Electoral Registration Officer has decided it, and then deletes it. If they do not send their decision through this service, it is deleted { $receipt_days } days after they received your application. If we are to remind you to renew your registration, we keep it until we have sent the reminder. Only the reference number, dates and the decision are kept after that, with nothing that says who you are.
 privacy-kept-register = Once you are registered, your Electoral Registration Officer keeps your details on the electoral register as electoral law requires.
+privacy-kept-matching = When your Electoral Registration Officer checks their electoral register against the Department for Work and Pensions’ records (for the annual canvass, for example), the copy of the register they send to this service, and the results, are deleted { $matching_days } days after the check.
 privacy-kept-feedback = Feedback you send with the feedback form is kept without your IP address, cookies or any link to an application, and only the hour it was sent. Any comment you write is deleted after { $feedback_days } days.
 privacy-kept-security = Personal data is encrypted when it is stored.
 privacy-rights = Your rights

@@ -144,6 +144,7 @@ const PRIVACY_PAGE: &[Block] = &[
     H2("privacy-kept"),
     Kept("privacy-kept-application"),
     P("privacy-kept-register"),
+    Kept("privacy-kept-matching"),
     Kept("privacy-kept-feedback"),
     P("privacy-kept-security"),
     H2("privacy-rights"),
@@ -192,12 +193,18 @@ fn render_blocks(frame: &Frame, blocks: &[Block], cookies: &[(String, String, St
             P(k) => context! { kind => "p", text => frame.t(k) },
             Kept(k) => {
                 let r = ier_domain::retention::Retention::current();
-                let (decision, receipt, feedback) = (
+                let (decision, receipt, feedback, matched) = (
                     r.after_decision_days.get().to_string(),
                     r.after_receipt_days.get().to_string(),
                     r.feedback_comment_days.get().to_string(),
+                    r.matching_after_matched_days.get().to_string(),
                 );
-                let args = [("decision_days", &*decision), ("receipt_days", &*receipt), ("feedback_days", &*feedback)];
+                let args = [
+                    ("decision_days", &*decision),
+                    ("receipt_days", &*receipt),
+                    ("feedback_days", &*feedback),
+                    ("matching_days", &*matched),
+                ];
                 context! { kind => "p", text => frame.t_args(k, &args) }
             }
             List(items) => context! { kind => "list", items => items.iter().map(|k| frame.t(k)).collect::<Vec<_>>() },

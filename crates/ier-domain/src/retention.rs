@@ -148,6 +148,8 @@ mod tests {
         assert_eq!(r.after_decision_days.get(), 28);
         assert_eq!(r.after_receipt_days.get(), 365);
         assert_eq!(r.feedback_comment_days.get(), 365);
+        assert_eq!(r.matching_after_matched_days.get(), 28);
+        assert_eq!(r.matching_unfinished_days.get(), 7);
     }
 
     #[test]
