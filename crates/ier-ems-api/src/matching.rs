@@ -438,12 +438,12 @@ pub async fn electors(
         .map(|((e, number), (date, nino))| {
             let person = Person {
                 given_name: e.given_name,
-                middle_names: String::new(),
+                middle_names: e.middle_names.unwrap_or_default(),
                 surname: e.surname,
                 date_of_birth: date.unwrap_or_default(),
                 nino: nino.unwrap_or_default(),
                 address_lines: e.address_lines,
-                town: String::new(),
+                town: e.town.unwrap_or_default(),
                 postcode: e.postcode,
                 uprn: e.uprn,
             };

@@ -45,6 +45,9 @@ pub struct RegisterElector {
     #[schema(pattern = r"^[A-Za-z0-9./-]{1,32}$")]
     pub elector_number: String,
     pub given_name: String,
+    /// Middle names, where the register holds them apart from the given name.
+    #[serde(default)]
+    pub middle_names: Option<String>,
     pub surname: String,
     /// `YYYY-MM-DD`, where the register holds it. Any text is accepted: one that
     /// is not a date that exists is read as missing and reported in `valuesSkipped`.
@@ -53,6 +56,9 @@ pub struct RegisterElector {
     /// The address's lines above the town (house name or number, flat, street).
     #[schema(min_items = 1, max_items = 6)]
     pub address_lines: Vec<String>,
+    /// The post town, where the register holds it apart from the address lines.
+    #[serde(default)]
+    pub town: Option<String>,
     pub postcode: String,
     /// The address's Unique Property Reference Number, where known (1 to 999,999,999,999).
     #[schema(minimum = 1, maximum = 999_999_999_999_i64)]
@@ -186,6 +192,8 @@ pub fn read(electors: &[RegisterElector], max: usize) -> Result<Read, Problem> {
         let number = number(&e.elector_number, &format!("electors[{i}].electorNumber"))?;
         let long = [&e.given_name, &e.surname, &e.postcode]
             .into_iter()
+            .chain(&e.middle_names)
+            .chain(&e.town)
             .chain(&e.address_lines)
             .any(|t| t.chars().count() > MAX_TEXT);
         if e.address_lines.is_empty() {

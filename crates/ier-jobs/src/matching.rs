@@ -72,19 +72,29 @@ impl DwpReference {
     }
 }
 
-/// The comparable form of a person ([`Options::default`]: a field that is missing counts as missing).
+/// The comparable form of a person ([`Options::default`]: a field that is missing counts as
+/// missing): the first address line, the others together, the town. Registers often hold
+/// the middle names with the given name: a given name of several words, without middle
+/// names, is read as the first word and the middle names.
 pub fn prepare(p: &Person) -> Prepared {
-    let line2 = p.address_lines.get(1..).map(|l| l.join(" ")).unwrap_or_default();
+    let lines = &p.address_lines;
+    let line1 = lines.first().cloned().unwrap_or_default();
+    let line2 = lines.get(1..).map(|l| l.join(" ")).unwrap_or_default();
+    let town = p.town.clone();
+    let (given, middle) = match p.given_name.trim().split_once(char::is_whitespace) {
+        Some((first, rest)) if p.middle_names.is_empty() => (first, rest.trim()),
+        _ => (p.given_name.as_str(), p.middle_names.as_str()),
+    };
     let mut input = InputRecord {
         id: "",
-        given_name: &p.given_name,
-        middle_names: &p.middle_names,
+        given_name: given,
+        middle_names: middle,
         surname: &p.surname,
         date_of_birth: &p.date_of_birth,
         nino: &p.nino,
-        address_line_1: p.address_lines.first().map(String::as_str).unwrap_or(""),
+        address_line_1: &line1,
         address_line_2: &line2,
-        town: &p.town,
+        town: &town,
         postcode: &p.postcode,
     };
     Prepared::new(&input, &Options::default()).unwrap_or_else(|_| {
@@ -215,7 +225,9 @@ impl Matcher {
     /// Match one run; `Ok(false)` when its lease was lost. Errors carry no personal data.
     async fn match_run(&self, run: &RunRow, against: Against) -> Result<bool, String> {
         let id = &run.id;
+        let t0 = std::time::Instant::now();
         let people = self.store.electors(id).await.map_err(|e| e.to_string())?;
+        let loaded = t0.elapsed().as_secs_f64();
         let (reference, chosen): (Arc<Reference>, Vec<usize>) = match against {
             Against::Dwp => {
                 let dwp = self.dwp.clone();
@@ -280,7 +292,8 @@ impl Matcher {
                 }
             }
         };
-        let results: Vec<ElectorResult> = chosen
+        let scored = t0.elapsed().as_secs_f64();
+        let mut results: Vec<ElectorResult> = chosen
             .iter()
             .enumerate()
             .map(|(k, &i)| {
@@ -293,6 +306,8 @@ impl Matcher {
                 }
             })
             .collect();
+        // In number order: the results' table is kept in that order.
+        results.sort_unstable_by(|a, b| a.number.cmp(&b.number));
         let mut written = 0u64;
         for batch in results.chunks(RESULT_BATCH) {
             if !self.store.put_results(id, against, batch).await.map_err(|e| e.to_string())? {
@@ -304,6 +319,14 @@ impl Matcher {
                 return Ok(false);
             }
         }
+        tracing::info!(
+            run = %id,
+            electors = total,
+            load_seconds = loaded,
+            score_seconds = scored - loaded,
+            write_seconds = t0.elapsed().as_secs_f64() - scored,
+            "matching run's phases"
+        );
         Ok(true)
     }
 }

@@ -34,7 +34,19 @@ CREATE TABLE matching_electors (
     elector_number    TEXT NOT NULL,
     ero_id            TEXT NOT NULL,
     key_id            TEXT NOT NULL,
-    details           BLOB NOT NULL,
+    details           BLOB NOT NULL
+);
+-- A rowid table (rows are appended in upload order) with the key as an index: with the
+-- sealed details in the row, a table ordered by the key moved whole rows about on every insert.
+CREATE UNIQUE INDEX matching_electors_by_number ON matching_electors (run_id, elector_number);
+
+-- Results apart from the electors: written whole by each match, in number order (an update
+-- of the electors' rows would grow every one of them, splitting nearly every page).
+-- Results: 0 not matched, 1 likely, 2 strong; the property is numbered by the DWP match.
+CREATE TABLE matching_results (
+    run_id            TEXT NOT NULL REFERENCES matching_runs (id) ON DELETE CASCADE,
+    elector_number    TEXT NOT NULL,
+    ero_id            TEXT NOT NULL,
     property          INTEGER,
     dwp_result        INTEGER,
     dwp_probability   REAL,
@@ -42,7 +54,7 @@ CREATE TABLE matching_electors (
     local_probability REAL,
     PRIMARY KEY (run_id, elector_number)
 ) WITHOUT ROWID;
-CREATE INDEX matching_electors_by_property ON matching_electors (run_id, property);
+CREATE INDEX matching_results_by_property ON matching_results (run_id, property);
 
 CREATE TABLE matching_local_records (
     run_id            TEXT NOT NULL REFERENCES matching_runs (id) ON DELETE CASCADE,
@@ -51,4 +63,4 @@ CREATE TABLE matching_local_records (
     key_id            TEXT NOT NULL,
     details           BLOB NOT NULL,
     PRIMARY KEY (run_id, id)
-) WITHOUT ROWID;
+);

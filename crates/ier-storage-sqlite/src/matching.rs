@@ -113,7 +113,7 @@ pub async fn put_electors(pool: &SqlitePool, ero: &EroId, id: &RunId, electors: 
             let existing: i64 = q.build_query_scalar().fetch_one(&mut *conn).await.map_err(unavailable)?;
             new += chunk.len() as i64 - existing;
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT OR REPLACE INTO matching_electors (run_id, elector_number, ero_id, key_id, details) ",
+                "INSERT INTO matching_electors (run_id, elector_number, ero_id, key_id, details) ",
             );
             q.push_values(chunk, |mut b, e| {
                 b.push_bind(id.as_str())
@@ -122,6 +122,9 @@ pub async fn put_electors(pool: &SqlitePool, ero: &EroId, id: &RunId, electors: 
                     .push_bind(e.sealed.key_id.as_str())
                     .push_bind(e.sealed.blob.as_slice());
             });
+            q.push(
+                " ON CONFLICT (run_id, elector_number) DO UPDATE SET key_id = excluded.key_id, details = excluded.details",
+            );
             q.build().execute(&mut *conn).await.map_err(unavailable)?;
         }
         let total: i64 = sqlx::query_scalar(
@@ -238,7 +241,7 @@ pub async fn delete(pool: &SqlitePool, ero: &EroId, id: &RunId) -> Result<bool> 
 
 /// Delete runs with their electors and local records (children first: one statement each).
 async fn delete_runs(conn: &mut sqlx::SqliteConnection, ids: &[String]) -> Result<()> {
-    for table in ["matching_electors", "matching_local_records"] {
+    for table in ["matching_results", "matching_electors", "matching_local_records"] {
         for id in ids {
             sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
                 .bind(id)
@@ -277,7 +280,7 @@ pub async fn results(
 ) -> Result<Vec<ElectorRow>> {
     let rows = sqlx::query(
         "SELECT elector_number, property, dwp_result, dwp_probability, local_result, local_probability
-         FROM matching_electors WHERE run_id = ? AND ero_id = ? AND elector_number > ?
+         FROM matching_results WHERE run_id = ? AND ero_id = ? AND elector_number > ?
          ORDER BY elector_number LIMIT ?",
     )
     .bind(id.as_str())
@@ -311,14 +314,16 @@ pub async fn properties(
     let rows = sqlx::query(
         "SELECT property, group_concat(elector_number, char(31)) AS electors,
                 SUM(CASE WHEN dwp_result > 0 OR local_result > 0 THEN 1 ELSE 0 END) AS matched
-         FROM (SELECT property, elector_number, dwp_result, local_result FROM matching_electors
-               WHERE run_id = ? AND ero_id = ? AND property > ? ORDER BY property, elector_number)
-         GROUP BY property ORDER BY property LIMIT ?",
+         FROM (SELECT property, elector_number, dwp_result, local_result FROM matching_results
+               WHERE run_id = ? AND ero_id = ? AND property > ? AND property <= ?
+               ORDER BY property, elector_number)
+         GROUP BY property ORDER BY property",
     )
     .bind(id.as_str())
     .bind(ero.as_str())
     .bind(i64::from(after))
-    .bind(i64::from(limit))
+    // Property numbers are 1, 2, 3, ... within a run: a page is a range of them.
+    .bind(i64::from(after) + i64::from(limit))
     .fetch_all(pool)
     .await
     .map_err(unavailable)?;
@@ -377,8 +382,10 @@ pub async fn work_electors(pool: &SqlitePool, id: &RunId, worker: &str) -> Resul
         return Err(StorageError::Conflict("the run's lease was lost"));
     }
     let rows = sqlx::query(
-        "SELECT elector_number, key_id, details, COALESCE(dwp_result, 0) > 0 AS matched
-         FROM matching_electors WHERE run_id = ? ORDER BY elector_number",
+        "SELECT e.elector_number, e.key_id, e.details, COALESCE(r.dwp_result, 0) > 0 AS matched
+         FROM matching_electors e
+         LEFT JOIN matching_results r ON r.run_id = e.run_id AND r.elector_number = e.elector_number
+         WHERE e.run_id = ? ORDER BY e.rowid",
     )
     .bind(id.as_str())
     .fetch_all(&mut *conn)
@@ -448,27 +455,42 @@ pub async fn put_results(
         if !held(&mut conn, id, worker).await? {
             return Ok(false);
         }
-        let sql = match against {
+        let on_conflict = match against {
             Against::Dwp => {
-                "UPDATE matching_electors SET dwp_result = ?, dwp_probability = ?, property = ?,
-                     local_result = NULL, local_probability = NULL
-                 WHERE run_id = ? AND elector_number = ?"
+                " ON CONFLICT (run_id, elector_number) DO UPDATE SET property = excluded.property,
+                 dwp_result = excluded.dwp_result, dwp_probability = excluded.dwp_probability,
+                 local_result = NULL, local_probability = NULL"
             }
             Against::LocalData => {
-                "UPDATE matching_electors SET local_result = ?, local_probability = ?, property = COALESCE(?, property)
-                 WHERE run_id = ? AND elector_number = ?"
+                " ON CONFLICT (run_id, elector_number) DO UPDATE SET
+                 local_result = excluded.local_result, local_probability = excluded.local_probability"
             }
         };
-        for r in results {
-            sqlx::query(sql)
-                .bind(Level::code(r.level))
-                .bind(r.probability)
-                .bind(r.property.map(i64::from))
-                .bind(id.as_str())
-                .bind(r.number.as_str())
-                .execute(&mut *conn)
-                .await
-                .map_err(unavailable)?;
+        let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM matching_runs WHERE id = ?")
+            .bind(id.as_str())
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        let ero = ero.ok_or(StorageError::NotFound)?;
+        for chunk in results.chunks(BATCH_ROWS) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(match against {
+                Against::Dwp => {
+                    "INSERT INTO matching_results (run_id, elector_number, ero_id, property, dwp_result, dwp_probability) "
+                }
+                Against::LocalData => {
+                    "INSERT INTO matching_results (run_id, elector_number, ero_id, property, local_result, local_probability) "
+                }
+            });
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(id.as_str())
+                    .push_bind(r.number.as_str())
+                    .push_bind(ero.as_str())
+                    .push_bind(r.property.map(i64::from))
+                    .push_bind(Level::code(r.level))
+                    .push_bind(r.probability);
+            });
+            q.push(on_conflict);
+            q.build().execute(&mut *conn).await.map_err(unavailable)?;
         }
         Ok(true)
     }

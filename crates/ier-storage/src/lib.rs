@@ -610,7 +610,8 @@ pub trait Backend: Send + Sync + 'static {
         after: Option<&str>,
         limit: u32,
     ) -> Result<Vec<matching::ElectorRow>>;
-    /// Properties in order, after property `after`, each with its electors and how many matched.
+    /// Properties `after + 1` to `after + limit` (a run's properties are numbered 1, 2, 3, ...
+    /// by the worker), each with its electors in number order and how many matched.
     async fn match_properties(
         &self,
         ero: &EroId,
@@ -629,7 +630,7 @@ pub trait Backend: Send + Sync + 'static {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<matching::RunRow>>;
-    /// The electors of a run `worker` holds, in number order.
+    /// The electors of a run `worker` holds, in upload order.
     async fn run_electors(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::WorkElector>>;
     /// The local records of a run `worker` holds.
     async fn run_local_records(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::SealedRecord>>;

@@ -198,7 +198,7 @@ fn run_path(run: &str) -> anyhow::Result<String> {
 
 /// One elector of the register file as the API takes it.
 fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> Value {
-    let lines: Vec<&str> = [r.address_line_1, r.address_line_2, r.town].into_iter().filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = [r.address_line_1, r.address_line_2].into_iter().filter(|l| !l.is_empty()).collect();
     let lines = if lines.is_empty() { vec![""] } else { lines };
     let given = if r.middle_names.is_empty() {
         r.given_name.to_owned()
@@ -212,6 +212,12 @@ fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> Value {
         "addressLines": lines,
         "postcode": r.postcode,
     });
+    if !r.middle_names.is_empty() {
+        e["middleNames"] = json!(r.middle_names);
+    }
+    if !r.town.is_empty() {
+        e["town"] = json!(r.town);
+    }
     if !r.date_of_birth.is_empty() {
         e["dateOfBirth"] = json!(r.date_of_birth);
     }
