@@ -4,18 +4,20 @@
 //! local data (council tax, benefits), and reads a result per elector and per
 //! property (the canvass routes).
 //!
-//! 1. `POST /v1/matching-runs` starts a run; 2. `POST .../electors` uploads the
-//! register in pages of up to 10,000 (the same elector number again replaces
-//! the elector); 3. `POST .../matches` with `{"against": "dwp"}` queues the
-//! match, which a background worker runs ([`ier_storage::matching`]);
-//! 4. `GET .../{id}` shows its progress; 5. `GET .../results` and
-//! `GET .../properties` page the results. Local data is a CSV file sent as is
-//! (`POST .../local-data`, `text/csv`) with the query naming which of its
-//! columns hold what; `{"against": "local-data"}` then matches the electors not
-//! yet matched against it. What is uploaded is sealed at rest and deleted with
-//! the run's results under the retention periods. Dirty values (a date that
-//! does not exist, a NINO that is not one) are read as missing and reported by
-//! position and field, never quoted.
+//! - `POST /v1/matching-runs` starts a run;
+//! - `POST .../electors` uploads the register in pages of up to 10,000 (the same elector
+//!   number again replaces the elector);
+//! - `POST .../matches` with `{"against": "dwp"}` queues the match, which a background
+//!   worker runs ([`ier_storage::matching`]);
+//! - `GET .../{id}` shows its progress;
+//! - `GET .../results` and `GET .../properties` page the results;
+//! - local data is a CSV file sent as is (`POST .../local-data`, `text/csv`) with the query
+//!   naming which of its columns hold what; `{"against": "local-data"}` then matches the
+//!   electors not yet matched against it.
+//!
+//! What is uploaded is sealed at rest and deleted with the run's results under the
+//! retention periods. Dirty values (a date that does not exist, a NINO that is not one)
+//! are read as missing and reported by position and field, never quoted.
 
 use axum::Json;
 use axum::body::Bytes;

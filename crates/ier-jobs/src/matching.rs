@@ -73,22 +73,16 @@ impl DwpReference {
 }
 
 /// The comparable form of a person ([`Options::default`]: a field that is missing counts as
-/// missing): the first address line, the others together, the town. Registers often hold
-/// the middle names with the given name: a given name of several words, without middle
-/// names, is read as the first word and the middle names.
+/// missing): the first address line, the others together, the town.
 pub fn prepare(p: &Person) -> Prepared {
     let lines = &p.address_lines;
     let line1 = lines.first().cloned().unwrap_or_default();
     let line2 = lines.get(1..).map(|l| l.join(" ")).unwrap_or_default();
     let town = p.town.clone();
-    let (given, middle) = match p.given_name.trim().split_once(char::is_whitespace) {
-        Some((first, rest)) if p.middle_names.is_empty() => (first, rest.trim()),
-        _ => (p.given_name.as_str(), p.middle_names.as_str()),
-    };
     let mut input = InputRecord {
         id: "",
-        given_name: given,
-        middle_names: middle,
+        given_name: &p.given_name,
+        middle_names: &p.middle_names,
         surname: &p.surname,
         date_of_birth: &p.date_of_birth,
         nino: &p.nino,
@@ -149,7 +143,8 @@ fn model(
         // Every elector (those DWP matched teach the model most), not only the ones left.
         Against::LocalData => people.iter().take(TRAIN_SAMPLE).map(|p| prepare(&p.1)).collect(),
     };
-    let (mut model, _) = train(dwp, &sample, &TrainOptions::default());
+    let (mut model, report) = train(dwp, &sample, &TrainOptions::default());
+    tracing::info!(against = %against, report = %report, "matching model trained");
     if against == Against::LocalData {
         model.lambda = (1.0 / reference_len.max(2) as f64).min(0.5);
         model.term_frequency = false;

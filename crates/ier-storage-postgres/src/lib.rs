@@ -5,6 +5,8 @@
 //! pinned to a schema (`search_path`), which the tests use to give every story
 //! a fresh schema on one server.
 
+mod matching;
+
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -12,6 +14,7 @@ use chrono::{DateTime, Utc};
 use ier_domain::{
     Council, Determination, Ero, EroContact, EroId, Event, EventKind, GssCode, ReasonCode, ReferenceNumber,
 };
+use ier_storage::matching as m;
 use ier_storage::{
     ApiAccess, ApplicationRow, Backend, ConfirmOutcome, Counts, DetermineOutcome, Job, JobEffects, JobFilter, JobKind,
     JobRow, NewJob, Queue, QueueStats, Receipt, ReceiptRow, RegisterAnswerRow, RegisterCheckState, Release, Result,
@@ -1488,6 +1491,110 @@ impl Backend for PgBackend {
         .await
         .map_err(unavailable)
         .map(|r| r.rows_affected())
+    }
+    async fn create_matching_run(&self, run: &m::NewRun) -> Result<()> {
+        matching::create(self, run).await
+    }
+
+    async fn matching_run(&self, ero: &EroId, id: &m::RunId) -> Result<Option<m::RunRow>> {
+        matching::get(self, ero, id).await
+    }
+
+    async fn matching_runs(&self, ero: &EroId, limit: u32) -> Result<Vec<m::RunRow>> {
+        matching::list(self, ero, limit).await
+    }
+
+    async fn put_run_electors(&self, ero: &EroId, id: &m::RunId, electors: &[m::SealedElector]) -> Result<u64> {
+        matching::put_electors(self, ero, id, electors).await
+    }
+
+    async fn put_local_records(&self, ero: &EroId, id: &m::RunId, records: &[m::SealedRecord]) -> Result<u64> {
+        matching::put_local(self, ero, id, records).await
+    }
+
+    async fn queue_match(
+        &self,
+        ero: &EroId,
+        id: &m::RunId,
+        against: m::Against,
+        now: DateTime<Utc>,
+    ) -> Result<m::RunRow> {
+        matching::queue(self, ero, id, against, now).await
+    }
+
+    async fn delete_matching_run(&self, ero: &EroId, id: &m::RunId) -> Result<bool> {
+        matching::delete(self, ero, id).await
+    }
+
+    async fn match_results(
+        &self,
+        ero: &EroId,
+        id: &m::RunId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<m::ElectorRow>> {
+        matching::results(self, ero, id, after, limit).await
+    }
+
+    async fn match_properties(
+        &self,
+        ero: &EroId,
+        id: &m::RunId,
+        after: u32,
+        limit: u32,
+    ) -> Result<Vec<m::PropertyRow>> {
+        matching::properties(self, ero, id, after, limit).await
+    }
+
+    async fn claim_matching_run(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Option<m::RunRow>> {
+        matching::claim(self, worker, now, until).await
+    }
+
+    async fn run_electors(&self, id: &m::RunId, worker: &str) -> Result<Vec<m::WorkElector>> {
+        matching::work_electors(self, id, worker).await
+    }
+
+    async fn run_local_records(&self, id: &m::RunId, worker: &str) -> Result<Vec<m::SealedRecord>> {
+        matching::work_local(self, id, worker).await
+    }
+
+    async fn matching_progress(
+        &self,
+        id: &m::RunId,
+        worker: &str,
+        done: u64,
+        total: u64,
+        until: DateTime<Utc>,
+    ) -> Result<bool> {
+        matching::progress(self, id, worker, done, total, until).await
+    }
+
+    async fn put_match_results(
+        &self,
+        id: &m::RunId,
+        worker: &str,
+        against: m::Against,
+        results: &[m::ElectorResult],
+    ) -> Result<bool> {
+        matching::put_results(self, id, worker, against, results).await
+    }
+
+    async fn finish_match(&self, id: &m::RunId, worker: &str, now: DateTime<Utc>, error: Option<&str>) -> Result<bool> {
+        matching::finish(self, id, worker, now, error).await
+    }
+
+    async fn erase_matching_runs(
+        &self,
+        cutoffs: &ier_domain::retention::Cutoffs,
+        limit: u32,
+        dry_run: bool,
+    ) -> Result<Vec<EroId>> {
+        matching::erase(self, cutoffs, limit, dry_run).await
     }
 }
 

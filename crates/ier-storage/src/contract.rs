@@ -62,7 +62,10 @@ macro_rules! contract_tests {
             feedback_is_stored_once_sealed_and_to_the_hour,
             retention_erases_personal_data_when_due_and_keeps_the_rest,
             retention_runs_at_once_erase_each_application_once,
-            feedback_comments_are_deleted_after_their_time
+            feedback_comments_are_deleted_after_their_time,
+            a_matching_run_goes_through_its_states_and_stays_with_its_ero,
+            an_expired_matching_lease_returns_the_run_and_three_failures_fail_it,
+            matching_runs_are_deleted_whole_when_due
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -1406,4 +1409,203 @@ pub async fn feedback_comments_are_deleted_after_their_time(backend: Arc<dyn Bac
     assert_eq!(rows.len(), 3, "the ratings stay");
     assert_eq!(rows.iter().map(|r| r.comment.as_str()).collect::<Vec<_>>(), vec!["", "", "Newer"]);
     assert_eq!(store.run_retention(rules, at, 1, false).await.unwrap().feedback_comments, 0);
+}
+
+// --- Data matching runs ---------------------------------------------------------------------
+
+fn person(given: &str, surname: &str) -> crate::matching::Person {
+    crate::matching::Person {
+        given_name: given.into(),
+        surname: surname.into(),
+        address_lines: vec!["1 High Street".into()],
+        postcode: "CF10 1EP".into(),
+        ..Default::default()
+    }
+}
+
+fn results(numbers: &[(&str, Option<crate::matching::Level>, u32)]) -> Vec<crate::matching::ElectorResult> {
+    numbers
+        .iter()
+        .map(|(n, level, property)| crate::matching::ElectorResult {
+            number: (*n).into(),
+            level: *level,
+            probability: level.map(|_| 0.995),
+            property: Some(*property),
+        })
+        .collect()
+}
+
+/// A run goes uploading → queued → matching → matched, its electors sealed, counted and
+/// replaced by number; results page in number order; a property is route 1 only when every
+/// elector matched; local data then matches the rest. Another ERO finds none of it.
+pub async fn a_matching_run_goes_through_its_states_and_stays_with_its_ero(backend: Arc<dyn Backend>) {
+    use crate::matching::{Against, Level, Purpose, Route, RunState};
+    let store = seeded(backend.clone()).await;
+    let (c, w) = (store.for_ero(id("cardiff")), store.for_ero(id("westminster")));
+    let run = c.create_matching_run(Purpose::Canvass, t(0)).await.unwrap();
+    assert_eq!(run.state, RunState::Uploading);
+    assert!(matches!(c.queue_match(&run.id, Against::Dwp, t(1)).await, Err(StorageError::Conflict(_))), "no electors");
+    let page = [("C-3", person("Ann", "Jones")), ("C-1", person("Bob", "Jones")), ("C-2", person("Cy", "Evans"))];
+    let page: Vec<(String, _)> = page.into_iter().map(|(n, p)| (n.to_owned(), p)).collect();
+    assert_eq!(c.add_run_electors(&run.id, &page).await.unwrap(), 3);
+    let again = vec![
+        ("C-1".to_owned(), person("Bobby", "Jones")),
+        ("C-4".to_owned(), person("Di", "Lewis")),
+        ("C-4".to_owned(), person("Dai", "Lewis")),
+    ];
+    assert_eq!(c.add_run_electors(&run.id, &again).await.unwrap(), 4, "replaced by number, the last of a page stands");
+    // Another ERO: nothing.
+    assert_eq!(w.matching_run(&run.id).await.unwrap(), None);
+    assert!(w.matching_runs(10).await.unwrap().is_empty());
+    assert!(matches!(w.add_run_electors(&run.id, &page).await, Err(StorageError::NotFound)));
+    assert!(matches!(w.queue_match(&run.id, Against::Dwp, t(1)).await, Err(StorageError::NotFound)));
+    assert!(!w.delete_matching_run(&run.id).await.unwrap());
+    assert!(matches!(c.queue_match(&run.id, Against::LocalData, t(1)).await, Err(StorageError::Conflict(_))));
+    let queued = c.queue_match(&run.id, Against::Dwp, t(1)).await.unwrap();
+    assert_eq!((queued.state, queued.against), (RunState::Queued, Some(Against::Dwp)));
+    assert!(matches!(c.add_run_electors(&run.id, &page).await, Err(StorageError::Conflict(_))));
+    // A worker claims it; another finds nothing.
+    let worker = store.matching_worker("w1");
+    let claimed = worker.claim(t(2), std::time::Duration::from_secs(300)).await.unwrap().unwrap();
+    assert_eq!((claimed.id.clone(), claimed.state, claimed.attempts), (run.id.clone(), RunState::Matching, 1));
+    assert!(store.matching_worker("w2").claim(t(2), std::time::Duration::from_secs(300)).await.unwrap().is_none());
+    let mut electors = worker.electors(&run.id).await.unwrap();
+    electors.sort_by(|a, b| a.0.cmp(&b.0));
+    let names: Vec<(&str, &str, bool)> =
+        electors.iter().map(|(n, p, m)| (n.as_str(), p.given_name.as_str(), *m)).collect();
+    assert_eq!(
+        names,
+        vec![("C-1", "Bobby", false), ("C-2", "Cy", false), ("C-3", "Ann", false), ("C-4", "Dai", false)]
+    );
+    assert!(worker.progress(&run.id, 2, 4, std::time::Duration::from_secs(300)).await.unwrap());
+    let during = c.matching_run(&run.id).await.unwrap().unwrap();
+    assert_eq!((during.done, during.total), (2, 4));
+    let dwp = results(&[
+        ("C-1", Some(Level::Strong), 1),
+        ("C-2", None, 2),
+        ("C-3", Some(Level::Likely), 1),
+        ("C-4", Some(Level::Strong), 2),
+    ]);
+    assert!(worker.put_results(&run.id, Against::Dwp, &dwp).await.unwrap());
+    assert!(worker.finish(&run.id, t(3), None).await.unwrap());
+    let matched = c.matching_run(&run.id).await.unwrap().unwrap();
+    assert_eq!(
+        (matched.state, matched.dwp_matched_at, matched.finished_at),
+        (RunState::Matched, Some(t(3)), Some(t(3)))
+    );
+    // Results page in number order.
+    let first = c.match_results(&run.id, None, 3).await.unwrap();
+    let numbers: Vec<&str> = first.iter().map(|r| r.number.as_str()).collect();
+    assert_eq!(numbers, vec!["C-1", "C-2", "C-3"]);
+    let rest = c.match_results(&run.id, Some("C-3"), 3).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].number, "C-4");
+    assert!(first[0].matched() && !first[1].matched());
+    assert!(w.match_results(&run.id, None, 10).await.unwrap().is_empty());
+    // Properties: 1 is route 1 (both matched), 2 is route 2 (C-2 did not match).
+    let props = c.match_properties(&run.id, 0, 10).await.unwrap();
+    let routes: Vec<(u32, Vec<&str>, u32, Route)> = props
+        .iter()
+        .map(|p| (p.property, p.electors.iter().map(String::as_str).collect(), p.matched, p.route()))
+        .collect();
+    assert_eq!(routes, vec![(1, vec!["C-1", "C-3"], 2, Route::Route1), (2, vec!["C-2", "C-4"], 1, Route::Route2)]);
+    assert_eq!(c.match_properties(&run.id, 1, 1).await.unwrap()[0].property, 2, "a page is a range of numbers");
+    // Local data matches C-2: property 2 goes to route 1.
+    assert_eq!(c.add_local_records(&run.id, &[person("Cy", "Evans"), person("Eve", "Price")]).await.unwrap(), 2);
+    c.queue_match(&run.id, Against::LocalData, t(4)).await.unwrap();
+    let claimed = worker.claim(t(5), std::time::Duration::from_secs(300)).await.unwrap().unwrap();
+    assert_eq!(claimed.against, Some(Against::LocalData));
+    let flags: Vec<bool> = {
+        let mut e = worker.electors(&run.id).await.unwrap();
+        e.sort_by(|a, b| a.0.cmp(&b.0));
+        e.iter().map(|x| x.2).collect()
+    };
+    assert_eq!(flags, vec![true, false, true, true], "which electors DWP matched");
+    let local = worker.local_records(&run.id).await.unwrap();
+    let mut surnames: Vec<&str> = local.iter().map(|p| p.surname.as_str()).collect();
+    surnames.sort();
+    assert_eq!(surnames, vec!["Evans", "Price"]);
+    let local_results = vec![crate::matching::ElectorResult {
+        number: "C-2".into(),
+        level: Some(Level::Strong),
+        probability: Some(0.999),
+        property: None,
+    }];
+    assert!(worker.put_results(&run.id, Against::LocalData, &local_results).await.unwrap());
+    assert!(worker.finish(&run.id, t(6), None).await.unwrap());
+    let props = c.match_properties(&run.id, 0, 10).await.unwrap();
+    assert!(props.iter().all(|p| p.route() == Route::Route1), "{props:?}");
+    let c2 = &c.match_results(&run.id, Some("C-1"), 1).await.unwrap()[0];
+    assert_eq!((c2.dwp.unwrap().level, c2.local.unwrap().level, c2.property), (None, Some(Level::Strong), Some(2)));
+    // Sealed at rest: the raw rows do not hold the names.
+    let worker2 = store.matching_worker("w3");
+    assert!(matches!(worker2.electors(&run.id).await, Err(StorageError::Conflict(_))), "only the lease holder reads");
+    assert!(c.delete_matching_run(&run.id).await.unwrap());
+    assert_eq!(c.matching_run(&run.id).await.unwrap(), None);
+}
+
+/// A lease that runs out returns the run to the queue; the first worker can no longer
+/// write; an attempt that fails queues it again, until the third fails it.
+pub async fn an_expired_matching_lease_returns_the_run_and_three_failures_fail_it(backend: Arc<dyn Backend>) {
+    use crate::matching::{Against, Purpose, RunState};
+    let store = seeded(backend.clone()).await;
+    let c = store.for_ero(id("cardiff"));
+    let run = c.create_matching_run(Purpose::Confirmation, t(0)).await.unwrap();
+    c.add_run_electors(&run.id, &[("1".to_owned(), person("Ann", "Jones"))]).await.unwrap();
+    c.queue_match(&run.id, Against::Dwp, t(1)).await.unwrap();
+    let until = |s: i64| t(s);
+    let first = backend.claim_matching_run("w1", t(2), until(3)).await.unwrap().unwrap();
+    assert_eq!(first.attempts, 1);
+    assert!(backend.claim_matching_run("w2", t(2), until(10)).await.unwrap().is_none(), "leased");
+    let second = backend.claim_matching_run("w2", t(4), until(100)).await.unwrap().unwrap();
+    assert_eq!((second.id, second.attempts), (run.id.clone(), 2));
+    assert!(!backend.matching_progress(&run.id, "w1", 1, 1, until(200)).await.unwrap());
+    assert!(!backend.put_match_results(&run.id, "w1", Against::Dwp, &results(&[("1", None, 1)])).await.unwrap());
+    assert!(!backend.finish_match(&run.id, "w1", t(5), None).await.unwrap());
+    assert!(backend.finish_match(&run.id, "w2", t(5), Some("the DWP reference is not available")).await.unwrap());
+    let again = c.matching_run(&run.id).await.unwrap().unwrap();
+    assert_eq!((again.state, again.error.as_deref()), (RunState::Queued, Some("the DWP reference is not available")));
+    backend.claim_matching_run("w3", t(6), until(100)).await.unwrap().unwrap();
+    assert!(backend.finish_match(&run.id, "w3", t(7), Some("again")).await.unwrap());
+    assert_eq!(c.matching_run(&run.id).await.unwrap().unwrap().state, RunState::Failed);
+    assert!(backend.claim_matching_run("w4", t(8), until(100)).await.unwrap().is_none(), "a failed run is not claimed");
+}
+
+/// Runs are deleted whole under the retention periods: 28 days after their last match, 7
+/// days after creation when none finished, never while queued; a dry run only counts.
+pub async fn matching_runs_are_deleted_whole_when_due(backend: Arc<dyn Backend>) {
+    use crate::matching::{Against, Purpose};
+    use ier_domain::retention::Retention;
+    let store = seeded(backend.clone()).await;
+    let c = store.for_ero(id("cardiff"));
+    let rules = Retention::current();
+    let day = |n: i64| t(0) + Duration::days(n);
+    let matched = c.create_matching_run(Purpose::Canvass, day(0)).await.unwrap();
+    c.add_run_electors(&matched.id, &[("1".to_owned(), person("Ann", "Jones"))]).await.unwrap();
+    c.add_local_records(&matched.id, &[person("Ann", "Jones")]).await.unwrap();
+    c.queue_match(&matched.id, Against::Dwp, day(0)).await.unwrap();
+    let worker = store.matching_worker("w");
+    worker.claim(day(0), std::time::Duration::from_secs(60)).await.unwrap().unwrap();
+    worker.put_results(&matched.id, Against::Dwp, &results(&[("1", None, 1)])).await.unwrap();
+    assert!(worker.finish(&matched.id, day(1), None).await.unwrap());
+    let abandoned = c.create_matching_run(Purpose::Canvass, day(0)).await.unwrap();
+    c.add_run_electors(&abandoned.id, &[("1".to_owned(), person("Bob", "Jones"))]).await.unwrap();
+    let waiting = c.create_matching_run(Purpose::Canvass, day(0)).await.unwrap();
+    c.add_run_electors(&waiting.id, &[("1".to_owned(), person("Cy", "Jones"))]).await.unwrap();
+    c.queue_match(&waiting.id, Against::Dwp, day(0)).await.unwrap();
+    let run_at = |n: i64| store.run_retention(rules, day(n), 100, false);
+    // Day 6: nothing due.
+    assert!(run_at(6).await.unwrap().matching_runs.is_empty());
+    // Day 8: the abandoned upload (7 days), not the matched run (28 days after day 1) nor the queued one.
+    let dry = store.run_retention(rules, day(8), 100, true).await.unwrap();
+    assert_eq!(dry.matching_runs.get(&id("cardiff")), Some(&1));
+    assert!(c.matching_run(&abandoned.id).await.unwrap().is_some(), "a dry run deletes nothing");
+    assert_eq!(run_at(8).await.unwrap().matching_runs.get(&id("cardiff")), Some(&1));
+    assert!(c.matching_run(&abandoned.id).await.unwrap().is_none());
+    assert!(c.matching_run(&matched.id).await.unwrap().is_some());
+    // Day 30: the matched run too (day 1 + 28 = day 29); the queued one stays.
+    assert_eq!(run_at(30).await.unwrap().matching_runs.get(&id("cardiff")), Some(&1));
+    assert!(c.matching_run(&matched.id).await.unwrap().is_none());
+    assert!(c.matching_run(&waiting.id).await.unwrap().is_some(), "never while queued");
+    assert!(c.match_results(&matched.id, None, 10).await.unwrap().is_empty(), "its results went with it");
 }

@@ -200,14 +200,9 @@ fn run_path(run: &str) -> anyhow::Result<String> {
 fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> Value {
     let lines: Vec<&str> = [r.address_line_1, r.address_line_2].into_iter().filter(|l| !l.is_empty()).collect();
     let lines = if lines.is_empty() { vec![""] } else { lines };
-    let given = if r.middle_names.is_empty() {
-        r.given_name.to_owned()
-    } else {
-        format!("{} {}", r.given_name, r.middle_names)
-    };
     let mut e = json!({
         "electorNumber": r.id,
-        "givenName": given,
+        "givenName": r.given_name,
         "surname": r.surname,
         "addressLines": lines,
         "postcode": r.postcode,

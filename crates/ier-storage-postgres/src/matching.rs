@@ -1,0 +1,518 @@
+//! Data matching runs on Postgres ([`ier_storage::matching`]). Every EMS-side
+//! statement runs in the ERO's scope ([`PgBackend::scoped`]: row-level security
+//! as the second wall behind `WHERE ero_id = ...`) with the run's row locked;
+//! the worker's side runs as the service and claims a run with
+//! `FOR UPDATE SKIP LOCKED`, so instances never take the same run. Pages and
+//! results are written a few thousand rows a statement (`UNNEST` of arrays).
+
+use chrono::{DateTime, Utc};
+use ier_domain::EroId;
+use ier_storage::matching::{
+    Action, Against, ElectorResult, ElectorRow, Level, NewRun, Outcome, PropertyRow, Purpose, RunId, RunRow, RunState,
+    SealedElector, SealedRecord, WorkElector, refuse,
+};
+use ier_storage::{Result, Sealed, StorageError};
+use sqlx::postgres::PgRow;
+use sqlx::{Postgres, Row, Transaction};
+
+use super::{PgBackend, unavailable};
+
+const RUN_COLUMNS: &str = "id, ero_id, purpose, state, against, created_at, queued_at, started_at, finished_at,
+    dwp_matched_at, local_matched_at, electors, local_records, done, total, attempts, error";
+
+/// Rows a statement.
+const BATCH: usize = 5_000;
+
+fn run_from(r: &PgRow) -> Result<RunRow> {
+    let id: String = r.get("id");
+    let ero: String = r.get("ero_id");
+    let against: Option<String> = r.get("against");
+    Ok(RunRow {
+        id: RunId::parse(&id).ok_or_else(|| StorageError::Corrupt("matching run id".into()))?,
+        ero: EroId::parse(&ero).map_err(|_| StorageError::Corrupt("matching run ERO".into()))?,
+        purpose: Purpose::parse(r.get("purpose"))?,
+        state: RunState::parse(r.get("state"))?,
+        against: against.as_deref().map(Against::parse).transpose()?,
+        created_at: r.get("created_at"),
+        queued_at: r.get("queued_at"),
+        started_at: r.get("started_at"),
+        finished_at: r.get("finished_at"),
+        dwp_matched_at: r.get("dwp_matched_at"),
+        local_matched_at: r.get("local_matched_at"),
+        electors: r.get::<i64, _>("electors") as u64,
+        local_records: r.get::<i64, _>("local_records") as u64,
+        done: r.get::<i64, _>("done") as u64,
+        total: r.get::<i64, _>("total") as u64,
+        attempts: r.get::<i32, _>("attempts") as u32,
+        error: r.get("error"),
+    })
+}
+
+fn allowed(state: RunState, action: Action) -> Result<()> {
+    match refuse(state, action) {
+        Some(why) => Err(StorageError::Conflict(why)),
+        None => Ok(()),
+    }
+}
+
+/// The run's state, its row locked for the transaction (in the ERO's scope).
+async fn lock(tx: &mut Transaction<'static, Postgres>, ero: &EroId, id: &RunId) -> Result<RunState> {
+    let state: Option<String> =
+        sqlx::query_scalar("SELECT state FROM matching_runs WHERE id = $1 AND ero_id = $2 FOR UPDATE")
+            .bind(id.as_str())
+            .bind(ero.as_str())
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(unavailable)?;
+    RunState::parse(&state.ok_or(StorageError::NotFound)?)
+}
+
+pub async fn create(b: &PgBackend, run: &NewRun) -> Result<()> {
+    let mut tx = b.scoped(&run.ero).await?;
+    sqlx::query(
+        "INSERT INTO matching_runs (id, ero_id, purpose, state, created_at) VALUES ($1, $2, $3, 'uploading', $4)",
+    )
+    .bind(run.id.as_str())
+    .bind(run.ero.as_str())
+    .bind(run.purpose.as_str())
+    .bind(run.created_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)
+}
+
+pub async fn get(b: &PgBackend, ero: &EroId, id: &RunId) -> Result<Option<RunRow>> {
+    let mut tx = b.scoped(ero).await?;
+    let row = sqlx::query(&format!("SELECT {RUN_COLUMNS} FROM matching_runs WHERE id = $1 AND ero_id = $2"))
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    row.as_ref().map(run_from).transpose()
+}
+
+pub async fn list(b: &PgBackend, ero: &EroId, limit: u32) -> Result<Vec<RunRow>> {
+    let mut tx = b.scoped(ero).await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {RUN_COLUMNS} FROM matching_runs WHERE ero_id = $1 ORDER BY created_at DESC, id LIMIT $2"
+    ))
+    .bind(ero.as_str())
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    rows.iter().map(run_from).collect()
+}
+
+pub async fn put_electors(b: &PgBackend, ero: &EroId, id: &RunId, electors: &[SealedElector]) -> Result<u64> {
+    let mut tx = b.scoped(ero).await?;
+    allowed(lock(&mut tx, ero, id).await?, Action::AddElectors)?;
+    let mut new = 0i64;
+    for chunk in electors.chunks(BATCH) {
+        let numbers: Vec<&str> = chunk.iter().map(|e| e.number.as_str()).collect();
+        let keys: Vec<&str> = chunk.iter().map(|e| e.sealed.key_id.as_str()).collect();
+        let blobs: Vec<&[u8]> = chunk.iter().map(|e| e.sealed.blob.as_slice()).collect();
+        // `xmax = 0` only for a row inserted (not updated) by this statement.
+        let inserted: i64 = sqlx::query_scalar(
+            "WITH up AS (
+                 INSERT INTO matching_electors (run_id, elector_number, ero_id, key_id, details)
+                 SELECT $1, n, $2, k, d FROM UNNEST($3::text[], $4::text[], $5::bytea[]) AS t(n, k, d)
+                 ON CONFLICT (run_id, elector_number) DO UPDATE SET key_id = excluded.key_id, details = excluded.details
+                 RETURNING (xmax = 0) AS inserted)
+             SELECT COUNT(*) FILTER (WHERE inserted) FROM up",
+        )
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .bind(&numbers)
+        .bind(&keys)
+        .bind(&blobs)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        new += inserted;
+    }
+    let total: i64 = sqlx::query_scalar(
+        "UPDATE matching_runs SET electors = electors + $1 WHERE id = $2 AND ero_id = $3 RETURNING electors",
+    )
+    .bind(new)
+    .bind(id.as_str())
+    .bind(ero.as_str())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(total as u64)
+}
+
+pub async fn put_local(b: &PgBackend, ero: &EroId, id: &RunId, records: &[SealedRecord]) -> Result<u64> {
+    let mut tx = b.scoped(ero).await?;
+    allowed(lock(&mut tx, ero, id).await?, Action::AddLocalData)?;
+    for chunk in records.chunks(BATCH) {
+        let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
+        let keys: Vec<&str> = chunk.iter().map(|r| r.sealed.key_id.as_str()).collect();
+        let blobs: Vec<&[u8]> = chunk.iter().map(|r| r.sealed.blob.as_slice()).collect();
+        sqlx::query(
+            "INSERT INTO matching_local_records (run_id, id, ero_id, key_id, details)
+             SELECT $1, i, $2, k, d FROM UNNEST($3::bigint[], $4::text[], $5::bytea[]) AS t(i, k, d)",
+        )
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .bind(&ids)
+        .bind(&keys)
+        .bind(&blobs)
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    }
+    let total: i64 = sqlx::query_scalar(
+        "UPDATE matching_runs SET local_records = local_records + $1 WHERE id = $2 AND ero_id = $3 RETURNING local_records",
+    )
+    .bind(records.len() as i64)
+    .bind(id.as_str())
+    .bind(ero.as_str())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(total as u64)
+}
+
+pub async fn queue(b: &PgBackend, ero: &EroId, id: &RunId, against: Against, now: DateTime<Utc>) -> Result<RunRow> {
+    let mut tx = b.scoped(ero).await?;
+    let state = lock(&mut tx, ero, id).await?;
+    match against {
+        Against::Dwp => allowed(state, Action::MatchDwp)?,
+        Against::LocalData => allowed(state, Action::MatchLocal)?,
+    }
+    let (electors, local): (i64, i64) =
+        sqlx::query_as("SELECT electors, local_records FROM matching_runs WHERE id = $1 AND ero_id = $2")
+            .bind(id.as_str())
+            .bind(ero.as_str())
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+    if electors == 0 {
+        return Err(StorageError::Conflict("the run has no electors: upload the register first"));
+    }
+    if against == Against::LocalData && local == 0 {
+        return Err(StorageError::Conflict("the run has no local data: upload it first"));
+    }
+    let row = sqlx::query(&format!(
+        "UPDATE matching_runs SET state = 'queued', against = $1, queued_at = $2, done = 0, total = 0,
+             attempts = 0, error = NULL, leased_by = NULL, leased_until = NULL
+         WHERE id = $3 AND ero_id = $4 RETURNING {RUN_COLUMNS}"
+    ))
+    .bind(against.as_str())
+    .bind(now)
+    .bind(id.as_str())
+    .bind(ero.as_str())
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    run_from(&row)
+}
+
+pub async fn delete(b: &PgBackend, ero: &EroId, id: &RunId) -> Result<bool> {
+    let mut tx = b.scoped(ero).await?;
+    match lock(&mut tx, ero, id).await {
+        Err(StorageError::NotFound) => return Ok(false),
+        Err(e) => return Err(e),
+        Ok(RunState::Matching) => {
+            return Err(StorageError::Conflict("the run is being matched: delete it once it has finished"));
+        }
+        Ok(_) => {}
+    }
+    // Children go with the run (ON DELETE CASCADE), under the same policies.
+    sqlx::query("DELETE FROM matching_runs WHERE id = $1 AND ero_id = $2")
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(true)
+}
+
+fn outcome(r: &PgRow, result: &str, probability: &str) -> Result<Option<Outcome>> {
+    let code: Option<i16> = r.get(result);
+    let Some(code) = code else { return Ok(None) };
+    Ok(Some(Outcome { level: Level::from_code(i64::from(code))?, probability: r.get(probability) }))
+}
+
+pub async fn results(
+    b: &PgBackend,
+    ero: &EroId,
+    id: &RunId,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<Vec<ElectorRow>> {
+    let mut tx = b.scoped(ero).await?;
+    let rows = sqlx::query(
+        "SELECT elector_number, property, dwp_result, dwp_probability, local_result, local_probability
+         FROM matching_results WHERE run_id = $1 AND ero_id = $2 AND elector_number > $3
+         ORDER BY elector_number LIMIT $4",
+    )
+    .bind(id.as_str())
+    .bind(ero.as_str())
+    .bind(after.unwrap_or(""))
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    rows.iter()
+        .map(|r| {
+            let property: Option<i32> = r.get("property");
+            Ok(ElectorRow {
+                number: r.get("elector_number"),
+                property: property.map(|p| p as u32),
+                dwp: outcome(r, "dwp_result", "dwp_probability")?,
+                local: outcome(r, "local_result", "local_probability")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn properties(b: &PgBackend, ero: &EroId, id: &RunId, after: u32, limit: u32) -> Result<Vec<PropertyRow>> {
+    let mut tx = b.scoped(ero).await?;
+    // Property numbers are 1, 2, 3, ... within a run: a page is a range of them.
+    let rows = sqlx::query(
+        "SELECT property, array_agg(elector_number ORDER BY elector_number) AS electors,
+                COUNT(*) FILTER (WHERE dwp_result > 0 OR local_result > 0) AS matched
+         FROM matching_results
+         WHERE run_id = $1 AND ero_id = $2 AND property > $3 AND property <= $4
+         GROUP BY property ORDER BY property",
+    )
+    .bind(id.as_str())
+    .bind(ero.as_str())
+    .bind(i64::from(after))
+    .bind(i64::from(after) + i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| PropertyRow {
+            property: r.get::<i32, _>("property") as u32,
+            electors: r.get("electors"),
+            matched: r.get::<i64, _>("matched") as u32,
+        })
+        .collect())
+}
+
+pub async fn claim(b: &PgBackend, worker: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Option<RunRow>> {
+    let row = sqlx::query(&format!(
+        "UPDATE matching_runs SET state = 'matching', leased_by = $1, leased_until = $2, started_at = $3,
+             attempts = attempts + 1, done = 0, total = 0
+         WHERE id = (SELECT id FROM matching_runs
+                     WHERE state = 'queued' OR (state = 'matching' AND leased_until < $3)
+                     ORDER BY queued_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+         RETURNING {RUN_COLUMNS}"
+    ))
+    .bind(worker)
+    .bind(until)
+    .bind(now)
+    .fetch_optional(b.pool())
+    .await
+    .map_err(unavailable)?;
+    row.as_ref().map(run_from).transpose()
+}
+
+async fn held(b: &PgBackend, id: &RunId, worker: &str) -> Result<bool> {
+    let held: Option<i32> =
+        sqlx::query_scalar("SELECT 1 FROM matching_runs WHERE id = $1 AND leased_by = $2 AND state = 'matching'")
+            .bind(id.as_str())
+            .bind(worker)
+            .fetch_optional(b.pool())
+            .await
+            .map_err(unavailable)?;
+    Ok(held.is_some())
+}
+
+pub async fn work_electors(b: &PgBackend, id: &RunId, worker: &str) -> Result<Vec<WorkElector>> {
+    if !held(b, id, worker).await? {
+        return Err(StorageError::Conflict("the run's lease was lost"));
+    }
+    let rows = sqlx::query(
+        "SELECT e.elector_number, e.key_id, e.details, COALESCE(r.dwp_result, 0) > 0 AS matched
+         FROM matching_electors e
+         LEFT JOIN matching_results r ON r.run_id = e.run_id AND r.elector_number = e.elector_number
+         WHERE e.run_id = $1",
+    )
+    .bind(id.as_str())
+    .fetch_all(b.pool())
+    .await
+    .map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| WorkElector {
+            elector: SealedElector {
+                number: r.get("elector_number"),
+                sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
+            },
+            dwp_matched: r.get("matched"),
+        })
+        .collect())
+}
+
+pub async fn work_local(b: &PgBackend, id: &RunId, worker: &str) -> Result<Vec<SealedRecord>> {
+    if !held(b, id, worker).await? {
+        return Err(StorageError::Conflict("the run's lease was lost"));
+    }
+    let rows = sqlx::query("SELECT id, key_id, details FROM matching_local_records WHERE run_id = $1 ORDER BY id")
+        .bind(id.as_str())
+        .fetch_all(b.pool())
+        .await
+        .map_err(unavailable)?;
+    Ok(rows
+        .iter()
+        .map(|r| SealedRecord { id: r.get("id"), sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") } })
+        .collect())
+}
+
+pub async fn progress(
+    b: &PgBackend,
+    id: &RunId,
+    worker: &str,
+    done: u64,
+    total: u64,
+    until: DateTime<Utc>,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE matching_runs SET done = $1, total = $2, leased_until = $3
+         WHERE id = $4 AND leased_by = $5 AND state = 'matching'",
+    )
+    .bind(done as i64)
+    .bind(total as i64)
+    .bind(until)
+    .bind(id.as_str())
+    .bind(worker)
+    .execute(b.pool())
+    .await
+    .map_err(unavailable)?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn put_results(
+    b: &PgBackend,
+    id: &RunId,
+    worker: &str,
+    against: Against,
+    results: &[ElectorResult],
+) -> Result<bool> {
+    let mut tx = b.pool().begin().await.map_err(unavailable)?;
+    let ero: Option<String> = sqlx::query_scalar(
+        "SELECT ero_id FROM matching_runs WHERE id = $1 AND leased_by = $2 AND state = 'matching' FOR SHARE",
+    )
+    .bind(id.as_str())
+    .bind(worker)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    let Some(ero) = ero else { return Ok(false) };
+    let sql = match against {
+        Against::Dwp => {
+            "INSERT INTO matching_results (run_id, elector_number, ero_id, property, dwp_result, dwp_probability)
+             SELECT $1, n, $2, p, r, q FROM UNNEST($3::text[], $4::integer[], $5::smallint[], $6::double precision[])
+                 AS t(n, p, r, q)
+             ON CONFLICT (run_id, elector_number) DO UPDATE SET property = excluded.property,
+                 dwp_result = excluded.dwp_result, dwp_probability = excluded.dwp_probability,
+                 local_result = NULL, local_probability = NULL"
+        }
+        Against::LocalData => {
+            "INSERT INTO matching_results (run_id, elector_number, ero_id, property, local_result, local_probability)
+             SELECT $1, n, $2, p, r, q FROM UNNEST($3::text[], $4::integer[], $5::smallint[], $6::double precision[])
+                 AS t(n, p, r, q)
+             ON CONFLICT (run_id, elector_number) DO UPDATE SET
+                 local_result = excluded.local_result, local_probability = excluded.local_probability"
+        }
+    };
+    for chunk in results.chunks(BATCH) {
+        let numbers: Vec<&str> = chunk.iter().map(|r| r.number.as_str()).collect();
+        let properties: Vec<Option<i32>> = chunk.iter().map(|r| r.property.map(|p| p as i32)).collect();
+        let levels: Vec<i16> = chunk.iter().map(|r| Level::code(r.level) as i16).collect();
+        let probabilities: Vec<Option<f64>> = chunk.iter().map(|r| r.probability).collect();
+        sqlx::query(sql)
+            .bind(id.as_str())
+            .bind(&ero)
+            .bind(&numbers)
+            .bind(&properties)
+            .bind(&levels)
+            .bind(&probabilities)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+    }
+    tx.commit().await.map_err(unavailable)?;
+    Ok(true)
+}
+
+pub async fn finish(b: &PgBackend, id: &RunId, worker: &str, now: DateTime<Utc>, error: Option<&str>) -> Result<bool> {
+    let r = match error {
+        None => sqlx::query(
+            "UPDATE matching_runs SET state = 'matched', finished_at = $1, leased_by = NULL, leased_until = NULL,
+                 done = total, error = NULL,
+                 dwp_matched_at = CASE WHEN against = 'dwp' THEN $1 ELSE dwp_matched_at END,
+                 local_matched_at = CASE WHEN against = 'local-data' THEN $1 ELSE local_matched_at END
+             WHERE id = $2 AND leased_by = $3 AND state = 'matching'",
+        )
+        .bind(now)
+        .bind(id.as_str())
+        .bind(worker),
+        Some(error) => sqlx::query(
+            "UPDATE matching_runs SET leased_by = NULL, leased_until = NULL, error = $1,
+                 state = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'queued' END,
+                 finished_at = CASE WHEN attempts >= $2 THEN $3 ELSE finished_at END
+             WHERE id = $4 AND leased_by = $5 AND state = 'matching'",
+        )
+        .bind(error)
+        .bind(ier_storage::matching::MAX_ATTEMPTS as i32)
+        .bind(now)
+        .bind(id.as_str())
+        .bind(worker),
+    }
+    .execute(b.pool())
+    .await
+    .map_err(unavailable)?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn erase(
+    b: &PgBackend,
+    cutoffs: &ier_domain::retention::Cutoffs,
+    limit: u32,
+    dry_run: bool,
+) -> Result<Vec<EroId>> {
+    const DUE: &str = "state NOT IN ('queued', 'matching')
+        AND ((COALESCE(dwp_matched_at, local_matched_at) IS NOT NULL AND finished_at < $1)
+             OR (COALESCE(dwp_matched_at, local_matched_at) IS NULL AND created_at < $2))";
+    let ids: Vec<String> = if dry_run {
+        sqlx::query_scalar(&format!("SELECT ero_id FROM matching_runs WHERE {DUE} ORDER BY created_at LIMIT $3"))
+            .bind(cutoffs.matched_before)
+            .bind(cutoffs.unfinished_before)
+            .bind(i64::from(limit))
+            .fetch_all(b.pool())
+            .await
+            .map_err(unavailable)?
+    } else {
+        // Locked and checked again in one statement: a run queued meanwhile is skipped.
+        sqlx::query_scalar(&format!(
+            "DELETE FROM matching_runs WHERE id IN (
+                 SELECT id FROM matching_runs WHERE {DUE} ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+             RETURNING ero_id"
+        ))
+        .bind(cutoffs.matched_before)
+        .bind(cutoffs.unfinished_before)
+        .bind(i64::from(limit))
+        .fetch_all(b.pool())
+        .await
+        .map_err(unavailable)?
+    };
+    ids.iter().map(|e| EroId::parse(e).map_err(|_| StorageError::Corrupt("matching run ERO".into()))).collect()
+}
