@@ -22,7 +22,7 @@ use ier_storage::StorageError;
 use ier_storage::matching::{Against, ElectorResult, Level, MatchingWorker, Person, RunRow};
 
 /// Results written a transaction.
-const RESULT_BATCH: usize = 5_000;
+const RESULT_BATCH: usize = 50_000;
 /// Records scored between progress reports.
 const PART: usize = 32_768;
 /// Left records the model is trained on, at most.
@@ -223,6 +223,11 @@ impl Matcher {
         let t0 = std::time::Instant::now();
         let people = self.store.electors(id).await.map_err(|e| e.to_string())?;
         let loaded = t0.elapsed().as_secs_f64();
+        // Started (the DWP reference may still have to be indexed, on a process's first run).
+        let electors = people.iter().filter(|p| against == Against::Dwp || !p.2).count() as u64;
+        if !self.store.progress(id, 0, electors, self.lease).await.map_err(|e| e.to_string())? {
+            return Ok(false);
+        }
         let (reference, chosen): (Arc<Reference>, Vec<usize>) = match against {
             Against::Dwp => {
                 let dwp = self.dwp.clone();

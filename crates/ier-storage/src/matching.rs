@@ -484,21 +484,30 @@ impl MatchingWorker {
         self.store.backend.claim_matching_run(&self.worker, now, until).await
     }
 
-    /// The run's electors, opened: (number, person, matched by DWP).
+    /// The run's electors, opened (on every core: a run can hold millions): (number,
+    /// person, matched by DWP).
     pub async fn electors(&self, id: &RunId) -> Result<Vec<(String, Person, bool)>> {
         let rows = self.store.backend.run_electors(id, &self.worker).await?;
-        rows.into_iter()
-            .map(|w| {
-                let plain = self
-                    .store
-                    .keys
-                    .open(&w.elector.sealed, &elector_aad(id, &w.elector.number))
-                    .map_err(|e| StorageError::Corrupt(format!("matching run {id} elector: {e}")))?;
-                let person = serde_json::from_slice(&plain)
-                    .map_err(|_| StorageError::Corrupt(format!("matching run {id} elector: does not parse")))?;
-                Ok((w.elector.number, person, w.dwp_matched))
-            })
-            .collect()
+        let keys = &self.store.keys;
+        let open = |w: &WorkElector| -> Result<Person> {
+            let plain = keys
+                .open(&w.elector.sealed, &elector_aad(id, &w.elector.number))
+                .map_err(|e| StorageError::Corrupt(format!("matching run {id} elector: {e}")))?;
+            serde_json::from_slice(&plain)
+                .map_err(|_| StorageError::Corrupt(format!("matching run {id} elector: does not parse")))
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
+        let part = rows.len().div_ceil(threads).max(1);
+        let opened: Vec<Result<Vec<Person>>> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                rows.chunks(part).map(|chunk| s.spawn(move || chunk.iter().map(open).collect())).collect();
+            handles.into_iter().map(|h| h.join().expect("opening electors does not panic")).collect()
+        });
+        let mut people = Vec::with_capacity(rows.len());
+        for part in opened {
+            people.extend(part?);
+        }
+        Ok(rows.into_iter().zip(people).map(|(w, p)| (w.elector.number, p, w.dwp_matched)).collect())
     }
 
     /// The run's local data records, opened.

@@ -110,6 +110,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let pki = args.data_dir.join("pki");
     let clients = args.data_dir.join("ems-clients");
     let eros = demo_pki(&pki, &clients, &people)?;
+    let register_file = args.data_dir.join("demo-register.csv");
+    demo_register(&register_file)?;
     let ems = crate::ero_cmd::start_listener(store.clone(), &pki, args.ems_addr).await?;
     // Messages to applicants: the GOV.UK Notify simulator, whose inbox the demo shows.
     let simulator = std::sync::Arc::new(ier_notify::simulator::NotifySimulator::new());
@@ -137,6 +139,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             "  Try: ier ems poll --server https://{ems} --cert {c}/{ero}.pem --key {c}/{ero}.key --ca {ca} --out ems-{ero} --once",
             c = clients.display(),
             ca = pki.join("ca.pem").display()
+        );
+        println!(
+            "  Data matching (a register of {DEMO_REGISTER} electors, most of them people DWP knows): ier ems register upload --server https://{ems} --cert {c}/{ero}.pem --key {c}/{ero}.key --ca {ca} --file {r} --wait, then ier ems register results ... --run <id> --out results.csv --properties properties.csv",
+            c = clients.display(),
+            ca = pki.join("ca.pem").display(),
+            r = register_file.display()
         );
     }
     println!("Demo identities the DWP simulator knows (kind of applicant: name, date of birth, NINO, UK address):");
@@ -327,6 +335,25 @@ async fn contacts(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result
     let contacts = ier_reference::contacts::parse_contacts(&csv, reference)
         .map_err(|p| anyhow::anyhow!("demo contacts: {}", p.first().map(|p| p.to_string()).unwrap_or_default()))?;
     store.backend().put_ero_contacts(&contacts).await?;
+    Ok(())
+}
+
+/// Electors in the demo's register for data matching.
+const DEMO_REGISTER: u64 = 2_000;
+
+/// A register for trying data matching (`ier ems register upload`): electors from the DWP
+/// simulator's population as a register holds them (no date of birth or NINO, the usual
+/// noise), and some people DWP does not know; written once.
+fn demo_register(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let population = reference_population()?;
+    let records = population.register(&ier_synth::NoiseModel::confirmation())?;
+    let tmp = path.with_extension("csv.partial");
+    let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    ier_synth::write_records_csv(records.take(DEMO_REGISTER as usize), file, std::io::sink())?;
+    std::fs::rename(&tmp, path)?;
     Ok(())
 }
 
