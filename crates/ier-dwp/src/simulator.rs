@@ -147,6 +147,31 @@ fn held_address(
     }
 }
 
+/// The population as DWP's reference for data matching runs (`ier_match`'s index of the
+/// extract DWP would send: one record a person, ids the person's number).
+pub fn match_reference(population: &Population) -> ier_match::Reference {
+    let mut b = ier_match::ReferenceBuilder::new();
+    for person in population.people() {
+        let r = ier_synth::ReferenceRecord::of(&person);
+        let input = ier_match::InputRecord {
+            id: "",
+            given_name: &r.given_name,
+            middle_names: &r.middle_names,
+            surname: &r.surname,
+            date_of_birth: &r.date_of_birth,
+            nino: &r.nino,
+            address_line_1: &r.address_line_1,
+            address_line_2: &r.address_line_2,
+            town: &r.town,
+            postcode: &r.postcode,
+        };
+        if let Ok(p) = ier_match::Prepared::new(&input, &ier_match::Options::default()) {
+            b.push(&r.person_id.to_string(), &p);
+        }
+    }
+    b.finish()
+}
+
 /// What DWP holds for a synthetic person.
 pub fn held_identity(person: &Person) -> HeldIdentity {
     let a = &person.address;

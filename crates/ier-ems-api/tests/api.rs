@@ -999,24 +999,7 @@ fn population() -> ier_synth::Population {
 }
 
 fn dwp_reference(population: &ier_synth::Population) -> ier_jobs::matching::DwpReference {
-    let mut b = ier_match::ReferenceBuilder::new();
-    for person in population.people() {
-        let r = ier_synth::ReferenceRecord::of(&person);
-        let input = ier_match::InputRecord {
-            id: "",
-            given_name: &r.given_name,
-            middle_names: &r.middle_names,
-            surname: &r.surname,
-            date_of_birth: &r.date_of_birth,
-            nino: &r.nino,
-            address_line_1: &r.address_line_1,
-            address_line_2: &r.address_line_2,
-            town: &r.town,
-            postcode: &r.postcode,
-        };
-        b.push(&r.person_id.to_string(), &ier_match::Prepared::new(&input, &ier_match::Options::default()).unwrap());
-    }
-    ier_jobs::matching::DwpReference::of("test", b.finish())
+    ier_jobs::matching::DwpReference::of("test", ier_dwp::simulator::match_reference(population))
 }
 
 fn elector_json(number: &str, p: &ier_synth::Person, with_dob: bool) -> Value {

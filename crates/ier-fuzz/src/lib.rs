@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("onspd_csv", onspd_csv),
     ("postcode_table", postcode_table),
     ("accept_language", accept_language),
+    ("local_data", local_data),
 ];
 
 fn text(data: &[u8]) -> Option<&str> {
@@ -156,6 +157,47 @@ pub fn ems_json(data: &[u8]) {
     check::<RegisterCheckAnswer>(data, &values);
     check::<RegisterPage>(data, &values);
     check::<Removals>(data, &values);
+    check::<ier_ems_api::matching::NewRun>(data, &values);
+    check::<ier_ems_api::matching::NewMatch>(data, &values);
+    check::<ier_ems_api::matching::ElectorPage>(data, &values);
+}
+
+/// A council's local data file (data matching's `POST .../local-data`), read with a mapping of
+/// its own first columns: never a panic, every row a record or counted as skipped, and no
+/// problem quoting a value of the file (column names are the file's header: named, not values).
+pub fn local_data(data: &[u8]) {
+    use ier_ems_api::matching::{LocalColumns, read_local};
+    // The first line's first four names, as the mapping a council would send.
+    let header = data.split(|&b| b == b'\n').next().unwrap_or_default();
+    let names: Vec<String> =
+        String::from_utf8_lossy(header).split(',').map(|n| n.trim().trim_matches('"').to_owned()).take(4).collect();
+    let field = |i: usize| names.get(i).filter(|n| !n.is_empty()).cloned();
+    let mapping = serde_json::json!({
+        "surname": field(0), "givenName": field(1), "dateOfBirth": field(2), "postcode": field(3),
+    });
+    let Ok(columns) = serde_json::from_value::<LocalColumns>(mapping) else { return };
+    match read_local(&columns, data) {
+        Ok(read) => {
+            let lines = data.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            assert!(read.records.len() as u64 + read.rows_skipped <= lines, "more rows than lines");
+            let text = String::from_utf8_lossy(data);
+            for p in &read.problems {
+                for cell in text.split([',', '"', '\n', '\r']) {
+                    not_echoed(cell, &p.reason);
+                }
+            }
+            let debug = format!("{read:?}");
+            for p in &read.records {
+                not_echoed(&p.surname, &debug);
+            }
+        }
+        Err(problem) => {
+            let text = String::from_utf8_lossy(data);
+            for cell in text.split([',', '"', '\n', '\r']).skip(4) {
+                not_echoed(cell, &problem.detail);
+            }
+        }
+    }
 }
 
 fn collect(v: &serde_json::Value, out: &mut Vec<String>) {

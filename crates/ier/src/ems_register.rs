@@ -228,6 +228,7 @@ fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> Value {
 async fn upload(args: UploadArgs) -> anyhow::Result<()> {
     let mut client = args.conn.client()?;
     let file = std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+    let file_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::BufReader::new(file));
     let headers = reader.byte_headers().context("reading the register's header")?.clone();
     let options = ier_match::Options::default();
@@ -270,13 +271,16 @@ async fn upload(args: UploadArgs) -> anyhow::Result<()> {
             skipped_values += answer["valuesSkipped"].as_array().map_or(0, |a| a.len() as u64);
             electors = answer["electors"].as_u64().unwrap_or(electors);
             page.clear();
-            bar.show(sent, None);
+            // Electors sent so far, of about as many as the bytes read so far say the file holds.
+            let read = reader.position().byte().max(1);
+            let estimate = (sent as f64 * file_bytes as f64 / read as f64).round() as u64;
+            bar.show(sent, (file_bytes > 0).then_some(estimate.max(sent)));
         }
         if !more {
             break;
         }
     }
-    bar.finish(sent, None);
+    bar.finish(sent, Some(sent));
     if !skipped.is_empty() {
         eprintln!("{}: {} row(s) not sent:", args.file.display(), skipped.rows() + skipped.values());
         for line in skipped.lines() {

@@ -220,34 +220,10 @@ impl DwpArgs {
             }),
             None => DwpReference::new("simulator", || {
                 let population = crate::demo::reference_population().map_err(|e| e.to_string())?;
-                Ok(simulator_reference(&population))
+                Ok(ier_dwp::simulator::match_reference(&population))
             }),
         })
     }
-}
-
-/// The simulator's population as DWP's reference for data matching.
-pub fn simulator_reference(population: &ier_synth::Population) -> ier_match::Reference {
-    let mut b = ier_match::ReferenceBuilder::new();
-    for person in population.people() {
-        let r = ier_synth::ReferenceRecord::of(&person);
-        let input = ier_match::InputRecord {
-            id: "",
-            given_name: &r.given_name,
-            middle_names: &r.middle_names,
-            surname: &r.surname,
-            date_of_birth: &r.date_of_birth,
-            nino: &r.nino,
-            address_line_1: &r.address_line_1,
-            address_line_2: &r.address_line_2,
-            town: &r.town,
-            postcode: &r.postcode,
-        };
-        if let Ok(p) = ier_match::Prepared::new(&input, &ier_match::Options::default()) {
-            b.push(&r.person_id.to_string(), &p);
-        }
-    }
-    b.finish()
 }
 
 /// Match queued data matching runs on this instance, one at a time.
