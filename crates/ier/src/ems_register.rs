@@ -227,13 +227,16 @@ fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> Value {
 
 async fn upload(args: UploadArgs) -> anyhow::Result<()> {
     let mut client = args.conn.client()?;
-    let file = std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+    let mut file = std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
     let file_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let crlf = crate::match_cmd::ends_lines_with_crlf(&mut file)?;
+    // Flexible: a row with the wrong number of fields is counted and skipped, not the end.
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(std::io::BufReader::new(file));
     let headers = reader.byte_headers().context("reading the register's header")?.clone();
     let options = ier_match::Options::default();
     let layout = ier_match::rows::Layout::read(&headers, &options)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?
+        .with_crlf(crlf);
     let uprn_column = headers.iter().position(|h| h.eq_ignore_ascii_case(b"uprn"));
     let (status, run) = client.call("POST", "/v1/matching-runs", Some(&json!({ "purpose": args.purpose }))).await?;
     if status != 201 {
@@ -252,13 +255,15 @@ async fn upload(args: UploadArgs) -> anyhow::Result<()> {
             .read_byte_record(&mut row)
             .map_err(|e| anyhow::anyhow!("{}: {}", args.file.display(), ier_match::rows::RowError::from(e)))?;
         if more {
-            match layout.record(&row) {
-                Ok(r) if ier_storage::persons::elector_number(r.id).is_some() => {
+            // As `ier match link` reads a file: a value that cannot be read is missing, a row
+            // that cannot be is skipped; both counted by line.
+            match layout.prepare_lenient(&row, &options, &mut skipped) {
+                Some((r, _)) if ier_storage::persons::elector_number(r.id).is_some() => {
                     let uprn = uprn_column.and_then(|c| row.get(c)).and_then(|u| std::str::from_utf8(u).ok());
                     page.push(elector(&r, uprn));
                 }
-                Ok(_) => skipped.add("row", "an id that is not an elector number", layout.line(&row)),
-                Err(_) => skipped.add("row", "the wrong number of fields, or not UTF-8", layout.line(&row)),
+                Some(_) => skipped.add("row", "an id that is not an elector number", layout.line(&row)),
+                None => {}
             }
         }
         if page.len() == args.page_size as usize || (!more && !page.is_empty()) {
@@ -282,7 +287,12 @@ async fn upload(args: UploadArgs) -> anyhow::Result<()> {
     }
     bar.finish(sent, Some(sent));
     if !skipped.is_empty() {
-        eprintln!("{}: {} row(s) not sent:", args.file.display(), skipped.rows() + skipped.values());
+        eprintln!(
+            "{}: {} row(s) not sent and {} value(s) sent as missing, as they could not be read:",
+            args.file.display(),
+            skipped.rows(),
+            skipped.values()
+        );
         for line in skipped.lines() {
             eprintln!("  {line}");
         }

@@ -129,7 +129,7 @@ fn report_skipped(path: &Path, skipped: &rows::Skipped) {
 
 /// Whether the file's first line ends in CRLF (then rows' line numbers need correcting:
 /// [`rows::Layout::line`]); the file is left at its start.
-fn ends_lines_with_crlf(file: &mut std::fs::File) -> std::io::Result<bool> {
+pub fn ends_lines_with_crlf(file: &mut std::fs::File) -> std::io::Result<bool> {
     use std::io::{Read, Seek};
     let mut head = Vec::with_capacity(1 << 16);
     Read::by_ref(file).take(1 << 16).read_to_end(&mut head)?;

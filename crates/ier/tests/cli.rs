@@ -1156,13 +1156,14 @@ fn ems_register_uploads_a_register_and_fetches_its_results_per_elector_and_prope
             .arg(p("truth.csv")),
     );
     assert_eq!(code, 0, "{err}");
-    // Two newcomers DWP does not know, one with a date that does not exist, and a CRLF short row.
+    // Two newcomers DWP does not know, one with a date that does not exist, a short row, and
+    // CRLF line endings throughout.
     let mut register = std::fs::read_to_string(p("register.csv")).unwrap();
     let electors = register.lines().count() - 1 + 2;
     register.push_str("NEW-1,Zebedee,,Quillfeather,1937-02-29,,1 Nowhere Lane,,Cardiff,CF10 1EP\n");
     register.push_str("NEW-2,Xanthe,,Quillfeather,,,1 Nowhere Lane,,Cardiff,CF10 1EP\n");
     register.push_str("SHORT,row\n");
-    std::fs::write(p("register.csv"), register).unwrap();
+    std::fs::write(p("register.csv"), register.replace('\n', "\r\n")).unwrap();
     let data = p("ier-data");
     let extract = p("dwp.csv");
     let (demo, _) = start_demo_with(&data, &["--dwp-extract", extract.to_str().unwrap()]);
@@ -1195,8 +1196,9 @@ fn ems_register_uploads_a_register_and_fetches_its_results_per_elector_and_prope
     let run = printed.trim().to_owned();
     assert!(run.starts_with("mr-"), "{printed}");
     assert!(err.contains(&format!("{electors} electors uploaded")), "{err}");
-    assert!(err.contains("1 row(s) not sent") && err.contains(&format!("(line {})", electors + 2)), "{err}");
-    assert!(err.contains("1 value(s) read as missing"), "{err}");
+    assert!(err.contains("1 row(s) not sent and 1 value(s) sent as missing"), "{err}");
+    assert!(err.contains(&format!("the wrong number of fields: 1 (line {})", electors + 2)), "{err}");
+    assert!(err.contains(&format!("a day that does not exist: 1 (line {})", electors)), "{err}");
     assert!(!err.contains("Quillfeather") && !err.contains("1937-02-29"), "no values in messages: {err}");
     let (out, props) = (path("results.csv"), path("properties.csv"));
     let (code, _, err) = output(&mut client(&["results", "--run", &run, "--out", &out, "--properties", &props]));
