@@ -339,6 +339,7 @@ pub fn run_json(r: &RunRow) -> Run {
     responses(
         (status = 201, description = "Started: upload the register to it.", body = Run),
         (status = 400, description = "The body is not valid.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The ERO holds 20 runs already: delete finished ones first.", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn create(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult {

@@ -69,6 +69,20 @@ async fn lock(tx: &mut Transaction<'static, Postgres>, ero: &EroId, id: &RunId) 
 
 pub async fn create(b: &PgBackend, run: &NewRun) -> Result<()> {
     let mut tx = b.scoped(&run.ero).await?;
+    // One run started at a time per ERO, so the count below holds until the insert.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('matching_runs'), hashtext($1))")
+        .bind(run.ero.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM matching_runs WHERE ero_id = $1")
+        .bind(run.ero.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    if held >= i64::from(ier_storage::matching::MAX_RUNS_PER_ERO) {
+        return Err(StorageError::Conflict(ier_storage::matching::TOO_MANY_RUNS));
+    }
     sqlx::query(
         "INSERT INTO matching_runs (id, ero_id, purpose, state, created_at) VALUES ($1, $2, $3, 'uploading', $4)",
     )

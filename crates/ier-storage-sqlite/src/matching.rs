@@ -44,15 +44,31 @@ fn run_from(r: &SqliteRow) -> Result<RunRow> {
 }
 
 pub async fn create(pool: &SqlitePool, run: &NewRun) -> Result<()> {
-    sqlx::query("INSERT INTO matching_runs (id, ero_id, purpose, state, created_at) VALUES (?, ?, ?, 'uploading', ?)")
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM matching_runs WHERE ero_id = ?")
+            .bind(run.ero.as_str())
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        if held >= i64::from(ier_storage::matching::MAX_RUNS_PER_ERO) {
+            return Err(StorageError::Conflict(ier_storage::matching::TOO_MANY_RUNS));
+        }
+        sqlx::query(
+            "INSERT INTO matching_runs (id, ero_id, purpose, state, created_at) VALUES (?, ?, ?, 'uploading', ?)",
+        )
         .bind(run.id.as_str())
         .bind(run.ero.as_str())
         .bind(run.purpose.as_str())
         .bind(run.created_at)
-        .execute(pool)
+        .execute(&mut *conn)
         .await
         .map_err(unavailable)?;
-    Ok(())
+        Ok(())
+    }
+    .await;
+    finish_with(&mut conn, result).await
 }
 
 pub async fn get(pool: &SqlitePool, ero: &EroId, id: &RunId) -> Result<Option<RunRow>> {

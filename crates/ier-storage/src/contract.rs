@@ -1542,6 +1542,12 @@ pub async fn a_matching_run_goes_through_its_states_and_stays_with_its_ero(backe
     assert!(matches!(worker2.electors(&run.id).await, Err(StorageError::Conflict(_))), "only the lease holder reads");
     assert!(c.delete_matching_run(&run.id).await.unwrap());
     assert_eq!(c.matching_run(&run.id).await.unwrap(), None);
+    // An ERO holds at most so many runs at once; another ERO is not affected.
+    for _ in 0..crate::matching::MAX_RUNS_PER_ERO {
+        c.create_matching_run(Purpose::Canvass, t(7)).await.unwrap();
+    }
+    assert!(matches!(c.create_matching_run(Purpose::Canvass, t(7)).await, Err(StorageError::Conflict(_))));
+    w.create_matching_run(Purpose::Canvass, t(7)).await.unwrap();
 }
 
 /// A lease that runs out returns the run to the queue; the first worker can no longer

@@ -573,6 +573,7 @@ pub trait Backend: Send + Sync + 'static {
     // finds nothing of another ERO's runs (`NotFound`); a call the run's state
     // does not allow is `Conflict` ([`matching::refuse`]).
 
+    /// Start a run; `Conflict` when the ERO holds [`matching::MAX_RUNS_PER_ERO`] already.
     async fn create_matching_run(&self, run: &matching::NewRun) -> Result<()>;
     async fn matching_run(&self, ero: &EroId, id: &matching::RunId) -> Result<Option<matching::RunRow>>;
     /// The ERO's runs, newest first.

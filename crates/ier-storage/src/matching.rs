@@ -35,6 +35,13 @@ use crate::{Result, Sealed, StorageError};
 /// Attempts at matching a run before it is failed.
 pub const MAX_ATTEMPTS: u32 = 3;
 
+/// Runs an ERO may hold at once (each can be millions of electors): past it, starting a run
+/// is refused until the EMS deletes one or retention does.
+pub const MAX_RUNS_PER_ERO: u32 = 20;
+
+/// Why a run cannot be started ([`MAX_RUNS_PER_ERO`]).
+pub const TOO_MANY_RUNS: &str = "your ERO already holds 20 matching runs: delete the ones you have finished with";
+
 /// A run's id: `mr-` and 20 lowercase letters and digits from the OS CSPRNG.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
