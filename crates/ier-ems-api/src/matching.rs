@@ -148,7 +148,8 @@ pub struct ElectorPageResult {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LocalDataResult {
-    /// Records stored from this upload.
+    /// Records stored from this upload (one the run holds already, from a repeated upload or a
+    /// line given twice, is not stored again).
     pub stored: usize,
     /// Rows not stored (the wrong number of fields, or no name): how many, and the first few.
     pub rows_skipped: u64,
@@ -632,10 +633,10 @@ pub async fn local_data(
     }
     let read = read_local(&columns, &body)?;
     drop(body);
-    let total = state.for_caller(&caller).add_local_records(&id, &read.records).await?;
+    let (added, total) = state.for_caller(&caller).add_local_records(&id, &read.records).await?;
     let n = read.records.len();
     let result = LocalDataResult {
-        stored: n,
+        stored: added as usize,
         rows_skipped: read.rows_skipped,
         values_skipped: read.values_skipped,
         problems: read.problems,

@@ -1137,6 +1137,11 @@ async fn a_register_is_matched_against_dwp_then_local_data_with_results_per_elec
         assert_eq!(out["problems"][0]["line"], 3);
         assert_eq!(out["problems"][0]["column"], "dob");
         assert!(!out.to_string().contains("31/02/1980"));
+        // Sent again (a retried request): nothing stored twice.
+        let (s, _, again) = app.call_raw("cardiff", "POST", &path, Some(csv.clone()), "text/csv").await;
+        assert_eq!(s, StatusCode::OK, "{again}");
+        let again: Value = serde_json::from_str(&again).unwrap();
+        assert_eq!((again["stored"].clone(), again["localRecords"].clone()), (json!(0), json!(2)));
         let bad = format!("{base}/local-data?surname=NOPE&postcode=POSTCODE");
         let (s, _, out) = app.call_raw("cardiff", "POST", &bad, Some(csv.clone()), "text/csv").await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{out}");

@@ -1508,7 +1508,7 @@ impl Backend for PgBackend {
         matching::put_electors(self, ero, id, electors).await
     }
 
-    async fn put_local_records(&self, ero: &EroId, id: &m::RunId, records: &[m::SealedRecord]) -> Result<u64> {
+    async fn put_local_records(&self, ero: &EroId, id: &m::RunId, records: &[m::SealedRecord]) -> Result<(u64, u64)> {
         matching::put_local(self, ero, id, records).await
     }
 

@@ -162,16 +162,18 @@ pub async fn put_electors(b: &PgBackend, ero: &EroId, id: &RunId, electors: &[Se
     Ok(total as u64)
 }
 
-pub async fn put_local(b: &PgBackend, ero: &EroId, id: &RunId, records: &[SealedRecord]) -> Result<u64> {
+pub async fn put_local(b: &PgBackend, ero: &EroId, id: &RunId, records: &[SealedRecord]) -> Result<(u64, u64)> {
     let mut tx = b.scoped(ero).await?;
     allowed(lock(&mut tx, ero, id).await?, Action::AddLocalData)?;
+    let mut added = 0u64;
     for chunk in records.chunks(BATCH) {
         let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
         let keys: Vec<&str> = chunk.iter().map(|r| r.sealed.key_id.as_str()).collect();
         let blobs: Vec<&[u8]> = chunk.iter().map(|r| r.sealed.blob.as_slice()).collect();
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO matching_local_records (run_id, id, ero_id, key_id, details)
-             SELECT $1, i, $2, k, d FROM UNNEST($3::bigint[], $4::text[], $5::bytea[]) AS t(i, k, d)",
+             SELECT $1, i, $2, k, d FROM UNNEST($3::bigint[], $4::text[], $5::bytea[]) AS t(i, k, d)
+             ON CONFLICT (run_id, id) DO NOTHING",
         )
         .bind(id.as_str())
         .bind(ero.as_str())
@@ -181,18 +183,19 @@ pub async fn put_local(b: &PgBackend, ero: &EroId, id: &RunId, records: &[Sealed
         .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
+        added += inserted.rows_affected();
     }
     let total: i64 = sqlx::query_scalar(
         "UPDATE matching_runs SET local_records = local_records + $1 WHERE id = $2 AND ero_id = $3 RETURNING local_records",
     )
-    .bind(records.len() as i64)
+    .bind(added as i64)
     .bind(id.as_str())
     .bind(ero.as_str())
     .fetch_one(&mut *tx)
     .await
     .map_err(unavailable)?;
     tx.commit().await.map_err(unavailable)?;
-    Ok(total as u64)
+    Ok((added, total as u64))
 }
 
 pub async fn queue(b: &PgBackend, ero: &EroId, id: &RunId, against: Against, now: DateTime<Utc>) -> Result<RunRow> {
@@ -357,7 +360,7 @@ pub async fn work_electors(b: &PgBackend, id: &RunId, worker: &str) -> Result<Ve
         "SELECT e.elector_number, e.key_id, e.details, COALESCE(r.dwp_result, 0) > 0 AS matched
          FROM matching_electors e
          LEFT JOIN matching_results r ON r.run_id = e.run_id AND r.elector_number = e.elector_number
-         WHERE e.run_id = $1",
+         WHERE e.run_id = $1 ORDER BY e.elector_number",
     )
     .bind(id.as_str())
     .fetch_all(b.pool())

@@ -1233,7 +1233,7 @@ impl Backend for SqliteBackend {
         matching::put_electors(&self.pool, ero, id, electors).await
     }
 
-    async fn put_local_records(&self, ero: &EroId, id: &m::RunId, records: &[m::SealedRecord]) -> Result<u64> {
+    async fn put_local_records(&self, ero: &EroId, id: &m::RunId, records: &[m::SealedRecord]) -> Result<(u64, u64)> {
         matching::put_local(&self.pool, ero, id, records).await
     }
 

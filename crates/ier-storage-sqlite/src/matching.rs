@@ -158,11 +158,12 @@ pub async fn put_electors(pool: &SqlitePool, ero: &EroId, id: &RunId, electors: 
     finish_with(&mut conn, result).await
 }
 
-pub async fn put_local(pool: &SqlitePool, ero: &EroId, id: &RunId, records: &[SealedRecord]) -> Result<u64> {
+pub async fn put_local(pool: &SqlitePool, ero: &EroId, id: &RunId, records: &[SealedRecord]) -> Result<(u64, u64)> {
     let mut conn = pool.acquire().await.map_err(unavailable)?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
     let result = async {
         allowed(state_in(&mut conn, ero, id).await?, Action::AddLocalData)?;
+        let mut added = 0u64;
         for chunk in records.chunks(BATCH_ROWS) {
             let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
                 "INSERT INTO matching_local_records (run_id, id, ero_id, key_id, details) ",
@@ -174,18 +175,19 @@ pub async fn put_local(pool: &SqlitePool, ero: &EroId, id: &RunId, records: &[Se
                     .push_bind(r.sealed.key_id.as_str())
                     .push_bind(r.sealed.blob.as_slice());
             });
-            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+            q.push(" ON CONFLICT (run_id, id) DO NOTHING");
+            added += q.build().execute(&mut *conn).await.map_err(unavailable)?.rows_affected();
         }
         let total: i64 = sqlx::query_scalar(
             "UPDATE matching_runs SET local_records = local_records + ? WHERE id = ? AND ero_id = ? RETURNING local_records",
         )
-        .bind(records.len() as i64)
+        .bind(added as i64)
         .bind(id.as_str())
         .bind(ero.as_str())
         .fetch_one(&mut *conn)
         .await
         .map_err(unavailable)?;
-        Ok(total as u64)
+        Ok((added, total as u64))
     }
     .await;
     finish_with(&mut conn, result).await

@@ -1511,7 +1511,9 @@ pub async fn a_matching_run_goes_through_its_states_and_stays_with_its_ero(backe
     assert_eq!(routes, vec![(1, vec!["C-1", "C-3"], 2, Route::Route1), (2, vec!["C-2", "C-4"], 1, Route::Route2)]);
     assert_eq!(c.match_properties(&run.id, 1, 1).await.unwrap()[0].property, 2, "a page is a range of numbers");
     // Local data matches C-2: property 2 goes to route 1.
-    assert_eq!(c.add_local_records(&run.id, &[person("Cy", "Evans"), person("Eve", "Price")]).await.unwrap(), 2);
+    let local = [person("Cy", "Evans"), person("Eve", "Price")];
+    assert_eq!(c.add_local_records(&run.id, &local).await.unwrap(), (2, 2));
+    assert_eq!(c.add_local_records(&run.id, &local).await.unwrap(), (0, 2), "a repeated upload stores nothing twice");
     c.queue_match(&run.id, Against::LocalData, t(4)).await.unwrap();
     let claimed = worker.claim(t(5), std::time::Duration::from_secs(300)).await.unwrap().unwrap();
     assert_eq!(claimed.against, Some(Against::LocalData));

@@ -586,13 +586,15 @@ pub trait Backend: Send + Sync + 'static {
         id: &matching::RunId,
         electors: &[matching::SealedElector],
     ) -> Result<u64>;
-    /// Add local data records while the run is uploading or matched; the run's local records afterwards.
+    /// Add local data records while the run is uploading or matched, a record whose id the run
+    /// holds already skipped (a repeated upload); how many were added, and the run's local
+    /// records afterwards.
     async fn put_local_records(
         &self,
         ero: &EroId,
         id: &matching::RunId,
         records: &[matching::SealedRecord],
-    ) -> Result<u64>;
+    ) -> Result<(u64, u64)>;
     /// Queue a match of the run ([`matching::refuse`] says when); the run afterwards.
     async fn queue_match(
         &self,
@@ -631,7 +633,8 @@ pub trait Backend: Send + Sync + 'static {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<matching::RunRow>>;
-    /// The electors of a run `worker` holds, in upload order.
+    /// The electors of a run `worker` holds, in an order that does not change between
+    /// attempts (SQLite: upload order; Postgres: number order), so a run's training sample is the same.
     async fn run_electors(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::WorkElector>>;
     /// The local records of a run `worker` holds.
     async fn run_local_records(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::SealedRecord>>;

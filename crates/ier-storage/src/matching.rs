@@ -434,14 +434,19 @@ impl crate::EroStore {
         self.store.backend.put_run_electors(&self.ero, id, &sealed).await
     }
 
-    /// Add local data records to a run, sealed here; the run's local records afterwards.
-    pub async fn add_local_records(&self, id: &RunId, records: &[Person]) -> Result<u64> {
+    /// Add local data records to a run, sealed here: (added, the run's local records
+    /// afterwards). A record's id is a keyed digest of the run and the record, so the same
+    /// record sent again (a retried upload, a line given twice) is stored once.
+    pub async fn add_local_records(&self, id: &RunId, records: &[Person]) -> Result<(u64, u64)> {
+        let keys = &self.store.keys;
+        let mut seen = std::collections::HashSet::with_capacity(records.len());
         let sealed: Vec<SealedRecord> = records
             .iter()
-            .map(|p| {
-                let rid = rand::random::<i64>() & i64::MAX;
+            .filter_map(|p| {
                 let json = serde_json::to_vec(p).expect("a person serialises");
-                SealedRecord { id: rid, sealed: self.store.keys.seal(&json, &record_aad(id, rid)) }
+                let text = format!("matching/{id}/local/{}", String::from_utf8_lossy(&json));
+                let rid = keys.index_digest(keys.current_id(), &text) & i64::MAX;
+                seen.insert(rid).then(|| SealedRecord { id: rid, sealed: keys.seal(&json, &record_aad(id, rid)) })
             })
             .collect();
         self.store.backend.put_local_records(&self.ero, id, &sealed).await
