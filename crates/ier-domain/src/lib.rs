@@ -12,6 +12,7 @@
 pub mod application;
 pub mod council;
 pub mod dates;
+pub mod evidence;
 pub mod geography;
 pub mod ids;
 pub mod kinds;

@@ -6,6 +6,7 @@
 //! a fresh schema on one server.
 
 mod matching;
+mod portal;
 
 use std::str::FromStr;
 
@@ -1455,6 +1456,14 @@ impl Backend for PgBackend {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+        // Evidence files' keys go with their rows: any copy of the bytes is unreadable.
+        for table in ["evidence_files", "evidence_requests"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE reference = ANY($1)"))
+                .bind(&erased_refs)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        }
         let mut by_ero: std::collections::BTreeMap<&EroId, Vec<String>> = Default::default();
         for (ero, r) in &erased {
             by_ero.entry(ero).or_default().push(ier_storage::persons::application_subject(r));
@@ -1595,6 +1604,104 @@ impl Backend for PgBackend {
         dry_run: bool,
     ) -> Result<Vec<EroId>> {
         matching::erase(self, cutoffs, limit, dry_run).await
+    }
+
+    async fn put_staff(&self, row: &ier_storage::staff::StaffRow, recovery: &[String]) -> Result<()> {
+        portal::put_staff(self, row, recovery).await
+    }
+
+    async fn staff_by_username(
+        &self,
+        username: &ier_storage::staff::Username,
+    ) -> Result<Option<ier_storage::staff::StaffRow>> {
+        portal::staff_by(self, "username", username.as_str()).await
+    }
+
+    async fn staff_member(&self, id: &ier_storage::staff::StaffId) -> Result<Option<ier_storage::staff::StaffRow>> {
+        portal::staff_by(self, "id", id.as_str()).await
+    }
+
+    async fn staff_of(&self, ero: &EroId) -> Result<Vec<ier_storage::staff::StaffRow>> {
+        portal::staff_of(self, ero).await
+    }
+
+    async fn staff_failed(
+        &self,
+        id: &ier_storage::staff::StaffId,
+        _now: DateTime<Utc>,
+        max: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<u32> {
+        portal::staff_failed(self, id, max, lock_until).await
+    }
+
+    async fn staff_signed_in(
+        &self,
+        id: &ier_storage::staff::StaffId,
+        totp_step: Option<i64>,
+        recovery: Option<&str>,
+        session: &ier_storage::staff::SessionRow,
+    ) -> Result<bool> {
+        portal::staff_signed_in(self, id, totp_step, recovery, session).await
+    }
+
+    async fn staff_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<(ier_storage::staff::SessionRow, ier_storage::staff::StaffRow)>> {
+        portal::staff_session(self, token_hash, now, idle_since).await
+    }
+
+    async fn delete_staff_session(&self, token_hash: &str) -> Result<()> {
+        portal::delete_staff_session(self, token_hash).await
+    }
+
+    async fn put_evidence_request(&self, row: &ier_storage::evidence::EvidenceRequestRow) -> Result<()> {
+        portal::put_evidence_request(self, row).await
+    }
+
+    async fn evidence_request(
+        &self,
+        id: &ier_storage::evidence::RequestId,
+    ) -> Result<Option<ier_storage::evidence::EvidenceRequestRow>> {
+        portal::evidence_request(self, id).await
+    }
+
+    async fn evidence_requests(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Vec<ier_storage::evidence::EvidenceRequestRow>> {
+        portal::evidence_requests(self, ero, reference).await
+    }
+
+    async fn put_evidence_files(
+        &self,
+        request: &ier_storage::evidence::RequestId,
+        files: &[ier_storage::evidence::EvidenceFileRow],
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        portal::put_evidence_files(self, request, files, now).await
+    }
+
+    async fn evidence_files(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Vec<ier_storage::evidence::EvidenceFileRow>> {
+        portal::evidence_files(self, ero, reference).await
+    }
+
+    async fn queue(
+        &self,
+        ero: &EroId,
+        filter: &ier_storage::QueueFilter,
+        after: Option<&ReferenceNumber>,
+        limit: u32,
+    ) -> Result<Vec<ApplicationRow>> {
+        portal::queue(self, ero, filter, after, limit).await
     }
 }
 

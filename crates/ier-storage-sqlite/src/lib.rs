@@ -5,6 +5,7 @@
 //! on, and a busy timeout so concurrent writers queue rather than fail.
 
 mod matching;
+mod portal;
 mod rows;
 
 use std::path::Path;
@@ -1170,6 +1171,15 @@ impl Backend for SqliteBackend {
                     q = q.bind(r.as_str());
                 }
                 q.execute(&mut *conn).await.map_err(unavailable)?;
+                // Evidence files' keys go with their rows: any copy of the bytes is unreadable.
+                for table in ["evidence_files", "evidence_requests"] {
+                    let sql = format!("DELETE FROM {table} WHERE reference IN ({marks})");
+                    let mut q = sqlx::query(&sql);
+                    for (_, r) in chunk {
+                        q = q.bind(r.as_str());
+                    }
+                    q.execute(&mut *conn).await.map_err(unavailable)?;
+                }
             }
             let mut by_ero: std::collections::BTreeMap<&EroId, Vec<String>> = Default::default();
             for (ero, r) in &erased {
@@ -1320,6 +1330,104 @@ impl Backend for SqliteBackend {
         dry_run: bool,
     ) -> Result<Vec<EroId>> {
         matching::erase(&self.pool, cutoffs, limit, dry_run).await
+    }
+
+    async fn put_staff(&self, row: &ier_storage::staff::StaffRow, recovery: &[String]) -> Result<()> {
+        portal::put_staff(&self.pool, row, recovery).await
+    }
+
+    async fn staff_by_username(
+        &self,
+        username: &ier_storage::staff::Username,
+    ) -> Result<Option<ier_storage::staff::StaffRow>> {
+        portal::staff_by(&self.pool, "username", username.as_str()).await
+    }
+
+    async fn staff_member(&self, id: &ier_storage::staff::StaffId) -> Result<Option<ier_storage::staff::StaffRow>> {
+        portal::staff_by(&self.pool, "id", id.as_str()).await
+    }
+
+    async fn staff_of(&self, ero: &EroId) -> Result<Vec<ier_storage::staff::StaffRow>> {
+        portal::staff_of(&self.pool, ero).await
+    }
+
+    async fn staff_failed(
+        &self,
+        id: &ier_storage::staff::StaffId,
+        _now: DateTime<Utc>,
+        max: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<u32> {
+        portal::staff_failed(&self.pool, id, max, lock_until).await
+    }
+
+    async fn staff_signed_in(
+        &self,
+        id: &ier_storage::staff::StaffId,
+        totp_step: Option<i64>,
+        recovery: Option<&str>,
+        session: &ier_storage::staff::SessionRow,
+    ) -> Result<bool> {
+        portal::staff_signed_in(&self.pool, id, totp_step, recovery, session).await
+    }
+
+    async fn staff_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<(ier_storage::staff::SessionRow, ier_storage::staff::StaffRow)>> {
+        portal::staff_session(&self.pool, token_hash, now, idle_since).await
+    }
+
+    async fn delete_staff_session(&self, token_hash: &str) -> Result<()> {
+        portal::delete_staff_session(&self.pool, token_hash).await
+    }
+
+    async fn put_evidence_request(&self, row: &ier_storage::evidence::EvidenceRequestRow) -> Result<()> {
+        portal::put_evidence_request(&self.pool, row).await
+    }
+
+    async fn evidence_request(
+        &self,
+        id: &ier_storage::evidence::RequestId,
+    ) -> Result<Option<ier_storage::evidence::EvidenceRequestRow>> {
+        portal::evidence_request(&self.pool, id).await
+    }
+
+    async fn evidence_requests(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Vec<ier_storage::evidence::EvidenceRequestRow>> {
+        portal::evidence_requests(&self.pool, ero, reference).await
+    }
+
+    async fn put_evidence_files(
+        &self,
+        request: &ier_storage::evidence::RequestId,
+        files: &[ier_storage::evidence::EvidenceFileRow],
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        portal::put_evidence_files(&self.pool, request, files, now).await
+    }
+
+    async fn evidence_files(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Vec<ier_storage::evidence::EvidenceFileRow>> {
+        portal::evidence_files(&self.pool, ero, reference).await
+    }
+
+    async fn queue(
+        &self,
+        ero: &EroId,
+        filter: &ier_storage::QueueFilter,
+        after: Option<&ReferenceNumber>,
+        limit: u32,
+    ) -> Result<Vec<ApplicationRow>> {
+        portal::queue(&self.pool, ero, filter, after, limit).await
     }
 }
 

@@ -65,7 +65,10 @@ macro_rules! contract_tests {
             feedback_comments_are_deleted_after_their_time,
             a_matching_run_goes_through_its_states_and_stays_with_its_ero,
             an_expired_matching_lease_returns_the_run_and_three_failures_fail_it,
-            matching_runs_are_deleted_whole_when_due
+            matching_runs_are_deleted_whole_when_due,
+            staff_sign_in_takes_a_second_factor_locks_after_guesses_and_sessions_end,
+            evidence_is_asked_for_sent_once_and_seen_only_by_its_ero,
+            the_staff_queue_filters_in_the_database
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -1616,4 +1619,173 @@ pub async fn matching_runs_are_deleted_whole_when_due(backend: Arc<dyn Backend>)
     assert!(c.matching_run(&matched.id).await.unwrap().is_none());
     assert!(c.matching_run(&waiting.id).await.unwrap().is_some(), "never while queued");
     assert!(c.match_results(&matched.id, None, 10).await.unwrap().is_empty(), "its results went with it");
+}
+
+pub async fn staff_sign_in_takes_a_second_factor_locks_after_guesses_and_sessions_end(backend: Arc<dyn Backend>) {
+    use crate::staff::*;
+    use secrecy::SecretString;
+    let store = seeded(backend).await;
+    let staff = store.staff();
+    let pw = || SecretString::from("a long enough passphrase".to_owned());
+    let name = Username::parse("Officer@Cardiff.example").unwrap();
+    let enrolled = staff.add(&id("cardiff"), name.clone(), Role::Officer, pw(), t(0)).await.unwrap();
+    assert_eq!(enrolled.recovery_codes.len(), RECOVERY_CODES);
+    let taken = staff.add(&id("westminster"), name, Role::Viewer, pw(), t(0)).await.unwrap_err();
+    assert!(matches!(taken, StorageError::Duplicate), "{taken}");
+    let b = Username::parse("b@cardiff.example").unwrap();
+    let short = staff.add(&id("cardiff"), b, Role::Viewer, SecretString::from("short".to_owned()), t(0)).await;
+    assert!(matches!(short.unwrap_err(), StorageError::Conflict(_)));
+    let secret = data_encoding::BASE32_NOPAD.decode(enrolled.secret.as_bytes()).unwrap();
+    let code_at = |at: DateTime<Utc>| format!("{:06}", totp(&secret, totp_step(at)));
+
+    // The password, then a code: a session whose account is this ERO's.
+    let step = staff.password("officer@cardiff.example", pw(), t(10)).await.unwrap();
+    assert_eq!(step, PasswordStep::Right(enrolled.id.clone()));
+    let CodeStep::SignedIn(signed) = staff.code(&enrolled.id, &code_at(t(10)), t(10)).await.unwrap() else {
+        panic!("the right code signs in")
+    };
+    assert_eq!(signed.staff.ero, id("cardiff"));
+    assert_eq!(staff.ero_store(&signed).ero_id(), &id("cardiff"));
+    let token = secrecy::ExposeSecret::expose_secret(signed.token.as_ref().unwrap()).to_owned();
+    let again = staff.session(&token, t(60)).await.unwrap().expect("a live session");
+    assert_eq!(again.csrf, signed.csrf);
+    // The same code again is refused (used once), and counts as a wrong try.
+    assert!(matches!(staff.code(&enrolled.id, &code_at(t(10)), t(20)).await.unwrap(), CodeStep::Wrong));
+    // Idle for longer than allowed: the session has ended.
+    let idle = t(60) + Duration::minutes(SESSION_IDLE_MINUTES) + Duration::seconds(1);
+    assert!(staff.session(&token, idle).await.unwrap().is_none());
+    assert!(staff.session("not-a-token", t(61)).await.unwrap().is_none());
+
+    // A recovery code works once, read leniently.
+    let code = enrolled.recovery_codes[0].to_lowercase().replace('-', " ");
+    let CodeStep::SignedIn(by_recovery) = staff.code(&enrolled.id, &code, t(100)).await.unwrap() else {
+        panic!("a recovery code signs in")
+    };
+    assert!(matches!(staff.code(&enrolled.id, &code, t(101)).await.unwrap(), CodeStep::Wrong));
+    // Signing out ends the session.
+    let token2 = secrecy::ExposeSecret::expose_secret(by_recovery.token.as_ref().unwrap()).to_owned();
+    assert!(staff.session(&token2, t(102)).await.unwrap().is_some());
+    staff.sign_out(&token2).await.unwrap();
+    assert!(staff.session(&token2, t(103)).await.unwrap().is_none());
+
+    // Guessing: wrong passwords sent at once all count, and lock the account; then even the
+    // right password is refused until the lock ends. Unknown usernames are just wrong.
+    let wrong = || SecretString::from("a wrong passphrase!".to_owned());
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..MAX_FAILURES {
+        let staff = staff.clone();
+        guesses.spawn(async move { staff.password("officer@cardiff.example", wrong(), t(200)).await });
+    }
+    let answers: Vec<_> = guesses.join_all().await;
+    assert!(answers.iter().any(|a| matches!(a, Ok(PasswordStep::Locked(_)))), "{answers:?}");
+    assert!(matches!(staff.password("officer@cardiff.example", pw(), t(201)).await.unwrap(), PasswordStep::Locked(_)));
+    let later = t(201) + Duration::minutes(LOCK_MINUTES);
+    assert!(matches!(staff.password("officer@cardiff.example", pw(), later).await.unwrap(), PasswordStep::Right(_)));
+    assert_eq!(staff.password("nobody@cardiff.example", pw(), later).await.unwrap(), PasswordStep::Wrong);
+    assert_eq!(staff.members(&id("cardiff")).await.unwrap().len(), 1);
+    assert!(staff.members(&id("westminster")).await.unwrap().is_empty());
+}
+
+pub async fn evidence_is_asked_for_sent_once_and_seen_only_by_its_ero(backend: Arc<dyn Backend>) {
+    use crate::evidence::*;
+    use ier_domain::evidence::DocumentKind;
+    let store = seeded(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let files: Arc<dyn FileStore> = Arc::new(DirFileStore::new(dir.path()).unwrap());
+    let r = store.citizen().submit(new_app("W06000015", "Evidenced"), t(0)).await.unwrap().reference;
+    let c = store.for_ero(id("cardiff"));
+    let passport = DocumentKind::parse("passport").unwrap();
+    let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+    // Not before the EMS has it (one state machine with the EMS's determinations).
+    let early = c.ask_for_evidence(&r, vec![passport], &reasons, t(1)).await.unwrap_err();
+    assert!(matches!(early, StorageError::Conflict(_)), "{early}");
+    c.confirm_receipts(t(2), &[(r, true, None)]).await.unwrap();
+    let theirs = store.for_ero(id("westminster")).ask_for_evidence(&r, vec![passport], &reasons, t(3)).await;
+    assert!(matches!(theirs.unwrap_err(), StorageError::NotFound));
+    let request = c.ask_for_evidence(&r, vec![passport], &reasons, t(3)).await.unwrap();
+    let (_, p) = c.application_with_progress(&r).await.unwrap().unwrap();
+    assert_eq!(p.determination.map(|d| d.determination), Some(Determination::EvidenceRequested));
+    // The link: the id alone, or a changed digest, opens nothing.
+    let token = store.evidence_token(&request);
+    assert!(store.evidence_request_id(request.as_str()).is_none());
+    let mut forged = token.clone();
+    forged.pop();
+    forged.push(if token.ends_with('0') { '1' } else { '0' });
+    assert!(store.evidence_request_id(&forged).is_none());
+    let inbox = store.evidence_inbox(files.clone());
+    let row = inbox.request(&token).await.unwrap().expect("the link opens its request");
+    assert_eq!((row.reference, row.documents.clone()), (r, vec![passport]));
+    assert!(row.open(t(4)) && !row.open(t(4) + Duration::days(LINK_DAYS)));
+    let file = |b: &[u8]| CheckedFile { document: passport, content_type: "application/pdf", bytes: b.to_vec() };
+    inbox.send(&row, vec![file(b"%PDF-1.4 first")], t(5)).await.unwrap();
+    // Used once: a second sending (a replayed form, a second tab) stores nothing.
+    let twice = inbox.send(&row, vec![file(b"%PDF-1.4 second")], t(6)).await.unwrap_err();
+    assert!(matches!(twice, StorageError::Conflict(_)), "{twice}");
+    let sent = c.evidence_files(&r).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the refused file's bytes are removed");
+    let (meta, bytes) = c.evidence_file(files.as_ref(), &r, &sent[0].id).await.unwrap().unwrap();
+    assert_eq!((bytes.as_slice(), meta.size), (&b"%PDF-1.4 first"[..], 14));
+    // Encrypted at rest: the bytes on disk are not the file's.
+    let on_disk = std::fs::read(dir.path().join(sent[0].id.as_str())).unwrap();
+    assert!(!on_disk.windows(5).any(|w| w == b"first"));
+    // Another ERO sees none of it.
+    let w = store.for_ero(id("westminster"));
+    assert!(w.evidence_files(&r).await.unwrap().is_empty());
+    assert!(w.evidence_requests(&r).await.unwrap().is_empty());
+    assert!(w.evidence_file(files.as_ref(), &r, &sent[0].id).await.unwrap().is_none());
+    assert_eq!(c.evidence_requests(&r).await.unwrap()[0].used_at, Some(t(5)));
+    // An expired link cannot be used.
+    let r2 = store.citizen().submit(new_app("W06000015", "Late"), t(0)).await.unwrap().reference;
+    c.confirm_receipts(t(2), &[(r2, true, None)]).await.unwrap();
+    let late = c.ask_for_evidence(&r2, vec![passport], &reasons, t(3)).await.unwrap();
+    let late_row = inbox.request(&store.evidence_token(&late)).await.unwrap().unwrap();
+    let expired = inbox.send(&late_row, vec![file(b"%PDF-1.4 late")], t(3) + Duration::days(LINK_DAYS)).await;
+    assert!(matches!(expired.unwrap_err(), StorageError::Conflict(_)));
+    // Decided, then erased under the retention rules: the evidence goes with the details.
+    c.determine(&r, t(7), Determination::Approved, &[]).await.unwrap();
+    // Its jobs done (an application is kept while work about it is owed).
+    for queue in [Queue::Verify, Queue::Notify] {
+        let worker = store.worker(queue, "w");
+        for job in worker.claim(t(8), std::time::Duration::from_secs(60), 100).await.unwrap() {
+            worker.complete(&job, t(8), None, &JobEffects::default()).await.unwrap();
+        }
+    }
+    let rules = ier_domain::retention::Retention::current();
+    store.run_retention(rules, t(7) + Duration::days(400), 100, false).await.unwrap();
+    assert!(c.evidence_files(&r).await.unwrap().is_empty());
+    assert!(c.evidence_requests(&r).await.unwrap().is_empty());
+}
+
+pub async fn the_staff_queue_filters_in_the_database(backend: Arc<dyn Backend>) {
+    use crate::{Listed, QueueFilter};
+    let store = seeded(backend).await;
+    let mut refs = Vec::new();
+    for (i, name) in ["Alpha", "Bravo", "Charlie", "Delta"].into_iter().enumerate() {
+        refs.push(store.citizen().submit(new_app("W06000015", name), t(i as i64 * 3600)).await.unwrap().reference);
+    }
+    store.citizen().submit(new_app("E09000033", "Other"), t(0)).await.unwrap();
+    let c = store.for_ero(id("cardiff"));
+    let verified = |outcome| EventKind::Verified { outcome, explanation: vec![] };
+    c.record(&refs[0], t(10), &verified(VerificationOutcome::Match)).await.unwrap();
+    c.record(&refs[1], t(10), &verified(VerificationOutcome::NoMatch)).await.unwrap();
+    c.record(&refs[2], t(10), &verified(VerificationOutcome::NoMatch)).await.unwrap();
+    let refs_of =
+        |page: Vec<(Listed, Option<crate::Progress>)>| page.into_iter().map(|(l, _)| l.reference()).collect::<Vec<_>>();
+    let all = c.queue(&QueueFilter::default(), None, 100).await.unwrap();
+    assert_eq!(refs_of(all), refs, "oldest first, this ERO's only");
+    let no_match = QueueFilter { identity: Some(Some(VerificationOutcome::NoMatch)), ..Default::default() };
+    assert_eq!(refs_of(c.queue(&no_match, None, 100).await.unwrap()), vec![refs[1], refs[2]]);
+    assert_eq!(refs_of(c.queue(&no_match, Some(&refs[1]), 100).await.unwrap()), vec![refs[2]], "paged");
+    let unchecked = QueueFilter { identity: Some(None), ..Default::default() };
+    assert_eq!(refs_of(c.queue(&unchecked, None, 100).await.unwrap()), vec![refs[3]]);
+    let verified_stage = QueueFilter { stage: Some(Stage::Verified), ..Default::default() };
+    assert_eq!(refs_of(c.queue(&verified_stage, None, 100).await.unwrap()).len(), 3);
+    let window = QueueFilter { from: Some(t(3600)), to: Some(t(3 * 3600)), ..Default::default() };
+    assert_eq!(refs_of(c.queue(&window, None, 100).await.unwrap()), vec![refs[1], refs[2]]);
+    let overseas = QueueFilter { kind: Some(ier_domain::ApplicationKind::Overseas), ..Default::default() };
+    assert!(c.queue(&overseas, None, 100).await.unwrap().is_empty());
+    let evidence = QueueFilter { determination: Some(Determination::EvidenceRequested), ..Default::default() };
+    assert!(c.queue(&evidence, None, 100).await.unwrap().is_empty());
+    assert!(store.for_ero(id("lothian-vjb")).queue(&QueueFilter::default(), None, 100).await.unwrap().is_empty());
 }

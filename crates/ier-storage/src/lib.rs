@@ -25,6 +25,7 @@
 pub mod audit_chain;
 pub mod crypto;
 pub mod decode;
+pub mod evidence;
 pub mod feedback;
 pub mod group;
 pub mod jobs;
@@ -33,6 +34,7 @@ pub mod performance;
 pub mod persons;
 pub mod retention;
 pub mod sql;
+pub mod staff;
 
 #[cfg(feature = "contract")]
 pub mod contract;
@@ -674,6 +676,90 @@ pub trait Backend: Send + Sync + 'static {
         limit: u32,
         dry_run: bool,
     ) -> Result<Vec<EroId>>;
+
+    // The ERO portal's staff ([`staff`]): accounts, sign-in and sessions.
+
+    /// Add an account with its recovery codes' digests; `Duplicate` if the username is taken.
+    async fn put_staff(&self, row: &staff::StaffRow, recovery: &[String]) -> Result<()>;
+    async fn staff_by_username(&self, username: &staff::Username) -> Result<Option<staff::StaffRow>>;
+    async fn staff_member(&self, id: &staff::StaffId) -> Result<Option<staff::StaffRow>>;
+    /// An ERO's accounts, oldest first.
+    async fn staff_of(&self, ero: &EroId) -> Result<Vec<staff::StaffRow>>;
+    /// Count a wrong password or code (one statement); at `max` in a row the account is
+    /// locked until `lock_until`. The count afterwards.
+    async fn staff_failed(
+        &self,
+        id: &staff::StaffId,
+        now: DateTime<Utc>,
+        max: u32,
+        lock_until: DateTime<Utc>,
+    ) -> Result<u32>;
+    /// Finish signing in, in one transaction: use the TOTP step (it must be later than the
+    /// last used) or the recovery code (it must be unused), clear the failures and store
+    /// the session. False, with nothing changed, if the step or code cannot be used.
+    async fn staff_signed_in(
+        &self,
+        id: &staff::StaffId,
+        totp_step: Option<i64>,
+        recovery: Option<&str>,
+        session: &staff::SessionRow,
+    ) -> Result<bool>;
+    /// A session that has not expired (nor been idle since `idle_since`), with its
+    /// account, marked as seen at `now`.
+    async fn staff_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+        idle_since: DateTime<Utc>,
+    ) -> Result<Option<(staff::SessionRow, staff::StaffRow)>>;
+    async fn delete_staff_session(&self, token_hash: &str) -> Result<()>;
+
+    // Evidence for the exceptions process ([`evidence`]).
+
+    async fn put_evidence_request(&self, row: &evidence::EvidenceRequestRow) -> Result<()>;
+    /// A request by its id, whatever its ERO (the applicant's link names it).
+    async fn evidence_request(&self, id: &evidence::RequestId) -> Result<Option<evidence::EvidenceRequestRow>>;
+    /// An application's requests, newest first.
+    async fn evidence_requests(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Vec<evidence::EvidenceRequestRow>>;
+    /// Store a request's files and spend it, in one transaction: false (nothing stored) if it
+    /// was spent or had run out by `now`.
+    async fn put_evidence_files(
+        &self,
+        request: &evidence::RequestId,
+        files: &[evidence::EvidenceFileRow],
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// An application's evidence files, oldest first.
+    async fn evidence_files(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<evidence::EvidenceFileRow>>;
+
+    /// A page of an ERO's applications for its staff, oldest first, after `after`,
+    /// filtered in the database.
+    async fn queue(
+        &self,
+        ero: &EroId,
+        filter: &QueueFilter,
+        after: Option<&ReferenceNumber>,
+        limit: u32,
+    ) -> Result<Vec<ApplicationRow>>;
+}
+
+/// What the portal's queue shows ([`EroStore::queue`]): every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub stage: Option<Stage>,
+    pub kind: Option<ier_domain::ApplicationKind>,
+    /// The identity check's outcome; `Some(None)`: not checked yet.
+    pub identity: Option<Option<VerificationOutcome>>,
+    /// Only applications whose latest determination is this.
+    pub determination: Option<Determination>,
+    /// Submitted on or after (UTC).
+    pub from: Option<DateTime<Utc>>,
+    /// Submitted before (UTC).
+    pub to: Option<DateTime<Utc>>,
 }
 
 /// An application's events with its EMS receipt among them. A receipt is
@@ -845,6 +931,16 @@ impl Store {
     /// One ERO's capability: its own applications only.
     pub fn for_ero(&self, ero: EroId) -> EroStore {
         EroStore { store: self.clone(), ero }
+    }
+
+    /// The ERO portal's way in: staff accounts, sign-in and sessions.
+    pub fn staff(&self) -> staff::StaffStore {
+        staff::StaffStore { store: self.clone() }
+    }
+
+    /// The applicant's side of a request for evidence: its link, and sending files.
+    pub fn evidence_inbox(&self, files: Arc<dyn evidence::FileStore>) -> evidence::EvidenceInbox {
+        evidence::EvidenceInbox { store: self.clone(), files }
     }
 
     fn seal(&self, reference: &ReferenceNumber, details: &ApplicantDetails) -> Sealed {
@@ -1447,6 +1543,37 @@ impl EroStore {
                 None => self.store.open(r).map(|a| Listed::Open(Box::new(a))),
             })
             .collect()
+    }
+
+    /// A page of the ERO's applications for its staff, oldest first, after
+    /// `after`, as the filter says: each with its progress (and repeat mark),
+    /// or [`Listed::Erased`].
+    pub async fn queue(
+        &self,
+        filter: &QueueFilter,
+        after: Option<&ReferenceNumber>,
+        limit: u32,
+    ) -> Result<Vec<(Listed, Option<Progress>)>> {
+        let rows = self.store.backend.queue(&self.ero, filter, after, limit).await?;
+        let mut erased = Vec::new();
+        let mut open = Vec::new();
+        for (i, r) in rows.into_iter().enumerate() {
+            match r.progress.erased_at {
+                Some(at) => erased.push((i, Listed::Erased { reference: r.reference, at })),
+                None => open.push(self.store.open_with_progress(r)?),
+            }
+        }
+        let mut out: Vec<(Listed, Option<Progress>)> = self
+            .store
+            .with_repeats(open)
+            .await?
+            .into_iter()
+            .map(|(a, p)| (Listed::Open(Box::new(a)), Some(p)))
+            .collect();
+        for (i, e) in erased {
+            out.insert(i.min(out.len()), (e, None));
+        }
+        Ok(out)
     }
 
     pub async fn record(&self, reference: &ReferenceNumber, at: DateTime<Utc>, kind: &EventKind) -> Result<()> {

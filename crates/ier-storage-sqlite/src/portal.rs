@@ -1,0 +1,402 @@
+//! The ERO portal's storage on SQLite: staff accounts and sessions
+//! ([`ier_storage::staff`]), requests for evidence and their files
+//! ([`ier_storage::evidence`]), and the staff's filtered queue. Every statement
+//! about applications names the ERO.
+
+use chrono::{DateTime, Utc};
+use ier_domain::evidence::DocumentKind;
+use ier_domain::{EroId, ReferenceNumber};
+use ier_storage::evidence::{EvidenceFileRow, EvidenceRequestRow, FileId, RequestId};
+use ier_storage::staff::{Role, SessionRow, StaffId, StaffRow, Username};
+use ier_storage::{ApplicationRow, QueueFilter, Result, Sealed, StorageError, decode};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqlitePool};
+
+use super::{finish_with, unavailable};
+use crate::rows::{APPLICATION_SELECT, application_from};
+
+const STAFF_COLUMNS: &str = "s.id, s.ero_id, s.username, s.role, s.password_hash, s.totp_key_id, s.totp_secret,
+    s.created_at, s.failed_signins, s.locked_until, s.last_totp_step";
+
+fn staff_from(r: &SqliteRow) -> Result<StaffRow> {
+    let id: String = r.get("id");
+    let username: String = r.get("username");
+    Ok(StaffRow {
+        id: StaffId::parse(&id).ok_or_else(|| StorageError::Corrupt("staff id".into()))?,
+        ero: decode::ero_id(r.get("ero_id"))?,
+        username: Username::parse(&username).map_err(|_| StorageError::Corrupt("staff username".into()))?,
+        role: Role::parse(r.get("role"))?,
+        password_hash: r.get("password_hash"),
+        totp: Sealed { key_id: r.get("totp_key_id"), blob: r.get("totp_secret") },
+        created_at: r.get("created_at"),
+        failed_signins: r.get::<i64, _>("failed_signins") as u32,
+        locked_until: r.get("locked_until"),
+        last_totp_step: r.get("last_totp_step"),
+    })
+}
+
+pub async fn put_staff(pool: &SqlitePool, row: &StaffRow, recovery: &[String]) -> Result<()> {
+    let mut tx = pool.begin().await.map_err(unavailable)?;
+    sqlx::query(
+        "INSERT INTO staff (id, ero_id, username, role, password_hash, totp_key_id, totp_secret, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(row.id.as_str())
+    .bind(row.ero.as_str())
+    .bind(row.username.as_str())
+    .bind(row.role.as_str())
+    .bind(&row.password_hash)
+    .bind(&row.totp.key_id)
+    .bind(&row.totp.blob)
+    .bind(row.created_at)
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    for digest in recovery {
+        sqlx::query("INSERT INTO staff_recovery_codes (staff_id, digest) VALUES (?, ?)")
+            .bind(row.id.as_str())
+            .bind(digest)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+    }
+    tx.commit().await.map_err(unavailable)
+}
+
+pub async fn staff_by(pool: &SqlitePool, column: &str, value: &str) -> Result<Option<StaffRow>> {
+    let row = sqlx::query(&format!("SELECT {STAFF_COLUMNS} FROM staff s WHERE s.{column} = ?"))
+        .bind(value)
+        .fetch_optional(pool)
+        .await
+        .map_err(unavailable)?;
+    row.as_ref().map(staff_from).transpose()
+}
+
+pub async fn staff_of(pool: &SqlitePool, ero: &EroId) -> Result<Vec<StaffRow>> {
+    let rows =
+        sqlx::query(&format!("SELECT {STAFF_COLUMNS} FROM staff s WHERE s.ero_id = ? ORDER BY s.created_at, s.id"))
+            .bind(ero.as_str())
+            .fetch_all(pool)
+            .await
+            .map_err(unavailable)?;
+    rows.iter().map(staff_from).collect()
+}
+
+pub async fn staff_failed(pool: &SqlitePool, id: &StaffId, max: u32, lock_until: DateTime<Utc>) -> Result<u32> {
+    let n: Option<i64> = sqlx::query_scalar(
+        "UPDATE staff SET failed_signins = failed_signins + 1,
+             locked_until = CASE WHEN failed_signins + 1 >= ?1 THEN ?2 ELSE locked_until END
+         WHERE id = ?3 RETURNING failed_signins",
+    )
+    .bind(i64::from(max))
+    .bind(lock_until)
+    .bind(id.as_str())
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(n.unwrap_or(0) as u32)
+}
+
+pub async fn staff_signed_in(
+    pool: &SqlitePool,
+    id: &StaffId,
+    totp_step: Option<i64>,
+    recovery: Option<&str>,
+    session: &SessionRow,
+) -> Result<bool> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        let used = match (totp_step, recovery) {
+            (Some(step), _) => {
+                sqlx::query("UPDATE staff SET last_totp_step = ?1 WHERE id = ?2 AND last_totp_step < ?1")
+                    .bind(step)
+                    .bind(id.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(unavailable)?
+                    .rows_affected()
+            }
+            (None, Some(digest)) => sqlx::query(
+                "UPDATE staff_recovery_codes SET used_at = ? WHERE staff_id = ? AND digest = ? AND used_at IS NULL",
+            )
+            .bind(session.created_at)
+            .bind(id.as_str())
+            .bind(digest)
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?
+            .rows_affected(),
+            (None, None) => 0,
+        };
+        if used != 1 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE staff SET failed_signins = 0, locked_until = NULL WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        sqlx::query(
+            "INSERT INTO staff_sessions (token_hash, staff_id, created_at, seen_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&session.token_hash)
+        .bind(session.staff.as_str())
+        .bind(session.created_at)
+        .bind(session.seen_at)
+        .bind(session.expires_at)
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+        // Sessions that ended are deleted as new ones start.
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = ? AND expires_at <= ?")
+            .bind(id.as_str())
+            .bind(session.created_at)
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(true)
+    }
+    .await;
+    finish_with(&mut conn, result).await
+}
+
+pub async fn staff_session(
+    pool: &SqlitePool,
+    token_hash: &str,
+    now: DateTime<Utc>,
+    idle_since: DateTime<Utc>,
+) -> Result<Option<(SessionRow, StaffRow)>> {
+    let row = sqlx::query(&format!(
+        "UPDATE staff_sessions SET seen_at = ?1 WHERE token_hash = ?2 AND expires_at > ?1 AND seen_at > ?3
+         RETURNING token_hash, staff_id, created_at, seen_at, expires_at"
+    ))
+    .bind(now)
+    .bind(token_hash)
+    .bind(idle_since)
+    .fetch_optional(pool)
+    .await
+    .map_err(unavailable)?;
+    let Some(row) = row else { return Ok(None) };
+    let staff_id: String = row.get("staff_id");
+    let session = SessionRow {
+        token_hash: row.get("token_hash"),
+        staff: StaffId::parse(&staff_id).ok_or_else(|| StorageError::Corrupt("staff id".into()))?,
+        created_at: row.get("created_at"),
+        seen_at: row.get("seen_at"),
+        expires_at: row.get("expires_at"),
+    };
+    let Some(staff) = staff_by(pool, "id", &staff_id).await? else { return Ok(None) };
+    Ok(Some((session, staff)))
+}
+
+pub async fn delete_staff_session(pool: &SqlitePool, token_hash: &str) -> Result<()> {
+    sqlx::query("DELETE FROM staff_sessions WHERE token_hash = ?")
+        .bind(token_hash)
+        .execute(pool)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+const REQUEST_COLUMNS: &str = "id, reference, ero_id, documents, created_at, expires_at, used_at";
+
+fn request_from(r: &SqliteRow) -> Result<EvidenceRequestRow> {
+    let id: String = r.get("id");
+    let documents: Vec<DocumentKind> = serde_json::from_str(r.get("documents"))
+        .map_err(|_| StorageError::Corrupt("evidence request documents".into()))?;
+    Ok(EvidenceRequestRow {
+        id: RequestId::parse(&id).ok_or_else(|| StorageError::Corrupt("evidence request id".into()))?,
+        reference: decode::reference(r.get("reference"))?,
+        ero: decode::ero_id(r.get("ero_id"))?,
+        documents,
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        used_at: r.get("used_at"),
+    })
+}
+
+pub async fn put_evidence_request(pool: &SqlitePool, row: &EvidenceRequestRow) -> Result<()> {
+    let documents = serde_json::to_string(&row.documents).expect("codes serialise");
+    let done = sqlx::query(
+        "INSERT INTO evidence_requests (id, reference, ero_id, documents, created_at, expires_at)
+         SELECT ?, reference, ero_id, ?, ?, ? FROM applications WHERE reference = ? AND ero_id = ?",
+    )
+    .bind(row.id.as_str())
+    .bind(documents)
+    .bind(row.created_at)
+    .bind(row.expires_at)
+    .bind(row.reference.as_str())
+    .bind(row.ero.as_str())
+    .execute(pool)
+    .await
+    .map_err(unavailable)?;
+    if done.rows_affected() == 1 { Ok(()) } else { Err(StorageError::NotFound) }
+}
+
+pub async fn evidence_request(pool: &SqlitePool, id: &RequestId) -> Result<Option<EvidenceRequestRow>> {
+    let row = sqlx::query(&format!("SELECT {REQUEST_COLUMNS} FROM evidence_requests WHERE id = ?"))
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(unavailable)?;
+    row.as_ref().map(request_from).transpose()
+}
+
+pub async fn evidence_requests(
+    pool: &SqlitePool,
+    ero: &EroId,
+    reference: &ReferenceNumber,
+) -> Result<Vec<EvidenceRequestRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REQUEST_COLUMNS} FROM evidence_requests WHERE ero_id = ? AND reference = ? ORDER BY created_at DESC, id"
+    ))
+    .bind(ero.as_str())
+    .bind(reference.as_str())
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter().map(request_from).collect()
+}
+
+pub async fn put_evidence_files(
+    pool: &SqlitePool,
+    request: &RequestId,
+    files: &[EvidenceFileRow],
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        let spent = sqlx::query(
+            "UPDATE evidence_requests SET used_at = ?1 WHERE id = ?2 AND used_at IS NULL AND expires_at > ?1",
+        )
+        .bind(now)
+        .bind(request.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+        if spent.rows_affected() != 1 {
+            return Ok(false);
+        }
+        for f in files {
+            sqlx::query(
+                "INSERT INTO evidence_files (id, request_id, reference, ero_id, document, content_type, size, key_id,
+                     file_key, stored_at)
+                 SELECT ?, id, reference, ero_id, ?, ?, ?, ?, ?, ? FROM evidence_requests WHERE id = ?",
+            )
+            .bind(f.id.as_str())
+            .bind(f.document.code())
+            .bind(&f.content_type)
+            .bind(f.size as i64)
+            .bind(&f.key.key_id)
+            .bind(&f.key.blob)
+            .bind(f.stored_at)
+            .bind(request.as_str())
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        }
+        Ok(true)
+    }
+    .await;
+    finish_with(&mut conn, result).await
+}
+
+pub async fn evidence_files(
+    pool: &SqlitePool,
+    ero: &EroId,
+    reference: &ReferenceNumber,
+) -> Result<Vec<EvidenceFileRow>> {
+    let rows = sqlx::query(
+        "SELECT id, request_id, reference, ero_id, document, content_type, size, key_id, file_key, stored_at
+         FROM evidence_files WHERE ero_id = ? AND reference = ? ORDER BY seq",
+    )
+    .bind(ero.as_str())
+    .bind(reference.as_str())
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter()
+        .map(|r| {
+            let id: String = r.get("id");
+            let request: String = r.get("request_id");
+            Ok(EvidenceFileRow {
+                id: FileId::parse(&id).ok_or_else(|| StorageError::Corrupt("evidence file id".into()))?,
+                request: RequestId::parse(&request)
+                    .ok_or_else(|| StorageError::Corrupt("evidence request id".into()))?,
+                reference: decode::reference(r.get("reference"))?,
+                ero: decode::ero_id(r.get("ero_id"))?,
+                document: DocumentKind::parse(r.get("document"))
+                    .map_err(|_| StorageError::Corrupt("evidence document".into()))?,
+                content_type: r.get("content_type"),
+                size: r.get::<i64, _>("size") as u64,
+                key: Sealed { key_id: r.get("key_id"), blob: r.get("file_key") },
+                stored_at: r.get("stored_at"),
+            })
+        })
+        .collect()
+}
+
+/// The filter's conditions as SQL with `?` marks, and their values in order.
+pub fn queue_conditions(filter: &QueueFilter) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut values = Vec::new();
+    if let Some(stage) = filter.stage {
+        sql.push_str(" AND a.stage = ?");
+        values.push(stage.as_str().to_owned());
+    }
+    if let Some(kind) = filter.kind {
+        sql.push_str(" AND a.kind = ?");
+        values.push(kind.as_str().to_owned());
+    }
+    if let Some(determination) = filter.determination {
+        sql.push_str(" AND a.determination = ?");
+        values.push(determination.as_str().to_owned());
+    }
+    match filter.identity {
+        None => {}
+        Some(None) => sql.push_str(
+            " AND NOT EXISTS (SELECT 1 FROM application_events v WHERE v.reference = a.reference AND v.kind = 'verified')",
+        ),
+        Some(Some(outcome)) => {
+            sql.push_str(
+                " AND EXISTS (SELECT 1 FROM application_events v WHERE v.reference = a.reference AND v.kind = 'verified'
+                   AND v.detail LIKE ?)",
+            );
+            let word = serde_json::to_string(&outcome).expect("serialises");
+            values.push(format!("%\"outcome\":{word}%"));
+        }
+    }
+    (sql, values)
+}
+
+pub async fn queue(
+    pool: &SqlitePool,
+    ero: &EroId,
+    filter: &QueueFilter,
+    after: Option<&ReferenceNumber>,
+    limit: u32,
+) -> Result<Vec<ApplicationRow>> {
+    let (conditions, values) = queue_conditions(filter);
+    let sql = format!(
+        "{APPLICATION_SELECT} WHERE a.ero_id = ?
+         AND a.seq > COALESCE((SELECT seq FROM applications WHERE ero_id = ? AND reference = ?), 0)
+         AND a.submitted_at >= ? AND a.submitted_at < ? {conditions}
+         ORDER BY a.seq LIMIT ?"
+    );
+    // Stored times are text in one format: bounds in the same format compare as times.
+    let from = filter.from.unwrap_or(DateTime::from_timestamp(0, 0).expect("1970"));
+    let to = filter.to.unwrap_or(DateTime::from_timestamp(253_402_300_799, 0).expect("9999"));
+    let mut q = sqlx::query(&sql)
+        .bind(ero.as_str())
+        .bind(ero.as_str())
+        .bind(after.map(|r| r.as_str().to_owned()))
+        .bind(from)
+        .bind(to);
+    for v in values {
+        q = q.bind(v);
+    }
+    let rows = q.bind(i64::from(limit)).fetch_all(pool).await.map_err(unavailable)?;
+    rows.iter().map(application_from).collect()
+}
