@@ -16,9 +16,12 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use ier_domain::Language;
 use unic_langid::LanguageIdentifier;
 
-struct Bundles {
+/// A site's messages in English and Welsh (the public site's are in
+/// `locales/`; the ERO portal has its own).
+pub struct Catalogue {
     en: FluentBundle<FluentResource>,
     cy: FluentBundle<FluentResource>,
+    sources: [&'static str; 2],
 }
 
 fn bundle(lang: &str, source: &'static str) -> FluentBundle<FluentResource> {
@@ -31,46 +34,61 @@ fn bundle(lang: &str, source: &'static str) -> FluentBundle<FluentResource> {
     b
 }
 
-static BUNDLES: LazyLock<Bundles> = LazyLock::new(|| Bundles {
-    en: bundle("en", include_str!("../locales/en.ftl")),
-    cy: bundle("cy", include_str!("../locales/cy.ftl")),
-});
-
-/// Translate `key` into `lang` with arguments. A missing message is a bug:
-/// the tests check every key exists in both languages.
-pub fn translate(lang: Language, key: &str, args: &HashMap<String, String>) -> String {
-    let b = match lang {
-        Language::En => &BUNDLES.en,
-        Language::Cy => &BUNDLES.cy,
-    };
-    let Some(pattern) = b.get_message(key).and_then(|m| m.value()) else {
-        return key.to_owned();
-    };
-    let mut fargs = FluentArgs::new();
-    for (k, v) in args {
-        // Numbers stay numbers, so plural rules apply.
-        match v.parse::<f64>() {
-            Ok(n) => fargs.set(k.as_str(), FluentValue::from(n)),
-            Err(_) => fargs.set(k.as_str(), FluentValue::from(v.as_str())),
-        }
+impl Catalogue {
+    /// From the two languages' Fluent sources (a source that does not parse is a bug: panics).
+    pub fn new(en: &'static str, cy: &'static str) -> Self {
+        Self { en: bundle("en", en), cy: bundle("cy", cy), sources: [en, cy] }
     }
-    let mut errors = Vec::new();
-    b.format_pattern(pattern, Some(&fargs), &mut errors).into_owned()
+
+    /// Translate `key` into `lang` with arguments. A missing message is a bug:
+    /// the tests check every key exists in both languages.
+    pub fn translate(&self, lang: Language, key: &str, args: &HashMap<String, String>) -> String {
+        let b = match lang {
+            Language::En => &self.en,
+            Language::Cy => &self.cy,
+        };
+        let Some(pattern) = b.get_message(key).and_then(|m| m.value()) else {
+            return key.to_owned();
+        };
+        let mut fargs = FluentArgs::new();
+        for (k, v) in args {
+            // Numbers stay numbers, so plural rules apply.
+            match v.parse::<f64>() {
+                Ok(n) => fargs.set(k.as_str(), FluentValue::from(n)),
+                Err(_) => fargs.set(k.as_str(), FluentValue::from(v.as_str())),
+            }
+        }
+        let mut errors = Vec::new();
+        b.format_pattern(pattern, Some(&fargs), &mut errors).into_owned()
+    }
+
+    /// Message ids defined in a language's file.
+    pub fn keys(&self, lang: Language) -> Vec<String> {
+        let source = match lang {
+            Language::En => self.sources[0],
+            Language::Cy => self.sources[1],
+        };
+        source
+            .lines()
+            .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim()))
+            .filter(|k| !k.is_empty() && !k.starts_with('#') && !k.starts_with(' ') && !k.starts_with('.'))
+            .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            .map(str::to_owned)
+            .collect()
+    }
 }
 
-/// Message ids defined in a language's file.
+static BUNDLES: LazyLock<Catalogue> =
+    LazyLock::new(|| Catalogue::new(include_str!("../locales/en.ftl"), include_str!("../locales/cy.ftl")));
+
+/// Translate a public-site message ([`Catalogue::translate`]).
+pub fn translate(lang: Language, key: &str, args: &HashMap<String, String>) -> String {
+    BUNDLES.translate(lang, key, args)
+}
+
+/// The public site's message ids in a language.
 pub fn keys(lang: Language) -> Vec<String> {
-    let source = match lang {
-        Language::En => include_str!("../locales/en.ftl"),
-        Language::Cy => include_str!("../locales/cy.ftl"),
-    };
-    source
-        .lines()
-        .filter_map(|l| l.split_once(" =").map(|(k, _)| k.trim()))
-        .filter(|k| !k.is_empty() && !k.starts_with('#') && !k.starts_with(' ') && !k.starts_with('.'))
-        .filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        .map(str::to_owned)
-        .collect()
+    BUNDLES.keys(lang)
 }
 
 /// The request's language, and whether it was asked for explicitly (`?lang=`).

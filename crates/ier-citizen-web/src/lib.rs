@@ -10,8 +10,9 @@
 //! complete page. JavaScript (`assets/ier.mjs`) only enhances: GOV.UK Frontend's
 //! components, and the address look-up shown in place.
 
-mod assets;
+pub mod assets;
 pub mod components;
+pub mod evidence;
 pub mod i18n;
 pub mod inbox;
 pub mod journey;
@@ -55,6 +56,9 @@ pub struct AppState {
     pub gate: Arc<ier_ops::Gate>,
     /// Readiness (draining for shutdown).
     pub health: ier_ops::Health,
+    /// Where applicants send evidence through their link (`/evidence/{token}`); `None`:
+    /// the page is not served.
+    pub evidence: Option<ier_storage::evidence::EvidenceInbox>,
     /// The demo's inbox of simulated messages (`/demo/notifications`); `None` outside the demo.
     pub inbox: Option<Arc<dyn inbox::Inbox>>,
     /// What this instance counts for the performance figures (journeys started,
@@ -84,6 +88,7 @@ impl AppState {
             gate: Arc::new(ier_ops::Gate::default()),
             health: ier_ops::Health::default(),
             inbox: None,
+            evidence: None,
             tallies: Arc::default(),
             figures: Arc::default(),
             eros: Arc::default(),
@@ -173,6 +178,10 @@ pub fn router(state: AppState) -> Router {
         .route(status::PATH, get(status::show).post(status::lookup))
         .route(registered::PATH, get(registered::show).post(registered::lookup))
         .route(inbox::PATH, get(inbox::show))
+        .route(
+            "/evidence/{token}",
+            get(evidence::show).post(evidence::send).layer(axum::extract::DefaultBodyLimit::max(evidence::BODY_LIMIT)),
+        )
         .merge(journey::routes())
         .merge(performance::routes())
         .merge(service_pages::routes())
@@ -220,7 +229,9 @@ async fn read_body(lang: Lang, req: Request, next: Next) -> Response {
     let expired = req.extensions().get::<ier_ops::listener::BodyExpired>().cloned();
     let path = req.uri().path().to_owned();
     let (parts, body) = req.into_parts();
-    match axum::body::to_bytes(body, BODY_LIMIT).await {
+    // Evidence of identity (photos, scans) is the one larger body the site takes.
+    let limit = if path.starts_with("/evidence/") { evidence::BODY_LIMIT } else { BODY_LIMIT };
+    match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await,
         Err(e) => {
             let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());

@@ -31,6 +31,10 @@ pub enum Action {
     PersonLookup,
     /// Feedback sent with the feedback form (each one stored).
     Feedback,
+    /// A password or code sent to the ERO portal's sign-in (each one a guess).
+    StaffSignIn,
+    /// Evidence sent through an applicant's link (each one a guess at a link, or files stored).
+    Evidence,
 }
 
 /// A bucket's size and refill rate.
@@ -53,6 +57,11 @@ impl Action {
             Action::PersonLookup => Limit { burst: 30.0, per_second: 0.1 },
             // 20 at once, then one a minute: people behind one address may all send feedback.
             Action::Feedback => Limit { burst: 20.0, per_second: 1.0 / 60.0 },
+            // 20 at once (an office behind one address), then one every 6 seconds; accounts
+            // lock after five wrong tries in a row besides.
+            Action::StaffSignIn => Limit { burst: 20.0, per_second: 1.0 / 6.0 },
+            // 20 at once, then one every 10 seconds.
+            Action::Evidence => Limit { burst: 20.0, per_second: 0.1 },
         }
     }
 }
@@ -73,11 +82,18 @@ pub struct Limiter {
 impl Limiter {
     /// `proxies`: the load balancers whose `X-Forwarded-For` names the client (none: the connection's address).
     pub fn new(proxies: ier_ops::TrustedProxies) -> Self {
-        let limits =
-            [Action::PostcodeLookup, Action::Submission, Action::StatusLookup, Action::PersonLookup, Action::Feedback]
-                .into_iter()
-                .map(|a| (a, a.default_limit()))
-                .collect();
+        let limits = [
+            Action::PostcodeLookup,
+            Action::Submission,
+            Action::StatusLookup,
+            Action::PersonLookup,
+            Action::Feedback,
+            Action::StaffSignIn,
+            Action::Evidence,
+        ]
+        .into_iter()
+        .map(|a| (a, a.default_limit()))
+        .collect();
         Self { limits, buckets: Mutex::new(HashMap::new()), proxies }
     }
 
@@ -113,7 +129,7 @@ impl Limiter {
     /// The key the limits count this request's client under: the client
     /// behind any trusted proxies ([`ier_ops::TrustedProxies::client`]), an
     /// IPv6 client by its /64.
-    fn client(&self, parts: &Parts) -> IpAddr {
+    pub fn client(&self, parts: &Parts) -> IpAddr {
         let peer =
             parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let forwarded = parts.headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok());

@@ -58,13 +58,17 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "performance.html",
         "performance_data.html",
         "content.html",
-        "feedback.html"
+        "feedback.html",
+        "evidence.html"
     );
     env.add_function("t", t);
     env.add_function("asset", crate::assets::url);
     crate::components::register(&mut env);
     env
 });
+
+/// The GOV.UK header, for other sites of the service (the ERO portal) to include.
+pub const HEADER_TEMPLATE: &str = include_str!("../templates/header.html");
 
 /// The template environment (shared with the component parity tests).
 pub fn environment() -> &'static Environment<'static> {

@@ -18,6 +18,11 @@ struct Words {
 static REASONS: LazyLock<BTreeMap<String, Words>> =
     LazyLock::new(|| toml::from_str(include_str!("../data/reasons.toml")).expect("data/reasons.toml is valid"));
 
+/// Every listed reason code, in order (staff choose from these).
+pub fn codes() -> impl Iterator<Item = &'static str> {
+    REASONS.keys().map(String::as_str)
+}
+
 /// The reason category a code falls in: itself if listed, else `other`.
 pub fn category(code: &ReasonCode) -> &'static str {
     REASONS.get_key_value(code.as_str()).map_or("other", |(k, _)| k.as_str())

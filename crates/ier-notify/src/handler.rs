@@ -45,6 +45,15 @@ impl Links {
         }
     }
 
+    /// The page where an applicant sends evidence, from a request's link token.
+    pub fn evidence(&self, token: &str, language: Language) -> String {
+        let base = self.public_url.trim_end_matches('/');
+        match language {
+            Language::En => format!("{base}/evidence/{token}"),
+            Language::Cy => format!("{base}/evidence/{token}?lang=cy"),
+        }
+    }
+
     pub fn start(&self, language: Language) -> String {
         let base = self.public_url.trim_end_matches('/');
         match language {
@@ -149,6 +158,30 @@ impl Handler for NotifyHandler {
                     words.iter().map(|w| format!("* {w}")).collect::<Vec<_>>().join("\n")
                 };
                 p.insert("reasons".to_owned(), list);
+                if message == Message::EvidenceRequested {
+                    // Asked for through the ERO portal: the link to send it online, and what.
+                    let how = match store.evidence_link(job, chrono::Utc::now()).await? {
+                        Some((token, documents)) => {
+                            let url = self.links.evidence(&token, language);
+                            let what: Vec<&str> = documents.iter().map(|d| d.describe(language)).collect();
+                            match language {
+                                Language::En => format!(
+                                    "They have asked for: {}. Send it online, as a photo or scan, at {url} (the link works once, for 28 days).",
+                                    what.join(", ")
+                                ),
+                                Language::Cy => format!(
+                                    "Maen nhw wedi gofyn am: {}. Anfonwch hi ar-lein, fel llun neu sgan, yn {url} (mae'r ddolen yn gweithio unwaith, am 28 diwrnod).",
+                                    what.join(", ")
+                                ),
+                            }
+                        }
+                        None => match language {
+                            Language::En => "They will tell you what to send and how.".to_owned(),
+                            Language::Cy => "Bydd yn rhoi gwybod i chi beth i’w anfon a sut.".to_owned(),
+                        },
+                    };
+                    p.insert("evidence_how".to_owned(), how);
+                }
             }
             Message::Registered => {
                 let ends = ier_storage::jobs::registration_ends(&application, job.created_at.date_naive());

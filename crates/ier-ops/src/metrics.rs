@@ -25,6 +25,8 @@ pub enum Tier {
     Public,
     /// The EMS API (mutual TLS).
     Ems,
+    /// The ERO portal (council staff).
+    Portal,
 }
 
 impl Tier {
@@ -32,6 +34,7 @@ impl Tier {
         match self {
             Tier::Public => "public",
             Tier::Ems => "ems",
+            Tier::Portal => "portal",
         }
     }
 }
@@ -236,7 +239,7 @@ impl Metrics {
             let _ = (job_depth.get_or_create(&labels), job_oldest.get_or_create(&labels));
             let _ = job_failed.get_or_create(&labels);
         }
-        for tier in [Tier::Public, Tier::Ems] {
+        for tier in [Tier::Public, Tier::Ems, Tier::Portal] {
             let _ = shed.get_or_create(&TierLabels { tier: tier.as_str() });
             let _ = in_flight.get_or_create(&TierLabels { tier: tier.as_str() });
         }

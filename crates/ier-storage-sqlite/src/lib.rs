@@ -875,11 +875,12 @@ impl Backend for SqliteBackend {
     async fn jobs(&self, filter: &JobFilter) -> Result<Vec<JobRow>> {
         let rows = sqlx::query(
             "SELECT id, queue, reference, kind, state, attempts, run_after, last_error, result, worker, created_at, finished_at
-             FROM jobs WHERE (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR state = ?2) ORDER BY id DESC LIMIT ?3",
+             FROM jobs WHERE (?1 IS NULL OR queue = ?1) AND (?2 IS NULL OR state = ?2) AND (?4 IS NULL OR reference = ?4) ORDER BY id DESC LIMIT ?3",
         )
         .bind(filter.queue.map(|q| q.as_str()))
         .bind(filter.state.map(|s| s.as_str()))
         .bind(filter.limit as i64)
+        .bind(filter.reference.map(|r| r.as_str().to_owned()))
         .fetch_all(&self.pool)
         .await
         .map_err(unavailable)?;

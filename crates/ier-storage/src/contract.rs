@@ -623,7 +623,8 @@ pub async fn one_journey_stores_one_application(backend: Arc<dyn Backend>) {
     };
     let stored = |store: Store| async move {
         let counts = store.counts().await.unwrap();
-        let jobs = store.jobs(&JobFilter { queue: None, state: None, limit: 10_000 }).await.unwrap().len();
+        let jobs =
+            store.jobs(&JobFilter { queue: None, state: None, reference: None, limit: 10_000 }).await.unwrap().len();
         (counts.by_stage.iter().map(|(_, n)| n).sum::<u64>(), jobs)
     };
 

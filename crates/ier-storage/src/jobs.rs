@@ -234,6 +234,8 @@ pub struct JobRow {
 pub struct JobFilter {
     pub queue: Option<Queue>,
     pub state: Option<JobState>,
+    /// One application's jobs only.
+    pub reference: Option<ReferenceNumber>,
     pub limit: u32,
 }
 

@@ -1576,6 +1576,15 @@ impl EroStore {
         Ok(out)
     }
 
+    /// The messages sent (or to be sent) about one of this ERO's applications, newest first.
+    pub async fn messages(&self, reference: &ReferenceNumber) -> Result<Vec<JobRow>> {
+        if self.store.backend.application(&self.ero, reference).await?.is_none() {
+            return Err(StorageError::NotFound);
+        }
+        let filter = JobFilter { queue: Some(Queue::Notify), reference: Some(*reference), ..Default::default() };
+        self.store.backend.jobs(&JobFilter { limit: 100, ..filter }).await
+    }
+
     pub async fn record(&self, reference: &ReferenceNumber, at: DateTime<Utc>, kind: &EventKind) -> Result<()> {
         self.store.backend.append_event(&self.ero, reference, at, kind).await
     }

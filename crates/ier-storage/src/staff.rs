@@ -469,6 +469,11 @@ impl StaffStore {
         self.store.backend.delete_staff_session(&session_digest(token)).await
     }
 
+    /// Record portal accesses in the audit (its hash chain): who is `staff:<id>`, never a name.
+    pub async fn audit(&self, records: &[crate::ApiAccess]) -> Result<()> {
+        self.store.record_api_access(records).await
+    }
+
     /// The signed-in member of staff's view of their ERO's data: the only way
     /// the portal reads applications.
     pub fn ero_store(&self, signed: &Signed) -> EroStore {

@@ -38,6 +38,12 @@ pub struct ServeArgs {
     /// Address of the EMS API (mutual TLS).
     #[arg(long, env = "IER_EMS_ADDR", default_value = "0.0.0.0:8443")]
     ems_addr: String,
+    /// Address of the ERO portal (council staff; behind the councils' network or a VPN, over HTTPS).
+    #[arg(long, env = "IER_PORTAL_ADDR", default_value = "0.0.0.0:8081")]
+    portal_addr: String,
+    /// Where evidence files are kept (encrypted; a volume shared by every instance).
+    #[arg(long, env = "IER_EVIDENCE_DIR")]
+    evidence_dir: Option<PathBuf>,
     #[command(flatten)]
     pub notify: crate::workers::NotifyArgs,
     #[command(flatten)]
@@ -132,6 +138,8 @@ pub struct ServeConfig {
     pub public_addr: SocketAddr,
     pub pki_dir: PathBuf,
     pub ems_addr: SocketAddr,
+    pub portal_addr: SocketAddr,
+    pub evidence_dir: PathBuf,
     pub notify: crate::workers::NotifySetup,
 }
 
@@ -187,9 +195,33 @@ impl ServeArgs {
                 problems.push(format!("IER_EMS_ADDR is not an address like 0.0.0.0:8443: {:?}", self.ems_addr))
             })
             .ok();
+        let portal_addr = self
+            .portal_addr
+            .parse::<SocketAddr>()
+            .map_err(|_| {
+                problems.push(format!("IER_PORTAL_ADDR is not an address like 0.0.0.0:8081: {:?}", self.portal_addr))
+            })
+            .ok();
+        if self.evidence_dir.as_ref().is_none_or(|d| d.as_os_str().is_empty()) {
+            problems.push(
+                "IER_EVIDENCE_DIR is not set: set it to the directory (a volume every instance shares) for evidence files"
+                    .to_owned(),
+            );
+        }
         let notify = self.notify.check(&mut problems);
         self.dwp.check(&mut problems);
-        match (problems.is_empty(), self.database_url, keys, sessions, addr, self.pki_dir, ems_addr, notify) {
+        match (
+            problems.is_empty(),
+            self.database_url,
+            keys,
+            sessions,
+            addr,
+            self.pki_dir,
+            ems_addr,
+            notify,
+            portal_addr,
+            self.evidence_dir,
+        ) {
             (
                 true,
                 Some(database_url),
@@ -199,8 +231,20 @@ impl ServeArgs {
                 Some(pki_dir),
                 Some(ems_addr),
                 Some(notify),
+                Some(portal_addr),
+                Some(evidence_dir),
             ) => Ok((
-                ServeConfig { database_url, data_keys, session_keys, public_addr, pki_dir, ems_addr, notify },
+                ServeConfig {
+                    database_url,
+                    data_keys,
+                    session_keys,
+                    public_addr,
+                    pki_dir,
+                    ems_addr,
+                    portal_addr,
+                    evidence_dir,
+                    notify,
+                },
                 self.postcode_table,
                 self.ops,
             )),
@@ -239,6 +283,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Production is served over HTTPS (TLS at the load balancer): cookies are Secure.
     let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);
     let mut state = ier_citizen_web::AppState::new(locator, store.clone(), sessions);
+    // Evidence of identity: sent by applicants on the public site, read by staff in the portal.
+    let files = crate::portal::file_store(&config.evidence_dir)?;
+    state.evidence = Some(store.evidence_inbox(files.clone()));
+    crate::portal::start(&store, files, state.sessions.clone(), config.portal_addr, ops.timeouts()).await?;
     state.start_housekeeping();
     ops.start(&store, &mut state).await?;
     let health = state.health.clone();

@@ -30,6 +30,9 @@ pub struct DemoArgs {
     /// Address of the EMS API (mutual TLS).
     #[arg(long, default_value = "127.0.0.1:8443")]
     ems_addr: SocketAddr,
+    /// Address of the ERO portal (council staff).
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    portal_addr: SocketAddr,
     #[command(flatten)]
     ops: crate::config::OpsArgs,
     #[command(flatten)]
@@ -89,6 +92,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         contacts(&store, &people).await?;
         seed(&store, &people).await?;
         register(&store, &people).await?;
+        unmatched(&store, &people).await?;
     }
     // Identity checks: the DWP simulator over the same population, draining the queue.
     let simulator: std::sync::Arc<dyn ier_dwp::IdentityVerifier> =
@@ -122,6 +126,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     state.inbox = Some(std::sync::Arc::new(crate::workers::SimulatorInbox(simulator)));
     state.start_housekeeping();
     let internal = args.ops.start(&store, &mut state).await?;
+    // Evidence of identity, and the ERO portal with demo staff accounts for two EROs.
+    let files = crate::portal::file_store(&args.data_dir.join("evidence"))?;
+    state.evidence = Some(store.evidence_inbox(files.clone()));
+    let portal =
+        crate::portal::start(&store, files, state.sessions.clone(), args.portal_addr, args.ops.timeouts()).await?;
+    let staff = demo_staff(&store, &args.data_dir, &people).await?;
     println!("IER demo: data in {}", args.data_dir.display());
     println!("  Public site:       {base}/");
     println!("  Find your council: {base}/find-your-council?postcode=SW1A+1AA");
@@ -146,6 +156,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             ca = pki.join("ca.pem").display(),
             r = register_file.display()
         );
+    }
+    println!("  ERO portal (council staff): http://{portal}/sign-in");
+    for line in staff.lines() {
+        println!("    {line}");
     }
     println!("Demo identities the DWP simulator knows (kind of applicant: name, date of birth, NINO, UK address):");
     for (i, (p, (kind, _))) in people.iter().zip(DEMO_KINDS).enumerate() {
@@ -377,6 +391,66 @@ async fn register(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result
         store.for_ero(council.ero_id).put_electors(Utc::now(), &[(format!("DEMO-{i}"), person)]).await?;
     }
     Ok(())
+}
+
+/// An application DWP cannot match (no National Insurance number given), to the first demo
+/// person's ERO, received by its EMS already: for trying the exceptions process in the portal.
+async fn unmatched(store: &Store, people: &[ier_synth::Person]) -> anyhow::Result<()> {
+    let Some(p) = people.first() else { return Ok(()) };
+    let mut details = p.as_applicant();
+    details.name = PersonName::parse("Morwenna", "", "Trevithick").map_err(|_| anyhow::anyhow!("demo name"))?;
+    details.nino = ier_domain::application::OrReason::NotGiven { reason: "I have never had one".into() };
+    details.contact = ier_domain::application::Contact {
+        email: Some("morwenna.trevithick@example.com".into()),
+        phone: None,
+        post: false,
+    };
+    let new = NewApplication {
+        language: Language::En,
+        gss_code: p.address.gss_code,
+        details,
+        journey: None,
+        facts: Default::default(),
+    };
+    let receipt = store.submit(new, Utc::now()).await?;
+    // As if the ERO's EMS had fetched it: the portal can then decide it or ask for evidence.
+    store.for_ero(receipt.ero_id.clone()).confirm_receipts(Utc::now(), &[(receipt.reference, true, None)]).await?;
+    tracing::info!(reference = %receipt.reference, "demo application without a DWP match submitted");
+    Ok(())
+}
+
+/// Demo staff accounts for the ERO portal: an administrator of the first demo person's ERO and
+/// an officer of another ERO (to see that neither sees the other's applications). Made once;
+/// what they sign in with is kept in `demo-staff.txt` (readable only by its owner) and printed.
+async fn demo_staff(store: &Store, dir: &Path, people: &[ier_synth::Person]) -> anyhow::Result<String> {
+    let path = dir.join("demo-staff.txt");
+    if path.exists() {
+        return std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()));
+    }
+    let reference = ier_reference::ReferenceData::embedded();
+    let mut eros: Vec<EroId> = Vec::new();
+    for p in people {
+        if let Some(c) = reference.council(&p.address.gss_code)
+            && !eros.contains(&c.ero_id)
+        {
+            eros.push(c.ero_id.clone());
+        }
+    }
+    let mut text = String::new();
+    for (ero, role) in eros.iter().zip([ier_storage::staff::Role::Administrator, ier_storage::staff::Role::Officer]) {
+        let username = format!("{}@{ero}.example", role.as_str());
+        let password = crate::staff_cmd::made_up_password();
+        let name = ier_storage::staff::Username::parse(&username).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let enrolled = store.staff().add(ero, name, role, SecretString::from(password.clone()), Utc::now()).await?;
+        text.push_str(&format!(
+            "{} of {ero}: {username}, password {password}, authenticator key {} (recovery codes: {})\n",
+            role.as_str(),
+            enrolled.secret,
+            enrolled.recovery_codes[..3].join(" ")
+        ));
+    }
+    write_private(&path, &text)?;
+    Ok(text)
 }
 
 /// Submit one application for each demo person, of its kind, as the journeys would.

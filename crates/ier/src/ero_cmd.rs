@@ -72,6 +72,16 @@ pub enum Ero {
     /// Serial → ERO mappings for an imported CA's certificates, each tied to that CA.
     #[command(subcommand)]
     Serial(SerialCmd),
+    /// Staff accounts for the ERO portal.
+    #[command(subcommand)]
+    Staff(Staff),
+}
+
+#[derive(Subcommand)]
+pub enum Staff {
+    /// Add an account for a member of an ERO's staff: prints its first password (unless given),
+    /// authenticator key and recovery codes, once.
+    Add(crate::staff_cmd::AddArgs),
 }
 
 #[derive(Subcommand)]
@@ -166,6 +176,7 @@ pub fn issuer(ca_dir: &Path, pki: &Path) -> anyhow::Result<IssuingCa> {
 
 pub fn run(cmd: Ero) -> anyhow::Result<()> {
     match cmd {
+        Ero::Staff(Staff::Add(args)) => return crate::staff_cmd::add(args),
         Ero::Cert(Cert::Issue { ero, folders, out, days }) => {
             let ero = known_ero(&ero)?;
             let ca = folders.issuer()?;

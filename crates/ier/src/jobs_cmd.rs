@@ -86,8 +86,12 @@ pub fn run(cmd: Jobs) -> anyhow::Result<()> {
 }
 
 async fn list(args: ListArgs) -> anyhow::Result<()> {
-    let filter =
-        JobFilter { queue: queue(args.queue.as_deref())?, state: state(args.state.as_deref())?, limit: args.limit };
+    let filter = JobFilter {
+        queue: queue(args.queue.as_deref())?,
+        state: state(args.state.as_deref())?,
+        reference: None,
+        limit: args.limit,
+    };
     let backend = backend(&args.db).await?;
     let now = Utc::now();
     let stats = backend.job_stats(now).await.context("reading the queues")?;
@@ -152,7 +156,12 @@ fn job_json(j: &JobRow) -> serde_json::Value {
 async fn change(args: ChangeArgs, retry: bool) -> anyhow::Result<()> {
     let backend = backend(&args.db).await?;
     let ids: Vec<i64> = if args.all_failed {
-        let filter = JobFilter { queue: queue(args.queue.as_deref())?, state: Some(JobState::Failed), limit: u32::MAX };
+        let filter = JobFilter {
+            queue: queue(args.queue.as_deref())?,
+            state: Some(JobState::Failed),
+            reference: None,
+            limit: u32::MAX,
+        };
         backend.jobs(&filter).await?.into_iter().map(|j| j.id).collect()
     } else {
         args.ids.clone()

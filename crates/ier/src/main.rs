@@ -26,8 +26,10 @@ mod health_cmd;
 mod jobs_cmd;
 mod match_cmd;
 mod open;
+mod portal;
 mod retention_cmd;
 mod seed;
+mod staff_cmd;
 mod synth;
 mod workers;
 

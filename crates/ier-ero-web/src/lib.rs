@@ -1,0 +1,147 @@
+//! The ERO portal: the council side of the service in a browser.
+//!
+//! Staff of an Electoral Registration Officer's office sign in (a password and
+//! a second factor, [`auth`]), work their office's applications oldest first
+//! with filters, see each one's details, identity check, register check,
+//! evidence and history, determine it or ask the applicant for evidence
+//! ([`queue`]); administrators add their office's accounts ([`staff`]).
+//!
+//! It is a site of its own, on its own listener, apart from the public site: it
+//! holds a [`StaffStore`], whose only way to applications is the signed-in
+//! member's [`ier_storage::EroStore`] (their ERO's data, and on Postgres row-level
+//! security besides). Server-rendered GOV.UK Design System pages in English and
+//! Welsh that work without JavaScript, sharing the public site's components and
+//! assets. Every sign-in and action is written to the audit without personal data.
+
+pub mod auth;
+pub mod queue;
+pub mod render;
+pub mod staff;
+mod words;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use ier_citizen_web::i18n::Lang;
+use ier_citizen_web::limits::Limiter;
+use ier_citizen_web::session::SessionCodec;
+use ier_storage::evidence::FileStore;
+use ier_storage::staff::StaffStore;
+
+/// What the portal's handlers share.
+#[derive(Clone)]
+pub struct PortalState {
+    pub staff: StaffStore,
+    /// Where evidence files are kept (encrypted).
+    pub files: Arc<dyn FileStore>,
+    /// Seals the sign-in forms' tokens (before there is a session).
+    pub forms: Arc<SessionCodec>,
+    pub limiter: Arc<Limiter>,
+    /// Over HTTPS: `Secure` `__Host-` cookies and HSTS.
+    pub https: bool,
+    /// ERO names by id, for pages.
+    pub eros: Arc<std::collections::HashMap<ier_domain::EroId, ier_domain::Ero>>,
+}
+
+impl PortalState {
+    pub fn new(
+        store: &ier_storage::Store,
+        files: Arc<dyn FileStore>,
+        forms: Arc<SessionCodec>,
+        eros: Vec<ier_domain::Ero>,
+    ) -> Self {
+        ier_citizen_web::assets::prepare();
+        let https = forms.is_secure();
+        Self {
+            staff: store.staff(),
+            files,
+            forms,
+            limiter: Arc::new(Limiter::new(ier_ops::trusted_proxies().clone())),
+            https,
+            eros: Arc::new(eros.into_iter().map(|e| (e.id.clone(), e)).collect()),
+        }
+    }
+
+    fn ero_name(&self, id: &ier_domain::EroId, lang: ier_domain::Language) -> String {
+        match self.eros.get(id) {
+            Some(e) if lang == ier_domain::Language::Cy => e.name_cy.clone().unwrap_or_else(|| e.name.clone()),
+            Some(e) => e.name.clone(),
+            None => id.to_string(),
+        }
+    }
+}
+
+/// The portal's routes.
+pub fn router(state: PortalState) -> Router {
+    let state = Arc::new(state);
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/applications") }))
+        .route("/assets/{*path}", get(ier_citizen_web::assets::serve))
+        .route("/health/live", get(|| async { "ok" }))
+        .route("/sign-in", get(auth::show).post(auth::password))
+        .route("/sign-in/code", post(auth::code))
+        .route("/sign-out", post(auth::sign_out))
+        .route("/applications", get(queue::list))
+        .route("/applications/{reference}", get(queue::show))
+        .route("/applications/{reference}/determination", post(queue::determine))
+        .route("/applications/{reference}/evidence-request", post(queue::ask))
+        .route("/applications/{reference}/evidence/{file}", get(queue::file))
+        .route("/staff", get(staff::list).post(staff::add))
+        .fallback(not_found)
+        .layer(middleware::from_fn(remember_language))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(ier_ops::Tier::Portal, ier_ops::observe))
+        .with_state(state)
+}
+
+async fn not_found(lang: Lang, uri: axum::http::Uri) -> Response {
+    let frame = render::Frame::new(lang.language, uri.path());
+    render::message(axum::http::StatusCode::NOT_FOUND, &frame, "not-found-title", &["not-found-body"])
+}
+
+/// Pages of the portal are never cached, framed or sent to another site.
+async fn security_headers(State(state): State<Arc<PortalState>>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if state.https {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; \
+             frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// A language chosen with `?lang=` is remembered in a cookie for later pages.
+async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    if lang.explicit {
+        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.language.as_str());
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// A problem with the database: the "try again" page, never details.
+pub(crate) fn unavailable(frame: &render::Frame, e: ier_storage::StorageError) -> Response {
+    tracing::error!(error = %e, "the portal could not reach the database");
+    render::message(axum::http::StatusCode::SERVICE_UNAVAILABLE, frame, "unavailable-title", &["unavailable-body"])
+        .into_response()
+}
