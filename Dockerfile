@@ -27,17 +27,19 @@ FROM debian:bookworm-slim AS runtime
 # the directory, owner and mode included, so the one-shot `pki` service in compose can write both.
 RUN groupadd --system --gid 10001 ier \
  && useradd --system --uid 10001 --gid ier --no-create-home --shell /usr/sbin/nologin ier \
- && mkdir /pki /pki-issuer && chown 10001:10001 /pki /pki-issuer \
- && chmod 0750 /pki && chmod 0700 /pki-issuer
+ && mkdir /pki /pki-issuer /evidence && chown 10001:10001 /pki /pki-issuer /evidence \
+ && chmod 0750 /pki && chmod 0700 /pki-issuer /evidence
 COPY --from=build /usr/local/bin/ier /usr/local/bin/ier
 USER 10001:10001
 ENV IER_PUBLIC_ADDR=0.0.0.0:8080 \
     IER_EMS_ADDR=0.0.0.0:8443 \
+    IER_PORTAL_ADDR=0.0.0.0:8081 \
+    IER_EVIDENCE_DIR=/evidence \
     IER_INTERNAL_ADDR=0.0.0.0:9090 \
     IER_PKI_DIR=/pki \
     IER_CA_DIR=/pki-issuer
-# Public site, EMS API (mutual TLS), internal listener (metrics, health: never publish it).
-EXPOSE 8080 8443 9090
+# Public site, EMS API (mutual TLS), ERO portal, internal listener (metrics, health: never publish it).
+EXPOSE 8080 8443 8081 9090
 # The image has no curl: `ier health` asks the internal listener whether the instance is ready
 # (the database answers, not draining).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \

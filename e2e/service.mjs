@@ -15,6 +15,20 @@ import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
+import { createHmac } from 'node:crypto'
+
+/** The code an authenticator app shows for a base32 key (RFC 6238: SHA-1, 30 s, 6 digits), `step` steps on. */
+export function totp (key, step = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of key) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const secret = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000) + step))
+  const mac = createHmac('sha1', secret).update(counter).digest()
+  const offset = mac[mac.length - 1] & 15
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0')
+}
 
 const require = createRequire(import.meta.url)
 const axePath = require.resolve('axe-core/axe.min.js')
@@ -30,7 +44,7 @@ const eros = readFileSync(new URL('../crates/ier-reference/data/eros.csv', impor
 export async function startService () {
   const dir = mkdtempSync(join(tmpdir(), 'ier-e2e-'))
   const data = join(dir, 'data')
-  const server = spawn(ierBin, ['demo', '--addr', '127.0.0.1:0', '--ems-addr', '127.0.0.1:0', '--internal-addr', '127.0.0.1:0', '--data-dir', data], { stdio: ['ignore', 'pipe', 'ignore'] })
+  const server = spawn(ierBin, ['demo', '--addr', '127.0.0.1:0', '--ems-addr', '127.0.0.1:0', '--portal-addr', '127.0.0.1:0', '--internal-addr', '127.0.0.1:0', '--data-dir', data], { stdio: ['ignore', 'pipe', 'ignore'] })
   // Not left running if the tests end some other way than through stop().
   process.on('exit', () => server.kill())
   const started = await new Promise((resolve, reject) => {
@@ -46,7 +60,11 @@ export async function startService () {
         // The demo identities: `  kind: Given Surname, d/m/yyyy, NINO, address[ (on the register…)]`.
         const identities = [...out.matchAll(/^ {2}([A-Za-z -]+): (\S+) (.+?), (\d+)\/(\d+)\/(\d+), ([A-Z]{2}(?: ?\d\d){3} ?[A-D]?), (.+?)( \(on the register.*)?$/gm)]
           .map((m) => ({ kind: m[1], given: m[2], surname: m[3], dob: [m[4], m[5], m[6]], nino: m[7], address: m[8], registered: Boolean(m[9]) }))
-        resolve({ base: site[1], ems: ems[1], demoClients: clients[1].trim().split(/\s+/), identities })
+        // The ERO portal and its demo staff: `    role of ero: username, password P, authenticator key K (...)`.
+        const portal = out.match(/ERO portal \(council staff\): (http:\/\/\S+?)\/sign-in/)?.[1]
+        const staff = [...out.matchAll(/^ {4}(\w+) of ([a-z0-9-]+): (\S+), password (\S+), authenticator key ([A-Z2-7]+)/gm)]
+          .map((m) => ({ role: m[1], ero: m[2], username: m[3], password: m[4], key: m[5] }))
+        resolve({ base: site[1], ems: ems[1], demoClients: clients[1].trim().split(/\s+/), identities, portal, staff })
       }
     })
     server.on('exit', (code) => reject(new Error(`ier demo exited with ${code}: ${out}`)))

@@ -144,6 +144,7 @@ const PRIVACY_PAGE: &[Block] = &[
     H2("privacy-kept"),
     Kept("privacy-kept-application"),
     P("privacy-kept-register"),
+    P("privacy-kept-evidence"),
     Kept("privacy-kept-matching"),
     Kept("privacy-kept-feedback"),
     P("privacy-kept-security"),

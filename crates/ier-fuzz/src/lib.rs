@@ -31,6 +31,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
     ("postcode_table", postcode_table),
     ("accept_language", accept_language),
     ("local_data", local_data),
+    ("evidence_file", evidence_file),
 ];
 
 fn text(data: &[u8]) -> Option<&str> {
@@ -461,4 +462,19 @@ pub fn accept_language(data: &[u8]) {
     assert_eq!(from_accept_language(&format!("cy,{accept}")), Language::Cy, "a first cy at full weight");
     assert_eq!(from_accept_language(&format!("en-GB,{accept}")), Language::En, "a first en at full weight");
     assert_eq!(from_accept_language(&format!("fr;q=0.9,{accept},de")), language, "other languages change nothing");
+}
+
+/// A file an applicant sends as evidence (`ier_citizen_web::evidence::check_file`): never a
+/// panic; what is kept is a picture that decodes again as one of the same size, or the PDF as sent.
+pub fn evidence_file(data: &[u8]) {
+    use ier_citizen_web::evidence::check_file;
+    match check_file(data) {
+        Ok(("application/pdf", kept)) => assert_eq!(kept, data),
+        Ok((kind, kept)) => {
+            assert!(kind == "image/png" || kind == "image/jpeg", "{kind}");
+            let again = check_file(&kept).expect("what is kept reads again");
+            assert_eq!(again.0, kind);
+        }
+        Err(_) => {}
+    }
 }

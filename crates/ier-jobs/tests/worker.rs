@@ -54,7 +54,10 @@ fn flaky(failures: u32, error: fn() -> JobError) -> Arc<Flaky> {
 }
 
 async fn jobs_in(store: &Store, state: JobState) -> Vec<ier_storage::JobRow> {
-    store.jobs(&JobFilter { queue: Some(Queue::Verify), state: Some(state), limit: 100 }).await.unwrap()
+    store
+        .jobs(&JobFilter { queue: Some(Queue::Verify), state: Some(state), reference: None, limit: 100 })
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -167,10 +167,10 @@ pub async fn staff_session(
     now: DateTime<Utc>,
     idle_since: DateTime<Utc>,
 ) -> Result<Option<(SessionRow, StaffRow)>> {
-    let row = sqlx::query(&format!(
+    let row = sqlx::query(
         "UPDATE staff_sessions SET seen_at = ?1 WHERE token_hash = ?2 AND expires_at > ?1 AND seen_at > ?3
-         RETURNING token_hash, staff_id, created_at, seen_at, expires_at"
-    ))
+         RETURNING token_hash, staff_id, created_at, seen_at, expires_at",
+    )
     .bind(now)
     .bind(token_hash)
     .bind(idle_since)

@@ -229,7 +229,7 @@ pub enum PasswordStep {
 
 /// The second step: a code from the app, or a recovery code.
 pub enum CodeStep {
-    SignedIn(Signed),
+    SignedIn(Box<Signed>),
     Wrong,
     Locked(DateTime<Utc>),
 }
@@ -442,12 +442,12 @@ impl StaffStore {
             return self.failed(id, now).await.map(|l| l.map_or(CodeStep::Wrong, CodeStep::Locked));
         }
         let csrf = csrf_of(&token);
-        Ok(CodeStep::SignedIn(Signed {
+        Ok(CodeStep::SignedIn(Box::new(Signed {
             token: Some(SecretString::from(token)),
             staff,
             csrf,
             expires_at: session.expires_at,
-        }))
+        })))
     }
 
     /// The member of staff a session's token belongs to, while it lasts (each

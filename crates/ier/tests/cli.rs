@@ -81,6 +81,7 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     assert!(err.contains("IER_SESSION_KEYS is not set"), "{err}");
     assert!(err.contains("IER_PKI_DIR is not set"), "{err}");
     assert!(err.contains("IER_NOTIFY is not set"), "{err}");
+    assert!(err.contains("IER_EVIDENCE_DIR is not set"), "{err}");
     let (code, _, err) = output(ier().arg("serve").env("IER_NOTIFY", "govuk").env("IER_NOTIFY_API_KEY", "not-a-key"));
     assert_eq!(code, 2);
     assert!(
@@ -97,6 +98,9 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     let (code, _, err) = output(ier().arg("serve").env("IER_PUBLIC_ADDR", "nonsense"));
     assert_eq!(code, 2);
     assert!(err.contains("IER_PUBLIC_ADDR is not an address"), "{err}");
+    let (code, _, err) = output(ier().arg("serve").env("IER_PORTAL_ADDR", "portal"));
+    assert_eq!(code, 2);
+    assert!(err.contains("IER_PORTAL_ADDR is not an address"), "{err}");
 }
 
 #[test]
@@ -211,6 +215,8 @@ fn start_demo_with(data_dir: &std::path::Path, extra: &[&str]) -> (Demo, Vec<Str
             "127.0.0.1:0",
             "--ems-addr",
             "127.0.0.1:0",
+            "--portal-addr",
+            "127.0.0.1:0",
             "--internal-addr",
             "127.0.0.1:0",
             "--data-dir",
@@ -295,8 +301,8 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
     });
     assert_eq!(
         counts.by_stage,
-        vec![(ier_domain::Stage::Verified, 8)],
-        "one demo application of each kind, and more ordinary ones"
+        vec![(ier_domain::Stage::Verified, 8), (ier_domain::Stage::WithEro, 1)],
+        "one demo application of each kind, and more ordinary ones; one DWP cannot match, received by its EMS"
     );
     // The internal listener: health, and metrics with what just happened (and nothing personal).
     let internal = printed
@@ -435,8 +441,8 @@ fn demo_serves_pages_with_demo_data_and_keeps_it_across_restarts() {
         let counts = backend.counts().await.unwrap();
         assert_eq!(
             counts.by_stage,
-            vec![(ier_domain::Stage::Verified, 7), (ier_domain::Stage::WithEro, 1)],
-            "still the same 8 applications, Cardiff's fetched and confirmed after the split"
+            vec![(ier_domain::Stage::Verified, 7), (ier_domain::Stage::WithEro, 2)],
+            "still the same 9 applications, Cardiff's fetched and confirmed after the split"
         );
     });
 }
@@ -777,6 +783,8 @@ fn ero_keeps_the_ca_apart_from_the_listener_and_serve_refuses_a_ca_key_among_its
             .env("IER_NOTIFY", "simulator")
             .env("IER_PUBLIC_ADDR", "127.0.0.1:0")
             .env("IER_EMS_ADDR", "127.0.0.1:0")
+            .env("IER_PORTAL_ADDR", "127.0.0.1:0")
+            .env("IER_EVIDENCE_DIR", dir.path().join("evidence"))
             .env("IER_INTERNAL_ADDR", "127.0.0.1:0"),
     );
     assert_ne!(code, 0, "{err}");

@@ -233,6 +233,7 @@ impl ServerSetup {
         let addr = free_port()?;
         let ems = free_port()?;
         let internal = free_port()?;
+        let portal = free_port()?;
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log)?;
         let child = Command::new(&self.ier)
             .arg("serve")
@@ -243,6 +244,8 @@ impl ServerSetup {
             .env("IER_EMS_ADDR", ems.to_string())
             .env("IER_PKI_DIR", &self.pki)
             .env("IER_INTERNAL_ADDR", internal.to_string())
+            .env("IER_PORTAL_ADDR", portal.to_string())
+            .env("IER_EVIDENCE_DIR", self.log.with_file_name("evidence"))
             // Stop at once when asked: there is no load balancer to drain from here.
             .env("IER_DRAIN_SECONDS", "0")
             // The load generator stands in for the load balancer: its X-Forwarded-For names each applicant.

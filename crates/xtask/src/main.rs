@@ -173,6 +173,8 @@ fn api_tests() -> anyhow::Result<()> {
             "127.0.0.1:0",
             "--ems-addr",
             "127.0.0.1:0",
+            "--portal-addr",
+            "127.0.0.1:0",
             "--internal-addr",
             "127.0.0.1:0",
             "--data-dir",

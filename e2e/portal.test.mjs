@@ -1,0 +1,165 @@
+// The ERO portal and the exceptions process, in a real browser against a real
+// `ier demo`, without JavaScript (the portal must work without it) and with
+// axe-core on every page: a member of staff signs in with the second factor,
+// finds the demo application DWP could not match, asks for evidence; the
+// applicant's link (from the demo's notifications page) takes a photo of a
+// passport; staff see it, download it and register them; the status page shows
+// the decision; another ERO's staff cannot see any of it. Then the same pages in Welsh.
+
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { deflateSync } from 'node:zlib'
+import { startService, totp } from './service.mjs'
+
+let service
+before(async () => { service = await startService() })
+after(async () => { await service?.stop() })
+
+/** A small PNG, made here (no fixture files). */
+function png (width, height) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => { let c = n; for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1; return c >>> 0 })
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 255] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0 }
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length)
+    const body = Buffer.concat([Buffer.from(type), data])
+    const sum = Buffer.alloc(4); sum.writeUInt32BE(crc(body))
+    return Buffer.concat([len, body, sum])
+  }
+  const ihdr = Buffer.alloc(13); ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr.set([8, 2, 0, 0, 0], 8)
+  const rows = Buffer.concat(Array.from({ length: height }, () => Buffer.concat([Buffer.from([0]), Buffer.alloc(width * 3, 200)])))
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))])
+}
+
+async function click (page, locator) {
+  await Promise.all([page.waitForLoadState('load'), locator.click()])
+}
+
+async function signIn (page, member, step = 0) {
+  await page.goto(service.portal + '/sign-in')
+  await page.locator('#username').fill(member.username)
+  await page.locator('#password').fill(member.password)
+  await click(page, page.getByRole('button', { name: 'Continue' }))
+  await page.locator('#code').fill(totp(member.key, step))
+  await click(page, page.getByRole('button', { name: 'Sign in' }))
+  assert.equal(new URL(page.url()).pathname, '/applications', await page.locator('main').innerText())
+}
+
+test('staff ask for evidence, the applicant sends it, staff decide; nobody else sees it', async () => {
+  assert.ok(service.portal, 'the demo prints the portal')
+  const admin = service.staff.find((s) => s.role === 'administrator')
+  const other = service.staff.find((s) => s.ero !== admin.ero)
+  const page = await service.newPage({ javaScript: false })
+  const axe = (what) => service.checkAccessibility(page, `portal ${what}`, { javaScript: false })
+
+  // Signing in: a wrong password first, with its error and the username kept.
+  await page.goto(service.portal + '/sign-in')
+  await axe('sign in')
+  await page.locator('#username').fill(admin.username)
+  await page.locator('#password').fill('not the password at all')
+  await click(page, page.getByRole('button', { name: 'Continue' }))
+  assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter a correct email address and password/)
+  assert.equal(await page.locator('#username').inputValue(), admin.username)
+  await axe('sign in error')
+  await page.locator('#password').fill(admin.password)
+  await click(page, page.getByRole('button', { name: 'Continue' }))
+  await axe('code')
+  await page.locator('#code').fill('000000')
+  await click(page, page.getByRole('button', { name: 'Sign in' }))
+  assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter a correct code/)
+  await page.locator('#code').fill(totp(admin.key))
+  await click(page, page.getByRole('button', { name: 'Sign in' }))
+  assert.equal(new URL(page.url()).pathname, '/applications')
+
+  // The queue, filtered to no DWP match: the demo's unmatched application.
+  await page.locator('#identity').selectOption('no-match')
+  await click(page, page.getByRole('button', { name: 'Show applications' }))
+  await axe('queue')
+  const link = page.locator('main table a').first()
+  const reference = (await link.innerText()).trim()
+  assert.match(reference, /^[0-9A-Z]{10}$/)
+  await click(page, link)
+  await axe('application')
+  const main = await page.locator('main').innerText()
+  assert.match(main, /Morwenna Trevithick/)
+  assert.match(main, /No match/)
+
+  // Ask for evidence: a passport.
+  await click(page, page.getByRole('button', { name: 'Ask for evidence' }))
+  assert.match(await page.locator('.govuk-error-summary').innerText(), /Select at least one document/)
+  await page.getByLabel('Passport').check()
+  await click(page, page.getByRole('button', { name: 'Ask for evidence' }))
+  assert.match(await page.locator('.govuk-notification-banner').innerText(), /sent a link/)
+  await axe('application asked')
+
+  // The applicant: the link in the message (the demo's Notify inbox).
+  const applicant = await service.newPage({ javaScript: false })
+  let href
+  for (let i = 0; i < 50 && !href; i++) {
+    await applicant.goto(service.base + '/demo/notifications')
+    href = (await applicant.locator('main').innerText()).match(/https?:\/\/\S+\/evidence\/[a-z0-9.-]+/)?.[0]
+    if (!href) await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  assert.ok(href, 'the message carries the link')
+  await applicant.goto(href)
+  await service.checkAccessibility(applicant, 'evidence form', { javaScript: false })
+  const file = join(service.dir, 'passport.png')
+  writeFileSync(file, png(64, 40))
+  const notAPicture = join(service.dir, 'passport.exe')
+  writeFileSync(notAPicture, Buffer.from('MZ this is not a picture'))
+  await applicant.locator('#document-1').selectOption('passport')
+  await applicant.locator('#file-1').setInputFiles(notAPicture)
+  await click(applicant, applicant.getByRole('button', { name: 'Send evidence' }))
+  assert.match(await applicant.locator('.govuk-error-summary').innerText(), /must be a PDF, JPG or PNG/)
+  assert.equal(await applicant.locator('#document-1').inputValue(), 'passport', 'the choice is kept')
+  await service.checkAccessibility(applicant, 'evidence form error', { javaScript: false })
+  await applicant.locator('#file-1').setInputFiles(file)
+  await click(applicant, applicant.getByRole('button', { name: 'Send evidence' }))
+  assert.match(await applicant.locator('h1').innerText(), /Evidence sent/)
+  await service.checkAccessibility(applicant, 'evidence sent', { javaScript: false })
+  await applicant.goto(href)
+  assert.match(await applicant.locator('h1').innerText(), /This link has been used/)
+
+  // Staff see it, download it, and register the applicant.
+  await page.goto(`${service.portal}/applications/${reference}`)
+  assert.match(await page.locator('main').innerText(), /Passport/)
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Download \(PNG/ }).click()])
+  assert.match(download.suggestedFilename(), new RegExp(`^${reference}-passport\\.png$`))
+  await page.getByRole('radio', { name: 'Registered', exact: true }).check()
+  await click(page, page.getByRole('button', { name: 'Record decision' }))
+  assert.match(await page.locator('.govuk-notification-banner').innerText(), /decision is recorded/)
+
+  // The applicant's status page shows it (the demo's first identity's date of birth).
+  const dob = service.identities[0].dob
+  await applicant.goto(service.base + '/register-to-vote/status')
+  await applicant.locator('#reference').fill(reference)
+  await applicant.locator('#dob-day').fill(dob[0])
+  await applicant.locator('#dob-month').fill(dob[1])
+  await applicant.locator('#dob-year').fill(dob[2])
+  await click(applicant, applicant.locator('main form button'))
+  assert.match(await applicant.locator('main').innerText(), /added to the electoral register/)
+
+  // The same pages in Welsh.
+  await page.goto(`${service.portal}/applications/${reference}?lang=cy`)
+  assert.equal(await page.locator('html').getAttribute('lang'), 'cy')
+  assert.match(await page.locator('main').innerText(), /Wedi cofrestru/)
+  await axe('application cy')
+  await page.goto(`${service.portal}/applications?lang=cy`)
+  await axe('queue cy')
+  await page.goto(`${service.portal}/applications?lang=en`)
+
+  // Another ERO's officer: not in their queue, "not found" by its address.
+  const theirs = await service.newPage({ javaScript: true })
+  await signIn(theirs, other)
+  assert.doesNotMatch(await theirs.locator('main').innerText(), new RegExp(reference))
+  await service.checkAccessibility(theirs, 'portal queue js')
+  const response = await theirs.goto(`${service.portal}/applications/${reference}`)
+  assert.equal(response.status(), 404)
+
+  // Signing out ends the session.
+  await click(page, page.getByRole('button', { name: 'Sign out' }))
+  assert.match(await page.locator('main').innerText(), /You have signed out/)
+  await page.goto(service.portal + '/applications')
+  assert.equal(new URL(page.url()).pathname, '/sign-in')
+})
