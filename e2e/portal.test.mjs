@@ -8,7 +8,7 @@
 
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import { startService, totp } from './service.mjs'
@@ -129,6 +129,11 @@ test('staff ask for evidence, the applicant sends it, staff decide; nobody else 
   await page.getByRole('radio', { name: 'Registered', exact: true }).check()
   await click(page, page.getByRole('button', { name: 'Record decision' }))
   assert.match(await page.locator('.govuk-notification-banner').innerText(), /decision is recorded/)
+
+  // The EMS hears of it: `ier ems poll` reads the determinations feed.
+  const { out, printed } = service.poll(admin.ero)
+  assert.match(printed, /read [1-9]\d* determinations/)
+  assert.match(readFileSync(join(out, 'determinations.csv'), 'utf8'), new RegExp(`^${reference},approved,,`, 'm'))
 
   // The applicant's status page shows it (the demo's first identity's date of birth).
   const dob = service.identities[0].dob

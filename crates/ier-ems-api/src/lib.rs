@@ -92,6 +92,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/receipts", axum::routing::post(confirm_receipts))
         .route("/v1/applications/{reference}/determination", axum::routing::put(determine))
         .route("/v1/applications/{reference}/verification", get(verification))
+        .route("/v1/determinations", get(determinations))
         .route("/v1/register-checks", get(pending_register_checks))
         .route("/v1/register-checks/{id}", get(register_check).post(answer_register_check))
         .route("/v1/register", get(register::summary))
@@ -188,6 +189,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         confirm_receipts,
         determine,
         verification,
+        determinations,
         pending_register_checks,
         register_check,
         answer_register_check,
@@ -509,6 +511,62 @@ async fn verification(State(state): State<ApiState>, caller: Caller, Path(r): Pa
         .await?
         .ok_or_else(|| Problem::not_found("no application with this reference among your councils"))?;
     Ok(with_items(Json(wire::verification(&progress)).into_response(), 1))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct DeterminationsQuery {
+    /// Items per page: 1 to 200 (default 100).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
+    page_size: Option<String>,
+    /// Read on after this cursor (a page's `next`); from the first without it.
+    #[param(value_type = Option<String>, pattern = r"^[0-9]{1,18}$")]
+    after: Option<String>,
+}
+
+/// The determinations of the caller's applications in the order they were recorded: its own and
+/// those its staff made in the ERO portal, which the EMS must apply to its register. Read on
+/// with each page's `next`; a determination already applied can be recognised by its
+/// reference, decision and time.
+#[utoipa::path(
+    get,
+    path = "/v1/determinations",
+    tag = "applications",
+    params(DeterminationsQuery),
+    responses(
+        (status = 200, description = "A page of determinations, oldest first.", body = wire::DeterminationPage),
+        (status = 400, description = "A bad page size or cursor, or an unknown query parameter.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn determinations(
+    State(state): State<ApiState>,
+    caller: Caller,
+    q: Result<Query<DeterminationsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
+    let Query(q) = q.map_err(Problem::from)?;
+    let size = page_size(Ok(Query(PageQuery { page_size: q.page_size })))?;
+    let after = match q.after.as_deref() {
+        None | Some("") => 0,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if n >= 0 && s.len() <= 18 => n,
+            _ => return Err(Problem::field("after", "must be a cursor from a page's next: digits only")),
+        },
+    };
+    let rows = state.for_caller(&caller).determinations(after, size).await?;
+    let next = rows.last().map_or(after, |r| r.cursor).to_string();
+    let determinations: Vec<wire::DeterminationItem> = rows
+        .into_iter()
+        .map(|r| wire::DeterminationItem {
+            reference: r.reference.to_string(),
+            decision: r.determination.as_str().to_owned(),
+            reasons: r.reasons.iter().map(|c| c.as_str().to_owned()).collect(),
+            at: r.at,
+            cursor: r.cursor.to_string(),
+        })
+        .collect();
+    let n = determinations.len();
+    Ok(with_items(json_sized(&wire::DeterminationPage { determinations, next }, n * 256), n))
 }
 
 /// Register checks waiting for the caller's answer, oldest first.

@@ -23,6 +23,29 @@ pub struct ApplicationPage {
     pub page_size: u32,
 }
 
+/// A page of the caller's determinations, in the order they were recorded.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeterminationPage {
+    pub determinations: Vec<DeterminationItem>,
+    /// Where the next page starts (`after`); the same value again when this page was empty.
+    pub next: String,
+}
+
+/// One determination: the EMS's own, or one made in the ERO portal, which the EMS must apply.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DeterminationItem {
+    pub reference: String,
+    /// approved, rejected or evidence-requested.
+    pub decision: String,
+    /// Reason codes, for a rejection or a request for evidence.
+    pub reasons: Vec<String>,
+    pub at: DateTime<Utc>,
+    /// Its place in the order: pass it as `after` to read on from here.
+    pub cursor: String,
+}
+
 /// An application to register to vote, with everything the ERO needs.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

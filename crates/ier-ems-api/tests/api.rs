@@ -403,6 +403,28 @@ async fn determinations_follow_receipt() {
         let (_, one) = app.call("cardiff", "GET", &format!("/v1/applications/{r}"), None).await;
         assert_eq!(one["determination"]["decision"], "approved");
         assert_eq!(one["stage"], "determined");
+
+        // The feed of determinations (how an EMS hears of decisions made in the ERO portal): in
+        // the order recorded, paged by cursor, each ERO's own.
+        let (s, page) = app.call("cardiff", "GET", "/v1/determinations?pageSize=1", None).await;
+        assert_eq!(s, StatusCode::OK, "{page}");
+        assert_eq!(page["determinations"][0]["decision"], "evidence-requested");
+        assert_eq!(page["determinations"][0]["reasons"], json!(["identity-not-confirmed"]));
+        let next = page["next"].as_str().unwrap().to_owned();
+        assert_eq!(page["determinations"][0]["cursor"], next.as_str());
+        let (_, page) = app.call("cardiff", "GET", &format!("/v1/determinations?after={next}"), None).await;
+        let rest = page["determinations"].as_array().unwrap();
+        assert_eq!((rest.len(), rest[0]["decision"].as_str()), (1, Some("approved")));
+        assert_eq!(rest[0]["reference"], r.to_string());
+        let end = page["next"].as_str().unwrap().to_owned();
+        let (_, page) = app.call("cardiff", "GET", &format!("/v1/determinations?after={end}"), None).await;
+        assert_eq!((page["determinations"].as_array().unwrap().len(), page["next"].as_str()), (0, Some(end.as_str())));
+        let (_, theirs) = app.call("westminster", "GET", "/v1/determinations", None).await;
+        assert!(theirs["determinations"].as_array().unwrap().is_empty(), "{db:?}");
+        for bad in ["after=-1", "after=x", "after=1e3", "pageSize=0", "since=1"] {
+            let (s, p) = app.call("cardiff", "GET", &format!("/v1/determinations?{bad}"), None).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {p}");
+        }
     }
 }
 

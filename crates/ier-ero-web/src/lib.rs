@@ -4,7 +4,7 @@
 //! a second factor, [`auth`]), work their office's applications oldest first
 //! with filters, see each one's details, identity check, register check,
 //! evidence and history, determine it or ask the applicant for evidence
-//! ([`queue`]); administrators add their office's accounts ([`staff`]).
+//! ([`queue`]); administrators add their office's accounts, and everyone changes their own password ([`staff`]).
 //!
 //! It is a site of its own, on its own listener, apart from the public site: it
 //! holds a [`StaffStore`], whose only way to applications is the signed-in
@@ -92,6 +92,7 @@ pub fn router(state: PortalState) -> Router {
         .route("/applications/{reference}/evidence-request", post(queue::ask))
         .route("/applications/{reference}/evidence/{file}", get(queue::file))
         .route("/staff", get(staff::list).post(staff::add))
+        .route("/account/password", get(staff::password_form).post(staff::change_password))
         .fallback(not_found)
         .layer(middleware::from_fn(remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))

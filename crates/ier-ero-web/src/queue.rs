@@ -31,6 +31,8 @@ use crate::render::{Frame, page, tr, when};
 
 /// Applications a page of the queue shows.
 pub const PAGE: u32 = 50;
+/// With the duplicate filter, the most applications one page looks through.
+const DUPLICATE_SCAN: u32 = 2_000;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct QueueQuery {
@@ -42,6 +44,10 @@ pub struct QueueQuery {
     identity: String,
     #[serde(default)]
     decision: String,
+    /// `likely`: only applications the person index marks as a likely duplicate (applied
+    /// before, or registered already).
+    #[serde(default)]
+    duplicate: String,
     #[serde(default)]
     from: String,
     #[serde(default)]
@@ -163,21 +169,59 @@ pub async fn list(
         }
     }
     let after = ReferenceNumber::parse(&q.after).ok();
-    let page_rows = if frame.errors.is_empty() {
-        match state.staff.ero_store(&signed).queue(&filter, after.as_ref(), PAGE).await {
-            Ok(rows) => rows,
-            Err(e) => return crate::unavailable(&frame, e),
+    let duplicates_only = q.duplicate == "likely";
+    let mut page_rows = Vec::new();
+    // Where the next page starts: the last application looked at (with the duplicate filter,
+    // looked at and passed over counts too).
+    let mut last_seen: Option<ReferenceNumber> = None;
+    let mut more = false;
+    if frame.errors.is_empty() {
+        let ero = state.staff.ero_store(&signed);
+        let mut cursor = after;
+        let mut scanned = 0u32;
+        // The duplicate mark comes from the person index as each page is read: read on until a
+        // page is full, or a bounded number were looked at (the next page goes on from there).
+        loop {
+            let batch = match ero.queue(&filter, cursor.as_ref(), PAGE).await {
+                Ok(rows) => rows,
+                Err(e) => return crate::unavailable(&frame, e),
+            };
+            let full = batch.len() == PAGE as usize;
+            scanned += batch.len() as u32;
+            for (listed, progress) in batch {
+                let reference = listed.reference();
+                let keep = !duplicates_only
+                    || progress
+                        .as_ref()
+                        .and_then(|p| p.repeat.as_ref())
+                        .is_some_and(|r| r.registered || r.of.is_some());
+                if page_rows.len() == PAGE as usize {
+                    more = true;
+                    break;
+                }
+                last_seen = Some(reference);
+                if keep {
+                    page_rows.push((listed, progress));
+                }
+            }
+            cursor = last_seen;
+            if more || !full {
+                break;
+            }
+            if page_rows.len() == PAGE as usize || scanned >= DUPLICATE_SCAN {
+                more = true;
+                break;
+            }
         }
-    } else {
-        Vec::new()
-    };
-    let next = (page_rows.len() == PAGE as usize).then(|| {
-        let last = page_rows.last().map(|(l, _)| l.reference().to_string()).unwrap_or_default();
+    }
+    let next = more.then(|| {
+        let last = last_seen.map(|r| r.to_string()).unwrap_or_default();
         let keep: Vec<String> = [
             ("stage", &q.stage),
             ("kind", &q.kind),
             ("identity", &q.identity),
             ("decision", &q.decision),
+            ("duplicate", &q.duplicate),
             ("from", &q.from),
             ("to", &q.to),
         ]
@@ -230,6 +274,7 @@ pub async fn list(
         kind => select(l, &q.kind, "filter-any", &KINDS, "kind-"),
         identity => select(l, &q.identity, "filter-any", &IDENTITIES, "identity-"),
         decision => select(l, &q.decision, "filter-any", &DECISIONS, "decision-"),
+        duplicate => select(l, &q.duplicate, "filter-any", &["likely"], "duplicate-"),
     };
     let status = if frame.errors.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
     page(

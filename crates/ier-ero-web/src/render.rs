@@ -34,7 +34,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "queue.html",
         "application.html",
         "staff.html",
-        "enrolled.html"
+        "enrolled.html",
+        "password.html"
     );
     env.add_function("t", t);
     env.add_function("asset", ier_citizen_web::assets::url);

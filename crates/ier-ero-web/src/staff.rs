@@ -1,7 +1,8 @@
 //! The office's accounts, for its administrators: who has access and with what
 //! role, and adding a member of staff. A new account's second factor (the TOTP
 //! secret) and recovery codes are shown once, on the page after adding it, to
-//! be passed to its holder; they are never shown again.
+//! be passed to its holder; they are never shown again. Every member of staff changes their
+//! own password (the first one came from someone else); their other sessions then end.
 
 use std::sync::Arc;
 
@@ -151,6 +152,88 @@ pub async fn add(
         Err(StorageError::Duplicate) => {
             frame.error("username", "username", "username-taken");
             list_page(&state, &signed, frame, &f.username, &f.role, StatusCode::CONFLICT).await
+        }
+        Err(e) => crate::unavailable(&frame, e),
+    }
+}
+
+/// The form to change one's own password.
+pub async fn password_form(
+    State(state): State<Arc<PortalState>>,
+    lang: Lang,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let plain = Frame::new(lang.language, uri.path());
+    let signed = match signed(&state, &headers, &plain).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let mut frame = frame_for(&state, &signed, lang, uri.path(), "");
+    frame.back = Some("/applications".to_owned());
+    page(StatusCode::OK, "password.html", &frame, context! {})
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Change one's own password.
+pub async fn change_password(
+    State(state): State<Arc<PortalState>>,
+    lang: Lang,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Form(f): Form<PasswordChange>,
+) -> Response {
+    let plain = Frame::new(lang.language, uri.path());
+    let signed = match signed(&state, &headers, &plain).await {
+        Ok(s) => s,
+        Err(res) => return res,
+    };
+    let mut frame = frame_for(&state, &signed, lang, uri.path(), "");
+    frame.back = Some("/applications".to_owned());
+    if !csrf_ok(&signed, &f.csrf) {
+        return refused(&frame);
+    }
+    if f.current.is_empty() {
+        frame.error("current", "current", "password-missing");
+    }
+    match check_password(&f.new) {
+        Ok(()) if f.new == f.current => frame.error("new", "new", "password-same"),
+        Ok(()) => {}
+        Err(PasswordError::TooShort) => frame.error("new", "new", "password-short"),
+        Err(PasswordError::TooLong) => frame.error("new", "new", "password-long"),
+    }
+    if f.confirm != f.new {
+        frame.error("confirm", "confirm", "password-mismatch");
+    }
+    if !frame.errors.is_empty() {
+        return page(StatusCode::BAD_REQUEST, "password.html", &frame, context! {});
+    }
+    let current = if f.current.chars().count() > ier_storage::staff::PASSWORD_MAX { String::new() } else { f.current };
+    match state.staff.change_password(&signed, SecretString::from(current), SecretString::from(f.new), Utc::now()).await
+    {
+        Ok(Ok(())) => {
+            audit(&state, &signed, "POST", "/account/password", None, 200).await;
+            frame.back = None;
+            crate::render::message(StatusCode::OK, &frame, "password-changed-title", &["password-changed-body"])
+        }
+        Ok(Err(ier_storage::staff::ChangeError::WrongCurrent)) => {
+            frame.error("current", "current", "password-current-wrong");
+            page(StatusCode::BAD_REQUEST, "password.html", &frame, context! {})
+        }
+        Ok(Err(ier_storage::staff::ChangeError::NotAllowed(_))) => {
+            frame.error("new", "new", "password-short");
+            page(StatusCode::BAD_REQUEST, "password.html", &frame, context! {})
         }
         Err(e) => crate::unavailable(&frame, e),
     }

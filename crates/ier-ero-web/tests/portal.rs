@@ -268,6 +268,11 @@ async fn staff_sign_in_with_a_second_factor_ask_for_evidence_see_it_and_decide()
     assert_eq!(queue.status, StatusCode::OK);
     assert!(queue.body.contains(reference.as_str()) && queue.body.contains("No match"), "{}", queue.body);
     assert!(b.get("/applications?identity=match").await.body.contains("No applications match"));
+    // The same person again is marked as a likely duplicate, and the filter finds only it.
+    let (again, _) = unmatched(&w, "W06000015", "Nomatch").await;
+    let dupes = b.get("/applications?duplicate=likely").await;
+    assert!(dupes.body.contains(again.as_str()) && !dupes.body.contains(reference.as_str()), "{}", dupes.body);
+    assert!(dupes.body.contains("Applied before"));
     let bad = b.get("/applications?from=31/2/2026").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("Enter a real date") && unescape(&bad.body).contains("31/2/2026"));
@@ -525,6 +530,64 @@ async fn a_viewer_sees_but_cannot_decide_and_only_administrators_manage_accounts
     assert_eq!(taken.status, StatusCode::CONFLICT);
     let members = w.store.staff().members(&EroId::parse("cardiff").unwrap()).await.unwrap();
     assert_eq!(members.len(), 3);
+}
+
+#[tokio::test]
+async fn staff_change_their_own_password_and_their_other_sessions_end() {
+    let w = world().await;
+    let mut officer = staff(&w, "cardiff", Role::Officer, "officer").await;
+    let mut here = sign_in(&w, &officer, 0).await;
+    let mut elsewhere = sign_in(&w, &officer, 1).await;
+    let csrf = here.get("/account/password").await.hidden("csrf");
+    let wrong = here
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", "not it at all"),
+                ("new", "a brand new passphrase"),
+                ("confirm", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(wrong.body.contains("Your current password is not right"));
+    let mismatch = here
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", &officer.password),
+                ("new", "a brand new passphrase"),
+                ("confirm", "a brand new passphrase!"),
+            ],
+        )
+        .await;
+    assert!(mismatch.body.contains("Enter the same new password twice"));
+    assert!(!mismatch.body.contains("a brand new passphrase"), "passwords are never shown again");
+    let done = here
+        .post(
+            "/account/password",
+            &[
+                ("csrf", &csrf),
+                ("current", &officer.password),
+                ("new", "a brand new passphrase"),
+                ("confirm", "a brand new passphrase"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(here.get("/applications").await.status, StatusCode::OK, "this session goes on");
+    assert_eq!(elsewhere.get("/applications").await.location(), "/sign-in", "the others end");
+    officer.password = "a brand new passphrase".into();
+    // The new password signs in (with a recovery code: the app's codes of this minute are used).
+    let mut b = Browser::new(&w.portal);
+    let form = b.get("/sign-in").await.hidden("form");
+    let page =
+        b.post("/sign-in", &[("form", &form), ("username", &officer.username), ("password", &officer.password)]).await;
+    let pending = page.hidden("pending");
+    let page = b.post("/sign-in/code", &[("pending", &pending), ("code", &officer.recovery[1])]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
 }
 
 mod isolation {

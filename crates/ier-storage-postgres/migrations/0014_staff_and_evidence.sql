@@ -71,3 +71,7 @@ CREATE POLICY one_ero ON evidence_requests TO ier_ero_scope
 CREATE POLICY one_ero ON evidence_files TO ier_ero_scope
     USING (ero_id = current_setting('ier.ero_id', true))
     WITH CHECK (ero_id = current_setting('ier.ero_id', true));
+
+-- Determinations in the order they were recorded, per ERO: the EMS reads decisions made in
+-- the ERO portal from them (GET /v1/determinations).
+CREATE INDEX application_events_determined ON application_events (ero_id, id) WHERE kind = 'determined';

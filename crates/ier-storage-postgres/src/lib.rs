@@ -1660,6 +1660,23 @@ impl Backend for PgBackend {
         portal::delete_staff_session(self, token_hash).await
     }
 
+    async fn set_staff_password(&self, id: &ier_storage::staff::StaffId, hash: &str, keep: Option<&str>) -> Result<()> {
+        let mut tx = self.pool().begin().await.map_err(unavailable)?;
+        sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = $1 AND token_hash IS DISTINCT FROM $2")
+            .bind(id.as_str())
+            .bind(keep)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
     async fn put_evidence_request(&self, row: &ier_storage::evidence::EvidenceRequestRow) -> Result<()> {
         portal::put_evidence_request(self, row).await
     }
@@ -1694,6 +1711,10 @@ impl Backend for PgBackend {
         reference: &ReferenceNumber,
     ) -> Result<Vec<ier_storage::evidence::EvidenceFileRow>> {
         portal::evidence_files(self, ero, reference).await
+    }
+
+    async fn determinations(&self, ero: &EroId, cursor: i64, limit: u32) -> Result<Vec<ier_storage::DeterminationRow>> {
+        portal::determinations(self, ero, cursor, limit).await
     }
 
     async fn queue(

@@ -377,3 +377,38 @@ pub async fn queue(
     tx.commit().await.map_err(unavailable)?;
     rows.iter().map(application_from).collect()
 }
+
+pub async fn determinations(
+    db: &PgBackend,
+    ero: &EroId,
+    cursor: i64,
+    limit: u32,
+) -> Result<Vec<ier_storage::DeterminationRow>> {
+    let mut tx = db.scoped(ero).await?;
+    let rows = sqlx::query(
+        "SELECT id, reference, at, detail::text AS detail FROM application_events
+         WHERE ero_id = $1 AND kind = 'determined' AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(ero.as_str())
+    .bind(cursor)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    rows.iter()
+        .map(|r| {
+            let detail: String = r.get("detail");
+            match serde_json::from_str::<ier_domain::EventKind>(&detail) {
+                Ok(ier_domain::EventKind::Determined { determination, reasons }) => Ok(ier_storage::DeterminationRow {
+                    cursor: r.get("id"),
+                    reference: decode::reference(r.get("reference"))?,
+                    at: r.get("at"),
+                    determination,
+                    reasons,
+                }),
+                _ => Err(StorageError::Corrupt("a determined event".into())),
+            }
+        })
+        .collect()
+}

@@ -59,3 +59,7 @@ CREATE TABLE evidence_files (
     stored_at     TEXT NOT NULL
 ) STRICT;
 CREATE INDEX evidence_files_by_application ON evidence_files (ero_id, reference, seq);
+
+-- Determinations in the order they were recorded, per ERO: the EMS reads decisions made in
+-- the ERO portal from them (GET /v1/determinations).
+CREATE INDEX application_events_determined ON application_events (ero_id, id) WHERE kind = 'determined';

@@ -1385,6 +1385,23 @@ impl Backend for SqliteBackend {
         portal::delete_staff_session(&self.pool, token_hash).await
     }
 
+    async fn set_staff_password(&self, id: &ier_storage::staff::StaffId, hash: &str, keep: Option<&str>) -> Result<()> {
+        let mut tx = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("UPDATE staff SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        sqlx::query("DELETE FROM staff_sessions WHERE staff_id = ? AND token_hash IS NOT ?")
+            .bind(id.as_str())
+            .bind(keep)
+            .execute(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)
+    }
+
     async fn put_evidence_request(&self, row: &ier_storage::evidence::EvidenceRequestRow) -> Result<()> {
         portal::put_evidence_request(&self.pool, row).await
     }
@@ -1419,6 +1436,10 @@ impl Backend for SqliteBackend {
         reference: &ReferenceNumber,
     ) -> Result<Vec<ier_storage::evidence::EvidenceFileRow>> {
         portal::evidence_files(&self.pool, ero, reference).await
+    }
+
+    async fn determinations(&self, ero: &EroId, cursor: i64, limit: u32) -> Result<Vec<ier_storage::DeterminationRow>> {
+        portal::determinations(&self.pool, ero, cursor, limit).await
     }
 
     async fn queue(

@@ -400,3 +400,42 @@ pub async fn queue(
     let rows = q.bind(i64::from(limit)).fetch_all(pool).await.map_err(unavailable)?;
     rows.iter().map(application_from).collect()
 }
+
+pub async fn determinations(
+    pool: &SqlitePool,
+    ero: &EroId,
+    cursor: i64,
+    limit: u32,
+) -> Result<Vec<ier_storage::DeterminationRow>> {
+    let rows = sqlx::query(
+        "SELECT id, reference, at, detail FROM application_events
+         WHERE ero_id = ? AND kind = 'determined' AND id > ? ORDER BY id LIMIT ?",
+    )
+    .bind(ero.as_str())
+    .bind(cursor)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter()
+        .map(|r| {
+            let detail: String = r.get("detail");
+            determination_from(r.get("id"), decode::reference(r.get("reference"))?, r.get("at"), &detail)
+        })
+        .collect()
+}
+
+/// A `determined` event's row as a determination.
+pub fn determination_from(
+    cursor: i64,
+    reference: ReferenceNumber,
+    at: DateTime<Utc>,
+    detail: &str,
+) -> Result<ier_storage::DeterminationRow> {
+    match serde_json::from_str::<ier_domain::EventKind>(detail) {
+        Ok(ier_domain::EventKind::Determined { determination, reasons }) => {
+            Ok(ier_storage::DeterminationRow { cursor, reference, at, determination, reasons })
+        }
+        _ => Err(StorageError::Corrupt("a determined event".into())),
+    }
+}

@@ -713,6 +713,8 @@ pub trait Backend: Send + Sync + 'static {
         idle_since: DateTime<Utc>,
     ) -> Result<Option<(staff::SessionRow, staff::StaffRow)>>;
     async fn delete_staff_session(&self, token_hash: &str) -> Result<()>;
+    /// Set an account's password hash and end its sessions but `keep` (the one changing it).
+    async fn set_staff_password(&self, id: &staff::StaffId, hash: &str, keep: Option<&str>) -> Result<()>;
 
     // Evidence for the exceptions process ([`evidence`]).
 
@@ -736,6 +738,8 @@ pub trait Backend: Send + Sync + 'static {
     /// An application's evidence files, oldest first.
     async fn evidence_files(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<evidence::EvidenceFileRow>>;
 
+    /// An ERO's determinations in the order they were recorded, after `cursor`.
+    async fn determinations(&self, ero: &EroId, cursor: i64, limit: u32) -> Result<Vec<DeterminationRow>>;
     /// A page of an ERO's applications for its staff, oldest first, after `after`,
     /// filtered in the database.
     async fn queue(
@@ -745,6 +749,18 @@ pub trait Backend: Send + Sync + 'static {
         after: Option<&ReferenceNumber>,
         limit: u32,
     ) -> Result<Vec<ApplicationRow>>;
+}
+
+/// One determination of an application, in the order determinations were recorded
+/// ([`EroStore::determinations`]): the EMS's own and those made in the ERO portal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeterminationRow {
+    /// Where it is in the order (the event's id): the next page starts after it.
+    pub cursor: i64,
+    pub reference: ReferenceNumber,
+    pub at: DateTime<Utc>,
+    pub determination: Determination,
+    pub reasons: Vec<ReasonCode>,
 }
 
 /// What the portal's queue shows ([`EroStore::queue`]): every part optional.
@@ -1574,6 +1590,12 @@ impl EroStore {
             out.insert(i.min(out.len()), (e, None));
         }
         Ok(out)
+    }
+
+    /// This ERO's determinations in the order they were recorded, after `cursor` (0: from the
+    /// first): how an EMS learns of decisions made in the ERO portal.
+    pub async fn determinations(&self, cursor: i64, limit: u32) -> Result<Vec<DeterminationRow>> {
+        self.store.backend.determinations(&self.ero, cursor, limit).await
     }
 
     /// The messages sent (or to be sent) about one of this ERO's applications, newest first.

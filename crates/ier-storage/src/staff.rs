@@ -234,10 +234,17 @@ pub enum CodeStep {
     Locked(DateTime<Utc>),
 }
 
+/// Why a password was not changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeError {
+    WrongCurrent,
+    NotAllowed(PasswordError),
+}
+
 /// A signed-in member of staff, from their session.
 #[derive(Clone)]
 pub struct Signed {
-    /// The session's token, for its cookie (set only when signing in).
+    /// The session's token (for its cookie when signing in).
     pub token: Option<SecretString>,
     pub staff: StaffRow,
     /// The session's CSRF token, for every form.
@@ -461,12 +468,48 @@ impl StaffStore {
         else {
             return Ok(None);
         };
-        Ok(Some(Signed { token: None, staff, csrf: csrf_of(token), expires_at: session.expires_at }))
+        Ok(Some(Signed {
+            token: Some(SecretString::from(token.to_owned())),
+            staff,
+            csrf: csrf_of(token),
+            expires_at: session.expires_at,
+        }))
     }
 
     /// End a session.
     pub async fn sign_out(&self, token: &str) -> Result<()> {
         self.store.backend.delete_staff_session(&session_digest(token)).await
+    }
+
+    /// Change a signed-in member's password: the current one must be right (a wrong one counts
+    /// as a wrong try), the new one allowed. Their other sessions end.
+    pub async fn change_password(
+        &self,
+        signed: &Signed,
+        current: SecretString,
+        new: SecretString,
+        now: DateTime<Utc>,
+    ) -> Result<std::result::Result<(), ChangeError>> {
+        if let Err(e) = check_password(new.expose_secret()) {
+            return Ok(Err(ChangeError::NotAllowed(e)));
+        }
+        let Some(staff) = self.store.backend.staff_member(&signed.staff.id).await? else {
+            return Err(StorageError::NotFound);
+        };
+        let hash = staff.password_hash.clone();
+        let right = tokio::task::spawn_blocking(move || password_matches(&hash, current.expose_secret()))
+            .await
+            .map_err(|_| StorageError::Unavailable("could not check a password".into()))?;
+        if !right {
+            self.failed(&staff.id, now).await?;
+            return Ok(Err(ChangeError::WrongCurrent));
+        }
+        let new_hash = tokio::task::spawn_blocking(move || hash_password(new.expose_secret()))
+            .await
+            .map_err(|_| StorageError::Unavailable("could not hash a password".into()))??;
+        let keep = signed.token.as_ref().map(|t| session_digest(t.expose_secret()));
+        self.store.backend.set_staff_password(&staff.id, &new_hash, keep.as_deref()).await?;
+        Ok(Ok(()))
     }
 
     /// Record portal accesses in the audit (its hash chain): who is `staff:<id>`, never a name.

@@ -303,6 +303,8 @@ pub struct PollReport {
     pub fetched: u64,
     pub confirmed: u64,
     pub checks_answered: u64,
+    /// Determinations read from the feed (its own, and those made in the ERO portal).
+    pub determinations: u64,
 }
 
 async fn poll_loop(args: PollArgs) -> anyhow::Result<()> {
@@ -326,10 +328,11 @@ async fn poll_loop(args: PollArgs) -> anyhow::Result<()> {
         };
         if !args.quiet {
             println!(
-                "fetched {} applications, confirmed {}, answered {} register checks; output in {}",
+                "fetched {} applications, confirmed {}, answered {} register checks, read {} determinations; output in {}",
                 report.fetched,
                 report.confirmed,
                 report.checks_answered,
+                report.determinations,
                 args.out.display()
             );
         }
@@ -384,7 +387,50 @@ async fn poll_once(
     if let Some(register) = register {
         report.checks_answered = answer_checks(client, out, register).await?;
     }
+    report.determinations = read_determinations(client, out, page_size).await?;
     Ok(report)
+}
+
+const DETERMINATIONS_HEADER: &str = "reference,decision,reasons,at\n";
+
+/// Read the determinations feed on from where the last poll stopped (`determinations.cursor`),
+/// appending each to `determinations.csv` (on disk before the cursor moves past it: a crash
+/// between the two reads it again, so a line may repeat, never be missed).
+async fn read_determinations(client: &mut Client, out: &Output, page_size: u32) -> anyhow::Result<u64> {
+    let cursor_file = out.dir.join("determinations.cursor");
+    let csv_path = out.dir.join("determinations.csv");
+    let mut cursor: u64 = std::fs::read_to_string(&cursor_file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
+    if !csv_path.exists() {
+        write_atomically(&csv_path, DETERMINATIONS_HEADER.as_bytes())?;
+    }
+    let mut csv = std::fs::OpenOptions::new().append(true).open(&csv_path)?;
+    let mut read = 0;
+    loop {
+        let (status, page) =
+            client.call("GET", &format!("/v1/determinations?pageSize={page_size}&after={cursor}"), None).await?;
+        if status != 200 {
+            return Err(problem(status, &page));
+        }
+        let items = page["determinations"].as_array().cloned().unwrap_or_default();
+        if items.is_empty() {
+            return Ok(read);
+        }
+        for d in &items {
+            let field = |k: &str| d[k].as_str().unwrap_or("").replace([',', '\n', '\r'], " ");
+            let reasons: Vec<&str> = d["reasons"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let line = format!("{},{},{},{}\n", field("reference"), field("decision"), reasons.join(" "), field("at"));
+            csv.write_all(line.as_bytes())?;
+            read += 1;
+        }
+        csv.sync_data()?;
+        let next: u64 =
+            page["next"].as_str().and_then(|s| s.parse().ok()).context("a determinations page without next")?;
+        if next <= cursor {
+            bail!("the determinations feed did not move on");
+        }
+        cursor = next;
+        write_atomically(&cursor_file, cursor.to_string().as_bytes())?;
+    }
 }
 
 /// A council's register, for answering register checks.
