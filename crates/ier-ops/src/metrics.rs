@@ -231,7 +231,7 @@ impl Metrics {
         for outcome in ["match", "no-match", "nothing-to-check", "deferred"] {
             let _ = verifications.get_or_create(&OutcomeLabels { outcome });
         }
-        for what in ["application", "feedback-comment"] {
+        for what in ["application", "feedback-comment", "matching-run", "evidence-file"] {
             let _ = erased.get_or_create(&WhatLabels { what });
         }
         for queue in ier_storage::Queue::ALL {
@@ -297,7 +297,7 @@ impl Metrics {
         self.ems_receipts.get_or_create(&OutcomeLabels { outcome }).clone()
     }
 
-    /// Records the retention rules erased: `what` is `application`, `feedback-comment` or `matching-run`.
+    /// Records the retention rules erased: `what` is `application`, `feedback-comment`, `matching-run` or `evidence-file`.
     pub fn erased(&self, what: &'static str) -> Counter {
         self.erased.get_or_create(&WhatLabels { what }).clone()
     }

@@ -1677,6 +1677,14 @@ impl Backend for PgBackend {
         tx.commit().await.map_err(unavailable)
     }
 
+    async fn evidence_files_known(&self, ids: &[String]) -> Result<Vec<String>> {
+        sqlx::query_scalar("SELECT id FROM evidence_files WHERE id = ANY($1)")
+            .bind(ids)
+            .fetch_all(self.pool())
+            .await
+            .map_err(unavailable)
+    }
+
     async fn put_evidence_request(&self, row: &ier_storage::evidence::EvidenceRequestRow) -> Result<()> {
         portal::put_evidence_request(self, row).await
     }

@@ -1402,6 +1402,20 @@ impl Backend for SqliteBackend {
         tx.commit().await.map_err(unavailable)
     }
 
+    async fn evidence_files_known(&self, ids: &[String]) -> Result<Vec<String>> {
+        let mut known = Vec::new();
+        for chunk in ids.chunks(BATCH_ROWS) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!("SELECT id FROM evidence_files WHERE id IN ({marks})");
+            let mut q = sqlx::query_scalar::<_, String>(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            known.extend(q.fetch_all(&self.pool).await.map_err(unavailable)?);
+        }
+        Ok(known)
+    }
+
     async fn put_evidence_request(&self, row: &ier_storage::evidence::EvidenceRequestRow) -> Result<()> {
         portal::put_evidence_request(&self.pool, row).await
     }

@@ -1756,6 +1756,16 @@ pub async fn evidence_is_asked_for_sent_once_and_seen_only_by_its_ero(backend: A
     store.run_retention(rules, t(7) + Duration::days(400), 100, false).await.unwrap();
     assert!(c.evidence_files(&r).await.unwrap().is_empty());
     assert!(c.evidence_requests(&r).await.unwrap().is_empty());
+    // Its bytes are swept from the file store once a day has passed since they were written;
+    // nothing younger, and nothing with a row, is touched.
+    let stray = FileId::generate();
+    files.put(stray.as_str(), b"a sending still under way".to_vec()).await.unwrap();
+    let on_disk = |n: &str| dir.path().join(n).exists();
+    assert!(on_disk(sent[0].id.as_str()));
+    assert_eq!(store.sweep_evidence_files(files.as_ref(), Utc::now()).await.unwrap(), 0, "too young");
+    let later = Utc::now() + Duration::hours(SWEEP_GRACE_HOURS + 1);
+    assert_eq!(store.sweep_evidence_files(files.as_ref(), later).await.unwrap(), 2);
+    assert!(!on_disk(sent[0].id.as_str()) && !on_disk(stray.as_str()));
 }
 
 pub async fn the_staff_queue_filters_in_the_database(backend: Arc<dyn Backend>) {

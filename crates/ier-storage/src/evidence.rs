@@ -128,6 +128,8 @@ pub trait FileStore: Send + Sync + 'static {
     async fn get(&self, name: &str) -> std::io::Result<Option<Vec<u8>>>;
     /// Remove a name (nothing if absent).
     async fn delete(&self, name: &str) -> std::io::Result<()>;
+    /// Every name held, with when it was written.
+    async fn list(&self) -> std::io::Result<Vec<(String, DateTime<Utc>)>>;
 }
 
 /// Files in a directory on this machine (the embedded default): each written to a
@@ -183,6 +185,50 @@ impl FileStore for DirFileStore {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+
+    async fn list(&self) -> std::io::Result<Vec<(String, DateTime<Utc>)>> {
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if FileId::parse(&name).is_none() {
+                    continue;
+                }
+                let modified = entry.metadata()?.modified()?;
+                out.push((name, DateTime::<Utc>::from(modified)));
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(std::io::Error::other)?
+    }
+}
+
+/// How long a file's bytes may be in the file store before its row must be there: the bytes
+/// are written before the row, so a file younger than this may be a sending still under way.
+pub const SWEEP_GRACE_HOURS: i64 = 24;
+
+impl Store {
+    /// Delete from the file store the bytes of evidence files that no longer have a row (their
+    /// application's personal data was erased, or a sending failed after writing them), older
+    /// than [`SWEEP_GRACE_HOURS`]: how many.
+    pub async fn sweep_evidence_files(&self, files: &dyn FileStore, now: DateTime<Utc>) -> Result<u64> {
+        let io = |e: std::io::Error| StorageError::Unavailable(format!("file store: {}", e.kind()));
+        let cutoff = now - Duration::hours(SWEEP_GRACE_HOURS);
+        let old: Vec<String> =
+            files.list().await.map_err(io)?.into_iter().filter(|(_, at)| *at < cutoff).map(|(n, _)| n).collect();
+        let mut deleted = 0;
+        for chunk in old.chunks(500) {
+            let known = self.backend.evidence_files_known(chunk).await?;
+            for name in chunk.iter().filter(|n| !known.contains(n)) {
+                files.delete(name).await.map_err(io)?;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
     }
 }
 

@@ -735,6 +735,8 @@ pub trait Backend: Send + Sync + 'static {
         files: &[evidence::EvidenceFileRow],
         now: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Which of these evidence file ids have a row (for sweeping the file store).
+    async fn evidence_files_known(&self, ids: &[String]) -> Result<Vec<String>>;
     /// An application's evidence files, oldest first.
     async fn evidence_files(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<evidence::EvidenceFileRow>>;
 

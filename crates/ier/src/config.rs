@@ -286,6 +286,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Evidence of identity: sent by applicants on the public site, read by staff in the portal.
     let files = crate::portal::file_store(&config.evidence_dir)?;
     state.evidence = Some(store.evidence_inbox(files.clone()));
+    crate::portal::schedule_sweep(&store, files.clone());
     crate::portal::start(&store, files, state.sessions.clone(), config.portal_addr, ops.timeouts()).await?;
     state.start_housekeeping();
     ops.start(&store, &mut state).await?;

@@ -129,6 +129,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     // Evidence of identity, and the ERO portal with demo staff accounts for two EROs.
     let files = crate::portal::file_store(&args.data_dir.join("evidence"))?;
     state.evidence = Some(store.evidence_inbox(files.clone()));
+    crate::portal::schedule_sweep(&store, files.clone());
     let portal =
         crate::portal::start(&store, files, state.sessions.clone(), args.portal_addr, args.ops.timeouts()).await?;
     let staff = demo_staff(&store, &args.data_dir, &people).await?;

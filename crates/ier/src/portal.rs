@@ -46,3 +46,27 @@ pub async fn start(
     tracing::info!(addr = %bound, "ERO portal listening");
     Ok(bound)
 }
+
+/// Every hour, delete from the file store the bytes of evidence files whose rows are gone
+/// (erased under the retention rules) a day after they were written.
+pub fn schedule_sweep(store: &ier_storage::Store, files: Arc<dyn FileStore>) {
+    let store = store.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_secs(90 + rand::random::<u64>() % 240)).await;
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            match store.sweep_evidence_files(files.as_ref(), chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    ier_ops::metrics().erased("evidence-file").inc_by(n);
+                    tracing::info!(files = n, "retention: evidence files deleted from the file store");
+                }
+                Err(e) => {
+                    ier_ops::metrics().error("retention").inc();
+                    tracing::error!(error = %e, "sweeping evidence files failed; trying again in an hour");
+                }
+            }
+        }
+    });
+}
