@@ -94,6 +94,7 @@ pub fn router(state: PortalState) -> Router {
         .route("/staff", get(staff::list).post(staff::add))
         .route("/account/password", get(staff::password_form).post(staff::change_password))
         .fallback(not_found)
+        .layer(middleware::from_fn(plain_errors))
         .layer(middleware::from_fn(remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn_with_state(ier_ops::Tier::Portal, ier_ops::observe))
@@ -124,6 +125,20 @@ async fn security_headers(State(state): State<Arc<PortalState>>, req: Request, n
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// A request axum refuses before any handler sees it (not a form, too large, not parseable) is
+/// answered in plain text: it gets a page in the member of staff's language instead.
+async fn plain_errors(lang: Lang, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let res = next.run(req).await;
+    let status = res.status();
+    let plain = res.headers().get(header::CONTENT_TYPE).is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if plain && status.is_client_error() && status != axum::http::StatusCode::NOT_FOUND {
+        let frame = render::Frame::new(lang.language, &path);
+        return render::message(status, &frame, "unreadable-title", &["unreadable-body"]);
     }
     res
 }

@@ -519,11 +519,12 @@ async fn render_application(
     let l = frame.language();
     let t = |k: &str| tr(l, k, &[]);
     let ero = state.staff.ero_store(signed);
-    let (events, messages, requests, files) = match tokio::try_join!(
+    let (events, messages, requests, files, councils) = match tokio::try_join!(
         ero.events(&a.reference),
         ero.messages(&a.reference),
         ero.evidence_requests(&a.reference),
-        ero.evidence_files(&a.reference)
+        ero.evidence_files(&a.reference),
+        ero.councils()
     ) {
         Ok(all) => all,
         Err(e) => return crate::unavailable(&frame, e),
@@ -535,7 +536,14 @@ async fn render_application(
         row(t("field-kind"), t(&format!("kind-{}", a.kind.as_str()))),
         row(t("field-received"), when(a.submitted_at, l)),
         row(t("field-language"), t(&format!("language-{}", a.language.as_str()))),
-        row(t("field-council"), a.gss_code.to_string()),
+        row(
+            t("field-council"),
+            match councils.iter().find(|c| c.gss_code == a.gss_code) {
+                Some(c) if l == Language::Cy => format!("{} ({})", c.name_cy.as_ref().unwrap_or(&c.name), c.gss_code),
+                Some(c) => format!("{} ({})", c.name, c.gss_code),
+                None => a.gss_code.to_string(),
+            },
+        ),
         row(t("field-stage"), t(&format!("stage-{}", a.stage.as_str()))),
         row(
             t("field-ems"),

@@ -471,6 +471,11 @@ async fn forms_need_the_session_token_and_a_signed_out_session_is_dead() {
     let mut stranger = Browser::new(&w.portal);
     stranger.cookies.insert("ier-staff".into(), "A".repeat(43));
     assert_eq!(stranger.get(&format!("/applications/{reference}")).await.location(), "/sign-in");
+    // A body that is not a form gets a page, not axum's plain text.
+    let req = Request::post("/sign-in").header(header::CONTENT_TYPE, "application/json");
+    let json = Browser::new(&w.portal).send(req, Body::from("{}")).await;
+    assert_eq!(json.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(json.body.contains("could not be read") && json.body.contains("govuk-template"));
     // Pages are never cached.
     assert_eq!(b.get("/sign-in").await.headers[header::CACHE_CONTROL], "no-store");
 }
