@@ -120,6 +120,19 @@ async fn request(state: &AppState, frame: &Frame, token: &str) -> Result<Evidenc
     Ok(row)
 }
 
+/// What the applicant typed about the person they name to confirm who they are, with its errors.
+#[derive(Serialize, Default)]
+struct AttestorForm {
+    given: String,
+    surname: String,
+    email: String,
+    statement: bool,
+    given_error: Option<String>,
+    surname_error: Option<String>,
+    email_error: Option<String>,
+    statement_error: Option<String>,
+}
+
 fn form_page(
     state: &AppState,
     frame: &Frame,
@@ -127,6 +140,20 @@ fn form_page(
     row: &EvidenceRequestRow,
     chosen: &[String],
     errors: &[(Option<String>, Option<String>)],
+    status: StatusCode,
+) -> Response {
+    page_with(state, frame, token, row, chosen, errors, &AttestorForm::default(), status)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page_with(
+    state: &AppState,
+    frame: &Frame,
+    token: &str,
+    row: &EvidenceRequestRow,
+    chosen: &[String],
+    errors: &[(Option<String>, Option<String>)],
+    attestor: &AttestorForm,
     status: StatusCode,
 ) -> Response {
     let lang = frame.language();
@@ -145,6 +172,7 @@ fn form_page(
             contact_finder => crate::journey::ERO_CONTACT_FINDER,
             action => format!("/evidence/{token}"),
             slots => slots(lang, &row.documents, chosen, errors),
+            attestation => row.attestation, attestor,
         },
     )
 }
@@ -417,5 +445,328 @@ mod tests {
             format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
         );
         out
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct AttestorFields {
+    #[serde(default)]
+    form: String,
+    #[serde(default)]
+    given: String,
+    #[serde(default)]
+    surname: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    statement: Option<String>,
+}
+
+/// An email address as far as it can be checked here (Notify checks it again before sending).
+fn email_ok(s: &str) -> bool {
+    let s = s.trim();
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    s.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+}
+
+/// The applicant names someone to confirm who they are, instead of sending documents.
+pub async fn name_attestor(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    client: Client,
+    OriginalUri(uri): OriginalUri,
+    Path(token): Path<String>,
+    axum::Form(f): axum::Form<AttestorFields>,
+) -> Response {
+    let mut frame = Frame::new(lang.language, &format!("/evidence/{token}"));
+    let _ = uri;
+    if state.limiter.check(Action::Evidence, client.0, std::time::Instant::now()).is_err() {
+        return message(
+            &frame,
+            StatusCode::TOO_MANY_REQUESTS,
+            "evidence-limited-title",
+            vec![frame.t("evidence-limited-body")],
+            vec![],
+        );
+    }
+    let row = match request(&state, &frame, &token).await {
+        Ok(row) if row.attestation => row,
+        Ok(_) => return crate::not_found_page(&frame),
+        Err(res) => return res,
+    };
+    let mut form = AttestorForm {
+        given: f.given.chars().take(200).collect(),
+        surname: f.surname.chars().take(200).collect(),
+        email: f.email.chars().take(300).collect(),
+        statement: f.statement.as_deref() == Some("not-related"),
+        ..Default::default()
+    };
+    if state.sessions.open_form_token(FORM, &f.form, Utc::now().timestamp()).as_deref() != Some(row.id.as_str()) {
+        form.given_error = Some(frame.t("evidence-form-expired"));
+    }
+    let given = ier_domain::GivenName::parse(&form.given);
+    let surname = ier_domain::Surname::parse(&form.surname);
+    if given.is_err() {
+        form.given_error.get_or_insert_with(|| frame.t("attestor-given-missing"));
+    }
+    if surname.is_err() {
+        form.surname_error = Some(frame.t("attestor-surname-missing"));
+    }
+    if !email_ok(&form.email) {
+        form.email_error = Some(frame.t("attestor-email-wrong"));
+    }
+    if !form.statement {
+        form.statement_error = Some(frame.t("attestor-statement-missing"));
+    }
+    for (text, href) in [
+        (&form.given_error, "#attestor-given"),
+        (&form.surname_error, "#attestor-surname"),
+        (&form.email_error, "#attestor-email"),
+        (&form.statement_error, "#attestor-statement"),
+    ] {
+        if let Some(text) = text {
+            frame.errors.push(FieldError { text: text.clone(), href: href.into() });
+        }
+    }
+    let (Ok(given), Ok(surname), true) = (given, surname, frame.errors.is_empty()) else {
+        return page_with(&state, &frame, &token, &row, &[], &[], &form, StatusCode::BAD_REQUEST);
+    };
+    let Some(inbox) = &state.evidence else { return crate::not_found_page(&frame) };
+    let attestor = ier_storage::evidence::Attestor {
+        given: given.as_str().to_owned(),
+        surname: surname.as_str().to_owned(),
+        email: form.email.trim().to_owned(),
+    };
+    match inbox.name_attestor(&row, attestor, Utc::now()).await {
+        Ok(()) => message(
+            &frame,
+            StatusCode::OK,
+            "attestor-named-title",
+            vec![
+                frame.t_args("attestor-named-body", &[("name", &format!("{} {}", given.as_str(), surname.as_str()))]),
+                frame.t("attestor-named-next"),
+            ],
+            vec![],
+        ),
+        Err(ier_storage::StorageError::Conflict(_)) => {
+            message(&frame, StatusCode::GONE, "evidence-used-title", vec![frame.t("evidence-used-body")], vec![])
+        }
+        Err(_) => crate::journey::unavailable(&frame),
+    }
+}
+
+const ATTEST_FORM: &str = "attestation";
+
+async fn attestation(
+    state: &AppState,
+    frame: &Frame,
+    token: &str,
+) -> Result<(ier_storage::evidence::Attestation, String), Response> {
+    let Some(inbox) = &state.evidence else { return Err(crate::not_found_page(frame)) };
+    let (a, name) = match inbox.attestation(token).await {
+        Ok(Some(found)) => found,
+        Ok(None) | Err(ier_storage::StorageError::Erased) => {
+            return Err(message(
+                frame,
+                StatusCode::NOT_FOUND,
+                "evidence-unknown-title",
+                vec![frame.t("attest-unknown-body")],
+                vec![],
+            ));
+        }
+        Err(_) => return Err(crate::journey::unavailable(frame)),
+    };
+    if a.row.confirmed_at.is_some() {
+        return Err(message(frame, StatusCode::GONE, "attest-done-title", vec![frame.t("attest-done-body")], vec![]));
+    }
+    if !a.open(Utc::now()) {
+        return Err(message(
+            frame,
+            StatusCode::GONE,
+            "evidence-expired-title",
+            vec![frame.t("attest-expired-body")],
+            vec![],
+        ));
+    }
+    let applicant = format!("{} {}", name.given.as_str(), name.surname.as_str());
+    Ok((a, applicant))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct AttestFields {
+    #[serde(default)]
+    form: String,
+    #[serde(default, rename = "dob-day")]
+    day: String,
+    #[serde(default, rename = "dob-month")]
+    month: String,
+    #[serde(default, rename = "dob-year")]
+    year: String,
+    #[serde(default)]
+    house: String,
+    #[serde(default)]
+    postcode: String,
+}
+
+/// What the attestor's page shows: the applicant's name, what was typed and each field's error.
+struct AttestPage<'a> {
+    token: &'a str,
+    attestation: &'a ier_storage::evidence::Attestation,
+    applicant: &'a str,
+    fields: &'a AttestFields,
+    statements: &'a [String],
+    errors: &'a std::collections::BTreeMap<String, String>,
+}
+
+fn attest_page(state: &AppState, frame: &Frame, p: &AttestPage<'_>, status: StatusCode) -> Response {
+    let form = state.sessions.form_token(ATTEST_FORM, p.attestation.row.id.as_str(), Utc::now().timestamp());
+    let f = p.fields;
+    let mut res = page(
+        status,
+        "attest.html",
+        frame,
+        context! {
+            applicant => p.applicant, form, action => format!("/attest/{}", p.token),
+            day => f.day, month => f.month, year => f.year, house => f.house, postcode => f.postcode,
+            statements => p.statements, fe => p.errors,
+        },
+    );
+    res.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The page an attestor's link opens.
+pub async fn attest_show(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    OriginalUri(uri): OriginalUri,
+    Path(token): Path<String>,
+) -> Response {
+    let frame = Frame::new(lang.language, uri.path());
+    match attestation(&state, &frame, &token).await {
+        Ok((a, applicant)) => {
+            let (fields, errors) = (AttestFields::default(), Default::default());
+            let p = AttestPage {
+                token: &token,
+                attestation: &a,
+                applicant: &applicant,
+                fields: &fields,
+                statements: &[],
+                errors: &errors,
+            };
+            attest_page(&state, &frame, &p, StatusCode::OK)
+        }
+        Err(res) => res,
+    }
+}
+
+/// The attestor confirms (their date of birth and address are looked up on the registers held).
+pub async fn attest_confirm(
+    State(state): State<Arc<AppState>>,
+    lang: Lang,
+    client: Client,
+    OriginalUri(uri): OriginalUri,
+    Path(token): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let mut frame = Frame::new(lang.language, uri.path());
+    if state.limiter.check(Action::Evidence, client.0, std::time::Instant::now()).is_err() {
+        return message(
+            &frame,
+            StatusCode::TOO_MANY_REQUESTS,
+            "evidence-limited-title",
+            vec![frame.t("evidence-limited-body")],
+            vec![],
+        );
+    }
+    let (a, applicant) = match attestation(&state, &frame, &token).await {
+        Ok(found) => found,
+        Err(res) => return res,
+    };
+    // The statements are checkboxes (a field that may come more than once).
+    let pairs: Vec<(String, String)> = crate::forms::pairs(&body);
+    // Each value cut to a length no genuine one reaches (the form token is the longest).
+    let get = |k: &str| {
+        pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.chars().take(1000).collect::<String>()).unwrap_or_default()
+    };
+    let f = AttestFields {
+        form: get("form"),
+        day: get("dob-day"),
+        month: get("dob-month"),
+        year: get("dob-year"),
+        house: get("house"),
+        postcode: get("postcode"),
+    };
+    let statements: Vec<String> = pairs
+        .iter()
+        .filter(|(n, _)| n == "statement")
+        .map(|(_, v)| v.clone())
+        .filter(|v| v == "knows" || v == "not-related")
+        .collect();
+    let mut fe = std::collections::BTreeMap::new();
+    let mut error = |frame: &mut Frame, field: &str, href: &str, key: &str| {
+        let text = frame.t(key);
+        fe.insert(field.to_owned(), text.clone());
+        frame.errors.push(FieldError { text, href: href.into() });
+    };
+    let dob = ier_domain::DateOfBirth::parse(&f.day, &f.month, &f.year, Utc::now().date_naive());
+    if state.sessions.open_form_token(ATTEST_FORM, &f.form, Utc::now().timestamp()).as_deref()
+        != Some(a.row.id.as_str())
+    {
+        error(&mut frame, "dob", "#dob-day", "evidence-form-expired");
+    } else if dob.is_err() {
+        error(&mut frame, "dob", "#dob-day", "attest-dob-wrong");
+    }
+    if f.house.trim().is_empty() {
+        error(&mut frame, "house", "#house", "attest-house-missing");
+    }
+    let postcode = ier_domain::Postcode::parse(&f.postcode);
+    if postcode.is_err() {
+        error(&mut frame, "postcode", "#postcode", "attest-postcode-wrong");
+    }
+    if statements.len() < 2 {
+        error(&mut frame, "statement", "#statement", "attest-statements-missing");
+    }
+    let (Ok(dob), Ok(postcode), true) = (dob, postcode, frame.errors.is_empty()) else {
+        let p = AttestPage {
+            token: &token,
+            attestation: &a,
+            applicant: &applicant,
+            fields: &f,
+            statements: &statements,
+            errors: &fe,
+        };
+        return attest_page(&state, &frame, &p, StatusCode::BAD_REQUEST);
+    };
+    let Some(inbox) = &state.evidence else { return crate::not_found_page(&frame) };
+    let (dob, postcode) = (dob.date().format("%Y-%m-%d").to_string(), postcode.compact());
+    let person = ier_storage::persons::Person {
+        given: &a.attestor.given,
+        surname: &a.attestor.surname,
+        date_of_birth: Some(&dob),
+        postcode: &postcode,
+        line1: f.house.trim(),
+        line2: "",
+        uprn: None,
+        nino: None,
+    };
+    match inbox.confirm_attestation(&a, &person, Utc::now()).await {
+        Ok(_) => message(
+            &frame,
+            StatusCode::OK,
+            "attest-thanks-title",
+            vec![frame.t_args("attest-thanks-body", &[("name", &applicant)])],
+            vec![],
+        ),
+        Err(ier_storage::StorageError::Conflict(_)) => {
+            message(&frame, StatusCode::GONE, "attest-done-title", vec![frame.t("attest-done-body")], vec![])
+        }
+        Err(_) => crate::journey::unavailable(&frame),
     }
 }

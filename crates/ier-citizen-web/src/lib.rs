@@ -13,6 +13,7 @@
 pub mod assets;
 pub mod components;
 pub mod evidence;
+pub mod forms;
 pub mod i18n;
 pub mod inbox;
 pub mod journey;
@@ -182,6 +183,8 @@ pub fn router(state: AppState) -> Router {
             "/evidence/{token}",
             get(evidence::show).post(evidence::send).layer(axum::extract::DefaultBodyLimit::max(evidence::BODY_LIMIT)),
         )
+        .route("/evidence/{token}/attestor", axum::routing::post(evidence::name_attestor))
+        .route("/attest/{token}", get(evidence::attest_show).post(evidence::attest_confirm))
         .merge(journey::routes())
         .merge(performance::routes())
         .merge(service_pages::routes())

@@ -59,7 +59,8 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "performance_data.html",
         "content.html",
         "feedback.html",
-        "evidence.html"
+        "evidence.html",
+        "attest.html"
     );
     env.add_function("t", t);
     env.add_function("asset", crate::assets::url);

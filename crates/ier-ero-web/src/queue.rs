@@ -29,6 +29,9 @@ use crate::PortalState;
 use crate::auth::{audit, csrf_ok, frame_for, refused, signed};
 use crate::render::{Frame, page, tr, when};
 
+/// The ask-for-evidence form's value for "or an attestation".
+const ATTESTATION: &str = "attestation";
+
 /// Applications a page of the queue shows.
 pub const PAGE: u32 = 50;
 /// With the duplicate filter, the most applications one page looks through.
@@ -519,12 +522,13 @@ async fn render_application(
     let l = frame.language();
     let t = |k: &str| tr(l, k, &[]);
     let ero = state.staff.ero_store(signed);
-    let (events, messages, requests, files, councils) = match tokio::try_join!(
+    let (events, messages, requests, files, councils, attestations) = match tokio::try_join!(
         ero.events(&a.reference),
         ero.messages(&a.reference),
         ero.evidence_requests(&a.reference),
         ero.evidence_files(&a.reference),
-        ero.councils()
+        ero.councils(),
+        ero.attestations(&a.reference)
     ) {
         Ok(all) => all,
         Err(e) => return crate::unavailable(&frame, e),
@@ -592,10 +596,14 @@ async fn render_application(
         rows
     });
     let now = Utc::now();
-    let request_lines: Vec<String> = requests
+    let mut request_lines: Vec<String> = requests
         .iter()
         .map(|r| {
-            let docs: Vec<&str> = r.documents.iter().map(|d| d.describe(l)).collect();
+            let mut docs: Vec<&str> = r.documents.iter().map(|d| d.describe(l)).collect();
+            let attestation_words = t("ask-attestation");
+            if r.attestation {
+                docs.push(&attestation_words);
+            }
             let state_words = match r.used_at {
                 Some(at) => tr(l, "request-used", &[("date", &when(at, l))]),
                 None if r.expires_at <= now => t("request-expired"),
@@ -608,6 +616,18 @@ async fn render_application(
             )
         })
         .collect();
+    for at in &attestations {
+        let who = format!("{} {} ({})", at.attestor.given, at.attestor.surname, at.attestor.email);
+        let state_words = match (at.row.confirmed_at, at.row.on_register) {
+            (Some(on), Some(true)) => tr(l, "attestation-confirmed-registered", &[("date", &when(on, l))]),
+            (Some(on), _) => tr(l, "attestation-confirmed-unknown", &[("date", &when(on, l))]),
+            (None, _) if at.row.expires_at <= now => t("request-expired"),
+            (None, _) => tr(l, "attestation-waiting", &[("date", &when(at.row.expires_at, l))]),
+        };
+        let line =
+            tr(l, "attestation-line", &[("who", &who), ("date", &when(at.row.created_at, l)), ("state", &state_words)]);
+        request_lines.push(line);
+    }
     #[derive(Serialize)]
     struct FileRow {
         document: String,
@@ -669,8 +689,9 @@ async fn render_application(
             text: ier_domain::reasons::describe(&ReasonCode::parse(c).expect("listed codes parse"), l).to_owned(),
         })
         .collect();
-    let documents: Vec<Choice> =
+    let mut documents: Vec<Choice> =
         DocumentKind::all().map(|d| Choice { value: d.code().to_owned(), text: d.describe(l).to_owned() }).collect();
+    documents.push(Choice { value: ATTESTATION.to_owned(), text: t("ask-attestation") });
     page(
         status,
         "application.html",
@@ -702,7 +723,7 @@ pub struct DecisionForm {
 /// Read a form that may repeat a field (checkboxes) into its struct.
 fn read_form<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
     let mut map: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
-    for (k, v) in form_pairs(body) {
+    for (k, v) in ier_citizen_web::forms::pairs(body) {
         match map.get_mut(&k) {
             Some(serde_json::Value::Array(a)) => a.push(v.into()),
             Some(other) => {
@@ -728,42 +749,6 @@ fn read_form<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
         }
     }
     serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
-}
-
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    body.split(|&b| b == b'&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = match p.iter().position(|&b| b == b'=') {
-                Some(i) => (&p[..i], &p[i + 1..]),
-                None => (p, &b""[..]),
-            };
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &[u8]) -> String {
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        match s[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 3 <= s.len() => {
-                let hex = std::str::from_utf8(&s[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Determine: registered, or rejected with reasons.
@@ -877,7 +862,8 @@ pub async fn ask(
     let mut documents: Vec<DocumentKind> = f.document.iter().filter_map(|d| DocumentKind::parse(d).ok()).collect();
     documents.sort();
     documents.dedup();
-    if documents.is_empty() {
+    let attestation = f.document.iter().any(|d| d == ATTESTATION);
+    if documents.is_empty() && !attestation {
         frame.error("document", "document", "document-missing");
         return render_application(&state, &signed, frame, &application, &progress, StatusCode::BAD_REQUEST).await;
     }
@@ -891,7 +877,7 @@ pub async fn ask(
         Ok(_) => {}
         Err(e) => return crate::unavailable(&frame, e),
     }
-    match ero.ask_for_evidence(&application.reference, documents, &reasons, Utc::now()).await {
+    match ero.ask_for_evidence(&application.reference, documents, attestation, &reasons, Utc::now()).await {
         Ok(_) => {
             audit(
                 &state,

@@ -595,6 +595,115 @@ async fn staff_change_their_own_password_and_their_other_sessions_end() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
 }
 
+#[tokio::test]
+async fn an_applicant_names_someone_who_confirms_who_they_are_and_staff_see_it() {
+    let w = world().await;
+    let officer = staff(&w, "cardiff", Role::Officer, "officer").await;
+    let (reference, ero) = unmatched(&w, "W06000015", "Attested").await;
+    // Someone on Cardiff's register, who will confirm.
+    let elector = ier_storage::persons::Person {
+        given: "Gareth",
+        surname: "Pritchard",
+        date_of_birth: Some("1970-05-06"),
+        postcode: "CF10 1EP",
+        line1: "7 High Street",
+        line2: "",
+        uprn: None,
+        nino: None,
+    };
+    w.store.for_ero(ero.clone()).put_electors(Utc::now(), &[("CDF-7".to_owned(), elector)]).await.unwrap();
+    let mut b = sign_in(&w, &officer, 0).await;
+    let page = b.get(&format!("/applications/{reference}")).await;
+    assert!(page.body.contains("an attestation by a registered elector"), "the choice is offered");
+    let csrf = page.hidden("csrf");
+    let asked = b
+        .post(&format!("/applications/{reference}/evidence-request"), &[("csrf", &csrf), ("document", "attestation")])
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER);
+    let requests = w.store.for_ero(ero.clone()).evidence_requests(&reference).await.unwrap();
+    let link = format!("/evidence/{}", w.store.evidence_token(&requests[0].id));
+
+    // The applicant names someone: errors for each field, what was typed kept; then sent.
+    let mut applicant = Browser::new(&w.public);
+    let form = applicant.get(&link).await;
+    assert!(form.body.contains("Or name someone to confirm who you are") && !form.body.contains("Send documents"));
+    let token = form.hidden("form");
+    let bad = applicant
+        .post(
+            &format!("{link}/attestor"),
+            &[("form", &token), ("given", "Gareth"), ("surname", ""), ("email", "not an email")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    for e in ["Enter their last name", "Enter their email address", "Confirm they are not related"] {
+        assert!(bad.body.contains(e), "{e}");
+    }
+    assert!(bad.body.contains(r#"value="Gareth""#));
+    let named = applicant
+        .post(
+            &format!("{link}/attestor"),
+            &[
+                ("form", &token),
+                ("given", "Gareth"),
+                ("surname", "Pritchard"),
+                ("email", "gareth@example.com"),
+                ("statement", "not-related"),
+            ],
+        )
+        .await;
+    assert_eq!(named.status, StatusCode::OK, "{}", named.body);
+    assert!(named.body.contains("We have emailed Gareth Pritchard"));
+    let again = applicant.get(&link).await;
+    assert_eq!(again.status, StatusCode::GONE, "the link is spent");
+
+    // The attestor's link: the applicant's name; their own details checked against the register.
+    let attestation = w.store.for_ero(ero.clone()).attestations(&reference).await.unwrap().remove(0);
+    let attest = format!("/attest/{}", w.store.attestation_token(&attestation.row.id));
+    let mut attestor = Browser::new(&w.public);
+    let page = attestor.get(&attest).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Confirm who Siân Attested is"), "{}", page.body);
+    assert!(!page.body.contains("AB123456C") && !page.body.contains("CF10"), "nothing else about the applicant");
+    let form = page.hidden("form");
+    let fields = |day: &str, both: bool| {
+        let mut f: Vec<(&'static str, String)> = vec![
+            ("form", form.clone()),
+            ("dob-day", day.to_owned()),
+            ("dob-month", "5".into()),
+            ("dob-year", "1970".into()),
+            ("house", "7 High Street".into()),
+            ("postcode", "cf10 1ep".into()),
+            ("statement", "knows".into()),
+        ];
+        if both {
+            f.push(("statement", "not-related".into()));
+        }
+        f
+    };
+    let as_refs = |f: &[(&'static str, String)]| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let wrong = as_refs(&fields("32", false));
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let bad = attestor.post(&attest, &wrong).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body.contains("Enter your date of birth") && bad.body.contains("Confirm both statements"),
+        "{}",
+        bad.body
+    );
+    assert!(bad.body.contains(r#"value="32""#), "what was typed is kept");
+    let right = as_refs(&fields("6", true));
+    let right: Vec<(&str, &str)> = right.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let done = attestor.post(&attest, &right).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("You have confirmed who Siân Attested is"));
+    assert_eq!(attestor.post(&attest, &right).await.status, StatusCode::GONE, "once");
+
+    // Staff see who confirmed and that they are on the register.
+    let page = b.get(&format!("/applications/{reference}")).await;
+    assert!(page.body.contains("Attestation by Gareth Pritchard"), "{}", page.body);
+    assert!(page.body.contains("they are on a register at the address they gave"));
+}
+
 mod isolation {
     use proptest::prelude::*;
 

@@ -54,6 +54,15 @@ impl Links {
         }
     }
 
+    /// The page where a person an applicant named confirms who the applicant is.
+    pub fn attest(&self, token: &str, language: Language) -> String {
+        let base = self.public_url.trim_end_matches('/');
+        match language {
+            Language::En => format!("{base}/attest/{token}"),
+            Language::Cy => format!("{base}/attest/{token}?lang=cy"),
+        }
+    }
+
     pub fn start(&self, language: Language) -> String {
         let base = self.public_url.trim_end_matches('/');
         match language {
@@ -116,7 +125,20 @@ impl Handler for NotifyHandler {
         let Some(application) = store.application(job).await? else {
             return Err(JobError::retry("the job is no longer held"));
         };
-        let Some(recipient) = recipient(message, &application) else {
+        // A message to the person the applicant named to confirm who they are goes to them.
+        let attestor = if message == Message::AttestationRequested {
+            match store.evidence_attestor(job, chrono::Utc::now()).await? {
+                Some(a) => Some(a),
+                None => return Ok(Done { result: Some("no-attestor".into()), effects: Default::default() }),
+            }
+        } else {
+            None
+        };
+        let recipient = match &attestor {
+            Some((a, _)) => Some(crate::Recipient::Email(a.email.clone())),
+            None => recipient(message, &application),
+        };
+        let Some(recipient) = recipient else {
             return Ok(Done { result: Some("no-contact".into()), effects: Default::default() });
         };
         let council = store.council(&application.gss_code).await?;
@@ -211,6 +233,12 @@ impl Handler for NotifyHandler {
                 };
                 p.insert("registration_kind".to_owned(), what.to_owned());
                 p.insert("renew_url".to_owned(), self.links.start(language));
+            }
+            Message::AttestationRequested => {
+                if let Some((a, token)) = &attestor {
+                    p.insert("attestor_name".to_owned(), format!("{} {}", a.given, a.surname));
+                    p.insert("attest_url".to_owned(), self.links.attest(token, language));
+                }
             }
             Message::Acknowledgement | Message::IdentityNotChecked => {}
         }

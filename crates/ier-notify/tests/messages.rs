@@ -301,3 +301,48 @@ async fn notifys_refusals_fail_pause_or_retry_the_job() {
         assert!(!e.contains("Kinds") && !e.contains("@"), "{e}");
     }
 }
+
+/// Evidence asked for through the ERO portal: the message carries the link to send it online
+/// (in the applicant's language), and the person the applicant names to confirm who they are
+/// gets their own message with their own link.
+#[tokio::test]
+async fn evidence_asked_for_online_carries_its_link_and_the_named_attestor_gets_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir).await;
+    let simulator = Arc::new(NotifySimulator::new());
+    let handler = NotifyHandler::new(simulator.clone(), simulator.template_ids(), links());
+    let now = Utc::now();
+    let r = store
+        .citizen()
+        .submit(submitted(Language::Cy, applicant_of_kind(ApplicationKind::Ordinary)), now)
+        .await
+        .unwrap()
+        .reference;
+    checked(&store, VerificationOutcome::NoMatch, now).await;
+    let council = store.for_ero(EroId::parse("cardiff").unwrap());
+    council.confirm_receipts(now, &[(r, true, None)]).await.unwrap();
+    let passport = ier_domain::evidence::DocumentKind::parse("passport").unwrap();
+    let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+    let request = council.ask_for_evidence(&r, vec![passport], true, &reasons, now).await.unwrap();
+    assert!(send_due(&store, &handler, now).await.iter().all(Result::is_ok));
+    let text = inbox(&simulator, &r);
+    let link = format!("https://register-to-vote.example/evidence/{}?lang=cy", store.evidence_token(&request));
+    assert!(text.contains(&link) && text.contains("Pasbort"), "{text}");
+
+    let files: Arc<dyn ier_storage::evidence::FileStore> =
+        Arc::new(ier_storage::evidence::DirFileStore::new(dir.path().join("files")).unwrap());
+    let evidence = store.evidence_inbox(files);
+    let row = evidence.request(&store.evidence_token(&request)).await.unwrap().unwrap();
+    let attestor = ier_storage::evidence::Attestor {
+        given: "Gareth".into(),
+        surname: "Pritchard".into(),
+        email: "gareth@example.com".into(),
+    };
+    evidence.name_attestor(&row, attestor, now).await.unwrap();
+    assert!(send_due(&store, &handler, now).await.iter().all(Result::is_ok));
+    let text = inbox(&simulator, &r);
+    assert!(text.contains("=== attestation-requested (cy) to email gareth@example.com"), "{text}");
+    let attestation = council.attestations(&r).await.unwrap().remove(0);
+    assert!(text.contains(&format!("/attest/{}?lang=cy", store.attestation_token(&attestation.row.id))));
+    assert!(text.contains("Annwyl Gareth Pritchard") && text.contains("Siân"), "{text}");
+}

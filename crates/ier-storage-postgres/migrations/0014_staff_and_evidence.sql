@@ -40,6 +40,7 @@ CREATE TABLE evidence_requests (
     reference   text NOT NULL REFERENCES applications (reference),
     ero_id      text NOT NULL,
     documents   jsonb NOT NULL,
+    attestation boolean NOT NULL DEFAULT false,
     created_at  timestamptz NOT NULL,
     expires_at  timestamptz NOT NULL,
     used_at     timestamptz
@@ -75,3 +76,24 @@ CREATE POLICY one_ero ON evidence_files TO ier_ero_scope
 -- Determinations in the order they were recorded, per ERO: the EMS reads decisions made in
 -- the ERO portal from them (GET /v1/determinations).
 CREATE INDEX application_events_determined ON application_events (ero_id, id) WHERE kind = 'determined';
+
+-- Attestations: the person an applicant named to confirm who they are (sealed), their link's
+-- lifetime, and their confirmation with whether they were found on a register.
+CREATE TABLE attestations (
+    id            text PRIMARY KEY,
+    request_id    text NOT NULL REFERENCES evidence_requests (id),
+    reference     text NOT NULL REFERENCES applications (reference),
+    ero_id        text NOT NULL,
+    key_id        text NOT NULL,
+    attestor      bytea NOT NULL,
+    created_at    timestamptz NOT NULL,
+    expires_at    timestamptz NOT NULL,
+    confirmed_at  timestamptz,
+    on_register   boolean
+);
+CREATE INDEX attestations_by_application ON attestations (ero_id, reference, created_at);
+GRANT SELECT, INSERT, UPDATE, DELETE ON attestations TO ier_ero_scope;
+ALTER TABLE attestations ENABLE ROW LEVEL SECURITY;
+CREATE POLICY one_ero ON attestations TO ier_ero_scope
+    USING (ero_id = current_setting('ier.ero_id', true))
+    WITH CHECK (ero_id = current_setting('ier.ero_id', true));

@@ -1459,7 +1459,7 @@ impl Backend for PgBackend {
             .await
             .map_err(unavailable)?;
         // Evidence files' keys go with their rows: any copy of the bytes is unreadable.
-        for table in ["evidence_files", "evidence_requests"] {
+        for table in ["evidence_files", "attestations", "evidence_requests"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE reference = ANY($1)"))
                 .bind(&erased_refs)
                 .execute(&mut *tx)
@@ -1675,6 +1675,39 @@ impl Backend for PgBackend {
             .await
             .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)
+    }
+
+    async fn put_attestation(
+        &self,
+        row: &ier_storage::evidence::AttestationRow,
+        job: &NewJob,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        portal::put_attestation(self, row, job, now).await
+    }
+
+    async fn attestation(
+        &self,
+        id: &ier_storage::evidence::AttestationId,
+    ) -> Result<Option<ier_storage::evidence::AttestationRow>> {
+        portal::attestation(self, id).await
+    }
+
+    async fn attestations(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Vec<ier_storage::evidence::AttestationRow>> {
+        portal::attestations(self, ero, reference).await
+    }
+
+    async fn confirm_attestation(
+        &self,
+        id: &ier_storage::evidence::AttestationId,
+        now: DateTime<Utc>,
+        on_register: bool,
+    ) -> Result<bool> {
+        portal::confirm_attestation(self, id, now, on_register).await
     }
 
     async fn evidence_files_known(&self, ids: &[String]) -> Result<Vec<String>> {

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use ier_domain::evidence::DocumentKind;
 use ier_domain::{EroId, ReferenceNumber};
-use ier_storage::evidence::{EvidenceFileRow, EvidenceRequestRow, FileId, RequestId};
+use ier_storage::evidence::{AttestationId, AttestationRow, EvidenceFileRow, EvidenceRequestRow, FileId, RequestId};
 use ier_storage::staff::{Role, SessionRow, StaffId, StaffRow, Username};
 use ier_storage::{ApplicationRow, QueueFilter, Result, Sealed, StorageError, decode};
 use sqlx::Row;
@@ -191,7 +191,8 @@ pub async fn delete_staff_session(db: &PgBackend, token_hash: &str) -> Result<()
     Ok(())
 }
 
-const REQUEST_COLUMNS: &str = "id, reference, ero_id, documents::text AS documents, created_at, expires_at, used_at";
+const REQUEST_COLUMNS: &str =
+    "id, reference, ero_id, documents::text AS documents, attestation, created_at, expires_at, used_at";
 
 fn request_from(r: &PgRow) -> Result<EvidenceRequestRow> {
     let id: String = r.get("id");
@@ -203,6 +204,7 @@ fn request_from(r: &PgRow) -> Result<EvidenceRequestRow> {
         reference: decode::reference(r.get("reference"))?,
         ero: decode::ero_id(r.get("ero_id"))?,
         documents,
+        attestation: r.get("attestation"),
         created_at: r.get("created_at"),
         expires_at: r.get("expires_at"),
         used_at: r.get("used_at"),
@@ -213,8 +215,8 @@ pub async fn put_evidence_request(db: &PgBackend, row: &EvidenceRequestRow) -> R
     let documents = serde_json::to_string(&row.documents).expect("codes serialise");
     let mut tx = db.scoped(&row.ero).await?;
     let done = sqlx::query(
-        "INSERT INTO evidence_requests (id, reference, ero_id, documents, created_at, expires_at)
-         SELECT $1, reference, ero_id, $2::jsonb, $3, $4 FROM applications WHERE reference = $5 AND ero_id = $6",
+        "INSERT INTO evidence_requests (id, reference, ero_id, documents, attestation, created_at, expires_at)
+         SELECT $1, reference, ero_id, $2::jsonb, $7, $3, $4 FROM applications WHERE reference = $5 AND ero_id = $6",
     )
     .bind(row.id.as_str())
     .bind(documents)
@@ -222,6 +224,7 @@ pub async fn put_evidence_request(db: &PgBackend, row: &EvidenceRequestRow) -> R
     .bind(row.expires_at)
     .bind(row.reference.as_str())
     .bind(row.ero.as_str())
+    .bind(row.attestation)
     .execute(&mut *tx)
     .await
     .map_err(unavailable)?;
@@ -411,4 +414,104 @@ pub async fn determinations(
             }
         })
         .collect()
+}
+
+const ATTESTATION_COLUMNS: &str =
+    "id, request_id, reference, ero_id, key_id, attestor, created_at, expires_at, confirmed_at, on_register";
+
+fn attestation_from(r: &PgRow) -> Result<AttestationRow> {
+    let id: String = r.get("id");
+    let request: String = r.get("request_id");
+    Ok(AttestationRow {
+        id: AttestationId::parse(&id).ok_or_else(|| StorageError::Corrupt("attestation id".into()))?,
+        request: RequestId::parse(&request).ok_or_else(|| StorageError::Corrupt("evidence request id".into()))?,
+        reference: decode::reference(r.get("reference"))?,
+        ero: decode::ero_id(r.get("ero_id"))?,
+        attestor: Sealed { key_id: r.get("key_id"), blob: r.get("attestor") },
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        confirmed_at: r.get("confirmed_at"),
+        on_register: r.get("on_register"),
+    })
+}
+
+pub async fn put_attestation(
+    db: &PgBackend,
+    row: &AttestationRow,
+    job: &ier_storage::NewJob,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut tx = db.pool().begin().await.map_err(unavailable)?;
+    let spent = sqlx::query(
+        "UPDATE evidence_requests SET used_at = $1
+         WHERE id = $2 AND used_at IS NULL AND expires_at > $1 AND attestation",
+    )
+    .bind(now)
+    .bind(row.request.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    if spent.rows_affected() != 1 {
+        tx.rollback().await.map_err(unavailable)?;
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO attestations (id, request_id, reference, ero_id, key_id, attestor, created_at, expires_at)
+         SELECT $1, id, reference, ero_id, $2, $3, $4, $5 FROM evidence_requests WHERE id = $6",
+    )
+    .bind(row.id.as_str())
+    .bind(&row.attestor.key_id)
+    .bind(&row.attestor.blob)
+    .bind(row.created_at)
+    .bind(row.expires_at)
+    .bind(row.request.as_str())
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    super::insert_jobs(&mut tx, &[(job, row.ero.as_str())], now).await?;
+    tx.commit().await.map_err(unavailable)?;
+    Ok(true)
+}
+
+pub async fn attestation(db: &PgBackend, id: &AttestationId) -> Result<Option<AttestationRow>> {
+    let row = sqlx::query(&format!("SELECT {ATTESTATION_COLUMNS} FROM attestations WHERE id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(db.pool())
+        .await
+        .map_err(unavailable)?;
+    row.as_ref().map(attestation_from).transpose()
+}
+
+pub async fn attestations(db: &PgBackend, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<AttestationRow>> {
+    let mut tx = db.scoped(ero).await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {ATTESTATION_COLUMNS} FROM attestations WHERE ero_id = $1 AND reference = $2
+         ORDER BY created_at DESC, id"
+    ))
+    .bind(ero.as_str())
+    .bind(reference.as_str())
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(unavailable)?;
+    tx.commit().await.map_err(unavailable)?;
+    rows.iter().map(attestation_from).collect()
+}
+
+pub async fn confirm_attestation(
+    db: &PgBackend,
+    id: &AttestationId,
+    now: DateTime<Utc>,
+    on_register: bool,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE attestations SET confirmed_at = $1, on_register = $2
+         WHERE id = $3 AND confirmed_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(on_register)
+    .bind(id.as_str())
+    .execute(db.pool())
+    .await
+    .map_err(unavailable)?;
+    Ok(done.rows_affected() == 1)
 }

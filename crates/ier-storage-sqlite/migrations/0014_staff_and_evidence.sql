@@ -39,6 +39,7 @@ CREATE TABLE evidence_requests (
     reference   TEXT NOT NULL REFERENCES applications (reference),
     ero_id      TEXT NOT NULL,
     documents   TEXT NOT NULL,
+    attestation INTEGER NOT NULL DEFAULT 0,
     created_at  TEXT NOT NULL,
     expires_at  TEXT NOT NULL,
     used_at     TEXT
@@ -63,3 +64,19 @@ CREATE INDEX evidence_files_by_application ON evidence_files (ero_id, reference,
 -- Determinations in the order they were recorded, per ERO: the EMS reads decisions made in
 -- the ERO portal from them (GET /v1/determinations).
 CREATE INDEX application_events_determined ON application_events (ero_id, id) WHERE kind = 'determined';
+
+-- Attestations: the person an applicant named to confirm who they are (sealed), their link's
+-- lifetime, and their confirmation with whether they were found on a register.
+CREATE TABLE attestations (
+    id            TEXT PRIMARY KEY,
+    request_id    TEXT NOT NULL REFERENCES evidence_requests (id),
+    reference     TEXT NOT NULL REFERENCES applications (reference),
+    ero_id        TEXT NOT NULL,
+    key_id        TEXT NOT NULL,
+    attestor      BLOB NOT NULL,
+    created_at    TEXT NOT NULL,
+    expires_at    TEXT NOT NULL,
+    confirmed_at  TEXT,
+    on_register   INTEGER
+) STRICT;
+CREATE INDEX attestations_by_application ON attestations (ero_id, reference, created_at);

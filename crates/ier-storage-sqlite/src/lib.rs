@@ -1173,7 +1173,7 @@ impl Backend for SqliteBackend {
                 }
                 q.execute(&mut *conn).await.map_err(unavailable)?;
                 // Evidence files' keys go with their rows: any copy of the bytes is unreadable.
-                for table in ["evidence_files", "evidence_requests"] {
+                for table in ["evidence_files", "attestations", "evidence_requests"] {
                     let sql = format!("DELETE FROM {table} WHERE reference IN ({marks})");
                     let mut q = sqlx::query(&sql);
                     for (_, r) in chunk {
@@ -1400,6 +1400,39 @@ impl Backend for SqliteBackend {
             .await
             .map_err(unavailable)?;
         tx.commit().await.map_err(unavailable)
+    }
+
+    async fn put_attestation(
+        &self,
+        row: &ier_storage::evidence::AttestationRow,
+        job: &NewJob,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        portal::put_attestation(&self.pool, row, job, now).await
+    }
+
+    async fn attestation(
+        &self,
+        id: &ier_storage::evidence::AttestationId,
+    ) -> Result<Option<ier_storage::evidence::AttestationRow>> {
+        portal::attestation(&self.pool, id).await
+    }
+
+    async fn attestations(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Vec<ier_storage::evidence::AttestationRow>> {
+        portal::attestations(&self.pool, ero, reference).await
+    }
+
+    async fn confirm_attestation(
+        &self,
+        id: &ier_storage::evidence::AttestationId,
+        now: DateTime<Utc>,
+        on_register: bool,
+    ) -> Result<bool> {
+        portal::confirm_attestation(&self.pool, id, now, on_register).await
     }
 
     async fn evidence_files_known(&self, ids: &[String]) -> Result<Vec<String>> {

@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use ier_domain::evidence::DocumentKind;
 use ier_domain::{EroId, ReferenceNumber};
-use ier_storage::evidence::{EvidenceFileRow, EvidenceRequestRow, FileId, RequestId};
+use ier_storage::evidence::{AttestationId, AttestationRow, EvidenceFileRow, EvidenceRequestRow, FileId, RequestId};
 use ier_storage::staff::{Role, SessionRow, StaffId, StaffRow, Username};
 use ier_storage::{ApplicationRow, QueueFilter, Result, Sealed, StorageError, decode};
 use sqlx::sqlite::SqliteRow;
@@ -199,7 +199,7 @@ pub async fn delete_staff_session(pool: &SqlitePool, token_hash: &str) -> Result
     Ok(())
 }
 
-const REQUEST_COLUMNS: &str = "id, reference, ero_id, documents, created_at, expires_at, used_at";
+const REQUEST_COLUMNS: &str = "id, reference, ero_id, documents, attestation, created_at, expires_at, used_at";
 
 fn request_from(r: &SqliteRow) -> Result<EvidenceRequestRow> {
     let id: String = r.get("id");
@@ -210,6 +210,7 @@ fn request_from(r: &SqliteRow) -> Result<EvidenceRequestRow> {
         reference: decode::reference(r.get("reference"))?,
         ero: decode::ero_id(r.get("ero_id"))?,
         documents,
+        attestation: r.get::<i64, _>("attestation") != 0,
         created_at: r.get("created_at"),
         expires_at: r.get("expires_at"),
         used_at: r.get("used_at"),
@@ -219,11 +220,12 @@ fn request_from(r: &SqliteRow) -> Result<EvidenceRequestRow> {
 pub async fn put_evidence_request(pool: &SqlitePool, row: &EvidenceRequestRow) -> Result<()> {
     let documents = serde_json::to_string(&row.documents).expect("codes serialise");
     let done = sqlx::query(
-        "INSERT INTO evidence_requests (id, reference, ero_id, documents, created_at, expires_at)
-         SELECT ?, reference, ero_id, ?, ?, ? FROM applications WHERE reference = ? AND ero_id = ?",
+        "INSERT INTO evidence_requests (id, reference, ero_id, documents, attestation, created_at, expires_at)
+         SELECT ?, reference, ero_id, ?, ?, ?, ? FROM applications WHERE reference = ? AND ero_id = ?",
     )
     .bind(row.id.as_str())
     .bind(documents)
+    .bind(row.attestation)
     .bind(row.created_at)
     .bind(row.expires_at)
     .bind(row.reference.as_str())
@@ -438,4 +440,105 @@ pub fn determination_from(
         }
         _ => Err(StorageError::Corrupt("a determined event".into())),
     }
+}
+
+const ATTESTATION_COLUMNS: &str =
+    "id, request_id, reference, ero_id, key_id, attestor, created_at, expires_at, confirmed_at, on_register";
+
+fn attestation_from(r: &SqliteRow) -> Result<AttestationRow> {
+    let id: String = r.get("id");
+    let request: String = r.get("request_id");
+    let on_register: Option<i64> = r.get("on_register");
+    Ok(AttestationRow {
+        id: AttestationId::parse(&id).ok_or_else(|| StorageError::Corrupt("attestation id".into()))?,
+        request: RequestId::parse(&request).ok_or_else(|| StorageError::Corrupt("evidence request id".into()))?,
+        reference: decode::reference(r.get("reference"))?,
+        ero: decode::ero_id(r.get("ero_id"))?,
+        attestor: Sealed { key_id: r.get("key_id"), blob: r.get("attestor") },
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        confirmed_at: r.get("confirmed_at"),
+        on_register: on_register.map(|v| v != 0),
+    })
+}
+
+pub async fn put_attestation(
+    pool: &SqlitePool,
+    row: &AttestationRow,
+    job: &ier_storage::NewJob,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        let spent = sqlx::query(
+            "UPDATE evidence_requests SET used_at = ?1
+             WHERE id = ?2 AND used_at IS NULL AND expires_at > ?1 AND attestation = 1",
+        )
+        .bind(now)
+        .bind(row.request.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+        if spent.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO attestations (id, request_id, reference, ero_id, key_id, attestor, created_at, expires_at)
+             SELECT ?, id, reference, ero_id, ?, ?, ?, ? FROM evidence_requests WHERE id = ?",
+        )
+        .bind(row.id.as_str())
+        .bind(&row.attestor.key_id)
+        .bind(&row.attestor.blob)
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .bind(row.request.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+        super::insert_jobs(&mut conn, &[(job, row.ero.as_str())], now).await?;
+        Ok(true)
+    }
+    .await;
+    finish_with(&mut conn, result).await
+}
+
+pub async fn attestation(pool: &SqlitePool, id: &AttestationId) -> Result<Option<AttestationRow>> {
+    let row = sqlx::query(&format!("SELECT {ATTESTATION_COLUMNS} FROM attestations WHERE id = ?"))
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await
+        .map_err(unavailable)?;
+    row.as_ref().map(attestation_from).transpose()
+}
+
+pub async fn attestations(pool: &SqlitePool, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<AttestationRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {ATTESTATION_COLUMNS} FROM attestations WHERE ero_id = ? AND reference = ? ORDER BY created_at DESC, id"
+    ))
+    .bind(ero.as_str())
+    .bind(reference.as_str())
+    .fetch_all(pool)
+    .await
+    .map_err(unavailable)?;
+    rows.iter().map(attestation_from).collect()
+}
+
+pub async fn confirm_attestation(
+    pool: &SqlitePool,
+    id: &AttestationId,
+    now: DateTime<Utc>,
+    on_register: bool,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE attestations SET confirmed_at = ?1, on_register = ?2
+         WHERE id = ?3 AND confirmed_at IS NULL AND expires_at > ?1",
+    )
+    .bind(now)
+    .bind(on_register)
+    .bind(id.as_str())
+    .execute(pool)
+    .await
+    .map_err(unavailable)?;
+    Ok(done.rows_affected() == 1)
 }

@@ -68,7 +68,8 @@ macro_rules! contract_tests {
             matching_runs_are_deleted_whole_when_due,
             staff_sign_in_takes_a_second_factor_locks_after_guesses_and_sessions_end,
             evidence_is_asked_for_sent_once_and_seen_only_by_its_ero,
-            the_staff_queue_filters_in_the_database
+            the_staff_queue_filters_in_the_database,
+            an_attestor_is_named_once_confirms_once_and_is_looked_up_on_the_register
         );
     };
     (@each $make:expr; $($name:ident),*) => {
@@ -1698,12 +1699,12 @@ pub async fn evidence_is_asked_for_sent_once_and_seen_only_by_its_ero(backend: A
     let passport = DocumentKind::parse("passport").unwrap();
     let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
     // Not before the EMS has it (one state machine with the EMS's determinations).
-    let early = c.ask_for_evidence(&r, vec![passport], &reasons, t(1)).await.unwrap_err();
+    let early = c.ask_for_evidence(&r, vec![passport], false, &reasons, t(1)).await.unwrap_err();
     assert!(matches!(early, StorageError::Conflict(_)), "{early}");
     c.confirm_receipts(t(2), &[(r, true, None)]).await.unwrap();
-    let theirs = store.for_ero(id("westminster")).ask_for_evidence(&r, vec![passport], &reasons, t(3)).await;
+    let theirs = store.for_ero(id("westminster")).ask_for_evidence(&r, vec![passport], false, &reasons, t(3)).await;
     assert!(matches!(theirs.unwrap_err(), StorageError::NotFound));
-    let request = c.ask_for_evidence(&r, vec![passport], &reasons, t(3)).await.unwrap();
+    let request = c.ask_for_evidence(&r, vec![passport], false, &reasons, t(3)).await.unwrap();
     let (_, p) = c.application_with_progress(&r).await.unwrap().unwrap();
     assert_eq!(p.determination.map(|d| d.determination), Some(Determination::EvidenceRequested));
     // The link: the id alone, or a changed digest, opens nothing.
@@ -1739,7 +1740,7 @@ pub async fn evidence_is_asked_for_sent_once_and_seen_only_by_its_ero(backend: A
     // An expired link cannot be used.
     let r2 = store.citizen().submit(new_app("W06000015", "Late"), t(0)).await.unwrap().reference;
     c.confirm_receipts(t(2), &[(r2, true, None)]).await.unwrap();
-    let late = c.ask_for_evidence(&r2, vec![passport], &reasons, t(3)).await.unwrap();
+    let late = c.ask_for_evidence(&r2, vec![passport], false, &reasons, t(3)).await.unwrap();
     let late_row = inbox.request(&store.evidence_token(&late)).await.unwrap().unwrap();
     let expired = inbox.send(&late_row, vec![file(b"%PDF-1.4 late")], t(3) + Duration::days(LINK_DAYS)).await;
     assert!(matches!(expired.unwrap_err(), StorageError::Conflict(_)));
@@ -1799,4 +1800,75 @@ pub async fn the_staff_queue_filters_in_the_database(backend: Arc<dyn Backend>) 
     let evidence = QueueFilter { determination: Some(Determination::EvidenceRequested), ..Default::default() };
     assert!(c.queue(&evidence, None, 100).await.unwrap().is_empty());
     assert!(store.for_ero(id("lothian-vjb")).queue(&QueueFilter::default(), None, 100).await.unwrap().is_empty());
+}
+
+pub async fn an_attestor_is_named_once_confirms_once_and_is_looked_up_on_the_register(backend: Arc<dyn Backend>) {
+    use crate::evidence::*;
+    let store = seeded(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let files: Arc<dyn FileStore> = Arc::new(DirFileStore::new(dir.path()).unwrap());
+    let inbox = store.evidence_inbox(files);
+    let r = store.citizen().submit(new_app("W06000015", "Attested"), t(0)).await.unwrap().reference;
+    let c = store.for_ero(id("cardiff"));
+    c.confirm_receipts(t(1), &[(r, true, None)]).await.unwrap();
+    // An elector on Cardiff's register, who will confirm.
+    let elector = crate::persons::Person {
+        given: "Gareth",
+        surname: "Pritchard",
+        date_of_birth: Some("1970-05-06"),
+        postcode: "CF10 1EP",
+        line1: "7 High Street",
+        line2: "",
+        uprn: None,
+        nino: None,
+    };
+    c.put_electors(t(1), &[("CDF-7".to_owned(), elector)]).await.unwrap();
+    let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+    // Documents only: no attestation.
+    let docs_only = c.ask_for_evidence(
+        &r,
+        vec![ier_domain::evidence::DocumentKind::parse("passport").unwrap()],
+        false,
+        &reasons,
+        t(2),
+    );
+    let docs_only = inbox.request(&store.evidence_token(&docs_only.await.unwrap())).await.unwrap().unwrap();
+    let attestor =
+        || Attestor { given: "Gareth".into(), surname: "Pritchard".into(), email: "gareth@example.com".into() };
+    assert!(matches!(inbox.name_attestor(&docs_only, attestor(), t(3)).await, Err(StorageError::Conflict(_))));
+    // An attestation alone (a second request for the same application).
+    let request = c.ask_for_evidence(&r, vec![], true, &reasons, t(4)).await.unwrap();
+    let row = inbox.request(&store.evidence_token(&request)).await.unwrap().unwrap();
+    assert!(row.attestation && row.documents.is_empty());
+    inbox.name_attestor(&row, attestor(), t(5)).await.unwrap();
+    assert!(matches!(inbox.name_attestor(&row, attestor(), t(6)).await, Err(StorageError::Conflict(_))), "once");
+    // The message to the attestor is queued with it, and carries their link.
+    let notify = store.worker(Queue::Notify, "n");
+    let jobs = notify.claim(t(6), std::time::Duration::from_secs(60), 100).await.unwrap();
+    let job = jobs.iter().find(|j| j.kind.name() == "notify:attestation-requested").expect("queued");
+    let (who, token) = notify.evidence_attestor(job, t(6)).await.unwrap().expect("open");
+    assert_eq!(who, attestor());
+    // The link: the applicant's name, not confirmed yet; a changed token opens nothing.
+    let (found, name) = inbox.attestation(&token).await.unwrap().unwrap();
+    assert_eq!(name.surname.as_str(), "Attested");
+    assert!(found.open(t(7)) && !found.open(t(5) + Duration::days(ATTESTATION_DAYS)));
+    assert!(inbox.attestation(&token.replace('.', ".0")).await.unwrap().is_none());
+    // Confirmed with the details of an elector on the register: found.
+    assert!(inbox.confirm_attestation(&found, &elector, t(8)).await.unwrap());
+    assert!(matches!(inbox.confirm_attestation(&found, &elector, t(9)).await, Err(StorageError::Conflict(_))));
+    let seen = c.attestations(&r).await.unwrap();
+    assert_eq!((seen.len(), seen[0].row.confirmed_at, seen[0].row.on_register), (1, Some(t(8)), Some(true)));
+    assert_eq!(seen[0].attestor.email, "gareth@example.com");
+    assert!(store.for_ero(id("westminster")).attestations(&r).await.unwrap().is_empty());
+    // Another attestation, confirmed by someone on no register held here: not found.
+    let r2 = store.citizen().submit(new_app("W06000015", "Second"), t(0)).await.unwrap().reference;
+    c.confirm_receipts(t(1), &[(r2, true, None)]).await.unwrap();
+    let second = c.ask_for_evidence(&r2, vec![], true, &reasons, t(4)).await.unwrap();
+    let second = inbox.request(&store.evidence_token(&second)).await.unwrap().unwrap();
+    inbox.name_attestor(&second, attestor(), t(5)).await.unwrap();
+    let stranger = crate::persons::Person { date_of_birth: Some("1971-01-01"), ..elector };
+    let all = c.attestations(&r2).await.unwrap();
+    let a2 = inbox.attestation(&store.attestation_token(&all[0].row.id)).await.unwrap().unwrap().0;
+    assert!(!inbox.confirm_attestation(&a2, &stranger, t(8)).await.unwrap());
+    assert_eq!(c.attestations(&r2).await.unwrap()[0].row.on_register, Some(false));
 }

@@ -70,6 +70,71 @@ impl FileId {
     }
 }
 
+/// An attestation's id: `at-` and 16 random base32 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AttestationId(String);
+
+impl AttestationId {
+    pub fn generate() -> Self {
+        Self(format!("at-{}", data_encoding::BASE32_NOPAD.encode(&rand::random::<[u8; 10]>()).to_ascii_lowercase()))
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        let rest = s.strip_prefix("at-")?;
+        (rest.len() == 16 && rest.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)))
+            .then(|| Self(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Who the applicant named to confirm who they are (sealed at rest).
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Attestor {
+    pub given: String,
+    pub surname: String,
+    pub email: String,
+}
+
+impl fmt::Debug for Attestor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Attestor(<redacted>)")
+    }
+}
+
+/// An attestation, as stored: the attestor's details sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttestationRow {
+    pub id: AttestationId,
+    pub request: RequestId,
+    pub reference: ReferenceNumber,
+    pub ero: EroId,
+    pub attestor: Sealed,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// When the attestor confirmed.
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Whether the attestor was found on a register at the address they gave (`None`: not
+    /// confirmed yet).
+    pub on_register: Option<bool>,
+}
+
+/// An attestation with its attestor opened.
+#[derive(Debug, Clone)]
+pub struct Attestation {
+    pub row: AttestationRow,
+    pub attestor: Attestor,
+}
+
+impl Attestation {
+    /// Whether the attestor's link still works.
+    pub fn open(&self, now: DateTime<Utc>) -> bool {
+        self.row.confirmed_at.is_none() && self.row.expires_at > now
+    }
+}
+
 /// A request for evidence, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EvidenceRequestRow {
@@ -77,6 +142,8 @@ pub struct EvidenceRequestRow {
     pub reference: ReferenceNumber,
     pub ero: EroId,
     pub documents: Vec<DocumentKind>,
+    /// An attestation by a registered elector is accepted too.
+    pub attestation: bool,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     /// When the applicant sent their documents (the link is spent).
@@ -232,6 +299,10 @@ impl Store {
     }
 }
 
+fn attestor_aad(id: &AttestationId, reference: &ReferenceNumber) -> Vec<u8> {
+    format!("attestor:{}:{}", id.as_str(), reference.as_str()).into_bytes()
+}
+
 fn key_aad(file: &FileId, reference: &ReferenceNumber) -> Vec<u8> {
     format!("evidence-file-key:{}:{}", file.as_str(), reference.as_str()).into_bytes()
 }
@@ -270,13 +341,38 @@ impl Store {
     pub fn evidence_request_id(&self, token: &str) -> Option<RequestId> {
         let (id, mac) = token.split_once('.')?;
         let id = RequestId::parse(id)?;
-        let genuine = self.keys.index_ids().any(|k| {
-            let digest = self.keys.index_digest(k, &format!("evidence-link:{}", id.as_str()));
+        self.link_genuine(id.as_str(), mac).then_some(id)
+    }
+
+    /// The secret part of an attestor's link.
+    pub fn attestation_token(&self, id: &AttestationId) -> String {
+        let digest = self.keys.index_digest(self.keys.current_id(), &format!("evidence-link:{}", id.as_str()));
+        format!("{}.{:016x}", id.as_str(), digest as u64)
+    }
+
+    /// The attestation an attestor's link names, if the token is genuine.
+    pub fn attestation_id(&self, token: &str) -> Option<AttestationId> {
+        let (id, mac) = token.split_once('.')?;
+        let id = AttestationId::parse(id)?;
+        self.link_genuine(id.as_str(), mac).then_some(id)
+    }
+
+    fn link_genuine(&self, id: &str, mac: &str) -> bool {
+        self.keys.index_ids().any(|k| {
+            let digest = self.keys.index_digest(k, &format!("evidence-link:{id}"));
             let expected = format!("{:016x}", digest as u64);
             // Compared in constant time: the digest is the link's secret.
             expected.len() == mac.len() && expected.bytes().zip(mac.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-        });
-        genuine.then_some(id)
+        })
+    }
+
+    fn open_attestation(&self, row: AttestationRow) -> Result<Attestation> {
+        let plain = self
+            .keys
+            .open(&row.attestor, &attestor_aad(&row.id, &row.reference))
+            .map_err(|_| StorageError::Corrupt("attestor".into()))?;
+        let attestor = serde_json::from_slice(&plain).map_err(|_| StorageError::Corrupt("attestor".into()))?;
+        Ok(Attestation { row, attestor })
     }
 }
 
@@ -333,6 +429,83 @@ impl EvidenceInbox {
     }
 }
 
+/// How long an attestor's link works.
+pub const ATTESTATION_DAYS: i64 = 28;
+
+impl EvidenceInbox {
+    /// The applicant names an attestor instead of sending documents: the attestation is stored
+    /// (the attestor sealed), the request spent, and the message to the attestor queued, in one
+    /// transaction. `Conflict` if the request was spent or ran out meanwhile, or does not take
+    /// an attestation.
+    pub async fn name_attestor(
+        &self,
+        request: &EvidenceRequestRow,
+        attestor: Attestor,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if !request.attestation {
+            return Err(StorageError::Conflict("this request does not take an attestation"));
+        }
+        let id = AttestationId::generate();
+        let sealed = self
+            .store
+            .keys
+            .seal(&serde_json::to_vec(&attestor).expect("serialises"), &attestor_aad(&id, &request.reference));
+        let row = AttestationRow {
+            id,
+            request: request.id.clone(),
+            reference: request.reference,
+            ero: request.ero.clone(),
+            attestor: sealed,
+            created_at: now,
+            expires_at: now + Duration::days(ATTESTATION_DAYS),
+            confirmed_at: None,
+            on_register: None,
+        };
+        let job = crate::NewJob::new(
+            request.reference,
+            crate::JobKind::Notify { message: crate::Message::AttestationRequested, reasons: Vec::new() },
+        );
+        if self.store.backend.put_attestation(&row, &job, now).await? {
+            Ok(())
+        } else {
+            Err(StorageError::Conflict("this link has been used already or has run out"))
+        }
+    }
+
+    /// The attestation an attestor's link opens, with the applicant's name (what the attestor
+    /// confirms), whether or not it still works.
+    pub async fn attestation(&self, token: &str) -> Result<Option<(Attestation, ier_domain::PersonName)>> {
+        let Some(id) = self.store.attestation_id(token) else { return Ok(None) };
+        let Some(row) = self.store.backend.attestation(&id).await? else { return Ok(None) };
+        let ero = self.store.for_ero(row.ero.clone());
+        let Some(application) = ero.application(&row.reference).await? else { return Ok(None) };
+        Ok(Some((self.store.open_attestation(row)?, application.details.name)))
+    }
+
+    /// The attestor confirms: whether they are on a register at the address they gave is looked
+    /// up in the person index (digests only) and kept with the confirmation. `Conflict` if the
+    /// link was used or ran out meanwhile.
+    pub async fn confirm_attestation(
+        &self,
+        attestation: &Attestation,
+        attestor: &ier_match::person::Person<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let found = self.store.citizen().find_person(attestor).await?;
+        let on_register = found.iter().any(|f| {
+            f.scope == crate::persons::Scope::AtAddress
+                && (f.found.source == crate::persons::Source::Elector
+                    || f.found.determination == Some(ier_domain::Determination::Approved))
+        });
+        if self.store.backend.confirm_attestation(&attestation.row.id, now, on_register).await? {
+            Ok(on_register)
+        } else {
+            Err(StorageError::Conflict("this link has been used already or has run out"))
+        }
+    }
+}
+
 impl crate::EroStore {
     /// Ask the applicant for evidence: the request (a link for [`LINK_DAYS`]) and the
     /// determination "evidence requested", whose message carries the link.
@@ -340,10 +513,11 @@ impl crate::EroStore {
         &self,
         reference: &ReferenceNumber,
         documents: Vec<DocumentKind>,
+        attestation: bool,
         reasons: &[ier_domain::ReasonCode],
         now: DateTime<Utc>,
     ) -> Result<RequestId> {
-        if documents.is_empty() {
+        if documents.is_empty() && !attestation {
             return Err(StorageError::Conflict("choose at least one document"));
         }
         let current = self.application_with_progress(reference).await?.ok_or(StorageError::NotFound)?;
@@ -360,6 +534,7 @@ impl crate::EroStore {
             reference: *reference,
             ero: self.ero.clone(),
             documents,
+            attestation,
             created_at: now,
             expires_at: now + Duration::days(LINK_DAYS),
             used_at: None,
@@ -372,6 +547,12 @@ impl crate::EroStore {
     /// The application's requests for evidence, newest first.
     pub async fn evidence_requests(&self, reference: &ReferenceNumber) -> Result<Vec<EvidenceRequestRow>> {
         self.store.backend.evidence_requests(&self.ero, reference).await
+    }
+
+    /// The application's attestations, newest first, each attestor opened.
+    pub async fn attestations(&self, reference: &ReferenceNumber) -> Result<Vec<Attestation>> {
+        let rows = self.store.backend.attestations(&self.ero, reference).await?;
+        rows.into_iter().map(|r| self.store.open_attestation(r)).collect()
     }
 
     /// The files sent for the application, oldest first.
@@ -405,6 +586,21 @@ impl crate::EroStore {
 }
 
 impl crate::WorkerStore {
+    /// The attestor of the newest attestation of a job's application whose link still works,
+    /// with that link's token (for the message asking them to confirm).
+    pub async fn evidence_attestor(&self, job: &crate::Job, now: DateTime<Utc>) -> Result<Option<(Attestor, String)>> {
+        let Some(application) = self.application(job).await? else { return Ok(None) };
+        let rows = self.store.backend.attestations(&application.ero_id, &application.reference).await?;
+        for row in rows {
+            let a = self.store.open_attestation(row)?;
+            if a.open(now) {
+                let token = self.store.attestation_token(&a.row.id);
+                return Ok(Some((a.attestor, token)));
+            }
+        }
+        Ok(None)
+    }
+
     /// The link of the newest request for evidence of a job's application that still works
     /// (for the message asking for it).
     pub async fn evidence_link(

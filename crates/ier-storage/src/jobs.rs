@@ -77,10 +77,12 @@ pub enum Message {
     EvidenceRequested,
     /// An overseas registration will end soon: renew it.
     RenewalReminder,
+    /// To the person an applicant named: confirm who the applicant is (an attestation).
+    AttestationRequested,
 }
 
 impl Message {
-    pub const ALL: [Message; 7] = [
+    pub const ALL: [Message; 8] = [
         Message::Acknowledgement,
         Message::VoteForm,
         Message::IdentityNotChecked,
@@ -88,6 +90,7 @@ impl Message {
         Message::NotRegistered,
         Message::EvidenceRequested,
         Message::RenewalReminder,
+        Message::AttestationRequested,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -99,6 +102,7 @@ impl Message {
             Message::NotRegistered => "not-registered",
             Message::EvidenceRequested => "evidence-requested",
             Message::RenewalReminder => "renewal-reminder",
+            Message::AttestationRequested => "attestation-requested",
         }
     }
 }

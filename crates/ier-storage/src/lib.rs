@@ -735,6 +735,20 @@ pub trait Backend: Send + Sync + 'static {
         files: &[evidence::EvidenceFileRow],
         now: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Store an attestation, spend its request and queue `job` (the message to the attestor), in
+    /// one transaction: false (nothing stored) if the request was spent or had run out by `now`.
+    async fn put_attestation(&self, row: &evidence::AttestationRow, job: &NewJob, now: DateTime<Utc>) -> Result<bool>;
+    /// An attestation by its id, whatever its ERO (the attestor's link names it).
+    async fn attestation(&self, id: &evidence::AttestationId) -> Result<Option<evidence::AttestationRow>>;
+    /// An application's attestations, newest first.
+    async fn attestations(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Vec<evidence::AttestationRow>>;
+    /// Record the attestor's confirmation: false if it was confirmed already or had run out.
+    async fn confirm_attestation(
+        &self,
+        id: &evidence::AttestationId,
+        now: DateTime<Utc>,
+        on_register: bool,
+    ) -> Result<bool>;
     /// Which of these evidence file ids have a row (for sweeping the file store).
     async fn evidence_files_known(&self, ids: &[String]) -> Result<Vec<String>>;
     /// An application's evidence files, oldest first.

@@ -85,6 +85,7 @@ pub fn template_ids() -> String {
         "not-registered",
         "evidence-requested",
         "renewal-reminder",
+        "attestation-requested",
     ];
     let mut out = String::new();
     let mut n = 0u32;
