@@ -317,8 +317,15 @@ fn busy_page(language: ier_domain::Language, retry_after: std::time::Duration) -
 
 async fn security_headers(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    if state.https {
+    set_security_headers(res.headers_mut(), state.https);
+    res
+}
+
+/// The headers every page of the service's sites carries: HSTS over HTTPS, a content security
+/// policy allowing only the site's own scripts, styles, images and fonts, no framing, no sniffing,
+/// no referrer (shared with the ERO portal).
+pub fn set_security_headers(h: &mut axum::http::HeaderMap, https: bool) {
+    if https {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
     }
     h.insert(
@@ -331,11 +338,10 @@ async fn security_headers(State(state): State<Arc<AppState>>, req: Request, next
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    res
 }
 
-/// A language chosen with `?lang=` is remembered in a cookie for later pages.
-async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
+/// A language chosen with `?lang=` is remembered in a cookie for later pages (on every site).
+pub async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     if lang.explicit {
         let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.language.as_str());

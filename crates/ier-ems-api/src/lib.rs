@@ -547,11 +547,12 @@ async fn determinations(
     let Query(q) = q.map_err(Problem::from)?;
     let size = page_size(Ok(Query(PageQuery { page_size: q.page_size })))?;
     let after = match q.after.as_deref() {
-        None | Some("") => 0,
-        Some(s) => match s.parse::<i64>() {
-            Ok(n) if n >= 0 && s.len() <= 18 => n,
-            _ => return Err(Problem::field("after", "must be a cursor from a page's next: digits only")),
-        },
+        None => 0,
+        // Digits only (no sign, no spaces), as the schema says.
+        Some(s) if !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse::<i64>().map_err(|_| Problem::field("after", "must be a cursor from a page's next: digits only"))?
+        }
+        Some(_) => return Err(Problem::field("after", "must be a cursor from a page's next: digits only")),
     };
     let rows = state.for_caller(&caller).determinations(after, size).await?;
     let next = rows.last().map_or(after, |r| r.cursor).to_string();

@@ -421,7 +421,7 @@ async fn determinations_follow_receipt() {
         assert_eq!((page["determinations"].as_array().unwrap().len(), page["next"].as_str()), (0, Some(end.as_str())));
         let (_, theirs) = app.call("westminster", "GET", "/v1/determinations", None).await;
         assert!(theirs["determinations"].as_array().unwrap().is_empty(), "{db:?}");
-        for bad in ["after=-1", "after=x", "after=1e3", "pageSize=0", "since=1"] {
+        for bad in ["after=-1", "after=x", "after=1e3", "after=", "after=+5", "after=%205", "pageSize=0", "since=1"] {
             let (s, p) = app.call("cardiff", "GET", &format!("/v1/determinations?{bad}"), None).await;
             assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {p}");
         }

@@ -95,7 +95,7 @@ pub fn router(state: PortalState) -> Router {
         .route("/account/password", get(staff::password_form).post(staff::change_password))
         .fallback(not_found)
         .layer(middleware::from_fn(plain_errors))
-        .layer(middleware::from_fn(remember_language))
+        .layer(middleware::from_fn(ier_citizen_web::remember_language))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(middleware::from_fn_with_state(ier_ops::Tier::Portal, ier_ops::observe))
         .with_state(state)
@@ -110,19 +110,7 @@ async fn not_found(lang: Lang, uri: axum::http::Uri) -> Response {
 async fn security_headers(State(state): State<Arc<PortalState>>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    if state.https {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
-    }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; \
-             frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
-        ),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    ier_citizen_web::set_security_headers(h, state.https);
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
@@ -139,18 +127,6 @@ async fn plain_errors(lang: Lang, req: Request, next: Next) -> Response {
     if plain && status.is_client_error() && status != axum::http::StatusCode::NOT_FOUND {
         let frame = render::Frame::new(lang.language, &path);
         return render::message(status, &frame, "unreadable-title", &["unreadable-body"]);
-    }
-    res
-}
-
-/// A language chosen with `?lang=` is remembered in a cookie for later pages.
-async fn remember_language(lang: Lang, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    if lang.explicit {
-        let cookie = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.language.as_str());
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            res.headers_mut().append(header::SET_COOKIE, v);
-        }
     }
     res
 }

@@ -751,6 +751,30 @@ fn read_form<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
     serde_json::from_value(serde_json::Value::Object(map)).unwrap_or_default()
 }
 
+/// What deciding or asking for evidence starts with: a signed-in member whose role decides,
+/// the form's CSRF token theirs, and the application theirs; or the page to give instead.
+async fn deciding(
+    state: &PortalState,
+    lang: Lang,
+    headers: &HeaderMap,
+    path: &str,
+    reference: &str,
+    csrf: &str,
+) -> Result<(Signed, Frame, Application, Progress), Response> {
+    let plain = Frame::new(lang.language, path);
+    let signed = signed(state, headers, &plain).await?;
+    let mut frame = frame_for(state, &signed, lang, &format!("/applications/{reference}"), "applications");
+    frame.back = Some("/applications".to_owned());
+    if !csrf_ok(&signed, csrf) {
+        return Err(refused(&frame));
+    }
+    if !signed.staff.role.may_decide() {
+        return Err(crate::render::message(StatusCode::FORBIDDEN, &frame, "role-title", &["role-body"]));
+    }
+    let (application, progress) = load(state, &signed, &frame, reference).await?;
+    Ok((signed, frame, application, progress))
+}
+
 /// Determine: registered, or rejected with reasons.
 pub async fn determine(
     State(state): State<Arc<PortalState>>,
@@ -761,24 +785,11 @@ pub async fn determine(
     body: axum::body::Bytes,
 ) -> Response {
     let f: DecisionForm = read_form(&body);
-    let plain = Frame::new(lang.language, uri.path());
-    let signed = match signed(&state, &headers, &plain).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
-    let page_path = format!("/applications/{reference}");
-    let mut frame = frame_for(&state, &signed, lang, &page_path, "applications");
-    frame.back = Some("/applications".to_owned());
-    if !csrf_ok(&signed, &f.csrf) {
-        return refused(&frame);
-    }
-    if !signed.staff.role.may_decide() {
-        return crate::render::message(StatusCode::FORBIDDEN, &frame, "role-title", &["role-body"]);
-    }
-    let (application, progress) = match load(&state, &signed, &frame, &reference).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
+    let (signed, mut frame, application, progress) =
+        match deciding(&state, lang, &headers, uri.path(), &reference, &f.csrf).await {
+            Ok(found) => found,
+            Err(res) => return res,
+        };
     let decision = match f.decision.as_str() {
         "approved" => Some(Determination::Approved),
         "rejected" => Some(Determination::Rejected),
@@ -841,24 +852,11 @@ pub async fn ask(
     body: axum::body::Bytes,
 ) -> Response {
     let f: AskForm = read_form(&body);
-    let plain = Frame::new(lang.language, uri.path());
-    let signed = match signed(&state, &headers, &plain).await {
-        Ok(s) => s,
-        Err(res) => return res,
-    };
-    let page_path = format!("/applications/{reference}");
-    let mut frame = frame_for(&state, &signed, lang, &page_path, "applications");
-    frame.back = Some("/applications".to_owned());
-    if !csrf_ok(&signed, &f.csrf) {
-        return refused(&frame);
-    }
-    if !signed.staff.role.may_decide() {
-        return crate::render::message(StatusCode::FORBIDDEN, &frame, "role-title", &["role-body"]);
-    }
-    let (application, progress) = match load(&state, &signed, &frame, &reference).await {
-        Ok(found) => found,
-        Err(res) => return res,
-    };
+    let (signed, mut frame, application, progress) =
+        match deciding(&state, lang, &headers, uri.path(), &reference, &f.csrf).await {
+            Ok(found) => found,
+            Err(res) => return res,
+        };
     let mut documents: Vec<DocumentKind> = f.document.iter().filter_map(|d| DocumentKind::parse(d).ok()).collect();
     documents.sort();
     documents.dedup();
