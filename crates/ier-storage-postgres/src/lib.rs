@@ -1718,8 +1718,12 @@ impl Backend for PgBackend {
             .map_err(unavailable)
     }
 
-    async fn put_evidence_request(&self, row: &ier_storage::evidence::EvidenceRequestRow) -> Result<()> {
-        portal::put_evidence_request(self, row).await
+    async fn put_evidence_request(
+        &self,
+        row: &ier_storage::evidence::EvidenceRequestRow,
+        message: &NewJob,
+    ) -> Result<()> {
+        portal::put_evidence_request(self, row, message).await
     }
 
     async fn evidence_request(

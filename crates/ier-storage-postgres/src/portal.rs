@@ -211,7 +211,11 @@ fn request_from(r: &PgRow) -> Result<EvidenceRequestRow> {
     })
 }
 
-pub async fn put_evidence_request(db: &PgBackend, row: &EvidenceRequestRow) -> Result<()> {
+pub async fn put_evidence_request(
+    db: &PgBackend,
+    row: &EvidenceRequestRow,
+    message: &ier_storage::NewJob,
+) -> Result<()> {
     let documents = serde_json::to_string(&row.documents).expect("codes serialise");
     let mut tx = db.scoped(&row.ero).await?;
     let done = sqlx::query(
@@ -228,8 +232,12 @@ pub async fn put_evidence_request(db: &PgBackend, row: &EvidenceRequestRow) -> R
     .execute(&mut *tx)
     .await
     .map_err(unavailable)?;
-    tx.commit().await.map_err(unavailable)?;
-    if done.rows_affected() == 1 { Ok(()) } else { Err(StorageError::NotFound) }
+    if done.rows_affected() != 1 {
+        tx.rollback().await.map_err(unavailable)?;
+        return Err(StorageError::NotFound);
+    }
+    super::insert_jobs(&mut tx, &[(message, row.ero.as_str())], row.created_at).await?;
+    tx.commit().await.map_err(unavailable)
 }
 
 pub async fn evidence_request(db: &PgBackend, id: &RequestId) -> Result<Option<EvidenceRequestRow>> {

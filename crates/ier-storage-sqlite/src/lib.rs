@@ -1449,8 +1449,12 @@ impl Backend for SqliteBackend {
         Ok(known)
     }
 
-    async fn put_evidence_request(&self, row: &ier_storage::evidence::EvidenceRequestRow) -> Result<()> {
-        portal::put_evidence_request(&self.pool, row).await
+    async fn put_evidence_request(
+        &self,
+        row: &ier_storage::evidence::EvidenceRequestRow,
+        message: &NewJob,
+    ) -> Result<()> {
+        portal::put_evidence_request(&self.pool, row, message).await
     }
 
     async fn evidence_request(

@@ -217,23 +217,36 @@ fn request_from(r: &SqliteRow) -> Result<EvidenceRequestRow> {
     })
 }
 
-pub async fn put_evidence_request(pool: &SqlitePool, row: &EvidenceRequestRow) -> Result<()> {
+pub async fn put_evidence_request(
+    pool: &SqlitePool,
+    row: &EvidenceRequestRow,
+    message: &ier_storage::NewJob,
+) -> Result<()> {
     let documents = serde_json::to_string(&row.documents).expect("codes serialise");
-    let done = sqlx::query(
-        "INSERT INTO evidence_requests (id, reference, ero_id, documents, attestation, created_at, expires_at)
-         SELECT ?, reference, ero_id, ?, ?, ?, ? FROM applications WHERE reference = ? AND ero_id = ?",
-    )
-    .bind(row.id.as_str())
-    .bind(documents)
-    .bind(row.attestation)
-    .bind(row.created_at)
-    .bind(row.expires_at)
-    .bind(row.reference.as_str())
-    .bind(row.ero.as_str())
-    .execute(pool)
-    .await
-    .map_err(unavailable)?;
-    if done.rows_affected() == 1 { Ok(()) } else { Err(StorageError::NotFound) }
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
+    let result = async {
+        let done = sqlx::query(
+            "INSERT INTO evidence_requests (id, reference, ero_id, documents, attestation, created_at, expires_at)
+             SELECT ?, reference, ero_id, ?, ?, ?, ? FROM applications WHERE reference = ? AND ero_id = ?",
+        )
+        .bind(row.id.as_str())
+        .bind(documents)
+        .bind(row.attestation)
+        .bind(row.created_at)
+        .bind(row.expires_at)
+        .bind(row.reference.as_str())
+        .bind(row.ero.as_str())
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+        if done.rows_affected() != 1 {
+            return Err(StorageError::NotFound);
+        }
+        super::insert_jobs(&mut conn, &[(message, row.ero.as_str())], row.created_at).await
+    }
+    .await;
+    finish_with(&mut conn, result).await
 }
 
 pub async fn evidence_request(pool: &SqlitePool, id: &RequestId) -> Result<Option<EvidenceRequestRow>> {

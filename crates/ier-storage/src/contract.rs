@@ -1737,6 +1737,11 @@ pub async fn evidence_is_asked_for_sent_once_and_seen_only_by_its_ero(backend: A
     assert!(w.evidence_requests(&r).await.unwrap().is_empty());
     assert!(w.evidence_file(files.as_ref(), &r, &sent[0].id).await.unwrap().is_none());
     assert_eq!(c.evidence_requests(&r).await.unwrap()[0].used_at, Some(t(5)));
+    // Asked again (the first link used): a new link, and a message of its own to carry it.
+    let again = c.ask_for_evidence(&r, vec![passport], false, &reasons, t(6)).await.unwrap();
+    assert_ne!(again, request);
+    let asked = c.messages(&r).await.unwrap();
+    assert_eq!(asked.iter().filter(|j| j.kind.name() == "notify:evidence-requested").count(), 2, "{asked:?}");
     // An expired link cannot be used.
     let r2 = store.citizen().submit(new_app("W06000015", "Late"), t(0)).await.unwrap().reference;
     c.confirm_receipts(t(2), &[(r2, true, None)]).await.unwrap();

@@ -462,10 +462,14 @@ impl EvidenceInbox {
             confirmed_at: None,
             on_register: None,
         };
-        let job = crate::NewJob::new(
-            request.reference,
-            crate::JobKind::Notify { message: crate::Message::AttestationRequested, reasons: Vec::new() },
-        );
+        // Keyed by the attestation: a second one for the same application is a message of its own.
+        let job = crate::NewJob {
+            dedupe: format!("notify:attestation-requested:{}:{}", request.reference.as_str(), row.id.as_str()),
+            ..crate::NewJob::new(
+                request.reference,
+                crate::JobKind::Notify { message: crate::Message::AttestationRequested, reasons: Vec::new() },
+            )
+        };
         if self.store.backend.put_attestation(&row, &job, now).await? {
             Ok(())
         } else {
@@ -539,8 +543,21 @@ impl crate::EroStore {
             expires_at: now + Duration::days(LINK_DAYS),
             used_at: None,
         };
-        self.store.backend.put_evidence_request(&row).await?;
-        self.determine(reference, now, ier_domain::Determination::EvidenceRequested, reasons).await?;
+        // The determination first (without its usual message: the request's own carries the link),
+        // then the request with its message. A second request for the same application (the first
+        // link used or run out) sends a message of its own: its job is keyed by the request.
+        self.store
+            .backend
+            .determine(&self.ero, reference, now, ier_domain::Determination::EvidenceRequested, reasons, &[])
+            .await?;
+        let message = crate::NewJob {
+            dedupe: format!("notify:evidence-requested:{}:{}", reference.as_str(), row.id.as_str()),
+            ..crate::NewJob::new(
+                *reference,
+                crate::JobKind::Notify { message: crate::Message::EvidenceRequested, reasons: reasons.to_vec() },
+            )
+        };
+        self.store.backend.put_evidence_request(&row, &message).await?;
         Ok(row.id)
     }
 

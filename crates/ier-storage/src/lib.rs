@@ -718,7 +718,8 @@ pub trait Backend: Send + Sync + 'static {
 
     // Evidence for the exceptions process ([`evidence`]).
 
-    async fn put_evidence_request(&self, row: &evidence::EvidenceRequestRow) -> Result<()>;
+    /// Store a request for evidence with the message that carries its link, in one transaction.
+    async fn put_evidence_request(&self, row: &evidence::EvidenceRequestRow, message: &NewJob) -> Result<()>;
     /// A request by its id, whatever its ERO (the applicant's link names it).
     async fn evidence_request(&self, id: &evidence::RequestId) -> Result<Option<evidence::EvidenceRequestRow>>;
     /// An application's requests, newest first.
