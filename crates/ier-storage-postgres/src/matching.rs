@@ -56,6 +56,14 @@ fn allowed(state: RunState, action: Action) -> Result<()> {
 }
 
 /// The run's state, its row locked for the transaction (in the ERO's scope).
+/// Give up a transaction that holds the run's row lock, at once: a dropped transaction's
+/// rollback waits for its connection's next use, and until then a worker's claim
+/// (`FOR UPDATE SKIP LOCKED`) would pass the run over.
+async fn give_up<T>(tx: Transaction<'static, Postgres>, e: StorageError) -> Result<T> {
+    let _ = tx.rollback().await;
+    Err(e)
+}
+
 async fn lock(tx: &mut Transaction<'static, Postgres>, ero: &EroId, id: &RunId) -> Result<RunState> {
     let state: Option<String> =
         sqlx::query_scalar("SELECT state FROM matching_runs WHERE id = $1 AND ero_id = $2 FOR UPDATE")
@@ -124,7 +132,9 @@ pub async fn list(b: &PgBackend, ero: &EroId, limit: u32) -> Result<Vec<RunRow>>
 
 pub async fn put_electors(b: &PgBackend, ero: &EroId, id: &RunId, electors: &[SealedElector]) -> Result<u64> {
     let mut tx = b.scoped(ero).await?;
-    allowed(lock(&mut tx, ero, id).await?, Action::AddElectors)?;
+    if let Err(e) = allowed(lock(&mut tx, ero, id).await?, Action::AddElectors) {
+        return give_up(tx, e).await;
+    }
     let mut new = 0i64;
     for chunk in electors.chunks(BATCH) {
         let numbers: Vec<&str> = chunk.iter().map(|e| e.number.as_str()).collect();
@@ -164,7 +174,9 @@ pub async fn put_electors(b: &PgBackend, ero: &EroId, id: &RunId, electors: &[Se
 
 pub async fn put_local(b: &PgBackend, ero: &EroId, id: &RunId, records: &[SealedRecord]) -> Result<(u64, u64)> {
     let mut tx = b.scoped(ero).await?;
-    allowed(lock(&mut tx, ero, id).await?, Action::AddLocalData)?;
+    if let Err(e) = allowed(lock(&mut tx, ero, id).await?, Action::AddLocalData) {
+        return give_up(tx, e).await;
+    }
     let mut added = 0u64;
     for chunk in records.chunks(BATCH) {
         let ids: Vec<i64> = chunk.iter().map(|r| r.id).collect();
@@ -201,9 +213,12 @@ pub async fn put_local(b: &PgBackend, ero: &EroId, id: &RunId, records: &[Sealed
 pub async fn queue(b: &PgBackend, ero: &EroId, id: &RunId, against: Against, now: DateTime<Utc>) -> Result<RunRow> {
     let mut tx = b.scoped(ero).await?;
     let state = lock(&mut tx, ero, id).await?;
-    match against {
-        Against::Dwp => allowed(state, Action::MatchDwp)?,
-        Against::LocalData => allowed(state, Action::MatchLocal)?,
+    let action = match against {
+        Against::Dwp => Action::MatchDwp,
+        Against::LocalData => Action::MatchLocal,
+    };
+    if let Err(e) = allowed(state, action) {
+        return give_up(tx, e).await;
     }
     let (electors, local): (i64, i64) =
         sqlx::query_as("SELECT electors, local_records FROM matching_runs WHERE id = $1 AND ero_id = $2")
@@ -213,10 +228,10 @@ pub async fn queue(b: &PgBackend, ero: &EroId, id: &RunId, against: Against, now
             .await
             .map_err(unavailable)?;
     if electors == 0 {
-        return Err(StorageError::Conflict("the run has no electors: upload the register first"));
+        return give_up(tx, StorageError::Conflict("the run has no electors: upload the register first")).await;
     }
     if against == Against::LocalData && local == 0 {
-        return Err(StorageError::Conflict("the run has no local data: upload it first"));
+        return give_up(tx, StorageError::Conflict("the run has no local data: upload it first")).await;
     }
     let row = sqlx::query(&format!(
         "UPDATE matching_runs SET state = 'queued', against = $1, queued_at = $2, done = 0, total = 0,
@@ -240,7 +255,8 @@ pub async fn delete(b: &PgBackend, ero: &EroId, id: &RunId) -> Result<bool> {
         Err(StorageError::NotFound) => return Ok(false),
         Err(e) => return Err(e),
         Ok(RunState::Matching) => {
-            return Err(StorageError::Conflict("the run is being matched: delete it once it has finished"));
+            return give_up(tx, StorageError::Conflict("the run is being matched: delete it once it has finished"))
+                .await;
         }
         Ok(_) => {}
     }
