@@ -1,7 +1,8 @@
 // The ERO portal and the exceptions process, in a real browser against a real
 // `ier demo`, without JavaScript (the portal must work without it) and with
 // axe-core on every page: a member of staff signs in with the second factor,
-// finds the demo application DWP could not match, asks for evidence; the
+// finds the demo application DWP could not match, compares it with the demo's council tax
+// extract (the local data step), asks for evidence; the
 // applicant's link (from the demo's notifications page) takes a photo of a
 // passport; staff see it, download it and register them; the status page shows
 // the decision; another ERO's staff cannot see any of it. Then the same pages in Welsh.
@@ -85,6 +86,32 @@ test('staff ask for evidence, the applicant sends it, staff decide; nobody else 
   assert.match(main, /Morwenna Trevithick/)
   assert.match(main, /No match/)
 
+  // The local data step: the demo's council tax extract (upper-case names in one column,
+  // DD/MM/YYYY dates, CRLF, a short row and a date that does not exist) finds her.
+  await click(page, page.getByRole('link', { name: 'Local data' }))
+  await axe('local data')
+  await page.locator('#file').setInputFiles(join(service.data, 'demo-council-tax.csv'))
+  await page.getByLabel('Council tax').check()
+  await page.locator('#full_name').fill('FULL_NAME')
+  await page.locator('#address').fill('ADDR1, ADDR2')
+  await page.locator('#postcode').fill('NO_SUCH_COLUMN')
+  await click(page, page.getByRole('button', { name: 'Compare' }))
+  assert.match(await page.locator('.govuk-error-summary').innerText(), /no column of this name/)
+  assert.equal(await page.locator('#full_name').inputValue(), 'FULL_NAME', 'what was typed is kept')
+  await axe('local data error')
+  await page.locator('#file').setInputFiles(join(service.data, 'demo-council-tax.csv'))
+  await page.locator('#postcode').fill('POSTCODE')
+  await page.locator('#town').fill('TOWN')
+  await page.locator('#date_of_birth').fill('DOB')
+  await click(page, page.getByRole('button', { name: 'Compare' }))
+  const compared = await page.locator('main').innerText()
+  assert.match(compared, /Council tax: [1-9]\d* of \d+ applicants found/)
+  assert.match(compared, /could not be read/)
+  assert.doesNotMatch(compared, /LEAP DAY|SHORTROW/, 'values of the file are never shown')
+  await axe('local data compared')
+  await click(page, page.getByRole('link', { name: reference }))
+  assert.match(await page.locator('main').innerText(), /Council tax: found \(strong match\)/)
+
   // Ask for evidence: a passport.
   await click(page, page.getByRole('button', { name: 'Ask for evidence' }))
   assert.match(await page.locator('.govuk-error-summary').innerText(), /Select at least one document/)
@@ -127,6 +154,14 @@ test('staff ask for evidence, the applicant sends it, staff decide; nobody else 
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: /Download \(PNG/ }).click()])
   assert.match(download.suggestedFilename(), new RegExp(`^${reference}-passport\\.png$`))
   await page.getByRole('radio', { name: 'Registered', exact: true }).check()
+  await page.locator('#from-day').fill('31')
+  await page.locator('#from-month').fill('2')
+  await page.locator('#from-year').fill('2030')
+  await click(page, page.getByRole('button', { name: 'Record decision' }))
+  assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter a real date/)
+  assert.equal(await page.getByRole('radio', { name: 'Registered', exact: true }).isChecked(), true, 'the choice is kept')
+  await axe('decision error')
+  for (const part of ['day', 'month', 'year']) await page.locator(`#from-${part}`).fill('')
   await click(page, page.getByRole('button', { name: 'Record decision' }))
   assert.match(await page.locator('.govuk-notification-banner').innerText(), /decision is recorded/)
 

@@ -463,6 +463,52 @@ pub enum VerificationOutcome {
     NoMatch,
 }
 
+/// Where an ERO's local data comes from (the local data step for applicants DWP did not match).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LocalDataSource {
+    CouncilTax,
+    Benefits,
+    Other,
+}
+
+impl LocalDataSource {
+    pub const ALL: [LocalDataSource; 3] = [Self::CouncilTax, Self::Benefits, Self::Other];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::CouncilTax => "council-tax",
+            Self::Benefits => "benefits",
+            Self::Other => "other",
+        }
+    }
+}
+
+impl FromStr for LocalDataSource {
+    type Err = UnknownValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(UnknownValue("local data source"))
+    }
+}
+
+/// How sure a match with local data is (as a data matching run's levels: strong at a
+/// probability of 0.99 or more, likely from the threshold of 0.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LocalMatch {
+    Strong,
+    Likely,
+}
+
+impl LocalMatch {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Strong => "strong",
+            Self::Likely => "likely",
+        }
+    }
+}
+
 /// The ERO's decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -494,6 +540,48 @@ impl FromStr for Determination {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|k| k.as_str() == s).ok_or(UnknownValue("determination"))
     }
+}
+
+/// Why a registration's first day cannot be the one given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RegisteredFromError {
+    #[error("a registration's first day is given only when the application is approved")]
+    NotApproved,
+    #[error("a registration cannot start before the application was made")]
+    BeforeApplication,
+    #[error("a registration cannot start more than two years ahead")]
+    TooFarAhead,
+}
+
+impl RegisteredFromError {
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::NotApproved => "a registration's first day is given only when the application is approved",
+            Self::BeforeApplication => "a registration cannot start before the application was made",
+            Self::TooFarAhead => "a registration cannot start more than two years ahead",
+        }
+    }
+}
+
+/// Check the first day of a registration: only for an approval, not before the day the
+/// application was made (in the UK), and at most two years after `today` (an attainer
+/// of 16 is registered from their 18th birthday).
+pub fn check_registered_from(
+    determination: Determination,
+    from: chrono::NaiveDate,
+    submitted_on: chrono::NaiveDate,
+    today: chrono::NaiveDate,
+) -> Result<(), RegisteredFromError> {
+    if determination != Determination::Approved {
+        return Err(RegisteredFromError::NotApproved);
+    }
+    if from < submitted_on {
+        return Err(RegisteredFromError::BeforeApplication);
+    }
+    if from > today + chrono::Days::new(731) {
+        return Err(RegisteredFromError::TooFarAhead);
+    }
+    Ok(())
 }
 
 /// Why an ERO decided as they did, as a code (`identity-not-confirmed`,
@@ -561,10 +649,21 @@ pub enum EventKind {
         /// Why (for a rejection or a request for evidence).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         reasons: Vec<ReasonCode>,
+        /// For a registration, the day it takes effect when the ERO gave one
+        /// ([`check_registered_from`]); otherwise the day it was determined.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        registered_from: Option<chrono::NaiveDate>,
     },
     /// The council's EMS answered the register check (the answer's candidates are stored sealed).
     RegisterChecked {
         result: crate::register_check::RegisterCheckResult,
+    },
+    /// ERO staff compared the applicant with their local data (council tax, benefits):
+    /// found at this level, or (`None`) not found.
+    LocalDataChecked {
+        source: LocalDataSource,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        level: Option<LocalMatch>,
     },
     /// Its personal data was deleted under the retention rules (`retention`);
     /// what is left holds none.
@@ -582,6 +681,7 @@ impl EventKind {
             Self::FetchedByEms
             | Self::ConfirmedByEms { success: false }
             | Self::RegisterChecked { .. }
+            | Self::LocalDataChecked { .. }
             | Self::Erased => None,
         }
     }
@@ -596,6 +696,7 @@ impl EventKind {
             Self::ConfirmedByEms { .. } => "confirmed-by-ems",
             Self::Determined { .. } => "determined",
             Self::RegisterChecked { .. } => "register-checked",
+            Self::LocalDataChecked { .. } => "local-data-checked",
             Self::Erased => "erased",
         }
     }
@@ -676,16 +777,36 @@ mod tests {
     }
 
     #[test]
+    fn a_registration_starts_on_or_after_its_application_and_within_two_years() {
+        let d = |y, m, day| chrono::NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let (made, today) = (d(2026, 11, 30), d(2026, 12, 5));
+        let check = |det, from| check_registered_from(det, from, made, today);
+        assert_eq!(check(Determination::Approved, made), Ok(()));
+        assert_eq!(check(Determination::Approved, d(2028, 12, 5)), Ok(()));
+        assert_eq!(check(Determination::Approved, d(2026, 11, 29)), Err(RegisteredFromError::BeforeApplication));
+        assert_eq!(check(Determination::Approved, d(2028, 12, 7)), Err(RegisteredFromError::TooFarAhead));
+        assert_eq!(check(Determination::Rejected, today), Err(RegisteredFromError::NotApproved));
+        assert_eq!(check(Determination::EvidenceRequested, today), Err(RegisteredFromError::NotApproved));
+    }
+
+    #[test]
     fn event_json_has_no_room_for_personal_data() {
-        let approved = EventKind::Determined { determination: Determination::Approved, reasons: vec![] };
+        let approved =
+            EventKind::Determined { determination: Determination::Approved, reasons: vec![], registered_from: None };
         let json = serde_json::to_string(&approved).unwrap();
         assert_eq!(json, r#"{"event":"determined","determination":"approved"}"#);
         // Reasons are codes, never free text.
         let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
-        let rejected = EventKind::Determined { determination: Determination::Rejected, reasons };
+        let rejected = EventKind::Determined { determination: Determination::Rejected, reasons, registered_from: None };
         let json = serde_json::to_string(&rejected).unwrap();
         assert_eq!(json, r#"{"event":"determined","determination":"rejected","reasons":["identity-not-confirmed"]}"#);
         assert_eq!(serde_json::from_str::<EventKind>(&json).unwrap(), rejected);
+        let from = chrono::NaiveDate::from_ymd_opt(2026, 12, 7);
+        let dated =
+            EventKind::Determined { determination: Determination::Approved, reasons: vec![], registered_from: from };
+        let json = serde_json::to_string(&dated).unwrap();
+        assert_eq!(json, r#"{"event":"determined","determination":"approved","registered_from":"2026-12-07"}"#);
+        assert_eq!(serde_json::from_str::<EventKind>(&json).unwrap(), dated);
         let free_text = r#"{"event":"determined","determination":"rejected","reasons":["Mrs Jones said so"]}"#;
         assert!(serde_json::from_str::<EventKind>(free_text).is_err());
     }

@@ -27,7 +27,8 @@ pub mod rules;
 
 pub use application::{
     Address, AgeRange, ApplicantDetails, Application, ApplicationKind, BirthDetails, Contact, Determination, Event,
-    EventKind, Language, Moved, OrReason, OtherAddress, PostalVote, ReasonCode, Stage, VerificationOutcome,
+    EventKind, Language, LocalDataSource, LocalMatch, Moved, OrReason, OtherAddress, PostalVote, ReasonCode,
+    RegisteredFromError, Stage, VerificationOutcome, check_registered_from,
 };
 pub use council::{Council, Ero, EroContact};
 pub use dates::DateOfBirth;

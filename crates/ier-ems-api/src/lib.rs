@@ -486,7 +486,18 @@ async fn determine(
         Decision::Rejected => Determination::Rejected,
         Decision::EvidenceRequested => Determination::EvidenceRequested,
     };
-    state.for_caller(&caller).determine(&r, Utc::now(), determination, &reasons).await?;
+    let ero = state.for_caller(&caller);
+    let now = Utc::now();
+    if let Some(from) = req.registered_from {
+        let application = ero
+            .application(&r)
+            .await?
+            .ok_or_else(|| Problem::not_found("no application with this reference among your councils"))?;
+        let london = |t: chrono::DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::London).date_naive();
+        ier_domain::check_registered_from(determination, from, london(application.submitted_at), london(now))
+            .map_err(|e| Problem::field("registeredFrom", e.message()))?;
+    }
+    ero.determine_from(&r, now, determination, &reasons, req.registered_from).await?;
     Ok(with_items(StatusCode::NO_CONTENT.into_response(), 1))
 }
 
@@ -562,6 +573,7 @@ async fn determinations(
             reference: r.reference.to_string(),
             decision: r.determination.as_str().to_owned(),
             reasons: r.reasons.iter().map(|c| c.as_str().to_owned()).collect(),
+            registered_from: r.registered_from,
             at: r.at,
             cursor: r.cursor.to_string(),
         })

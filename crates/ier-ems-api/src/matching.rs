@@ -264,20 +264,20 @@ pub struct ResultQuery {
 #[into_params(parameter_in = Query)]
 pub struct LocalColumns {
     /// Where the data comes from, for the ERO's records: `council-tax`, `benefits` or `other`.
-    source: Option<String>,
+    pub source: Option<String>,
     /// The whole name in one column (surname last), where there are no separate name columns.
-    full_name: Option<String>,
-    given_name: Option<String>,
-    middle_names: Option<String>,
-    surname: Option<String>,
+    pub full_name: Option<String>,
+    pub given_name: Option<String>,
+    pub middle_names: Option<String>,
+    pub surname: Option<String>,
     /// Dates as `YYYY-MM-DD` or `DD/MM/YYYY`.
-    date_of_birth: Option<String>,
-    nino: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub nino: Option<String>,
     /// The address's columns above the town, in order, comma-separated (at most 6).
-    address: Option<String>,
-    town: Option<String>,
-    postcode: Option<String>,
-    uprn: Option<String>,
+    pub address: Option<String>,
+    pub town: Option<String>,
+    pub postcode: Option<String>,
+    pub uprn: Option<String>,
 }
 
 fn run_id(s: &str) -> Result<RunId, Problem> {

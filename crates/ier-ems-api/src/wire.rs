@@ -41,6 +41,9 @@ pub struct DeterminationItem {
     pub decision: String,
     /// Reason codes, for a rejection or a request for evidence.
     pub reasons: Vec<String>,
+    /// For an approval, the day the registration takes effect, when the ERO gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registered_from: Option<chrono::NaiveDate>,
     pub at: DateTime<Utc>,
     /// Its place in the order: pass it as `after` to read on from here.
     pub cursor: String,
@@ -436,6 +439,11 @@ pub struct DeterminationRequest {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub reasons: Vec<ReasonCodeText>,
+    /// For an approval, the day the registration takes effect (`YYYY-MM-DD`): not before
+    /// the day the application was made, at most two years ahead. Without it, the day of
+    /// the determination.
+    #[serde(default)]
+    pub registered_from: Option<chrono::NaiveDate>,
 }
 
 /// A reason code: lower-case letters, digits and hyphens, e.g. `identity-not-confirmed`.

@@ -392,8 +392,20 @@ async fn determinations_follow_receipt() {
         let evidence = json!({"decision": "evidence-requested", "reasons": ["identity-not-confirmed"]});
         let (s, _) = app.call("cardiff", "PUT", &det, Some(evidence)).await;
         assert_eq!(s, StatusCode::NO_CONTENT);
-        let (s, _) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved"}))).await;
-        assert_eq!(s, StatusCode::NO_CONTENT);
+        // Registered from a day: not before the application, only for an approval, a real date.
+        let from = (chrono::Utc::now().date_naive() + chrono::Days::new(3)).to_string();
+        for (body, field) in [
+            (json!({"decision": "approved", "registeredFrom": "2020-01-01"}), "registeredFrom"),
+            (json!({"decision": "rejected", "reasons": ["other"], "registeredFrom": from}), "registeredFrom"),
+            (json!({"decision": "approved", "registeredFrom": "2027-02-30"}), ""),
+        ] {
+            let (s, p) = app.call("cardiff", "PUT", &det, Some(body)).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+            assert!(field.is_empty() || p["errors"][0]["field"] == field, "{p}");
+        }
+        let (s, p) =
+            app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved", "registeredFrom": from}))).await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{p}");
         let (s, _) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "approved"}))).await;
         assert_eq!(s, StatusCode::NO_CONTENT, "the same again is harmless");
         let (s, p) = app.call("cardiff", "PUT", &det, Some(json!({"decision": "rejected"}))).await;
@@ -410,12 +422,14 @@ async fn determinations_follow_receipt() {
         assert_eq!(s, StatusCode::OK, "{page}");
         assert_eq!(page["determinations"][0]["decision"], "evidence-requested");
         assert_eq!(page["determinations"][0]["reasons"], json!(["identity-not-confirmed"]));
+        assert!(page["determinations"][0].get("registeredFrom").is_none(), "{page}");
         let next = page["next"].as_str().unwrap().to_owned();
         assert_eq!(page["determinations"][0]["cursor"], next.as_str());
         let (_, page) = app.call("cardiff", "GET", &format!("/v1/determinations?after={next}"), None).await;
         let rest = page["determinations"].as_array().unwrap();
         assert_eq!((rest.len(), rest[0]["decision"].as_str()), (1, Some("approved")));
         assert_eq!(rest[0]["reference"], r.to_string());
+        assert_eq!(rest[0]["registeredFrom"], from.as_str());
         let end = page["next"].as_str().unwrap().to_owned();
         let (_, page) = app.call("cardiff", "GET", &format!("/v1/determinations?after={end}"), None).await;
         assert_eq!((page["determinations"].as_array().unwrap().len(), page["next"].as_str()), (0, Some(end.as_str())));

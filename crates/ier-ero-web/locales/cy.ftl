@@ -257,3 +257,88 @@ attestation-line = Ardystiad gan { $who }, a enwyd { $date }: { $state }
 attestation-confirmed-registered = cadarnhawyd { $date }; maen nhw ar gofrestr yn y cyfeiriad a roesant.
 attestation-confirmed-unknown = cadarnhawyd { $date }; ni chawsant eu canfod ar y cofrestrau sydd gan y gwasanaeth hwn: gwiriwch eich cofrestr.
 attestation-waiting = yn aros iddynt gadarnhau (mae eu dolen yn gweithio tan { $date }).
+
+# The local data step
+nav-local-data = Data lleol
+local-title = Cymharu â data lleol
+local-intro = Uwchlwythwch ffeil treth gyngor neu fudd-daliadau i'w chymharu â'r ymgeiswyr na allai'r DWP gadarnhau pwy ydyn nhw ac nad oes penderfyniad arnynt eto. Bydd pob un o'u ceisiadau wedyn yn dangos a gawsant eu canfod ynddi.
+local-waiting = { $count ->
+    [one] Mae 1 ymgeisydd yn aros i gael ei gymharu.
+   *[other] Mae { $count } ymgeisydd yn aros i gael eu cymharu.
+}
+local-kept = Ni chaiff y ffeil ei hun ei chadw: dim ond canlyniad pob ymgeisydd.
+local-file-label = Ffeil data lleol (CSV)
+local-file-hint = Ffeil CSV gyda rhes pennawd, 16 MB ar y mwyaf.
+local-source-legend = O ble daw'r data
+source-council-tax = Treth gyngor
+source-benefits = Budd-daliadau
+source-other = Data lleol arall
+local-columns-legend = Colofnau'r ffeil
+local-columns-hint = Teipiwch enw pob colofn fel y mae yn rhes pennawd y ffeil, a gadewch allan y rhai nad ydynt yn y ffeil. Enwch naill ai'r colofnau enw cyntaf a chyfenw, neu golofn enw llawn.
+local-column-given_name = Colofn enw cyntaf
+local-column-middle_names = Colofn enwau canol
+local-column-surname = Colofn cyfenw
+local-column-full_name = Colofn enw llawn
+local-column-full_name-hint = Yr enw cyfan mewn un golofn, gyda'r cyfenw yn olaf.
+local-column-date_of_birth = Colofn dyddiad geni
+local-column-date_of_birth-hint = Dyddiadau fel 1980-03-21 neu 21/03/1980.
+local-column-address = Colofnau cyfeiriad
+local-column-address-hint = Y colofnau uwchben y dref, mewn trefn, wedi'u gwahanu gan atalnodau (6 ar y mwyaf), fel ADDR1, ADDR2.
+local-column-town = Colofn tref
+local-column-postcode = Colofn cod post
+local-column-uprn = Colofn UPRN
+local-submit = Cymharu
+local-file-missing = Dewiswch ffeil CSV
+local-source-missing = Dewiswch o ble daw'r data
+local-column-not-found = Nid oes colofn o'r enw hwn yn rhes pennawd y ffeil
+local-names-both = Enwch naill ai golofn enw llawn, neu golofnau enw cyntaf a chyfenw, nid y ddau
+local-names-missing = Rhowch golofn y cyfenw (gyda cholofn yr enw cyntaf), neu golofn enw llawn
+local-address-missing = Rhowch y colofnau cyfeiriad, colofn y cod post neu golofn yr UPRN
+local-address-too-many = Rhowch 6 cholofn cyfeiriad ar y mwyaf
+local-file-empty = Nid oes rhesi o dan res pennawd y ffeil
+local-file-not-csv = Nid yw llinell gyntaf y ffeil yn rhes pennawd CSV: dewiswch ffeil CSV
+local-unavailable-title = Nid yw cymharu â data lleol ar gael
+local-unavailable-body = Ni chymharwyd dim. Rhowch gynnig arall arni nes ymlaen.
+local-done-title = Wedi cymharu â data lleol
+local-done-summary = { $source }: canfuwyd { $found } o'r { $compared } ymgeisydd.
+local-done-skipped = Ni ellid darllen { $rows } rhes a { $values } gwerth yn y ffeil, a chawsant eu gadael allan.
+local-problem-column = Llinell { $line }, colofn { $column }
+local-problem-row = Llinell { $line }
+local-done-caption = Ymgeiswyr a gymharwyd
+col-name = Enw
+local-col-result = Canlyniad
+local-done-back = Ceisiadau heb gyfatebiaeth DWP
+local-result = { $source }: { $result }
+local-found-strong = wedi'u canfod (cyfatebiaeth gref)
+local-found-likely = wedi'u canfod (cyfatebiaeth debygol)
+local-not-found = heb eu canfod
+local-data-at = { $result } ({ $date })
+field-local-data = Data lleol
+event-local-data-checked = Cymharwyd â data lleol: { $result }
+
+# Registered from a date
+decision-approved-from = Wedi cofrestru o { $date }
+from-legend = Wedi cofrestru o (os caiff ei gofrestru)
+from-hint = Gadewch yn wag ar gyfer heddiw. Dim cyn i'r cais gael ei wneud, a dim mwy na dwy flynedd ymlaen (cyrhaeddwr o'i ben-blwydd yn 18 oed). Er enghraifft, 7 12 2026
+date-day = Diwrnod
+date-month = Mis
+date-year = Blwyddyn
+from-wrong = Rhowch ddyddiad go iawn, fel 7 12 2026, neu gadewch yn wag ar gyfer heddiw
+from-not-approved = Dim ond wrth gofrestru rhywun y rhoddir dyddiad cofrestru
+from-before-application = Ni all y cofrestriad ddechrau cyn i'r cais gael ei wneud ({ $date })
+from-too-far = Ni all y cofrestriad ddechrau mwy na dwy flynedd o heddiw
+
+# Signing in with the council's own accounts (OpenID Connect)
+oidc-heading = Neu mewngofnodwch gyda chyfrif eich cyngor
+oidc-intro = Os yw eich cyngor wedi trefnu hyn, mewngofnodwch fel yr ydych yn ei wneud yn y gwaith. Mae gwiriadau eich cyngor ei hun yn berthnasol.
+oidc-button = Mewngofnodi gyda chyfrif { $name }
+oidc-signed-in-title = Rydych wedi mewngofnodi
+oidc-continue = Ewch ymlaen i'ch ceisiadau
+oidc-failed-title = Nid yw mewngofnodi eich cyngor yn gweithio
+oidc-failed-body = Rhowch gynnig arall arni nes ymlaen, neu mewngofnodwch gyda'ch cyfeiriad e-bost, eich cyfrinair a chod.
+oidc-expired-title = Mewngofnodwch eto
+oidc-expired-body = Ni ddechreuwyd y mewngofnodi hwn yma, neu cymerodd ormod o amser. Dechreuwch eto o'r dudalen mewngofnodi.
+oidc-refused-title = Ni orffennodd mewngofnodi eich cyngor
+oidc-refused-body = Ni chawsoch eich mewngofnodi. Dechreuwch eto o'r dudalen mewngofnodi.
+oidc-no-account-title = Nid oes cyfrif staff i chi
+oidc-no-account-body = Mae eich cyngor yn eich adnabod, ond nid yw'r swyddfa hon wedi rhoi cyfrif i chi. Gofynnwch i weinyddwr eich swyddfa eich ychwanegu.

@@ -253,3 +253,88 @@ attestation-line = Attestation by { $who }, named { $date }: { $state }
 attestation-confirmed-registered = confirmed { $date }; they are on a register at the address they gave.
 attestation-confirmed-unknown = confirmed { $date }; they were not found on the registers this service holds: check your register.
 attestation-waiting = waiting for them to confirm (their link works until { $date }).
+
+# The local data step
+nav-local-data = Local data
+local-title = Compare with local data
+local-intro = Upload a council tax or benefits file to compare it with the applicants whose identity DWP could not confirm and who are not decided yet. Each of their applications then shows whether they were found in it.
+local-waiting = { $count ->
+    [one] 1 applicant is waiting to be compared.
+   *[other] { $count } applicants are waiting to be compared.
+}
+local-kept = The file itself is not kept: only each applicant's result is.
+local-file-label = Local data file (CSV)
+local-file-hint = A CSV file with a header row, at most 16 MB.
+local-source-legend = Where the data comes from
+source-council-tax = Council tax
+source-benefits = Benefits
+source-other = Other local data
+local-columns-legend = The file's columns
+local-columns-hint = Type each column's name as it is in the file's header row, and leave out the ones the file does not have. Name either the given name and surname columns, or a full name column.
+local-column-given_name = Given name column
+local-column-middle_names = Middle names column
+local-column-surname = Surname column
+local-column-full_name = Full name column
+local-column-full_name-hint = The whole name in one column, surname last.
+local-column-date_of_birth = Date of birth column
+local-column-date_of_birth-hint = Dates like 1980-03-21 or 21/03/1980.
+local-column-address = Address columns
+local-column-address-hint = The columns above the town, in order, separated by commas (at most 6), like ADDR1, ADDR2.
+local-column-town = Town column
+local-column-postcode = Postcode column
+local-column-uprn = UPRN column
+local-submit = Compare
+local-file-missing = Choose a CSV file
+local-source-missing = Select where the data comes from
+local-column-not-found = The file's header row has no column of this name
+local-names-both = Name either a full name column, or given name and surname columns, not both
+local-names-missing = Enter the surname column (with the given name column), or a full name column
+local-address-missing = Enter the address columns, the postcode column or the UPRN column
+local-address-too-many = Enter at most 6 address columns
+local-file-empty = The file has no rows under its header row
+local-file-not-csv = The file's first line is not a CSV header row: choose a CSV file
+local-unavailable-title = Comparing with local data is not available
+local-unavailable-body = Nothing was compared. Try again later.
+local-done-title = Compared with local data
+local-done-summary = { $source }: { $found } of { $compared } applicants found.
+local-done-skipped = { $rows } rows and { $values } values of the file could not be read and were left out.
+local-problem-column = Line { $line }, column { $column }
+local-problem-row = Line { $line }
+local-done-caption = Applicants compared
+col-name = Name
+local-col-result = Result
+local-done-back = Applications with no DWP match
+local-result = { $source }: { $result }
+local-found-strong = found (strong match)
+local-found-likely = found (likely match)
+local-not-found = not found
+local-data-at = { $result } ({ $date })
+field-local-data = Local data
+event-local-data-checked = Compared with local data: { $result }
+
+# Registered from a date
+decision-approved-from = Registered from { $date }
+from-legend = Registered from (if registered)
+from-hint = Leave it blank for today. Not before the application was made, and at most two years ahead (an attainer from their 18th birthday). For example, 7 12 2026
+date-day = Day
+date-month = Month
+date-year = Year
+from-wrong = Enter a real date, like 7 12 2026, or leave it blank for today
+from-not-approved = A registration date is only given when registering someone
+from-before-application = The registration cannot start before the application was made ({ $date })
+from-too-far = The registration cannot start more than two years from today
+
+# Signing in with the council's own accounts (OpenID Connect)
+oidc-heading = Or sign in with your council's account
+oidc-intro = If your council has set this up, sign in as you do at work. Your council's own checks apply.
+oidc-button = Sign in with { $name }'s account
+oidc-signed-in-title = You are signed in
+oidc-continue = Continue to your applications
+oidc-failed-title = Your council's sign-in is not working
+oidc-failed-body = Try again later, or sign in with your email address, password and code.
+oidc-expired-title = Sign in again
+oidc-expired-body = This sign-in was not started here, or took too long. Start again from the sign-in page.
+oidc-refused-title = Your council's sign-in did not finish
+oidc-refused-body = You were not signed in. Start again from the sign-in page.
+oidc-no-account-title = There is no staff account for you
+oidc-no-account-body = Your council knows you, but this office has not given you an account. Ask an administrator of your office to add you.

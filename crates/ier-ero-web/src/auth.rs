@@ -33,7 +33,7 @@ use crate::render::{Frame, StaffFrame, page, tr};
 
 /// How long the code page is good for after a right password.
 pub const PENDING_SECS: i64 = 5 * 60;
-const SIGN_IN_FORM: &str = "staff-sign-in";
+pub(crate) const SIGN_IN_FORM: &str = "staff-sign-in";
 const PENDING: &str = "staff-pending";
 
 fn cookie_name(state: &PortalState) -> &'static str {
@@ -71,6 +71,7 @@ pub fn frame_for(state: &PortalState, signed: &Signed, lang: Lang, path: &str, n
         ero_name: state.ero_name(&signed.staff.ero, lang.language),
         role: signed.staff.role.as_str(),
         manage: signed.staff.role.may_manage(),
+        decide: signed.staff.role.may_decide(),
     });
     frame.csrf = Some(signed.csrf.clone());
     frame.nav = nav;
@@ -138,7 +139,8 @@ pub async fn show(
 
 fn sign_in_page(state: &PortalState, frame: Frame, username: &str, signed_out: bool, status: StatusCode) -> Response {
     let form = state.forms.form_token(SIGN_IN_FORM, &uuid::Uuid::new_v4().to_string(), Utc::now().timestamp());
-    page(status, "sign_in.html", &frame, context! { form, username, signed_out })
+    let providers = crate::oidc::choices(state, frame.language());
+    page(status, "sign_in.html", &frame, context! { form, username, signed_out, providers })
 }
 
 #[derive(Deserialize)]
@@ -151,7 +153,7 @@ pub struct PasswordForm {
     password: String,
 }
 
-fn limited(state: &PortalState, parts_client: std::net::IpAddr, frame: &Frame) -> Option<Response> {
+pub(crate) fn limited(state: &PortalState, parts_client: std::net::IpAddr, frame: &Frame) -> Option<Response> {
     match state.limiter.check(Action::StaffSignIn, parts_client, std::time::Instant::now()) {
         Ok(()) => None,
         Err(wait) => {
@@ -271,10 +273,8 @@ pub async fn code(
             let token = signed.token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap_or_default();
             audit(&state, &signed, "POST", "/sign-in", None, 303).await;
             tracing::info!(staff = %signed.staff.id, ero = %signed.staff.ero, "staff signed in");
-            let secure = if state.https { "; Secure" } else { "" };
-            let cookie = format!("{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}", cookie_name(&state));
             let mut res = Redirect::to("/applications").into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
+            if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, &token)) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }
             res
@@ -283,6 +283,12 @@ pub async fn code(
         Ok(CodeStep::Locked(until)) => locked(&frame, until),
         Err(e) => crate::unavailable(&frame, e),
     }
+}
+
+/// The session's cookie, carrying its token.
+pub(crate) fn session_cookie(state: &PortalState, token: &str) -> String {
+    let secure = if state.https { "; Secure" } else { "" };
+    format!("{}={token}; Path=/; HttpOnly; SameSite=Strict{secure}", cookie_name(state))
 }
 
 #[derive(Deserialize)]

@@ -1,10 +1,11 @@
 //! The ERO portal: the council side of the service in a browser.
 //!
 //! Staff of an Electoral Registration Officer's office sign in (a password and
-//! a second factor, [`auth`]), work their office's applications oldest first
+//! a second factor, [`auth`], or their council's own accounts, [`oidc`]), work their office's applications oldest first
 //! with filters, see each one's details, identity check, register check,
 //! evidence and history, determine it or ask the applicant for evidence
-//! ([`queue`]); administrators add their office's accounts, and everyone changes their own password ([`staff`]).
+//! ([`queue`]), compare the applicants DWP did not match with local data
+//! ([`local_data`]); administrators add their office's accounts, and everyone changes their own password ([`staff`]).
 //!
 //! It is a site of its own, on its own listener, apart from the public site: it
 //! holds a [`StaffStore`], whose only way to applications is the signed-in
@@ -14,6 +15,8 @@
 //! assets. Every sign-in and action is written to the audit without personal data.
 
 pub mod auth;
+pub mod local_data;
+pub mod oidc;
 pub mod queue;
 pub mod render;
 pub mod staff;
@@ -46,6 +49,13 @@ pub struct PortalState {
     pub https: bool,
     /// ERO names by id, for pages.
     pub eros: Arc<std::collections::HashMap<ier_domain::EroId, ier_domain::Ero>>,
+    /// DWP's reference, which the local data step's model learns from ([`local_data`]);
+    /// `None`: the step is not offered.
+    pub dwp: Option<Arc<ier_jobs::matching::DwpReference>>,
+    /// One local data step at a time on this instance.
+    pub local_data_turn: Arc<tokio::sync::Mutex<()>>,
+    /// Offices that sign in with their council's own accounts ([`oidc`]).
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl PortalState {
@@ -64,7 +74,22 @@ impl PortalState {
             limiter: Arc::new(Limiter::new(ier_ops::trusted_proxies().clone())),
             https,
             eros: Arc::new(eros.into_iter().map(|e| (e.id.clone(), e)).collect()),
+            dwp: None,
+            local_data_turn: Arc::new(tokio::sync::Mutex::new(())),
+            oidc: None,
         }
+    }
+
+    /// Let the configured offices sign in through their council's provider.
+    pub fn with_oidc(mut self, oidc: oidc::Oidc) -> Self {
+        self.oidc = Some(Arc::new(oidc));
+        self
+    }
+
+    /// Offer the local data step, its model learning from this DWP reference.
+    pub fn with_dwp(mut self, dwp: Arc<ier_jobs::matching::DwpReference>) -> Self {
+        self.dwp = Some(dwp);
+        self
     }
 
     fn ero_name(&self, id: &ier_domain::EroId, lang: ier_domain::Language) -> String {
@@ -85,12 +110,20 @@ pub fn router(state: PortalState) -> Router {
         .route("/health/live", get(|| async { "ok" }))
         .route("/sign-in", get(auth::show).post(auth::password))
         .route("/sign-in/code", post(auth::code))
+        .route("/sign-in/oidc", post(oidc::start))
+        .route("/sign-in/oidc/callback", get(oidc::callback))
         .route("/sign-out", post(auth::sign_out))
         .route("/applications", get(queue::list))
         .route("/applications/{reference}", get(queue::show))
         .route("/applications/{reference}/determination", post(queue::determine))
         .route("/applications/{reference}/evidence-request", post(queue::ask))
         .route("/applications/{reference}/evidence/{file}", get(queue::file))
+        .route(
+            "/local-data",
+            get(local_data::show)
+                .post(local_data::compare)
+                .layer(axum::extract::DefaultBodyLimit::max(local_data::BODY_LIMIT)),
+        )
         .route("/staff", get(staff::list).post(staff::add))
         .route("/account/password", get(staff::password_form).post(staff::change_password))
         .fallback(not_found)

@@ -431,8 +431,11 @@ fn event_words(l: Language, kind: &EventKind) -> String {
             )],
         ),
         EventKind::ConfirmedByEms { success: false } => tr(l, "event-receipt-failed", &[]),
-        EventKind::Determined { determination, reasons } => {
-            let mut s = tr(l, &format!("decision-{}", determination.as_str()), &[]);
+        EventKind::Determined { determination, reasons, registered_from } => {
+            let mut s = match registered_from {
+                Some(from) => tr(l, "decision-approved-from", &[("date", &ier_domain::dates::long_date(*from, l))]),
+                None => tr(l, &format!("decision-{}", determination.as_str()), &[]),
+            };
             let words = ier_domain::reasons::describe_all(reasons, l);
             if !words.is_empty() {
                 s.push_str(": ");
@@ -442,6 +445,9 @@ fn event_words(l: Language, kind: &EventKind) -> String {
         }
         EventKind::RegisterChecked { result } => {
             tr(l, "event-register-checked", &[("result", &tr(l, &format!("check-{}", result.as_str()), &[]))])
+        }
+        EventKind::LocalDataChecked { source, level } => {
+            tr(l, "event-local-data-checked", &[("result", &crate::local_data::local_words(l, *source, *level))])
         }
         other => tr(l, &format!("event-{}", other.name()), &[]),
     }
@@ -502,7 +508,7 @@ pub async fn show(
         Err(res) => return res,
     };
     audit(&state, &signed, "GET", "/applications/{reference}", Some(application.reference.as_str()), 200).await;
-    render_application(&state, &signed, frame, &application, &progress, StatusCode::OK).await
+    render_application(&state, &signed, frame, &application, &progress, &DecisionForm::default(), StatusCode::OK).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -517,6 +523,7 @@ async fn render_application(
     frame: Frame,
     a: &Application,
     p: &Progress,
+    sent: &DecisionForm,
     status: StatusCode,
 ) -> Response {
     let l = frame.language();
@@ -581,6 +588,15 @@ async fn render_application(
             }
         }
         None => identity.push(row(t("field-identity"), t("identity-not-checked"))),
+    }
+    // The local data step's latest result, as further evidence of who they are.
+    if let Some((at, source, level)) = events.iter().rev().find_map(|e| match e.kind {
+        EventKind::LocalDataChecked { source, level } => Some((e.at, source, level)),
+        _ => None,
+    }) {
+        let words = crate::local_data::local_words(l, source, level);
+        identity
+            .push(row(t("field-local-data"), tr(l, "local-data-at", &[("result", &words), ("date", &when(at, l))])));
     }
     let register = p.register_check.as_ref().map(|c| {
         let mut rows = vec![row(
@@ -682,16 +698,19 @@ async fn render_application(
     struct Choice {
         value: String,
         text: String,
+        checked: bool,
     }
     let reasons: Vec<Choice> = ier_domain::reasons::codes()
         .map(|c| Choice {
             value: c.to_owned(),
             text: ier_domain::reasons::describe(&ReasonCode::parse(c).expect("listed codes parse"), l).to_owned(),
+            checked: sent.reason.iter().any(|r| r == c),
         })
         .collect();
-    let mut documents: Vec<Choice> =
-        DocumentKind::all().map(|d| Choice { value: d.code().to_owned(), text: d.describe(l).to_owned() }).collect();
-    documents.push(Choice { value: ATTESTATION.to_owned(), text: t("ask-attestation") });
+    let mut documents: Vec<Choice> = DocumentKind::all()
+        .map(|d| Choice { value: d.code().to_owned(), text: d.describe(l).to_owned(), checked: false })
+        .collect();
+    documents.push(Choice { value: ATTESTATION.to_owned(), text: t("ask-attestation"), checked: false });
     page(
         status,
         "application.html",
@@ -705,6 +724,8 @@ async fn render_application(
             may_decide => signed.staff.role.may_decide(),
             decidable => !decided, received, may_ask => !asked,
             reasons, documents,
+            decision => sent.decision.as_str(),
+            from_day => sent.from_day.as_str(), from_month => sent.from_month.as_str(), from_year => sent.from_year.as_str(),
         },
     )
 }
@@ -718,6 +739,34 @@ pub struct DecisionForm {
     /// Checked reasons (repeated fields).
     #[serde(default)]
     reason: Vec<String>,
+    /// An approval's first day, as typed (all blank: the day of the decision).
+    #[serde(default, rename = "from-day")]
+    from_day: String,
+    #[serde(default, rename = "from-month")]
+    from_month: String,
+    #[serde(default, rename = "from-year")]
+    from_year: String,
+}
+
+impl DecisionForm {
+    /// The day typed, `Ok(None)` when left blank, `Err(())` when it is not a real date.
+    fn registered_from(&self) -> Result<Option<NaiveDate>, ()> {
+        let parts = [&self.from_day, &self.from_month, &self.from_year].map(|s| s.trim());
+        if parts.iter().all(|p| p.is_empty()) {
+            return Ok(None);
+        }
+        let num = |s: &str, max: usize| {
+            if s.is_empty() || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
+                None
+            } else {
+                s.parse::<u32>().ok()
+            }
+        };
+        match (num(parts[0], 2), num(parts[1], 2), num(parts[2], 4)) {
+            (Some(d), Some(m), Some(y)) if y >= 1000 => NaiveDate::from_ymd_opt(y as i32, m, d).map(Some).ok_or(()),
+            _ => Err(()),
+        }
+    }
 }
 
 /// Read a form that may repeat a field (checkboxes) into its struct.
@@ -742,7 +791,7 @@ fn read_form<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
         }
     }
     // A field that came twice but should be one value keeps its first.
-    for key in ["csrf", "decision"] {
+    for key in ["csrf", "decision", "from-day", "from-month", "from-year"] {
         if let Some(serde_json::Value::Array(a)) = map.get_mut(key) {
             let first = a.first().cloned().unwrap_or_default();
             map.insert(key.to_owned(), first);
@@ -802,12 +851,41 @@ pub async fn determine(
         Some(Determination::Approved) if !reasons.is_empty() => frame.error("reason", "reason", "reason-with-approval"),
         _ => {}
     }
+    let now = Utc::now();
+    let london = |t: chrono::DateTime<Utc>| t.with_timezone(&chrono_tz::Europe::London).date_naive();
+    let registered_from = match f.registered_from() {
+        Err(()) => {
+            frame.error("from", "from-day", "from-wrong");
+            None
+        }
+        Ok(None) => None,
+        Ok(Some(from)) => {
+            let checked = decision
+                .map(|d| ier_domain::check_registered_from(d, from, london(application.submitted_at), london(now)));
+            match checked {
+                Some(Err(ier_domain::RegisteredFromError::NotApproved)) => {
+                    frame.error("from", "from-day", "from-not-approved")
+                }
+                Some(Err(ier_domain::RegisteredFromError::BeforeApplication)) => {
+                    let made = ier_domain::dates::long_date(london(application.submitted_at), frame.language());
+                    let text = tr(frame.language(), "from-before-application", &[("date", &made)]);
+                    frame.fe.insert("from".to_owned(), text.clone());
+                    frame.errors.push(crate::render::FieldError { text, href: "#from-day".to_owned() });
+                }
+                Some(Err(ier_domain::RegisteredFromError::TooFarAhead)) => {
+                    frame.error("from", "from-day", "from-too-far")
+                }
+                _ => {}
+            }
+            Some(from)
+        }
+    };
     if !frame.errors.is_empty() {
-        return render_application(&state, &signed, frame, &application, &progress, StatusCode::BAD_REQUEST).await;
+        return render_application(&state, &signed, frame, &application, &progress, &f, StatusCode::BAD_REQUEST).await;
     }
     let decision = decision.expect("checked above");
     let ero = state.staff.ero_store(&signed);
-    match ero.determine(&application.reference, Utc::now(), decision, &reasons).await {
+    match ero.determine_from(&application.reference, now, decision, &reasons, registered_from).await {
         Ok(_) => {
             audit(
                 &state,
@@ -828,7 +906,7 @@ pub async fn determine(
                 Err(res) => return res,
             };
             frame.error("decision", "decision", "decision-conflict");
-            render_application(&state, &signed, frame, &application, &progress, StatusCode::CONFLICT).await
+            render_application(&state, &signed, frame, &application, &progress, &f, StatusCode::CONFLICT).await
         }
         Err(e) => crate::unavailable(&frame, e),
     }
@@ -863,7 +941,16 @@ pub async fn ask(
     let attestation = f.document.iter().any(|d| d == ATTESTATION);
     if documents.is_empty() && !attestation {
         frame.error("document", "document", "document-missing");
-        return render_application(&state, &signed, frame, &application, &progress, StatusCode::BAD_REQUEST).await;
+        return render_application(
+            &state,
+            &signed,
+            frame,
+            &application,
+            &progress,
+            &DecisionForm::default(),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
     }
     let reasons = [ReasonCode::parse("identity-not-confirmed").expect("valid")];
     let ero = state.staff.ero_store(&signed);
@@ -890,7 +977,16 @@ pub async fn ask(
         }
         Err(StorageError::Conflict(_)) => {
             frame.error("document", "document", "ask-conflict");
-            render_application(&state, &signed, frame, &application, &progress, StatusCode::CONFLICT).await
+            render_application(
+                &state,
+                &signed,
+                frame,
+                &application,
+                &progress,
+                &DecisionForm::default(),
+                StatusCode::CONFLICT,
+            )
+            .await
         }
         Err(e) => crate::unavailable(&frame, e),
     }

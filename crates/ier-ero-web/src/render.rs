@@ -35,7 +35,10 @@ static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
         "application.html",
         "staff.html",
         "enrolled.html",
-        "password.html"
+        "password.html",
+        "local_data.html",
+        "local_data_done.html",
+        "signed_in.html"
     );
     env.add_function("t", t);
     env.add_function("asset", ier_citizen_web::assets::url);
@@ -85,6 +88,8 @@ pub struct StaffFrame {
     pub ero_name: String,
     pub role: &'static str,
     pub manage: bool,
+    /// Decides applications (and so may use the local data step).
+    pub decide: bool,
 }
 
 /// What every page needs.

@@ -27,6 +27,10 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with(None).await
+}
+
+async fn world_with(oidc: Option<ier_ero_web::oidc::Oidc>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let backend = SqliteBackend::open(&dir.path().join("t.db")).await.unwrap();
     let store = Store::new(Arc::new(backend), DataKeys::parse(&DataKeys::generate("k")).unwrap());
@@ -39,7 +43,12 @@ async fn world() -> World {
         false,
     ));
     let eros = reference.eros().cloned().collect();
-    let portal = ier_ero_web::router(ier_ero_web::PortalState::new(&store, files.clone(), forms.clone(), eros));
+    let mut portal_state =
+        ier_ero_web::PortalState::new(&store, files.clone(), forms.clone(), eros).with_dwp(Arc::new(dwp()));
+    if let Some(oidc) = oidc {
+        portal_state = portal_state.with_oidc(oidc);
+    }
+    let portal = ier_ero_web::router(portal_state);
     let mut state = ier_citizen_web::AppState::new(
         ier_reference::Locator::embedded(),
         store.clone(),
@@ -47,6 +56,28 @@ async fn world() -> World {
     );
     state.evidence = Some(store.evidence_inbox(files));
     World { portal, public: ier_citizen_web::router(state), store, _dir: dir }
+}
+
+/// A small DWP reference for the local data step's model: people of many names, dates and streets.
+fn dwp() -> ier_jobs::matching::DwpReference {
+    let given = ["Alys", "Bryn", "Carys", "Dafydd", "Eleri", "Gethin", "Heledd", "Iwan", "Lowri", "Owain"];
+    let surnames = ["Jones", "Davies", "Evans", "Thomas", "Roberts", "Hughes", "Lewis", "Morgan", "Price", "Owen"];
+    let people: Vec<ier_storage::matching::Person> = (0..2_000usize)
+        .map(|i| ier_storage::matching::Person {
+            given_name: given[i % 10].to_owned(),
+            surname: format!(
+                "{}{}",
+                surnames[(i / 10) % 10],
+                if i >= 100 { (i / 100).to_string() } else { String::new() }
+            ),
+            date_of_birth: format!("{}-{:02}-{:02}", 1940 + i % 60, 1 + i % 12, 1 + i % 28),
+            address_lines: vec![format!("{} Heol {}", 1 + i % 90, surnames[(i / 7) % 10])],
+            town: "Caerdydd".into(),
+            postcode: format!("CF{} {}AB", 10 + i % 20, i % 10),
+            ..Default::default()
+        })
+        .collect();
+    ier_jobs::matching::DwpReference::of("test", ier_jobs::matching::local_reference(&people))
 }
 
 struct Staff {
@@ -349,11 +380,49 @@ async fn staff_sign_in_with_a_second_factor_ask_for_evidence_see_it_and_decide()
         b.post(&format!("/applications/{reference}/determination"), &[("csrf", &csrf), ("decision", "rejected")]).await;
     assert_eq!(no_reason.status, StatusCode::BAD_REQUEST);
     assert!(no_reason.body.contains("Select at least one reason"));
-    let decided =
-        b.post(&format!("/applications/{reference}/determination"), &[("csrf", &csrf), ("decision", "approved")]).await;
-    assert_eq!(decided.status, StatusCode::SEE_OTHER);
+    // Registered from a date: one that does not exist, one before the application, and a
+    // rejection with a date are refused, keeping what was chosen and typed.
+    let path = format!("/applications/{reference}/determination");
+    let on = |d: &str, m: &str, y: &str, decision: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("decision", decision.to_owned()),
+            ("from-day", d.to_owned()),
+            ("from-month", m.to_owned()),
+            ("from-year", y.to_owned()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let mut b = b.clone();
+        let path = path.clone();
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post(&path, &fields).await
+        }
+    };
+    let bad = post(on("31", "2", "2027", "approved")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("Enter a real date") && bad.body.contains(r#"value="31""#), "{}", bad.body);
+    assert!(bad.body.contains(r#"value="approved" checked"#), "{}", bad.body);
+    let early = post(on("1", "1", "2020", "approved")).await;
+    assert!(early.body.contains("cannot start before the application was made"), "{}", early.body);
+    let rejected = post(on("1", "1", "2099", "rejected")).await;
+    assert!(rejected.body.contains("only given when registering"), "{}", rejected.body);
+    let from = Utc::now().date_naive() + chrono::Days::new(3);
+    let (d, m, y) = (from.format("%-d").to_string(), from.format("%-m").to_string(), from.format("%Y").to_string());
+    let decided = post(on(&d, &m, &y, "approved")).await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
     let (_, progress) = w.store.for_ero(ero.clone()).application_with_progress(&reference).await.unwrap().unwrap();
     assert_eq!(progress.determination.map(|d| d.determination), Some(Determination::Approved));
+    let events = w.store.for_ero(ero.clone()).events(&reference).await.unwrap();
+    assert!(
+        events.iter().any(|e| matches!(e.kind, EventKind::Determined { registered_from: Some(f), .. } if f == from))
+    );
+    let page = b.get(&format!("/applications/{reference}")).await;
+    assert!(
+        page.body
+            .contains(&format!("Registered from {}", ier_domain::dates::long_date(from, ier_domain::Language::En)))
+    );
     // A final decision stands: a second tab's rejection is refused and the page says so.
     let overturn = b
         .post(
@@ -780,5 +849,396 @@ mod isolation {
 
     thread_local! {
         static FIXTURE: Arc<std::sync::Mutex<Fixture>> = Arc::new(std::sync::Mutex::new(fixture()));
+    }
+}
+
+#[tokio::test]
+async fn an_officer_compares_unmatched_applicants_with_local_data_and_their_applications_show_it() {
+    let w = world().await;
+    let officer = staff(&w, "cardiff", Role::Officer, "officer").await;
+    let viewer = staff(&w, "cardiff", Role::Viewer, "viewer").await;
+    let other = staff(&w, "westminster", Role::Officer, "other").await;
+    let (found, _) = unmatched(&w, "W06000015", "Quillfeather").await;
+    // Someone else entirely, not in the file.
+    let mut elsewhere = ier_storage::contract::new_application("W06000015", "Pennant");
+    elsewhere.details.name = ier_domain::PersonName::parse("Gwenllian", "", "Pennant").unwrap();
+    elsewhere.details.birth = ier_domain::BirthDetails::Date(
+        ier_domain::DateOfBirth::parse("2", "11", "1958", Utc::now().date_naive()).unwrap(),
+    );
+    elsewhere.details.address.lines = vec!["77 Ffordd Las".into()];
+    elsewhere.details.address.uprn = None;
+    let receipt = w.store.citizen().submit(elsewhere, Utc::now()).await.unwrap();
+    let cardiff = w.store.for_ero(receipt.ero_id.clone());
+    let no_match = EventKind::Verified { outcome: VerificationOutcome::NoMatch, explanation: vec![] };
+    cardiff.record(&receipt.reference, Utc::now(), &no_match).await.unwrap();
+    let not_found = receipt.reference;
+    // Decided already: not compared.
+    let (decided, _) = unmatched(&w, "W06000015", "Decided").await;
+    cardiff
+        .determine(
+            &decided,
+            Utc::now(),
+            Determination::Rejected,
+            &[ier_domain::ReasonCode::parse("identity-not-confirmed").unwrap()],
+        )
+        .await
+        .unwrap();
+    // Another office's unmatched applicant, with the same details as one in the file.
+    let (theirs, _) = unmatched(&w, "E09000033", "Quillfeather").await;
+
+    let mut b = sign_in(&w, &officer, 0).await;
+    let page = b.get("/local-data").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("2 applicants are waiting to be compared"), "{}", page.body);
+    let csrf = page.hidden("csrf");
+    let welsh = b.get("/local-data?lang=cy").await;
+    assert!(welsh.body.contains("Cymharu â data lleol") && welsh.body.contains("Treth gyngor"));
+    b.get("/local-data?lang=en").await;
+
+    // A council tax extract as such systems write them: upper case, one name column, DD/MM/YYYY,
+    // CRLF; with a short row and a date that does not exist, which are left out and reported.
+    let file = "ACCOUNT,FULL_NAME,ADDR1,TOWN,POSTCODE,DOB\r\n\
+        CT1,SIAN ANGHARAD QUILLFEATHER,1 High Street,Town,CF10 1EP,14/03/1990\r\n\
+        CT2,ANNE SHORT,2 High Street\r\n\
+        CT3,LEAP DAY,3 High Street,Town,CF10 1EP,29/02/1937\r\n\
+        CT4,DAFYDD JONES,9 Heol Evans,Caerdydd,CF11 1AB,01/02/1941\r\n";
+    let columns = [
+        ("full_name", "full_name"),
+        ("address", "ADDR1"),
+        ("town", "TOWN"),
+        ("postcode", "POSTCODE"),
+        ("date_of_birth", "DOB"),
+    ];
+    let mut fields: Vec<(&str, &str)> = vec![("csrf", &csrf), ("source", "council-tax")];
+    fields.extend(columns);
+
+    // Mistakes get specific errors and keep what was typed.
+    let no_file = b.multipart("/local-data", &fields, &[]).await;
+    assert_eq!(no_file.status, StatusCode::BAD_REQUEST);
+    assert!(
+        no_file.body.contains("Choose a CSV file") && no_file.body.contains(r#"value="ADDR1""#),
+        "{}",
+        no_file.body
+    );
+    let mut wrong = fields.clone();
+    wrong[2] = ("full_name", "NAME");
+    let page = b.multipart("/local-data", &wrong, &[("file", "ct.csv", file.as_bytes())]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("no column of this name") && page.body.contains("#full_name"), "{}", page.body);
+    let page = b.multipart("/local-data", &fields[..2], &[("file", "ct.csv", file.as_bytes())]).await;
+    assert!(page.body.contains("Enter the surname column"), "{}", page.body);
+    let page = b.multipart("/local-data", &fields, &[("file", "ct.pdf", b"%PDF-1.4\n\x00\x01\xff binary")]).await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    let page = b
+        .multipart(
+            "/local-data",
+            &[("csrf", "forged"), ("source", "council-tax")],
+            &[("file", "ct.csv", file.as_bytes())],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+
+    let done = b.multipart("/local-data", &fields, &[("file", "ct.csv", file.as_bytes())]).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("Council tax: 1 of 2 applicants found"), "{}", done.body);
+    assert!(done.body.contains("Line 3") && done.body.contains("Line 4, column dob"), "{}", done.body);
+    assert!(!done.body.contains("LEAP") && !done.body.contains("ANNE"), "file values are never echoed");
+    assert!(done.body.contains(found.as_str()) && done.body.contains(not_found.as_str()));
+    assert!(!done.body.contains(decided.as_str()) && !done.body.contains(theirs.as_str()));
+
+    // Each application shows its result as evidence, in both languages, and in its history.
+    let page = b.get(&format!("/applications/{found}")).await;
+    assert!(page.body.contains("Council tax: found (strong match)"), "{}", page.body);
+    assert!(page.body.contains("Compared with local data"));
+    let page = b.get(&format!("/applications/{not_found}?lang=cy")).await;
+    assert!(page.body.contains("Treth gyngor: heb eu canfod"), "{}", page.body);
+    b.get("/local-data?lang=en").await;
+    let events = cardiff.events(&found).await.unwrap();
+    assert!(events.iter().any(|e| matches!(e.kind, EventKind::LocalDataChecked { level: Some(_), .. })));
+    // The other office's applicant was not touched.
+    let westminster = w.store.for_ero(EroId::parse("westminster").unwrap());
+    let theirs_events = westminster.events(&theirs).await.unwrap();
+    assert!(!theirs_events.iter().any(|e| matches!(e.kind, EventKind::LocalDataChecked { .. })));
+    let mut o = sign_in(&w, &other, 0).await;
+    assert!(o.get("/local-data").await.body.contains("1 applicant is waiting to be compared"));
+
+    // A viewer may not use the step.
+    let mut v = sign_in(&w, &viewer, 0).await;
+    assert_eq!(v.get("/local-data").await.status, StatusCode::FORBIDDEN);
+}
+
+/// A council's OpenID provider, for the test: discovery, its keys (ES256), an authorisation
+/// endpoint that signs in whoever the test says, and a token endpoint that checks the client's
+/// secret, the code (once) and PKCE; it can be told to misbehave.
+mod idp {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use axum::Router;
+    use axum::extract::{Query, State};
+    use axum::http::{HeaderMap, StatusCode, header};
+    use axum::response::{IntoResponse, Redirect, Response};
+    use axum::routing::{get, post};
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+    use serde_json::json;
+
+    #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+    pub enum Mode {
+        Good,
+        WrongAudience,
+        WrongNonce,
+        Expired,
+        BadSignature,
+        AlgNone,
+        Unverified,
+    }
+
+    pub struct Idp {
+        pub base: String,
+        key: EcdsaKeyPair,
+        codes: Mutex<HashMap<String, (String, String, String)>>,
+        pub user: Mutex<String>,
+        pub mode: Mutex<Mode>,
+    }
+
+    pub async fn start() -> Arc<Idp> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+        let idp = Arc::new(Idp {
+            base,
+            key,
+            codes: Mutex::new(HashMap::new()),
+            user: Mutex::new(String::new()),
+            mode: Mutex::new(Mode::Good),
+        });
+        let app = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .route("/authorize", get(authorize))
+            .route("/token", post(token))
+            .with_state(idp.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        idp
+    }
+
+    async fn discovery(State(idp): State<Arc<Idp>>) -> Response {
+        let b = &idp.base;
+        axum::Json(json!({"issuer": b, "authorization_endpoint": format!("{b}/authorize"),
+            "token_endpoint": format!("{b}/token"), "jwks_uri": format!("{b}/jwks")}))
+        .into_response()
+    }
+
+    async fn jwks(State(idp): State<Arc<Idp>>) -> Response {
+        let point = idp.key.public_key().as_ref();
+        let (x, y) = (URL_SAFE_NO_PAD.encode(&point[1..33]), URL_SAFE_NO_PAD.encode(&point[33..65]));
+        axum::Json(
+            json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "use": "sig", "alg": "ES256", "x": x, "y": y}]}),
+        )
+        .into_response()
+    }
+
+    async fn authorize(State(idp): State<Arc<Idp>>, Query(q): Query<HashMap<String, String>>) -> Response {
+        let ok = q.get("client_id").map(String::as_str) == Some("ier-portal")
+            && q.get("response_type").map(String::as_str) == Some("code")
+            && q.get("code_challenge_method").map(String::as_str) == Some("S256")
+            && q.get("scope").is_some_and(|s| s.split(' ').any(|w| w == "openid"));
+        if !ok {
+            return StatusCode::BAD_REQUEST.into_response();
+        }
+        let redirect = q["redirect_uri"].clone();
+        let code = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+        idp.codes
+            .lock()
+            .unwrap()
+            .insert(code.clone(), (q["nonce"].clone(), q["code_challenge"].clone(), redirect.clone()));
+        Redirect::to(&format!("{redirect}?code={code}&state={}", q["state"])).into_response()
+    }
+
+    async fn token(State(idp): State<Arc<Idp>>, headers: HeaderMap, body: String) -> Response {
+        let basic = format!("Basic {}", STANDARD.encode("ier-portal:s3cret"));
+        if headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(basic.as_str()) {
+            return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_client"}))).into_response();
+        }
+        let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        let Some((nonce, challenge, redirect)) = idp.codes.lock().unwrap().remove(&form["code"]) else {
+            return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "invalid_grant"}))).into_response();
+        };
+        let verifier = ring::digest::digest(&ring::digest::SHA256, form["code_verifier"].as_bytes());
+        if URL_SAFE_NO_PAD.encode(verifier) != challenge || form["redirect_uri"] != redirect {
+            return (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "invalid_grant"}))).into_response();
+        }
+        let mode = *idp.mode.lock().unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let claims = json!({
+            "iss": idp.base,
+            "aud": if mode == Mode::WrongAudience { "someone-else" } else { "ier-portal" },
+            "sub": "248289761001",
+            "email": *idp.user.lock().unwrap(),
+            "email_verified": mode != Mode::Unverified,
+            "nonce": if mode == Mode::WrongNonce { "another" } else { nonce.as_str() },
+            "iat": now,
+            "exp": if mode == Mode::Expired { now - 600 } else { now + 300 },
+        });
+        let alg = if mode == Mode::AlgNone { "none" } else { "ES256" };
+        let head = URL_SAFE_NO_PAD.encode(json!({"alg": alg, "kid": "k1", "typ": "JWT"}).to_string());
+        let body = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let signed = format!("{head}.{body}");
+        let mut signature =
+            idp.key.sign(&ring::rand::SystemRandom::new(), signed.as_bytes()).unwrap().as_ref().to_vec();
+        if mode == Mode::BadSignature {
+            signature[10] ^= 1;
+        }
+        let sig = if mode == Mode::AlgNone { String::new() } else { URL_SAFE_NO_PAD.encode(signature) };
+        axum::Json(json!({"id_token": format!("{signed}.{sig}"), "token_type": "Bearer", "access_token": "x"}))
+            .into_response()
+    }
+}
+
+/// Through the provider: start on the sign-in page, follow the provider's redirect, come back.
+async fn through_provider(idp: &idp::Idp, b: &mut Browser) -> Page {
+    let page = b.get("/sign-in").await;
+    let form = page.hidden("form");
+    let started = b.post("/sign-in/oidc", &[("form", &form), ("ero", "cardiff")]).await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let to: url::Url = started.location().parse().unwrap();
+    assert!(to.as_str().starts_with(&idp.base), "{to}");
+    let back: url::Url = provider_redirect(&to).await.parse().unwrap();
+    b.get(&format!("{}?{}", back.path(), back.query().unwrap_or(""))).await
+}
+
+/// The provider's answer to the authorisation request: where it sends the browser back
+/// (read with hyper: the shared client gives bodies, not headers).
+async fn provider_redirect(to: &url::Url) -> String {
+    let stream = tokio::net::TcpStream::connect((to.host_str().unwrap(), to.port().unwrap())).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(conn);
+    let req = Request::get(format!("{}?{}", to.path(), to.query().unwrap_or("")))
+        .header(header::HOST, to.authority())
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let res = sender.send_request(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "the provider sends the browser back");
+    res.headers()[header::LOCATION].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn staff_sign_in_with_their_councils_provider_and_only_a_proven_member_of_the_office_gets_in() {
+    let idp = idp::start().await;
+    let config = format!(
+        "portal_url = \"http://127.0.0.1:8081\"\n[[provider]]\nero = \"cardiff\"\nissuer = \"{}\"\nclient_id = \"ier-portal\"\nclient_secret = \"s3cret\"\n",
+        idp.base
+    );
+    let w = world_with(Some(ier_ero_web::oidc::Oidc::from_toml(&config).unwrap())).await;
+    let officer = staff(&w, "cardiff", Role::Officer, "officer").await;
+    staff(&w, "westminster", Role::Officer, "other").await;
+    *idp.user.lock().unwrap() = officer.username.clone();
+
+    // The sign-in page offers the office's provider beside local accounts.
+    let mut b = Browser::new(&w.portal);
+    let page = b.get("/sign-in").await;
+    assert!(page.body.contains("/sign-in/oidc") && page.body.contains("Or sign in with your council"), "{}", page.body);
+    let welsh = b.get("/sign-in?lang=cy").await;
+    assert!(welsh.body.contains("Mewngofnodi gyda chyfrif"));
+    b.get("/sign-in?lang=en").await;
+
+    // The whole way round: signed in, as that officer, without a code from the app.
+    let done = through_provider(&idp, &mut b).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.body.contains("You are signed in") && done.headers.contains_key(header::REFRESH));
+    assert!(b.cookies.contains_key("ier-staff"), "{:?}", b.cookies);
+    let queue = b.get("/applications").await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.body);
+    assert!(queue.body.contains("Officer"), "signed in with the account's role");
+    let audit = w.store.backend().audit_rows(0, 1000).await.unwrap();
+    assert!(audit.iter().any(|a| a.access.route.contains("/sign-in/oidc/callback")), "{audit:?}");
+
+    // What must not get anyone in: each a fresh browser.
+    for (mode, who, status, says) in [
+        (idp::Mode::WrongAudience, officer.username.as_str(), StatusCode::BAD_GATEWAY, "not working"),
+        (idp::Mode::WrongNonce, officer.username.as_str(), StatusCode::BAD_GATEWAY, "not working"),
+        (idp::Mode::Expired, officer.username.as_str(), StatusCode::BAD_GATEWAY, "not working"),
+        (idp::Mode::BadSignature, officer.username.as_str(), StatusCode::BAD_GATEWAY, "not working"),
+        (idp::Mode::AlgNone, officer.username.as_str(), StatusCode::BAD_GATEWAY, "not working"),
+        (idp::Mode::Unverified, officer.username.as_str(), StatusCode::FORBIDDEN, "no staff account"),
+        (idp::Mode::Good, "nobody@cardiff.example", StatusCode::FORBIDDEN, "no staff account"),
+        // A member of another office, however their council vouches for them.
+        (idp::Mode::Good, "other@westminster.example", StatusCode::FORBIDDEN, "no staff account"),
+    ] {
+        *idp.mode.lock().unwrap() = mode;
+        *idp.user.lock().unwrap() = who.to_owned();
+        let mut fresh = Browser::new(&w.portal);
+        let page = through_provider(&idp, &mut fresh).await;
+        assert_eq!(page.status, status, "{mode:?} {who}: {}", page.body);
+        assert!(page.body.contains(says), "{mode:?}: {}", page.body);
+        assert!(!fresh.cookies.contains_key("ier-staff"), "{mode:?} {who} got a session");
+    }
+    *idp.mode.lock().unwrap() = idp::Mode::Good;
+    *idp.user.lock().unwrap() = officer.username.clone();
+
+    // A callback this browser did not start, or with another state, or replayed: start again.
+    let mut fresh = Browser::new(&w.portal);
+    let page = fresh.get("/sign-in/oidc/callback?code=x&state=y").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert!(page.body.contains("Sign in again"));
+    let page = fresh.get("/sign-in").await;
+    let form = page.hidden("form");
+    let started = fresh.post("/sign-in/oidc", &[("form", &form), ("ero", "cardiff")]).await;
+    let to: url::Url = started.location().parse().unwrap();
+    let back: url::Url = provider_redirect(&to).await.parse().unwrap();
+    let code = back.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    let forged = fresh.get(&format!("/sign-in/oidc/callback?code={code}&state=forged")).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    assert!(!fresh.cookies.contains_key("ier-staff"));
+    let refused = {
+        let mut again = Browser::new(&w.portal);
+        let page = again.get("/sign-in").await;
+        let form = page.hidden("form");
+        again.post("/sign-in/oidc", &[("form", &form), ("ero", "cardiff")]).await;
+        assert!(again.cookies.contains_key("ier-oidc"));
+        let other = again.get("/sign-in/oidc/callback?error=access_denied&state=whatever").await;
+        assert_eq!(other.status, StatusCode::BAD_REQUEST, "a refusal for another sign-in's state is not this one's");
+        let page = again.get("/sign-in").await;
+        let form = page.hidden("form");
+        let started = again.post("/sign-in/oidc", &[("form", &form), ("ero", "cardiff")]).await;
+        let to: url::Url = started.location().parse().unwrap();
+        let state = to.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+        again.get(&format!("/sign-in/oidc/callback?error=access_denied&state={state}")).await
+    };
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.body);
+    assert!(refused.body.contains("did not finish"));
+
+    // A provider for an office that has none, or a form that is not the page's.
+    let mut fresh = Browser::new(&w.portal);
+    let page = fresh.get("/sign-in").await;
+    let form = page.hidden("form");
+    assert_eq!(
+        fresh.post("/sign-in/oidc", &[("form", &form), ("ero", "westminster")]).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let forged = fresh.post("/sign-in/oidc", &[("form", "forged"), ("ero", "cardiff")]).await;
+    assert_eq!((forged.status, forged.location()), (StatusCode::SEE_OTHER, "/sign-in"));
+}
+
+#[test]
+fn an_oidc_configuration_that_cannot_work_is_refused_without_quoting_its_secret() {
+    let good = "portal_url = \"https://portal.example\"\n[[provider]]\nero = \"cardiff\"\nissuer = \"https://login.cardiff.example\"\nclient_id = \"ier\"\nclient_secret = \"hunter2-secret\"\n";
+    assert_eq!(ier_ero_web::oidc::Oidc::from_toml(good).unwrap().eros(), vec![EroId::parse("cardiff").unwrap()]);
+    for bad in [
+        good.replace("https://login.cardiff.example", "http://login.cardiff.example"),
+        good.replace("https://portal.example", "ftp://portal.example"),
+        good.replace("cardiff\"\nissuer", "Not An ERO\"\nissuer"),
+        good.replace("client_id = \"ier\"", "client_id = \"\""),
+        good.replace("client_secret", "client_secrett"),
+        format!(
+            "{good}[[provider]]\nero = \"cardiff\"\nissuer = \"https://x.example\"\nclient_id = \"a\"\nclient_secret = \"b\"\n"
+        ),
+    ] {
+        let e = ier_ero_web::oidc::Oidc::from_toml(&bad).unwrap_err();
+        assert!(!e.contains("hunter2"), "{e}");
     }
 }

@@ -19,7 +19,7 @@ use ier_match::{
     DEFAULT_THRESHOLD, InputRecord, Model, Options, Prepared, Reference, ReferenceBuilder, TrainOptions, train,
 };
 use ier_storage::StorageError;
-use ier_storage::matching::{Against, ElectorResult, Level, MatchingWorker, Person, RunRow};
+use ier_storage::matching::{Against, ElectorResult, Level, MatchingWorker, Outcome, Person, RunRow};
 
 /// Results written a transaction.
 const RESULT_BATCH: usize = 50_000;
@@ -150,6 +150,32 @@ fn model(
         model.term_frequency = false;
     }
     model
+}
+
+/// Compare people with local data records at once, as a run's local data match compares
+/// its electors: the ERO portal's local data step, for an office's applicants DWP did not
+/// match (a few thousand at most). The model is trained on `sample` (the office's
+/// applications, matched or not: how applicants' records agree with DWP's) against DWP's
+/// reference, with the prior set for the file's size and no term-frequency adjustment.
+/// One outcome per person, in order. CPU-bound: call it on a blocking thread.
+pub fn match_local(dwp: &Reference, sample: &[Person], people: &[Person], records: &[Person]) -> Vec<Outcome> {
+    if people.is_empty() || records.is_empty() {
+        return vec![Outcome { level: None, probability: None }; people.len()];
+    }
+    let reference = local_reference(records);
+    let sample: Vec<Prepared> = sample.iter().take(TRAIN_SAMPLE).map(prepare).collect();
+    let (mut model, _) = train(dwp, &sample, &TrainOptions::default());
+    model.lambda = (1.0 / reference.len().max(2) as f64).min(0.5);
+    model.term_frequency = false;
+    let prepared: Vec<Prepared> = people.iter().map(prepare).collect();
+    let (linked, _) = ier_match::link_prepared(&reference, &prepared, &model, DEFAULT_THRESHOLD, PART, |_| {});
+    linked
+        .iter()
+        .map(|l| Outcome {
+            level: l.and_then(|l| Level::of(l.probability, DEFAULT_THRESHOLD)),
+            probability: l.map(|l| l.probability),
+        })
+        .collect()
 }
 
 /// The matching worker of one instance.

@@ -1,6 +1,7 @@
 //! Operations: what operators see, and what keeps the service standing on
 //! deadline day.
 //!
+//! - [`client`]: a small HTTP/1.1 client for calls out (S3, OpenID providers).
 //! - [`metrics`]: the Prometheus metrics (requests, latencies, in-flight and
 //!   shed requests, submissions, verification results, applications by stage,
 //!   queue depths, errors), rendered in the text exposition format.
@@ -21,6 +22,7 @@
 //! - [`listener`]: the accept loop with header and body read timeouts, so clients trickling
 //!   requests cannot hold connections open.
 
+pub mod client;
 pub mod listener;
 pub mod metrics;
 pub mod proxies;

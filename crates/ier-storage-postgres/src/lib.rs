@@ -759,6 +759,7 @@ impl Backend for PgBackend {
         Ok(ier_storage::receipt_outcomes(receipts, &confirmed_now, &failed_now, &existing))
     }
 
+    #[allow(clippy::too_many_arguments, reason = "one determination's parts, as the EMS API and the portal send them")]
     async fn determine(
         &self,
         ero: &EroId,
@@ -766,6 +767,7 @@ impl Backend for PgBackend {
         at: DateTime<Utc>,
         determination: Determination,
         reasons: &[ReasonCode],
+        registered_from: Option<chrono::NaiveDate>,
         jobs: &[NewJob],
     ) -> Result<DetermineOutcome> {
         let mut tx = self.scoped(ero).await?;
@@ -793,7 +795,7 @@ impl Backend for PgBackend {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-            let kind = EventKind::Determined { determination, reasons: reasons.to_vec() };
+            let kind = EventKind::Determined { determination, reasons: reasons.to_vec(), registered_from };
             insert_event(&mut tx, reference, ero.as_str(), at, &kind).await?;
             let rows: Vec<(&NewJob, &str)> = jobs.iter().map(|j| (j, ero.as_str())).collect();
             insert_jobs(&mut tx, &rows, at).await?;

@@ -121,7 +121,8 @@ pub async fn staff_signed_in(
         .await
         .map_err(unavailable)?
         .rows_affected(),
-        (None, None) => 0,
+        // Signed in through the council's provider: no code to use up.
+        (None, None) => 1,
     };
     if used != 1 {
         tx.rollback().await.map_err(unavailable)?;
@@ -411,13 +412,16 @@ pub async fn determinations(
         .map(|r| {
             let detail: String = r.get("detail");
             match serde_json::from_str::<ier_domain::EventKind>(&detail) {
-                Ok(ier_domain::EventKind::Determined { determination, reasons }) => Ok(ier_storage::DeterminationRow {
-                    cursor: r.get("id"),
-                    reference: decode::reference(r.get("reference"))?,
-                    at: r.get("at"),
-                    determination,
-                    reasons,
-                }),
+                Ok(ier_domain::EventKind::Determined { determination, reasons, registered_from }) => {
+                    Ok(ier_storage::DeterminationRow {
+                        cursor: r.get("id"),
+                        reference: decode::reference(r.get("reference"))?,
+                        at: r.get("at"),
+                        determination,
+                        reasons,
+                        registered_from,
+                    })
+                }
                 _ => Err(StorageError::Corrupt("a determined event".into())),
             }
         })

@@ -448,6 +448,7 @@ impl Backend for SqliteBackend {
         finish_with(&mut conn, result).await
     }
 
+    #[allow(clippy::too_many_arguments, reason = "one determination's parts, as the EMS API and the portal send them")]
     async fn determine(
         &self,
         ero: &EroId,
@@ -455,6 +456,7 @@ impl Backend for SqliteBackend {
         at: DateTime<Utc>,
         determination: Determination,
         reasons: &[ReasonCode],
+        registered_from: Option<chrono::NaiveDate>,
         jobs: &[NewJob],
     ) -> Result<DetermineOutcome> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
@@ -484,7 +486,7 @@ impl Backend for SqliteBackend {
                 .execute(&mut *conn)
                 .await
                 .map_err(unavailable)?;
-                let kind = EventKind::Determined { determination, reasons: reasons.to_vec() };
+                let kind = EventKind::Determined { determination, reasons: reasons.to_vec(), registered_from };
                 insert_event(&mut conn, reference, ero.as_str(), at, &kind).await?;
                 let rows: Vec<(&NewJob, &str)> = jobs.iter().map(|j| (j, ero.as_str())).collect();
                 insert_jobs(&mut conn, &rows, at).await?;

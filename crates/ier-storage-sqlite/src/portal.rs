@@ -127,7 +127,8 @@ pub async fn staff_signed_in(
             .await
             .map_err(unavailable)?
             .rows_affected(),
-            (None, None) => 0,
+            // Signed in through the council's provider: no code to use up.
+            (None, None) => 1,
         };
         if used != 1 {
             return Ok(false);
@@ -448,8 +449,8 @@ pub fn determination_from(
     detail: &str,
 ) -> Result<ier_storage::DeterminationRow> {
     match serde_json::from_str::<ier_domain::EventKind>(detail) {
-        Ok(ier_domain::EventKind::Determined { determination, reasons }) => {
-            Ok(ier_storage::DeterminationRow { cursor, reference, at, determination, reasons })
+        Ok(ier_domain::EventKind::Determined { determination, reasons, registered_from }) => {
+            Ok(ier_storage::DeterminationRow { cursor, reference, at, determination, reasons, registered_from })
         }
         _ => Err(StorageError::Corrupt("a determined event".into())),
     }

@@ -275,16 +275,20 @@ pub async fn events_move_the_stage_on(backend: Arc<dyn Backend>) {
     assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::Submitted, "reading does not consume");
     w.record(&r.reference, t(6), &EventKind::ConfirmedByEms { success: true }).await.unwrap();
     assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::WithEro);
-    w.record(&r.reference, t(7), &EventKind::Determined { determination: Determination::Approved, reasons: vec![] })
-        .await
-        .unwrap();
+    w.record(
+        &r.reference,
+        t(7),
+        &EventKind::Determined { determination: Determination::Approved, reasons: vec![], registered_from: None },
+    )
+    .await
+    .unwrap();
     assert_eq!(w.application(&r.reference).await.unwrap().unwrap().stage, Stage::Determined);
     let events = w.events(&r.reference).await.unwrap();
     assert_eq!(events.len(), 5);
     assert!(events.windows(2).all(|p| p[0].at <= p[1].at));
     assert_eq!(
         events.last().unwrap().kind,
-        EventKind::Determined { determination: Determination::Approved, reasons: vec![] }
+        EventKind::Determined { determination: Determination::Approved, reasons: vec![], registered_from: None }
     );
 }
 
@@ -293,7 +297,11 @@ pub async fn events_of_another_ero_are_refused(backend: Arc<dyn Backend>) {
     let r = store.citizen().submit(new_app("E09000033", "Theirs"), t(0)).await.unwrap();
     let err = store
         .for_ero(id("cardiff"))
-        .record(&r.reference, t(1), &EventKind::Determined { determination: Determination::Rejected, reasons: vec![] })
+        .record(
+            &r.reference,
+            t(1),
+            &EventKind::Determined { determination: Determination::Rejected, reasons: vec![], registered_from: None },
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::NotFound), "{err}");
@@ -879,7 +887,11 @@ pub async fn determinations_follow_receipt_and_final_ones_stand(backend: Arc<dyn
     assert_eq!(app.stage, Stage::Determined);
     assert_eq!(p.determination, Some(crate::DeterminationState { at: t(5), determination: Determination::Approved }));
     let kinds: Vec<_> = w.events(&r).await.unwrap().into_iter().map(|e| e.kind).collect();
-    assert!(kinds.contains(&EventKind::Determined { determination: Determination::EvidenceRequested, reasons }));
+    assert!(kinds.contains(&EventKind::Determined {
+        determination: Determination::EvidenceRequested,
+        reasons,
+        registered_from: None
+    }));
     assert_eq!(kinds.iter().filter(|k| matches!(k, EventKind::Determined { .. })).count(), 2);
 }
 
@@ -1876,4 +1888,40 @@ pub async fn an_attestor_is_named_once_confirms_once_and_is_looked_up_on_the_reg
     let a2 = inbox.attestation(&store.attestation_token(&all[0].row.id)).await.unwrap().unwrap().0;
     assert!(!inbox.confirm_attestation(&a2, &stranger, t(8)).await.unwrap());
     assert_eq!(c.attestations(&r2).await.unwrap()[0].row.on_register, Some(false));
+}
+
+/// What every [`crate::evidence::FileStore`] does (the directory embedded, an S3 bucket in
+/// production): bytes kept by name and read back as written, replaced by a second write,
+/// absent names read as none and delete quietly, names that are not ours refused, and a
+/// listing of what is held with when it was written (for the retention sweep), `before`
+/// and `after` bounding the writes' times.
+pub async fn file_store_keeps_bytes_by_name(files: &dyn crate::evidence::FileStore) {
+    use crate::evidence::FileId;
+    let before = chrono::Utc::now() - Duration::seconds(5);
+    let (a, b) = (FileId::generate(), FileId::generate());
+    let (a, b) = (a.as_str(), b.as_str());
+    assert_eq!(files.get(a).await.unwrap(), None);
+    files.delete(a).await.unwrap();
+    let big: Vec<u8> = (0..3 * 1024 * 1024u32).map(|i| (i % 251) as u8).collect();
+    files.put(a, big.clone()).await.unwrap();
+    files.put(b, b"first".to_vec()).await.unwrap();
+    files.put(b, b"second".to_vec()).await.unwrap();
+    assert_eq!(files.get(a).await.unwrap().as_deref(), Some(&big[..]));
+    assert_eq!(files.get(b).await.unwrap().as_deref(), Some(&b"second"[..]));
+    let after = chrono::Utc::now() + Duration::seconds(5);
+    let listed = files.list().await.unwrap();
+    for name in [a, b] {
+        let (_, at) = listed.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name} not listed"));
+        assert!(*at >= before && *at <= after, "{name} written at {at}");
+    }
+    for bad in ["../etc/passwd", "ef-", "EF-AAAAAAAAAAAAAAAA", "ef-aaaaaaaaaaaaaaaa/../x", ""] {
+        let e = files.put(bad, vec![1]).await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidInput, "{bad}");
+        assert_eq!(files.get(bad).await.unwrap_err().kind(), std::io::ErrorKind::InvalidInput, "{bad}");
+    }
+    files.delete(a).await.unwrap();
+    files.delete(a).await.unwrap();
+    assert_eq!(files.get(a).await.unwrap(), None);
+    assert!(!files.list().await.unwrap().iter().any(|(n, _)| n == a));
+    files.delete(b).await.unwrap();
 }

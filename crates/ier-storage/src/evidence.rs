@@ -548,7 +548,7 @@ impl crate::EroStore {
         // link used or run out) sends a message of its own: its job is keyed by the request.
         self.store
             .backend
-            .determine(&self.ero, reference, now, ier_domain::Determination::EvidenceRequested, reasons, &[])
+            .determine(&self.ero, reference, now, ier_domain::Determination::EvidenceRequested, reasons, None, &[])
             .await?;
         let message = crate::NewJob {
             dedupe: format!("notify:evidence-requested:{}:{}", reference.as_str(), row.id.as_str()),

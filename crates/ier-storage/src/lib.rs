@@ -387,7 +387,9 @@ pub trait Backend: Send + Sync + 'static {
     /// `jobs` (telling the applicant: [`jobs::determination_jobs`]) in the
     /// same transaction when it is recorded. `NotFound` if not this ERO's;
     /// `Conflict` before the EMS has confirmed receipt, or when a final
-    /// determination (approved, rejected) would change.
+    /// determination (approved, rejected) would change. `registered_from`: an
+    /// approval's first day, when the ERO gave one (checked by the caller).
+    #[allow(clippy::too_many_arguments, reason = "one determination's parts, as the EMS API and the portal send them")]
     async fn determine(
         &self,
         ero: &EroId,
@@ -395,6 +397,7 @@ pub trait Backend: Send + Sync + 'static {
         at: DateTime<Utc>,
         determination: Determination,
         reasons: &[ReasonCode],
+        registered_from: Option<chrono::NaiveDate>,
         jobs: &[NewJob],
     ) -> Result<DetermineOutcome>;
     /// The ERO's unanswered register checks, oldest first, with their applications.
@@ -696,7 +699,8 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<u32>;
     /// Finish signing in, in one transaction: use the TOTP step (it must be later than the
     /// last used) or the recovery code (it must be unused), clear the failures and store
-    /// the session. False, with nothing changed, if the step or code cannot be used.
+    /// the session. False, with nothing changed, if the step or code cannot be used. With
+    /// neither, the council's provider signed them in (OpenID Connect): only the session.
     async fn staff_signed_in(
         &self,
         id: &staff::StaffId,
@@ -778,6 +782,8 @@ pub struct DeterminationRow {
     pub at: DateTime<Utc>,
     pub determination: Determination,
     pub reasons: Vec<ReasonCode>,
+    /// An approval's first day, when the ERO gave one.
+    pub registered_from: Option<chrono::NaiveDate>,
 }
 
 /// What the portal's queue shows ([`EroStore::queue`]): every part optional.
@@ -1689,9 +1695,29 @@ impl EroStore {
         determination: Determination,
         reasons: &[ReasonCode],
     ) -> Result<DetermineOutcome> {
+        self.determine_from(reference, at, determination, reasons, None).await
+    }
+
+    /// [`EroStore::determine`], with an approval's first day when the ERO gives one:
+    /// `Conflict` when [`ier_domain::check_registered_from`] refuses it (callers check first,
+    /// to say which field is wrong).
+    pub async fn determine_from(
+        &self,
+        reference: &ReferenceNumber,
+        at: DateTime<Utc>,
+        determination: Determination,
+        reasons: &[ReasonCode],
+        registered_from: Option<chrono::NaiveDate>,
+    ) -> Result<DetermineOutcome> {
         let application = self.application(reference).await?.ok_or(StorageError::NotFound)?;
+        if let Some(from) = registered_from {
+            let submitted_on = application.submitted_at.with_timezone(&chrono_tz::Europe::London).date_naive();
+            let today = at.with_timezone(&chrono_tz::Europe::London).date_naive();
+            ier_domain::check_registered_from(determination, from, submitted_on, today)
+                .map_err(|e| StorageError::Conflict(e.message()))?;
+        }
         let jobs = jobs::determination_jobs(&application, determination, reasons, at);
-        self.store.backend.determine(&self.ero, reference, at, determination, reasons, &jobs).await
+        self.store.backend.determine(&self.ero, reference, at, determination, reasons, registered_from, &jobs).await
     }
 
     /// Unanswered register checks, oldest first, each with its application.

@@ -227,6 +227,29 @@ pub struct Person {
     pub uprn: Option<u64>,
 }
 
+impl Person {
+    /// An applicant as local data is compared with them (the ERO portal's local data step).
+    pub fn of_applicant(details: &ier_domain::ApplicantDetails) -> Self {
+        Person {
+            given_name: details.name.given.as_str().to_owned(),
+            middle_names: details.name.middle.as_ref().map(|m| m.as_str().to_owned()).unwrap_or_default(),
+            surname: details.name.surname.as_str().to_owned(),
+            date_of_birth: match &details.birth {
+                ier_domain::BirthDetails::Date(d) => d.date().format("%Y-%m-%d").to_string(),
+                ier_domain::BirthDetails::NotGiven { .. } => String::new(),
+            },
+            nino: match &details.nino {
+                ier_domain::OrReason::Given(n) => n.compact(),
+                ier_domain::OrReason::NotGiven { .. } => String::new(),
+            },
+            address_lines: details.address.lines.iter().filter(|l| !l.trim().is_empty()).cloned().collect(),
+            town: details.address.town.clone(),
+            postcode: details.address.postcode.to_string(),
+            uprn: details.address.uprn.map(|u| u.get()),
+        }
+    }
+}
+
 impl fmt::Debug for Person {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Person(<redacted>)")

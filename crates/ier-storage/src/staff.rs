@@ -457,6 +457,30 @@ impl StaffStore {
         })))
     }
 
+    /// A sign-in through the council's own provider (OpenID Connect), which has said who
+    /// the member is (with its own second factor): a session for the account of this
+    /// username, if there is one of this ERO and it is not locked; otherwise `None`.
+    pub async fn federated(&self, ero: &EroId, username: &str, now: DateTime<Utc>) -> Result<Option<Signed>> {
+        let Ok(username) = Username::parse(username) else { return Ok(None) };
+        let Some(staff) = self.store.backend.staff_by_username(&username).await? else { return Ok(None) };
+        if staff.ero != *ero || staff.locked(now).is_some() {
+            return Ok(None);
+        }
+        let token = data_encoding::BASE64URL_NOPAD.encode(&rand::random::<[u8; 32]>());
+        let session = SessionRow {
+            token_hash: session_digest(&token),
+            staff: staff.id.clone(),
+            created_at: now,
+            seen_at: now,
+            expires_at: now + Duration::hours(SESSION_HOURS),
+        };
+        if !self.store.backend.staff_signed_in(&staff.id, None, None, &session).await? {
+            return Ok(None);
+        }
+        let csrf = csrf_of(&token);
+        Ok(Some(Signed { token: Some(SecretString::from(token)), staff, csrf, expires_at: session.expires_at }))
+    }
+
     /// The member of staff a session's token belongs to, while it lasts (each
     /// request keeps it alive for [`SESSION_IDLE_MINUTES`] more).
     pub async fn session(&self, token: &str, now: DateTime<Utc>) -> Result<Option<Signed>> {

@@ -41,9 +41,15 @@ pub struct ServeArgs {
     /// Address of the ERO portal (council staff; behind the councils' network or a VPN, over HTTPS).
     #[arg(long, env = "IER_PORTAL_ADDR", default_value = "0.0.0.0:8081")]
     portal_addr: String,
-    /// Where evidence files are kept (encrypted; a volume shared by every instance).
+    /// Where evidence files are kept (encrypted; a volume shared by every instance), unless in S3.
     #[arg(long, env = "IER_EVIDENCE_DIR")]
     evidence_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub s3: crate::portal::S3Args,
+    /// A TOML file naming the offices that sign in to the portal with their council's own
+    /// accounts (OpenID Connect): the portal's address, and each one's issuer, client id and secret.
+    #[arg(long, env = "IER_PORTAL_OIDC")]
+    portal_oidc: Option<PathBuf>,
     #[command(flatten)]
     pub notify: crate::workers::NotifyArgs,
     #[command(flatten)]
@@ -139,7 +145,8 @@ pub struct ServeConfig {
     pub pki_dir: PathBuf,
     pub ems_addr: SocketAddr,
     pub portal_addr: SocketAddr,
-    pub evidence_dir: PathBuf,
+    pub evidence: crate::portal::Evidence,
+    pub oidc: Option<ier_ero_web::oidc::Oidc>,
     pub notify: crate::workers::NotifySetup,
 }
 
@@ -202,12 +209,19 @@ impl ServeArgs {
                 problems.push(format!("IER_PORTAL_ADDR is not an address like 0.0.0.0:8081: {:?}", self.portal_addr))
             })
             .ok();
-        if self.evidence_dir.as_ref().is_none_or(|d| d.as_os_str().is_empty()) {
-            problems.push(
-                "IER_EVIDENCE_DIR is not set: set it to the directory (a volume every instance shares) for evidence files"
-                    .to_owned(),
-            );
-        }
+        let evidence = self.s3.check(self.evidence_dir.clone(), &mut problems);
+        let oidc = match self.portal_oidc.as_ref().filter(|p| !p.as_os_str().is_empty()) {
+            None => None,
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => ier_ero_web::oidc::Oidc::from_toml(&text)
+                    .map_err(|e| problems.push(format!("IER_PORTAL_OIDC ({}): {e}", path.display())))
+                    .ok(),
+                Err(e) => {
+                    problems.push(format!("IER_PORTAL_OIDC: {} cannot be read: {e}", path.display()));
+                    None
+                }
+            },
+        };
         let notify = self.notify.check(&mut problems);
         self.dwp.check(&mut problems);
         match (
@@ -220,7 +234,7 @@ impl ServeArgs {
             ems_addr,
             notify,
             portal_addr,
-            self.evidence_dir,
+            evidence,
         ) {
             (
                 true,
@@ -232,7 +246,7 @@ impl ServeArgs {
                 Some(ems_addr),
                 Some(notify),
                 Some(portal_addr),
-                Some(evidence_dir),
+                Some(evidence),
             ) => Ok((
                 ServeConfig {
                     database_url,
@@ -242,7 +256,8 @@ impl ServeArgs {
                     pki_dir,
                     ems_addr,
                     portal_addr,
-                    evidence_dir,
+                    evidence,
+                    oidc,
                     notify,
                 },
                 self.postcode_table,
@@ -274,7 +289,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         std::sync::Arc::new(ier_dwp::DwpSimulator::new(crate::demo::reference_population()?));
     crate::workers::start_verification(&store, simulator, ops.job_lease());
     // Data matching runs: against an extract when IER_DWP_EXTRACT names one, else the same population.
-    crate::workers::start_matching(&store, args_dwp.reference());
+    let dwp = args_dwp.reference();
+    crate::workers::start_matching(&store, dwp.clone());
     // Applicants are told what happens: GOV.UK Notify, or the simulator when IER_NOTIFY says so.
     config.notify.start(&store, ops.job_lease());
     // Personal data past its retention period is erased every hour.
@@ -284,10 +300,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let sessions = ier_citizen_web::session::SessionCodec::new(config.session_keys, true);
     let mut state = ier_citizen_web::AppState::new(locator, store.clone(), sessions);
     // Evidence of identity: sent by applicants on the public site, read by staff in the portal.
-    let files = crate::portal::file_store(&config.evidence_dir)?;
+    let files = config.evidence.store()?;
     state.evidence = Some(store.evidence_inbox(files.clone()));
     crate::portal::schedule_sweep(&store, files.clone());
-    crate::portal::start(&store, files, state.sessions.clone(), config.portal_addr, ops.timeouts()).await?;
+    crate::portal::start(&store, files, dwp, config.oidc, state.sessions.clone(), config.portal_addr, ops.timeouts())
+        .await?;
     state.start_housekeeping();
     ops.start(&store, &mut state).await?;
     let health = state.health.clone();

@@ -104,7 +104,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Some(problem) = problems.first() {
         anyhow::bail!("{problem}");
     }
-    crate::workers::start_matching(&store, args.dwp.reference());
+    let dwp = args.dwp.reference();
+    crate::workers::start_matching(&store, dwp.clone());
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {} (is another demo running?)", args.addr))?;
@@ -116,6 +117,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let eros = demo_pki(&pki, &clients, &people)?;
     let register_file = args.data_dir.join("demo-register.csv");
     demo_register(&register_file)?;
+    let council_tax_file = args.data_dir.join("demo-council-tax.csv");
+    demo_council_tax(&council_tax_file, &people)?;
     let ems = crate::ero_cmd::start_listener(store.clone(), &pki, args.ems_addr).await?;
     // Messages to applicants: the GOV.UK Notify simulator, whose inbox the demo shows.
     let simulator = std::sync::Arc::new(ier_notify::simulator::NotifySimulator::new());
@@ -131,7 +134,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     state.evidence = Some(store.evidence_inbox(files.clone()));
     crate::portal::schedule_sweep(&store, files.clone());
     let portal =
-        crate::portal::start(&store, files, state.sessions.clone(), args.portal_addr, args.ops.timeouts()).await?;
+        crate::portal::start(&store, files, dwp, None, state.sessions.clone(), args.portal_addr, args.ops.timeouts())
+            .await?;
     let staff = demo_staff(&store, &args.data_dir, &people).await?;
     println!("IER demo: data in {}", args.data_dir.display());
     println!("  Public site:       {base}/");
@@ -162,6 +166,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     for line in staff.lines() {
         println!("    {line}");
     }
+    println!(
+        "    Local data (the portal's \"Local data\" page): {} (columns FULL_NAME; ADDR1, ADDR2; TOWN; POSTCODE; DOB)",
+        council_tax_file.display()
+    );
     println!("Demo identities the DWP simulator knows (kind of applicant: name, date of birth, NINO, UK address):");
     for (i, (p, (kind, _))) in people.iter().zip(DEMO_KINDS).enumerate() {
         println!(
@@ -370,6 +378,37 @@ fn demo_register(path: &Path) -> anyhow::Result<()> {
     ier_synth::write_records_csv(records.take(DEMO_REGISTER as usize), file, std::io::sink())?;
     std::fs::rename(&tmp, path)?;
     Ok(())
+}
+
+/// A council tax extract for the portal's local data step: the unmatched demo applicant
+/// (Morwenna Trevithick, at the first demo person's address), the other demo people, and
+/// rows as real extracts have them (a date that does not exist, a short row), with CRLF
+/// line ends and upper-case names, as such systems write them.
+fn demo_council_tax(path: &Path, people: &[ier_synth::Person]) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut out = String::from("ACCOUNT_REF,FULL_NAME,ADDR1,ADDR2,TOWN,POSTCODE,DOB\r\n");
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    for (i, p) in people.iter().enumerate() {
+        let name =
+            if i == 0 { "MORWENNA TREVITHICK".to_owned() } else { format!("{} {}", p.given, p.surname).to_uppercase() };
+        out.push_str(&format!(
+            "CT{:06},{},{},{},{},{},{}\r\n",
+            100_000 + i,
+            quote(&name),
+            quote(&format!("{} {}", p.address.property, p.address.street)),
+            quote(p.address.locality.as_deref().unwrap_or("")),
+            quote(&p.address.town),
+            p.address.postcode,
+            p.date_of_birth.format("%d/%m/%Y"),
+        ));
+        if i == 1 {
+            out.push_str("CT999998,\"ANNE SHORTROW\",\"1 High Street\"\r\n");
+            out.push_str("CT999999,\"LEAP DAY\",\"2 High Street\",\"\",\"Anytown\",\"AB1 2CD\",29/02/1937\r\n");
+        }
+    }
+    write_private(path, &out)
 }
 
 /// Put the [`REGISTERED`] demo people on their ERO's register, as its EMS would upload them.

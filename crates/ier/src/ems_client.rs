@@ -391,7 +391,7 @@ async fn poll_once(
     Ok(report)
 }
 
-const DETERMINATIONS_HEADER: &str = "reference,decision,reasons,at\n";
+const DETERMINATIONS_HEADER: &str = "reference,decision,reasons,at,registered_from\n";
 
 /// Read the determinations feed on from where the last poll stopped (`determinations.cursor`),
 /// appending each to `determinations.csv` (on disk before the cursor moves past it: a crash
@@ -402,6 +402,15 @@ async fn read_determinations(client: &mut Client, out: &Output, page_size: u32) 
     let mut cursor: u64 = std::fs::read_to_string(&cursor_file).ok().and_then(|s| s.trim().parse().ok()).unwrap_or(0);
     if !csv_path.exists() {
         write_atomically(&csv_path, DETERMINATIONS_HEADER.as_bytes())?;
+    } else if let Some(Ok(first)) =
+        std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(&csv_path)?)).next()
+        && format!("{first}\n") != DETERMINATIONS_HEADER
+    {
+        bail!(
+            "{} has other columns than this version writes ({}): move it away and poll again",
+            csv_path.display(),
+            DETERMINATIONS_HEADER.trim_end()
+        );
     }
     let mut csv = std::fs::OpenOptions::new().append(true).open(&csv_path)?;
     let mut read = 0;
@@ -418,7 +427,14 @@ async fn read_determinations(client: &mut Client, out: &Output, page_size: u32) 
         for d in &items {
             let field = |k: &str| d[k].as_str().unwrap_or("").replace([',', '\n', '\r'], " ");
             let reasons: Vec<&str> = d["reasons"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-            let line = format!("{},{},{},{}\n", field("reference"), field("decision"), reasons.join(" "), field("at"));
+            let line = format!(
+                "{},{},{},{},{}\n",
+                field("reference"),
+                field("decision"),
+                reasons.join(" "),
+                field("at"),
+                field("registeredFrom")
+            );
             csv.write_all(line.as_bytes())?;
             read += 1;
         }

@@ -57,7 +57,7 @@ enum Command {
     /// Run the whole service on this machine with the embedded database and demo data.
     Demo(demo::DemoArgs),
     /// Run the service in production, configured from the environment (see `ier serve --help`).
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Import reference data.
     #[command(subcommand)]
     Import(Import),
@@ -148,7 +148,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => runtime()?.block_on(demo::run(args)),
-        Command::Serve(args) => runtime()?.block_on(config::serve(args)),
+        Command::Serve(args) => runtime()?.block_on(config::serve(*args)),
         Command::Import(Import::Onspd { file, out, live_only }) => import_onspd(&file, &out, live_only),
         Command::Import(Import::Contacts { file, database_url }) => {
             runtime()?.block_on(import_contacts(&file, &database_url))

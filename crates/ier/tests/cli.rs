@@ -95,6 +95,20 @@ fn serve_refuses_to_start_without_its_configuration_and_says_what_to_set() {
     assert_eq!(code, 2);
     assert!(err.contains("IER_DATA_KEYS is not valid"), "{err}");
     assert!(!err.contains("IER_DATABASE_URL is not set"));
+    // Evidence in S3 instead of a directory: the bucket alone is not enough, and the
+    // secret is never echoed.
+    let (code, _, err) = output(
+        ier()
+            .arg("serve")
+            .env("IER_EVIDENCE_S3_BUCKET", "ier-evidence")
+            .env("IER_EVIDENCE_S3_ACCESS_KEY", "AKIAEXAMPLEKEY")
+            .env("IER_EVIDENCE_S3_ENDPOINT", "ftp://s3.example")
+            .env("IER_PORTAL_OIDC", "/nonexistent/oidc.toml"),
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("IER_PORTAL_OIDC: /nonexistent/oidc.toml cannot be read"), "{err}");
+    assert!(err.contains("IER_EVIDENCE_S3_BUCKET is set but the S3 settings cannot be used"), "{err}");
+    assert!(!err.contains("IER_EVIDENCE_DIR is not set") && !err.contains("AKIAEXAMPLEKEY"), "{err}");
     let (code, _, err) = output(ier().arg("serve").env("IER_PUBLIC_ADDR", "nonsense"));
     assert_eq!(code, 2);
     assert!(err.contains("IER_PUBLIC_ADDR is not an address"), "{err}");

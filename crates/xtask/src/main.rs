@@ -2,7 +2,8 @@
 //!
 //! - `test`: the whole test suite (what CI runs): `cargo fmt --check` and clippy
 //!   with warnings as errors, then every crate's tests (with
-//!   Postgres when `IER_TEST_POSTGRES_URL` is set), then the real-browser tests
+//!   Postgres when `IER_TEST_POSTGRES_URL` is set, and the S3 evidence store
+//!   against moto's S3 server from PyPI, in a virtualenv under `target/`), then the real-browser tests
 //!   in `e2e/` (Playwright with the system's Chromium, axe-core) when Chromium
 //!   and npm are there; `IER_REQUIRE_BROWSER=1` makes their absence an error.
 //!   Then schemathesis (PyPI, in a virtualenv under `target/`) against a live
@@ -85,7 +86,12 @@ fn test() -> anyhow::Result<()> {
         eprintln!("note: IER_TEST_POSTGRES_URL is not set, so the Postgres contract tests are skipped");
     }
     lint()?;
-    run(cargo().args(["test", "--workspace", "--locked"]))?;
+    let mut tests = cargo();
+    tests.args(["test", "--workspace", "--locked"]);
+    if let Some(server) = s3_server()? {
+        tests.env("IER_TEST_S3_SERVER", server);
+    }
+    run(&mut tests)?;
     crash_smoke()?;
     browser_tests()?;
     api_tests()
@@ -129,6 +135,36 @@ fn crash_smoke() -> anyhow::Result<()> {
         run(&mut crashtest)?;
     }
     Ok(())
+}
+
+/// The S3-compatible server the S3 evidence store is tested against (moto's, from PyPI).
+const MOTO: &str = "moto[server]==5.2.6";
+
+/// A real S3-compatible server for `ier-s3`'s tests: `IER_TEST_S3_SERVER` if set, else moto's
+/// `moto_server`, installed in a virtualenv under `target/`. Without Python and PyPI the tests
+/// are skipped, unless `IER_REQUIRE_S3=1` (CI) makes that an error.
+fn s3_server() -> anyhow::Result<Option<PathBuf>> {
+    if let Some(server) = std::env::var_os("IER_TEST_S3_SERVER") {
+        return Ok(Some(server.into()));
+    }
+    let venv = root().join("target/moto-venv");
+    let server = venv.join("bin/moto_server");
+    if !server.exists() {
+        let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args(["install", "--quiet", "--disable-pip-version-check", MOTO])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made {
+            let why = "the S3 evidence store's tests need Python 3 with venv and pip, and PyPI, to install moto";
+            if std::env::var_os("IER_REQUIRE_S3").is_some() {
+                bail!("{why}");
+            }
+            eprintln!("note: {why}: skipped");
+            return Ok(None);
+        }
+    }
+    Ok(Some(server))
 }
 
 /// The schemathesis release the API tests use.
