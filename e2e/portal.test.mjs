@@ -37,6 +37,18 @@ async function click (page, locator) {
   await Promise.all([page.waitForLoadState('load'), locator.click()])
 }
 
+/** A first password was set by someone else: the portal asks for the member's own first. */
+async function chooseOwnPassword (page, member) {
+  assert.equal(new URL(page.url()).pathname, '/account/password', await page.locator('main').innerText())
+  assert.match(await page.locator('h1').innerText(), /Choose your own password/)
+  const mine = `${member.password} and mine alone`
+  await page.locator('#current').fill(member.password)
+  await page.locator('#new').fill(mine)
+  await page.locator('#confirm').fill(mine)
+  await click(page, page.getByRole('button', { name: 'Change password' }))
+  member.password = mine
+}
+
 async function signIn (page, member, step = 0) {
   await page.goto(service.portal + '/sign-in')
   await page.locator('#username').fill(member.username)
@@ -44,6 +56,7 @@ async function signIn (page, member, step = 0) {
   await click(page, page.getByRole('button', { name: 'Continue' }))
   await page.locator('#code').fill(totp(member.key, step))
   await click(page, page.getByRole('button', { name: 'Sign in' }))
+  if (new URL(page.url()).pathname === '/account/password') await chooseOwnPassword(page, member)
   assert.equal(new URL(page.url()).pathname, '/applications', await page.locator('main').innerText())
 }
 
@@ -71,7 +84,12 @@ test('staff ask for evidence, the applicant sends it, staff decide; nobody else 
   assert.match(await page.locator('.govuk-error-summary').innerText(), /Enter a correct code/)
   await page.locator('#code').fill(totp(admin.key))
   await click(page, page.getByRole('button', { name: 'Sign in' }))
+  // The demo's first password was set by someone else: nothing until the member chooses their own.
+  await page.goto(service.portal + '/applications')
+  await axe('first password')
+  await chooseOwnPassword(page, admin)
   assert.equal(new URL(page.url()).pathname, '/applications')
+  assert.match(await page.locator('.govuk-notification-banner').innerText(), /Your password is changed/)
 
   // The queue, filtered to no DWP match: the demo's unmatched application.
   await page.locator('#identity').selectOption('no-match')

@@ -508,6 +508,7 @@ status-council-since = Mae eich cais wedi bod gyda Swyddog Cofrestru Etholiadol 
 status-decision = Penderfyniad
 status-decision-waiting = Nid yw’r Swyddog Cofrestru Etholiadol wedi penderfynu eto. Bydd yn cysylltu â chi os oes angen mwy o wybodaeth arno.
 status-registered = Cawsoch eich ychwanegu at y gofrestr etholiadol ar { $date }.
+status-registered-from = Penderfynodd eich Swyddog Cofrestru Etholiadol ar { $date } eich ychwanegu at y gofrestr etholiadol o { $from }.
 status-not-registered = Ar { $date } penderfynodd y Swyddog Cofrestru Etholiadol beidio â’ch ychwanegu at y gofrestr etholiadol.
 status-evidence-requested = Mae angen tystiolaeth o bwy ydych chi ar y Swyddog Cofrestru Etholiadol cyn y gall benderfynu. Bydd yn rhoi gwybod i chi beth i’w anfon.
 status-tag-done = Wedi’i wneud

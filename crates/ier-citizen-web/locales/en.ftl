@@ -504,6 +504,7 @@ status-council-since = The Electoral Registration Officer at { $ero } has had yo
 status-decision = Decision
 status-decision-waiting = The Electoral Registration Officer has not decided yet. They will contact you if they need more information.
 status-registered = You were added to the electoral register on { $date }.
+status-registered-from = Your Electoral Registration Officer decided on { $date } to add you to the electoral register from { $from }.
 status-not-registered = On { $date } the Electoral Registration Officer decided not to add you to the electoral register.
 status-evidence-requested = The Electoral Registration Officer needs evidence of your identity before they can decide. They will tell you what to send.
 status-tag-done = Done

@@ -192,7 +192,13 @@ fn progress_page(state: &AppState, frame: Frame, status: &ApplicationStatus) -> 
             Determination::Approved => Step {
                 title: t("status-decision"),
                 state: "done",
-                text: frame.t_args("status-registered", &[("date", &date(d.at))]),
+                text: match status.registered_from {
+                    Some(from) => frame.t_args(
+                        "status-registered-from",
+                        &[("date", &date(d.at)), ("from", &long_date(from, language))],
+                    ),
+                    None => frame.t_args("status-registered", &[("date", &date(d.at))]),
+                },
             },
             Determination::Rejected => Step {
                 title: t("status-decision"),

@@ -117,6 +117,20 @@ async fn a_wrong_reference_and_a_wrong_date_of_birth_get_the_same_answer() {
     );
 }
 
+/// A registration given a first day by the ERO says so, in the applicant's language.
+#[tokio::test]
+async fn a_registration_from_a_day_says_the_day() {
+    let mut c = Client::new().await;
+    let (reference, ero, dob) = applied(&mut c).await;
+    let council = c.store.for_ero(ero.clone());
+    council.confirm_receipts(Utc::now(), &[(reference, true, None)]).await.unwrap();
+    let from = Utc::now().date_naive() + chrono::Days::new(40);
+    council.determine_from(&reference, Utc::now(), Determination::Approved, &[], Some(from)).await.unwrap();
+    let page = c.post(PATH, &fields(reference.as_str(), &dob)).await;
+    let day = ier_domain::dates::long_date(from, ier_domain::Language::En);
+    assert!(page.body.contains(&format!("to add you to the electoral register from {day}")), "{}", page.body);
+}
+
 /// Once the retention rules have deleted an application's details, there is
 /// nothing to check a date of birth against: the answer is the same as for a
 /// wrong one, and the page says (in both languages) how long details are kept.

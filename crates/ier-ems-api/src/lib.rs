@@ -459,7 +459,7 @@ const MAX_REASONS: usize = 20;
     request_body = DeterminationRequest,
     responses(
         (status = 204, description = "Recorded (or the same determination was already recorded)."),
-        (status = 400, description = "The body is not valid.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The body is not valid, or its registeredFrom is not allowed (only with an approval; not before the application was made, at most two years ahead).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such application among the caller's councils.", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "Its personal data has been deleted under the retention rules (a set time after receipt and determination): the `erased` problem.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Receipt not yet confirmed, or a final determination would change.", body = Problem, content_type = "application/problem+json"),

@@ -677,13 +677,17 @@ pub fn read_local(columns: &LocalColumns, body: &[u8]) -> Result<LocalRead, Prob
     {
         return Err(Problem::field("source", "must be council-tax, benefits or other"));
     }
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
+    // Council systems export with commas, semicolons or tabs: the header line says which.
+    let first_line = body.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = [b',', b';', b'\t']
+        .into_iter()
+        .max_by_key(|d| (first_line.iter().filter(|b| *b == d).count(), *d == b','))
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(body);
     let header =
         reader.byte_headers().map_err(|_| Problem::validation("the file's first line is not a CSV header"))?.clone();
-    let names: Vec<String> = header
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_lowercase())
-        .collect();
+    let names: Vec<String> =
+        header.iter().map(|h| text_of(h).trim().trim_start_matches('\u{feff}').to_lowercase()).collect();
     let find = |param: &str, name: &Option<String>| -> Result<Option<usize>, Problem> {
         match name {
             None => Ok(None),
@@ -759,8 +763,8 @@ pub fn read_local(columns: &LocalColumns, body: &[u8]) -> Result<LocalRead, Prob
         let mut bad_text = None;
         let mut text = |c: Option<usize>| -> String {
             let Some(c) = c else { return String::new() };
-            match std::str::from_utf8(&row[c]) {
-                Ok(s) if s.chars().count() <= 200 => s.trim().to_owned(),
+            match text_of(&row[c]) {
+                s if s.chars().count() <= 200 => s.trim().to_owned(),
                 _ => {
                     bad_text.get_or_insert(c);
                     String::new()
@@ -785,7 +789,7 @@ pub fn read_local(columns: &LocalColumns, body: &[u8]) -> Result<LocalRead, Prob
         let uprn_text = text(map.uprn);
         if let Some(c) = bad_text {
             out.values_skipped += 1;
-            note(&mut out, line, column_name(c), "is not UTF-8 text of at most 200 characters: read as missing");
+            note(&mut out, line, column_name(c), "is longer than 200 characters: read as missing");
         }
         if surname.is_empty() {
             out.rows_skipped += 1;
@@ -846,6 +850,26 @@ pub fn read_local(columns: &LocalColumns, body: &[u8]) -> Result<LocalRead, Prob
     Ok(out)
 }
 
+/// A value's text: UTF-8, or else Windows-1252 (what many council systems still export).
+fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => std::borrow::Cow::Borrowed(s),
+        Err(_) => std::borrow::Cow::Owned(bytes.iter().map(|&b| windows_1252(b)).collect()),
+    }
+}
+
+/// One Windows-1252 byte as a character (its 0x80–0x9F differ from Latin-1's controls).
+fn windows_1252(b: u8) -> char {
+    const HIGH: [char; 32] = [
+        '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8d}', 'Ž', '\u{8f}', '\u{90}', '‘',
+        '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9d}', 'ž', 'Ÿ',
+    ];
+    match b {
+        0x80..=0x9f => HIGH[usize::from(b - 0x80)],
+        _ => char::from(b),
+    }
+}
+
 /// A local data date of birth, `YYYY-MM-DD` or `DD/MM/YYYY`, as `YYYY-MM-DD`.
 fn local_date(s: &str) -> Result<String, &'static str> {
     let iso = match s.split('/').collect::<Vec<_>>().as_slice() {
@@ -895,6 +919,27 @@ mod tests {
         );
         let debug = format!("{:?}", read.records);
         assert!(!debug.contains("Jones"), "{debug}");
+    }
+
+    #[test]
+    fn semicolons_tabs_and_windows_1252_read_as_council_systems_write_them() {
+        let c = LocalColumns {
+            full_name: Some("Name".into()),
+            address: Some("Address".into()),
+            postcode: Some("Postcode".into()),
+            ..Default::default()
+        };
+        for sep in [";", "\t"] {
+            let mut file = format!("Name{sep}Address{sep}Postcode\r\n").into_bytes();
+            // "Siân O’Brien" and "Ffordd Glyndŵr" as Windows-1252 bytes (ŵ has none: '?').
+            file.extend_from_slice(b"Si\xe2n O\x92Brien");
+            file.extend_from_slice(format!("{sep}1, Ffordd Glynd?r{sep}CF10 1EP\r\n").as_bytes());
+            let read = read_local(&c, &file).unwrap();
+            assert_eq!(read.records.len(), 1, "{sep:?}: {:?}", read.problems);
+            assert_eq!((read.records[0].given_name.as_str(), read.records[0].surname.as_str()), ("Siân", "O’Brien"));
+            assert_eq!(read.records[0].address_lines, vec!["1, Ffordd Glynd?r".to_owned()]);
+            assert_eq!(read.values_skipped, 0);
+        }
     }
 
     #[test]

@@ -342,3 +342,8 @@ oidc-refused-title = Ni orffennodd mewngofnodi eich cyngor
 oidc-refused-body = Ni chawsoch eich mewngofnodi. Dechreuwch eto o'r dudalen mewngofnodi.
 oidc-no-account-title = Nid oes cyfrif staff i chi
 oidc-no-account-body = Mae eich cyngor yn eich adnabod, ond nid yw'r swyddfa hon wedi rhoi cyfrif i chi. Gofynnwch i weinyddwr eich swyddfa eich ychwanegu.
+
+# A first password, set by someone else, is changed before anything else
+password-first-title = Dewiswch eich cyfrinair eich hun
+password-first-body = Cafodd y cyfrinair y gwnaethoch fewngofnodi ag ef ei osod gan rywun arall. Dewiswch un dim ond chi sy'n ei wybod cyn mynd ymlaen.
+notice-password = Mae eich cyfrinair wedi'i newid.

@@ -338,3 +338,8 @@ oidc-refused-title = Your council's sign-in did not finish
 oidc-refused-body = You were not signed in. Start again from the sign-in page.
 oidc-no-account-title = There is no staff account for you
 oidc-no-account-body = Your council knows you, but this office has not given you an account. Ask an administrator of your office to add you.
+
+# A first password, set by someone else, is changed before anything else
+password-first-title = Choose your own password
+password-first-body = The password you signed in with was set by someone else. Choose one only you know before you go on.
+notice-password = Your password is changed.

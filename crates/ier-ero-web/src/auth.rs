@@ -58,6 +58,12 @@ pub fn token(state: &PortalState, headers: &HeaderMap) -> Option<String> {
 pub async fn signed(state: &PortalState, headers: &HeaderMap, frame: &Frame) -> Result<Signed, Response> {
     let Some(token) = token(state, headers) else { return Err(Redirect::to("/sign-in").into_response()) };
     match state.staff.session(&token, Utc::now()).await {
+        // A first password was set by someone else: the member chooses their own before anything else.
+        Ok(Some(s))
+            if !s.staff.password_chosen && !["/account/password", "/sign-out"].contains(&frame.path.as_str()) =>
+        {
+            Err(Redirect::to("/account/password").into_response())
+        }
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(Redirect::to("/sign-in").into_response()),
         Err(e) => Err(crate::unavailable(frame, e)),
@@ -273,7 +279,8 @@ pub async fn code(
             let token = signed.token.as_ref().map(|t| t.expose_secret().to_owned()).unwrap_or_default();
             audit(&state, &signed, "POST", "/sign-in", None, 303).await;
             tracing::info!(staff = %signed.staff.id, ero = %signed.staff.ero, "staff signed in");
-            let mut res = Redirect::to("/applications").into_response();
+            let to = if signed.staff.password_chosen { "/applications" } else { "/account/password" };
+            let mut res = Redirect::to(to).into_response();
             if let Ok(v) = HeaderValue::from_str(&session_cookie(&state, &token)) {
                 res.headers_mut().insert(header::SET_COOKIE, v);
             }

@@ -57,6 +57,9 @@ pub struct QueueQuery {
     to: String,
     #[serde(default)]
     after: String,
+    /// `password`: just chose their own password (a notice says so).
+    #[serde(default)]
+    done: String,
 }
 
 /// A day typed as 4/12/2026 or 2026-12-04.
@@ -145,6 +148,9 @@ pub async fn list(
     };
     let mut frame = frame_for(&state, &signed, lang, uri.path(), "applications");
     frame.wide = true;
+    if q.done == "password" {
+        frame.notice = Some(frame.t("notice-password"));
+    }
     let l = lang.language;
     // Unknown choices are ignored (a select cannot send them; a hand-made URL can).
     let mut filter = QueueFilter {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use axum::Form;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use ier_citizen_web::i18n::Lang;
 use ier_storage::StorageError;
@@ -170,8 +170,11 @@ pub async fn password_form(
         Err(res) => return res,
     };
     let mut frame = frame_for(&state, &signed, lang, uri.path(), "");
-    frame.back = Some("/applications".to_owned());
-    page(StatusCode::OK, "password.html", &frame, context! {})
+    let first = !signed.staff.password_chosen;
+    if !first {
+        frame.back = Some("/applications".to_owned());
+    }
+    page(StatusCode::OK, "password.html", &frame, context! { first })
 }
 
 #[derive(Deserialize)]
@@ -200,7 +203,10 @@ pub async fn change_password(
         Err(res) => return res,
     };
     let mut frame = frame_for(&state, &signed, lang, uri.path(), "");
-    frame.back = Some("/applications".to_owned());
+    let first = !signed.staff.password_chosen;
+    if !first {
+        frame.back = Some("/applications".to_owned());
+    }
     if !csrf_ok(&signed, &f.csrf) {
         return refused(&frame);
     }
@@ -217,7 +223,7 @@ pub async fn change_password(
         frame.error("confirm", "confirm", "password-mismatch");
     }
     if !frame.errors.is_empty() {
-        return page(StatusCode::BAD_REQUEST, "password.html", &frame, context! {});
+        return page(StatusCode::BAD_REQUEST, "password.html", &frame, context! { first });
     }
     let current = if f.current.chars().count() > ier_storage::staff::PASSWORD_MAX { String::new() } else { f.current };
     match state.staff.change_password(&signed, SecretString::from(current), SecretString::from(f.new), Utc::now()).await
@@ -225,15 +231,19 @@ pub async fn change_password(
         Ok(Ok(())) => {
             audit(&state, &signed, "POST", "/account/password", None, 200).await;
             frame.back = None;
+            if first {
+                // On to the work they signed in for.
+                return Redirect::to("/applications?done=password").into_response();
+            }
             crate::render::message(StatusCode::OK, &frame, "password-changed-title", &["password-changed-body"])
         }
         Ok(Err(ier_storage::staff::ChangeError::WrongCurrent)) => {
             frame.error("current", "current", "password-current-wrong");
-            page(StatusCode::BAD_REQUEST, "password.html", &frame, context! {})
+            page(StatusCode::BAD_REQUEST, "password.html", &frame, context! { first })
         }
         Ok(Err(ier_storage::staff::ChangeError::NotAllowed(_))) => {
             frame.error("new", "new", "password-short");
-            page(StatusCode::BAD_REQUEST, "password.html", &frame, context! {})
+            page(StatusCode::BAD_REQUEST, "password.html", &frame, context! { first })
         }
         Err(e) => crate::unavailable(&frame, e),
     }

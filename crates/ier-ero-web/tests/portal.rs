@@ -87,9 +87,39 @@ struct Staff {
     recovery: Vec<String>,
 }
 
+/// A member of staff who has chosen their own password (signed in once with the first one, set
+/// by someone else, and a recovery code, and changed it).
 async fn staff(w: &World, ero: &str, role: Role, name: &str) -> Staff {
+    let mut s = first_staff(w, ero, role, name).await;
+    let code = s.recovery.pop().unwrap();
+    let id = match w.store.staff().password(&s.username, SecretString::from(s.password.clone()), Utc::now()).await {
+        Ok(ier_storage::staff::PasswordStep::Right(id)) => id,
+        other => panic!("{other:?}"),
+    };
+    let Ok(ier_storage::staff::CodeStep::SignedIn(signed)) = w.store.staff().code(&id, &code, Utc::now()).await else {
+        panic!("the recovery code signs in");
+    };
+    let chosen = "a long enough passphrase".to_owned();
+    let changed = w
+        .store
+        .staff()
+        .change_password(
+            &signed,
+            SecretString::from(s.password.clone()),
+            SecretString::from(chosen.clone()),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert!(changed.is_ok());
+    s.password = chosen;
+    s
+}
+
+/// A new member of staff, with the first password someone else set.
+async fn first_staff(w: &World, ero: &str, role: Role, name: &str) -> Staff {
     let username = format!("{name}@{ero}.example");
-    let password = "a long enough passphrase".to_owned();
+    let password = "set by the administrator".to_owned();
     let enrolled = w
         .store
         .staff()
@@ -1241,4 +1271,54 @@ fn an_oidc_configuration_that_cannot_work_is_refused_without_quoting_its_secret(
         let e = ier_ero_web::oidc::Oidc::from_toml(&bad).unwrap_err();
         assert!(!e.contains("hunter2"), "{e}");
     }
+}
+
+#[tokio::test]
+async fn a_first_password_set_by_someone_else_is_changed_before_anything_else() {
+    let w = world().await;
+    let s = first_staff(&w, "cardiff", Role::Officer, "new").await;
+    let mut b = Browser::new(&w.portal);
+    let page = b.get("/sign-in").await;
+    let form = page.hidden("form");
+    let page = b.post("/sign-in", &[("form", &form), ("username", &s.username), ("password", &s.password)]).await;
+    let pending = page.hidden("pending");
+    let code = format!("{:06}", totp(&s.secret, totp_step(Utc::now())));
+    let page = b.post("/sign-in/code", &[("pending", &pending), ("code", &code)]).await;
+    assert_eq!(page.location(), "/account/password");
+    // Every other page leads there until it is done; signing out still works.
+    for path in ["/applications", "/local-data", "/staff", "/applications/BCDFGHJKMN"] {
+        assert_eq!(b.get(path).await.location(), "/account/password", "{path}");
+    }
+    let form = b.get("/account/password").await;
+    assert!(form.body.contains("Choose your own password") && form.body.contains("set by someone else"));
+    assert!(!form.body.contains("govuk-back-link"), "no way round it");
+    let welsh = b.get("/account/password?lang=cy").await;
+    assert!(welsh.body.contains("Dewiswch eich cyfrinair eich hun"));
+    b.get("/account/password?lang=en").await;
+    let csrf = form.hidden("csrf");
+    let same = b
+        .post(
+            "/account/password",
+            &[("csrf", &csrf), ("current", &s.password), ("new", &s.password), ("confirm", &s.password)],
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::BAD_REQUEST);
+    assert!(same.body.contains("Choose your own password"), "still the first-password page");
+    let mine = "correct horse battery staple";
+    let done = b
+        .post("/account/password", &[("csrf", &csrf), ("current", &s.password), ("new", mine), ("confirm", mine)])
+        .await;
+    assert_eq!(done.location(), "/applications?done=password", "{}", done.body);
+    let queue = b.get("/applications?done=password").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.body.contains("Your password is changed"));
+    // The next sign-in goes straight to the work, with the password they chose.
+    let mut again = Browser::new(&w.portal);
+    let page = again.get("/sign-in").await;
+    let form = page.hidden("form");
+    let page = again.post("/sign-in", &[("form", &form), ("username", &s.username), ("password", mine)]).await;
+    let pending = page.hidden("pending");
+    let code = format!("{:06}", totp(&s.secret, totp_step(Utc::now()) + 1));
+    let page = again.post("/sign-in/code", &[("pending", &pending), ("code", &code)]).await;
+    assert_eq!(page.location(), "/applications");
 }

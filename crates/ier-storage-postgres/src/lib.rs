@@ -1664,7 +1664,7 @@ impl Backend for PgBackend {
 
     async fn set_staff_password(&self, id: &ier_storage::staff::StaffId, hash: &str, keep: Option<&str>) -> Result<()> {
         let mut tx = self.pool().begin().await.map_err(unavailable)?;
-        sqlx::query("UPDATE staff SET password_hash = $1 WHERE id = $2")
+        sqlx::query("UPDATE staff SET password_hash = $1, password_chosen = true WHERE id = $2")
             .bind(hash)
             .bind(id.as_str())
             .execute(&mut *tx)

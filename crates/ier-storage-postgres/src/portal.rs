@@ -16,7 +16,7 @@ use sqlx::postgres::PgRow;
 use super::{APPLICATION_SELECT, PgBackend, application_from, unavailable};
 
 const STAFF_COLUMNS: &str = "s.id, s.ero_id, s.username, s.role, s.password_hash, s.totp_key_id, s.totp_secret,
-    s.created_at, s.failed_signins, s.locked_until, s.last_totp_step";
+    s.created_at, s.failed_signins, s.locked_until, s.last_totp_step, s.password_chosen";
 
 fn staff_from(r: &PgRow) -> Result<StaffRow> {
     let id: String = r.get("id");
@@ -32,6 +32,7 @@ fn staff_from(r: &PgRow) -> Result<StaffRow> {
         failed_signins: r.get::<i32, _>("failed_signins") as u32,
         locked_until: r.get("locked_until"),
         last_totp_step: r.get("last_totp_step"),
+        password_chosen: r.get("password_chosen"),
     })
 }
 

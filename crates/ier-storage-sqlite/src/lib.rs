@@ -1389,7 +1389,7 @@ impl Backend for SqliteBackend {
 
     async fn set_staff_password(&self, id: &ier_storage::staff::StaffId, hash: &str, keep: Option<&str>) -> Result<()> {
         let mut tx = self.pool.begin().await.map_err(unavailable)?;
-        sqlx::query("UPDATE staff SET password_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE staff SET password_hash = ?, password_chosen = 1 WHERE id = ?")
             .bind(hash)
             .bind(id.as_str())
             .execute(&mut *tx)

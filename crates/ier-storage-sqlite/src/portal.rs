@@ -16,7 +16,7 @@ use super::{finish_with, unavailable};
 use crate::rows::{APPLICATION_SELECT, application_from};
 
 const STAFF_COLUMNS: &str = "s.id, s.ero_id, s.username, s.role, s.password_hash, s.totp_key_id, s.totp_secret,
-    s.created_at, s.failed_signins, s.locked_until, s.last_totp_step";
+    s.created_at, s.failed_signins, s.locked_until, s.last_totp_step, s.password_chosen";
 
 fn staff_from(r: &SqliteRow) -> Result<StaffRow> {
     let id: String = r.get("id");
@@ -32,6 +32,7 @@ fn staff_from(r: &SqliteRow) -> Result<StaffRow> {
         failed_signins: r.get::<i64, _>("failed_signins") as u32,
         locked_until: r.get("locked_until"),
         last_totp_step: r.get("last_totp_step"),
+        password_chosen: r.get("password_chosen"),
     })
 }
 

@@ -717,7 +717,7 @@ pub trait Backend: Send + Sync + 'static {
         idle_since: DateTime<Utc>,
     ) -> Result<Option<(staff::SessionRow, staff::StaffRow)>>;
     async fn delete_staff_session(&self, token_hash: &str) -> Result<()>;
-    /// Set an account's password hash and end its sessions but `keep` (the one changing it).
+    /// Set an account's password hash as one its holder chose, and end its sessions but `keep` (the one changing it).
     async fn set_staff_password(&self, id: &staff::StaffId, hash: &str, keep: Option<&str>) -> Result<()>;
 
     // Evidence for the exceptions process ([`evidence`]).
@@ -1307,6 +1307,8 @@ pub struct ApplicationStatus {
     pub with_council_since: Option<DateTime<Utc>>,
     /// The ERO's latest determination, with its reasons.
     pub determination: Option<(DeterminationState, Vec<ReasonCode>)>,
+    /// For a registration, the day it takes effect, when the ERO gave one.
+    pub registered_from: Option<chrono::NaiveDate>,
 }
 
 /// The public tier: can create applications and read reference data, and
@@ -1407,20 +1409,20 @@ impl CitizenStore {
             ier_domain::BirthDetails::Date(d) if d == date_of_birth => {}
             _ => return Ok(None),
         }
-        let determination = match progress.determination {
+        let (determination, registered_from) = match progress.determination {
             Some(state) => {
                 let events = self.store.backend.events(&application.ero_id, reference).await?;
-                let reasons = events
+                let (reasons, from) = events
                     .into_iter()
                     .rev()
                     .find_map(|e| match e.kind {
-                        EventKind::Determined { reasons, .. } => Some(reasons),
+                        EventKind::Determined { reasons, registered_from, .. } => Some((reasons, registered_from)),
                         _ => None,
                     })
                     .unwrap_or_default();
-                Some((state, reasons))
+                (Some((state, reasons)), from)
             }
-            None => None,
+            None => (None, None),
         };
         Ok(Some(ApplicationStatus {
             reference: application.reference,
@@ -1432,6 +1434,7 @@ impl CitizenStore {
             verification: progress.verification.map(|v| v.outcome),
             with_council_since: progress.receipt.filter(|r| r.success).map(|r| r.at),
             determination,
+            registered_from,
         }))
     }
 

@@ -176,6 +176,9 @@ pub struct StaffRow {
     pub locked_until: Option<DateTime<Utc>>,
     /// The last TOTP step used to sign in (a code is good once).
     pub last_totp_step: i64,
+    /// Whether the member chose their password ([`StaffStore::change_password`]); until then it
+    /// is one someone else set, and the portal asks for a new one before anything else.
+    pub password_chosen: bool,
 }
 
 impl fmt::Debug for StaffRow {
@@ -368,6 +371,7 @@ impl StaffStore {
             failed_signins: 0,
             locked_until: None,
             last_totp_step: 0,
+            password_chosen: false,
         };
         self.store.backend.put_staff(&row, &digests).await?;
         let uri = format!(

@@ -162,7 +162,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             r = register_file.display()
         );
     }
-    println!("  ERO portal (council staff): http://{portal}/sign-in");
+    println!(
+        "  ERO portal (council staff): http://{portal}/sign-in (each chooses their own password at first sign-in)"
+    );
     for line in staff.lines() {
         println!("    {line}");
     }

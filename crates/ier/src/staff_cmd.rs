@@ -89,5 +89,7 @@ pub fn print_enrolled(enrolled: &Enrolled, password: Option<&str>) {
     for c in &enrolled.recovery_codes {
         println!("  {c}");
     }
-    println!("Give these to the member of staff in person; they are not shown again.");
+    println!(
+        "Give these to the member of staff in person; they are not shown again. They choose their own password when they first sign in."
+    );
 }

@@ -171,7 +171,7 @@ fn s3_server() -> anyhow::Result<Option<PathBuf>> {
 const SCHEMATHESIS: &str = "schemathesis==4.32.5";
 
 /// Schemathesis (PyPI) against a live `ier demo`'s EMS API over mutual TLS, with every check on
-/// (see `crates/xtask/schemathesis/schemathesis.toml` for the one exception and why).
+/// (see `crates/xtask/schemathesis/schemathesis.toml` for the two exceptions and why).
 /// `IER_REQUIRE_SCHEMATHESIS=1` (CI) makes a missing Python an error.
 fn api_tests() -> anyhow::Result<()> {
     let root = root();
