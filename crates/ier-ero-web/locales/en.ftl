@@ -296,8 +296,17 @@ local-file-not-csv = The file's first line is not a CSV header row: choose a CSV
 local-unavailable-title = Comparing with local data is not available
 local-unavailable-body = Nothing was compared. Try again later.
 local-done-title = Compared with local data
-local-done-summary = { $source }: { $found } of { $compared } applicants found.
-local-done-skipped = { $rows } rows and { $values } values of the file could not be read and were left out.
+local-done-summary = { $compared ->
+    [one] { $source }: { $found } of 1 applicant found.
+   *[other] { $source }: { $found } of { $compared } applicants found.
+}
+local-done-skipped = Some of the file could not be read and was left out: { $rows ->
+    [one] 1 row
+   *[other] { $rows } rows
+} and { $values ->
+    [one] 1 value.
+   *[other] { $values } values.
+}
 local-problem-column = Line { $line }, column { $column }
 local-problem-row = Line { $line }
 local-done-caption = Applicants compared
@@ -343,3 +352,4 @@ oidc-no-account-body = Your council knows you, but this office has not given you
 password-first-title = Choose your own password
 password-first-body = The password you signed in with was set by someone else. Choose one only you know before you go on.
 notice-password = Your password is changed.
+field-kind-answers = Answers for this kind of applicant

@@ -402,7 +402,9 @@ fn applicant_rows(l: Language, a: &Application, today: NaiveDate) -> Vec<Summary
             if k == "kind" {
                 continue;
             }
-            rows.push(row(tr(l, "field-part", &[("name", &k.replace('_', " "))]), plain_value(&v)));
+            // Tagged by the kind itself (`{"ordinary": {...}}`): its answers, under one plain heading.
+            let name = if k == a.kind.as_str() { t("field-kind-answers") } else { k.replace('_', " ") };
+            rows.push(row(tr(l, "field-part", &[("name", &name)]), plain_value(&v)));
         }
     }
     rows
