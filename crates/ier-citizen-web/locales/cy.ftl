@@ -936,3 +936,4 @@ attest-done-title = Mae hyn wedi'i gadarnhau yn barod
 attest-done-body = Mae'r ddolen hon wedi'i defnyddio. Nid oes angen i chi wneud dim byd arall.
 attest-unknown-body = Gwiriwch eich bod wedi copïo'r ddolen gyfan o'r e-bost.
 attest-expired-body = Mae dolenni i gadarnhau pwy yw rhywun yn gweithio am 28 diwrnod. Nid oes angen i chi wneud dim.
+status-notes = Beth mae eich Swyddog Cofrestru Etholiadol yn ei ychwanegu

@@ -938,3 +938,4 @@ attest-done-title = This has been confirmed already
 attest-done-body = This link has been used. You do not need to do anything else.
 attest-unknown-body = Check you copied the whole link from the email.
 attest-expired-body = Links to confirm who someone is work for 28 days. You do not need to do anything.
+status-notes = What your Electoral Registration Officer adds

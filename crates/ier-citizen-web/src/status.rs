@@ -216,6 +216,9 @@ fn progress_page(state: &AppState, frame: Frame, status: &ApplicationStatus) -> 
         &frame,
         context! {
             reference => status.reference.grouped(), steps, reasons, ero_name, contact,
+            notes => status.notes.as_ref().and_then(|n| n.in_language(language)).map(|text| {
+                text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>()
+            }),
             contact_finder => crate::journey::ERO_CONTACT_FINDER, again_href => PATH,
         },
     )

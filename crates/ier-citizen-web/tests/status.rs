@@ -125,7 +125,7 @@ async fn a_registration_from_a_day_says_the_day() {
     let council = c.store.for_ero(ero.clone());
     council.confirm_receipts(Utc::now(), &[(reference, true, None)]).await.unwrap();
     let from = Utc::now().date_naive() + chrono::Days::new(40);
-    council.determine_from(&reference, Utc::now(), Determination::Approved, &[], Some(from)).await.unwrap();
+    council.determine_from(&reference, Utc::now(), Determination::Approved, &[], Some(from), None).await.unwrap();
     let page = c.post(PATH, &fields(reference.as_str(), &dob)).await;
     let day = ier_domain::dates::long_date(from, ier_domain::Language::En);
     assert!(page.body.contains(&format!("to add you to the electoral register from {day}")), "{}", page.body);

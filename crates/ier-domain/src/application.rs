@@ -542,6 +542,79 @@ impl FromStr for Determination {
     }
 }
 
+/// Notes for the applicant with a rejection, in English and in Welsh, as the back office's
+/// `rejectedReasons.notes` (at most 4,000 characters each): free text, so personal data, kept
+/// sealed and never in an event. The applicant is sent the notes in their language, or the
+/// other language's when only those were written.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionNotes {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cy: Option<String>,
+}
+
+impl fmt::Debug for DecisionNotes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("DecisionNotes(<redacted>)")
+    }
+}
+
+/// Why notes cannot be kept as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotesError {
+    #[error("notes are at most 4000 characters")]
+    TooLong(Language),
+    #[error("notes may not hold control characters other than line breaks and tabs")]
+    Control(Language),
+    #[error("notes for the applicant are given only with a rejection")]
+    NotRejected,
+}
+
+impl NotesError {
+    pub fn message(&self) -> &'static str {
+        match self {
+            Self::TooLong(_) => "notes are at most 4000 characters",
+            Self::Control(_) => "notes may not hold control characters other than line breaks and tabs",
+            Self::NotRejected => "notes for the applicant are given only with a rejection",
+        }
+    }
+}
+
+impl DecisionNotes {
+    pub const MAX_CHARS: usize = 4000;
+
+    /// Notes as typed in each language (blank: none), `None` when both are blank; line ends
+    /// become `\n`.
+    pub fn parse(en: &str, cy: &str) -> Result<Option<Self>, NotesError> {
+        let one = |text: &str, lang: Language| -> Result<Option<String>, NotesError> {
+            let text = text.replace("\r\n", "\n").replace('\r', "\n");
+            let text = text.trim();
+            if text.is_empty() {
+                return Ok(None);
+            }
+            if text.chars().count() > Self::MAX_CHARS {
+                return Err(NotesError::TooLong(lang));
+            }
+            if text.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+                return Err(NotesError::Control(lang));
+            }
+            Ok(Some(text.to_owned()))
+        };
+        let notes = Self { en: one(en, Language::En)?, cy: one(cy, Language::Cy)? };
+        Ok((notes.en.is_some() || notes.cy.is_some()).then_some(notes))
+    }
+
+    /// The notes for an applicant of this language: theirs, else the other language's.
+    pub fn in_language(&self, language: Language) -> Option<&str> {
+        let (mine, other) = match language {
+            Language::En => (&self.en, &self.cy),
+            Language::Cy => (&self.cy, &self.en),
+        };
+        mine.as_deref().or(other.as_deref())
+    }
+}
+
 /// Why a registration's first day cannot be the one given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum RegisteredFromError {
@@ -774,6 +847,27 @@ mod tests {
                 assert!(y <= o);
             }
         }
+    }
+
+    #[test]
+    fn notes_are_kept_as_typed_within_their_limits_and_sent_in_the_applicants_language() {
+        assert_eq!(DecisionNotes::parse("  ", "\n"), Ok(None));
+        let notes = DecisionNotes::parse(" Line one\r\nline two ", "").unwrap().unwrap();
+        assert_eq!(notes.en.as_deref(), Some("Line one\nline two"));
+        assert_eq!(
+            notes.in_language(Language::Cy),
+            Some("Line one\nline two"),
+            "the other language's when theirs is missing"
+        );
+        let both = DecisionNotes::parse("English", "Cymraeg").unwrap().unwrap();
+        assert_eq!(
+            (both.in_language(Language::En), both.in_language(Language::Cy)),
+            (Some("English"), Some("Cymraeg"))
+        );
+        assert_eq!(DecisionNotes::parse(&"ŵ".repeat(4000), "").unwrap().unwrap().en.unwrap().chars().count(), 4000);
+        assert_eq!(DecisionNotes::parse("", &"a".repeat(4001)), Err(NotesError::TooLong(Language::Cy)));
+        assert_eq!(DecisionNotes::parse("bell\u{7}", ""), Err(NotesError::Control(Language::En)));
+        assert!(!format!("{both:?}").contains("English"));
     }
 
     #[test]

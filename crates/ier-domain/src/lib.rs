@@ -26,9 +26,9 @@ pub mod retention;
 pub mod rules;
 
 pub use application::{
-    Address, AgeRange, ApplicantDetails, Application, ApplicationKind, BirthDetails, Contact, Determination, Event,
-    EventKind, Language, LocalDataSource, LocalMatch, Moved, OrReason, OtherAddress, PostalVote, ReasonCode,
-    RegisteredFromError, Stage, VerificationOutcome, check_registered_from,
+    Address, AgeRange, ApplicantDetails, Application, ApplicationKind, BirthDetails, Contact, DecisionNotes,
+    Determination, Event, EventKind, Language, LocalDataSource, LocalMatch, Moved, NotesError, OrReason, OtherAddress,
+    PostalVote, ReasonCode, RegisteredFromError, Stage, VerificationOutcome, check_registered_from,
 };
 pub use council::{Council, Ero, EroContact};
 pub use dates::DateOfBirth;

@@ -497,7 +497,23 @@ async fn determine(
         ier_domain::check_registered_from(determination, from, london(application.submitted_at), london(now))
             .map_err(|e| Problem::field("registeredFrom", e.message()))?;
     }
-    ero.determine_from(&r, now, determination, &reasons, req.registered_from).await?;
+    let notes = match &req.notes {
+        None => None,
+        Some(n) => {
+            let notes = ier_domain::DecisionNotes::parse(n.en.as_deref().unwrap_or(""), n.cy.as_deref().unwrap_or(""))
+                .map_err(|e| match e {
+                    ier_domain::NotesError::TooLong(l) | ier_domain::NotesError::Control(l) => {
+                        Problem::field(&format!("notes.{}", l.as_str()), e.message())
+                    }
+                    ier_domain::NotesError::NotRejected => Problem::field("notes", e.message()),
+                })?;
+            if notes.is_some() && determination != Determination::Rejected {
+                return Err(Problem::field("notes", ier_domain::NotesError::NotRejected.message()));
+            }
+            notes
+        }
+    };
+    ero.determine_from(&r, now, determination, &reasons, req.registered_from, notes.as_ref()).await?;
     Ok(with_items(StatusCode::NO_CONTENT.into_response(), 1))
 }
 
@@ -565,19 +581,28 @@ async fn determinations(
         }
         Some(_) => return Err(Problem::field("after", "must be a cursor from a page's next: digits only")),
     };
-    let rows = state.for_caller(&caller).determinations(after, size).await?;
+    let ero = state.for_caller(&caller);
+    let rows = ero.determinations(after, size).await?;
     let next = rows.last().map_or(after, |r| r.cursor).to_string();
-    let determinations: Vec<wire::DeterminationItem> = rows
-        .into_iter()
-        .map(|r| wire::DeterminationItem {
+    let mut determinations: Vec<wire::DeterminationItem> = Vec::with_capacity(rows.len());
+    for r in rows {
+        // A rejection is final, so the application's notes are its notes.
+        let notes = match r.determination {
+            Determination::Rejected => {
+                ero.determination_notes(&r.reference).await?.map(|n| wire::Notes { en: n.en, cy: n.cy })
+            }
+            _ => None,
+        };
+        determinations.push(wire::DeterminationItem {
             reference: r.reference.to_string(),
             decision: r.determination.as_str().to_owned(),
             reasons: r.reasons.iter().map(|c| c.as_str().to_owned()).collect(),
             registered_from: r.registered_from,
+            notes,
             at: r.at,
             cursor: r.cursor.to_string(),
-        })
-        .collect();
+        });
+    }
     let n = determinations.len();
     Ok(with_items(json_sized(&wire::DeterminationPage { determinations, next }, n * 256), n))
 }

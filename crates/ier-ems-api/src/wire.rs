@@ -44,6 +44,10 @@ pub struct DeterminationItem {
     /// For an approval, the day the registration takes effect, when the ERO gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_from: Option<chrono::NaiveDate>,
+    /// For a rejection, the notes for the applicant, when the ERO wrote some (the EMS sends
+    /// the decision letter).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<Notes>,
     pub at: DateTime<Utc>,
     /// Its place in the order: pass it as `after` to read on from here.
     pub cursor: String,
@@ -444,6 +448,24 @@ pub struct DeterminationRequest {
     /// the determination.
     #[serde(default)]
     pub registered_from: Option<chrono::NaiveDate>,
+    /// For a rejection, notes for the applicant in English and in Welsh (either or both), sent to
+    /// them with the reasons in their language.
+    #[serde(default)]
+    pub notes: Option<Notes>,
+}
+
+/// Notes for the applicant with a rejection, as written in each language.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Notes {
+    /// In English, at most 4000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 4000)]
+    pub en: Option<String>,
+    /// In Welsh, at most 4000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 4000)]
+    pub cy: Option<String>,
 }
 
 /// A reason code: lower-case letters, digits and hyphens, e.g. `identity-not-confirmed`.

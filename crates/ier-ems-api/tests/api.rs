@@ -435,6 +435,33 @@ async fn determinations_follow_receipt() {
         assert_eq!((page["determinations"].as_array().unwrap().len(), page["next"].as_str()), (0, Some(end.as_str())));
         let (_, theirs) = app.call("westminster", "GET", "/v1/determinations", None).await;
         assert!(theirs["determinations"].as_array().unwrap().is_empty(), "{db:?}");
+
+        // A rejection with notes for the applicant, in English and Welsh; the feed carries them.
+        let rejected = app.submit("W06000015", "Rejected").await;
+        app.call("cardiff", "PUT", &format!("/v1/applications/{rejected}/receipt"), Some(json!({"status": "success"})))
+            .await;
+        let det = format!("/v1/applications/{rejected}/determination");
+        for (body, field) in [
+            (json!({"decision": "approved", "notes": {"en": "Welcome"}}), "notes"),
+            (json!({"decision": "rejected", "reasons": ["other"], "notes": {"cy": "ŵ".repeat(4001)}}), "notes.cy"),
+            (json!({"decision": "rejected", "reasons": ["other"], "notes": {"en": "bell\u{7}"}}), "notes.en"),
+        ] {
+            let (s, p) = app.call("cardiff", "PUT", &det, Some(body)).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{p}");
+            assert_eq!(p["errors"][0]["field"], field, "{p}");
+        }
+        let notes = json!({"en": "Not at this address.", "cy": "Ddim yn y cyfeiriad hwn."});
+        let (s, p) = app
+            .call("cardiff", "PUT", &det, Some(json!({"decision": "rejected", "reasons": ["other"], "notes": notes})))
+            .await;
+        assert_eq!(s, StatusCode::NO_CONTENT, "{p}");
+        let (_, page) = app.call("cardiff", "GET", &format!("/v1/determinations?after={end}"), None).await;
+        let item = &page["determinations"][0];
+        assert_eq!(
+            (item["reference"].as_str(), item["decision"].as_str()),
+            (Some(rejected.as_str()), Some("rejected"))
+        );
+        assert_eq!(item["notes"], notes, "{page}");
         for bad in ["after=-1", "after=x", "after=1e3", "after=", "after=+5", "after=%205", "pageSize=0", "since=1"] {
             let (s, p) = app.call("cardiff", "GET", &format!("/v1/determinations?{bad}"), None).await;
             assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {p}");

@@ -348,3 +348,13 @@ password-first-title = Dewiswch eich cyfrinair eich hun
 password-first-body = Cafodd y cyfrinair y gwnaethoch fewngofnodi ag ef ei osod gan rywun arall. Dewiswch un dim ond chi sy'n ei wybod cyn mynd ymlaen.
 notice-password = Mae eich cyfrinair wedi'i newid.
 field-kind-answers = Atebion ar gyfer y math hwn o ymgeisydd
+
+# Notes with a rejection, for the applicant
+notes-en-label = Nodiadau i'r ymgeisydd, yn Saesneg (os na chaiff ei gofrestru)
+notes-cy-label = Nodiadau i'r ymgeisydd, yn Gymraeg (os na chaiff ei gofrestru)
+notes-hint = Dewisol. Caiff y rhain eu hanfon gyda'r rhesymau, yn iaith yr ymgeisydd (neu yn y llall os ysgrifennwch un yn unig). Efallai y byddant yn eu darllen, felly ysgrifennwch ar eu cyfer.
+notes-too-long = Rhaid i nodiadau fod yn 4,000 nod neu lai
+notes-control = Dim ond testun, toriadau llinell a thabiau y gall nodiadau eu cynnwys
+notes-not-rejected = Dim ond wrth beidio â'u cofrestru y caiff nodiadau eu hanfon i'r ymgeisydd
+field-notes-en = Nodiadau i'r ymgeisydd (Saesneg)
+field-notes-cy = Nodiadau i'r ymgeisydd (Cymraeg)

@@ -353,3 +353,13 @@ password-first-title = Choose your own password
 password-first-body = The password you signed in with was set by someone else. Choose one only you know before you go on.
 notice-password = Your password is changed.
 field-kind-answers = Answers for this kind of applicant
+
+# Notes with a rejection, for the applicant
+notes-en-label = Notes for the applicant, in English (if not registered)
+notes-cy-label = Notes for the applicant, in Welsh (if not registered)
+notes-hint = Optional. Sent with the reasons, in the applicant's language (or in the other one if you write only one). They may read them, so write for them.
+notes-too-long = Notes must be 4,000 characters or fewer
+notes-control = Notes can only hold text, line breaks and tabs
+notes-not-rejected = Notes for the applicant are only sent when not registering them
+field-notes-en = Notes for the applicant (English)
+field-notes-cy = Notes for the applicant (Welsh)

@@ -537,13 +537,14 @@ async fn render_application(
     let l = frame.language();
     let t = |k: &str| tr(l, k, &[]);
     let ero = state.staff.ero_store(signed);
-    let (events, messages, requests, files, councils, attestations) = match tokio::try_join!(
+    let (events, messages, requests, files, councils, attestations, decision_notes) = match tokio::try_join!(
         ero.events(&a.reference),
         ero.messages(&a.reference),
         ero.evidence_requests(&a.reference),
         ero.evidence_files(&a.reference),
         ero.councils(),
-        ero.attestations(&a.reference)
+        ero.attestations(&a.reference),
+        ero.determination_notes(&a.reference)
     ) {
         Ok(all) => all,
         Err(e) => return crate::unavailable(&frame, e),
@@ -573,6 +574,14 @@ async fn render_application(
             },
         ),
     ];
+    // A rejection's notes for the applicant, as written in each language.
+    if let Some(written) = &decision_notes {
+        for (lang, text) in [("en", &written.en), ("cy", &written.cy)] {
+            if let Some(text) = text {
+                application.push(row(t(&format!("field-notes-{lang}")), text.clone()));
+            }
+        }
+    }
     if let Some(r) = &p.repeat {
         let text = match (r.registered, r.of) {
             (true, _) => t("repeat-registered"),
@@ -733,6 +742,7 @@ async fn render_application(
             decidable => !decided, received, may_ask => !asked,
             reasons, documents,
             decision => sent.decision.as_str(),
+            notes_en => sent.notes_en.as_str(), notes_cy => sent.notes_cy.as_str(),
             from_day => sent.from_day.as_str(), from_month => sent.from_month.as_str(), from_year => sent.from_year.as_str(),
         },
     )
@@ -754,6 +764,11 @@ pub struct DecisionForm {
     from_month: String,
     #[serde(default, rename = "from-year")]
     from_year: String,
+    /// A rejection's notes for the applicant, in English and in Welsh.
+    #[serde(default, rename = "notes-en")]
+    notes_en: String,
+    #[serde(default, rename = "notes-cy")]
+    notes_cy: String,
 }
 
 impl DecisionForm {
@@ -799,7 +814,7 @@ fn read_form<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> T {
         }
     }
     // A field that came twice but should be one value keeps its first.
-    for key in ["csrf", "decision", "from-day", "from-month", "from-year"] {
+    for key in ["csrf", "decision", "from-day", "from-month", "from-year", "notes-en", "notes-cy"] {
         if let Some(serde_json::Value::Array(a)) = map.get_mut(key) {
             let first = a.first().cloned().unwrap_or_default();
             map.insert(key.to_owned(), first);
@@ -888,12 +903,30 @@ pub async fn determine(
             Some(from)
         }
     };
+    let notes = match ier_domain::DecisionNotes::parse(&f.notes_en, &f.notes_cy) {
+        Ok(Some(_)) if decision.is_some_and(|d| d != Determination::Rejected) => {
+            frame.error("notes-en", "notes-en", "notes-not-rejected");
+            None
+        }
+        Ok(notes) => notes,
+        Err(ier_domain::NotesError::TooLong(lang)) => {
+            let field = format!("notes-{}", lang.as_str());
+            frame.error(&field, &field, "notes-too-long");
+            None
+        }
+        Err(ier_domain::NotesError::Control(lang)) => {
+            let field = format!("notes-{}", lang.as_str());
+            frame.error(&field, &field, "notes-control");
+            None
+        }
+        Err(ier_domain::NotesError::NotRejected) => None,
+    };
     if !frame.errors.is_empty() {
         return render_application(&state, &signed, frame, &application, &progress, &f, StatusCode::BAD_REQUEST).await;
     }
     let decision = decision.expect("checked above");
     let ero = state.staff.ero_store(&signed);
-    match ero.determine_from(&application.reference, now, decision, &reasons, registered_from).await {
+    match ero.determine_from(&application.reference, now, decision, &reasons, registered_from, notes.as_ref()).await {
         Ok(_) => {
             audit(
                 &state,

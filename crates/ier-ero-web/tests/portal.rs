@@ -1322,3 +1322,47 @@ async fn a_first_password_set_by_someone_else_is_changed_before_anything_else() 
     let page = again.post("/sign-in/code", &[("pending", &pending), ("code", &code)]).await;
     assert_eq!(page.location(), "/applications");
 }
+
+#[tokio::test]
+async fn a_rejection_carries_notes_for_the_applicant_in_english_and_welsh() {
+    let w = world().await;
+    let officer = staff(&w, "cardiff", Role::Officer, "officer").await;
+    let (reference, ero) = unmatched(&w, "W06000015", "Noted").await;
+    let mut b = sign_in(&w, &officer, 0).await;
+    let page = b.get(&format!("/applications/{reference}")).await;
+    assert!(page.body.contains("Notes for the applicant, in Welsh"));
+    let csrf = page.hidden("csrf");
+    let path = format!("/applications/{reference}/determination");
+    let english = "We could not find you at 1 High Street.\nPlease apply again from your new address.";
+    // Notes go only with a rejection; too long is refused; what was typed is kept.
+    let with_approval = b.post(&path, &[("csrf", &csrf), ("decision", "approved"), ("notes-en", english)]).await;
+    assert_eq!(with_approval.status, StatusCode::BAD_REQUEST);
+    assert!(with_approval.body.contains("only sent when not registering them"), "{}", with_approval.body);
+    assert!(with_approval.body.contains("Please apply again from your new address."));
+    let long = "ŵ".repeat(4001);
+    let too_long =
+        b.post(&path, &[("csrf", &csrf), ("decision", "rejected"), ("reason", "other"), ("notes-cy", &long)]).await;
+    assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
+    assert!(too_long.body.contains("4,000 characters or fewer") && too_long.body.contains("#notes-cy"));
+    let welsh = "Ni allem ddod o hyd i chi yn 1 Stryd Fawr.";
+    let done = b
+        .post(
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("decision", "rejected"),
+                ("reason", "other"),
+                ("notes-en", english),
+                ("notes-cy", welsh),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let page = b.get(&format!("/applications/{reference}")).await;
+    assert!(page.body.contains("Notes for the applicant (Welsh)") && page.body.contains(welsh), "{}", page.body);
+    let notes = w.store.for_ero(ero).determination_notes(&reference).await.unwrap().unwrap();
+    assert_eq!((notes.en.as_deref(), notes.cy.as_deref()), (Some(english), Some(welsh)));
+    // Never in the history's events (personal data stays sealed).
+    let events = format!("{:?}", w.store.for_ero(EroId::parse("cardiff").unwrap()).events(&reference).await.unwrap());
+    assert!(!events.contains("High Street"));
+}

@@ -180,6 +180,21 @@ impl Handler for NotifyHandler {
                     words.iter().map(|w| format!("* {w}")).collect::<Vec<_>>().join("\n")
                 };
                 p.insert("reasons".to_owned(), list);
+                if message == Message::NotRegistered {
+                    // The ERO's own notes, in the applicant's language (or the only ones written).
+                    let notes = store.determination_notes(job).await?;
+                    let text = match notes.as_ref().and_then(|n| n.in_language(language)) {
+                        Some(text) => {
+                            let lead = match language {
+                                Language::En => "Your Electoral Registration Officer adds:",
+                                Language::Cy => "Mae eich Swyddog Cofrestru Etholiadol yn ychwanegu:",
+                            };
+                            format!("\n{lead}\n\n{text}")
+                        }
+                        None => String::new(),
+                    };
+                    p.insert("notes".to_owned(), text);
+                }
                 if message == Message::EvidenceRequested {
                     // Asked for through the ERO portal: the link to send it online, and what.
                     let how = match store.evidence_link(job, chrono::Utc::now()).await? {

@@ -146,9 +146,22 @@ async fn an_ordinary_applicant_is_told_by_email_in_english_from_acknowledgement_
     council.confirm_receipts(at(2026, 11, 23), &[(r, true, None)]).await.unwrap();
     let reasons =
         vec![ReasonCode::parse("identity-not-confirmed").unwrap(), ReasonCode::parse("not-resident").unwrap()];
-    council.determine(&r, at(2026, 11, 24), Determination::Rejected, &reasons).await.unwrap();
+    let notes = ier_domain::DecisionNotes::parse(
+        "We wrote to you at your address on 3 March and had no reply.",
+        "Ysgrifennom atoch yn eich cyfeiriad ar 3 Mawrth ac ni chawsom ateb.",
+    )
+    .unwrap();
+    council
+        .determine_from(&r, at(2026, 11, 24), Determination::Rejected, &reasons, None, notes.as_ref())
+        .await
+        .unwrap();
     assert!(send_due(&store, &handler, at(2026, 11, 24)).await.iter().all(Result::is_ok));
     let text = inbox(&simulator, &r);
+    assert!(
+        text.contains("Your Electoral Registration Officer adds:\n\nWe wrote to you at your address on 3 March"),
+        "the ERO's notes, in English: {text}"
+    );
+    assert!(!text.contains("Ysgrifennom"), "not the Welsh ones");
     assert_eq!(text.matches("=== ").count(), 4, "acknowledgement, vote form, identity not checked, not registered");
     assert!(text.contains("=== vote-form (en) to email votes@example.com"), "the form goes where it was asked for");
     assert!(text.contains("https://register-to-vote.example/register-to-vote/status"));

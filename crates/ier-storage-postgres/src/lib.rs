@@ -768,6 +768,7 @@ impl Backend for PgBackend {
         determination: Determination,
         reasons: &[ReasonCode],
         registered_from: Option<chrono::NaiveDate>,
+        notes: Option<&Sealed>,
         jobs: &[NewJob],
     ) -> Result<DetermineOutcome> {
         let mut tx = self.scoped(ero).await?;
@@ -797,11 +798,43 @@ impl Backend for PgBackend {
             .map_err(unavailable)?;
             let kind = EventKind::Determined { determination, reasons: reasons.to_vec(), registered_from };
             insert_event(&mut tx, reference, ero.as_str(), at, &kind).await?;
+            // The notes are the latest determination's: a new one replaces (or removes) them.
+            sqlx::query("DELETE FROM determination_notes WHERE reference = $1")
+                .bind(reference.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+            if let Some(n) = notes {
+                sqlx::query(
+                    "INSERT INTO determination_notes (reference, ero_id, key_id, notes, at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(reference.as_str())
+                .bind(ero.as_str())
+                .bind(&n.key_id)
+                .bind(&n.blob)
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+            }
             let rows: Vec<(&NewJob, &str)> = jobs.iter().map(|j| (j, ero.as_str())).collect();
             insert_jobs(&mut tx, &rows, at).await?;
         }
         tx.commit().await.map_err(unavailable)?;
         Ok(outcome)
+    }
+
+    async fn determination_notes(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<Sealed>> {
+        let mut tx = self.scoped(ero).await?;
+        let row: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT key_id, notes FROM determination_notes WHERE ero_id = $1 AND reference = $2")
+                .bind(ero.as_str())
+                .bind(reference.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(unavailable)?;
+        tx.commit().await.map_err(unavailable)?;
+        Ok(row.map(|(key_id, blob)| Sealed { key_id, blob }))
     }
 
     async fn pending_register_checks(
@@ -1461,7 +1494,7 @@ impl Backend for PgBackend {
             .await
             .map_err(unavailable)?;
         // Evidence files' keys go with their rows: any copy of the bytes is unreadable.
-        for table in ["evidence_files", "attestations", "evidence_requests"] {
+        for table in ["evidence_files", "attestations", "evidence_requests", "determination_notes"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE reference = ANY($1)"))
                 .bind(&erased_refs)
                 .execute(&mut *tx)

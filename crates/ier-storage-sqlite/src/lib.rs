@@ -457,6 +457,7 @@ impl Backend for SqliteBackend {
         determination: Determination,
         reasons: &[ReasonCode],
         registered_from: Option<chrono::NaiveDate>,
+        notes: Option<&Sealed>,
         jobs: &[NewJob],
     ) -> Result<DetermineOutcome> {
         let mut conn = self.pool.acquire().await.map_err(unavailable)?;
@@ -488,6 +489,25 @@ impl Backend for SqliteBackend {
                 .map_err(unavailable)?;
                 let kind = EventKind::Determined { determination, reasons: reasons.to_vec(), registered_from };
                 insert_event(&mut conn, reference, ero.as_str(), at, &kind).await?;
+                // The notes are the latest determination's: a new one replaces (or removes) them.
+                sqlx::query("DELETE FROM determination_notes WHERE reference = ?")
+                    .bind(reference.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(unavailable)?;
+                if let Some(n) = notes {
+                    sqlx::query(
+                        "INSERT INTO determination_notes (reference, ero_id, key_id, notes, at) VALUES (?, ?, ?, ?, ?)",
+                    )
+                    .bind(reference.as_str())
+                    .bind(ero.as_str())
+                    .bind(&n.key_id)
+                    .bind(&n.blob)
+                    .bind(at)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(unavailable)?;
+                }
                 let rows: Vec<(&NewJob, &str)> = jobs.iter().map(|j| (j, ero.as_str())).collect();
                 insert_jobs(&mut conn, &rows, at).await?;
             }
@@ -495,6 +515,17 @@ impl Backend for SqliteBackend {
         }
         .await;
         finish_with(&mut conn, result).await
+    }
+
+    async fn determination_notes(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<Sealed>> {
+        let row: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT key_id, notes FROM determination_notes WHERE ero_id = ? AND reference = ?")
+                .bind(ero.as_str())
+                .bind(reference.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(unavailable)?;
+        Ok(row.map(|(key_id, blob)| Sealed { key_id, blob }))
     }
 
     async fn pending_register_checks(
@@ -1175,7 +1206,7 @@ impl Backend for SqliteBackend {
                 }
                 q.execute(&mut *conn).await.map_err(unavailable)?;
                 // Evidence files' keys go with their rows: any copy of the bytes is unreadable.
-                for table in ["evidence_files", "attestations", "evidence_requests"] {
+                for table in ["evidence_files", "attestations", "evidence_requests", "determination_notes"] {
                     let sql = format!("DELETE FROM {table} WHERE reference IN ({marks})");
                     let mut q = sqlx::query(&sql);
                     for (_, r) in chunk {

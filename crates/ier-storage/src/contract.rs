@@ -49,6 +49,7 @@ macro_rules! contract_tests {
             the_person_index_finds_applicants_and_electors_by_digest_only,
             ems_queue_is_not_consumed_by_reading_and_confirming_removes_items,
             determinations_follow_receipt_and_final_ones_stand,
+            a_rejections_notes_are_sealed_kept_with_it_and_erased_with_the_application,
             a_failed_receipt_keeps_the_application_pending_until_a_success,
             register_checks_are_made_with_each_application_and_answered_once,
             api_accesses_are_recorded_without_personal_data,
@@ -893,6 +894,46 @@ pub async fn determinations_follow_receipt_and_final_ones_stand(backend: Arc<dyn
         registered_from: None
     }));
     assert_eq!(kinds.iter().filter(|k| matches!(k, EventKind::Determined { .. })).count(), 2);
+}
+
+pub async fn a_rejections_notes_are_sealed_kept_with_it_and_erased_with_the_application(backend: Arc<dyn Backend>) {
+    let store = seeded(backend.clone()).await;
+    let r = store.citizen().submit(new_app("W06000015", "Noted"), t(0)).await.unwrap().reference;
+    let c = store.for_ero(id("cardiff"));
+    c.confirm_receipts(t(1), &[(r, true, None)]).await.unwrap();
+    let reasons = vec![ReasonCode::parse("identity-not-confirmed").unwrap()];
+    let notes = ier_domain::DecisionNotes::parse("We wrote to you on 3 March: Quillfeather", "").unwrap().unwrap();
+    // Only with a rejection.
+    let approved = c.determine_from(&r, t(2), Determination::Approved, &[], None, Some(&notes)).await.unwrap_err();
+    assert!(matches!(approved, StorageError::Conflict(_)), "{approved}");
+    let asked = Some(&notes);
+    let evidence = c.determine_from(&r, t(2), Determination::EvidenceRequested, &reasons, None, asked).await;
+    assert!(matches!(evidence, Err(StorageError::Conflict(_))));
+    c.determine(&r, t(2), Determination::EvidenceRequested, &reasons).await.unwrap();
+    assert_eq!(c.determination_notes(&r).await.unwrap(), None);
+    c.determine_from(&r, t(3), Determination::Rejected, &reasons, None, Some(&notes)).await.unwrap();
+    assert_eq!(c.determination_notes(&r).await.unwrap(), Some(notes.clone()));
+    // Another ERO reads none of them; none of it is in an event, and it is sealed at rest.
+    assert_eq!(store.for_ero(id("westminster")).determination_notes(&r).await.unwrap(), None);
+    let events = format!("{:?}", c.events(&r).await.unwrap());
+    assert!(!events.contains("Quillfeather"), "{events}");
+    let raw = backend.determination_notes(&id("cardiff"), &r).await.unwrap().unwrap();
+    assert!(!String::from_utf8_lossy(&raw.blob).contains("Quillfeather"));
+    // The status page's answer carries them.
+    let dob = DateOfBirth::parse("14", "3", "1990", t(0).date_naive()).unwrap();
+    let status = store.citizen().status(&r, dob).await.unwrap().unwrap();
+    assert_eq!(status.notes, Some(notes));
+    // Erased with the application's personal data.
+    let later = t(3) + Duration::days(400);
+    for queue in Queue::ALL {
+        let worker = store.worker(queue, "test");
+        for job in worker.claim(later, std::time::Duration::from_secs(60), 100).await.unwrap() {
+            assert!(worker.complete(&job, later, None, &JobEffects::default()).await.unwrap());
+        }
+    }
+    let report = store.run_retention(ier_domain::retention::Retention::current(), later, 100, false).await.unwrap();
+    assert_eq!(report.applications_total(), 1);
+    assert_eq!(backend.determination_notes(&id("cardiff"), &r).await.unwrap(), None);
 }
 
 pub async fn register_checks_are_made_with_each_application_and_answered_once(backend: Arc<dyn Backend>) {

@@ -548,7 +548,16 @@ impl crate::EroStore {
         // link used or run out) sends a message of its own: its job is keyed by the request.
         self.store
             .backend
-            .determine(&self.ero, reference, now, ier_domain::Determination::EvidenceRequested, reasons, None, &[])
+            .determine(
+                &self.ero,
+                reference,
+                now,
+                ier_domain::Determination::EvidenceRequested,
+                reasons,
+                None,
+                None,
+                &[],
+            )
             .await?;
         let message = crate::NewJob {
             dedupe: format!("notify:evidence-requested:{}:{}", reference.as_str(), row.id.as_str()),
@@ -616,6 +625,13 @@ impl crate::WorkerStore {
             }
         }
         Ok(None)
+    }
+
+    /// The notes with the latest determination of a job's application (for the message telling
+    /// the applicant), if it has any.
+    pub async fn determination_notes(&self, job: &crate::Job) -> Result<Option<ier_domain::DecisionNotes>> {
+        let Some(application) = self.application(job).await? else { return Ok(None) };
+        self.store.determination_notes(&application.ero_id, &application.reference).await
     }
 
     /// The link of the newest request for evidence of a job's application that still works

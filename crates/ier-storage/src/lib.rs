@@ -398,8 +398,11 @@ pub trait Backend: Send + Sync + 'static {
         determination: Determination,
         reasons: &[ReasonCode],
         registered_from: Option<chrono::NaiveDate>,
+        notes: Option<&Sealed>,
         jobs: &[NewJob],
     ) -> Result<DetermineOutcome>;
+    /// The notes sent with an application's latest determination (sealed), if any.
+    async fn determination_notes(&self, ero: &EroId, reference: &ReferenceNumber) -> Result<Option<Sealed>>;
     /// The ERO's unanswered register checks, oldest first, with their applications.
     async fn pending_register_checks(
         &self,
@@ -989,6 +992,18 @@ impl Store {
 
     /// Seal something about an application under a purpose of its own (so a
     /// sealed blob cannot stand in for another kind of blob of the same row).
+    /// An application's determination notes, opened.
+    async fn determination_notes(
+        &self,
+        ero: &EroId,
+        reference: &ReferenceNumber,
+    ) -> Result<Option<ier_domain::DecisionNotes>> {
+        match self.backend.determination_notes(ero, reference).await? {
+            Some(sealed) => self.open_for(reference, DETERMINATION_NOTES, &sealed).map(Some),
+            None => Ok(None),
+        }
+    }
+
     fn seal_for<T: serde::Serialize>(&self, reference: &ReferenceNumber, purpose: &str, value: &T) -> Sealed {
         let json = serde_json::to_vec(value).expect("serialises");
         self.keys.seal(&json, format!("{}/{purpose}", reference.as_str()).as_bytes())
@@ -1309,6 +1324,8 @@ pub struct ApplicationStatus {
     pub determination: Option<(DeterminationState, Vec<ReasonCode>)>,
     /// For a registration, the day it takes effect, when the ERO gave one.
     pub registered_from: Option<chrono::NaiveDate>,
+    /// A rejection's notes for the applicant, when the ERO wrote some.
+    pub notes: Option<ier_domain::DecisionNotes>,
 }
 
 /// The public tier: can create applications and read reference data, and
@@ -1424,6 +1441,12 @@ impl CitizenStore {
             }
             None => (None, None),
         };
+        let notes = match &determination {
+            Some((d, _)) if d.determination == Determination::Rejected => {
+                self.store.determination_notes(&application.ero_id, reference).await?
+            }
+            _ => None,
+        };
         Ok(Some(ApplicationStatus {
             reference: application.reference,
             kind: application.kind,
@@ -1435,6 +1458,7 @@ impl CitizenStore {
             with_council_since: progress.receipt.filter(|r| r.success).map(|r| r.at),
             determination,
             registered_from,
+            notes,
         }))
     }
 
@@ -1698,12 +1722,13 @@ impl EroStore {
         determination: Determination,
         reasons: &[ReasonCode],
     ) -> Result<DetermineOutcome> {
-        self.determine_from(reference, at, determination, reasons, None).await
+        self.determine_from(reference, at, determination, reasons, None, None).await
     }
 
-    /// [`EroStore::determine`], with an approval's first day when the ERO gives one:
-    /// `Conflict` when [`ier_domain::check_registered_from`] refuses it (callers check first,
-    /// to say which field is wrong).
+    /// [`EroStore::determine`], with an approval's first day when the ERO gives one, and a
+    /// rejection's notes for the applicant (sealed; replacing the last determination's).
+    /// `Conflict` when [`ier_domain::check_registered_from`] refuses the day, or notes come
+    /// with anything but a rejection (callers check first, to say which field is wrong).
     pub async fn determine_from(
         &self,
         reference: &ReferenceNumber,
@@ -1711,7 +1736,11 @@ impl EroStore {
         determination: Determination,
         reasons: &[ReasonCode],
         registered_from: Option<chrono::NaiveDate>,
+        notes: Option<&ier_domain::DecisionNotes>,
     ) -> Result<DetermineOutcome> {
+        if notes.is_some() && determination != Determination::Rejected {
+            return Err(StorageError::Conflict(ier_domain::NotesError::NotRejected.message()));
+        }
         let application = self.application(reference).await?.ok_or(StorageError::NotFound)?;
         if let Some(from) = registered_from {
             let submitted_on = application.submitted_at.with_timezone(&chrono_tz::Europe::London).date_naive();
@@ -1720,7 +1749,16 @@ impl EroStore {
                 .map_err(|e| StorageError::Conflict(e.message()))?;
         }
         let jobs = jobs::determination_jobs(&application, determination, reasons, at);
-        self.store.backend.determine(&self.ero, reference, at, determination, reasons, registered_from, &jobs).await
+        let sealed = notes.map(|n| self.store.seal_for(reference, DETERMINATION_NOTES, n));
+        self.store
+            .backend
+            .determine(&self.ero, reference, at, determination, reasons, registered_from, sealed.as_ref(), &jobs)
+            .await
+    }
+
+    /// The notes for the applicant with the latest determination, if it has any.
+    pub async fn determination_notes(&self, reference: &ReferenceNumber) -> Result<Option<ier_domain::DecisionNotes>> {
+        self.store.determination_notes(&self.ero, reference).await
     }
 
     /// Unanswered register checks, oldest first, each with its application.
@@ -1784,4 +1822,5 @@ impl EroStore {
 
 /// Sealing purposes (part of the associated data).
 const RECEIPT_MESSAGE: &str = "receipt-message";
+const DETERMINATION_NOTES: &str = "determination-notes";
 const REGISTER_CANDIDATES: &str = "register-candidates";

@@ -1,4 +1,0 @@
--- Whether a member of staff has chosen their own password: a first password is set by
--- someone else (an operator, an administrator), and the portal asks for a new one before
--- anything else. Accounts made before this migration are asked too.
-ALTER TABLE staff ADD COLUMN password_chosen INTEGER NOT NULL DEFAULT 0;
