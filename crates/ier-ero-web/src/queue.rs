@@ -403,24 +403,41 @@ fn applicant_rows(l: Language, a: &Application, today: NaiveDate) -> Vec<Summary
                 continue;
             }
             // Tagged by the kind itself (`{"ordinary": {...}}`): its answers, under one plain heading.
-            let name = if k == a.kind.as_str() { t("field-kind-answers") } else { k.replace('_', " ") };
-            rows.push(row(tr(l, "field-part", &[("name", &name)]), plain_value(&v)));
+            let name = if k == a.kind.as_str() { t("field-kind-answers") } else { answer_word(l, &k) };
+            rows.push(row(tr(l, "field-part", &[("name", &name)]), plain_value(l, &v)));
         }
     }
     rows
 }
 
-/// A JSON value of an applicant's answers, in plain text.
-fn plain_value(v: &serde_json::Value) -> String {
+/// A field's name or a code among an applicant's answers (`way_to_vote`, `in-person`) in the
+/// reader's language (`answer-…` messages), or else in plain words.
+fn answer_word(l: Language, code: &str) -> String {
+    let key = format!("answer-{}", code.replace('_', "-"));
+    let words = tr(l, &key, &[]);
+    if words == key { code.replace(['_', '-'], " ") } else { words }
+}
+
+/// A JSON value of an applicant's answers, in plain text: field names and codes in the
+/// reader's language, what the applicant typed as they typed it.
+fn plain_value(l: Language, v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Null => "—".to_owned(),
-        serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
-        serde_json::Value::String(s) => s.replace('-', " "),
-        serde_json::Value::Number(n) => n.to_string(),
-        serde_json::Value::Array(a) => a.iter().map(plain_value).collect::<Vec<_>>().join(", "),
-        serde_json::Value::Object(o) => {
-            o.iter().map(|(k, v)| format!("{}: {}", k.replace('_', " "), plain_value(v))).collect::<Vec<_>>().join("; ")
+        serde_json::Value::Bool(b) => tr(l, if *b { "yes" } else { "no" }, &[]),
+        // A code is lower case with hyphens; anything else was typed by the applicant.
+        serde_json::Value::String(s)
+            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') =>
+        {
+            answer_word(l, s)
         }
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.to_string(),
+        serde_json::Value::Array(a) => a.iter().map(|x| plain_value(l, x)).collect::<Vec<_>>().join(", "),
+        serde_json::Value::Object(o) => o
+            .iter()
+            .map(|(k, v)| format!("{}: {}", answer_word(l, k), plain_value(l, v)))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 

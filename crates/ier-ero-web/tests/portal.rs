@@ -348,6 +348,13 @@ async fn staff_sign_in_with_a_second_factor_ask_for_evidence_see_it_and_decide()
     assert!(
         welsh.body.contains("Cyfenw") && welsh.body.contains("ddim yn cyfateb") && welsh.body.contains(r#"lang="cy""#)
     );
+    // The kind's own answers in Welsh too: field names and codes, never the applicant's words.
+    assert!(
+        welsh.body.contains("Pleidlais bost") && welsh.body.contains("Yn bleidleisiwr tramor: Nac ydy"),
+        "{}",
+        welsh.body
+    );
+    assert!(!welsh.body.contains("postal vote") && !welsh.body.contains("was overseas voter"));
     b.get("/applications?lang=en").await;
     let csrf = page.hidden("csrf");
 

@@ -423,16 +423,9 @@ impl Endpoint {
     }
 }
 
-/// TLS 1.2 or 1.3 with ring, trusting the Mozilla roots, offering HTTP/1.1.
+/// The service's TLS for calls out ([`ier_ops::client::tls_config`]).
 fn tls_config() -> Result<rustls::ClientConfig, KeyError> {
-    let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| KeyError::Tls(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(config)
+    ier_ops::client::tls_config().map_err(|e| KeyError::Tls(e.to_string()))
 }
 
 /// Percent-encodes all but the unreserved characters (RFC 3986), for a query value.

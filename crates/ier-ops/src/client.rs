@@ -138,8 +138,9 @@ where
     Ok(sender)
 }
 
-/// TLS 1.2 or 1.3 with ring, trusting the Mozilla roots, offering HTTP/1.1.
-fn tls_config() -> Result<rustls::ClientConfig, TargetError> {
+/// TLS 1.2 or 1.3 with ring, trusting the Mozilla roots, offering HTTP/1.1: every call out
+/// (GOV.UK Notify's client keeps its own connections but shares this).
+pub fn tls_config() -> Result<rustls::ClientConfig, TargetError> {
     let roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()
