@@ -52,8 +52,9 @@ pub struct PortalState {
     /// DWP's reference, which the local data step's model learns from ([`local_data`]);
     /// `None`: the step is not offered.
     pub dwp: Option<Arc<ier_jobs::matching::DwpReference>>,
-    /// One local data step at a time on this instance.
-    pub local_data_turn: Arc<tokio::sync::Mutex<()>>,
+    /// One local data step at a time on this instance, and the steps of the last minutes (a
+    /// digest of the office, choices and file, and when), so one sent twice is recorded once.
+    pub local_data_turn: Arc<tokio::sync::Mutex<Vec<(Vec<u8>, std::time::Instant)>>>,
     /// Offices that sign in with their council's own accounts ([`oidc`]).
     pub oidc: Option<Arc<oidc::Oidc>>,
 }
@@ -75,7 +76,7 @@ impl PortalState {
             https,
             eros: Arc::new(eros.into_iter().map(|e| (e.id.clone(), e)).collect()),
             dwp: None,
-            local_data_turn: Arc::new(tokio::sync::Mutex::new(())),
+            local_data_turn: Arc::new(tokio::sync::Mutex::new(Vec::new())),
             oidc: None,
         }
     }

@@ -36,6 +36,8 @@ pub const BODY_LIMIT: usize = 16 * 1024 * 1024 + 64 * 1024;
 
 /// Applicants compared in one step, at most (the oldest first), and applications the model learns from.
 const MAX_APPLICANTS: usize = 5_000;
+/// How long the same step sent again counts as a repeat (not recorded twice).
+const REPEAT_WINDOW: std::time::Duration = std::time::Duration::from_secs(120);
 /// Applications read a page.
 const PAGE: u32 = 500;
 
@@ -124,8 +126,8 @@ fn form_page(frame: &Frame, sent: &Sent, waiting: usize, status: StatusCode) -> 
 }
 
 /// The applicants the step compares: DWP did not match them and they are not decided
-/// (none, or evidence asked for), oldest first; with the applications the model learns from.
-async fn applicants(ero: &ier_storage::EroStore) -> ier_storage::Result<(Vec<ier_domain::Application>, Vec<Person>)> {
+/// (none, or evidence asked for), oldest first.
+async fn applicants(ero: &ier_storage::EroStore) -> ier_storage::Result<Vec<ier_domain::Application>> {
     let mut chosen = Vec::new();
     let unmatched = QueueFilter { identity: Some(Some(VerificationOutcome::NoMatch)), ..Default::default() };
     let mut after = None;
@@ -149,6 +151,12 @@ async fn applicants(ero: &ier_storage::EroStore) -> ier_storage::Result<(Vec<ier
             break;
         }
     }
+    Ok(chosen)
+}
+
+/// The office's applications the model learns from (matched or not), oldest first: read only
+/// when a step goes ahead.
+async fn training_sample(ero: &ier_storage::EroStore) -> ier_storage::Result<Vec<Person>> {
     let mut sample: Vec<Person> = Vec::new();
     let mut after = None;
     while sample.len() < MAX_APPLICANTS {
@@ -167,7 +175,7 @@ async fn applicants(ero: &ier_storage::EroStore) -> ier_storage::Result<(Vec<ier
             break;
         }
     }
-    Ok((chosen, sample))
+    Ok(sample)
 }
 
 /// The step's page: what it does, how many applicants wait for it, and the form.
@@ -188,7 +196,7 @@ pub async fn show(
     }
     let ero = state.staff.ero_store(&signed);
     let waiting = match applicants(&ero).await {
-        Ok((chosen, _)) => chosen.len(),
+        Ok(chosen) => chosen.len(),
         Err(e) => return crate::unavailable(&frame, e),
     };
     form_page(&frame, &Sent::default(), waiting, StatusCode::OK)
@@ -255,7 +263,7 @@ pub async fn compare(
         return crate::render::message(StatusCode::FORBIDDEN, &frame, "role-title", &["role-body"]);
     }
     let ero = state.staff.ero_store(&signed);
-    let (chosen, sample) = match applicants(&ero).await {
+    let chosen = match applicants(&ero).await {
         Ok(found) => found,
         Err(e) => return crate::unavailable(&frame, e),
     };
@@ -306,7 +314,23 @@ pub async fn compare(
         );
     };
     // One step at a time on this instance: comparing takes the CPU.
-    let _turn = state.local_data_turn.lock().await;
+    let mut recent = state.local_data_turn.lock().await;
+    // The same file and choices sent again at once (a double click, a refresh that re-posts):
+    // the result is shown again, and not recorded twice.
+    let fingerprint = {
+        let mut d = ring::digest::Context::new(&ring::digest::SHA256);
+        d.update(signed.staff.ero.as_str().as_bytes());
+        d.update(format!("{sent:?}").as_bytes());
+        d.update(file.as_deref().unwrap_or_default());
+        d.finish().as_ref().to_vec()
+    };
+    let now_instant = std::time::Instant::now();
+    recent.retain(|(_, at)| now_instant.duration_since(*at) < REPEAT_WINDOW);
+    let repeat = recent.iter().any(|(f, _)| *f == fingerprint);
+    let sample = match training_sample(&ero).await {
+        Ok(s) => s,
+        Err(e) => return crate::unavailable(&frame, e),
+    };
     let people: Vec<Person> = chosen.iter().map(|a| Person::of_applicant(&a.details)).collect();
     let records = read.records;
     let outcomes = tokio::task::spawn_blocking(move || {
@@ -343,7 +367,12 @@ pub async fn compare(
             Level::Strong => LocalMatch::Strong,
             Level::Likely => LocalMatch::Likely,
         });
-        match ero.record(&a.reference, now, &EventKind::LocalDataChecked { source, level }).await {
+        let recorded = if repeat {
+            Ok(())
+        } else {
+            ero.record(&a.reference, now, &EventKind::LocalDataChecked { source, level }).await
+        };
+        match recorded {
             Ok(()) => {}
             // Erased or gone meanwhile: nothing to show it on.
             Err(ier_storage::StorageError::NotFound) => continue,
@@ -357,6 +386,10 @@ pub async fn compare(
             found: level.is_some(),
         });
     }
+    if !repeat {
+        recent.push((fingerprint, now_instant));
+    }
+    drop(recent);
     audit(&state, &signed, "POST", "/local-data", None, 200).await;
     tracing::info!(staff = %signed.staff.id, compared = rows.len(), found, "local data step");
     let lines: Vec<String> = read

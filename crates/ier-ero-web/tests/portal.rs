@@ -992,6 +992,12 @@ async fn an_officer_compares_unmatched_applicants_with_local_data_and_their_appl
     b.get("/local-data?lang=en").await;
     let events = cardiff.events(&found).await.unwrap();
     assert!(events.iter().any(|e| matches!(e.kind, EventKind::LocalDataChecked { level: Some(_), .. })));
+    // Sent again at once (a double click without JavaScript, a refresh): the same answer, recorded once.
+    let again = b.multipart("/local-data", &fields, &[("file", "ct.csv", file.as_bytes())]).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.body.contains("Council tax: 1 of 2 applicants found"));
+    let events = cardiff.events(&found).await.unwrap();
+    assert_eq!(events.iter().filter(|e| matches!(e.kind, EventKind::LocalDataChecked { .. })).count(), 1);
     // The other office's applicant was not touched.
     let westminster = w.store.for_ero(EroId::parse("westminster").unwrap());
     let theirs_events = westminster.events(&theirs).await.unwrap();
