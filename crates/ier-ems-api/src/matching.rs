@@ -82,6 +82,12 @@ pub struct NewMatch {
 pub struct ElectorPage {
     #[schema(min_items = 1, max_items = 10000)]
     pub electors: Vec<RegisterElector>,
+    /// The page's place in the register (1, 2, 3, ...), for a sender with more than one page
+    /// in flight: pages are read in this order, then in the order received; of two holding
+    /// the same elector number, the later stands. Without it, the order received.
+    #[serde(default)]
+    #[schema(minimum = 1)]
+    pub position: Option<u32>,
 }
 
 /// A run: where it is, and how far its match has got.
@@ -433,6 +439,10 @@ pub async fn electors(
     let page: ElectorPage = json_body(&headers, &body)?;
     drop(body);
     let read = register::read(&page.electors, MAX_ELECTORS)?;
+    if page.position == Some(0) {
+        return Err(Problem::field("position", "must be a whole number from 1"));
+    }
+    let position = page.position.map(u64::from);
     let n = page.electors.len();
     let people: Vec<(String, Person)> = page
         .electors
@@ -455,7 +465,7 @@ pub async fn electors(
         })
         .collect();
     let distinct = people.iter().map(|(n, _)| n.as_str()).collect::<std::collections::HashSet<_>>().len();
-    let total = state.for_caller(&caller).add_run_electors(&id, &people).await?;
+    let total = state.for_caller(&caller).add_run_page(&id, &people, position).await?;
     let result = ElectorPageResult { stored: distinct, values_skipped: read.values_skipped, electors: total };
     Ok(with_items(Json(result).into_response(), n))
 }

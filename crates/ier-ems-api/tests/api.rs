@@ -1252,6 +1252,18 @@ async fn matching_runs_refuse_what_they_cannot_do_with_specific_problems() {
         app.call("cardiff", "POST", &format!("{base}/electors"), Some(json!({"electors": [e(1), e(1), e(2)]}))).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!((out["stored"].clone(), out["electors"].clone()), (json!(2), json!(2)), "a number twice counts once");
+    // The same page sent again (a retry), then one placed before it overlapping it: counted once each.
+    let (_, out) =
+        app.call("cardiff", "POST", &format!("{base}/electors"), Some(json!({"electors": [e(1), e(2)]}))).await;
+    assert_eq!(out["electors"], 2, "a page sent again counts once");
+    let page = json!({"electors": [e(2), e(3)], "position": 1});
+    let (_, out) = app.call("cardiff", "POST", &format!("{base}/electors"), Some(page)).await;
+    assert_eq!(out["electors"], 3);
+    let (s, out) = app
+        .call("cardiff", "POST", &format!("{base}/electors"), Some(json!({"electors": [e(4)], "position": 0})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{out}");
+    assert!(out["detail"].as_str().unwrap().starts_with("position:"), "{out}");
     let same: Vec<Value> = (0..10_000)
         .map(|_| json!({"electorNumber": "0", "givenName": "", "surname": "", "addressLines": [""], "postcode": ""}))
         .collect();

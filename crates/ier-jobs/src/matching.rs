@@ -21,8 +21,6 @@ use ier_match::{
 use ier_storage::StorageError;
 use ier_storage::matching::{Against, ElectorResult, Level, MatchingWorker, Outcome, Person, RunRow};
 
-/// Results written a transaction.
-const RESULT_BATCH: usize = 50_000;
 /// Records scored between progress reports.
 const PART: usize = 32_768;
 /// Left records the model is trained on, at most.
@@ -188,7 +186,7 @@ pub struct Matcher {
 
 impl Matcher {
     pub fn new(store: MatchingWorker, dwp: Arc<DwpReference>) -> Self {
-        Self { store, dwp, lease: Duration::from_secs(300), idle: Duration::from_secs(1) }
+        Self { store, dwp, lease: Duration::from_secs(300), idle: Duration::from_millis(250) }
     }
 
     /// How long a claimed run is held without a progress report (default 5 minutes).
@@ -319,7 +317,7 @@ impl Matcher {
             }
         };
         let scored = t0.elapsed().as_secs_f64();
-        let mut results: Vec<ElectorResult> = chosen
+        let results: Vec<ElectorResult> = chosen
             .iter()
             .enumerate()
             .map(|(k, &i)| {
@@ -332,18 +330,8 @@ impl Matcher {
                 }
             })
             .collect();
-        // In number order: the results' table is kept in that order.
-        results.sort_unstable_by(|a, b| a.number.cmp(&b.number));
-        let mut written = 0u64;
-        for batch in results.chunks(RESULT_BATCH) {
-            if !self.store.put_results(id, against, batch).await.map_err(|e| e.to_string())? {
-                return Ok(false);
-            }
-            written += batch.len() as u64;
-            let done = total * 9 / 10 + written / 10;
-            if !self.store.progress(id, done.min(total), total, self.lease).await.map_err(|e| e.to_string())? {
-                return Ok(false);
-            }
+        if !self.store.put_results(id, against, results).await.map_err(|e| e.to_string())? {
+            return Ok(false);
         }
         tracing::info!(
             run = %id,

@@ -1550,8 +1550,8 @@ impl Backend for PgBackend {
         matching::list(self, ero, limit).await
     }
 
-    async fn put_run_electors(&self, ero: &EroId, id: &m::RunId, electors: &[m::SealedElector]) -> Result<u64> {
-        matching::put_electors(self, ero, id, electors).await
+    async fn put_run_page(&self, ero: &EroId, id: &m::RunId, page: &m::SealedPage) -> Result<u64> {
+        matching::put_page(self, ero, id, page).await
     }
 
     async fn put_local_records(&self, ero: &EroId, id: &m::RunId, records: &[m::SealedRecord]) -> Result<(u64, u64)> {
@@ -1572,24 +1572,12 @@ impl Backend for PgBackend {
         matching::delete(self, ero, id).await
     }
 
-    async fn match_results(
-        &self,
-        ero: &EroId,
-        id: &m::RunId,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<m::ElectorRow>> {
-        matching::results(self, ero, id, after, limit).await
+    async fn match_result_chunks(&self, ero: &EroId, id: &m::RunId, after: &str, limit: u32) -> Result<Vec<Vec<u8>>> {
+        matching::result_chunks(self, ero, id, after, limit).await
     }
 
-    async fn match_properties(
-        &self,
-        ero: &EroId,
-        id: &m::RunId,
-        after: u32,
-        limit: u32,
-    ) -> Result<Vec<m::PropertyRow>> {
-        matching::properties(self, ero, id, after, limit).await
+    async fn match_property_chunks(&self, ero: &EroId, id: &m::RunId, after: u32, last: u32) -> Result<Vec<Vec<u8>>> {
+        matching::property_chunks(self, ero, id, after, last).await
     }
 
     async fn claim_matching_run(
@@ -1601,8 +1589,12 @@ impl Backend for PgBackend {
         matching::claim(self, worker, now, until).await
     }
 
-    async fn run_electors(&self, id: &m::RunId, worker: &str) -> Result<Vec<m::WorkElector>> {
-        matching::work_electors(self, id, worker).await
+    async fn run_pages(&self, id: &m::RunId, worker: &str) -> Result<Vec<m::SealedPage>> {
+        matching::work_pages(self, id, worker).await
+    }
+
+    async fn run_result_chunks(&self, id: &m::RunId, worker: &str) -> Result<Vec<Vec<u8>>> {
+        matching::work_result_chunks(self, id, worker).await
     }
 
     async fn run_local_records(&self, id: &m::RunId, worker: &str) -> Result<Vec<m::SealedRecord>> {
@@ -1624,10 +1616,10 @@ impl Backend for PgBackend {
         &self,
         id: &m::RunId,
         worker: &str,
-        against: m::Against,
-        results: &[m::ElectorResult],
+        results: &[m::ResultChunk],
+        properties: &[m::PropertyChunk],
     ) -> Result<bool> {
-        matching::put_results(self, id, worker, against, results).await
+        matching::put_results(self, id, worker, results, properties).await
     }
 
     async fn finish_match(&self, id: &m::RunId, worker: &str, now: DateTime<Utc>, error: Option<&str>) -> Result<bool> {

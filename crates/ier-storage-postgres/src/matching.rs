@@ -2,14 +2,15 @@
 //! statement runs in the ERO's scope ([`PgBackend::scoped`]: row-level security
 //! as the second wall behind `WHERE ero_id = ...`) with the run's row locked;
 //! the worker's side runs as the service and claims a run with
-//! `FOR UPDATE SKIP LOCKED`, so instances never take the same run. Pages and
-//! results are written a few thousand rows a statement (`UNNEST` of arrays).
+//! `FOR UPDATE SKIP LOCKED`, so instances never take the same run. A page of
+//! electors is one row, as is a chunk of results; local records are written a
+//! few thousand rows a statement (`UNNEST` of arrays).
 
 use chrono::{DateTime, Utc};
 use ier_domain::EroId;
 use ier_storage::matching::{
-    Action, Against, ElectorResult, ElectorRow, Level, NewRun, Outcome, PropertyRow, Purpose, RunId, RunRow, RunState,
-    SealedElector, SealedRecord, WorkElector, refuse,
+    Action, Against, NewRun, PropertyChunk, Purpose, ResultChunk, RunId, RunRow, RunState, SealedPage, SealedRecord,
+    refuse,
 };
 use ier_storage::{Result, Sealed, StorageError};
 use sqlx::postgres::PgRow;
@@ -130,39 +131,48 @@ pub async fn list(b: &PgBackend, ero: &EroId, limit: u32) -> Result<Vec<RunRow>>
     rows.iter().map(run_from).collect()
 }
 
-pub async fn put_electors(b: &PgBackend, ero: &EroId, id: &RunId, electors: &[SealedElector]) -> Result<u64> {
+pub async fn put_page(b: &PgBackend, ero: &EroId, id: &RunId, page: &SealedPage) -> Result<u64> {
     let mut tx = b.scoped(ero).await?;
     if let Err(e) = allowed(lock(&mut tx, ero, id).await?, Action::AddElectors) {
         return give_up(tx, e).await;
     }
-    let mut new = 0i64;
-    for chunk in electors.chunks(BATCH) {
-        let numbers: Vec<&str> = chunk.iter().map(|e| e.number.as_str()).collect();
-        let keys: Vec<&str> = chunk.iter().map(|e| e.sealed.key_id.as_str()).collect();
-        let blobs: Vec<&[u8]> = chunk.iter().map(|e| e.sealed.blob.as_slice()).collect();
-        // `xmax = 0` only for a row inserted (not updated) by this statement.
-        let inserted: i64 = sqlx::query_scalar(
-            "WITH up AS (
-                 INSERT INTO matching_electors (run_id, elector_number, ero_id, key_id, details)
-                 SELECT $1, n, $2, k, d FROM UNNEST($3::text[], $4::text[], $5::bytea[]) AS t(n, k, d)
-                 ON CONFLICT (run_id, elector_number) DO UPDATE SET key_id = excluded.key_id, details = excluded.details
-                 RETURNING (xmax = 0) AS inserted)
-             SELECT COUNT(*) FILTER (WHERE inserted) FROM up",
-        )
+    if page.numbers.is_empty() {
+        return give_up(tx, StorageError::Conflict("a page holds at least one elector")).await;
+    }
+    // Every earlier page's digests (8 bytes an elector: the sealed electors are not read).
+    let earlier: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT seq, numbers FROM matching_pages WHERE run_id = $1 AND ero_id = $2 ORDER BY seq")
+            .bind(id.as_str())
+            .bind(ero.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(unavailable)?;
+    let (again, superseded) = ier_storage::matching::overlap(&page.numbers, &earlier);
+    sqlx::query("DELETE FROM matching_pages WHERE run_id = $1 AND ero_id = $2 AND seq = ANY($3)")
         .bind(id.as_str())
         .bind(ero.as_str())
-        .bind(&numbers)
-        .bind(&keys)
-        .bind(&blobs)
-        .fetch_one(&mut *tx)
+        .bind(&superseded)
+        .execute(&mut *tx)
         .await
         .map_err(unavailable)?;
-        new += inserted;
-    }
+    sqlx::query(
+        "INSERT INTO matching_pages (run_id, seq, page_id, position, ero_id, numbers, key_id, details)
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM matching_pages WHERE run_id = $1), $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(id.as_str())
+    .bind(page.id)
+    .bind(page.position.map(|p| p.min(i64::MAX as u64) as i64))
+    .bind(ero.as_str())
+    .bind(ier_storage::matching::digests_to_bytes(&page.numbers))
+    .bind(page.sealed.key_id.as_str())
+    .bind(page.sealed.blob.as_slice())
+    .execute(&mut *tx)
+    .await
+    .map_err(unavailable)?;
     let total: i64 = sqlx::query_scalar(
         "UPDATE matching_runs SET electors = electors + $1 WHERE id = $2 AND ero_id = $3 RETURNING electors",
     )
-    .bind(new)
+    .bind((page.numbers.len() - again) as i64)
     .bind(id.as_str())
     .bind(ero.as_str())
     .fetch_one(&mut *tx)
@@ -271,72 +281,38 @@ pub async fn delete(b: &PgBackend, ero: &EroId, id: &RunId) -> Result<bool> {
     Ok(true)
 }
 
-fn outcome(r: &PgRow, result: &str, probability: &str) -> Result<Option<Outcome>> {
-    let code: Option<i16> = r.get(result);
-    let Some(code) = code else { return Ok(None) };
-    Ok(Some(Outcome { level: Level::from_code(i64::from(code))?, probability: r.get(probability) }))
-}
-
-pub async fn results(
-    b: &PgBackend,
-    ero: &EroId,
-    id: &RunId,
-    after: Option<&str>,
-    limit: u32,
-) -> Result<Vec<ElectorRow>> {
+pub async fn result_chunks(b: &PgBackend, ero: &EroId, id: &RunId, after: &str, limit: u32) -> Result<Vec<Vec<u8>>> {
     let mut tx = b.scoped(ero).await?;
-    let rows = sqlx::query(
-        "SELECT elector_number, property, dwp_result, dwp_probability, local_result, local_probability
-         FROM matching_results WHERE run_id = $1 AND ero_id = $2 AND elector_number > $3
-         ORDER BY elector_number LIMIT $4",
+    let chunks = sqlx::query_scalar(
+        "SELECT details FROM matching_result_chunks WHERE run_id = $1 AND ero_id = $2 AND last_number > $3
+         ORDER BY last_number LIMIT $4",
     )
     .bind(id.as_str())
     .bind(ero.as_str())
-    .bind(after.unwrap_or(""))
+    .bind(after)
     .bind(i64::from(limit))
     .fetch_all(&mut *tx)
     .await
     .map_err(unavailable)?;
     tx.commit().await.map_err(unavailable)?;
-    rows.iter()
-        .map(|r| {
-            let property: Option<i32> = r.get("property");
-            Ok(ElectorRow {
-                number: r.get("elector_number"),
-                property: property.map(|p| p as u32),
-                dwp: outcome(r, "dwp_result", "dwp_probability")?,
-                local: outcome(r, "local_result", "local_probability")?,
-            })
-        })
-        .collect()
+    Ok(chunks)
 }
 
-pub async fn properties(b: &PgBackend, ero: &EroId, id: &RunId, after: u32, limit: u32) -> Result<Vec<PropertyRow>> {
+pub async fn property_chunks(b: &PgBackend, ero: &EroId, id: &RunId, after: u32, last: u32) -> Result<Vec<Vec<u8>>> {
     let mut tx = b.scoped(ero).await?;
-    // Property numbers are 1, 2, 3, ... within a run: a page is a range of them.
-    let rows = sqlx::query(
-        "SELECT property, array_agg(elector_number ORDER BY elector_number) AS electors,
-                COUNT(*) FILTER (WHERE dwp_result > 0 OR local_result > 0) AS matched
-         FROM matching_results
-         WHERE run_id = $1 AND ero_id = $2 AND property > $3 AND property <= $4
-         GROUP BY property ORDER BY property",
+    let chunks = sqlx::query_scalar(
+        "SELECT details FROM matching_property_chunks
+         WHERE run_id = $1 AND ero_id = $2 AND last_property > $3 AND first_property <= $4 ORDER BY last_property",
     )
     .bind(id.as_str())
     .bind(ero.as_str())
     .bind(i64::from(after))
-    .bind(i64::from(after) + i64::from(limit))
+    .bind(i64::from(last))
     .fetch_all(&mut *tx)
     .await
     .map_err(unavailable)?;
     tx.commit().await.map_err(unavailable)?;
-    Ok(rows
-        .iter()
-        .map(|r| PropertyRow {
-            property: r.get::<i32, _>("property") as u32,
-            electors: r.get("electors"),
-            matched: r.get::<i64, _>("matched") as u32,
-        })
-        .collect())
+    Ok(chunks)
 }
 
 pub async fn claim(b: &PgBackend, worker: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> Result<Option<RunRow>> {
@@ -368,15 +344,12 @@ async fn held(b: &PgBackend, id: &RunId, worker: &str) -> Result<bool> {
     Ok(held.is_some())
 }
 
-pub async fn work_electors(b: &PgBackend, id: &RunId, worker: &str) -> Result<Vec<WorkElector>> {
+pub async fn work_pages(b: &PgBackend, id: &RunId, worker: &str) -> Result<Vec<SealedPage>> {
     if !held(b, id, worker).await? {
         return Err(StorageError::Conflict("the run's lease was lost"));
     }
     let rows = sqlx::query(
-        "SELECT e.elector_number, e.key_id, e.details, COALESCE(r.dwp_result, 0) > 0 AS matched
-         FROM matching_electors e
-         LEFT JOIN matching_results r ON r.run_id = e.run_id AND r.elector_number = e.elector_number
-         WHERE e.run_id = $1 ORDER BY e.elector_number",
+        "SELECT page_id, key_id, details FROM matching_pages WHERE run_id = $1 ORDER BY COALESCE(position, seq), seq",
     )
     .bind(id.as_str())
     .fetch_all(b.pool())
@@ -384,14 +357,24 @@ pub async fn work_electors(b: &PgBackend, id: &RunId, worker: &str) -> Result<Ve
     .map_err(unavailable)?;
     Ok(rows
         .iter()
-        .map(|r| WorkElector {
-            elector: SealedElector {
-                number: r.get("elector_number"),
-                sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
-            },
-            dwp_matched: r.get("matched"),
+        .map(|r| SealedPage {
+            id: r.get("page_id"),
+            position: None,
+            numbers: Vec::new(),
+            sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
         })
         .collect())
+}
+
+pub async fn work_result_chunks(b: &PgBackend, id: &RunId, worker: &str) -> Result<Vec<Vec<u8>>> {
+    if !held(b, id, worker).await? {
+        return Err(StorageError::Conflict("the run's lease was lost"));
+    }
+    sqlx::query_scalar("SELECT details FROM matching_result_chunks WHERE run_id = $1 ORDER BY last_number")
+        .bind(id.as_str())
+        .fetch_all(b.pool())
+        .await
+        .map_err(unavailable)
 }
 
 pub async fn work_local(b: &PgBackend, id: &RunId, worker: &str) -> Result<Vec<SealedRecord>> {
@@ -436,8 +419,8 @@ pub async fn put_results(
     b: &PgBackend,
     id: &RunId,
     worker: &str,
-    against: Against,
-    results: &[ElectorResult],
+    results: &[ResultChunk],
+    properties: &[PropertyChunk],
 ) -> Result<bool> {
     let mut tx = b.pool().begin().await.map_err(unavailable)?;
     let ero: Option<String> = sqlx::query_scalar(
@@ -448,39 +431,44 @@ pub async fn put_results(
     .fetch_optional(&mut *tx)
     .await
     .map_err(unavailable)?;
-    let Some(ero) = ero else { return Ok(false) };
-    let sql = match against {
-        Against::Dwp => {
-            "INSERT INTO matching_results (run_id, elector_number, ero_id, property, dwp_result, dwp_probability)
-             SELECT $1, n, $2, p, r, q FROM UNNEST($3::text[], $4::integer[], $5::smallint[], $6::double precision[])
-                 AS t(n, p, r, q)
-             ON CONFLICT (run_id, elector_number) DO UPDATE SET property = excluded.property,
-                 dwp_result = excluded.dwp_result, dwp_probability = excluded.dwp_probability,
-                 local_result = NULL, local_probability = NULL"
-        }
-        Against::LocalData => {
-            "INSERT INTO matching_results (run_id, elector_number, ero_id, property, local_result, local_probability)
-             SELECT $1, n, $2, p, r, q FROM UNNEST($3::text[], $4::integer[], $5::smallint[], $6::double precision[])
-                 AS t(n, p, r, q)
-             ON CONFLICT (run_id, elector_number) DO UPDATE SET
-                 local_result = excluded.local_result, local_probability = excluded.local_probability"
-        }
+    let Some(ero) = ero else {
+        let _ = tx.rollback().await;
+        return Ok(false);
     };
-    for chunk in results.chunks(BATCH) {
-        let numbers: Vec<&str> = chunk.iter().map(|r| r.number.as_str()).collect();
-        let properties: Vec<Option<i32>> = chunk.iter().map(|r| r.property.map(|p| p as i32)).collect();
-        let levels: Vec<i16> = chunk.iter().map(|r| Level::code(r.level) as i16).collect();
-        let probabilities: Vec<Option<f64>> = chunk.iter().map(|r| r.probability).collect();
-        sqlx::query(sql)
+    for table in ["matching_result_chunks", "matching_property_chunks"] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE run_id = $1"))
             .bind(id.as_str())
-            .bind(&ero)
-            .bind(&numbers)
-            .bind(&properties)
-            .bind(&levels)
-            .bind(&probabilities)
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
+    }
+    for c in results {
+        sqlx::query(
+            "INSERT INTO matching_result_chunks (run_id, ero_id, first_number, last_number, details)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.as_str())
+        .bind(&ero)
+        .bind(c.first.as_str())
+        .bind(c.last.as_str())
+        .bind(c.details.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    }
+    for c in properties {
+        sqlx::query(
+            "INSERT INTO matching_property_chunks (run_id, ero_id, first_property, last_property, details)
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(id.as_str())
+        .bind(&ero)
+        .bind(c.first as i32)
+        .bind(c.last as i32)
+        .bind(c.details.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(unavailable)?;
     }
     tx.commit().await.map_err(unavailable)?;
     Ok(true)

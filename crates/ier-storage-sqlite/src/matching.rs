@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use ier_domain::EroId;
 use ier_storage::matching::{
-    Action, Against, ElectorResult, ElectorRow, Level, NewRun, Outcome, PropertyRow, Purpose, RunId, RunRow, RunState,
-    SealedElector, SealedRecord, WorkElector, refuse,
+    Action, Against, NewRun, PropertyChunk, Purpose, ResultChunk, RunId, RunRow, RunState, SealedPage, SealedRecord,
+    refuse,
 };
 use ier_storage::{Result, Sealed, StorageError};
 use sqlx::sqlite::SqliteRow;
@@ -111,42 +111,48 @@ fn allowed(state: RunState, action: Action) -> Result<()> {
     }
 }
 
-pub async fn put_electors(pool: &SqlitePool, ero: &EroId, id: &RunId, electors: &[SealedElector]) -> Result<u64> {
+pub async fn put_page(pool: &SqlitePool, ero: &EroId, id: &RunId, page: &SealedPage) -> Result<u64> {
     let mut conn = pool.acquire().await.map_err(unavailable)?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
     let result = async {
         allowed(state_in(&mut conn, ero, id).await?, Action::AddElectors)?;
-        let mut new = 0i64;
-        for chunk in electors.chunks(BATCH_ROWS) {
-            let mut q =
-                sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT COUNT(*) FROM matching_electors WHERE run_id = ");
-            q.push_bind(id.as_str()).push(" AND elector_number IN (");
-            let mut sep = q.separated(", ");
-            for e in chunk {
-                sep.push_bind(e.number.as_str());
-            }
-            sep.push_unseparated(")");
-            let existing: i64 = q.build_query_scalar().fetch_one(&mut *conn).await.map_err(unavailable)?;
-            new += chunk.len() as i64 - existing;
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-                "INSERT INTO matching_electors (run_id, elector_number, ero_id, key_id, details) ",
-            );
-            q.push_values(chunk, |mut b, e| {
-                b.push_bind(id.as_str())
-                    .push_bind(e.number.as_str())
-                    .push_bind(ero.as_str())
-                    .push_bind(e.sealed.key_id.as_str())
-                    .push_bind(e.sealed.blob.as_slice());
-            });
-            q.push(
-                " ON CONFLICT (run_id, elector_number) DO UPDATE SET key_id = excluded.key_id, details = excluded.details",
-            );
-            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        if page.numbers.is_empty() {
+            return Err(StorageError::Conflict("a page holds at least one elector"));
         }
+        // Every earlier page's digests (8 bytes an elector: the sealed electors are not read).
+        let earlier: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT seq, numbers FROM matching_pages WHERE run_id = ? ORDER BY seq")
+                .bind(id.as_str())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+        let (again, superseded) = ier_storage::matching::overlap(&page.numbers, &earlier);
+        for seq in superseded {
+            sqlx::query("DELETE FROM matching_pages WHERE run_id = ? AND seq = ?")
+                .bind(id.as_str())
+                .bind(seq)
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+        }
+        sqlx::query(
+            "INSERT INTO matching_pages (run_id, seq, page_id, position, ero_id, numbers, key_id, details)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM matching_pages WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(id.as_str())
+        .bind(page.id)
+        .bind(page.position.map(|p| p.min(i64::MAX as u64) as i64))
+        .bind(ero.as_str())
+        .bind(ier_storage::matching::digests_to_bytes(&page.numbers))
+        .bind(page.sealed.key_id.as_str())
+        .bind(page.sealed.blob.as_slice())
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
         let total: i64 = sqlx::query_scalar(
             "UPDATE matching_runs SET electors = electors + ? WHERE id = ? AND ero_id = ? RETURNING electors",
         )
-        .bind(new)
+        .bind((page.numbers.len() - again) as i64)
         .bind(id.as_str())
         .bind(ero.as_str())
         .fetch_one(&mut *conn)
@@ -259,7 +265,7 @@ pub async fn delete(pool: &SqlitePool, ero: &EroId, id: &RunId) -> Result<bool> 
 
 /// Delete runs with their electors and local records (children first: one statement each).
 async fn delete_runs(conn: &mut sqlx::SqliteConnection, ids: &[String]) -> Result<()> {
-    for table in ["matching_results", "matching_electors", "matching_local_records"] {
+    for table in ["matching_result_chunks", "matching_property_chunks", "matching_pages", "matching_local_records"] {
         for id in ids {
             sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
                 .bind(id)
@@ -283,79 +289,44 @@ async fn checkpoint(pool: &SqlitePool) {
     let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await;
 }
 
-fn outcome(r: &SqliteRow, result: &str, probability: &str) -> Result<Option<Outcome>> {
-    let code: Option<i64> = r.get(result);
-    let Some(code) = code else { return Ok(None) };
-    Ok(Some(Outcome { level: Level::from_code(code)?, probability: r.get(probability) }))
-}
-
-pub async fn results(
+pub async fn result_chunks(
     pool: &SqlitePool,
     ero: &EroId,
     id: &RunId,
-    after: Option<&str>,
+    after: &str,
     limit: u32,
-) -> Result<Vec<ElectorRow>> {
-    let rows = sqlx::query(
-        "SELECT elector_number, property, dwp_result, dwp_probability, local_result, local_probability
-         FROM matching_results WHERE run_id = ? AND ero_id = ? AND elector_number > ?
-         ORDER BY elector_number LIMIT ?",
+) -> Result<Vec<Vec<u8>>> {
+    sqlx::query_scalar(
+        "SELECT details FROM matching_result_chunks WHERE run_id = ? AND ero_id = ? AND last_number > ?
+         ORDER BY last_number LIMIT ?",
     )
     .bind(id.as_str())
     .bind(ero.as_str())
-    .bind(after.unwrap_or(""))
+    .bind(after)
     .bind(i64::from(limit))
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?;
-    rows.iter()
-        .map(|r| {
-            let property: Option<i64> = r.get("property");
-            Ok(ElectorRow {
-                number: r.get("elector_number"),
-                property: property.map(|p| p as u32),
-                dwp: outcome(r, "dwp_result", "dwp_probability")?,
-                local: outcome(r, "local_result", "local_probability")?,
-            })
-        })
-        .collect()
+    .map_err(unavailable)
 }
 
-pub async fn properties(
+pub async fn property_chunks(
     pool: &SqlitePool,
     ero: &EroId,
     id: &RunId,
     after: u32,
-    limit: u32,
-) -> Result<Vec<PropertyRow>> {
-    // Unit separator between numbers: elector numbers are letters, digits, '-', '/' and '.'.
-    let rows = sqlx::query(
-        "SELECT property, group_concat(elector_number, char(31)) AS electors,
-                SUM(CASE WHEN dwp_result > 0 OR local_result > 0 THEN 1 ELSE 0 END) AS matched
-         FROM (SELECT property, elector_number, dwp_result, local_result FROM matching_results
-               WHERE run_id = ? AND ero_id = ? AND property > ? AND property <= ?
-               ORDER BY property, elector_number)
-         GROUP BY property ORDER BY property",
+    last: u32,
+) -> Result<Vec<Vec<u8>>> {
+    sqlx::query_scalar(
+        "SELECT details FROM matching_property_chunks
+         WHERE run_id = ? AND ero_id = ? AND last_property > ? AND first_property <= ? ORDER BY last_property",
     )
     .bind(id.as_str())
     .bind(ero.as_str())
     .bind(i64::from(after))
-    // Property numbers are 1, 2, 3, ... within a run: a page is a range of them.
-    .bind(i64::from(after) + i64::from(limit))
+    .bind(i64::from(last))
     .fetch_all(pool)
     .await
-    .map_err(unavailable)?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let electors: String = r.get("electors");
-            PropertyRow {
-                property: r.get::<i64, _>("property") as u32,
-                electors: electors.split('\u{1f}').map(str::to_owned).collect(),
-                matched: r.get::<i64, _>("matched") as u32,
-            }
-        })
-        .collect())
+    .map_err(unavailable)
 }
 
 pub async fn claim(
@@ -394,16 +365,13 @@ async fn held(conn: &mut sqlx::SqliteConnection, id: &RunId, worker: &str) -> Re
     Ok(held.is_some())
 }
 
-pub async fn work_electors(pool: &SqlitePool, id: &RunId, worker: &str) -> Result<Vec<WorkElector>> {
+pub async fn work_pages(pool: &SqlitePool, id: &RunId, worker: &str) -> Result<Vec<SealedPage>> {
     let mut conn = pool.acquire().await.map_err(unavailable)?;
     if !held(&mut conn, id, worker).await? {
         return Err(StorageError::Conflict("the run's lease was lost"));
     }
     let rows = sqlx::query(
-        "SELECT e.elector_number, e.key_id, e.details, COALESCE(r.dwp_result, 0) > 0 AS matched
-         FROM matching_electors e
-         LEFT JOIN matching_results r ON r.run_id = e.run_id AND r.elector_number = e.elector_number
-         WHERE e.run_id = ? ORDER BY e.rowid",
+        "SELECT page_id, key_id, details FROM matching_pages WHERE run_id = ? ORDER BY COALESCE(position, seq), seq",
     )
     .bind(id.as_str())
     .fetch_all(&mut *conn)
@@ -411,14 +379,25 @@ pub async fn work_electors(pool: &SqlitePool, id: &RunId, worker: &str) -> Resul
     .map_err(unavailable)?;
     Ok(rows
         .iter()
-        .map(|r| WorkElector {
-            elector: SealedElector {
-                number: r.get("elector_number"),
-                sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
-            },
-            dwp_matched: r.get("matched"),
+        .map(|r| SealedPage {
+            id: r.get("page_id"),
+            position: None,
+            numbers: Vec::new(),
+            sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
         })
         .collect())
+}
+
+pub async fn work_result_chunks(pool: &SqlitePool, id: &RunId, worker: &str) -> Result<Vec<Vec<u8>>> {
+    let mut conn = pool.acquire().await.map_err(unavailable)?;
+    if !held(&mut conn, id, worker).await? {
+        return Err(StorageError::Conflict("the run's lease was lost"));
+    }
+    sqlx::query_scalar("SELECT details FROM matching_result_chunks WHERE run_id = ? ORDER BY last_number")
+        .bind(id.as_str())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(unavailable)
 }
 
 pub async fn work_local(pool: &SqlitePool, id: &RunId, worker: &str) -> Result<Vec<SealedRecord>> {
@@ -464,8 +443,8 @@ pub async fn put_results(
     pool: &SqlitePool,
     id: &RunId,
     worker: &str,
-    against: Against,
-    results: &[ElectorResult],
+    results: &[ResultChunk],
+    properties: &[PropertyChunk],
 ) -> Result<bool> {
     let mut conn = pool.acquire().await.map_err(unavailable)?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
@@ -473,42 +452,46 @@ pub async fn put_results(
         if !held(&mut conn, id, worker).await? {
             return Ok(false);
         }
-        let on_conflict = match against {
-            Against::Dwp => {
-                " ON CONFLICT (run_id, elector_number) DO UPDATE SET property = excluded.property,
-                 dwp_result = excluded.dwp_result, dwp_probability = excluded.dwp_probability,
-                 local_result = NULL, local_probability = NULL"
-            }
-            Against::LocalData => {
-                " ON CONFLICT (run_id, elector_number) DO UPDATE SET
-                 local_result = excluded.local_result, local_probability = excluded.local_probability"
-            }
-        };
         let ero: Option<String> = sqlx::query_scalar("SELECT ero_id FROM matching_runs WHERE id = ?")
             .bind(id.as_str())
             .fetch_optional(&mut *conn)
             .await
             .map_err(unavailable)?;
         let ero = ero.ok_or(StorageError::NotFound)?;
-        for chunk in results.chunks(BATCH_ROWS) {
-            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(match against {
-                Against::Dwp => {
-                    "INSERT INTO matching_results (run_id, elector_number, ero_id, property, dwp_result, dwp_probability) "
-                }
-                Against::LocalData => {
-                    "INSERT INTO matching_results (run_id, elector_number, ero_id, property, local_result, local_probability) "
-                }
-            });
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(id.as_str())
-                    .push_bind(r.number.as_str())
-                    .push_bind(ero.as_str())
-                    .push_bind(r.property.map(i64::from))
-                    .push_bind(Level::code(r.level))
-                    .push_bind(r.probability);
-            });
-            q.push(on_conflict);
-            q.build().execute(&mut *conn).await.map_err(unavailable)?;
+        for table in ["matching_result_chunks", "matching_property_chunks"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE run_id = ?"))
+                .bind(id.as_str())
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+        }
+        for c in results {
+            sqlx::query(
+                "INSERT INTO matching_result_chunks (run_id, ero_id, first_number, last_number, details)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(id.as_str())
+            .bind(ero.as_str())
+            .bind(c.first.as_str())
+            .bind(c.last.as_str())
+            .bind(c.details.as_slice())
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        }
+        for c in properties {
+            sqlx::query(
+                "INSERT INTO matching_property_chunks (run_id, ero_id, first_property, last_property, details)
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(id.as_str())
+            .bind(ero.as_str())
+            .bind(i64::from(c.first))
+            .bind(i64::from(c.last))
+            .bind(c.details.as_slice())
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
         }
         Ok(true)
     }

@@ -67,6 +67,7 @@ macro_rules! contract_tests {
             a_matching_run_goes_through_its_states_and_stays_with_its_ero,
             an_expired_matching_lease_returns_the_run_and_three_failures_fail_it,
             matching_runs_are_deleted_whole_when_due,
+            a_matching_runs_pages_and_results_hold_across_their_chunks,
             staff_sign_in_takes_a_second_factor_locks_after_guesses_and_sessions_end,
             evidence_is_asked_for_sent_once_and_seen_only_by_its_ero,
             the_staff_queue_filters_in_the_database,
@@ -1512,6 +1513,7 @@ pub async fn a_matching_run_goes_through_its_states_and_stays_with_its_ero(backe
         ("C-4".to_owned(), person("Dai", "Lewis")),
     ];
     assert_eq!(c.add_run_electors(&run.id, &again).await.unwrap(), 4, "replaced by number, the last of a page stands");
+    assert_eq!(c.add_run_electors(&run.id, &again).await.unwrap(), 4, "a page sent again counts once");
     // Another ERO: nothing.
     assert_eq!(w.matching_run(&run.id).await.unwrap(), None);
     assert!(w.matching_runs(10).await.unwrap().is_empty());
@@ -1544,7 +1546,7 @@ pub async fn a_matching_run_goes_through_its_states_and_stays_with_its_ero(backe
         ("C-3", Some(Level::Likely), 1),
         ("C-4", Some(Level::Strong), 2),
     ]);
-    assert!(worker.put_results(&run.id, Against::Dwp, &dwp).await.unwrap());
+    assert!(worker.put_results(&run.id, Against::Dwp, dwp).await.unwrap());
     assert!(worker.finish(&run.id, t(3), None).await.unwrap());
     let matched = c.matching_run(&run.id).await.unwrap().unwrap();
     assert_eq!(
@@ -1591,13 +1593,12 @@ pub async fn a_matching_run_goes_through_its_states_and_stays_with_its_ero(backe
         probability: Some(0.999),
         property: None,
     }];
-    assert!(worker.put_results(&run.id, Against::LocalData, &local_results).await.unwrap());
+    assert!(worker.put_results(&run.id, Against::LocalData, local_results).await.unwrap());
     assert!(worker.finish(&run.id, t(6), None).await.unwrap());
     let props = c.match_properties(&run.id, 0, 10).await.unwrap();
     assert!(props.iter().all(|p| p.route() == Route::Route1), "{props:?}");
     let c2 = &c.match_results(&run.id, Some("C-1"), 1).await.unwrap()[0];
     assert_eq!((c2.dwp.unwrap().level, c2.local.unwrap().level, c2.property), (None, Some(Level::Strong), Some(2)));
-    // Sealed at rest: the raw rows do not hold the names.
     let worker2 = store.matching_worker("w3");
     assert!(matches!(worker2.electors(&run.id).await, Err(StorageError::Conflict(_))), "only the lease holder reads");
     assert!(c.delete_matching_run(&run.id).await.unwrap());
@@ -1626,7 +1627,8 @@ pub async fn an_expired_matching_lease_returns_the_run_and_three_failures_fail_i
     let second = backend.claim_matching_run("w2", t(4), until(100)).await.unwrap().unwrap();
     assert_eq!((second.id, second.attempts), (run.id.clone(), 2));
     assert!(!backend.matching_progress(&run.id, "w1", 1, 1, until(200)).await.unwrap());
-    assert!(!backend.put_match_results(&run.id, "w1", Against::Dwp, &results(&[("1", None, 1)])).await.unwrap());
+    let (chunks, properties) = crate::matching::chunks(Vec::new());
+    assert!(!backend.put_match_results(&run.id, "w1", &chunks, &properties).await.unwrap());
     assert!(!backend.finish_match(&run.id, "w1", t(5), None).await.unwrap());
     assert!(backend.finish_match(&run.id, "w2", t(5), Some("the DWP reference is not available")).await.unwrap());
     let again = c.matching_run(&run.id).await.unwrap().unwrap();
@@ -1652,7 +1654,7 @@ pub async fn matching_runs_are_deleted_whole_when_due(backend: Arc<dyn Backend>)
     c.queue_match(&matched.id, Against::Dwp, day(0)).await.unwrap();
     let worker = store.matching_worker("w");
     worker.claim(day(0), std::time::Duration::from_secs(60)).await.unwrap().unwrap();
-    worker.put_results(&matched.id, Against::Dwp, &results(&[("1", None, 1)])).await.unwrap();
+    worker.put_results(&matched.id, Against::Dwp, results(&[("1", None, 1)])).await.unwrap();
     assert!(worker.finish(&matched.id, day(1), None).await.unwrap());
     let abandoned = c.create_matching_run(Purpose::Canvass, day(0)).await.unwrap();
     c.add_run_electors(&abandoned.id, &[("1".to_owned(), person("Bob", "Jones"))]).await.unwrap();
@@ -1674,6 +1676,88 @@ pub async fn matching_runs_are_deleted_whole_when_due(backend: Arc<dyn Backend>)
     assert!(c.matching_run(&matched.id).await.unwrap().is_none());
     assert!(c.matching_run(&waiting.id).await.unwrap().is_some(), "never while queued");
     assert!(c.match_results(&matched.id, None, 10).await.unwrap().is_empty(), "its results went with it");
+}
+
+/// Pages of electors are kept whole and sealed: numbers sent again in a later page (out of
+/// order, overlapping) count once and the later elector stands; results and properties
+/// page correctly across their chunks of 10,000, and a local data match keeps DWP's results.
+pub async fn a_matching_runs_pages_and_results_hold_across_their_chunks(backend: Arc<dyn Backend>) {
+    use crate::matching::{Against, CHUNK, ElectorResult, Level, Purpose};
+    let store = seeded(backend.clone()).await;
+    let c = store.for_ero(id("cardiff"));
+    let run = c.create_matching_run(Purpose::Confirmation, t(0)).await.unwrap();
+    let n = 2 * CHUNK + 5_001;
+    let number = |i: usize| format!("E{i:06}");
+    let page = |range: std::ops::Range<usize>, given: &str| -> Vec<(String, crate::matching::Person)> {
+        range.map(|i| (number(i), person(given, "Jones"))).collect()
+    };
+    // Out of order, and the third page overlaps the first two.
+    assert_eq!(c.add_run_electors(&run.id, &page(10_000..n, "Ann")).await.unwrap(), (n - 10_000) as u64);
+    assert_eq!(c.add_run_electors(&run.id, &page(0..10_000, "Bob")).await.unwrap(), n as u64);
+    assert_eq!(c.add_run_electors(&run.id, &page(9_990..10_010, "Cy")).await.unwrap(), n as u64, "all held already");
+    c.queue_match(&run.id, Against::Dwp, t(1)).await.unwrap();
+    let worker = store.matching_worker("w");
+    worker.claim(t(2), std::time::Duration::from_secs(300)).await.unwrap().unwrap();
+    let electors = worker.electors(&run.id).await.unwrap();
+    assert_eq!(electors.len(), n, "each number once");
+    let given = |num: &str| electors.iter().find(|e| e.0 == num).map(|e| e.1.given_name.clone()).unwrap();
+    assert_eq!(
+        (given("E009989"), given("E009990"), given("E010009"), given("E010010")),
+        ("Bob".into(), "Cy".into(), "Cy".into(), "Ann".into())
+    );
+    // Results: every third matched; properties of two electors each.
+    let dwp: Vec<ElectorResult> = (0..n)
+        .rev()
+        .map(|i| ElectorResult {
+            number: number(i),
+            level: (i % 3 == 0).then_some(Level::Strong),
+            probability: (i % 3 == 0).then_some(0.999),
+            property: Some((i / 2) as u32 + 1),
+        })
+        .collect();
+    assert!(worker.put_results(&run.id, Against::Dwp, dwp).await.unwrap());
+    assert!(worker.finish(&run.id, t(3), None).await.unwrap());
+    let mut seen = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = c.match_results(&run.id, after.as_deref(), 7_001).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|r| r.number.clone());
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), n);
+    assert!(seen.windows(2).all(|w| w[0].number < w[1].number), "in number order, none twice");
+    assert_eq!(seen.iter().filter(|r| r.matched()).count(), n.div_ceil(3));
+    assert!(c.match_results(&run.id, Some("E010000"), 1).await.unwrap()[0].number == "E010001");
+    let properties = n.div_ceil(2) as u32;
+    let last = c.match_properties(&run.id, properties - 2, 10_000).await.unwrap();
+    assert_eq!(last.iter().map(|p| p.property).collect::<Vec<_>>(), vec![properties - 1, properties]);
+    let across = c.match_properties(&run.id, CHUNK as u32 - 2, 4).await.unwrap();
+    assert_eq!(
+        across.iter().map(|p| p.property).collect::<Vec<_>>(),
+        (CHUNK as u32 - 1..=CHUNK as u32 + 2).collect::<Vec<_>>()
+    );
+    assert!(across.iter().all(|p| p.electors.len() == 2 && p.matched <= 1));
+    // Another ERO reads nothing.
+    assert!(store.for_ero(id("westminster")).match_results(&run.id, None, 10).await.unwrap().is_empty());
+    assert!(store.for_ero(id("westminster")).match_properties(&run.id, 0, 10).await.unwrap().is_empty());
+    // A local data match of one elector keeps everyone's DWP results and properties.
+    c.add_local_records(&run.id, &[person("Bob", "Jones")]).await.unwrap();
+    c.queue_match(&run.id, Against::LocalData, t(4)).await.unwrap();
+    worker.claim(t(5), std::time::Duration::from_secs(300)).await.unwrap().unwrap();
+    let flags = worker.electors(&run.id).await.unwrap();
+    assert_eq!(flags.iter().filter(|e| e.2).count(), n.div_ceil(3), "which electors DWP matched");
+    let local =
+        [ElectorResult { number: number(1), level: Some(Level::Likely), probability: Some(0.95), property: None }];
+    assert!(worker.put_results(&run.id, Against::LocalData, local.to_vec()).await.unwrap());
+    assert!(worker.finish(&run.id, t(6), None).await.unwrap());
+    let first = c.match_properties(&run.id, 0, 1).await.unwrap();
+    assert_eq!((first[0].electors.len(), first[0].matched), (2, 2));
+    let e1 = &c.match_results(&run.id, Some("E000000"), 1).await.unwrap()[0];
+    assert_eq!((e1.number.as_str(), e1.property, e1.local.unwrap().level), ("E000001", Some(1), Some(Level::Likely)));
+    assert_eq!(c.match_results(&run.id, None, 1).await.unwrap()[0].dwp.unwrap().level, Some(Level::Strong));
 }
 
 pub async fn staff_sign_in_takes_a_second_factor_locks_after_guesses_and_sessions_end(backend: Arc<dyn Backend>) {

@@ -586,14 +586,10 @@ pub trait Backend: Send + Sync + 'static {
     async fn matching_run(&self, ero: &EroId, id: &matching::RunId) -> Result<Option<matching::RunRow>>;
     /// The ERO's runs, newest first.
     async fn matching_runs(&self, ero: &EroId, limit: u32) -> Result<Vec<matching::RunRow>>;
-    /// Add electors (replacing any of the same number) while the run is
-    /// uploading; the run's electors afterwards.
-    async fn put_run_electors(
-        &self,
-        ero: &EroId,
-        id: &matching::RunId,
-        electors: &[matching::SealedElector],
-    ) -> Result<u64>;
+    /// Add a page of electors while the run is uploading; the run's electors afterwards (a
+    /// number an earlier page holds counts once; an earlier page all of whose numbers this
+    /// one holds, a page sent again, is dropped).
+    async fn put_run_page(&self, ero: &EroId, id: &matching::RunId, page: &matching::SealedPage) -> Result<u64>;
     /// Add local data records while the run is uploading or matched, a record whose id the run
     /// holds already skipped (a repeated upload); how many were added, and the run's local
     /// records afterwards.
@@ -613,23 +609,22 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<matching::RunRow>;
     /// Delete a run with everything uploaded and its results; whether it was there.
     async fn delete_matching_run(&self, ero: &EroId, id: &matching::RunId) -> Result<bool>;
-    /// Per-elector results in elector-number order, after `after`.
-    async fn match_results(
+    /// The first `limit` chunks of results (in number order) whose last number is after `after`.
+    async fn match_result_chunks(
         &self,
         ero: &EroId,
         id: &matching::RunId,
-        after: Option<&str>,
+        after: &str,
         limit: u32,
-    ) -> Result<Vec<matching::ElectorRow>>;
-    /// Properties `after + 1` to `after + limit` (a run's properties are numbered 1, 2, 3, ...
-    /// by the worker), each with its electors in number order and how many matched.
-    async fn match_properties(
+    ) -> Result<Vec<Vec<u8>>>;
+    /// The chunks of properties holding any of the properties `after + 1` to `last`, in order.
+    async fn match_property_chunks(
         &self,
         ero: &EroId,
         id: &matching::RunId,
         after: u32,
-        limit: u32,
-    ) -> Result<Vec<matching::PropertyRow>>;
+        last: u32,
+    ) -> Result<Vec<Vec<u8>>>;
 
     // The matching worker's side: only a run it holds the lease of.
 
@@ -641,9 +636,11 @@ pub trait Backend: Send + Sync + 'static {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Option<matching::RunRow>>;
-    /// The electors of a run `worker` holds, in an order that does not change between
-    /// attempts (SQLite: upload order; Postgres: number order), so a run's training sample is the same.
-    async fn run_electors(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::WorkElector>>;
+    /// The pages of electors of a run `worker` holds, in upload order (so a run's training
+    /// sample is the same on every attempt).
+    async fn run_pages(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::SealedPage>>;
+    /// The result chunks of a run `worker` holds, in number order.
+    async fn run_result_chunks(&self, id: &matching::RunId, worker: &str) -> Result<Vec<Vec<u8>>>;
     /// The local records of a run `worker` holds.
     async fn run_local_records(&self, id: &matching::RunId, worker: &str) -> Result<Vec<matching::SealedRecord>>;
     /// Record progress and renew the lease; false if the lease was lost.
@@ -655,13 +652,13 @@ pub trait Backend: Send + Sync + 'static {
         total: u64,
         until: DateTime<Utc>,
     ) -> Result<bool>;
-    /// Write results of the running match; false if the lease was lost.
+    /// Replace the run's results with the running match's, whole; false if the lease was lost.
     async fn put_match_results(
         &self,
         id: &matching::RunId,
         worker: &str,
-        against: matching::Against,
-        results: &[matching::ElectorResult],
+        results: &[matching::ResultChunk],
+        properties: &[matching::PropertyChunk],
     ) -> Result<bool>;
     /// Finish the running match: matched, or with `error` queued again (failed after
     /// [`matching::MAX_ATTEMPTS`]); false if the lease was lost.

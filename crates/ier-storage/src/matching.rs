@@ -12,9 +12,13 @@
 //!
 //! Electors are uploaded in pages while it is `uploading` (the same elector
 //! number again replaces the elector); local data while it is `uploading` or
-//! `matched`. Each elector and local record is sealed with the data keys
-//! (associated data: the run, and the elector's number or the record's id), so
-//! nothing uploaded is kept in clear. The run row is its own queue entry: a
+//! `matched`. A page of electors is kept as it came, sealed whole with the data
+//! keys (associated data: the run and the page's id), beside its elector numbers'
+//! digests (sorted: how an elector given again in a later page, in whatever order
+//! the register comes, is found and counted once); each local record is sealed on its own (the run and the record's id).
+//! Nothing uploaded is kept in clear. Storing a page as one value, not a row per
+//! elector, is what lets an upload and a match's read-back keep up with the
+//! matching itself (`docs/BENCHMARKS.md`, issue 18). The run row is its own queue entry: a
 //! matching worker claims the oldest queued run with a lease (on Postgres with
 //! `FOR UPDATE SKIP LOCKED`), renews it as it reports progress, and writes the
 //! results; a worker that dies leaves the lease to run out and another takes
@@ -293,12 +297,25 @@ pub struct RunRow {
     pub error: Option<String>,
 }
 
-/// An elector sealed under its run and number.
+/// A page of electors as uploaded, sealed whole under its run and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SealedElector {
-    pub number: String,
+pub struct SealedPage {
+    /// Random: names the page in its seal's associated data.
+    pub id: i64,
+    /// Where the sender put it in the register (pages are read in this order, then in the
+    /// order they came; the later of two holding one number stands).
+    pub position: Option<u64>,
+    /// Its electors' numbers' digests ([`number_digest`]), sorted: one per elector (empty
+    /// as a worker reads the page).
+    pub numbers: Vec<u64>,
+    /// [`PageElectors`] as JSON.
     pub sealed: Sealed,
 }
+
+/// What a sealed page holds: its electors in the order given, each number once (the last
+/// of a number given twice stands).
+#[derive(Serialize, Deserialize)]
+pub struct PageElectors(pub Vec<(String, Person)>);
 
 /// A local data record sealed under its run and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -307,12 +324,24 @@ pub struct SealedRecord {
     pub sealed: Sealed,
 }
 
-/// An elector as a matching worker reads it.
+/// Results or properties kept a chunk.
+pub const CHUNK: usize = 10_000;
+
+/// Consecutive results (in elector-number order) as one value: the first and last numbers,
+/// and the rows encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkElector {
-    pub elector: SealedElector,
-    /// Whether the match against DWP matched them.
-    pub dwp_matched: bool,
+pub struct ResultChunk {
+    pub first: String,
+    pub last: String,
+    pub details: Vec<u8>,
+}
+
+/// Consecutive properties as one value: the first and last property numbers, and the rows encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropertyChunk {
+    pub first: u32,
+    pub last: u32,
+    pub details: Vec<u8>,
 }
 
 /// One elector's result of a match.
@@ -382,9 +411,122 @@ impl Route {
     }
 }
 
-/// Associated data of an elector's seal.
-pub fn elector_aad(run: &RunId, number: &str) -> Vec<u8> {
-    format!("matching/{run}/elector/{number}").into_bytes()
+/// Associated data of a page of electors' seal.
+pub fn page_aad(run: &RunId, page: i64) -> Vec<u8> {
+    format!("matching/{run}/page/{page}").into_bytes()
+}
+
+/// An elector number's digest (the first 8 bytes of its SHA-256): how pages are compared
+/// without reading every earlier page's numbers.
+pub fn number_digest(number: &str) -> u64 {
+    let d = ring::digest::digest(&ring::digest::SHA256, number.as_bytes());
+    u64::from_le_bytes(d.as_ref()[..8].try_into().expect("8 bytes"))
+}
+
+/// Digests as stored: 8 bytes each, little-endian.
+pub fn digests_to_bytes(digests: &[u64]) -> Vec<u8> {
+    digests.iter().flat_map(|d| d.to_le_bytes()).collect()
+}
+
+/// Earlier pages against a new one: how many of the new page's number digests (`ours`,
+/// sorted) the `earlier` pages (seq, stored digests, sorted) hold, and which of those pages
+/// hold nothing the new one does not (a page sent again, say): those are dropped, the new
+/// one standing. A merge of sorted lists: linear in the pages' sizes.
+pub fn overlap(ours: &[u64], earlier: &[(i64, Vec<u8>)]) -> (usize, Vec<i64>) {
+    let mut held = vec![false; ours.len()];
+    let mut superseded = Vec::new();
+    for (seq, theirs) in earlier {
+        let mut all_ours = true;
+        let mut i = 0;
+        for d in theirs.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))) {
+            while i < ours.len() && ours[i] < d {
+                i += 1;
+            }
+            if i < ours.len() && ours[i] == d {
+                held[i] = true;
+            } else {
+                all_ours = false;
+            }
+        }
+        if all_ours {
+            superseded.push(*seq);
+        }
+    }
+    (held.iter().filter(|h| **h).count(), superseded)
+}
+
+/// A result as kept in a chunk: number, property, DWP's level code and probability, local
+/// data's level code and probability.
+type Stored = (String, Option<u32>, Option<i64>, Option<f64>, Option<i64>, Option<f64>);
+
+fn encode_results(rows: &[ElectorRow]) -> Vec<u8> {
+    let stored: Vec<(&str, Option<u32>, Option<i64>, Option<f64>, Option<i64>, Option<f64>)> = rows
+        .iter()
+        .map(|r| {
+            let (dl, dp) = r.dwp.map_or((None, None), |o| (Some(Level::code(o.level)), o.probability));
+            let (ll, lp) = r.local.map_or((None, None), |o| (Some(Level::code(o.level)), o.probability));
+            (r.number.as_str(), r.property, dl, dp, ll, lp)
+        })
+        .collect();
+    serde_json::to_vec(&stored).expect("results serialise")
+}
+
+fn decode_results(details: &[u8]) -> Result<Vec<ElectorRow>> {
+    let stored: Vec<Stored> =
+        serde_json::from_slice(details).map_err(|_| StorageError::Corrupt("matching results chunk".into()))?;
+    let outcome = |level: Option<i64>, probability: Option<f64>| -> Result<Option<Outcome>> {
+        level.map(|l| Ok(Outcome { level: Level::from_code(l)?, probability })).transpose()
+    };
+    stored
+        .into_iter()
+        .map(|(number, property, dl, dp, ll, lp)| {
+            Ok(ElectorRow { number, property, dwp: outcome(dl, dp)?, local: outcome(ll, lp)? })
+        })
+        .collect()
+}
+
+fn decode_properties(details: &[u8]) -> Result<Vec<PropertyRow>> {
+    let stored: Vec<(u32, Vec<String>, u32)> =
+        serde_json::from_slice(details).map_err(|_| StorageError::Corrupt("matching properties chunk".into()))?;
+    Ok(stored.into_iter().map(|(property, electors, matched)| PropertyRow { property, electors, matched }).collect())
+}
+
+/// A match's whole results as chunks: electors in number order, and properties (each with
+/// its electors in number order and how many matched) in property order.
+pub fn chunks(mut rows: Vec<ElectorRow>) -> (Vec<ResultChunk>, Vec<PropertyChunk>) {
+    rows.sort_unstable_by(|a, b| a.number.cmp(&b.number));
+    let results = rows
+        .chunks(CHUNK)
+        .map(|c| ResultChunk {
+            first: c[0].number.clone(),
+            last: c[c.len() - 1].number.clone(),
+            details: encode_results(c),
+        })
+        .collect();
+    // (property, position in number order): sorted, each property's electors are in number order.
+    let mut by_property: Vec<(u32, u32)> =
+        rows.iter().enumerate().filter_map(|(i, r)| r.property.map(|p| (p, i as u32))).collect();
+    by_property.sort_unstable();
+    let mut properties: Vec<(u32, Vec<&str>, u32)> = Vec::new();
+    for (p, i) in by_property {
+        let r = &rows[i as usize];
+        match properties.last_mut() {
+            Some(last) if last.0 == p => {
+                last.1.push(&r.number);
+                last.2 += u32::from(r.matched());
+            }
+            _ => properties.push((p, vec![&r.number], u32::from(r.matched()))),
+        }
+    }
+    let properties = properties
+        .chunks(CHUNK)
+        .map(|c| PropertyChunk {
+            first: c[0].0,
+            last: c[c.len() - 1].0,
+            details: serde_json::to_vec(c).expect("properties serialise"),
+        })
+        .collect();
+    (results, properties)
 }
 
 /// Associated data of a local record's seal.
@@ -437,24 +579,33 @@ impl crate::EroStore {
         self.store.backend.matching_runs(&self.ero, limit).await
     }
 
-    /// Add electors to a run that is uploading, sealed here; the run's electors
-    /// afterwards. A number given twice keeps its last elector.
+    /// Add a page of electors to a run that is uploading, sealed here as one value; the
+    /// run's electors afterwards. A number given twice keeps its last elector, in this page
+    /// or across pages.
     pub async fn add_run_electors(&self, id: &RunId, electors: &[(String, Person)]) -> Result<u64> {
-        let mut sealed: Vec<SealedElector> = Vec::with_capacity(electors.len());
-        let mut seen = std::collections::HashMap::with_capacity(electors.len());
+        self.add_run_page(id, electors, None).await
+    }
+
+    /// [`Self::add_run_electors`] with the page's position in the register, where the sender
+    /// gives one (so pages sent two at a time are still read in the register's order).
+    pub async fn add_run_page(&self, id: &RunId, electors: &[(String, Person)], position: Option<u64>) -> Result<u64> {
+        let mut kept: Vec<(String, Person)> = Vec::with_capacity(electors.len());
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::with_capacity(electors.len());
         for (number, person) in electors {
-            let json = serde_json::to_vec(person).expect("a person serialises");
-            let e =
-                SealedElector { number: number.clone(), sealed: self.store.keys.seal(&json, &elector_aad(id, number)) };
             match seen.entry(number.as_str()) {
-                std::collections::hash_map::Entry::Occupied(at) => sealed[*at.get()] = e,
+                std::collections::hash_map::Entry::Occupied(at) => kept[*at.get()].1 = person.clone(),
                 std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(sealed.len());
-                    sealed.push(e);
+                    slot.insert(kept.len());
+                    kept.push((number.clone(), person.clone()));
                 }
             }
         }
-        self.store.backend.put_run_electors(&self.ero, id, &sealed).await
+        let mut numbers: Vec<u64> = kept.iter().map(|(n, _)| number_digest(n)).collect();
+        numbers.sort_unstable();
+        let page_id = rand::random::<i64>() & i64::MAX;
+        let json = serde_json::to_vec(&PageElectors(kept)).expect("a page serialises");
+        let sealed = self.store.keys.seal(&json, &page_aad(id, page_id));
+        self.store.backend.put_run_page(&self.ero, id, &SealedPage { id: page_id, position, numbers, sealed }).await
     }
 
     /// Add local data records to a run, sealed here: (added, the run's local records
@@ -485,12 +636,31 @@ impl crate::EroStore {
         self.store.backend.delete_matching_run(&self.ero, id).await
     }
 
+    /// Up to `limit` results after the number `after`, in number order.
     pub async fn match_results(&self, id: &RunId, after: Option<&str>, limit: u32) -> Result<Vec<ElectorRow>> {
-        self.store.backend.match_results(&self.ero, id, after, limit).await
+        let after = after.unwrap_or("");
+        let wanted = (limit as usize).div_ceil(CHUNK) as u32 + 1;
+        let chunks = self.store.backend.match_result_chunks(&self.ero, id, after, wanted).await?;
+        let mut rows = Vec::with_capacity(limit as usize);
+        for chunk in chunks {
+            rows.extend(decode_results(&chunk)?.into_iter().filter(|r| r.number.as_str() > after));
+            if rows.len() >= limit as usize {
+                break;
+            }
+        }
+        rows.truncate(limit as usize);
+        Ok(rows)
     }
 
+    /// Properties `after + 1` to `after + limit` (a run's are numbered 1, 2, 3, ...).
     pub async fn match_properties(&self, id: &RunId, after: u32, limit: u32) -> Result<Vec<PropertyRow>> {
-        self.store.backend.match_properties(&self.ero, id, after, limit).await
+        let last = after.saturating_add(limit);
+        let chunks = self.store.backend.match_property_chunks(&self.ero, id, after, last).await?;
+        let mut rows = Vec::new();
+        for chunk in chunks {
+            rows.extend(decode_properties(&chunk)?.into_iter().filter(|p| p.property > after && p.property <= last));
+        }
+        Ok(rows)
     }
 }
 
@@ -519,30 +689,75 @@ impl MatchingWorker {
         self.store.backend.claim_matching_run(&self.worker, now, until).await
     }
 
-    /// The run's electors, opened (on every core: a run can hold millions): (number,
-    /// person, matched by DWP).
+    /// The run's electors, opened (a page a core at a time: a run can hold millions): (number,
+    /// person, matched by DWP), in upload order, an elector given again in a later page
+    /// replacing the earlier one where it stood.
     pub async fn electors(&self, id: &RunId) -> Result<Vec<(String, Person, bool)>> {
-        let rows = self.store.backend.run_electors(id, &self.worker).await?;
+        let pages = self.store.backend.run_pages(id, &self.worker).await?;
         let keys = &self.store.keys;
-        let open = |w: &WorkElector| -> Result<Person> {
+        let open = |p: &SealedPage| -> Result<Vec<(String, Person)>> {
             let plain = keys
-                .open(&w.elector.sealed, &elector_aad(id, &w.elector.number))
-                .map_err(|e| StorageError::Corrupt(format!("matching run {id} elector: {e}")))?;
-            serde_json::from_slice(&plain)
-                .map_err(|_| StorageError::Corrupt(format!("matching run {id} elector: does not parse")))
+                .open(&p.sealed, &page_aad(id, p.id))
+                .map_err(|e| StorageError::Corrupt(format!("matching run {id} page: {e}")))?;
+            let page: PageElectors = serde_json::from_slice(&plain)
+                .map_err(|_| StorageError::Corrupt(format!("matching run {id} page: does not parse")))?;
+            Ok(page.0)
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-        let part = rows.len().div_ceil(threads).max(1);
-        let opened: Vec<Result<Vec<Person>>> = std::thread::scope(|s| {
-            let handles: Vec<_> =
-                rows.chunks(part).map(|chunk| s.spawn(move || chunk.iter().map(open).collect())).collect();
-            handles.into_iter().map(|h| h.join().expect("opening electors does not panic")).collect()
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let mut opened: Vec<Option<Result<Vec<(String, Person)>>>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads.min(pages.len()))
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut mine = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let Some(p) = pages.get(i) else { break mine };
+                            mine.push((i, open(p)));
+                        }
+                    })
+                })
+                .collect();
+            let mut all: Vec<Option<Result<Vec<(String, Person)>>>> = (0..pages.len()).map(|_| None).collect();
+            for h in handles {
+                for (i, r) in h.join().expect("opening pages does not panic") {
+                    all[i] = Some(r);
+                }
+            }
+            all
         });
-        let mut people = Vec::with_capacity(rows.len());
-        for part in opened {
-            people.extend(part?);
+        drop(pages);
+        let matched: std::collections::HashSet<String> = self
+            .results(id)
+            .await?
+            .into_iter()
+            .filter(|r| r.dwp.is_some_and(|o| o.level.is_some()))
+            .map(|r| r.number)
+            .collect();
+        let mut people: Vec<(String, Person, bool)> = Vec::new();
+        let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for page in opened.iter_mut() {
+            for (number, person) in page.take().expect("every page opened")? {
+                let dwp = matched.contains(&number);
+                match at.get(&number) {
+                    Some(&i) => people[i] = (number, person, dwp),
+                    None => {
+                        at.insert(number.clone(), people.len());
+                        people.push((number, person, dwp));
+                    }
+                }
+            }
         }
-        Ok(rows.into_iter().zip(people).map(|(w, p)| (w.elector.number, p, w.dwp_matched)).collect())
+        Ok(people)
+    }
+
+    /// The run's results as its last match left them, in number order.
+    pub async fn results(&self, id: &RunId) -> Result<Vec<ElectorRow>> {
+        let mut rows = Vec::new();
+        for chunk in self.store.backend.run_result_chunks(id, &self.worker).await? {
+            rows.extend(decode_results(&chunk)?);
+        }
+        Ok(rows)
     }
 
     /// The run's local data records, opened.
@@ -567,8 +782,32 @@ impl MatchingWorker {
         self.store.backend.matching_progress(id, &self.worker, done, total, until).await
     }
 
-    pub async fn put_results(&self, id: &RunId, against: Against, results: &[ElectorResult]) -> Result<bool> {
-        self.store.backend.put_match_results(id, &self.worker, against, results).await
+    /// Write a match's results, replacing the last match's: against DWP, every elector's
+    /// (with its property); against local data, those of the electors it compared, the
+    /// others keeping theirs. False if the lease was lost.
+    pub async fn put_results(&self, id: &RunId, against: Against, results: Vec<ElectorResult>) -> Result<bool> {
+        let outcome = |r: &ElectorResult| Some(Outcome { level: r.level, probability: r.probability });
+        let rows: Vec<ElectorRow> = match against {
+            Against::Dwp => results
+                .into_iter()
+                .map(|r| ElectorRow { dwp: outcome(&r), number: r.number, property: r.property, local: None })
+                .collect(),
+            Against::LocalData => {
+                let new: std::collections::HashMap<&str, &ElectorResult> =
+                    results.iter().map(|r| (r.number.as_str(), r)).collect();
+                let mut rows = self.results(id).await?;
+                for row in &mut rows {
+                    if let Some(r) = new.get(row.number.as_str()) {
+                        row.local = outcome(r);
+                    }
+                }
+                rows
+            }
+        };
+        let (results, properties) = tokio::task::spawn_blocking(move || chunks(rows))
+            .await
+            .map_err(|_| StorageError::Corrupt("encoding a match's results failed".into()))?;
+        self.store.backend.put_match_results(id, &self.worker, &results, &properties).await
     }
 
     pub async fn finish(&self, id: &RunId, now: DateTime<Utc>, error: Option<&str>) -> Result<bool> {

@@ -197,32 +197,147 @@ fn run_path(run: &str) -> anyhow::Result<String> {
 }
 
 /// One elector of the register file as the API takes it.
-fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> Value {
-    let lines: Vec<&str> = [r.address_line_1, r.address_line_2].into_iter().filter(|l| !l.is_empty()).collect();
-    let lines = if lines.is_empty() { vec![""] } else { lines };
-    let mut e = json!({
-        "electorNumber": r.id,
-        "givenName": r.given_name,
-        "surname": r.surname,
-        "addressLines": lines,
-        "postcode": r.postcode,
-    });
-    if !r.middle_names.is_empty() {
-        e["middleNames"] = json!(r.middle_names);
+/// An elector as the API takes it (`ElectorPage`'s items).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireElector {
+    elector_number: String,
+    given_name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    middle_names: String,
+    surname: String,
+    address_lines: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    town: String,
+    postcode: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    date_of_birth: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    nino: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uprn: Option<u64>,
+}
+
+fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> WireElector {
+    let mut lines: Vec<String> =
+        [r.address_line_1, r.address_line_2].into_iter().filter(|l| !l.is_empty()).map(str::to_owned).collect();
+    if lines.is_empty() {
+        lines.push(String::new());
     }
-    if !r.town.is_empty() {
-        e["town"] = json!(r.town);
+    WireElector {
+        elector_number: r.id.to_owned(),
+        given_name: r.given_name.to_owned(),
+        middle_names: r.middle_names.to_owned(),
+        surname: r.surname.to_owned(),
+        address_lines: lines,
+        town: r.town.to_owned(),
+        postcode: r.postcode.to_owned(),
+        date_of_birth: r.date_of_birth.to_owned(),
+        nino: r.nino.to_owned(),
+        uprn: uprn.and_then(|u| u.trim().parse::<u64>().ok()),
     }
-    if !r.date_of_birth.is_empty() {
-        e["dateOfBirth"] = json!(r.date_of_birth);
+}
+
+/// A page of the register ready to send: its electors, the JSON body, and how far into the
+/// file it reaches (bytes).
+struct ReadPage {
+    electors: u64,
+    body: Vec<u8>,
+    read: u64,
+    /// It holds an elector number an earlier page held: it is sent once every earlier page
+    /// has been stored, so the later elector stands.
+    after_earlier: bool,
+}
+
+/// A page being sent on its own connection: the connection back, the page's electors and
+/// reach into the file, and the answer.
+type Sending = tokio::task::JoinHandle<(Client, u64, u64, anyhow::Result<(u16, axum::body::Bytes)>)>;
+
+/// An upload's progress.
+struct Uploaded {
+    sent: u64,
+    skipped_values: u64,
+    electors: u64,
+    file_bytes: u64,
+    bar: Bar,
+    idle: Vec<Client>,
+}
+
+impl Uploaded {
+    /// Take the answer to the oldest page in flight.
+    async fn settle(&mut self, sending: Sending) -> anyhow::Result<()> {
+        let (client, n, read, answer) = sending.await.context("sending a page")?;
+        self.idle.push(client);
+        let (status, answer) = answer.context("the EMS API")?;
+        let answer: Value = serde_json::from_slice(&answer).unwrap_or(Value::Null);
+        if status != 200 {
+            return Err(problem(status, &answer));
+        }
+        self.sent += n;
+        self.skipped_values += answer["valuesSkipped"].as_array().map_or(0, |a| a.len() as u64);
+        // Two pages in flight may be stored in either order: the larger count is the later.
+        self.electors = self.electors.max(answer["electors"].as_u64().unwrap_or(0));
+        // Electors sent so far, of about as many as the bytes read so far say the file holds.
+        let estimate = (self.sent as f64 * self.file_bytes as f64 / read.max(1) as f64).round() as u64;
+        self.bar.show(self.sent, (self.file_bytes > 0).then_some(estimate.max(self.sent)));
+        Ok(())
     }
-    if !r.nino.is_empty() {
-        e["nino"] = json!(r.nino);
+}
+
+/// Read the register into pages of `page_size` on this thread, sending each to `pages` as it
+/// is ready (so the next page is read while one is being sent); what could not be read.
+fn read_pages(
+    mut reader: csv::Reader<std::io::BufReader<std::fs::File>>,
+    layout: ier_match::rows::Layout,
+    uprn_column: Option<usize>,
+    page_size: usize,
+    pages: tokio::sync::mpsc::Sender<ReadPage>,
+) -> anyhow::Result<ier_match::rows::Skipped> {
+    #[derive(serde::Serialize)]
+    struct Page<'a> {
+        electors: &'a [WireElector],
+        position: u32,
     }
-    if let Some(u) = uprn.and_then(|u| u.trim().parse::<u64>().ok()) {
-        e["uprn"] = json!(u);
+    let options = ier_match::Options::default();
+    let mut skipped = ier_match::rows::Skipped::default();
+    let mut page: Vec<WireElector> = Vec::with_capacity(page_size);
+    let mut sent: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut position = 0u32;
+    let mut row = csv::ByteRecord::new();
+    loop {
+        let more =
+            reader.read_byte_record(&mut row).map_err(|e| anyhow::anyhow!("{}", ier_match::rows::RowError::from(e)))?;
+        if more {
+            // As `ier match link` reads a file: a value that cannot be read is missing, a row
+            // that cannot be is skipped; both counted by line.
+            match layout.prepare_lenient(&row, &options, &mut skipped) {
+                Some((r, _)) if ier_storage::persons::elector_number(r.id).is_some() => {
+                    let uprn = uprn_column.and_then(|c| row.get(c)).and_then(|u| std::str::from_utf8(u).ok());
+                    page.push(elector(&r, uprn));
+                }
+                Some(_) => skipped.add("row", "an id that is not an elector number", layout.line(&row)),
+                None => {}
+            }
+        }
+        if page.len() == page_size || (!more && !page.is_empty()) {
+            position += 1;
+            let body = serde_json::to_vec(&Page { electors: &page, position })?;
+            let mut after_earlier = false;
+            for e in &page {
+                after_earlier |= sent.contains(&e.elector_number);
+            }
+            sent.extend(page.iter().map(|e| e.elector_number.clone()));
+            let ready = ReadPage { electors: page.len() as u64, body, read: reader.position().byte(), after_earlier };
+            if pages.blocking_send(ready).is_err() {
+                break;
+            }
+            page.clear();
+        }
+        if !more {
+            break;
+        }
     }
-    e
+    Ok(skipped)
 }
 
 async fn upload(args: UploadArgs) -> anyhow::Result<()> {
@@ -245,46 +360,42 @@ async fn upload(args: UploadArgs) -> anyhow::Result<()> {
     let id = run["id"].as_str().context("the API gave no run id")?.to_owned();
     eprintln!("run {id}: uploading {}", args.file.display());
     let path = format!("/v1/matching-runs/{id}/electors");
-    let mut bar = Bar::new("uploading");
-    let (mut sent, mut skipped_values, mut electors) = (0u64, 0u64, 0u64);
-    let mut skipped = ier_match::rows::Skipped::default();
-    let mut page: Vec<Value> = Vec::with_capacity(args.page_size as usize);
-    let mut row = csv::ByteRecord::new();
+    let bar = Bar::new("uploading");
+    let (tx, mut pages) = tokio::sync::mpsc::channel::<ReadPage>(2);
+    let page_size = args.page_size as usize;
+    let reading = std::thread::spawn(move || read_pages(reader, layout, uprn_column, page_size, tx));
+    // Two pages in flight, each on its own connection: the service stores one while it reads
+    // the other. Answers are taken in the order sent.
+    let mut up = Uploaded { sent: 0, skipped_values: 0, electors: 0, file_bytes, bar, idle: vec![client] };
+    let mut in_flight: std::collections::VecDeque<Sending> = std::collections::VecDeque::new();
     loop {
-        let more = reader
-            .read_byte_record(&mut row)
-            .map_err(|e| anyhow::anyhow!("{}: {}", args.file.display(), ier_match::rows::RowError::from(e)))?;
-        if more {
-            // As `ier match link` reads a file: a value that cannot be read is missing, a row
-            // that cannot be is skipped; both counted by line.
-            match layout.prepare_lenient(&row, &options, &mut skipped) {
-                Some((r, _)) if ier_storage::persons::elector_number(r.id).is_some() => {
-                    let uprn = uprn_column.and_then(|c| row.get(c)).and_then(|u| std::str::from_utf8(u).ok());
-                    page.push(elector(&r, uprn));
-                }
-                Some(_) => skipped.add("row", "an id that is not an elector number", layout.line(&row)),
-                None => {}
-            }
+        let page = pages.recv().await;
+        // Room for one more; none for a page holding an earlier page's number, nor at the end.
+        let keep = match &page {
+            Some(p) if !p.after_earlier => 1,
+            _ => 0,
+        };
+        while in_flight.len() > keep {
+            let oldest = in_flight.pop_front().expect("in flight");
+            up.settle(oldest).await?;
         }
-        if page.len() == args.page_size as usize || (!more && !page.is_empty()) {
-            let body = json!({ "electors": page });
-            let (status, answer) = client.call_idempotent("POST", &path, Some(&body)).await?;
-            if status != 200 {
-                return Err(problem(status, &answer));
-            }
-            sent += page.len() as u64;
-            skipped_values += answer["valuesSkipped"].as_array().map_or(0, |a| a.len() as u64);
-            electors = answer["electors"].as_u64().unwrap_or(electors);
-            page.clear();
-            // Electors sent so far, of about as many as the bytes read so far say the file holds.
-            let read = reader.position().byte().max(1);
-            let estimate = (sent as f64 * file_bytes as f64 / read as f64).round() as u64;
-            bar.show(sent, (file_bytes > 0).then_some(estimate.max(sent)));
-        }
-        if !more {
-            break;
-        }
+        let Some(page) = page else { break };
+        let mut c = match up.idle.pop() {
+            Some(c) => c,
+            None => args.conn.client()?,
+        };
+        let path = path.clone();
+        in_flight.push_back(tokio::spawn(async move {
+            let answer = c.https().call_idempotent("POST", &path, Some(page.body)).await.map_err(anyhow::Error::from);
+            (c, page.electors, page.read, answer)
+        }));
     }
+    let Uploaded { sent, skipped_values, electors, mut bar, idle, .. } = up;
+    let mut client = idle.into_iter().next().expect("a connection");
+    let skipped = reading
+        .join()
+        .map_err(|_| anyhow::anyhow!("reading the register failed"))?
+        .map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
     bar.finish(sent, Some(sent));
     if !skipped.is_empty() {
         eprintln!(
@@ -337,7 +448,7 @@ async fn wait(client: &mut Client, id: &str) -> anyhow::Result<Value> {
             Some("queued") => bar.show(0, None),
             _ => bar.show(done, total),
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
 
@@ -441,6 +552,83 @@ fn split_csv(data: &[u8], max: usize) -> anyhow::Result<Vec<(Vec<u8>, u64)>> {
     Ok(parts)
 }
 
+/// A page of results as the API gives it (`ResultPage`).
+#[derive(serde::Deserialize)]
+struct WireResults {
+    results: Vec<WireResult>,
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireResult {
+    elector_number: String,
+    matched: bool,
+    dwp: Option<WireOutcome>,
+    local_data: Option<WireOutcome>,
+    property: Option<u32>,
+}
+
+#[derive(serde::Deserialize)]
+struct WireOutcome {
+    result: String,
+    level: Option<String>,
+    probability: Option<f64>,
+}
+
+/// A page of properties as the API gives it (`PropertyPage`).
+#[derive(serde::Deserialize)]
+struct WireProperties {
+    properties: Vec<WireProperty>,
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireProperty {
+    property: u32,
+    elector_numbers: Vec<String>,
+    matched: u32,
+    route: String,
+}
+
+/// Every property of a run into `out`; how many are on route 1 and route 2.
+async fn fetch_properties(
+    mut client: Client,
+    base: String,
+    mut out: BufWriter<std::fs::File>,
+) -> anyhow::Result<[u64; 2]> {
+    writeln!(out, "property,route,electors,matched,elector_numbers")?;
+    let (mut after, mut routes) = (None::<String>, [0u64; 2]);
+    loop {
+        let q = after.as_ref().map(|a| format!("&after={a}")).unwrap_or_default();
+        let path = format!("{base}/properties?pageSize=10000{q}");
+        let (status, body) = client.https().call("GET", &path, None).await.context("the EMS API")?;
+        if status != 200 {
+            return Err(problem(status, &serde_json::from_slice(&body).unwrap_or(Value::Null)));
+        }
+        let page: WireProperties = serde_json::from_slice(&body).context("the EMS API's properties")?;
+        for p in &page.properties {
+            routes[usize::from(p.route == "route-2")] += 1;
+            writeln!(
+                out,
+                "{},{},{},{},{}",
+                p.property,
+                p.route,
+                p.elector_numbers.len(),
+                p.matched,
+                p.elector_numbers.join(";")
+            )?;
+        }
+        match page.next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    out.flush()?;
+    Ok(routes)
+}
+
 async fn results(args: ResultsArgs) -> anyhow::Result<()> {
     let base = run_path(&args.run)?;
     let mut client = args.conn.client()?;
@@ -451,6 +639,15 @@ async fn results(args: ResultsArgs) -> anyhow::Result<()> {
         out,
         "elector_number,matched,dwp_result,dwp_level,dwp_probability,local_result,local_level,local_probability,property"
     )?;
+    // Properties on a connection of their own, beside the results.
+    let properties = match &args.properties {
+        Some(path) => {
+            let out = BufWriter::new(create(path)?);
+            let client = args.conn.client()?;
+            Some((path.clone(), tokio::spawn(fetch_properties(client, base.clone(), out))))
+        }
+        None => None,
+    };
     let mut bar = Bar::new("fetching results");
     let (mut after, mut fetched, mut matched) = (None::<String>, 0u64, 0u64);
     loop {
@@ -458,68 +655,46 @@ async fn results(args: ResultsArgs) -> anyhow::Result<()> {
             None => format!("{base}/results?pageSize=10000"),
             Some(a) => format!("{base}/results?pageSize=10000&after={}", encode(a)),
         };
-        let (status, page) = client.call("GET", &path, None).await?;
+        let (status, body) = client.https().call("GET", &path, None).await.context("the EMS API")?;
         if status != 200 {
-            return Err(problem(status, &page));
+            return Err(problem(status, &serde_json::from_slice(&body).unwrap_or(Value::Null)));
         }
-        for r in page["results"].as_array().into_iter().flatten() {
-            let outcome = |o: &Value| -> String {
-                if o.is_null() {
-                    ",,".into()
-                } else {
-                    format!(
+        let page: WireResults = serde_json::from_slice(&body).context("the EMS API's results")?;
+        for r in &page.results {
+            let outcome = |o: &Option<WireOutcome>| -> String {
+                match o {
+                    None => ",,".into(),
+                    Some(o) => format!(
                         "{},{},{}",
-                        o["result"].as_str().unwrap_or(""),
-                        o["level"].as_str().unwrap_or(""),
-                        o["probability"].as_f64().map(|p| format!("{p:.6}")).unwrap_or_default()
-                    )
+                        o.result,
+                        o.level.as_deref().unwrap_or(""),
+                        o.probability.map(|p| format!("{p:.6}")).unwrap_or_default()
+                    ),
                 }
             };
-            let is_matched = r["matched"].as_bool().unwrap_or(false);
-            matched += u64::from(is_matched);
+            matched += u64::from(r.matched);
             writeln!(
                 out,
                 "{},{},{},{},{}",
-                r["electorNumber"].as_str().unwrap_or(""),
-                is_matched,
-                outcome(&r["dwp"]),
-                outcome(&r["localData"]),
-                r["property"].as_u64().map(|p| p.to_string()).unwrap_or_default()
+                r.elector_number,
+                r.matched,
+                outcome(&r.dwp),
+                outcome(&r.local_data),
+                r.property.map(|p| p.to_string()).unwrap_or_default()
             )?;
             fetched += 1;
         }
         bar.show(fetched, total);
-        match page["next"].as_str() {
-            Some(n) => after = Some(n.to_owned()),
+        match page.next {
+            Some(n) => after = Some(n),
             None => break,
         }
     }
     bar.finish(fetched, total);
     out.flush()?;
     eprintln!("{fetched} electors, {matched} matched: {}", args.out.display());
-    if let Some(path) = &args.properties {
-        let mut out = BufWriter::new(create(path)?);
-        writeln!(out, "property,route,electors,matched,elector_numbers")?;
-        let (mut after, mut routes) = (None::<String>, [0u64; 2]);
-        loop {
-            let q = after.as_ref().map(|a| format!("&after={a}")).unwrap_or_default();
-            let (status, page) = client.call("GET", &format!("{base}/properties?pageSize=10000{q}"), None).await?;
-            if status != 200 {
-                return Err(problem(status, &page));
-            }
-            for p in page["properties"].as_array().into_iter().flatten() {
-                let numbers: Vec<&str> =
-                    p["electorNumbers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-                let route = p["route"].as_str().unwrap_or("");
-                routes[usize::from(route == "route-2")] += 1;
-                writeln!(out, "{},{route},{},{},{}", p["property"], numbers.len(), p["matched"], numbers.join(";"))?;
-            }
-            match page["next"].as_str() {
-                Some(n) => after = Some(n.to_owned()),
-                None => break,
-            }
-        }
-        out.flush()?;
+    if let Some((path, task)) = properties {
+        let routes = task.await.context("fetching properties")??;
         eprintln!("{} properties on route 1, {} on route 2: {}", routes[0], routes[1], path.display());
     }
     Ok(())

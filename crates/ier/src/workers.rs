@@ -211,10 +211,12 @@ impl DwpArgs {
         }
     }
 
-    /// The reference, built when the first run needs it.
+    /// The reference: an extract is indexed at once, in the background (a national extract
+    /// takes minutes, which the first run should not wait for); the simulator's when the
+    /// first run needs it.
     pub fn reference(&self) -> Arc<ier_jobs::matching::DwpReference> {
         use ier_jobs::matching::DwpReference;
-        Arc::new(match self.dwp_extract.clone() {
+        let reference = Arc::new(match self.dwp_extract.clone() {
             Some(path) => DwpReference::new("extract", move || {
                 crate::match_cmd::read_reference(&path).map_err(|e| format!("{e:#}"))
             }),
@@ -222,7 +224,16 @@ impl DwpArgs {
                 let population = crate::demo::reference_population().map_err(|e| e.to_string())?;
                 Ok(ier_dwp::simulator::match_reference(&population))
             }),
-        })
+        });
+        if self.dwp_extract.is_some() {
+            let early = reference.clone();
+            std::thread::spawn(move || {
+                if let Err(e) = early.get() {
+                    tracing::error!(error = %e, "the DWP extract could not be indexed: data matching runs will fail");
+                }
+            });
+        }
+        reference
     }
 }
 
