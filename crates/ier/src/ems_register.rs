@@ -429,6 +429,9 @@ async fn upload(args: UploadArgs) -> anyhow::Result<()> {
 /// Follow a run until its match has finished.
 async fn wait(client: &mut Client, id: &str) -> anyhow::Result<Value> {
     let mut bar = Bar::new("matching");
+    // Often while matching; less and less often while queued behind other EROs' runs (350 EMS
+    // waiting at once would otherwise keep the service busy answering them).
+    let mut queued_polls = 0u32;
     loop {
         let (status, run) = client.call("GET", &format!("/v1/matching-runs/{id}"), None).await?;
         if status != 200 {
@@ -445,10 +448,17 @@ async fn wait(client: &mut Client, id: &str) -> anyhow::Result<Value> {
                 bail!("the run's match failed: {}", run["error"].as_str().unwrap_or("(no reason given)"));
             }
             Some("uploading") => bail!("the run has no match queued"),
-            Some("queued") => bar.show(0, None),
-            _ => bar.show(done, total),
+            Some("queued") => {
+                bar.show(0, None);
+                queued_polls += 1;
+            }
+            _ => {
+                bar.show(done, total);
+                queued_polls = 0;
+            }
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        let pause = 250u64 << queued_polls.saturating_sub(1).min(3);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
     }
 }
 
