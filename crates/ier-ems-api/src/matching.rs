@@ -87,7 +87,7 @@ pub struct ElectorPage {
     /// the same elector number, the later stands. Without it, the order received.
     #[serde(default)]
     #[schema(minimum = 1)]
-    pub position: Option<u32>,
+    pub position: Option<i32>,
 }
 
 /// A run: where it is, and how far its match has got.
@@ -439,10 +439,10 @@ pub async fn electors(
     let page: ElectorPage = json_body(&headers, &body)?;
     drop(body);
     let read = register::read(&page.electors, MAX_ELECTORS)?;
-    if page.position == Some(0) {
+    if page.position.is_some_and(|p| p < 1) {
         return Err(Problem::field("position", "must be a whole number from 1"));
     }
-    let position = page.position.map(u64::from);
+    let position = page.position.map(|p| p as u64);
     let n = page.electors.len();
     let people: Vec<(String, Person)> = page
         .electors

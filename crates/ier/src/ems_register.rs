@@ -296,13 +296,13 @@ fn read_pages(
     #[derive(serde::Serialize)]
     struct Page<'a> {
         electors: &'a [WireElector],
-        position: u32,
+        position: i32,
     }
     let options = ier_match::Options::default();
     let mut skipped = ier_match::rows::Skipped::default();
     let mut page: Vec<WireElector> = Vec::with_capacity(page_size);
     let mut sent: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut position = 0u32;
+    let mut position = 0i32;
     let mut row = csv::ByteRecord::new();
     loop {
         let more =
