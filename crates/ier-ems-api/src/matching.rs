@@ -465,7 +465,7 @@ pub async fn electors(
         })
         .collect();
     let distinct = people.iter().map(|(n, _)| n.as_str()).collect::<std::collections::HashSet<_>>().len();
-    let total = state.for_caller(&caller).add_run_page(&id, &people, position).await?;
+    let total = state.for_caller(&caller).add_run_page(&id, people, position).await?;
     let result = ElectorPageResult { stored: distinct, values_skipped: read.values_skipped, electors: total };
     Ok(with_items(Json(result).into_response(), n))
 }

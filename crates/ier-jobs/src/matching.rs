@@ -106,17 +106,30 @@ pub fn local_reference(records: &[Person]) -> Reference {
 }
 
 /// Property numbers by first appearance: the same UPRN, or else the same normalised
-/// address and postcode, is one property.
+/// address and postcode, is one property. The keys are digests (SHA-256's first 16 bytes) made on every core; numbering them in
+/// order is then one pass.
 fn properties(people: &[(String, Person, bool)], prepared: &[Prepared]) -> Vec<u32> {
-    let mut seen: HashMap<String, u32> = HashMap::with_capacity(people.len());
-    people
-        .iter()
-        .zip(prepared)
-        .map(|((_, person, _), p)| {
-            let key = match person.uprn {
-                Some(u) => format!("u{u}"),
-                None => format!("a{}|{}", p.address(), p.postcode()),
-            };
+    let indexes: Vec<usize> = (0..people.len()).collect();
+    let keys: Vec<u128> = ier_match::parallel::par_chunks(&indexes, 1 << 14, |chunk| {
+        let mut text = String::new();
+        chunk
+            .iter()
+            .map(|&i| {
+                use std::fmt::Write;
+                text.clear();
+                match people[i].1.uprn {
+                    Some(u) => write!(text, "u{u}").expect("a string takes it"),
+                    None => write!(text, "a{}|{}", prepared[i].address(), prepared[i].postcode())
+                        .expect("a string takes it"),
+                }
+                let d = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+                u128::from_le_bytes(d.as_ref()[..16].try_into().expect("16 bytes"))
+            })
+            .collect()
+    });
+    let mut seen: HashMap<u128, u32> = HashMap::with_capacity(people.len());
+    keys.into_iter()
+        .map(|key| {
             let next = seen.len() as u32 + 1;
             *seen.entry(key).or_insert(next)
         })
@@ -136,12 +149,16 @@ fn model(
     against: Against,
     reference_len: usize,
 ) -> Model {
-    let sample: Vec<Prepared> = match against {
-        Against::Dwp => prepared[..prepared.len().min(TRAIN_SAMPLE)].to_vec(),
+    let everyone: Vec<Prepared>;
+    let sample: &[Prepared] = match against {
+        Against::Dwp => &prepared[..prepared.len().min(TRAIN_SAMPLE)],
         // Every elector (those DWP matched teach the model most), not only the ones left.
-        Against::LocalData => people.iter().take(TRAIN_SAMPLE).map(|p| prepare(&p.1)).collect(),
+        Against::LocalData => {
+            everyone = people.iter().take(TRAIN_SAMPLE).map(|p| prepare(&p.1)).collect();
+            &everyone
+        }
     };
-    let (mut model, report) = train(dwp, &sample, &TrainOptions::default());
+    let (mut model, report) = train(dwp, sample, &TrainOptions::default());
     tracing::info!(against = %against, report = %report, "matching model trained");
     if against == Against::LocalData {
         model.lambda = (1.0 / reference_len.max(2) as f64).min(0.5);
@@ -289,7 +306,9 @@ impl Matcher {
         let work = {
             let (people, chosen, reference) = (people.clone(), chosen.clone(), reference.clone());
             tokio::task::spawn_blocking(move || {
-                let prepared: Vec<Prepared> = chosen.iter().map(|&i| prepare(&people[i].1)).collect();
+                let prepared: Vec<Prepared> = ier_match::parallel::par_chunks(&chosen, 1 << 13, |c| {
+                    c.iter().map(|&i| prepare(&people[i].1)).collect()
+                });
                 let property = match against {
                     Against::Dwp => Some(properties(&people, &prepared)),
                     Against::LocalData => None,
@@ -317,13 +336,18 @@ impl Matcher {
             }
         };
         let scored = t0.elapsed().as_secs_f64();
+        // The scoring thread has let go of the electors: their numbers move into the results.
+        let mut numbers: Vec<String> = match Arc::try_unwrap(people) {
+            Ok(people) => people.into_iter().map(|p| p.0).collect(),
+            Err(people) => people.iter().map(|p| p.0.clone()).collect(),
+        };
         let results: Vec<ElectorResult> = chosen
             .iter()
             .enumerate()
             .map(|(k, &i)| {
                 let l = linked[k];
                 ElectorResult {
-                    number: people[i].0.clone(),
+                    number: std::mem::take(&mut numbers[i]),
                     level: l.and_then(|l| Level::of(l.probability, DEFAULT_THRESHOLD)),
                     probability: l.map(|l| l.probability),
                     property: property.as_ref().map(|p| p[k]),

@@ -349,7 +349,7 @@ pub async fn work_pages(b: &PgBackend, id: &RunId, worker: &str) -> Result<Vec<S
         return Err(StorageError::Conflict("the run's lease was lost"));
     }
     let rows = sqlx::query(
-        "SELECT page_id, key_id, details FROM matching_pages WHERE run_id = $1 ORDER BY COALESCE(position, seq), seq",
+        "SELECT page_id, numbers, key_id, details FROM matching_pages WHERE run_id = $1 ORDER BY COALESCE(position, seq), seq",
     )
     .bind(id.as_str())
     .fetch_all(b.pool())
@@ -360,7 +360,7 @@ pub async fn work_pages(b: &PgBackend, id: &RunId, worker: &str) -> Result<Vec<S
         .map(|r| SealedPage {
             id: r.get("page_id"),
             position: None,
-            numbers: Vec::new(),
+            numbers: ier_storage::matching::digests_from_bytes(r.get("numbers")),
             sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
         })
         .collect())

@@ -371,7 +371,7 @@ pub async fn work_pages(pool: &SqlitePool, id: &RunId, worker: &str) -> Result<V
         return Err(StorageError::Conflict("the run's lease was lost"));
     }
     let rows = sqlx::query(
-        "SELECT page_id, key_id, details FROM matching_pages WHERE run_id = ? ORDER BY COALESCE(position, seq), seq",
+        "SELECT page_id, numbers, key_id, details FROM matching_pages WHERE run_id = ? ORDER BY COALESCE(position, seq), seq",
     )
     .bind(id.as_str())
     .fetch_all(&mut *conn)
@@ -382,7 +382,7 @@ pub async fn work_pages(pool: &SqlitePool, id: &RunId, worker: &str) -> Result<V
         .map(|r| SealedPage {
             id: r.get("page_id"),
             position: None,
-            numbers: Vec::new(),
+            numbers: ier_storage::matching::digests_from_bytes(r.get("numbers")),
             sealed: Sealed { key_id: r.get("key_id"), blob: r.get("details") },
         })
         .collect())

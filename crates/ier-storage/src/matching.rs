@@ -305,8 +305,7 @@ pub struct SealedPage {
     /// Where the sender put it in the register (pages are read in this order, then in the
     /// order they came; the later of two holding one number stands).
     pub position: Option<u64>,
-    /// Its electors' numbers' digests ([`number_digest`]), sorted: one per elector (empty
-    /// as a worker reads the page).
+    /// Its electors' numbers' digests ([`number_digest`]), sorted: one per elector.
     pub numbers: Vec<u64>,
     /// [`PageElectors`] as JSON.
     pub sealed: Sealed,
@@ -428,6 +427,11 @@ pub fn digests_to_bytes(digests: &[u64]) -> Vec<u8> {
     digests.iter().flat_map(|d| d.to_le_bytes()).collect()
 }
 
+/// Digests as [`digests_to_bytes`] stores them.
+pub fn digests_from_bytes(bytes: &[u8]) -> Vec<u64> {
+    bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect()
+}
+
 /// Earlier pages against a new one: how many of the new page's number digests (`ours`,
 /// sorted) the `earlier` pages (seq, stored digests, sorted) hold, and which of those pages
 /// hold nothing the new one does not (a page sent again, say): those are dropped, the new
@@ -491,18 +495,74 @@ fn decode_properties(details: &[u8]) -> Result<Vec<PropertyRow>> {
     Ok(stored.into_iter().map(|(property, electors, matched)| PropertyRow { property, electors, matched }).collect())
 }
 
+/// `f` of each item, on as many threads as there are cores (at most 16), in order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut all: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break mine };
+                        mine.push((i, f(item)));
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            for (i, r) in h.join().expect("a worker thread does not panic") {
+                all[i] = Some(r);
+            }
+        }
+    });
+    all.into_iter().map(|r| r.expect("every item mapped")).collect()
+}
+
+/// Rows in number order: each half sorted on a thread of its own, then the halves merged.
+fn by_number(mut rows: Vec<ElectorRow>) -> Vec<ElectorRow> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 2 || rows.len() < 1 << 16 {
+        rows.sort_unstable_by(|a, b| a.number.cmp(&b.number));
+        return rows;
+    }
+    let mut second = rows.split_off(rows.len() / 2);
+    std::thread::scope(|s| {
+        s.spawn(|| second.sort_unstable_by(|a, b| a.number.cmp(&b.number)));
+        rows.sort_unstable_by(|a, b| a.number.cmp(&b.number));
+    });
+    let mut merged = Vec::with_capacity(rows.len() + second.len());
+    let (mut a, mut b) = (rows.into_iter().peekable(), second.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if x.number <= y.number => a.next(),
+            (Some(_), Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, _) => b.next(),
+        };
+        match next {
+            Some(row) => merged.push(row),
+            None => break merged,
+        }
+    }
+}
+
 /// A match's whole results as chunks: electors in number order, and properties (each with
 /// its electors in number order and how many matched) in property order.
-pub fn chunks(mut rows: Vec<ElectorRow>) -> (Vec<ResultChunk>, Vec<PropertyChunk>) {
-    rows.sort_unstable_by(|a, b| a.number.cmp(&b.number));
-    let results = rows
-        .chunks(CHUNK)
-        .map(|c| ResultChunk {
-            first: c[0].number.clone(),
-            last: c[c.len() - 1].number.clone(),
-            details: encode_results(c),
-        })
-        .collect();
+pub fn chunks(rows: Vec<ElectorRow>) -> (Vec<ResultChunk>, Vec<PropertyChunk>) {
+    let rows = by_number(rows);
+    let parts: Vec<&[ElectorRow]> = rows.chunks(CHUNK).collect();
+    let results = par_map(&parts, |c| ResultChunk {
+        first: c[0].number.clone(),
+        last: c[c.len() - 1].number.clone(),
+        details: encode_results(c),
+    });
     // (property, position in number order): sorted, each property's electors are in number order.
     let mut by_property: Vec<(u32, u32)> =
         rows.iter().enumerate().filter_map(|(i, r)| r.property.map(|p| (p, i as u32))).collect();
@@ -518,14 +578,12 @@ pub fn chunks(mut rows: Vec<ElectorRow>) -> (Vec<ResultChunk>, Vec<PropertyChunk
             _ => properties.push((p, vec![&r.number], u32::from(r.matched()))),
         }
     }
-    let properties = properties
-        .chunks(CHUNK)
-        .map(|c| PropertyChunk {
-            first: c[0].0,
-            last: c[c.len() - 1].0,
-            details: serde_json::to_vec(c).expect("properties serialise"),
-        })
-        .collect();
+    let parts: Vec<&[(u32, Vec<&str>, u32)]> = properties.chunks(CHUNK).collect();
+    let properties = par_map(&parts, |c| PropertyChunk {
+        first: c[0].0,
+        last: c[c.len() - 1].0,
+        details: serde_json::to_vec(c).expect("properties serialise"),
+    });
     (results, properties)
 }
 
@@ -583,23 +641,36 @@ impl crate::EroStore {
     /// run's electors afterwards. A number given twice keeps its last elector, in this page
     /// or across pages.
     pub async fn add_run_electors(&self, id: &RunId, electors: &[(String, Person)]) -> Result<u64> {
-        self.add_run_page(id, electors, None).await
+        self.add_run_page(id, electors.to_vec(), None).await
     }
 
     /// [`Self::add_run_electors`] with the page's position in the register, where the sender
     /// gives one (so pages sent two at a time are still read in the register's order).
-    pub async fn add_run_page(&self, id: &RunId, electors: &[(String, Person)], position: Option<u64>) -> Result<u64> {
-        let mut kept: Vec<(String, Person)> = Vec::with_capacity(electors.len());
-        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::with_capacity(electors.len());
-        for (number, person) in electors {
-            match seen.entry(number.as_str()) {
-                std::collections::hash_map::Entry::Occupied(at) => kept[*at.get()].1 = person.clone(),
-                std::collections::hash_map::Entry::Vacant(slot) => {
-                    slot.insert(kept.len());
-                    kept.push((number.clone(), person.clone()));
-                }
+    pub async fn add_run_page(
+        &self,
+        id: &RunId,
+        electors: Vec<(String, Person)>,
+        position: Option<u64>,
+    ) -> Result<u64> {
+        // A number given twice stays where it first came, with the last elector given for it.
+        let plan: Option<Vec<Option<usize>>> = {
+            let mut last: std::collections::HashMap<&str, usize> =
+                std::collections::HashMap::with_capacity(electors.len());
+            for (i, (number, _)) in electors.iter().enumerate() {
+                last.insert(number.as_str(), i);
             }
-        }
+            (last.len() < electors.len()).then(|| {
+                let mut first = std::collections::HashSet::with_capacity(last.len());
+                electors.iter().map(|(n, _)| first.insert(n.as_str()).then(|| last[n.as_str()])).collect()
+            })
+        };
+        let kept = match plan {
+            None => electors,
+            Some(plan) => {
+                let mut slots: Vec<Option<(String, Person)>> = electors.into_iter().map(Some).collect();
+                plan.into_iter().flatten().map(|at| slots[at].take().expect("each number's last once")).collect()
+            }
+        };
         let mut numbers: Vec<u64> = kept.iter().map(|(n, _)| number_digest(n)).collect();
         numbers.sort_unstable();
         let page_id = rand::random::<i64>() & i64::MAX;
@@ -703,30 +774,14 @@ impl MatchingWorker {
                 .map_err(|_| StorageError::Corrupt(format!("matching run {id} page: does not parse")))?;
             Ok(page.0)
         };
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 16);
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let mut opened: Vec<Option<Result<Vec<(String, Person)>>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads.min(pages.len()))
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut mine = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let Some(p) = pages.get(i) else { break mine };
-                            mine.push((i, open(p)));
-                        }
-                    })
-                })
-                .collect();
-            let mut all: Vec<Option<Result<Vec<(String, Person)>>>> = (0..pages.len()).map(|_| None).collect();
-            for h in handles {
-                for (i, r) in h.join().expect("opening pages does not panic") {
-                    all[i] = Some(r);
-                }
-            }
-            all
-        });
+        let mut opened: Vec<Option<Result<Vec<(String, Person)>>>> = par_map(&pages, |p| Some(open(p)));
+        // Numbers with distinct digests are distinct: then no page repeats another's
+        // electors (the usual case), and the pages are simply read in order.
+        let mut digests: Vec<u64> = pages.iter().flat_map(|p| p.numbers.iter().copied()).collect();
         drop(pages);
+        digests.sort_unstable();
+        let repeats = digests.windows(2).any(|w| w[0] == w[1]);
+        drop(digests);
         let matched: std::collections::HashSet<String> = self
             .results(id)
             .await?
@@ -734,16 +789,27 @@ impl MatchingWorker {
             .filter(|r| r.dwp.is_some_and(|o| o.level.is_some()))
             .map(|r| r.number)
             .collect();
-        let mut people: Vec<(String, Person, bool)> = Vec::new();
+        let dwp = |number: &str| !matched.is_empty() && matched.contains(number);
+        let mut people: Vec<(String, Person, bool)> =
+            Vec::with_capacity(opened.iter().map(|p| p.as_ref().map_or(0, |p| p.as_ref().map_or(0, Vec::len))).sum());
+        if !repeats {
+            for page in opened.iter_mut() {
+                people.extend(page.take().expect("every page opened")?.into_iter().map(|(n, p)| {
+                    let m = dwp(&n);
+                    (n, p, m)
+                }));
+            }
+            return Ok(people);
+        }
         let mut at: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
         for page in opened.iter_mut() {
             for (number, person) in page.take().expect("every page opened")? {
-                let dwp = matched.contains(&number);
+                let m = dwp(&number);
                 match at.get(&number) {
-                    Some(&i) => people[i] = (number, person, dwp),
+                    Some(&i) => people[i] = (number, person, m),
                     None => {
                         at.insert(number.clone(), people.len());
-                        people.push((number, person, dwp));
+                        people.push((number, person, m));
                     }
                 }
             }
@@ -844,6 +910,35 @@ mod tests {
         for l in [None, Some(Level::Likely), Some(Level::Strong)] {
             assert_eq!(Level::from_code(Level::code(l)).unwrap(), l);
         }
+    }
+
+    #[test]
+    fn results_are_chunked_in_number_order_however_they_come() {
+        // Past the size at which the halves are sorted on two threads and merged, with
+        // numbers given twice and in no order.
+        let n = 150_001u64;
+        let rows: Vec<ElectorRow> = (0..n)
+            .map(|i| ElectorRow {
+                number: format!("{}", (i * 7919) % 100_003),
+                property: Some((i % 1_000) as u32 + 1),
+                dwp: Some(Outcome { level: Some(Level::Strong), probability: Some(0.995) }),
+                local: None,
+            })
+            .collect();
+        let mut expected: Vec<String> = rows.iter().map(|r| r.number.clone()).collect();
+        expected.sort_unstable();
+        let (results, properties) = chunks(rows);
+        assert_eq!(results.len(), (n as usize).div_ceil(CHUNK));
+        let numbers: Vec<String> =
+            results.iter().flat_map(|c| decode_results(&c.details).unwrap()).map(|r| r.number).collect();
+        assert_eq!(numbers, expected);
+        for c in &results {
+            let rows = decode_results(&c.details).unwrap();
+            assert_eq!((&rows[0].number, &rows[rows.len() - 1].number), (&c.first, &c.last));
+        }
+        let props: Vec<PropertyRow> = properties.iter().flat_map(|c| decode_properties(&c.details).unwrap()).collect();
+        assert_eq!(props.len(), 1_000);
+        assert!(props.iter().all(|p| p.electors.is_sorted() && p.route() == Route::Route1));
     }
 
     #[test]

@@ -562,11 +562,10 @@ fn split_csv(data: &[u8], max: usize) -> anyhow::Result<Vec<(Vec<u8>, u64)>> {
     Ok(parts)
 }
 
-/// A page of results as the API gives it (`ResultPage`).
+/// A page of results as the API gives it (`ResultPage`; its `next` is read on its own).
 #[derive(serde::Deserialize)]
 struct WireResults {
     results: Vec<WireResult>,
-    next: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -658,50 +657,70 @@ async fn results(args: ResultsArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let mut bar = Bar::new("fetching results");
-    let (mut after, mut fetched, mut matched) = (None::<String>, 0u64, 0u64);
-    loop {
-        let path = match &after {
-            None => format!("{base}/results?pageSize=10000"),
-            Some(a) => format!("{base}/results?pageSize=10000&after={}", encode(a)),
-        };
-        let (status, body) = client.https().call("GET", &path, None).await.context("the EMS API")?;
-        if status != 200 {
-            return Err(problem(status, &serde_json::from_slice(&body).unwrap_or(Value::Null)));
-        }
-        let page: WireResults = serde_json::from_slice(&body).context("the EMS API's results")?;
-        for r in &page.results {
-            let outcome = |o: &Option<WireOutcome>| -> String {
-                match o {
-                    None => ",,".into(),
-                    Some(o) => format!(
-                        "{},{},{}",
-                        o.result,
-                        o.level.as_deref().unwrap_or(""),
-                        o.probability.map(|p| format!("{p:.6}")).unwrap_or_default()
-                    ),
+    // Pages are read and written to the file on a thread of their own while the next is fetched.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<axum::body::Bytes>(2);
+    let writer = std::thread::spawn(move || -> anyhow::Result<(BufWriter<std::fs::File>, u64, u64)> {
+        let (mut fetched, mut matched, mut bar) = (0u64, 0u64, Bar::new("fetching results"));
+        while let Some(body) = rx.blocking_recv() {
+            let page: WireResults = serde_json::from_slice(&body).context("the EMS API's results")?;
+            for r in &page.results {
+                matched += u64::from(r.matched);
+                write!(out, "{},{}", r.elector_number, r.matched)?;
+                for o in [&r.dwp, &r.local_data] {
+                    match o {
+                        None => out.write_all(b",,,")?,
+                        Some(o) => {
+                            write!(out, ",{},{},", o.result, o.level.as_deref().unwrap_or(""))?;
+                            if let Some(p) = o.probability {
+                                write!(out, "{p:.6}")?;
+                            }
+                        }
+                    }
                 }
-            };
-            matched += u64::from(r.matched);
-            writeln!(
-                out,
-                "{},{},{},{},{}",
-                r.elector_number,
-                r.matched,
-                outcome(&r.dwp),
-                outcome(&r.local_data),
-                r.property.map(|p| p.to_string()).unwrap_or_default()
-            )?;
-            fetched += 1;
+                match r.property {
+                    Some(p) => writeln!(out, ",{p}")?,
+                    None => out.write_all(b",\n")?,
+                }
+                fetched += 1;
+            }
+            bar.show(fetched, total);
         }
-        bar.show(fetched, total);
-        match page.next {
-            Some(n) => after = Some(n),
-            None => break,
-        }
+        bar.finish(fetched, total);
+        out.flush()?;
+        Ok((out, fetched, matched))
+    });
+    /// Only the cursor of a page of results (the results are skipped over, not kept).
+    #[derive(serde::Deserialize)]
+    struct Next {
+        next: Option<String>,
     }
-    bar.finish(fetched, total);
-    out.flush()?;
+    let mut after = None::<String>;
+    let fetching = async {
+        loop {
+            let path = match &after {
+                None => format!("{base}/results?pageSize=10000"),
+                Some(a) => format!("{base}/results?pageSize=10000&after={}", encode(a)),
+            };
+            let (status, body) = client.https().call("GET", &path, None).await.context("the EMS API")?;
+            if status != 200 {
+                return Err(problem(status, &serde_json::from_slice(&body).unwrap_or(Value::Null)));
+            }
+            let next: Next = serde_json::from_slice(&body).context("the EMS API's results")?;
+            if tx.send(body).await.is_err() {
+                break;
+            }
+            match next.next {
+                Some(n) => after = Some(n),
+                None => break,
+            }
+        }
+        Ok(())
+    }
+    .await;
+    drop(tx);
+    let written = writer.join().map_err(|_| anyhow::anyhow!("writing the results failed"))?;
+    fetching?;
+    let (_, fetched, matched) = written?;
     eprintln!("{fetched} electors, {matched} matched: {}", args.out.display());
     if let Some((path, task)) = properties {
         let routes = task.await.context("fetching properties")??;

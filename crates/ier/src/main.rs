@@ -145,6 +145,7 @@ enum Import {
 }
 
 fn main() -> anyhow::Result<()> {
+    tune_allocator();
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => runtime()?.block_on(demo::run(args)),
@@ -171,6 +172,22 @@ fn main() -> anyhow::Result<()> {
             println!("{}", ier_storage::DataKeys::generate(&id).expose_secret());
             Ok(())
         }
+    }
+}
+
+/// glibc's allocator serves a block of 128 KiB or more (up to 32 MiB, as it learns) with a
+/// mapping of its own, returned to the kernel when freed, and gives back free memory at the top
+/// of its heap past 128 KiB. A data matching run builds and drops many such blocks (a page of
+/// electors, a chunk of results) on several threads: the kernel then zeroes the same memory
+/// again and again, which took as long as opening the pages itself (`docs/BENCHMARKS.md`, issue
+/// 18). Blocks under 32 MiB come from the heap here, and up to 256 MiB of free memory is kept
+/// for the next run before it is given back.
+fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets the allocator's parameters; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 256 << 20);
     }
 }
 
