@@ -464,9 +464,8 @@ pub async fn electors(
             (number, person)
         })
         .collect();
-    let distinct = people.iter().map(|(n, _)| n.as_str()).collect::<std::collections::HashSet<_>>().len();
-    let total = state.for_caller(&caller).add_run_page(&id, people, position).await?;
-    let result = ElectorPageResult { stored: distinct, values_skipped: read.values_skipped, electors: total };
+    let (stored, total) = state.for_caller(&caller).add_run_page(&id, people, position).await?;
+    let result = ElectorPageResult { stored, values_skipped: read.values_skipped, electors: total };
     Ok(with_items(Json(result).into_response(), n))
 }
 

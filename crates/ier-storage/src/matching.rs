@@ -641,17 +641,18 @@ impl crate::EroStore {
     /// run's electors afterwards. A number given twice keeps its last elector, in this page
     /// or across pages.
     pub async fn add_run_electors(&self, id: &RunId, electors: &[(String, Person)]) -> Result<u64> {
-        self.add_run_page(id, electors.to_vec(), None).await
+        Ok(self.add_run_page(id, electors.to_vec(), None).await?.1)
     }
 
     /// [`Self::add_run_electors`] with the page's position in the register, where the sender
-    /// gives one (so pages sent two at a time are still read in the register's order).
+    /// gives one (so pages sent two at a time are still read in the register's order): (the
+    /// page's electors, each number once; the run's electors afterwards).
     pub async fn add_run_page(
         &self,
         id: &RunId,
         electors: Vec<(String, Person)>,
         position: Option<u64>,
-    ) -> Result<u64> {
+    ) -> Result<(usize, u64)> {
         // A number given twice stays where it first came, with the last elector given for it.
         let plan: Option<Vec<Option<usize>>> = {
             let mut last: std::collections::HashMap<&str, usize> =
@@ -676,7 +677,13 @@ impl crate::EroStore {
         let page_id = rand::random::<i64>() & i64::MAX;
         let json = serde_json::to_vec(&PageElectors(kept)).expect("a page serialises");
         let sealed = self.store.keys.seal(&json, &page_aad(id, page_id));
-        self.store.backend.put_run_page(&self.ero, id, &SealedPage { id: page_id, position, numbers, sealed }).await
+        let stored = numbers.len();
+        let total = self
+            .store
+            .backend
+            .put_run_page(&self.ero, id, &SealedPage { id: page_id, position, numbers, sealed })
+            .await?;
+        Ok((stored, total))
     }
 
     /// Add local data records to a run, sealed here: (added, the run's local records
@@ -781,6 +788,7 @@ impl MatchingWorker {
         drop(pages);
         digests.sort_unstable();
         let repeats = digests.windows(2).any(|w| w[0] == w[1]);
+        let electors = digests.len();
         drop(digests);
         let matched: std::collections::HashSet<String> = self
             .results(id)
@@ -790,8 +798,7 @@ impl MatchingWorker {
             .map(|r| r.number)
             .collect();
         let dwp = |number: &str| !matched.is_empty() && matched.contains(number);
-        let mut people: Vec<(String, Person, bool)> =
-            Vec::with_capacity(opened.iter().map(|p| p.as_ref().map_or(0, |p| p.as_ref().map_or(0, Vec::len))).sum());
+        let mut people: Vec<(String, Person, bool)> = Vec::with_capacity(electors);
         if !repeats {
             for page in opened.iter_mut() {
                 people.extend(page.take().expect("every page opened")?.into_iter().map(|(n, p)| {
