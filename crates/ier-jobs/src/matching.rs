@@ -253,7 +253,11 @@ impl Matcher {
                 }
             };
             if !pause.is_zero() {
-                tokio::time::sleep(pause).await;
+                // Woken early by a run queued through this instance.
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = self.store.queued() => {}
+                }
             }
         }
     }

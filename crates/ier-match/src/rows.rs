@@ -221,6 +221,22 @@ impl Layout {
         options: &Options,
         skipped: &mut Skipped,
     ) -> Option<(InputRecord<'a>, Prepared)> {
+        let input = self.read_lenient(r, options, skipped)?;
+        let prepared = Prepared::new(&input, options).ok()?;
+        Some((input, prepared))
+    }
+
+    /// [`Layout::prepare_lenient`]'s reading without the comparable form: the row as text,
+    /// what cannot be read made missing (a date of birth that is not a real date, when dates
+    /// are used, reads as empty) or the row skipped, each counted in `skipped`. For a
+    /// program that passes the rows on (the EMS client uploading a register) rather than
+    /// comparing them.
+    pub fn read_lenient<'a>(
+        &self,
+        r: &'a ByteRecord,
+        options: &Options,
+        skipped: &mut Skipped,
+    ) -> Option<InputRecord<'a>> {
         let line = self.line(r);
         if r.len() != self.width {
             skipped.add("row", "the wrong number of fields", line);
@@ -250,15 +266,13 @@ impl Layout {
             return None;
         }
         let mut input = record_of(f);
-        let prepared = match Prepared::new(&input, options) {
-            Ok(p) => p,
-            Err(e) => {
-                skipped.add("date_of_birth", e.reason(), line);
-                input.date_of_birth = "";
-                Prepared::new(&input, options).ok()?
-            }
-        };
-        Some((input, prepared))
+        if options.use_dob
+            && let Err(e) = crate::fields::parse_dob(input.date_of_birth)
+        {
+            skipped.add("date_of_birth", e.reason(), line);
+            input.date_of_birth = "";
+        }
+        Some(input)
     }
 }
 

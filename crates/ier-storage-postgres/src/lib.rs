@@ -40,6 +40,8 @@ pub const DEFAULT_CONNECTIONS: u32 = 16;
 #[derive(Clone)]
 pub struct PgBackend {
     pool: PgPool,
+    /// The number digests of the runs being uploaded ([`m::PageIndex`]).
+    page_index: std::sync::Arc<ier_storage::matching::PageIndex>,
 }
 
 impl PgBackend {
@@ -61,7 +63,7 @@ impl PgBackend {
                 .await
                 .map_err(unavailable)?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, page_index: Default::default() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -1565,10 +1567,13 @@ impl Backend for PgBackend {
         against: m::Against,
         now: DateTime<Utc>,
     ) -> Result<m::RunRow> {
-        matching::queue(self, ero, id, against, now).await
+        let queued = matching::queue(self, ero, id, against, now).await?;
+        self.page_index.forget(id);
+        Ok(queued)
     }
 
     async fn delete_matching_run(&self, ero: &EroId, id: &m::RunId) -> Result<bool> {
+        self.page_index.forget(id);
         matching::delete(self, ero, id).await
     }
 

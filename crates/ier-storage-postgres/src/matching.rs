@@ -139,16 +139,29 @@ pub async fn put_page(b: &PgBackend, ero: &EroId, id: &RunId, page: &SealedPage)
     if page.numbers.is_empty() {
         return give_up(tx, StorageError::Conflict("a page holds at least one elector")).await;
     }
-    // Every earlier page's digests (8 bytes an elector: the sealed electors are not read).
-    let earlier: Vec<(i64, Vec<u8>)> =
-        sqlx::query_as("SELECT seq, numbers FROM matching_pages WHERE run_id = $1 AND ero_id = $2 ORDER BY seq")
-            .bind(id.as_str())
-            .bind(ero.as_str())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(unavailable)?;
-    let (again, superseded) = ier_storage::matching::overlap(&page.numbers, &earlier);
-    sqlx::query("DELETE FROM matching_pages WHERE run_id = $1 AND ero_id = $2 AND seq = ANY($3)")
+    // The earlier pages' digests this process does not hold already (8 bytes an elector:
+    // the sealed electors are not read).
+    let present: Vec<i64> = sqlx::query_scalar("SELECT page_id FROM matching_pages WHERE run_id = $1 AND ero_id = $2")
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+    let missing = b.page_index.missing(id, &present);
+    if !missing.is_empty() {
+        let read: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT page_id, numbers FROM matching_pages WHERE run_id = $1 AND ero_id = $2 AND page_id = ANY($3)",
+        )
+        .bind(id.as_str())
+        .bind(ero.as_str())
+        .bind(&missing)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(unavailable)?;
+        b.page_index.load(id, read);
+    }
+    let (again, superseded) = b.page_index.add(id, page.id, &page.numbers);
+    sqlx::query("DELETE FROM matching_pages WHERE run_id = $1 AND ero_id = $2 AND page_id = ANY($3)")
         .bind(id.as_str())
         .bind(ero.as_str())
         .bind(&superseded)

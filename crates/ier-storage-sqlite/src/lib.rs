@@ -35,6 +35,8 @@ pub const DEFAULT_CONNECTIONS: u32 = 8;
 #[derive(Clone)]
 pub struct SqliteBackend {
     pool: SqlitePool,
+    /// The number digests of the runs being uploaded ([`m::PageIndex`]).
+    page_index: std::sync::Arc<ier_storage::matching::PageIndex>,
 }
 
 impl SqliteBackend {
@@ -159,7 +161,7 @@ impl SqliteBackend {
             .await
             .map_err(unavailable)?;
         MIGRATOR.run(&pool).await.map_err(|e| StorageError::Unavailable(format!("migration failed: {e}")))?;
-        Ok(Self { pool })
+        Ok(Self { pool, page_index: Default::default() })
     }
 
     pub fn pool(&self) -> &SqlitePool {
@@ -1274,7 +1276,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn put_run_page(&self, ero: &EroId, id: &m::RunId, page: &m::SealedPage) -> Result<u64> {
-        matching::put_page(&self.pool, ero, id, page).await
+        matching::put_page(&self.pool, &self.page_index, ero, id, page).await
     }
 
     async fn put_local_records(&self, ero: &EroId, id: &m::RunId, records: &[m::SealedRecord]) -> Result<(u64, u64)> {
@@ -1288,10 +1290,13 @@ impl Backend for SqliteBackend {
         against: m::Against,
         now: DateTime<Utc>,
     ) -> Result<m::RunRow> {
-        matching::queue(&self.pool, ero, id, against, now).await
+        let queued = matching::queue(&self.pool, ero, id, against, now).await?;
+        self.page_index.forget(id);
+        Ok(queued)
     }
 
     async fn delete_matching_run(&self, ero: &EroId, id: &m::RunId) -> Result<bool> {
+        self.page_index.forget(id);
         matching::delete(&self.pool, ero, id).await
     }
 

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use ier_domain::EroId;
 use ier_storage::matching::{
-    Action, Against, NewRun, PropertyChunk, Purpose, ResultChunk, RunId, RunRow, RunState, SealedPage, SealedRecord,
-    refuse,
+    Action, Against, NewRun, PageIndex, PropertyChunk, Purpose, ResultChunk, RunId, RunRow, RunState, SealedPage,
+    SealedRecord, refuse,
 };
 use ier_storage::{Result, Sealed, StorageError};
 use sqlx::sqlite::SqliteRow;
@@ -111,7 +111,7 @@ fn allowed(state: RunState, action: Action) -> Result<()> {
     }
 }
 
-pub async fn put_page(pool: &SqlitePool, ero: &EroId, id: &RunId, page: &SealedPage) -> Result<u64> {
+pub async fn put_page(pool: &SqlitePool, index: &PageIndex, ero: &EroId, id: &RunId, page: &SealedPage) -> Result<u64> {
     let mut conn = pool.acquire().await.map_err(unavailable)?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(unavailable)?;
     let result = async {
@@ -119,18 +119,39 @@ pub async fn put_page(pool: &SqlitePool, ero: &EroId, id: &RunId, page: &SealedP
         if page.numbers.is_empty() {
             return Err(StorageError::Conflict("a page holds at least one elector"));
         }
-        // Every earlier page's digests (8 bytes an elector: the sealed electors are not read).
-        let earlier: Vec<(i64, Vec<u8>)> =
-            sqlx::query_as("SELECT seq, numbers FROM matching_pages WHERE run_id = ? ORDER BY seq")
+        // The earlier pages' digests this process does not hold already (8 bytes an
+        // elector: the sealed electors are not read).
+        let present: Vec<i64> = sqlx::query_scalar("SELECT page_id FROM matching_pages WHERE run_id = ?")
+            .bind(id.as_str())
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(unavailable)?;
+        let missing = index.missing(id, &present);
+        let mut read: Vec<(i64, Vec<u8>)> = Vec::with_capacity(missing.len());
+        if missing.len() == present.len() {
+            read = sqlx::query_as("SELECT page_id, numbers FROM matching_pages WHERE run_id = ?")
                 .bind(id.as_str())
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(unavailable)?;
-        let (again, superseded) = ier_storage::matching::overlap(&page.numbers, &earlier);
-        for seq in superseded {
-            sqlx::query("DELETE FROM matching_pages WHERE run_id = ? AND seq = ?")
+        } else {
+            for p in missing {
+                read.push(
+                    sqlx::query_as("SELECT page_id, numbers FROM matching_pages WHERE run_id = ? AND page_id = ?")
+                        .bind(id.as_str())
+                        .bind(p)
+                        .fetch_one(&mut *conn)
+                        .await
+                        .map_err(unavailable)?,
+                );
+            }
+        }
+        index.load(id, read);
+        let (again, superseded) = index.add(id, page.id, &page.numbers);
+        for p in superseded {
+            sqlx::query("DELETE FROM matching_pages WHERE run_id = ? AND page_id = ?")
                 .bind(id.as_str())
-                .bind(seq)
+                .bind(p)
                 .execute(&mut *conn)
                 .await
                 .map_err(unavailable)?;

@@ -875,6 +875,9 @@ pub struct Store {
     keys: Arc<DataKeys>,
     /// Group commit of submissions, when started ([`Store::with_group_commit`]).
     committer: Option<Arc<group::Committer>>,
+    /// Woken when a data matching run is queued, so this process's matching worker starts
+    /// it at once rather than at its next look.
+    match_queued: Arc<tokio::sync::Notify>,
 }
 
 /// What a new application carries before it is stored (its kind follows from its details).
@@ -947,7 +950,7 @@ pub struct Receipt {
 
 impl Store {
     pub fn new(backend: Arc<dyn Backend>, keys: DataKeys) -> Self {
-        Self { backend, keys: Arc::new(keys), committer: None }
+        Self { backend, keys: Arc::new(keys), committer: None, match_queued: Arc::new(tokio::sync::Notify::new()) }
     }
 
     /// Submissions from now on share transactions when they arrive together

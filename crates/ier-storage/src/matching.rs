@@ -307,14 +307,133 @@ pub struct SealedPage {
     pub position: Option<u64>,
     /// Its electors' numbers' digests ([`number_digest`]), sorted: one per elector.
     pub numbers: Vec<u64>,
-    /// [`PageElectors`] as JSON.
+    /// Its electors as [`encode_page`] writes them.
     pub sealed: Sealed,
 }
 
 /// What a sealed page holds: its electors in the order given, each number once (the last
-/// of a number given twice stands).
-#[derive(Serialize, Deserialize)]
-pub struct PageElectors(pub Vec<(String, Person)>);
+/// of a number given twice stood), in a binary form of its own, not JSON: a page is written
+/// once and read once by every match, and parsing it as JSON was most of the time a match
+/// spent reading its electors (`docs/BENCHMARKS.md`, issue 18). Version 1: the byte 1, the
+/// number of electors (4 bytes, little-endian), then for each the elector number, given
+/// name, middle names, surname, date of birth, NINO, town and postcode as strings (a
+/// LEB128 length, then UTF-8), the number of address lines (a byte) and the lines, and the
+/// UPRN (the byte 0, or 1 and 8 bytes little-endian). Pages written before it (JSON, whose
+/// first byte is `[`) are still read.
+pub fn encode_page(electors: &[(String, Person)]) -> Vec<u8> {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        let mut n = s.len();
+        while n >= 0x80 {
+            out.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+        out.extend_from_slice(s.as_bytes());
+    }
+    let size: usize = electors
+        .iter()
+        .map(|(n, p)| {
+            n.len()
+                + p.given_name.len()
+                + p.middle_names.len()
+                + p.surname.len()
+                + p.date_of_birth.len()
+                + p.nino.len()
+                + p.town.len()
+                + p.postcode.len()
+                + p.address_lines.iter().map(|l| l.len() + 2).sum::<usize>()
+                + 30
+        })
+        .sum();
+    let mut out = Vec::with_capacity(size + 5);
+    out.push(PAGE_V1);
+    out.extend_from_slice(&u32::try_from(electors.len()).expect("a page is small").to_le_bytes());
+    for (number, p) in electors {
+        for s in [number, &p.given_name, &p.middle_names, &p.surname, &p.date_of_birth, &p.nino, &p.town, &p.postcode] {
+            text(&mut out, s);
+        }
+        out.push(u8::try_from(p.address_lines.len()).expect("at most six address lines"));
+        for line in &p.address_lines {
+            text(&mut out, line);
+        }
+        match p.uprn {
+            None => out.push(0),
+            Some(u) => {
+                out.push(1);
+                out.extend_from_slice(&u.to_le_bytes());
+            }
+        }
+    }
+    out
+}
+
+/// The first byte of a page in [`encode_page`]'s form.
+const PAGE_V1: u8 = 1;
+
+/// A page's electors as [`encode_page`] wrote them (or, from before it, as JSON).
+pub fn decode_page(bytes: &[u8]) -> std::result::Result<Vec<(String, Person)>, &'static str> {
+    #[derive(Deserialize)]
+    struct Json(Vec<(String, Person)>);
+    match bytes.first() {
+        Some(b'[') => return serde_json::from_slice::<Json>(bytes).map(|j| j.0).map_err(|_| "does not parse"),
+        Some(&PAGE_V1) => {}
+        _ => return Err("an unknown form"),
+    }
+    struct Reader<'a>(&'a [u8]);
+    impl Reader<'_> {
+        fn take(&mut self, n: usize) -> std::result::Result<&[u8], &'static str> {
+            if self.0.len() < n {
+                return Err("ends early");
+            }
+            let (head, rest) = self.0.split_at(n);
+            self.0 = rest;
+            Ok(head)
+        }
+        fn byte(&mut self) -> std::result::Result<u8, &'static str> {
+            Ok(self.take(1)?[0])
+        }
+        fn text(&mut self) -> std::result::Result<String, &'static str> {
+            let mut n = 0usize;
+            for shift in (0..35).step_by(7) {
+                let b = self.byte()?;
+                n |= usize::from(b & 0x7f) << shift;
+                if b < 0x80 {
+                    let bytes = self.take(n)?;
+                    return std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| "text that is not UTF-8");
+                }
+            }
+            Err("a length too long")
+        }
+    }
+    let mut r = Reader(&bytes[1..]);
+    let n = u32::from_le_bytes(r.take(4)?.try_into().expect("4 bytes")) as usize;
+    let mut electors = Vec::with_capacity(n.min(r.0.len() / 10));
+    for _ in 0..n {
+        let number = r.text()?;
+        let mut p = Person {
+            given_name: r.text()?,
+            middle_names: r.text()?,
+            surname: r.text()?,
+            date_of_birth: r.text()?,
+            nino: r.text()?,
+            town: r.text()?,
+            postcode: r.text()?,
+            ..Person::default()
+        };
+        let lines = r.byte()?;
+        p.address_lines = (0..lines).map(|_| r.text()).collect::<std::result::Result<_, _>>()?;
+        p.uprn = match r.byte()? {
+            0 => None,
+            1 => Some(u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"))),
+            _ => return Err("a bad UPRN marker"),
+        };
+        electors.push((number, p));
+    }
+    if !r.0.is_empty() {
+        return Err("bytes after the last elector");
+    }
+    Ok(electors)
+}
 
 /// A local data record sealed under its run and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -432,31 +551,186 @@ pub fn digests_from_bytes(bytes: &[u8]) -> Vec<u64> {
     bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect()
 }
 
-/// Earlier pages against a new one: how many of the new page's number digests (`ours`,
-/// sorted) the `earlier` pages (seq, stored digests, sorted) hold, and which of those pages
-/// hold nothing the new one does not (a page sent again, say): those are dropped, the new
-/// one standing. A merge of sorted lists: linear in the pages' sizes.
-pub fn overlap(ours: &[u64], earlier: &[(i64, Vec<u8>)]) -> (usize, Vec<i64>) {
-    let mut held = vec![false; ours.len()];
-    let mut superseded = Vec::new();
-    for (seq, theirs) in earlier {
-        let mut all_ours = true;
-        let mut i = 0;
-        for d in theirs.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))) {
-            while i < ours.len() && ours[i] < d {
-                i += 1;
-            }
-            if i < ours.len() && ours[i] == d {
-                held[i] = true;
-            } else {
-                all_ours = false;
-            }
-        }
-        if all_ours {
-            superseded.push(*seq);
+/// Number digests held across all runs by a [`PageIndex`] before the least recently used
+/// runs are let go (about 40 bytes each: 160 MiB at most).
+const INDEXED_DIGESTS: usize = 4 << 20;
+
+/// Hashes a digest (or a page id) as itself: both are already uniformly random.
+#[derive(Default, Clone, Copy)]
+struct Itself(u64);
+
+impl std::hash::Hasher for Itself {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | u64::from(*b)).rotate_left(5);
         }
     }
-    (held.iter().filter(|h| **h).count(), superseded)
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.0 = n as u64;
+    }
+}
+
+type ByItself<K, V> = std::collections::HashMap<K, V, std::hash::BuildHasherDefault<Itself>>;
+
+/// One run's pages as a [`PageIndex`] holds them.
+#[derive(Default)]
+struct RunPages {
+    /// Each page's number digests (sorted), by page id.
+    pages: ByItself<i64, Vec<u64>>,
+    /// A page holding each digest; [`RunPages::more`] the others, where a number is in more
+    /// than one page (a page sent again, overlapping pages: rare).
+    holder: ByItself<u64, i64>,
+    more: ByItself<u64, Vec<i64>>,
+    digests: usize,
+    used: u64,
+}
+
+impl RunPages {
+    fn insert(&mut self, page: i64, digests: Vec<u64>) {
+        if self.pages.contains_key(&page) {
+            return;
+        }
+        for &d in &digests {
+            if let Some(prev) = self.holder.insert(d, page) {
+                self.more.entry(d).or_default().push(prev);
+            }
+        }
+        self.digests += digests.len();
+        self.pages.insert(page, digests);
+    }
+
+    fn remove(&mut self, page: i64) {
+        let Some(digests) = self.pages.remove(&page) else { return };
+        for d in &digests {
+            let others = self.more.get_mut(d);
+            match (self.holder.get(d) == Some(&page), others) {
+                (true, Some(others)) => {
+                    let next = others.pop().expect("kept non-empty");
+                    if others.is_empty() {
+                        self.more.remove(d);
+                    }
+                    self.holder.insert(*d, next);
+                }
+                (true, None) => {
+                    self.holder.remove(d);
+                }
+                (false, Some(others)) => {
+                    others.retain(|p| *p != page);
+                    if others.is_empty() {
+                        self.more.remove(d);
+                    }
+                }
+                (false, None) => {}
+            }
+        }
+        self.digests -= digests.len();
+    }
+
+    /// How many of `ours` (a new page's digests, each once) earlier pages hold, and which
+    /// earlier pages hold nothing `ours` does not (a page sent again, say). Linear in `ours`.
+    fn overlap(&self, ours: &[u64]) -> (usize, Vec<i64>) {
+        let mut held = 0;
+        let mut hits: ByItself<i64, usize> = ByItself::default();
+        for d in ours {
+            let Some(first) = self.holder.get(d) else { continue };
+            held += 1;
+            *hits.entry(*first).or_default() += 1;
+            for p in self.more.get(d).into_iter().flatten() {
+                *hits.entry(*p).or_default() += 1;
+            }
+        }
+        let mut superseded: Vec<i64> = hits
+            .into_iter()
+            .filter(|(p, n)| self.pages.get(p).is_some_and(|d| d.len() == *n))
+            .map(|(p, _)| p)
+            .collect();
+        superseded.sort_unstable();
+        (held, superseded)
+    }
+}
+
+/// The number digests of the pages of the runs being uploaded, kept by the process (each
+/// backend holds one) so that a new page is compared with the pages before it in time linear
+/// in its own size, not in the run's: without it every page read every earlier page's
+/// digests, which grows as the square of a run's pages. It is only ever a copy: under the
+/// run's write lock a backend lists the page ids the database holds ([`PageIndex::missing`]),
+/// the index forgets pages no longer there (deleted by another instance, or a transaction
+/// that did not commit) and names those it lacks, which the backend reads
+/// ([`PageIndex::load`]). Runs are let go when their match is queued or they are deleted,
+/// and, least recently used first, past [`INDEXED_DIGESTS`] digests in all.
+#[derive(Default)]
+pub struct PageIndex {
+    runs: std::sync::Mutex<(std::collections::HashMap<RunId, RunPages>, u64)>,
+}
+
+impl PageIndex {
+    fn runs(&self) -> std::sync::MutexGuard<'_, (std::collections::HashMap<RunId, RunPages>, u64)> {
+        // A panic while held leaves at worst a stale copy, which `missing` repairs.
+        self.runs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The run's pages the index lacks, of `present` (the ids of the pages the database
+    /// holds now); pages it holds that are no longer present are forgotten.
+    pub fn missing(&self, run: &RunId, present: &[i64]) -> Vec<i64> {
+        let mut guard = self.runs();
+        let (runs, clock) = &mut *guard;
+        *clock += 1;
+        let pages = runs.entry(run.clone()).or_default();
+        pages.used = *clock;
+        let there: std::collections::HashSet<i64> = present.iter().copied().collect();
+        let gone: Vec<i64> = pages.pages.keys().filter(|p| !there.contains(p)).copied().collect();
+        for p in gone {
+            pages.remove(p);
+        }
+        present.iter().filter(|p| !pages.pages.contains_key(p)).copied().collect()
+    }
+
+    /// Pages the index lacked, as read: (page id, stored digests).
+    pub fn load(&self, run: &RunId, read: Vec<(i64, Vec<u8>)>) {
+        let mut guard = self.runs();
+        let pages = guard.0.entry(run.clone()).or_default();
+        for (page, digests) in read {
+            pages.insert(page, digests_from_bytes(&digests));
+        }
+    }
+
+    /// A new page (its digests sorted, each once) against the run's pages: how many of its
+    /// numbers they hold, and the ids of those it supersedes (every number of theirs is in
+    /// it). The page is then taken as stored and the superseded ones as deleted: a
+    /// transaction that does not commit is repaired by the next [`PageIndex::missing`].
+    pub fn add(&self, run: &RunId, page: i64, ours: &[u64]) -> (usize, Vec<i64>) {
+        let mut guard = self.runs();
+        let (runs, _) = &mut *guard;
+        let pages = runs.entry(run.clone()).or_default();
+        let (held, superseded) = pages.overlap(ours);
+        for p in &superseded {
+            pages.remove(*p);
+        }
+        pages.insert(page, ours.to_vec());
+        // Within bounds: the least recently used runs go first (this one last of all).
+        let mut total: usize = runs.values().map(|r| r.digests).sum();
+        while total > INDEXED_DIGESTS {
+            let Some(oldest) =
+                runs.iter().min_by_key(|(id, r)| (*id == run, r.used)).map(|(id, r)| (id.clone(), r.digests))
+            else {
+                break;
+            };
+            runs.remove(&oldest.0);
+            total -= oldest.1;
+        }
+        (held, superseded)
+    }
+
+    /// Let the run go (its match queued, or it was deleted).
+    pub fn forget(&self, run: &RunId) {
+        self.runs().0.remove(run);
+    }
 }
 
 /// A result as kept in a chunk: number, property, DWP's level code and probability, local
@@ -675,8 +949,7 @@ impl crate::EroStore {
         let mut numbers: Vec<u64> = kept.iter().map(|(n, _)| number_digest(n)).collect();
         numbers.sort_unstable();
         let page_id = rand::random::<i64>() & i64::MAX;
-        let json = serde_json::to_vec(&PageElectors(kept)).expect("a page serialises");
-        let sealed = self.store.keys.seal(&json, &page_aad(id, page_id));
+        let sealed = self.store.keys.seal(&encode_page(&kept), &page_aad(id, page_id));
         let stored = numbers.len();
         let total = self
             .store
@@ -706,7 +979,9 @@ impl crate::EroStore {
 
     /// Queue a match of the run.
     pub async fn queue_match(&self, id: &RunId, against: Against, now: DateTime<Utc>) -> Result<RunRow> {
-        self.store.backend.queue_match(&self.ero, id, against, now).await
+        let run = self.store.backend.queue_match(&self.ero, id, against, now).await?;
+        self.store.match_queued.notify_one();
+        Ok(run)
     }
 
     /// Delete the run and everything in it; whether it was there.
@@ -761,6 +1036,12 @@ impl MatchingWorker {
         &self.worker
     }
 
+    /// Until a run is queued through this process's store (runs queued through another
+    /// instance are found by looking again).
+    pub async fn queued(&self) {
+        self.store.match_queued.notified().await
+    }
+
     /// Claim the oldest queued run, leased for `lease`.
     pub async fn claim(&self, now: DateTime<Utc>, lease: std::time::Duration) -> Result<Option<RunRow>> {
         let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(10));
@@ -777,9 +1058,7 @@ impl MatchingWorker {
             let plain = keys
                 .open(&p.sealed, &page_aad(id, p.id))
                 .map_err(|e| StorageError::Corrupt(format!("matching run {id} page: {e}")))?;
-            let page: PageElectors = serde_json::from_slice(&plain)
-                .map_err(|_| StorageError::Corrupt(format!("matching run {id} page: does not parse")))?;
-            Ok(page.0)
+            decode_page(&plain).map_err(|e| StorageError::Corrupt(format!("matching run {id} page: {e}")))
         };
         let mut opened: Vec<Option<Result<Vec<(String, Person)>>>> = par_map(&pages, |p| Some(open(p)));
         // Numbers with distinct digests are distinct: then no page repeats another's
@@ -946,6 +1225,74 @@ mod tests {
         let props: Vec<PropertyRow> = properties.iter().flat_map(|c| decode_properties(&c.details).unwrap()).collect();
         assert_eq!(props.len(), 1_000);
         assert!(props.iter().all(|p| p.electors.is_sorted() && p.route() == Route::Route1));
+    }
+
+    fn person(i: usize) -> (String, Person) {
+        let long = "ŵ".repeat(100 + i * 37);
+        (
+            format!("E{i}/{}", i * 3),
+            Person {
+                given_name: if i.is_multiple_of(3) { long.clone() } else { format!("Siân {i}") },
+                middle_names: if i.is_multiple_of(2) { String::new() } else { "Ffion Mair".into() },
+                surname: "O'Brien-Jones \"quoted\"\n".into(),
+                date_of_birth: if i.is_multiple_of(4) { String::new() } else { "1961-07-04".into() },
+                nino: if i.is_multiple_of(5) { "QQ123456C".into() } else { String::new() },
+                address_lines: (0..i % 7).map(|l| format!("{l} Heol y Frenhines {long}")).collect(),
+                town: if i.is_multiple_of(2) { "Caerdydd".into() } else { String::new() },
+                postcode: "CF10 1AA".into(),
+                uprn: (i % 3 != 1).then_some(i as u64 * 999_999_937 % 999_999_999_999),
+            },
+        )
+    }
+
+    #[test]
+    fn pages_read_back_as_written_in_either_form() {
+        let electors: Vec<(String, Person)> = (0..200).map(person).collect();
+        let bytes = encode_page(&electors);
+        assert_eq!(bytes[0], PAGE_V1);
+        assert_eq!(decode_page(&bytes).unwrap(), electors);
+        assert_eq!(decode_page(&encode_page(&[])).unwrap(), vec![]);
+        // Pages sealed before the binary form were JSON.
+        #[derive(Serialize)]
+        struct Json<'a>(&'a [(String, Person)]);
+        assert_eq!(decode_page(&serde_json::to_vec(&Json(&electors)).unwrap()).unwrap(), electors);
+        // Cut anywhere, or with a byte too many, it is an error, never a panic or a short page.
+        let small = encode_page(&electors[..3]);
+        for end in 0..small.len() {
+            assert!(decode_page(&small[..end]).is_err(), "cut at {end}");
+        }
+        let mut more = small.clone();
+        more.push(0);
+        assert!(decode_page(&more).is_err());
+    }
+
+    #[test]
+    fn the_page_index_counts_numbers_once_and_follows_the_database() {
+        let run = RunId::generate();
+        let index = PageIndex::default();
+        let ds = |r: std::ops::Range<u64>| -> Vec<u64> {
+            let mut d: Vec<u64> = r.map(|i| number_digest(&i.to_string())).collect();
+            d.sort_unstable();
+            d
+        };
+        assert!(index.missing(&run, &[]).is_empty());
+        assert_eq!(index.add(&run, 1, &ds(0..100)), (0, vec![]));
+        assert_eq!(index.add(&run, 2, &ds(100..200)), (0, vec![]));
+        // Overlapping both: holds 20 of theirs, supersedes neither.
+        assert_eq!(index.add(&run, 3, &ds(90..110)), (20, vec![]));
+        // Page 2 sent again: all 100 held; it supersedes page 2 (page 3 still holds 100..110).
+        assert_eq!(index.add(&run, 4, &ds(100..200)), (100, vec![2]));
+        // A page covering 90..110 supersedes page 3 only.
+        assert_eq!(index.add(&run, 5, &ds(90..110)), (20, vec![3]));
+        // The database says page 5 never committed and page 9 came from another instance.
+        assert_eq!(index.missing(&run, &[1, 4, 9]), vec![9]);
+        let nine: Vec<u8> = digests_to_bytes(&ds(500..510));
+        index.load(&run, vec![(9, nine)]);
+        assert_eq!(index.add(&run, 6, &ds(95..105)), (10, vec![]));
+        assert_eq!(index.add(&run, 7, &ds(505..515)), (5, vec![]));
+        // Forgotten, the run is read again whole.
+        index.forget(&run);
+        assert_eq!(index.missing(&run, &[1, 4]), vec![1, 4]);
     }
 
     #[test]

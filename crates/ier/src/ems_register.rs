@@ -196,46 +196,47 @@ fn run_path(run: &str) -> anyhow::Result<String> {
     Ok(format!("/v1/matching-runs/{run}"))
 }
 
-/// One elector of the register file as the API takes it.
-/// An elector as the API takes it (`ElectorPage`'s items).
+/// An elector as the API takes it (`ElectorPage`'s items), borrowed from the row it was read from.
 #[derive(serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-struct WireElector {
-    elector_number: String,
-    given_name: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    middle_names: String,
-    surname: String,
-    address_lines: Vec<String>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    town: String,
-    postcode: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    date_of_birth: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    nino: String,
+struct WireElector<'a> {
+    elector_number: &'a str,
+    given_name: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    middle_names: &'a str,
+    surname: &'a str,
+    address_lines: &'a [&'a str],
+    #[serde(skip_serializing_if = "str::is_empty")]
+    town: &'a str,
+    postcode: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    date_of_birth: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    nino: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     uprn: Option<u64>,
 }
 
-fn elector(r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> WireElector {
-    let mut lines: Vec<String> =
-        [r.address_line_1, r.address_line_2].into_iter().filter(|l| !l.is_empty()).map(str::to_owned).collect();
-    if lines.is_empty() {
-        lines.push(String::new());
-    }
-    WireElector {
-        elector_number: r.id.to_owned(),
-        given_name: r.given_name.to_owned(),
-        middle_names: r.middle_names.to_owned(),
-        surname: r.surname.to_owned(),
+/// Write one elector of the register file, as the API takes it, to a page's JSON body.
+fn write_elector(body: &mut Vec<u8>, r: &ier_match::InputRecord<'_>, uprn: Option<&str>) -> anyhow::Result<()> {
+    let both = [r.address_line_1, r.address_line_2];
+    let given: Vec<&str> = both.iter().copied().filter(|l| !l.is_empty()).collect();
+    // At least one line, as the API asks: an empty one when the file has none.
+    let lines: &[&str] = if given.is_empty() { &[""] } else { &given };
+    let elector = WireElector {
+        elector_number: r.id,
+        given_name: r.given_name,
+        middle_names: r.middle_names,
+        surname: r.surname,
         address_lines: lines,
-        town: r.town.to_owned(),
-        postcode: r.postcode.to_owned(),
-        date_of_birth: r.date_of_birth.to_owned(),
-        nino: r.nino.to_owned(),
+        town: r.town,
+        postcode: r.postcode,
+        date_of_birth: r.date_of_birth,
+        nino: r.nino,
         uprn: uprn.and_then(|u| u.trim().parse::<u64>().ok()),
-    }
+    };
+    serde_json::to_writer(body, &elector)?;
+    Ok(())
 }
 
 /// A page of the register ready to send: its electors, the JSON body, and how far into the
@@ -293,15 +294,17 @@ fn read_pages(
     page_size: usize,
     pages: tokio::sync::mpsc::Sender<ReadPage>,
 ) -> anyhow::Result<ier_match::rows::Skipped> {
-    #[derive(serde::Serialize)]
-    struct Page<'a> {
-        electors: &'a [WireElector],
-        position: i32,
-    }
     let options = ier_match::Options::default();
     let mut skipped = ier_match::rows::Skipped::default();
-    let mut page: Vec<WireElector> = Vec::with_capacity(page_size);
-    let mut sent: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // `{"electors":[...],"position":N}`, each elector written as its row is read.
+    let start = |body: &mut Vec<u8>| body.extend_from_slice(br#"{"electors":["#);
+    let mut body: Vec<u8> = Vec::new();
+    start(&mut body);
+    let mut electors = 0usize;
+    // The numbers of this page, and of the pages before it, as 64-bit hashes: a page that
+    // holds an earlier page's number (or, far more rarely, one whose hash is the same) waits.
+    let mut page_numbers: Vec<u64> = Vec::with_capacity(page_size);
+    let mut sent: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut position = 0i32;
     let mut row = csv::ByteRecord::new();
     loop {
@@ -310,28 +313,37 @@ fn read_pages(
         if more {
             // As `ier match link` reads a file: a value that cannot be read is missing, a row
             // that cannot be is skipped; both counted by line.
-            match layout.prepare_lenient(&row, &options, &mut skipped) {
-                Some((r, _)) if ier_storage::persons::elector_number(r.id).is_some() => {
+            match layout.read_lenient(&row, &options, &mut skipped) {
+                Some(r) if ier_storage::persons::elector_number(r.id).is_some() => {
                     let uprn = uprn_column.and_then(|c| row.get(c)).and_then(|u| std::str::from_utf8(u).ok());
-                    page.push(elector(&r, uprn));
+                    if electors > 0 {
+                        body.push(b',');
+                    }
+                    write_elector(&mut body, &r, uprn)?;
+                    electors += 1;
+                    page_numbers.push(ier_match::hash::hash_bytes(r.id.as_bytes()));
                 }
                 Some(_) => skipped.add("row", "an id that is not an elector number", layout.line(&row)),
                 None => {}
             }
         }
-        if page.len() == page_size || (!more && !page.is_empty()) {
+        if electors == page_size || (!more && electors > 0) {
             position += 1;
-            let body = serde_json::to_vec(&Page { electors: &page, position })?;
-            let mut after_earlier = false;
-            for e in &page {
-                after_earlier |= sent.contains(&e.elector_number);
-            }
-            sent.extend(page.iter().map(|e| e.elector_number.clone()));
-            let ready = ReadPage { electors: page.len() as u64, body, read: reader.position().byte(), after_earlier };
+            body.extend_from_slice(format!(r#"],"position":{position}}}"#).as_bytes());
+            let after_earlier = page_numbers.iter().any(|n| sent.contains(n));
+            sent.extend(page_numbers.drain(..));
+            let capacity = body.capacity();
+            let ready = ReadPage {
+                electors: electors as u64,
+                body: std::mem::replace(&mut body, Vec::with_capacity(capacity)),
+                read: reader.position().byte(),
+                after_earlier,
+            };
             if pages.blocking_send(ready).is_err() {
                 break;
             }
-            page.clear();
+            start(&mut body);
+            electors = 0;
         }
         if !more {
             break;
@@ -457,7 +469,13 @@ async fn wait(client: &mut Client, id: &str) -> anyhow::Result<Value> {
                 queued_polls = 0;
             }
         }
-        let pause = 250u64 << queued_polls.saturating_sub(1).min(3);
+        // A tenth of a second while its own match runs (one run an instance matches at a
+        // time, so few clients poll this often): the results are read soon after they are.
+        let pause = if queued_polls == 0 && run["state"].as_str() == Some("matching") {
+            100
+        } else {
+            250u64 << queued_polls.saturating_sub(1).min(3)
+        };
         tokio::time::sleep(Duration::from_millis(pause)).await;
     }
 }
