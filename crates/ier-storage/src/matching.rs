@@ -321,15 +321,6 @@ pub struct SealedPage {
 /// UPRN (the byte 0, or 1 and 8 bytes little-endian). Pages written before it (JSON, whose
 /// first byte is `[`) are still read.
 pub fn encode_page(electors: &[(String, Person)]) -> Vec<u8> {
-    fn text(out: &mut Vec<u8>, s: &str) {
-        let mut n = s.len();
-        while n >= 0x80 {
-            out.push((n as u8 & 0x7f) | 0x80);
-            n >>= 7;
-        }
-        out.push(n as u8);
-        out.extend_from_slice(s.as_bytes());
-    }
     let size: usize = electors
         .iter()
         .map(|(n, p)| {
@@ -346,15 +337,15 @@ pub fn encode_page(electors: &[(String, Person)]) -> Vec<u8> {
         })
         .sum();
     let mut out = Vec::with_capacity(size + 5);
-    out.push(PAGE_V1);
+    out.push(BINARY_V1);
     out.extend_from_slice(&u32::try_from(electors.len()).expect("a page is small").to_le_bytes());
     for (number, p) in electors {
         for s in [number, &p.given_name, &p.middle_names, &p.surname, &p.date_of_birth, &p.nino, &p.town, &p.postcode] {
-            text(&mut out, s);
+            put_text(&mut out, s);
         }
         out.push(u8::try_from(p.address_lines.len()).expect("at most six address lines"));
         for line in &p.address_lines {
-            text(&mut out, line);
+            put_text(&mut out, line);
         }
         match p.uprn {
             None => out.push(0),
@@ -367,46 +358,80 @@ pub fn encode_page(electors: &[(String, Person)]) -> Vec<u8> {
     out
 }
 
-/// The first byte of a page in [`encode_page`]'s form.
-const PAGE_V1: u8 = 1;
+/// The first byte of a page, or of a chunk of results or properties, in the binary form
+/// (the JSON before it begins with `[`).
+const BINARY_V1: u8 = 1;
+
+/// A string as the binary forms write it: its length (LEB128), then its UTF-8.
+fn put_text(out: &mut Vec<u8>, s: &str) {
+    let mut n = s.len();
+    while n >= 0x80 {
+        out.push((n as u8 & 0x7f) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// Reads the binary forms; every shortfall is an error, never a panic.
+struct Reader<'a>(&'a [u8]);
+
+type Read<T> = std::result::Result<T, &'static str>;
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Read<&[u8]> {
+        if self.0.len() < n {
+            return Err("ends early");
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    fn byte(&mut self) -> Read<u8> {
+        Ok(self.take(1)?[0])
+    }
+    fn u32(&mut self) -> Read<u32> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+    }
+    fn u64(&mut self) -> Read<u64> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+    }
+    fn text(&mut self) -> Read<String> {
+        let mut n = 0usize;
+        for shift in (0..35).step_by(7) {
+            let b = self.byte()?;
+            n |= usize::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                let bytes = self.take(n)?;
+                return std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| "text that is not UTF-8");
+            }
+        }
+        Err("a length too long")
+    }
+    /// The binary form's version byte and count of items, or `None` for JSON.
+    fn start(bytes: &[u8]) -> Read<Option<(Reader<'_>, usize)>> {
+        match bytes.first() {
+            Some(b'[') => Ok(None),
+            Some(&BINARY_V1) => {
+                let mut r = Reader(&bytes[1..]);
+                let n = r.u32()? as usize;
+                Ok(Some((r, n)))
+            }
+            _ => Err("an unknown form"),
+        }
+    }
+    fn end(&self) -> Read<()> {
+        if self.0.is_empty() { Ok(()) } else { Err("bytes after the last item") }
+    }
+}
 
 /// A page's electors as [`encode_page`] wrote them (or, from before it, as JSON).
-pub fn decode_page(bytes: &[u8]) -> std::result::Result<Vec<(String, Person)>, &'static str> {
+pub fn decode_page(bytes: &[u8]) -> Read<Vec<(String, Person)>> {
     #[derive(Deserialize)]
     struct Json(Vec<(String, Person)>);
-    match bytes.first() {
-        Some(b'[') => return serde_json::from_slice::<Json>(bytes).map(|j| j.0).map_err(|_| "does not parse"),
-        Some(&PAGE_V1) => {}
-        _ => return Err("an unknown form"),
-    }
-    struct Reader<'a>(&'a [u8]);
-    impl Reader<'_> {
-        fn take(&mut self, n: usize) -> std::result::Result<&[u8], &'static str> {
-            if self.0.len() < n {
-                return Err("ends early");
-            }
-            let (head, rest) = self.0.split_at(n);
-            self.0 = rest;
-            Ok(head)
-        }
-        fn byte(&mut self) -> std::result::Result<u8, &'static str> {
-            Ok(self.take(1)?[0])
-        }
-        fn text(&mut self) -> std::result::Result<String, &'static str> {
-            let mut n = 0usize;
-            for shift in (0..35).step_by(7) {
-                let b = self.byte()?;
-                n |= usize::from(b & 0x7f) << shift;
-                if b < 0x80 {
-                    let bytes = self.take(n)?;
-                    return std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| "text that is not UTF-8");
-                }
-            }
-            Err("a length too long")
-        }
-    }
-    let mut r = Reader(&bytes[1..]);
-    let n = u32::from_le_bytes(r.take(4)?.try_into().expect("4 bytes")) as usize;
+    let Some((mut r, n)) = Reader::start(bytes)? else {
+        return serde_json::from_slice::<Json>(bytes).map(|j| j.0).map_err(|_| "does not parse");
+    };
     let mut electors = Vec::with_capacity(n.min(r.0.len() / 10));
     for _ in 0..n {
         let number = r.text()?;
@@ -421,17 +446,15 @@ pub fn decode_page(bytes: &[u8]) -> std::result::Result<Vec<(String, Person)>, &
             ..Person::default()
         };
         let lines = r.byte()?;
-        p.address_lines = (0..lines).map(|_| r.text()).collect::<std::result::Result<_, _>>()?;
+        p.address_lines = (0..lines).map(|_| r.text()).collect::<Read<_>>()?;
         p.uprn = match r.byte()? {
             0 => None,
-            1 => Some(u64::from_le_bytes(r.take(8)?.try_into().expect("8 bytes"))),
+            1 => Some(r.u64()?),
             _ => return Err("a bad UPRN marker"),
         };
         electors.push((number, p));
     }
-    if !r.0.is_empty() {
-        return Err("bytes after the last elector");
-    }
+    r.end()?;
     Ok(electors)
 }
 
@@ -733,40 +756,94 @@ impl PageIndex {
     }
 }
 
-/// A result as kept in a chunk: number, property, DWP's level code and probability, local
-/// data's level code and probability.
+/// A result as kept in a chunk before the binary form: number, property, DWP's level code
+/// and probability, local data's level code and probability.
 type Stored = (String, Option<u32>, Option<i64>, Option<f64>, Option<i64>, Option<f64>);
 
+/// A chunk of results in the binary form: [`BINARY_V1`], the count (4 bytes), then for each
+/// result its number (as [`put_text`] writes it), a byte of flags (1: a property, 2: a DWP
+/// outcome, 4: with a probability, 8: a local data outcome, 16: with a probability), a byte
+/// of level codes (DWP's in the low four bits, local data's in the high), and the property
+/// (4 bytes) and probabilities (8 bytes each) that the flags say are there.
 fn encode_results(rows: &[ElectorRow]) -> Vec<u8> {
-    let stored: Vec<(&str, Option<u32>, Option<i64>, Option<f64>, Option<i64>, Option<f64>)> = rows
-        .iter()
-        .map(|r| {
-            let (dl, dp) = r.dwp.map_or((None, None), |o| (Some(Level::code(o.level)), o.probability));
-            let (ll, lp) = r.local.map_or((None, None), |o| (Some(Level::code(o.level)), o.probability));
-            (r.number.as_str(), r.property, dl, dp, ll, lp)
-        })
-        .collect();
-    serde_json::to_vec(&stored).expect("results serialise")
+    let mut out = Vec::with_capacity(rows.iter().map(|r| r.number.len() + 24).sum::<usize>() + 5);
+    out.push(BINARY_V1);
+    out.extend_from_slice(&(rows.len() as u32).to_le_bytes());
+    for r in rows {
+        put_text(&mut out, &r.number);
+        let flags = u8::from(r.property.is_some())
+            | u8::from(r.dwp.is_some()) << 1
+            | u8::from(r.dwp.is_some_and(|o| o.probability.is_some())) << 2
+            | u8::from(r.local.is_some()) << 3
+            | u8::from(r.local.is_some_and(|o| o.probability.is_some())) << 4;
+        let code = |o: Option<Outcome>| o.map_or(0, |o| Level::code(o.level) as u8);
+        out.extend_from_slice(&[flags, code(r.dwp) | code(r.local) << 4]);
+        if let Some(p) = r.property {
+            out.extend_from_slice(&p.to_le_bytes());
+        }
+        for p in [r.dwp, r.local].into_iter().flatten().filter_map(|o| o.probability) {
+            out.extend_from_slice(&p.to_bits().to_le_bytes());
+        }
+    }
+    out
 }
 
 fn decode_results(details: &[u8]) -> Result<Vec<ElectorRow>> {
-    let stored: Vec<Stored> =
-        serde_json::from_slice(details).map_err(|_| StorageError::Corrupt("matching results chunk".into()))?;
+    let corrupt = |e: &str| StorageError::Corrupt(format!("matching results chunk: {e}"));
     let outcome = |level: Option<i64>, probability: Option<f64>| -> Result<Option<Outcome>> {
         level.map(|l| Ok(Outcome { level: Level::from_code(l)?, probability })).transpose()
     };
-    stored
-        .into_iter()
-        .map(|(number, property, dl, dp, ll, lp)| {
-            Ok(ElectorRow { number, property, dwp: outcome(dl, dp)?, local: outcome(ll, lp)? })
-        })
-        .collect()
+    let Some((mut r, n)) = Reader::start(details).map_err(corrupt)? else {
+        let stored: Vec<Stored> = serde_json::from_slice(details).map_err(|_| corrupt("does not parse"))?;
+        return stored
+            .into_iter()
+            .map(|(number, property, dl, dp, ll, lp)| {
+                Ok(ElectorRow { number, property, dwp: outcome(dl, dp)?, local: outcome(ll, lp)? })
+            })
+            .collect();
+    };
+    let mut rows = Vec::with_capacity(n.min(details.len() / 3));
+    for _ in 0..n {
+        let number = r.text().map_err(corrupt)?;
+        let [flags, codes] = <[u8; 2]>::try_from(r.take(2).map_err(corrupt)?).expect("2 bytes");
+        let property = if flags & 1 != 0 { Some(r.u32().map_err(corrupt)?) } else { None };
+        let mut read = |present: u8, probability: u8, code: u8| -> Result<Option<Outcome>> {
+            if flags & present == 0 {
+                return Ok(None);
+            }
+            let p = if flags & probability != 0 { Some(f64::from_bits(r.u64().map_err(corrupt)?)) } else { None };
+            outcome(Some(i64::from(code)), p)
+        };
+        let dwp = read(2, 4, codes & 0x0f)?;
+        let local = read(8, 16, codes >> 4)?;
+        rows.push(ElectorRow { number, property, dwp, local });
+    }
+    r.end().map_err(corrupt)?;
+    Ok(rows)
 }
 
+/// A chunk of properties in the binary form: [`BINARY_V1`], the count (4 bytes), then for
+/// each the property, how many of its electors matched and how many it has (4 bytes each),
+/// and their numbers.
 fn decode_properties(details: &[u8]) -> Result<Vec<PropertyRow>> {
-    let stored: Vec<(u32, Vec<String>, u32)> =
-        serde_json::from_slice(details).map_err(|_| StorageError::Corrupt("matching properties chunk".into()))?;
-    Ok(stored.into_iter().map(|(property, electors, matched)| PropertyRow { property, electors, matched }).collect())
+    let corrupt = |e: &str| StorageError::Corrupt(format!("matching properties chunk: {e}"));
+    let Some((mut r, n)) = Reader::start(details).map_err(corrupt)? else {
+        let stored: Vec<(u32, Vec<String>, u32)> =
+            serde_json::from_slice(details).map_err(|_| corrupt("does not parse"))?;
+        return Ok(stored
+            .into_iter()
+            .map(|(property, electors, matched)| PropertyRow { property, electors, matched })
+            .collect());
+    };
+    let mut rows = Vec::with_capacity(n.min(details.len() / 12));
+    for _ in 0..n {
+        let (property, matched, count) =
+            (r.u32().map_err(corrupt)?, r.u32().map_err(corrupt)?, r.u32().map_err(corrupt)? as usize);
+        let electors = (0..count).map(|_| r.text()).collect::<Read<Vec<String>>>().map_err(corrupt)?;
+        rows.push(PropertyRow { property, electors, matched });
+    }
+    r.end().map_err(corrupt)?;
+    Ok(rows)
 }
 
 /// `f` of each item, on as many threads as there are cores (at most 16), in order.
@@ -799,38 +876,35 @@ fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     all.into_iter().map(|r| r.expect("every item mapped")).collect()
 }
 
-/// Rows in number order: each half sorted on a thread of its own, then the halves merged.
-fn by_number(mut rows: Vec<ElectorRow>) -> Vec<ElectorRow> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 || rows.len() < 1 << 16 {
-        rows.sort_unstable_by(|a, b| a.number.cmp(&b.number));
-        return rows;
-    }
-    let mut second = rows.split_off(rows.len() / 2);
-    std::thread::scope(|s| {
-        s.spawn(|| second.sort_unstable_by(|a, b| a.number.cmp(&b.number)));
-        rows.sort_unstable_by(|a, b| a.number.cmp(&b.number));
-    });
-    let mut merged = Vec::with_capacity(rows.len() + second.len());
-    let (mut a, mut b) = (rows.into_iter().peekable(), second.into_iter().peekable());
-    loop {
-        let next = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) if x.number <= y.number => a.next(),
-            (Some(_), Some(_)) => b.next(),
-            (Some(_), None) => a.next(),
-            (None, _) => b.next(),
-        };
-        match next {
-            Some(row) => merged.push(row),
-            None => break merged,
+/// The first 16 bytes of a number, big-endian, padded with zeros: ordered as the numbers
+/// are, where they differ in their first 16 bytes (an elector number holds no zero byte).
+fn number_prefix(number: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = number.len().min(16);
+    b[..n].copy_from_slice(&number.as_bytes()[..n]);
+    u128::from_be_bytes(b)
+}
+
+/// Rows in number order: sorted by their numbers' first 16 bytes, kept beside them (a sort
+/// that follows every number to the heap at every comparison is most of the time taken),
+/// then each run of rows whose numbers share those bytes by the whole number.
+fn by_number(rows: &mut [ElectorRow]) {
+    rows.sort_by_cached_key(|r| number_prefix(&r.number));
+    let mut start = 0;
+    while start < rows.len() {
+        let key = number_prefix(&rows[start].number);
+        let end = start + rows[start..].iter().take_while(|r| number_prefix(&r.number) == key).count();
+        if end - start > 1 {
+            rows[start..end].sort_unstable_by(|a, b| a.number.cmp(&b.number));
         }
+        start = end;
     }
 }
 
 /// A match's whole results as chunks: electors in number order, and properties (each with
 /// its electors in number order and how many matched) in property order.
-pub fn chunks(rows: Vec<ElectorRow>) -> (Vec<ResultChunk>, Vec<PropertyChunk>) {
-    let rows = by_number(rows);
+pub fn chunks(mut rows: Vec<ElectorRow>) -> (Vec<ResultChunk>, Vec<PropertyChunk>) {
+    by_number(&mut rows);
     let parts: Vec<&[ElectorRow]> = rows.chunks(CHUNK).collect();
     let results = par_map(&parts, |c| ResultChunk {
         first: c[0].number.clone(),
@@ -841,23 +915,37 @@ pub fn chunks(rows: Vec<ElectorRow>) -> (Vec<ResultChunk>, Vec<PropertyChunk>) {
     let mut by_property: Vec<(u32, u32)> =
         rows.iter().enumerate().filter_map(|(i, r)| r.property.map(|p| (p, i as u32))).collect();
     by_property.sort_unstable();
-    let mut properties: Vec<(u32, Vec<&str>, u32)> = Vec::new();
-    for (p, i) in by_property {
-        let r = &rows[i as usize];
-        match properties.last_mut() {
-            Some(last) if last.0 == p => {
-                last.1.push(&r.number);
-                last.2 += u32::from(r.matched());
-            }
-            _ => properties.push((p, vec![&r.number], u32::from(r.matched()))),
+    let mut properties: Vec<PropertyChunk> = Vec::new();
+    let mut out: Vec<u8> = Vec::new();
+    let (mut count, mut first) = (0u32, 0u32);
+    for group in by_property.chunk_by(|a, b| a.0 == b.0) {
+        let property = group[0].0;
+        if count == 0 {
+            out = Vec::with_capacity(CHUNK * 48);
+            out.push(BINARY_V1);
+            out.extend_from_slice(&[0; 4]);
+            first = property;
+        }
+        let electors = group.iter().map(|&(_, i)| &rows[i as usize]);
+        let matched = electors.clone().filter(|r| r.matched()).count() as u32;
+        out.extend_from_slice(&property.to_le_bytes());
+        out.extend_from_slice(&matched.to_le_bytes());
+        out.extend_from_slice(&(group.len() as u32).to_le_bytes());
+        for r in electors {
+            put_text(&mut out, &r.number);
+        }
+        count += 1;
+        if count as usize == CHUNK {
+            out[1..5].copy_from_slice(&count.to_le_bytes());
+            properties.push(PropertyChunk { first, last: property, details: std::mem::take(&mut out) });
+            count = 0;
         }
     }
-    let parts: Vec<&[(u32, Vec<&str>, u32)]> = properties.chunks(CHUNK).collect();
-    let properties = par_map(&parts, |c| PropertyChunk {
-        first: c[0].0,
-        last: c[c.len() - 1].0,
-        details: serde_json::to_vec(c).expect("properties serialise"),
-    });
+    if count > 0 {
+        out[1..5].copy_from_slice(&count.to_le_bytes());
+        let last = by_property.last().expect("a property").0;
+        properties.push(PropertyChunk { first, last, details: out });
+    }
     (results, properties)
 }
 
@@ -1249,7 +1337,7 @@ mod tests {
     fn pages_read_back_as_written_in_either_form() {
         let electors: Vec<(String, Person)> = (0..200).map(person).collect();
         let bytes = encode_page(&electors);
-        assert_eq!(bytes[0], PAGE_V1);
+        assert_eq!(bytes[0], BINARY_V1);
         assert_eq!(decode_page(&bytes).unwrap(), electors);
         assert_eq!(decode_page(&encode_page(&[])).unwrap(), vec![]);
         // Pages sealed before the binary form were JSON.
@@ -1264,6 +1352,76 @@ mod tests {
         let mut more = small.clone();
         more.push(0);
         assert!(decode_page(&more).is_err());
+    }
+
+    #[test]
+    fn result_and_property_chunks_read_back_in_either_form() {
+        let outcomes = [
+            None,
+            Some(Outcome { level: None, probability: None }),
+            Some(Outcome { level: None, probability: Some(0.25) }),
+            Some(Outcome { level: Some(Level::Likely), probability: Some(0.9) }),
+            Some(Outcome { level: Some(Level::Strong), probability: Some(0.999_999_9) }),
+        ];
+        let mut rows = Vec::new();
+        for (i, dwp) in outcomes.iter().enumerate() {
+            for (j, local) in outcomes.iter().enumerate() {
+                rows.push(ElectorRow {
+                    number: format!("{}{i}{j}", "N".repeat(i * 60)),
+                    property: (j % 2 == 0).then_some((i * 7 + j) as u32 + u32::MAX / 2),
+                    dwp: *dwp,
+                    local: *local,
+                });
+            }
+        }
+        let bytes = encode_results(&rows);
+        assert_eq!(decode_results(&bytes).unwrap(), rows);
+        for end in 0..bytes.len() {
+            assert!(decode_results(&bytes[..end]).is_err(), "cut at {end}");
+        }
+        // Chunks written before the binary form were JSON.
+        let old = r#"[["A1",3,2,0.995,null,null],["A2",null,0,null,1,0.91]]"#;
+        assert_eq!(
+            decode_results(old.as_bytes()).unwrap(),
+            vec![
+                ElectorRow {
+                    number: "A1".into(),
+                    property: Some(3),
+                    dwp: Some(Outcome { level: Some(Level::Strong), probability: Some(0.995) }),
+                    local: None,
+                },
+                ElectorRow {
+                    number: "A2".into(),
+                    property: None,
+                    dwp: Some(Outcome { level: None, probability: None }),
+                    local: Some(Outcome { level: Some(Level::Likely), probability: Some(0.91) }),
+                },
+            ]
+        );
+        assert_eq!(
+            decode_properties(br#"[[1,["A1","A2"],1]]"#).unwrap(),
+            vec![PropertyRow { property: 1, electors: vec!["A1".into(), "A2".into()], matched: 1 }]
+        );
+        let (_, properties) = chunks(rows.clone());
+        let read: Vec<PropertyRow> = properties.iter().flat_map(|c| decode_properties(&c.details).unwrap()).collect();
+        assert_eq!(read.len(), rows.iter().filter(|r| r.property.is_some()).count());
+        for end in 0..properties[0].details.len() {
+            assert!(decode_properties(&properties[0].details[..end]).is_err(), "cut at {end}");
+        }
+    }
+
+    #[test]
+    fn numbers_sharing_their_first_sixteen_bytes_still_sort_whole() {
+        let numbers =
+            ["ABCDEFGHIJKLMNOP2", "ABCDEFGHIJKLMNOP10", "ABCDEFGHIJKLMNOP", "ABCDEFGHIJKLMNO", "B", "A/1", "A-1"];
+        let mut rows: Vec<ElectorRow> = numbers
+            .iter()
+            .map(|n| ElectorRow { number: (*n).into(), property: None, dwp: None, local: None })
+            .collect();
+        by_number(&mut rows);
+        let mut expected: Vec<&str> = numbers.to_vec();
+        expected.sort_unstable();
+        assert_eq!(rows.iter().map(|r| r.number.as_str()).collect::<Vec<_>>(), expected);
     }
 
     #[test]
