@@ -45,6 +45,24 @@ async fn fresh() -> Option<(Arc<dyn Backend>, Guard)> {
 
 ier_storage::contract_tests!(fresh().await);
 
+/// Two instances on one database take one run's pages in turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_take_one_runs_pages() {
+    let Some(url) = std::env::var("IER_TEST_POSTGRES_URL").ok() else {
+        eprintln!("skipped: backend not configured");
+        return;
+    };
+    let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
+    let admin = sqlx::PgPool::connect(&url).await.unwrap();
+    sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
+    admin.close().await;
+    let _guard = Schema { url: url.clone(), name: name.clone() };
+    let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
+    let a = PgBackend::connect_with(options.clone(), 4).await.unwrap();
+    let b = PgBackend::connect_with(options, 4).await.unwrap();
+    ier_storage::contract::two_instances_take_one_runs_pages(Arc::new(a), Arc::new(b)).await;
+}
+
 /// Row-level security, the second wall: inside an ERO's scope even a query with
 /// no `WHERE ero_id` (a bug in the first wall) sees and changes only that ERO's rows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

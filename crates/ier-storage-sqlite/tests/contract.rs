@@ -13,3 +13,12 @@ async fn fresh() -> Option<(Arc<dyn Backend>, Guard)> {
 }
 
 ier_storage::contract_tests!(fresh().await);
+
+/// Two instances on one database file take one run's pages in turn.
+#[tokio::test]
+async fn two_instances_take_one_runs_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = SqliteBackend::open(&dir.path().join("test.db")).await.unwrap();
+    let b = SqliteBackend::open(&dir.path().join("test.db")).await.unwrap();
+    ier_storage::contract::two_instances_take_one_runs_pages(Arc::new(a), Arc::new(b)).await;
+}

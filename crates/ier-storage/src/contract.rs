@@ -1678,6 +1678,40 @@ pub async fn matching_runs_are_deleted_whole_when_due(backend: Arc<dyn Backend>)
     assert!(c.match_results(&matched.id, None, 10).await.unwrap().is_empty(), "its results went with it");
 }
 
+/// Two instances (two backends on one database) taking one run's pages in turn, as behind
+/// a load balancer: each compares a new page with every page stored before it, whichever
+/// instance stored it, and forgets pages the other has since replaced.
+pub async fn two_instances_take_one_runs_pages(a: Arc<dyn Backend>, b: Arc<dyn Backend>) {
+    use crate::matching::{Against, Purpose};
+    seeded(a.clone()).await;
+    let keys = DataKeys::generate("test-key");
+    let one = Store::new(a, DataKeys::parse(&keys).unwrap());
+    let two = Store::new(b, DataKeys::parse(&keys).unwrap());
+    let (c1, c2) = (one.for_ero(id("cardiff")), two.for_ero(id("cardiff")));
+    let run = c1.create_matching_run(Purpose::Confirmation, t(0)).await.unwrap();
+    let page = |range: std::ops::Range<usize>, given: &str| -> Vec<(String, crate::matching::Person)> {
+        range.map(|i| (format!("E{i:04}"), person(given, "Jones"))).collect()
+    };
+    assert_eq!(c1.add_run_electors(&run.id, &page(0..100, "Ann")).await.unwrap(), 100);
+    assert_eq!(c2.add_run_electors(&run.id, &page(100..200, "Bob")).await.unwrap(), 200);
+    assert_eq!(c1.add_run_electors(&run.id, &page(50..150, "Cy")).await.unwrap(), 200, "one reads two's page");
+    // Bob's page sent again through two: it replaces Bob's page (nothing of it is left).
+    assert_eq!(c2.add_run_electors(&run.id, &page(100..200, "Di")).await.unwrap(), 200);
+    // One still remembers Bob's page, which two has deleted, and has not seen Di's.
+    assert_eq!(c1.add_run_electors(&run.id, &page(0..100, "Ed")).await.unwrap(), 200);
+    assert_eq!(c2.add_run_electors(&run.id, &page(200..210, "Flo")).await.unwrap(), 210);
+    c2.queue_match(&run.id, Against::Dwp, t(1)).await.unwrap();
+    let worker = one.matching_worker("w");
+    worker.claim(t(2), std::time::Duration::from_secs(300)).await.unwrap().unwrap();
+    let electors = worker.electors(&run.id).await.unwrap();
+    assert_eq!(electors.len(), 210, "each number once");
+    let given = |num: &str| electors.iter().find(|e| e.0 == num).map(|e| e.1.given_name.clone()).unwrap();
+    assert_eq!(
+        (given("E0000"), given("E0099"), given("E0100"), given("E0149"), given("E0199"), given("E0200")),
+        ("Ed".into(), "Ed".into(), "Di".into(), "Di".into(), "Di".into(), "Flo".into())
+    );
+}
+
 /// Pages of electors are kept whole and sealed: numbers sent again in a later page (out of
 /// order, overlapping) count once and the later elector stands; results and properties
 /// page correctly across their chunks of 10,000, and a local data match keeps DWP's results.
