@@ -317,7 +317,7 @@ pub struct SealedPage {
 /// spent reading its electors (`docs/BENCHMARKS.md`, issue 18). Version 1: the byte 1, the
 /// number of electors (4 bytes, little-endian), then for each the elector number, given
 /// name, middle names, surname, date of birth, NINO, town and postcode as strings (a
-/// LEB128 length, then UTF-8), the number of address lines (a byte) and the lines, and the
+/// LEB128 length, then UTF-8), the number of address lines (LEB128) and the lines, and the
 /// UPRN (the byte 0, or 1 and 8 bytes little-endian). Pages written before it (JSON, whose
 /// first byte is `[`) are still read.
 pub fn encode_page(electors: &[(String, Person)]) -> Vec<u8> {
@@ -343,7 +343,7 @@ pub fn encode_page(electors: &[(String, Person)]) -> Vec<u8> {
         for s in [number, &p.given_name, &p.middle_names, &p.surname, &p.date_of_birth, &p.nino, &p.town, &p.postcode] {
             put_text(&mut out, s);
         }
-        out.push(u8::try_from(p.address_lines.len()).expect("at most six address lines"));
+        put_len(&mut out, p.address_lines.len());
         for line in &p.address_lines {
             put_text(&mut out, line);
         }
@@ -362,14 +362,18 @@ pub fn encode_page(electors: &[(String, Person)]) -> Vec<u8> {
 /// (the JSON before it begins with `[`).
 const BINARY_V1: u8 = 1;
 
-/// A string as the binary forms write it: its length (LEB128), then its UTF-8.
-fn put_text(out: &mut Vec<u8>, s: &str) {
-    let mut n = s.len();
+/// A length or count as the binary forms write it: LEB128 (7 bits a byte, low first).
+fn put_len(out: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         out.push((n as u8 & 0x7f) | 0x80);
         n >>= 7;
     }
     out.push(n as u8);
+}
+
+/// A string as the binary forms write it: its length ([`put_len`]), then its UTF-8.
+fn put_text(out: &mut Vec<u8>, s: &str) {
+    put_len(out, s.len());
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -396,17 +400,20 @@ impl Reader<'_> {
     fn u64(&mut self) -> Read<u64> {
         Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
     }
-    fn text(&mut self) -> Read<String> {
+    fn len(&mut self) -> Read<usize> {
         let mut n = 0usize;
         for shift in (0..35).step_by(7) {
             let b = self.byte()?;
             n |= usize::from(b & 0x7f) << shift;
             if b < 0x80 {
-                let bytes = self.take(n)?;
-                return std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| "text that is not UTF-8");
+                return Ok(n);
             }
         }
         Err("a length too long")
+    }
+    fn text(&mut self) -> Read<String> {
+        let n = self.len()?;
+        std::str::from_utf8(self.take(n)?).map(str::to_owned).map_err(|_| "text that is not UTF-8")
     }
     /// The binary form's version byte and count of items, or `None` for JSON.
     fn start(bytes: &[u8]) -> Read<Option<(Reader<'_>, usize)>> {
@@ -445,7 +452,7 @@ pub fn decode_page(bytes: &[u8]) -> Read<Vec<(String, Person)>> {
             postcode: r.text()?,
             ..Person::default()
         };
-        let lines = r.byte()?;
+        let lines = r.len()?;
         p.address_lines = (0..lines).map(|_| r.text()).collect::<Read<_>>()?;
         p.uprn = match r.byte()? {
             0 => None,
@@ -1335,7 +1342,9 @@ mod tests {
 
     #[test]
     fn pages_read_back_as_written_in_either_form() {
-        let electors: Vec<(String, Person)> = (0..200).map(person).collect();
+        let mut electors: Vec<(String, Person)> = (0..200).map(person).collect();
+        // More address lines than the API takes: the library still stores them whole.
+        electors[7].1.address_lines = (0..300).map(|l| l.to_string()).collect();
         let bytes = encode_page(&electors);
         assert_eq!(bytes[0], BINARY_V1);
         assert_eq!(decode_page(&bytes).unwrap(), electors);
