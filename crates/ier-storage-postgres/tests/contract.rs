@@ -32,15 +32,22 @@ impl Drop for Schema {
     }
 }
 
-async fn fresh() -> Option<(Arc<dyn Backend>, Guard)> {
+/// A fresh schema on `IER_TEST_POSTGRES_URL`, dropped when the guard is: connection options
+/// that use it, or `None` when no database is configured.
+async fn schema() -> Option<(PgConnectOptions, Schema)> {
     let url = std::env::var("IER_TEST_POSTGRES_URL").ok()?;
     let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
     let admin = sqlx::PgPool::connect(&url).await.expect("IER_TEST_POSTGRES_URL is reachable");
     sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
     admin.close().await;
     let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
+    Some((options, Schema { url, name }))
+}
+
+async fn fresh() -> Option<(Arc<dyn Backend>, Guard)> {
+    let (options, schema) = schema().await?;
     let backend = PgBackend::connect_with(options, 8).await.unwrap();
-    Some((Arc::new(backend), Box::new(Schema { url, name })))
+    Some((Arc::new(backend), Box::new(schema)))
 }
 
 ier_storage::contract_tests!(fresh().await);
@@ -48,16 +55,10 @@ ier_storage::contract_tests!(fresh().await);
 /// Two instances on one database take one run's pages in turn.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_take_one_runs_pages() {
-    let Some(url) = std::env::var("IER_TEST_POSTGRES_URL").ok() else {
+    let Some((options, _guard)) = schema().await else {
         eprintln!("skipped: backend not configured");
         return;
     };
-    let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
-    admin.close().await;
-    let _guard = Schema { url: url.clone(), name: name.clone() };
-    let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
     let a = PgBackend::connect_with(options.clone(), 4).await.unwrap();
     let b = PgBackend::connect_with(options, 4).await.unwrap();
     ier_storage::contract::two_instances_take_one_runs_pages(Arc::new(a), Arc::new(b)).await;
@@ -67,16 +68,11 @@ async fn two_instances_take_one_runs_pages() {
 /// no `WHERE ero_id` (a bug in the first wall) sees and changes only that ERO's rows.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn row_level_security_confines_a_scoped_transaction_to_one_ero() {
-    let Some(url) = std::env::var("IER_TEST_POSTGRES_URL").ok() else {
+    let Some((options, guard)) = schema().await else {
         eprintln!("skipped: backend not configured");
         return;
     };
-    let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
-    admin.close().await;
-    let _guard = Schema { url: url.clone(), name: name.clone() };
-    let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
+    let name = guard.name.clone();
     let pg = PgBackend::connect_with(options, 4).await.unwrap();
     let backend: Arc<dyn Backend> = Arc::new(pg.clone());
     let store = ier_storage::contract::seeded_store(backend).await;
@@ -131,16 +127,10 @@ async fn row_level_security_confines_a_scoped_transaction_to_one_ero() {
 /// granted nothing on it, so a scoped transaction can neither read nor write it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_ero_scope_cannot_read_or_write_feedback() {
-    let Some(url) = std::env::var("IER_TEST_POSTGRES_URL").ok() else {
+    let Some((options, _guard)) = schema().await else {
         eprintln!("skipped: backend not configured");
         return;
     };
-    let name = format!("ier_test_{:016x}", rand::rng().random::<u64>());
-    let admin = sqlx::PgPool::connect(&url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&admin).await.unwrap();
-    admin.close().await;
-    let _guard = Schema { url: url.clone(), name: name.clone() };
-    let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", name.as_str())]);
     let pg = PgBackend::connect_with(options, 4).await.unwrap();
     let backend: Arc<dyn Backend> = Arc::new(pg.clone());
     let store = ier_storage::contract::seeded_store(backend).await;
