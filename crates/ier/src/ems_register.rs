@@ -656,6 +656,29 @@ async fn fetch_properties(
     Ok(routes)
 }
 
+/// A page of results' `next`, read from the start of the body, where the service puts it (an
+/// elector number holds no quote or backslash), without reading the results; else from the
+/// whole page.
+fn next_of(body: &[u8]) -> anyhow::Result<Option<String>> {
+    if let Some(rest) = body.strip_prefix(br#"{"next":"#) {
+        if rest.starts_with(b"null,") {
+            return Ok(None);
+        }
+        if let Some(s) = rest.strip_prefix(b"\"")
+            && let Some(end) = s.iter().position(|&b| b == b'"' || b == b'\\')
+            && s[end] == b'"'
+        {
+            return Ok(Some(std::str::from_utf8(&s[..end])?.to_owned()));
+        }
+    }
+    /// Only the cursor of a page of results (the results are skipped over, not kept).
+    #[derive(serde::Deserialize)]
+    struct Next {
+        next: Option<String>,
+    }
+    Ok(serde_json::from_slice::<Next>(body)?.next)
+}
+
 async fn results(args: ResultsArgs) -> anyhow::Result<()> {
     let base = run_path(&args.run)?;
     let mut client = args.conn.client()?;
@@ -707,11 +730,6 @@ async fn results(args: ResultsArgs) -> anyhow::Result<()> {
         out.flush()?;
         Ok((out, fetched, matched))
     });
-    /// Only the cursor of a page of results (the results are skipped over, not kept).
-    #[derive(serde::Deserialize)]
-    struct Next {
-        next: Option<String>,
-    }
     let mut after = None::<String>;
     let fetching = async {
         loop {
@@ -723,11 +741,11 @@ async fn results(args: ResultsArgs) -> anyhow::Result<()> {
             if status != 200 {
                 return Err(problem(status, &serde_json::from_slice(&body).unwrap_or(Value::Null)));
             }
-            let next: Next = serde_json::from_slice(&body).context("the EMS API's results")?;
+            let next = next_of(&body).context("the EMS API's results")?;
             if tx.send(body).await.is_err() {
                 break;
             }
-            match next.next {
+            match next {
                 Some(n) => after = Some(n),
                 None => break,
             }
@@ -754,6 +772,18 @@ fn create(path: &Path) -> anyhow::Result<std::fs::File> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_pages_next_is_read_from_its_start_or_else_from_the_whole_page() {
+        let next = |b: &str| next_of(b.as_bytes()).unwrap();
+        assert_eq!(next(r#"{"next":"AB/12-3.4","results":[{"electorNumber":"x"}]}"#), Some("AB/12-3.4".into()));
+        assert_eq!(next(r#"{"next":null,"results":[]}"#), None);
+        // Another order, spaces, or an escaped character: the whole page is read.
+        assert_eq!(next(r#"{"results":[],"next":"A1"}"#), Some("A1".into()));
+        assert_eq!(next(r#"{ "next" : "A2", "results": [] }"#), Some("A2".into()));
+        assert_eq!(next(r#"{"next":"A\u0031","results":[]}"#), Some("A1".into()));
+        assert!(next_of(b"{\"next\":\"A").is_err());
+    }
 
     #[test]
     fn csv_parts_each_carry_the_header_and_whole_records() {
