@@ -131,8 +131,7 @@ async fn run(opts: &Options, work: &std::path::Path) -> anyhow::Result<usize> {
     let far = Instant::now() + Duration::from_secs(24 * 3600);
     let behaviour = Behaviour { think: Duration::ZERO, timeout: Duration::from_secs(30), retries: 0 };
     for trial in 1..=opts.trials {
-        let mut server = setup.start()?;
-        let ready = server.wait_ready(Duration::from_secs(60)).await?;
+        let (mut server, ready) = setup.start_ready(Duration::from_secs(60)).await?;
         let pool = Arc::new(Pool::new(server.addr, opts.clients * 2));
         let stats = Arc::new(Stats::new(true));
         let delivered = deliver(&pool, &stats, &mut pending, behaviour).await;
@@ -211,8 +210,7 @@ async fn run(opts: &Options, work: &std::path::Path) -> anyhow::Result<usize> {
         pending.extend(unshown);
     }
     // A last start: show the receipts still waiting, then stop cleanly.
-    let mut server = setup.start()?;
-    server.wait_ready(Duration::from_secs(60)).await?;
+    let (mut server, _) = setup.start_ready(Duration::from_secs(60)).await?;
     let pool = Pool::new(server.addr, 8);
     let stats = Stats::new(true);
     let delivered = deliver(&pool, &stats, &mut pending, behaviour).await;

@@ -259,6 +259,29 @@ impl ServerSetup {
         Ok(Server { pid: child.id(), child, addr, ems })
     }
 
+    /// [`ServerSetup::start`], then [`Server::wait_ready`]; started again on other ports when
+    /// one of the ports picked for it was taken before it could bind it (a client's outgoing
+    /// connection can be given the same number by the OS): the time to ready.
+    pub async fn start_ready(&self, timeout: Duration) -> anyhow::Result<(Server, Duration)> {
+        let mut attempt = 1;
+        loop {
+            let logged = std::fs::metadata(&self.log).map_or(0, |m| m.len());
+            let mut server = self.start()?;
+            match server.wait_ready(timeout).await {
+                Ok(ready) => return Ok((server, ready)),
+                Err(e) => {
+                    let log = std::fs::read(&self.log).unwrap_or_default();
+                    let new = String::from_utf8_lossy(log.get(logged as usize..).unwrap_or_default());
+                    if attempt >= 5 || !new.contains("Address already in use") {
+                        return Err(e);
+                    }
+                    eprintln!("a port picked for ier serve was taken before it started: starting it on others");
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
     /// Set an environment variable for `ier serve`.
     pub fn with_env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.into(), value.into()));
