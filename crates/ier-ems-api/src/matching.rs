@@ -210,9 +210,9 @@ pub struct MatchResult {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ResultPage {
-    /// Pass as `after` for the next page; null on the last page. Written before the results.
-    pub next: Option<String>,
     pub results: Vec<ElectorResult>,
+    /// Pass as `after` for the next page; null on the last page.
+    pub next: Option<String>,
 }
 
 /// A property and its canvass route.
@@ -567,7 +567,7 @@ pub async fn results(
         })
         .collect();
     let n = results.len();
-    Ok(with_items(json_sized(&ResultPage { next, results }, n * 160), n))
+    Ok(with_items(json_sized(&ResultPage { results, next }, n * 160), n))
 }
 
 /// Properties with their electors and canvass route, in property order (once the DWP match has finished).
