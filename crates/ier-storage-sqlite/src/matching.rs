@@ -128,23 +128,15 @@ pub async fn put_page(pool: &SqlitePool, index: &PageIndex, ero: &EroId, id: &Ru
             .map_err(unavailable)?;
         let missing = index.missing(id, &present);
         let mut read: Vec<(i64, Vec<u8>)> = Vec::with_capacity(missing.len());
-        if missing.len() == present.len() {
-            read = sqlx::query_as("SELECT page_id, numbers FROM matching_pages WHERE run_id = ?")
-                .bind(id.as_str())
-                .fetch_all(&mut *conn)
-                .await
-                .map_err(unavailable)?;
-        } else {
-            for p in missing {
-                read.push(
-                    sqlx::query_as("SELECT page_id, numbers FROM matching_pages WHERE run_id = ? AND page_id = ?")
-                        .bind(id.as_str())
-                        .bind(p)
-                        .fetch_one(&mut *conn)
-                        .await
-                        .map_err(unavailable)?,
-                );
+        for ids in missing.chunks(BATCH_ROWS) {
+            let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT page_id, numbers FROM matching_pages WHERE run_id = ");
+            q.push_bind(id.as_str()).push(" AND page_id IN (");
+            let mut list = q.separated(", ");
+            for p in ids {
+                list.push_bind(*p);
             }
+            q.push(")");
+            read.extend(q.build_query_as().fetch_all(&mut *conn).await.map_err(unavailable)?);
         }
         index.load(id, read);
         let (again, superseded) = index.add(id, page.id, &page.numbers);

@@ -321,22 +321,8 @@ pub struct SealedPage {
 /// UPRN (the byte 0, or 1 and 8 bytes little-endian). Pages written before it (JSON, whose
 /// first byte is `[`) are still read.
 pub fn encode_page(electors: &[(String, Person)]) -> Vec<u8> {
-    let size: usize = electors
-        .iter()
-        .map(|(n, p)| {
-            n.len()
-                + p.given_name.len()
-                + p.middle_names.len()
-                + p.surname.len()
-                + p.date_of_birth.len()
-                + p.nino.len()
-                + p.town.len()
-                + p.postcode.len()
-                + p.address_lines.iter().map(|l| l.len() + 2).sum::<usize>()
-                + 30
-        })
-        .sum();
-    let mut out = Vec::with_capacity(size + 5);
+    // About what an elector takes: a few doublings at most for a page of long addresses.
+    let mut out = Vec::with_capacity(5 + electors.len() * 160);
     out.push(BINARY_V1);
     out.extend_from_slice(&u32::try_from(electors.len()).expect("a page is small").to_le_bytes());
     for (number, p) in electors {
